@@ -1,0 +1,239 @@
+//! The Happy Eyeballs algorithm (RFC 8305) as a pure, clock-injected state machine.
+//!
+//! A host name resolves to several IPv6 and IPv4 addresses. Some connect at once; some hang
+//! for a minute. Happy Eyeballs asks for AAAA and A in parallel, orders the addresses
+//! (RFC 6724, families interleaved), starts one attempt, then another every 250 ms (or at once
+//! when one fails), keeps the first that connects, and closes the rest.
+//!
+//! # Sans-IO
+//!
+//! This crate decides; it does nothing. It opens no socket, sends no DNS query, reads no
+//! clock, spawns no thread and uses no randomness: time enters only as the `now` argument of
+//! every method, so the same inputs always give the same actions. A *driver* — the
+//! `eyeballs-tokio`, `eyeballs-async-std` and `eyeballs-blocking` crates, or your own — owns
+//! the sockets, timers and resolver, and runs this loop:
+//!
+//! 1. Make a [`Race`] with [`Race::new`] (or [`Race::with_history`]).
+//! 2. Drain [`Race::poll_action`] until it returns `None`, performing each [`Action`]:
+//!    [`Action::Resolve`] sends a DNS query, [`Action::Connect`] starts a connection attempt,
+//!    [`Action::Cancel`] closes one, [`Action::Finish`] ends the race (it is the last action,
+//!    and every loser's `Cancel` comes before it).
+//! 3. Read [`Race::poll_timeout`]: an absolute deadline, or `None`.
+//! 4. Wait for the first of: that deadline, a DNS answer, an attempt's outcome.
+//! 5. Feed what happened with [`Race::handle_input`] (an [`Input`]), or
+//!    [`Race::handle_timeout`] when the deadline passed, then go to 2.
+//!
+//! After any `handle_*` call at `now`, `poll_timeout()` is `None` or later than `now`, so the
+//! loop never spins. Ids that are unknown, late or duplicated are ignored, and time that goes
+//! backwards is clamped; no input can make the race panic.
+//!
+//! # Examples
+//!
+//! A deterministic driver against an imaginary network, where IPv6 hangs and IPv4 answers in
+//! 10 ms. Virtual time jumps from event to event; this is how the crate's own tests work.
+//!
+//! ```
+//! use std::net::SocketAddr;
+//! use std::time::{Duration, Instant};
+//! use eyeballs_core::{Action, Config, Input, Race, Target};
+//!
+//! let t0 = Instant::now();
+//! let v6: SocketAddr = "[2001:db8::1]:443".parse().unwrap();
+//! let v4: SocketAddr = "192.0.2.1:443".parse().unwrap();
+//! let mut race: Race<&str> = Race::new(Target::addrs([v4, v6]), Config::default(), t0)?;
+//!
+//! let mut now = t0;
+//! let mut pending = Vec::new(); // (time the attempt connects, attempt)
+//! let winner = loop {
+//!     while let Some(action) = race.poll_action() {
+//!         match action {
+//!             Action::Connect { attempt, addr } if addr.is_ipv4() => {
+//!                 pending.push((now + Duration::from_millis(10), attempt));
+//!             }
+//!             Action::Connect { .. } => {} // IPv6 hangs forever
+//!             Action::Cancel { attempt } => pending.retain(|&(_, a)| a != attempt),
+//!             Action::Finish(_) => break,
+//!             _ => {}
+//!         }
+//!     }
+//!     if let Some(Ok(winner)) = race.result() {
+//!         break winner;
+//!     }
+//!     let timer = race.poll_timeout();
+//!     let io = pending.iter().min().copied();
+//!     match (timer, io) {
+//!         (_, Some((at, attempt))) if timer.map_or(true, |t| at <= t) => {
+//!             now = at;
+//!             pending.retain(|&(_, a)| a != attempt);
+//!             race.handle_input(Input::Connected { attempt }, now);
+//!         }
+//!         (Some(t), _) => {
+//!             now = t;
+//!             race.handle_timeout(now);
+//!         }
+//!         (None, None) => unreachable!("a race always has a timer or I/O in flight"),
+//!     }
+//! };
+//! // IPv6 goes first (RFC 8305 §4); IPv4 starts 250 ms later (§5) and connects 10 ms after.
+//! assert_eq!(winner.addr, v4);
+//! assert_eq!(now - t0, Duration::from_millis(260));
+//! # Ok::<(), eyeballs_core::ConfigError>(())
+//! ```
+//!
+//! The same loop with real sockets, blocking: one thread per attempt (a real driver uses
+//! non-blocking sockets and one poller, as `eyeballs-blocking` does), answers over a channel,
+//! and `recv_timeout` up to the race's deadline.
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use std::net::{SocketAddr, TcpListener, TcpStream};
+//! use std::sync::mpsc;
+//! use std::time::{Duration, Instant};
+//! use eyeballs_core::{Action, Config, Input, Race, Target};
+//!
+//! fn connect(addrs: Vec<SocketAddr>) -> std::io::Result<TcpStream> {
+//!     let mut race = Race::new(Target::addrs(addrs), Config::default(), Instant::now())
+//!         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+//!     let (tx, rx) = mpsc::channel();
+//!     let mut streams = BTreeMap::new();
+//!     loop {
+//!         while let Some(action) = race.poll_action() {
+//!             match action {
+//!                 Action::Connect { attempt, addr } => {
+//!                     let tx = tx.clone();
+//!                     std::thread::spawn(move || {
+//!                         let _ = tx.send((attempt, TcpStream::connect(addr)));
+//!                     });
+//!                 }
+//!                 // A cancelled attempt's stream is dropped, so closed, when it arrives.
+//!                 Action::Cancel { .. } => {}
+//!                 Action::Finish(Ok(winner)) => {
+//!                     return Ok(streams.remove(&winner.attempt).expect("winner's stream"));
+//!                 }
+//!                 Action::Finish(Err(failure)) => {
+//!                     return Err(std::io::Error::other(failure.to_string()));
+//!                 }
+//!                 _ => {}
+//!             }
+//!         }
+//!         let wait = race
+//!             .poll_timeout()
+//!             .map_or(Duration::from_secs(3600), |t| t.saturating_duration_since(Instant::now()));
+//!         match rx.recv_timeout(wait) {
+//!             Ok((attempt, Ok(stream))) => {
+//!                 streams.insert(attempt, stream);
+//!                 race.handle_input(Input::Connected { attempt }, Instant::now());
+//!             }
+//!             Ok((attempt, Err(error))) => {
+//!                 race.handle_input(Input::ConnectFailed { attempt, error }, Instant::now());
+//!             }
+//!             Err(_) => race.handle_timeout(Instant::now()),
+//!         }
+//!     }
+//! }
+//!
+//! let listener = TcpListener::bind("127.0.0.1:0")?;
+//! let port = listener.local_addr()?.port();
+//! let closed = TcpListener::bind("127.0.0.2:0").map(|l| l.local_addr().unwrap())?;
+//! // 127.0.0.2's listener is gone when `closed` is made, so that address refuses.
+//! let stream = connect(vec![closed, SocketAddr::from(([127, 0, 0, 1], port))])?;
+//! assert_eq!(stream.peer_addr()?.port(), port);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! An async driver has the same shape: wait with `select` on the DNS futures, the attempt
+//! futures and a sleep until `poll_timeout()`.
+//!
+//! ```
+//! use std::net::{IpAddr, SocketAddr};
+//! use std::time::Instant;
+//! use eyeballs_core::{Action, AttemptId, Input, QueryId, QueryKind, Race};
+//!
+//! /// What the runtime provides; `eyeballs-tokio` implements this loop with tokio.
+//! trait Runtime {
+//!     type Stream;
+//!     fn now(&self) -> Instant;
+//!     fn resolve(&mut self, query: QueryId, kind: QueryKind);
+//!     fn connect(&mut self, attempt: AttemptId, addr: SocketAddr);
+//!     fn cancel(&mut self, attempt: AttemptId);
+//!     fn take(&mut self, attempt: AttemptId) -> Self::Stream;
+//!     /// Waits for the next DNS answer or attempt outcome, or until `deadline`.
+//!     async fn next_event(&mut self, deadline: Option<Instant>) -> Option<Input<std::io::Error>>;
+//! }
+//!
+//! async fn drive<R: Runtime>(mut race: Race<std::io::Error>, rt: &mut R)
+//!     -> Result<R::Stream, eyeballs_core::Failure<std::io::Error>>
+//! {
+//!     loop {
+//!         while let Some(action) = race.poll_action() {
+//!             match action {
+//!                 Action::Resolve { query, kind } => rt.resolve(query, kind),
+//!                 Action::Connect { attempt, addr } => rt.connect(attempt, addr),
+//!                 Action::Cancel { attempt } => rt.cancel(attempt),
+//!                 Action::Finish(result) => return result.map(|w| rt.take(w.attempt)),
+//!                 _ => {}
+//!             }
+//!         }
+//!         match rt.next_event(race.poll_timeout()).await {
+//!             Some(input) => race.handle_input(input, rt.now()),
+//!             None => race.handle_timeout(rt.now()),
+//!         }
+//!     }
+//! }
+//! ```
+//!
+//! # RFC 8305 map
+//!
+//! The requirement ids (R1–R40, G1–G6) are those of the project's RFC 8305 checklist.
+//!
+//! | RFC 8305 | What | Where |
+//! |---|---|---|
+//! | §3 R1 | AAAA asked before A | [`Target::host`], [`Action::Resolve`] |
+//! | §3 R2, R4, R6 | start on the first positive AAAA answer | [`Race::handle_input`] |
+//! | §3 R5, R7, G5 | Resolution Delay after a positive A answer | [`Config::resolution_delay`] |
+//! | §3 R8, §6 R33, G6 | late answers merged at their sorted place | [`Input::Resolved`], [`Input::AddressesChanged`] |
+//! | §4 R11, R12 | all addresses, sorted by RFC 6724 rules 1, 6, 8, 10 | [`Target`], `sort` module docs |
+//! | §4 R13, R14 | prefer lower RTT / used addresses | [`History`] |
+//! | §4 R15, R16 | history per network, flushed on change | [`History::clear`] |
+//! | §4 R17, R18 | families interleaved, First Address Family Count | [`Config::first_address_family_count`], [`FamilyPolicy`] |
+//! | §5 R20, R21 | staggered attempts that keep running | [`Action::Connect`] |
+//! | §5 R22, R23 | cancel the losers, ignore untried addresses | [`Action::Cancel`], [`Action::Finish`] |
+//! | §5 R24, R25 | outstanding DNS may be dropped or left to fill a cache | [`Action::Finish`] |
+//! | §5 R26–R30 | Connection Attempt Delay, its bounds, the 10 ms floor | [`Config::connection_attempt_delay`], [`ATTEMPT_START_FLOOR`] |
+//! | §5 G1 | a failure starts the next attempt at once | [`Input::ConnectFailed`] |
+//! | §6 R31, R32 | address removals spare started attempts | [`Input::AddressesChanged`] |
+//! | §7 R36 | NAT64 synthesis | [`Nat64Prefix`], [`Config::nat64`] |
+//! | G2 | "established" is the adapter's call (TCP or TLS) | [`Input::Connected`] |
+//! | G3 | no failure while DNS is outstanding | [`FailureReason`] |
+//! | G4 | optional overall deadline | [`Config::timeout`] |
+//!
+//! Not here, by design: R3, R9, R10, R25, R35 and R37/R38 (the local-synthesis fallbacks)
+//! belong to the resolver and the adapters.
+//!
+//! # Why `std`
+//!
+//! The core needs only `core` and `alloc` in spirit, but it takes `std::time::Instant` for
+//! `now`. `no_std` would need a generic time type on every public item (`Race<E, T>`,
+//! `History<T>`, ...), which makes every std user's signatures noisier, for embedded users
+//! who do not exist yet. When one does, a `Time` trait with `Instant` as the default type is
+//! the path.
+
+mod candidates;
+mod config;
+mod error;
+mod history;
+mod nat64;
+mod race;
+mod sort;
+
+pub use config::{
+    Config, ConfigError, FamilyPolicy, ATTEMPT_START_FLOOR, CONNECTION_ATTEMPT_DELAY,
+    MAX_CONNECTION_ATTEMPT_DELAY, MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
+};
+pub use error::{FailedAttempt, FailedQuery, Failure, FailureReason, Winner};
+pub use history::{History, HISTORY_CAPACITY, HISTORY_TTL};
+pub use nat64::{Nat64Error, Nat64Prefix};
+pub use race::{
+    Action, AttemptId, AttemptRecord, AttemptStatus, Input, QueryId, QueryKind, QueryRecord,
+    Race, Target,
+};
