@@ -121,7 +121,7 @@ impl History {
                 entry.rttvar = rtt / 2;
             }
             Some(srtt) => {
-                let diff = if srtt > rtt { srtt - rtt } else { rtt - srtt };
+                let diff = srtt.abs_diff(rtt);
                 entry.rttvar = entry.rttvar * 3 / 4 + diff / 4;
                 entry.srtt = Some(srtt * 7 / 8 + rtt / 8);
             }

@@ -68,7 +68,7 @@ impl Nat64Prefix {
     }
 
     /// Returns the prefix length in bits.
-    pub fn len(&self) -> u8 {
+    pub fn prefix_len(&self) -> u8 {
         self.len
     }
 

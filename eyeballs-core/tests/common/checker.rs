@@ -1,0 +1,182 @@
+//! Invariants every driver can observe from outside the race, checked after every step.
+//!
+//! Shared by the simulator, the property tests and the fuzz target (which includes this
+//! file by path), so one list of invariants guards all three.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use eyeballs_core::{Action, FailureReason, Input, Race, ATTEMPT_START_FLOOR};
+
+/// Watches one race from the driver's side and panics on the first broken invariant.
+#[derive(Debug)]
+pub struct Checker {
+    /// Every attempt the race started: address, start time, ended, connected.
+    attempts: Vec<Seen>,
+    last_start: Option<Instant>,
+    /// A failure arrived since the last start (G1 allows an early start then).
+    failure_since_start: bool,
+    finished: bool,
+    /// The fixed Connection Attempt Delay, when the race has no history (so no start may
+    /// come earlier than it unless a failure arrived).
+    fixed_delay: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    addr: SocketAddr,
+    ended: bool,
+    connected: bool,
+}
+
+impl Checker {
+    /// A checker; `fixed_delay` is the effective attempt delay when it is known exactly.
+    pub fn new(fixed_delay: Option<Duration>) -> Self {
+        Checker {
+            attempts: Vec::new(),
+            last_start: None,
+            failure_since_start: false,
+            finished: false,
+            fixed_delay,
+        }
+    }
+
+    /// Returns whether `Finish` was seen.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Returns the addresses started so far, in order.
+    pub fn started(&self) -> Vec<SocketAddr> {
+        self.attempts.iter().map(|a| a.addr).collect()
+    }
+
+    /// Notes an input the driver is about to feed; mirrors which attempts end by it.
+    pub fn on_input<E>(&mut self, input: &Input<E>) {
+        if self.finished {
+            return;
+        }
+        let (attempt, connected) = match input {
+            Input::Connected { attempt } => (*attempt, true),
+            Input::ConnectFailed { attempt, .. } => (*attempt, false),
+            _ => return,
+        };
+        if let Some(a) = self.attempts.get_mut(attempt.index()) {
+            if !a.ended {
+                a.ended = true;
+                a.connected = connected;
+                if !connected {
+                    self.failure_since_start = true;
+                }
+            }
+        }
+    }
+
+    /// Drains the race's actions after a `handle_*` call (or construction) at `now`, checks
+    /// each, and returns them for the driver to perform.
+    pub fn drain<E: std::fmt::Debug>(&mut self, race: &mut Race<E>, now: Instant) -> Vec<Action<E>> {
+        let mut out = Vec::new();
+        while let Some(action) = race.poll_action() {
+            assert!(!self.finished, "an action after Finish: {action:?}");
+            self.check(&action, race, now);
+            out.push(action);
+        }
+        assert_eq!(
+            race.is_finished(),
+            self.finished,
+            "is_finished() disagrees with the actions"
+        );
+        match race.poll_timeout() {
+            Some(t) => {
+                assert!(!self.finished, "a deadline after Finish");
+                assert!(t > now, "poll_timeout {t:?} is not after now {now:?}: busy loop");
+            }
+            None if !self.finished => {
+                let in_flight = self.attempts.iter().filter(|a| !a.ended).count();
+                let dns_outstanding = race.queries().iter().any(|q| q.answered().is_none());
+                assert!(
+                    in_flight > 0 || dns_outstanding,
+                    "no deadline, no attempt in flight, no DNS outstanding: the race is stuck"
+                );
+            }
+            None => {}
+        }
+        out
+    }
+
+    fn check<E>(&mut self, action: &Action<E>, race: &Race<E>, now: Instant) {
+        match action {
+            Action::Connect { attempt, addr } => {
+                assert_eq!(attempt.index(), self.attempts.len(), "attempt ids count from 0");
+                assert!(
+                    !self.attempts.iter().any(|a| a.addr == *addr),
+                    "{addr} attempted twice"
+                );
+                if let Some(last) = self.last_start {
+                    let gap = now.saturating_duration_since(last);
+                    assert!(gap >= ATTEMPT_START_FLOOR, "two starts {gap:?} apart (R28)");
+                    if let Some(delay) = self.fixed_delay {
+                        assert!(
+                            gap >= delay || self.failure_since_start,
+                            "a start {gap:?} after the previous one, before the {delay:?} \
+                             delay and with no failure in between"
+                        );
+                    }
+                }
+                self.last_start = Some(now);
+                self.failure_since_start = false;
+                self.attempts.push(Seen {
+                    addr: *addr,
+                    ended: false,
+                    connected: false,
+                });
+            }
+            Action::Cancel { attempt } => {
+                let a = self
+                    .attempts
+                    .get_mut(attempt.index())
+                    .unwrap_or_else(|| panic!("cancel of unknown attempt {attempt}"));
+                assert!(!a.ended, "attempt {attempt} ended twice (cancel after end)");
+                a.ended = true;
+            }
+            Action::Finish(result) => {
+                self.finished = true;
+                if let Some(a) = self.attempts.iter().position(|a| !a.ended) {
+                    panic!("Finish while attempt #{a} is neither ended nor cancelled");
+                }
+                match result {
+                    Ok(w) => {
+                        let a = self.attempts[w.attempt.index()];
+                        assert!(a.connected, "the winner never connected");
+                        assert_eq!(a.addr, w.addr, "winner address");
+                        let others = self.attempts.iter().filter(|a| a.connected).count();
+                        assert_eq!(others, 1, "more than one attempt counted as connected");
+                    }
+                    Err(f) => {
+                        assert!(
+                            self.attempts.iter().all(|a| !a.connected),
+                            "failed although an attempt connected"
+                        );
+                        let dns_outstanding =
+                            race.queries().iter().any(|q| q.answered().is_none());
+                        let gave_up = matches!(
+                            f.reason(),
+                            FailureReason::TimedOut { .. } | FailureReason::Aborted
+                        );
+                        assert!(
+                            gave_up || !dns_outstanding,
+                            "failed ({:?}) while DNS is outstanding (G3)",
+                            f.reason()
+                        );
+                        assert_eq!(f.attempts().len(), self.attempts.len(), "failure lists all");
+                    }
+                }
+            }
+            Action::Resolve { query, .. } => {
+                assert!(self.attempts.is_empty(), "DNS asked for after attempts started");
+                assert!(query.index() < 2, "more than two queries");
+            }
+            _ => {}
+        }
+    }
+}
