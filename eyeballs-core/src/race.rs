@@ -305,8 +305,9 @@ pub struct Race<E> {
     deadline: Option<Instant>,
     queries: Vec<QueryRecord<E>>,
     queries_outstanding: usize,
-    /// A AAAA (or combined) answer brought at least one address (R4, R6).
-    aaaa_positive: bool,
+    /// The preferred family's query (AAAA by default, or the combined one) brought at least
+    /// one address (R4, R6).
+    preferred_positive: bool,
     /// Set when addresses are held while AAAA is outstanding (R5).
     resolution_deadline: Option<Instant>,
     /// Attempts may start: the Resolution Delay question is settled.
@@ -324,7 +325,8 @@ pub struct Race<E> {
 }
 
 impl<E> Race<E> {
-    /// Starts a race at `now` and queues its first actions: the DNS queries (AAAA first, R1),
+    /// Starts a race at `now` and queues its first actions: the DNS queries (AAAA first, R1;
+    /// A first when IPv4 is preferred),
     /// or the first connection attempt for addresses given directly.
     ///
     /// # Errors
@@ -379,7 +381,7 @@ impl<E> Race<E> {
             deadline: config.timeout.map(|t| now + t),
             queries: Vec::new(),
             queries_outstanding: 0,
-            aaaa_positive: false,
+            preferred_positive: false,
             resolution_deadline: None,
             ready: false,
             candidates: Candidates::new(),
@@ -395,16 +397,26 @@ impl<E> Race<E> {
             TargetKind::Host { port, combined } => {
                 race.port = port;
                 let policy = config.family_policy;
+                // With NAT64 the A answer is synthesized into IPv6 (R36), so it is needed
+                // even when only IPv6 is allowed.
+                let want_a = policy.allows(false) || config.nat64.is_some();
                 if combined {
                     race.ask(QueryKind::Both, now);
-                } else {
+                } else if policy.prefers_v6() {
+                    // R1: AAAA first.
                     if policy.allows(true) {
                         race.ask(QueryKind::Aaaa, now);
                     }
-                    // With NAT64 the A answer is synthesized into IPv6 (R36), so it is needed
-                    // even when only IPv6 is allowed.
-                    if policy.allows(false) || config.nat64.is_some() {
+                    if want_a {
                         race.ask(QueryKind::A, now);
+                    }
+                } else {
+                    // The caller prefers IPv4: the mirror image of R1.
+                    if want_a {
+                        race.ask(QueryKind::A, now);
+                    }
+                    if policy.allows(true) {
+                        race.ask(QueryKind::Aaaa, now);
                     }
                 }
             }
@@ -564,6 +576,7 @@ impl<E> Race<E> {
         }
         record.answered = Some(now);
         self.queries_outstanding -= 1;
+        let kind = record.kind;
         match answer {
             Ok(addrs) => {
                 let port = self.port;
@@ -573,10 +586,10 @@ impl<E> Race<E> {
                     self.history.as_ref(),
                     now,
                 );
-                if added > 0 && record.kind != QueryKind::A {
-                    self.aaaa_positive = true;
+                self.queries[query.0].addrs = addrs;
+                if added > 0 && self.is_preferred(kind) {
+                    self.preferred_positive = true;
                 }
-                record.addrs = addrs;
             }
             Err(error) => {
                 record.failed = true;
@@ -647,13 +660,14 @@ impl<E> Race<E> {
             // G5: with nothing held (say A answered empty), there is nothing to wait for.
             return;
         }
-        let aaaa_outstanding = self
+        let preferred_outstanding = self
             .queries
             .iter()
-            .any(|q| q.answered.is_none() && q.kind != QueryKind::A);
+            .any(|q| q.answered.is_none() && self.is_preferred(q.kind));
         // R4/R6: a positive AAAA answer starts at once. R7: with AAAA answered negatively or
-        // failed (or never asked), start with what is held.
-        if self.aaaa_positive || !aaaa_outstanding {
+        // failed (or never asked), start with what is held. With IPv4 preferred, the roles
+        // of AAAA and A swap.
+        if self.preferred_positive || !preferred_outstanding {
             self.ready = true;
             return;
         }
@@ -663,6 +677,16 @@ impl<E> Race<E> {
             .get_or_insert(now + self.config.resolution_delay);
         if now >= deadline {
             self.ready = true;
+        }
+    }
+
+    /// Returns whether a query of `kind` asks for the preferred family (R4–R7 are written
+    /// for IPv6; with IPv4 preferred they apply to A).
+    fn is_preferred(&self, kind: QueryKind) -> bool {
+        match kind {
+            QueryKind::Aaaa => self.config.family_policy.prefers_v6(),
+            QueryKind::A => !self.config.family_policy.prefers_v6(),
+            QueryKind::Both => true,
         }
     }
 
