@@ -130,8 +130,9 @@ impl Candidates {
 
     /// Takes the next address to attempt.
     ///
-    /// The first pick is the preferred family's best, unless history saw it fail and the other
-    /// family's best did not: then the other family goes first. The opening family then gets
+    /// The first pick is the preferred family's best, unless history says that family is broken
+    /// for this host (an address of it failed recently and none of it worked since) and the
+    /// other is not: then the other family goes first. The opening family then gets
     /// `first_address_family_count` picks in a row (R18), after which the families alternate
     /// (R17). A family that has run out is skipped.
     pub(crate) fn pop_next(&mut self, config: &Config) -> Option<SocketAddr> {
@@ -140,16 +141,7 @@ impl Candidates {
             (_, Some(last)) => !last,
             _ => {
                 let prefer_v6 = config.family_policy.prefers_v6();
-                let (preferred, other) = if prefer_v6 {
-                    (&self.v6, &self.v4)
-                } else {
-                    (&self.v4, &self.v6)
-                };
-                let flip = match (preferred.front(), other.front()) {
-                    (Some(p), Some(o)) => p.key.is_demoted() && !o.key.is_demoted(),
-                    _ => false,
-                };
-                prefer_v6 != flip
+                prefer_v6 != self.should_flip(prefer_v6)
             }
         };
         let (first, second) = if want_v6 {
@@ -166,6 +158,23 @@ impl Candidates {
         }
         self.last_v6 = Some(v6);
         Some(picked)
+    }
+
+    /// Returns whether an address of this family is waiting.
+    pub(crate) fn has_family(&self, v6: bool) -> bool {
+        !if v6 { &self.v6 } else { &self.v4 }.is_empty()
+    }
+
+    /// Returns whether the other family should go first: history says the preferred one is
+    /// broken for this host (an address of it failed recently and none worked since) and the
+    /// other is not. Scans the lists; it is asked only before the first attempt.
+    pub(crate) fn should_flip(&self, prefer_v6: bool) -> bool {
+        let (preferred, other) = if prefer_v6 {
+            (&self.v6, &self.v4)
+        } else {
+            (&self.v4, &self.v6)
+        };
+        is_bad(preferred) && !is_bad(other)
     }
 
     /// Drops the least preferred pending addresses until at most `cap` are accepted: from the
@@ -185,6 +194,19 @@ impl Candidates {
             self.accepted -= 1;
         }
     }
+}
+
+/// Returns whether history says this family is broken for this host: some address of it
+/// failed recently, and none worked more recently than it failed.
+fn is_bad(list: &VecDeque<Candidate>) -> bool {
+    let mut failed = false;
+    for c in list {
+        if c.key.is_good() {
+            return false;
+        }
+        failed |= c.key.is_demoted();
+    }
+    failed
 }
 
 /// Merges the unsorted `new` into the sorted `list`, in O(n + m log m).

@@ -305,9 +305,6 @@ pub struct Race<E> {
     deadline: Option<Instant>,
     queries: Vec<QueryRecord<E>>,
     queries_outstanding: usize,
-    /// The preferred family's query (AAAA by default, or the combined one) brought at least
-    /// one address (R4, R6).
-    preferred_positive: bool,
     /// Set when addresses are held while AAAA is outstanding (R5).
     resolution_deadline: Option<Instant>,
     /// Attempts may start: the Resolution Delay question is settled.
@@ -381,7 +378,6 @@ impl<E> Race<E> {
             deadline: config.timeout.map(|t| now + t),
             queries: Vec::new(),
             queries_outstanding: 0,
-            preferred_positive: false,
             resolution_deadline: None,
             ready: false,
             candidates: Candidates::new(),
@@ -576,20 +572,16 @@ impl<E> Race<E> {
         }
         record.answered = Some(now);
         self.queries_outstanding -= 1;
-        let kind = record.kind;
         match answer {
             Ok(addrs) => {
                 let port = self.port;
-                let added = self.candidates.add(
+                self.candidates.add(
                     addrs.iter().map(|ip| SocketAddr::new(*ip, port)),
                     &self.config,
                     self.history.as_ref(),
                     now,
                 );
                 self.queries[query.0].addrs = addrs;
-                if added > 0 && self.is_preferred(kind) {
-                    self.preferred_positive = true;
-                }
             }
             Err(error) => {
                 record.failed = true;
@@ -660,14 +652,21 @@ impl<E> Race<E> {
             // G5: with nothing held (say A answered empty), there is nothing to wait for.
             return;
         }
-        let preferred_outstanding = self
-            .queries
-            .iter()
-            .any(|q| q.answered.is_none() && self.is_preferred(q.kind));
+        // The awaited family is the preferred one (IPv6 by default), unless history says it
+        // is broken for this host and the other is not: then the other takes its place.
+        let prefer_v6 = self.config.family_policy.prefers_v6();
+        let awaited_v6 = prefer_v6 != self.candidates.should_flip(prefer_v6);
+        let awaited_outstanding = self.queries.iter().any(|q| {
+            q.answered.is_none()
+                && match q.kind {
+                    QueryKind::Aaaa => awaited_v6,
+                    QueryKind::A => !awaited_v6,
+                    QueryKind::Both => true,
+                }
+        });
         // R4/R6: a positive AAAA answer starts at once. R7: with AAAA answered negatively or
-        // failed (or never asked), start with what is held. With IPv4 preferred, the roles
-        // of AAAA and A swap.
-        if self.preferred_positive || !preferred_outstanding {
+        // failed (or never asked), start with what is held.
+        if self.candidates.has_family(awaited_v6) || !awaited_outstanding {
             self.ready = true;
             return;
         }
@@ -677,16 +676,6 @@ impl<E> Race<E> {
             .get_or_insert(now + self.config.resolution_delay);
         if now >= deadline {
             self.ready = true;
-        }
-    }
-
-    /// Returns whether a query of `kind` asks for the preferred family (R4–R7 are written
-    /// for IPv6; with IPv4 preferred they apply to A).
-    fn is_preferred(&self, kind: QueryKind) -> bool {
-        match kind {
-            QueryKind::Aaaa => self.config.family_policy.prefers_v6(),
-            QueryKind::A => !self.config.family_policy.prefers_v6(),
-            QueryKind::Both => true,
         }
     }
 

@@ -46,6 +46,11 @@ impl SortKey {
     pub(crate) fn is_demoted(&self) -> bool {
         self.demoted
     }
+
+    /// Returns whether history saw this address work, and not fail since.
+    pub(crate) fn is_good(&self) -> bool {
+        !self.demoted && self.rtt != Duration::MAX
+    }
 }
 
 /// RFC 6724 §2.1 default policy table: the precedence of `ip`.
