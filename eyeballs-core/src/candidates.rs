@@ -90,7 +90,11 @@ impl Candidates {
             let rtt = history.and_then(|h| h.rtt(addr, now));
             let key = SortKey::new(addr.ip(), self.next_seq, demoted, rtt);
             self.next_seq += 1;
-            let list = if addr.is_ipv6() { &mut new_v6 } else { &mut new_v4 };
+            let list = if addr.is_ipv6() {
+                &mut new_v6
+            } else {
+                &mut new_v4
+            };
             list.push(Candidate { key, addr });
         }
         let added = new_v6.len() + new_v4.len();
@@ -152,7 +156,13 @@ impl Candidates {
         let picked = first.pop_front().or_else(|| second.pop_front())?.addr;
         let v6 = picked.is_ipv6();
         match &mut self.opening {
-            None => self.opening = Some(Opening { v6, run: 1, done: false }),
+            None => {
+                self.opening = Some(Opening {
+                    v6,
+                    run: 1,
+                    done: false,
+                })
+            }
             Some(o) if !o.done && o.v6 == v6 => o.run += 1,
             Some(o) => o.done = true,
         }

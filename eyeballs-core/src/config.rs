@@ -274,12 +274,12 @@ pub enum ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigError::ZeroFirstAddressFamilyCount => f.write_str(
-                "first_address_family_count must be at least 1 (RFC 8305 recommends 1)",
-            ),
-            ConfigError::ZeroMaxAttemptsInFlight => f.write_str(
-                "max_attempts_in_flight must be at least 1, or None for no cap",
-            ),
+            ConfigError::ZeroFirstAddressFamilyCount => {
+                f.write_str("first_address_family_count must be at least 1 (RFC 8305 recommends 1)")
+            }
+            ConfigError::ZeroMaxAttemptsInFlight => {
+                f.write_str("max_attempts_in_flight must be at least 1, or None for no cap")
+            }
             ConfigError::ZeroMaxAddresses => {
                 f.write_str("max_addresses must be at least 1, or None for no cap")
             }

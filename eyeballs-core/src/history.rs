@@ -158,7 +158,11 @@ impl History {
             let Some(ended) = a.ended() else { continue };
             match a.status() {
                 AttemptStatus::Connected => {
-                    self.record_success(a.addr(), ended.saturating_duration_since(a.started()), ended);
+                    self.record_success(
+                        a.addr(),
+                        ended.saturating_duration_since(a.started()),
+                        ended,
+                    );
                 }
                 AttemptStatus::Failed => self.record_failure(a.addr(), ended),
                 AttemptStatus::Cancelled => {
@@ -179,11 +183,12 @@ impl History {
 
     /// Returns whether `addr` failed more recently than it succeeded, within the time to live.
     pub fn is_failing(&self, addr: SocketAddr, now: Instant) -> bool {
-        self.fresh(addr, now).is_some_and(|e| match (e.last_failure, e.last_success) {
-            (Some(f), Some(s)) => f > s,
-            (Some(_), None) => true,
-            (None, _) => false,
-        })
+        self.fresh(addr, now)
+            .is_some_and(|e| match (e.last_failure, e.last_success) {
+                (Some(f), Some(s)) => f > s,
+                (Some(_), None) => true,
+                (None, _) => false,
+            })
     }
 
     /// Returns the retransmission timeout RFC 6298 computes for `addr` (`SRTT + 4 * RTTVAR`):

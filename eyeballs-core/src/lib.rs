@@ -62,12 +62,16 @@
 //!     let timer = race.poll_timeout();
 //!     let io = pending.iter().min().copied();
 //!     match (timer, io) {
-//!         (_, Some((at, attempt))) if timer.map_or(true, |t| at <= t) => {
+//!         (Some(t), Some((at, _))) if t < at => {
+//!             now = t;
+//!             race.handle_timeout(now);
+//!         }
+//!         (_, Some((at, attempt))) => {
 //!             now = at;
 //!             pending.retain(|&(_, a)| a != attempt);
 //!             race.handle_input(Input::Connected { attempt }, now);
 //!         }
-//!         (Some(t), _) => {
+//!         (Some(t), None) => {
 //!             now = t;
 //!             race.handle_timeout(now);
 //!         }
@@ -234,6 +238,6 @@ pub use error::{FailedAttempt, FailedQuery, Failure, FailureReason, Winner};
 pub use history::{History, HISTORY_CAPACITY, HISTORY_TTL};
 pub use nat64::{Nat64Error, Nat64Prefix};
 pub use race::{
-    Action, AttemptId, AttemptRecord, AttemptStatus, Input, QueryId, QueryKind, QueryRecord,
-    Race, Target,
+    Action, AttemptId, AttemptRecord, AttemptStatus, Input, QueryId, QueryKind, QueryRecord, Race,
+    Target,
 };

@@ -22,7 +22,11 @@ fn deadlines_are_in_the_future_and_early_timeouts_are_no_ops() {
     assert_eq!(race.poll_timeout(), Some(t0 + ms(250)));
     race.handle_timeout(t0 + ms(250));
     assert!(matches!(race.poll_action(), Some(Action::Connect { .. })));
-    assert_eq!(race.poll_timeout(), None, "nothing left to start: only I/O moves it on");
+    assert_eq!(
+        race.poll_timeout(),
+        None,
+        "nothing left to start: only I/O moves it on"
+    );
 }
 
 /// Time that goes backwards is clamped to the latest time seen.
@@ -35,14 +39,37 @@ fn time_going_backwards_is_clamped() {
     race.handle_timeout(t0 - ms(500));
     assert!(race.poll_action().is_none());
     assert_eq!(race.poll_timeout(), Some(t0 + ms(250)));
-    let Some(first) = race.attempts().first().map(|a| a.id()) else { panic!("one attempt") };
-    race.handle_input(Input::ConnectFailed { attempt: first, error: () }, t0 - ms(900));
-    assert!(race.poll_action().is_none(), "R28: not within 10 ms of the first start");
-    assert_eq!(race.poll_timeout(), Some(t0 + ms(10)), "G1: due at once, floored");
+    let Some(first) = race.attempts().first().map(|a| a.id()) else {
+        panic!("one attempt")
+    };
+    race.handle_input(
+        Input::ConnectFailed {
+            attempt: first,
+            error: (),
+        },
+        t0 - ms(900),
+    );
+    assert!(
+        race.poll_action().is_none(),
+        "R28: not within 10 ms of the first start"
+    );
+    assert_eq!(
+        race.poll_timeout(),
+        Some(t0 + ms(10)),
+        "G1: due at once, floored"
+    );
     race.handle_timeout(t0 + ms(10));
     assert!(matches!(race.poll_action(), Some(Action::Connect { .. })));
-    assert_eq!(race.attempts()[1].started(), t0 + ms(10), "R28 floor from the clamped time");
-    assert_eq!(race.attempts()[0].ended(), Some(t0), "the failure is stamped with the clamped time");
+    assert_eq!(
+        race.attempts()[1].started(),
+        t0 + ms(10),
+        "R28 floor from the clamped time"
+    );
+    assert_eq!(
+        race.attempts()[0].ended(),
+        Some(t0),
+        "the failure is stamped with the clamped time"
+    );
 }
 
 /// Ids count from 0; losers get their Cancel before Finish; Finish is the last action; the
@@ -59,13 +86,34 @@ fn ids_count_from_zero_and_finish_is_last() {
         .collect();
     assert_eq!(kinds, vec![0, 1]);
     let q = QueryId::from_index;
-    race.handle_input(Input::Resolved { query: q(0), addrs: vec![common::sim::ip("2001:db8::1")] }, t0 + ms(5));
-    race.handle_input(Input::Resolved { query: q(1), addrs: vec![common::sim::ip("192.0.2.1")] }, t0 + ms(6));
+    race.handle_input(
+        Input::Resolved {
+            query: q(0),
+            addrs: vec![common::sim::ip("2001:db8::1")],
+        },
+        t0 + ms(5),
+    );
+    race.handle_input(
+        Input::Resolved {
+            query: q(1),
+            addrs: vec![common::sim::ip("192.0.2.1")],
+        },
+        t0 + ms(6),
+    );
     race.handle_timeout(t0 + ms(255));
     let actions: Vec<_> = std::iter::from_fn(|| race.poll_action()).collect();
-    assert!(matches!(actions[0], Action::Connect { attempt, .. } if attempt == AttemptId::from_index(0)));
-    assert!(matches!(actions[1], Action::Connect { attempt, .. } if attempt == AttemptId::from_index(1)));
-    race.handle_input(Input::Connected { attempt: AttemptId::from_index(1) }, t0 + ms(260));
+    assert!(
+        matches!(actions[0], Action::Connect { attempt, .. } if attempt == AttemptId::from_index(0))
+    );
+    assert!(
+        matches!(actions[1], Action::Connect { attempt, .. } if attempt == AttemptId::from_index(1))
+    );
+    race.handle_input(
+        Input::Connected {
+            attempt: AttemptId::from_index(1),
+        },
+        t0 + ms(260),
+    );
     let actions: Vec<_> = std::iter::from_fn(|| race.poll_action()).collect();
     assert_eq!(actions.len(), 2);
     assert!(matches!(actions[0], Action::Cancel { attempt } if attempt.index() == 0));
@@ -75,7 +123,10 @@ fn ids_count_from_zero_and_finish_is_last() {
     assert_eq!(race.started(), t0);
     assert_eq!(race.in_flight(), 0);
     let statuses: Vec<_> = race.attempts().iter().map(|a| a.status()).collect();
-    assert_eq!(statuses, vec![AttemptStatus::Cancelled, AttemptStatus::Connected]);
+    assert_eq!(
+        statuses,
+        vec![AttemptStatus::Cancelled, AttemptStatus::Connected]
+    );
     assert_eq!(race.queries()[1].answered(), Some(t0 + ms(6)));
     assert_eq!(race.queries()[0].sent(), t0);
     assert_eq!(AttemptId::from_index(3).to_string(), "#3");
@@ -88,17 +139,33 @@ fn errors_move_into_the_failure() {
     let t0 = base_instant();
     let mut race: Race<String> =
         Race::new(Target::addrs([sa("192.0.2.1:80")]), Config::default(), t0).unwrap();
-    let Some(Action::Connect { attempt, .. }) = race.poll_action() else { panic!() };
-    race.handle_input(Input::ConnectFailed { attempt, error: "refused".into() }, t0 + ms(1));
-    let Some(Action::Finish(Err(failure))) = race.poll_action() else { panic!() };
+    let Some(Action::Connect { attempt, .. }) = race.poll_action() else {
+        panic!()
+    };
+    race.handle_input(
+        Input::ConnectFailed {
+            attempt,
+            error: "refused".into(),
+        },
+        t0 + ms(1),
+    );
+    let Some(Action::Finish(Err(failure))) = race.poll_action() else {
+        panic!()
+    };
     assert_eq!(failure.reason(), FailureReason::AllAttemptsFailed);
     assert_eq!(failure.attempts()[0].error.as_deref(), Some("refused"));
     assert!(race.attempts()[0].error().is_none(), "moved, not cloned");
-    assert_eq!(failure.to_string(), "all 1 connection attempt failed: 192.0.2.1:80: refused");
+    assert_eq!(
+        failure.to_string(),
+        "all 1 connection attempt failed: 192.0.2.1:80: refused"
+    );
     let mapped = failure.map_err(|e| e.len());
     assert_eq!(mapped.attempts()[0].error, Some(7));
     let (reason, attempts, queries) = mapped.into_parts();
-    assert_eq!((reason, attempts.len(), queries.len()), (FailureReason::AllAttemptsFailed, 1, 0));
+    assert_eq!(
+        (reason, attempts.len(), queries.len()),
+        (FailureReason::AllAttemptsFailed, 1, 0)
+    );
 }
 
 /// `std::error::Error::source` gives the most recent underlying error.
@@ -106,17 +173,29 @@ fn errors_move_into_the_failure() {
 fn failure_source_is_the_last_error() {
     let t0 = base_instant();
     let addrs = [sa("192.0.2.1:80"), sa("192.0.2.2:80")];
-    let mut race: Race<std::io::Error> = Race::new(Target::addrs(addrs), Config::default(), t0).unwrap();
+    let mut race: Race<std::io::Error> =
+        Race::new(Target::addrs(addrs), Config::default(), t0).unwrap();
     let refused = || std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
     let _ = race.poll_action();
-    race.handle_input(Input::ConnectFailed { attempt: AttemptId::from_index(0), error: refused() }, t0);
+    race.handle_input(
+        Input::ConnectFailed {
+            attempt: AttemptId::from_index(0),
+            error: refused(),
+        },
+        t0,
+    );
     race.handle_timeout(t0 + ms(10));
     assert!(matches!(race.poll_action(), Some(Action::Connect { .. })));
     race.handle_input(
-        Input::ConnectFailed { attempt: AttemptId::from_index(1), error: std::io::Error::other("last") },
+        Input::ConnectFailed {
+            attempt: AttemptId::from_index(1),
+            error: std::io::Error::other("last"),
+        },
         t0 + ms(10),
     );
-    let Some(Action::Finish(Err(failure))) = race.poll_action() else { panic!() };
+    let Some(Action::Finish(Err(failure))) = race.poll_action() else {
+        panic!()
+    };
     let source = std::error::Error::source(&failure).map(ToString::to_string);
     assert_eq!(source.as_deref(), Some("last"));
 }
@@ -126,16 +205,41 @@ fn failure_source_is_the_last_error() {
 fn bad_config_is_rejected_with_a_clear_error() {
     let t0 = base_instant();
     let cases: Vec<(Config, ConfigError, &str)> = vec![
-        (Config::default().first_address_family_count(0), ConfigError::ZeroFirstAddressFamilyCount, "at least 1"),
-        (Config::default().max_attempts_in_flight(Some(0)), ConfigError::ZeroMaxAttemptsInFlight, "at least 1"),
-        (Config::default().max_addresses(Some(0)), ConfigError::ZeroMaxAddresses, "at least 1"),
-        (Config::default().min_connection_attempt_delay(ms(5)), ConfigError::MinDelayBelowFloor(ms(5)), "forbids less than 10ms"),
         (
-            Config::default().min_connection_attempt_delay(ms(300)).max_connection_attempt_delay(ms(200)),
-            ConfigError::MinDelayAboveMax { min: ms(300), max: ms(200) },
+            Config::default().first_address_family_count(0),
+            ConfigError::ZeroFirstAddressFamilyCount,
+            "at least 1",
+        ),
+        (
+            Config::default().max_attempts_in_flight(Some(0)),
+            ConfigError::ZeroMaxAttemptsInFlight,
+            "at least 1",
+        ),
+        (
+            Config::default().max_addresses(Some(0)),
+            ConfigError::ZeroMaxAddresses,
+            "at least 1",
+        ),
+        (
+            Config::default().min_connection_attempt_delay(ms(5)),
+            ConfigError::MinDelayBelowFloor(ms(5)),
+            "forbids less than 10ms",
+        ),
+        (
+            Config::default()
+                .min_connection_attempt_delay(ms(300))
+                .max_connection_attempt_delay(ms(200)),
+            ConfigError::MinDelayAboveMax {
+                min: ms(300),
+                max: ms(200),
+            },
             "is above",
         ),
-        (Config::default().timeout(Some(ms(0))), ConfigError::ZeroTimeout, "longer than zero"),
+        (
+            Config::default().timeout(Some(ms(0))),
+            ConfigError::ZeroTimeout,
+            "longer than zero",
+        ),
     ];
     for (config, want, text) in cases {
         let err = Race::<()>::new(Target::host(1), config, t0).unwrap_err();

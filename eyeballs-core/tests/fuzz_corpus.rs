@@ -13,7 +13,11 @@ fn replay_fuzz_corpus() {
         .map(|e| e.expect("corpus entry").path())
         .collect();
     entries.sort();
-    assert!(entries.len() >= 32, "the corpus has {} seeds; expected at least 32", entries.len());
+    assert!(
+        entries.len() >= 32,
+        "the corpus has {} seeds; expected at least 32",
+        entries.len()
+    );
     let t0 = common::sim::base_instant();
     for path in &entries {
         let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -24,7 +24,13 @@ const V6: [&str; 7] = [
     "2002:c000:201::1",
     "::1",
 ];
-const V4: [&str; 5] = ["192.0.2.1", "192.0.2.2", "198.51.100.1", "169.254.0.1", "127.0.0.1"];
+const V4: [&str; 5] = [
+    "192.0.2.1",
+    "192.0.2.2",
+    "198.51.100.1",
+    "169.254.0.1",
+    "127.0.0.1",
+];
 
 fn ip(s: &str) -> IpAddr {
     common::sim::ip(s)
@@ -42,7 +48,10 @@ fn reference_sort(addrs: &[IpAddr]) -> Vec<IpAddr> {
             _ if s.starts_with("fc00:") => 3,
             _ => 40,
         };
-        let link_local = s.starts_with("fe80:") || s.starts_with("169.254.") || s.starts_with("127.") || s == "::1";
+        let link_local = s.starts_with("fe80:")
+            || s.starts_with("169.254.")
+            || s.starts_with("127.")
+            || s == "::1";
         (-precedence, if link_local { 2 } else { 14 })
     };
     let mut out: Vec<IpAddr> = Vec::new();

@@ -18,10 +18,18 @@ fn v4() -> &'static str {
 fn r1_aaaa_is_asked_before_a() {
     let t0 = common::sim::base_instant();
     let mut race: Race<()> = Race::new(Target::host(80), Config::default(), t0).unwrap();
-    assert!(matches!(race.poll_action(), Some(Action::Resolve { kind: QueryKind::Aaaa, query }) if query.index() == 0));
-    assert!(matches!(race.poll_action(), Some(Action::Resolve { kind: QueryKind::A, query }) if query.index() == 1));
+    assert!(
+        matches!(race.poll_action(), Some(Action::Resolve { kind: QueryKind::Aaaa, query }) if query.index() == 0)
+    );
+    assert!(
+        matches!(race.poll_action(), Some(Action::Resolve { kind: QueryKind::A, query }) if query.index() == 1)
+    );
     assert!(race.poll_action().is_none());
-    assert_eq!(race.poll_timeout(), None, "nothing to time before an answer");
+    assert_eq!(
+        race.poll_timeout(),
+        None,
+        "nothing to time before an answer"
+    );
 }
 
 /// R2, R4: "If a positive AAAA response ... is received first, the first IPv6 connection
@@ -76,7 +84,10 @@ fn r6_aaaa_within_the_resolution_delay_starts_ipv6_first() {
         .a(10, &["192.0.2.1"])
         .net(v4(), Outcome::Connect(ms(5)))
         .run();
-    assert_eq!(trace.starts(), vec![(ms(40), sa(v6())), (ms(290), sa(v4()))]);
+    assert_eq!(
+        trace.starts(),
+        vec![(ms(40), sa(v6())), (ms(290), sa(v4()))]
+    );
 }
 
 /// R7: "If a negative AAAA response (no error, no data) is received within the Resolution
@@ -120,7 +131,10 @@ fn r8_a_late_aaaa_answer_is_merged() {
         .a(0, &["192.0.2.1", "192.0.2.2"])
         .net(v6(), Outcome::Connect(ms(5)))
         .run();
-    assert_eq!(trace.starts(), vec![(ms(50), sa(v4())), (ms(300), sa(v6()))]);
+    assert_eq!(
+        trace.starts(),
+        vec![(ms(50), sa(v4())), (ms(300), sa(v6()))]
+    );
     assert_eq!(trace.winner(), Some((ms(305), sa(v6()))));
 }
 
@@ -146,7 +160,10 @@ fn g3_fails_once_the_last_query_is_answered() {
         .dns("A", Answer::Fail(ms(200)))
         .net(v6(), Outcome::Fail(ms(5)))
         .run();
-    assert_eq!(trace.failure(), Some((ms(200), FailureReason::AllAttemptsFailed)));
+    assert_eq!(
+        trace.failure(),
+        Some((ms(200), FailureReason::AllAttemptsFailed))
+    );
     assert_eq!(
         trace.error.as_deref(),
         Some(
@@ -168,7 +185,10 @@ fn dns_failures_and_empty_answers_are_told_apart() {
         failed.error.as_deref(),
         Some("DNS failed: AAAA query: AAAA lookup failed; A query: A lookup failed")
     );
-    let empty = Scenario::host(Config::default()).aaaa(5, &[]).a(10, &[]).run();
+    let empty = Scenario::host(Config::default())
+        .aaaa(5, &[])
+        .a(10, &[])
+        .run();
     assert_eq!(empty.failure(), Some((ms(10), FailureReason::NoAddresses)));
     assert_eq!(empty.error.as_deref(), Some("no addresses to connect to"));
     let mixed = Scenario::host(Config::default())
@@ -187,16 +207,26 @@ fn r3_a_combined_query_starts_at_once() {
         .net(v4(), Outcome::Connect(ms(5)))
         .run();
     assert_eq!(trace.events[0], (ms(0), Ev::Resolve(QueryKind::Both)));
-    assert_eq!(trace.starts(), vec![(ms(15), sa(v6())), (ms(265), sa(v4()))]);
+    assert_eq!(
+        trace.starts(),
+        vec![(ms(15), sa(v6())), (ms(265), sa(v4()))]
+    );
 }
 
 /// A family excluded by the policy is not even asked for.
 #[test]
 fn family_only_policies_ask_one_query() {
-    for (policy, kind) in [(FamilyPolicy::V4Only, QueryKind::A), (FamilyPolicy::V6Only, QueryKind::Aaaa)] {
+    for (policy, kind) in [
+        (FamilyPolicy::V4Only, QueryKind::A),
+        (FamilyPolicy::V6Only, QueryKind::Aaaa),
+    ] {
         let t0 = common::sim::base_instant();
-        let mut race: Race<()> =
-            Race::new(Target::host(80), Config::default().family_policy(policy), t0).unwrap();
+        let mut race: Race<()> = Race::new(
+            Target::host(80),
+            Config::default().family_policy(policy),
+            t0,
+        )
+        .unwrap();
         assert!(matches!(race.poll_action(), Some(Action::Resolve { kind: k, .. }) if k == kind));
         assert!(race.poll_action().is_none());
     }
@@ -204,7 +234,11 @@ fn family_only_policies_ask_one_query() {
         .a(10, &["192.0.2.1"])
         .net(v4(), Outcome::Connect(ms(5)))
         .run();
-    assert_eq!(trace.starts(), vec![(ms(10), sa(v4()))], "no Resolution Delay: no AAAA asked");
+    assert_eq!(
+        trace.starts(),
+        vec![(ms(10), sa(v4()))],
+        "no Resolution Delay: no AAAA asked"
+    );
 }
 
 /// Duplicate answers and answers to unknown queries are ignored.
@@ -214,10 +248,31 @@ fn duplicate_and_unknown_answers_are_ignored() {
     let mut race: Race<()> = Race::new(Target::host(80), Config::default(), t0).unwrap();
     while race.poll_action().is_some() {}
     let q = |i| eyeballs_core::QueryId::from_index(i);
-    race.handle_input(eyeballs_core::Input::Resolved { query: q(7), addrs: vec![common::sim::ip("2001:db8::9")] }, t0);
+    race.handle_input(
+        eyeballs_core::Input::Resolved {
+            query: q(7),
+            addrs: vec![common::sim::ip("2001:db8::9")],
+        },
+        t0,
+    );
     assert!(race.poll_action().is_none(), "unknown query id ignored");
-    race.handle_input(eyeballs_core::Input::Resolved { query: q(0), addrs: vec![] }, t0 + ms(1));
-    race.handle_input(eyeballs_core::Input::Resolved { query: q(0), addrs: vec![common::sim::ip("2001:db8::9")] }, t0 + ms(2));
-    assert!(race.poll_action().is_none(), "a second answer to the same query is ignored");
+    race.handle_input(
+        eyeballs_core::Input::Resolved {
+            query: q(0),
+            addrs: vec![],
+        },
+        t0 + ms(1),
+    );
+    race.handle_input(
+        eyeballs_core::Input::Resolved {
+            query: q(0),
+            addrs: vec![common::sim::ip("2001:db8::9")],
+        },
+        t0 + ms(2),
+    );
+    assert!(
+        race.poll_action().is_none(),
+        "a second answer to the same query is ignored"
+    );
     assert_eq!(race.queries()[0].addrs().len(), 0);
 }

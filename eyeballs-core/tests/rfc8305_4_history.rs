@@ -19,7 +19,10 @@ fn r13_r14_lower_rtt_and_used_addresses_first() {
     let mut h = History::new();
     h.record_success(sa("[2001:db8::2]:443"), ms(10), t0);
     h.record_success(sa("192.0.2.2:443"), ms(30), t0);
-    let trace = dual().history(&h).default_outcome(Outcome::Fail(ms(0))).run_at(t0);
+    let trace = dual()
+        .history(&h)
+        .default_outcome(Outcome::Fail(ms(0)))
+        .run_at(t0);
     assert_eq!(
         trace.order(),
         vec![
@@ -41,14 +44,20 @@ fn rule1_recent_failures_go_last_and_can_flip_the_family() {
     let mut h = History::new();
     h.record_failure(sa("[2001:db8::1]:443"), t0);
     h.record_failure(sa("[2001:db8::2]:443"), t0);
-    let trace = dual().history(&h).net("192.0.2.1", Outcome::Connect(ms(10))).run_at(t0);
+    let trace = dual()
+        .history(&h)
+        .net("192.0.2.1", Outcome::Connect(ms(10)))
+        .run_at(t0);
     assert_eq!(trace.starts(), vec![(ms(0), sa("192.0.2.1:443"))]);
     assert_eq!(trace.winner(), Some((ms(10), sa("192.0.2.1:443"))));
     let mut one = History::new();
     one.record_failure(sa("[2001:db8::1]:443"), t0);
     one.record_failure(sa("192.0.2.1:443"), t0);
     one.record_success(sa("[2001:db8::2]:443"), ms(40), t0);
-    let trace = dual().history(&one).default_outcome(Outcome::Fail(ms(0))).run_at(t0);
+    let trace = dual()
+        .history(&one)
+        .default_outcome(Outcome::Fail(ms(0)))
+        .run_at(t0);
     assert_eq!(
         trace.order(),
         vec![
@@ -67,13 +76,22 @@ fn rule1_recent_failures_go_last_and_can_flip_the_family() {
 fn history_makes_the_second_race_go_straight_to_ipv4() {
     let t0 = base_instant();
     let mut h = History::new();
-    let first = dual().history(&h).net("192.0.2.1", Outcome::Connect(ms(10))).run_at(t0);
+    let first = dual()
+        .history(&h)
+        .net("192.0.2.1", Outcome::Connect(ms(10)))
+        .run_at(t0);
     assert_eq!(first.winner(), Some((ms(260), sa("192.0.2.1:443"))));
     h.record_race(&first.race);
-    assert!(h.is_failing(sa("[2001:db8::1]:443"), t0 + ms(260)), "the hang counts as a loss");
+    assert!(
+        h.is_failing(sa("[2001:db8::1]:443"), t0 + ms(260)),
+        "the hang counts as a loss"
+    );
     assert_eq!(h.rtt(sa("192.0.2.1:443"), t0 + ms(260)), Some(ms(10)));
     let t1 = t0 + ms(1000);
-    let second = dual().history(&h).net("192.0.2.1", Outcome::Connect(ms(10))).run_at(t1);
+    let second = dual()
+        .history(&h)
+        .net("192.0.2.1", Outcome::Connect(ms(10)))
+        .run_at(t1);
     assert_eq!(second.starts(), vec![(ms(0), sa("192.0.2.1:443"))]);
     assert_eq!(second.winner(), Some((ms(10), sa("192.0.2.1:443"))));
 }
@@ -86,7 +104,10 @@ fn r26_r27_delay_from_rtt_is_clamped() {
     let t0 = base_instant();
     let mut h = History::new();
     h.record_success(sa("[2001:db8::1]:443"), ms(20), t0);
-    assert_eq!(h.retransmission_timeout(sa("[2001:db8::1]:443"), t0), Some(ms(60)));
+    assert_eq!(
+        h.retransmission_timeout(sa("[2001:db8::1]:443"), t0),
+        Some(ms(60))
+    );
     let last = Outcome::Connect(ms(1));
     let floor = dual().history(&h).net("192.0.2.1", last).run_at(t0);
     assert_eq!(floor.starts()[1], (ms(100), sa("192.0.2.1:443")));
@@ -101,7 +122,11 @@ fn r26_r27_delay_from_rtt_is_clamped() {
     let mut slow = History::new();
     slow.record_success(sa("[2001:db8::1]:443"), ms(900), t0);
     let high = dual().history(&slow).net("192.0.2.1", last).run_at(t0);
-    assert_eq!(high.starts()[1], (ms(2000), sa("192.0.2.1:443")), "R30: at most 2 s");
+    assert_eq!(
+        high.starts()[1],
+        (ms(2000), sa("192.0.2.1:443")),
+        "R30: at most 2 s"
+    );
 }
 
 /// RFC 6298 §2 smoothing: SRTT = 7/8 SRTT + 1/8 R, RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R|.
@@ -142,7 +167,10 @@ fn r16_bounded_and_clearable() {
     h.record_failure(sa("192.0.2.2:80"), t0 + ms(1));
     h.record_failure(sa("192.0.2.3:80"), t0 + ms(2));
     assert_eq!(h.len(), 2);
-    assert!(!h.is_failing(sa("192.0.2.1:80"), t0 + ms(3)), "the oldest went");
+    assert!(
+        !h.is_failing(sa("192.0.2.1:80"), t0 + ms(3)),
+        "the oldest went"
+    );
     assert!(h.is_failing(sa("192.0.2.3:80"), t0 + ms(3)));
     h.clear();
     assert!(h.is_empty());
@@ -163,7 +191,10 @@ fn record_race_blames_only_real_losers() {
         .run_at(t0);
     h.record_race(&trace.race);
     let now = t0 + ms(300);
-    assert!(!h.is_failing(sa("192.0.2.1:443"), now), "started at 250, after the winner");
+    assert!(
+        !h.is_failing(sa("192.0.2.1:443"), now),
+        "started at 250, after the winner"
+    );
     assert_eq!(h.rtt(sa("[2001:db8::1]:443"), now), Some(ms(300)));
 
     let mut h = History::new();

@@ -7,7 +7,10 @@ use eyeballs_core::{Config, FamilyPolicy, Target};
 
 fn order(s: &[&str]) -> Vec<std::net::SocketAddr> {
     s.iter()
-        .map(|a| a.parse().unwrap_or_else(|_| std::net::SocketAddr::new(common::sim::ip(a), 443)))
+        .map(|a| {
+            a.parse()
+                .unwrap_or_else(|_| std::net::SocketAddr::new(common::sim::ip(a), 443))
+        })
         .collect()
 }
 
@@ -25,7 +28,13 @@ fn r11_r17_families_are_interleaved_and_all_are_tried() {
         .a(0, &["192.0.2.1", "192.0.2.2"]);
     assert_eq!(
         walk(s),
-        order(&["2001:db8::1", "192.0.2.1", "2001:db8::2", "192.0.2.2", "2001:db8::3"])
+        order(&[
+            "2001:db8::1",
+            "192.0.2.1",
+            "2001:db8::2",
+            "192.0.2.2",
+            "2001:db8::3"
+        ])
     );
 }
 
@@ -37,7 +46,13 @@ fn r18_first_address_family_count() {
         .a(0, &["192.0.2.1", "192.0.2.2"]);
     assert_eq!(
         walk(s),
-        order(&["2001:db8::1", "2001:db8::2", "192.0.2.1", "2001:db8::3", "192.0.2.2"])
+        order(&[
+            "2001:db8::1",
+            "2001:db8::2",
+            "192.0.2.1",
+            "2001:db8::3",
+            "192.0.2.2"
+        ])
     );
 }
 
@@ -85,8 +100,10 @@ fn only_policies_filter_addresses() {
 /// Teredo (5) and unique-local (3), whatever the answer's order.
 #[test]
 fn r12_rule6_precedence() {
-    let s = Scenario::host(Config::default().family_policy(FamilyPolicy::V6Only))
-        .aaaa(0, &["fc00::1", "2001::1", "2002:c000:201::1", "2001:db8::1"]);
+    let s = Scenario::host(Config::default().family_policy(FamilyPolicy::V6Only)).aaaa(
+        0,
+        &["fc00::1", "2001::1", "2002:c000:201::1", "2001:db8::1"],
+    );
     assert_eq!(
         walk(s),
         order(&["2001:db8::1", "2002:c000:201::1", "2001::1", "fc00::1"])
@@ -185,7 +202,10 @@ fn literals_skip_dns() {
         trace.order(),
         order(&["[2001:db8::1]:80", "192.0.2.1:80", "192.0.2.2:80"])
     );
-    assert!(trace.events.iter().all(|(_, e)| !matches!(e, common::sim::Ev::Resolve(_))));
+    assert!(trace
+        .events
+        .iter()
+        .all(|(_, e)| !matches!(e, common::sim::Ev::Resolve(_))));
 }
 
 /// An empty literal list fails at once with "no addresses".

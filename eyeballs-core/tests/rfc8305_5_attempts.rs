@@ -53,7 +53,10 @@ fn g1_a_failure_starts_the_next_attempt_at_once() {
         .run();
     assert_eq!(
         trace.starts(),
-        vec![(ms(0), sa("[2001:db8::1]:443")), (ms(40), sa("192.0.2.1:443"))]
+        vec![
+            (ms(0), sa("[2001:db8::1]:443")),
+            (ms(40), sa("192.0.2.1:443"))
+        ]
     );
     assert_eq!(trace.winner(), Some((ms(45), sa("192.0.2.1:443"))));
 }
@@ -65,7 +68,10 @@ fn r28_instant_failures_are_rate_limited_to_10ms() {
     let trace = dual().default_outcome(Outcome::Fail(ms(0))).run();
     let times: Vec<_> = trace.starts().iter().map(|(t, _)| *t).collect();
     assert_eq!(times, vec![ms(0), ms(10), ms(20), ms(30)]);
-    assert_eq!(trace.failure(), Some((ms(30), FailureReason::AllAttemptsFailed)));
+    assert_eq!(
+        trace.failure(),
+        Some((ms(30), FailureReason::AllAttemptsFailed))
+    );
 }
 
 /// R28, R30: the configured delay is clamped to [10 ms, 2 s], as documented.
@@ -83,7 +89,10 @@ fn r28_r30_the_fixed_delay_is_clamped() {
 /// R26: "A simple implementation can have a fixed delay" — a configured 100 ms is used as is.
 #[test]
 fn r26_a_configured_delay_is_used() {
-    let trace = dual().delay(ms(100)).net("192.0.2.2", Outcome::Connect(ms(1))).run();
+    let trace = dual()
+        .delay(ms(100))
+        .net("192.0.2.2", Outcome::Connect(ms(1)))
+        .run();
     let times: Vec<_> = trace.starts().iter().map(|(t, _)| *t).collect();
     assert_eq!(times, vec![ms(0), ms(100), ms(200), ms(300)]);
     assert_eq!(trace.winner(), Some((ms(301), sa("192.0.2.2:443"))));
@@ -102,7 +111,10 @@ fn input_before_timers_a_late_reported_success_wins() {
     assert_eq!(race.poll_timeout(), Some(t0 + ms(250)));
     race.handle_input(Input::Connected { attempt }, t0 + ms(260));
     assert!(matches!(race.poll_action(), Some(Action::Finish(Ok(w))) if w.attempt == attempt));
-    assert!(race.poll_action().is_none(), "no attempt was started by the stale timer");
+    assert!(
+        race.poll_action().is_none(),
+        "no attempt was started by the stale timer"
+    );
 }
 
 /// A cap on attempts in flight: with a cap of 1 the delay starts nothing; the next attempt
@@ -117,7 +129,10 @@ fn max_attempts_in_flight_holds_back_the_timer() {
         .run();
     assert_eq!(
         trace.starts(),
-        vec![(ms(0), sa("[2001:db8::1]:443")), (ms(900), sa("192.0.2.1:443"))]
+        vec![
+            (ms(0), sa("[2001:db8::1]:443")),
+            (ms(900), sa("192.0.2.1:443"))
+        ]
     );
     assert_eq!(trace.winner(), Some((ms(910), sa("192.0.2.1:443"))));
 }
@@ -135,10 +150,19 @@ fn g4_the_deadline_cancels_everything_and_fails() {
     assert!(trace.cancels().iter().all(|(t, _)| *t == ms(600)));
     assert_eq!(
         trace.failure(),
-        Some((ms(600), FailureReason::TimedOut { after: ms(600), in_flight: 3 }))
+        Some((
+            ms(600),
+            FailureReason::TimedOut {
+                after: ms(600),
+                in_flight: 3
+            }
+        ))
     );
     let text = trace.error.unwrap();
-    assert!(text.starts_with("timed out after 600ms with 3 attempts in flight"), "{text}");
+    assert!(
+        text.starts_with("timed out after 600ms with 3 attempts in flight"),
+        "{text}"
+    );
     assert!(text.contains("[2001:db8::1]:443: cancelled"), "{text}");
 }
 
@@ -148,7 +172,13 @@ fn g4_the_deadline_covers_dns() {
     let trace = Scenario::host(Config::default().timeout(Some(ms(300)))).run();
     assert_eq!(
         trace.failure(),
-        Some((ms(300), FailureReason::TimedOut { after: ms(300), in_flight: 0 }))
+        Some((
+            ms(300),
+            FailureReason::TimedOut {
+                after: ms(300),
+                in_flight: 0
+            }
+        ))
     );
 }
 
@@ -156,7 +186,10 @@ fn g4_the_deadline_covers_dns() {
 #[test]
 fn all_attempts_failed_lists_every_address() {
     let trace = dual().default_outcome(Outcome::Fail(ms(5))).run();
-    assert_eq!(trace.failure().map(|f| f.1), Some(FailureReason::AllAttemptsFailed));
+    assert_eq!(
+        trace.failure().map(|f| f.1),
+        Some(FailureReason::AllAttemptsFailed)
+    );
     assert_eq!(
         trace.error.as_deref(),
         Some(
@@ -186,10 +219,18 @@ fn late_and_unknown_successes_are_ignored() {
         panic!("connect first")
     };
     race.handle_timeout(t0 + ms(250));
-    let Some(Action::Connect { attempt: second, .. }) = race.poll_action() else {
+    let Some(Action::Connect {
+        attempt: second, ..
+    }) = race.poll_action()
+    else {
         panic!("connect second")
     };
-    race.handle_input(Input::Connected { attempt: eyeballs_core::AttemptId::from_index(9) }, t0 + ms(255));
+    race.handle_input(
+        Input::Connected {
+            attempt: eyeballs_core::AttemptId::from_index(9),
+        },
+        t0 + ms(255),
+    );
     assert!(race.poll_action().is_none(), "unknown id ignored");
     race.handle_input(Input::Connected { attempt: second }, t0 + ms(260));
     assert!(matches!(race.poll_action(), Some(Action::Cancel { attempt }) if attempt == first));

@@ -17,9 +17,18 @@ fn base() -> Scenario {
 fn r31_removing_an_attempted_address_does_not_cancel_it() {
     let trace = base()
         .net("2001:db8::1", Outcome::Connect(ms(400)))
-        .at(100, Extra::Changed { added: vec![], removed: vec![ip("2001:db8::1")] })
+        .at(
+            100,
+            Extra::Changed {
+                added: vec![],
+                removed: vec![ip("2001:db8::1")],
+            },
+        )
         .run();
-    assert!(trace.cancels().iter().all(|(_, a)| *a != sa("[2001:db8::1]:443")));
+    assert!(trace
+        .cancels()
+        .iter()
+        .all(|(_, a)| *a != sa("[2001:db8::1]:443")));
     assert_eq!(trace.winner(), Some((ms(400), sa("[2001:db8::1]:443"))));
 }
 
@@ -29,10 +38,19 @@ fn r31_removing_an_attempted_address_does_not_cancel_it() {
 fn r32_removing_an_untried_address_drops_it() {
     let trace = base()
         .net("192.0.2.2", Outcome::Connect(ms(1)))
-        .at(100, Extra::Changed { added: vec![], removed: vec![ip("192.0.2.1")] })
+        .at(
+            100,
+            Extra::Changed {
+                added: vec![],
+                removed: vec![ip("192.0.2.1")],
+            },
+        )
         .run();
     // IPv4's turn comes at 250 ms, and 192.0.2.1 is gone.
-    assert_eq!(trace.order(), vec![sa("[2001:db8::1]:443"), sa("192.0.2.2:443")]);
+    assert_eq!(
+        trace.order(),
+        vec![sa("[2001:db8::1]:443"), sa("192.0.2.2:443")]
+    );
 }
 
 /// R33: an address added mid-race (DNS push, RFC 8765) "SHOULD be sorted into the list of
@@ -43,7 +61,13 @@ fn r33_an_added_address_is_sorted_into_the_untried_ones() {
     let trace = base()
         .default_outcome(Outcome::Fail(ms(300)))
         .net("169.254.0.1", Outcome::Connect(ms(1)))
-        .at(100, Extra::Changed { added: vec![ip("169.254.0.1")], removed: vec![] })
+        .at(
+            100,
+            Extra::Changed {
+                added: vec![ip("169.254.0.1")],
+                removed: vec![],
+            },
+        )
         .run();
     assert_eq!(
         trace.order(),
@@ -58,8 +82,20 @@ fn r33_an_added_address_is_sorted_into_the_untried_ones() {
 fn a_withdrawn_address_can_come_back() {
     let trace = base()
         .net("192.0.2.1", Outcome::Connect(ms(1)))
-        .at(10, Extra::Changed { added: vec![], removed: vec![ip("192.0.2.1")] })
-        .at(20, Extra::Changed { added: vec![ip("192.0.2.1")], removed: vec![] })
+        .at(
+            10,
+            Extra::Changed {
+                added: vec![],
+                removed: vec![ip("192.0.2.1")],
+            },
+        )
+        .at(
+            20,
+            Extra::Changed {
+                added: vec![ip("192.0.2.1")],
+                removed: vec![],
+            },
+        )
         .run();
     assert_eq!(
         trace.order(),

@@ -8,7 +8,7 @@ use common::sim::{ms, sa, Outcome, Scenario};
 use eyeballs_core::{Config, FamilyPolicy, Nat64Error, Nat64Prefix};
 
 fn v6(s: &str) -> Ipv6Addr {
-    s.parse().unwrap()
+    s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
 }
 
 /// RFC 6052 §2.4, Table 1: 192.0.2.33 embedded under every prefix length.
@@ -30,19 +30,27 @@ fn rfc6052_table_1_every_prefix_length() {
         assert_eq!(p.prefix_len(), len);
         assert_eq!(p.addr(), v6(prefix));
     }
-    assert_eq!(Nat64Prefix::WELL_KNOWN, Nat64Prefix::new(v6("64:ff9b::"), 96).unwrap());
+    assert_eq!(
+        Nat64Prefix::WELL_KNOWN,
+        Nat64Prefix::new(v6("64:ff9b::"), 96).unwrap()
+    );
     assert_eq!(Nat64Prefix::WELL_KNOWN.to_string(), "64:ff9b::/96");
 }
 
 /// Prefixes RFC 6052 does not allow are rejected with a clear error.
 #[test]
 fn bad_prefixes_are_rejected() {
-    assert_eq!(Nat64Prefix::new(v6("64:ff9b::"), 80), Err(Nat64Error::Length(80)));
+    assert_eq!(
+        Nat64Prefix::new(v6("64:ff9b::"), 80),
+        Err(Nat64Error::Length(80))
+    );
     let err = Nat64Prefix::new(v6("64:ff9b::1"), 96).unwrap_err();
     assert!(err.to_string().contains("bits set beyond /96"), "{err}");
     let err = Nat64Prefix::new(v6("2001:db8:0:0:ff00::"), 96).unwrap_err();
     assert_eq!(err, Nat64Error::ReservedOctet(v6("2001:db8:0:0:ff00::")));
-    assert!(Nat64Error::Length(80).to_string().contains("32, 40, 48, 56, 64, 96"));
+    assert!(Nat64Error::Length(80)
+        .to_string()
+        .contains("32, 40, 48, 56, 64, 96"));
 }
 
 /// R36: with a NAT64 prefix, IPv4 addresses are raced as the synthesized IPv6 addresses,

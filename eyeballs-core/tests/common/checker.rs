@@ -74,7 +74,11 @@ impl Checker {
 
     /// Drains the race's actions after a `handle_*` call (or construction) at `now`, checks
     /// each, and returns them for the driver to perform.
-    pub fn drain<E: std::fmt::Debug>(&mut self, race: &mut Race<E>, now: Instant) -> Vec<Action<E>> {
+    pub fn drain<E: std::fmt::Debug>(
+        &mut self,
+        race: &mut Race<E>,
+        now: Instant,
+    ) -> Vec<Action<E>> {
         let mut out = Vec::new();
         while let Some(action) = race.poll_action() {
             assert!(!self.finished, "an action after Finish: {action:?}");
@@ -89,7 +93,10 @@ impl Checker {
         match race.poll_timeout() {
             Some(t) => {
                 assert!(!self.finished, "a deadline after Finish");
-                assert!(t > now, "poll_timeout {t:?} is not after now {now:?}: busy loop");
+                assert!(
+                    t > now,
+                    "poll_timeout {t:?} is not after now {now:?}: busy loop"
+                );
             }
             None if !self.finished => {
                 let in_flight = self.attempts.iter().filter(|a| !a.ended).count();
@@ -107,7 +114,11 @@ impl Checker {
     fn check<E>(&mut self, action: &Action<E>, race: &Race<E>, now: Instant) {
         match action {
             Action::Connect { attempt, addr } => {
-                assert_eq!(attempt.index(), self.attempts.len(), "attempt ids count from 0");
+                assert_eq!(
+                    attempt.index(),
+                    self.attempts.len(),
+                    "attempt ids count from 0"
+                );
                 assert!(
                     !self.attempts.iter().any(|a| a.addr == *addr),
                     "{addr} attempted twice"
@@ -157,8 +168,7 @@ impl Checker {
                             self.attempts.iter().all(|a| !a.connected),
                             "failed although an attempt connected"
                         );
-                        let dns_outstanding =
-                            race.queries().iter().any(|q| q.answered().is_none());
+                        let dns_outstanding = race.queries().iter().any(|q| q.answered().is_none());
                         let gave_up = matches!(
                             f.reason(),
                             FailureReason::TimedOut { .. } | FailureReason::Aborted
@@ -173,7 +183,10 @@ impl Checker {
                 }
             }
             Action::Resolve { query, .. } => {
-                assert!(self.attempts.is_empty(), "DNS asked for after attempts started");
+                assert!(
+                    self.attempts.is_empty(),
+                    "DNS asked for after attempts started"
+                );
                 assert!(query.index() < 2, "more than two queries");
             }
             _ => {}

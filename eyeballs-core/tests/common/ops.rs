@@ -56,7 +56,8 @@ impl Bytes<'_> {
 
 fn pool(b: u8) -> IpAddr {
     let s = POOL[usize::from(b) % POOL.len()];
-    s.parse().unwrap_or_else(|e| panic!("pool address {s}: {e}"))
+    s.parse()
+        .unwrap_or_else(|e| panic!("pool address {s}: {e}"))
 }
 
 /// Builds a race from the first bytes, then applies the rest as operations.

@@ -21,12 +21,14 @@ pub fn ms(n: u64) -> Duration {
 
 /// Parses a socket address.
 pub fn sa(s: &str) -> SocketAddr {
-    s.parse().unwrap_or_else(|e| panic!("bad socket address {s}: {e}"))
+    s.parse()
+        .unwrap_or_else(|e| panic!("bad socket address {s}: {e}"))
 }
 
 /// Parses an IP address.
 pub fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap_or_else(|e| panic!("bad IP address {s}: {e}"))
+    s.parse()
+        .unwrap_or_else(|e| panic!("bad IP address {s}: {e}"))
 }
 
 /// What one DNS query answers.
@@ -71,7 +73,10 @@ pub struct Scenario {
 #[derive(Debug, Clone)]
 pub enum Extra {
     Abort,
-    Changed { added: Vec<IpAddr>, removed: Vec<IpAddr> },
+    Changed {
+        added: Vec<IpAddr>,
+        removed: Vec<IpAddr>,
+    },
 }
 
 /// One thing that happened, at its time since the race started.
@@ -188,20 +193,28 @@ impl Scenario {
 
     /// Sets the AAAA answer: addresses after `after_ms`.
     pub fn aaaa(mut self, after_ms: u64, addrs: &[&str]) -> Self {
-        self.dns.insert("AAAA", Answer::Addrs(ms(after_ms), addrs.iter().map(|a| ip(a)).collect()));
+        self.dns.insert(
+            "AAAA",
+            Answer::Addrs(ms(after_ms), addrs.iter().map(|a| ip(a)).collect()),
+        );
         self
     }
 
     /// Sets the A answer: addresses after `after_ms`.
     pub fn a(mut self, after_ms: u64, addrs: &[&str]) -> Self {
-        self.dns.insert("A", Answer::Addrs(ms(after_ms), addrs.iter().map(|a| ip(a)).collect()));
+        self.dns.insert(
+            "A",
+            Answer::Addrs(ms(after_ms), addrs.iter().map(|a| ip(a)).collect()),
+        );
         self
     }
 
     /// Sets the combined answer: addresses after `after_ms`.
     pub fn both(mut self, after_ms: u64, addrs: &[&str]) -> Self {
-        self.dns
-            .insert("AAAA+A", Answer::Addrs(ms(after_ms), addrs.iter().map(|a| ip(a)).collect()));
+        self.dns.insert(
+            "AAAA+A",
+            Answer::Addrs(ms(after_ms), addrs.iter().map(|a| ip(a)).collect()),
+        );
         self
     }
 
@@ -267,7 +280,11 @@ impl Scenario {
                 match action {
                     Action::Resolve { query, kind } => {
                         events.push((t, Ev::Resolve(kind)));
-                        let answer = self.dns.get(kind_name(kind)).cloned().unwrap_or(Answer::Never);
+                        let answer = self
+                            .dns
+                            .get(kind_name(kind))
+                            .cloned()
+                            .unwrap_or(Answer::Never);
                         let (after, addrs) = match answer {
                             Answer::Addrs(d, a) => (d, Some(a)),
                             Answer::Fail(d) => (d, None),
@@ -300,7 +317,13 @@ impl Scenario {
                 seq += 1;
             }
             if checker.is_finished() {
-                return Trace { events, race, error, t0, stalled: false };
+                return Trace {
+                    events,
+                    race,
+                    error,
+                    t0,
+                    stalled: false,
+                };
             }
             let io = queue.keys().next().copied();
             let timer = race.poll_timeout();
@@ -314,7 +337,10 @@ impl Scenario {
                     let input = match pending {
                         Pending::Dns(q, kind, Some(addrs)) => {
                             events.push((t, Ev::Answered(kind)));
-                            Input::Resolved { query: eyeballs_core::QueryId::from_index(q), addrs }
+                            Input::Resolved {
+                                query: eyeballs_core::QueryId::from_index(q),
+                                addrs,
+                            }
                         }
                         Pending::Dns(q, kind, None) => {
                             events.push((t, Ev::Answered(kind)));
@@ -329,7 +355,10 @@ impl Scenario {
                         }
                         Pending::Attempt(attempt, addr, false) => {
                             events.push((t, Ev::Failed(addr)));
-                            Input::ConnectFailed { attempt, error: "connection refused".into() }
+                            Input::ConnectFailed {
+                                attempt,
+                                error: "connection refused".into(),
+                            }
                         }
                         Pending::Extra(Extra::Abort) => Input::Aborted,
                         Pending::Extra(Extra::Changed { added, removed }) => {
@@ -344,7 +373,15 @@ impl Scenario {
                     race.handle_timeout(now);
                 }
                 (Some(_), None) => unreachable!("the first arm takes I/O when there is no timer"),
-                (None, None) => return Trace { events, race, error, t0, stalled: true },
+                (None, None) => {
+                    return Trace {
+                        events,
+                        race,
+                        error,
+                        t0,
+                        stalled: true,
+                    }
+                }
             }
         }
         panic!("the race did not finish within 100,000 steps");
