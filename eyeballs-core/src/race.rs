@@ -489,7 +489,11 @@ impl<E> Race<E> {
         if self.result.is_some() {
             return None;
         }
-        let resolution = self.resolution_deadline.filter(|_| !self.ready);
+        // With nothing held (every address withdrawn, say) there is nothing to start when
+        // the Resolution Delay ends, so it is no deadline.
+        let resolution = self
+            .resolution_deadline
+            .filter(|_| !self.ready && !self.candidates.is_empty());
         let next_attempt = if self.ready && !self.candidates.is_empty() && !self.at_cap() {
             self.next_start_at()
         } else {

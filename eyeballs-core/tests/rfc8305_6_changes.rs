@@ -108,3 +108,19 @@ fn a_withdrawn_address_can_come_back() {
     );
     assert_eq!(trace.winner(), Some((ms(751), sa("192.0.2.1:443"))));
 }
+
+/// R32 before any attempt: the only address held during the Resolution Delay is withdrawn,
+/// so the delay's end starts nothing (and is no deadline: found by the fuzzer as a deadline
+/// in the past). When an address comes back after the delay, it starts at once.
+#[test]
+fn r32_withdrawing_everything_held_during_the_resolution_delay() {
+    let trace = Scenario::host(Config::default().timeout(Some(ms(1000))))
+        .dns("AAAA", common::sim::Answer::Never)
+        .a(10, &["192.0.2.1"])
+        .net("192.0.2.1", Outcome::Connect(ms(5)))
+        .at(20, Extra::Changed { added: vec![], removed: vec![ip("192.0.2.1")] })
+        .at(100, Extra::Changed { added: vec![ip("192.0.2.1")], removed: vec![] })
+        .run();
+    assert_eq!(trace.starts(), vec![(ms(100), sa("192.0.2.1:443"))]);
+    assert_eq!(trace.winner(), Some((ms(105), sa("192.0.2.1:443"))));
+}
