@@ -180,3 +180,40 @@ impl<E: std::error::Error + 'static> std::error::Error for Failure<E> {
             .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
+
+/// Turns a failed race into one `std::io::Error`, so `?` works in I/O code.
+///
+/// The kind follows the reason: [`TimedOut`](std::io::ErrorKind::TimedOut) for the deadline,
+/// [`Interrupted`](std::io::ErrorKind::Interrupted) for an abort, the kind of the last
+/// attempt's error when all failed (say `ConnectionRefused`), the last query's kind when DNS
+/// failed, [`NotFound`](std::io::ErrorKind::NotFound) for no addresses. The `Failure` itself
+/// is the inner error, so every attempt's address and error stays reachable:
+///
+/// ```
+/// # fn demo(err: std::io::Error) {
+/// use eyeballs_core::Failure;
+/// if let Some(failure) = err.get_ref().and_then(|e| e.downcast_ref::<Failure<std::io::Error>>()) {
+///     for attempt in failure.attempts() {
+///         eprintln!("{}: {:?}", attempt.addr, attempt.error);
+///     }
+/// }
+/// # }
+/// ```
+impl From<Failure<std::io::Error>> for std::io::Error {
+    fn from(failure: Failure<std::io::Error>) -> Self {
+        use std::io::ErrorKind;
+        let kind = match failure.reason {
+            FailureReason::TimedOut { .. } => ErrorKind::TimedOut,
+            FailureReason::Aborted => ErrorKind::Interrupted,
+            FailureReason::NoAddresses => ErrorKind::NotFound,
+            FailureReason::DnsFailed | FailureReason::AllAttemptsFailed => failure
+                .attempts
+                .iter()
+                .rev()
+                .find_map(|a| a.error.as_ref().map(std::io::Error::kind))
+                .or_else(|| failure.queries.last().map(|q| q.error.kind()))
+                .unwrap_or(ErrorKind::Other),
+        };
+        std::io::Error::new(kind, failure)
+    }
+}

@@ -228,6 +228,7 @@ mod error;
 mod history;
 mod nat64;
 mod race;
+mod report;
 mod sort;
 
 pub use config::{
@@ -241,3 +242,4 @@ pub use race::{
     Action, AttemptId, AttemptRecord, AttemptStatus, Input, QueryId, QueryKind, QueryRecord, Race,
     Target,
 };
+pub use report::{AttemptReport, QueryReport, Report};

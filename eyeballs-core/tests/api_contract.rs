@@ -248,3 +248,67 @@ fn bad_config_is_rejected_with_a_clear_error() {
     }
     assert!(Config::default().validate().is_ok());
 }
+
+/// The report: relative times, each attempt's end and error, and a readable timeline.
+#[test]
+fn report_tells_the_whole_race() {
+    use common::sim::{Outcome, Scenario};
+    use eyeballs_core::Report;
+    let trace = Scenario::host(Config::default())
+        .aaaa(2, &["2001:db8::1"])
+        .a(3, &["192.0.2.1", "192.0.2.2"])
+        .net("2001:db8::1", Outcome::Hang)
+        .net("192.0.2.1", Outcome::Fail(ms(5)))
+        .net("192.0.2.2", Outcome::Connect(ms(7)))
+        .run();
+    let mut race = trace.race;
+    let winner = race.result().unwrap().unwrap();
+    let report = Report::new(&race, Some(Ok(&winner)));
+    assert_eq!(report.winner(), Some(sa("192.0.2.2:443")));
+    assert_eq!(report.elapsed(), ms(269));
+    assert_eq!(
+        report.attempts()[1].error.as_deref(),
+        Some("connection refused")
+    );
+    assert_eq!(report.queries()[1].answered, Some(ms(3)));
+    assert_eq!(
+        report.to_string(),
+        "    2.0 ms  AAAA answer: 2001:db8::1\n\
+         \x20   2.0 ms  attempt 0 IPv6 [2001:db8::1]:443 started\n\
+         \x20   3.0 ms  A answer: 192.0.2.1, 192.0.2.2\n\
+         \x20 252.0 ms  attempt 1 IPv4 192.0.2.1:443 started\n\
+         \x20 257.0 ms  attempt 1 192.0.2.1:443 failed: connection refused\n\
+         \x20 262.0 ms  attempt 2 IPv4 192.0.2.2:443 started\n\
+         \x20 269.0 ms  attempt 0 [2001:db8::1]:443 cancelled\n\
+         \x20 269.0 ms  attempt 2 192.0.2.2:443 connected (winner)\n\
+         \x20 269.0 ms  connected to 192.0.2.2:443"
+    );
+    assert!(race.poll_action().is_none());
+
+    // A failed race: the errors moved into the failure still reach the report.
+    let t0 = base_instant();
+    let mut race: Race<String> =
+        Race::new(Target::addrs([sa("192.0.2.1:80")]), Config::default(), t0).unwrap();
+    let Some(Action::Connect { attempt, .. }) = race.poll_action() else {
+        panic!()
+    };
+    race.handle_input(
+        Input::ConnectFailed {
+            attempt,
+            error: "unreachable".into(),
+        },
+        t0 + ms(1),
+    );
+    let Some(Action::Finish(result)) = race.poll_action() else {
+        panic!()
+    };
+    let report = Report::new(&race, Some(result.as_ref()));
+    assert_eq!(report.attempts()[0].error.as_deref(), Some("unreachable"));
+    assert_eq!(
+        report.error(),
+        Some("all 1 connection attempt failed: 192.0.2.1:80: unreachable")
+    );
+    assert!(report
+        .to_string()
+        .ends_with("1.0 ms  failed: all 1 connection attempt failed: 192.0.2.1:80: unreachable"));
+}

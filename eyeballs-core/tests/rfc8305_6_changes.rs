@@ -118,8 +118,20 @@ fn r32_withdrawing_everything_held_during_the_resolution_delay() {
         .dns("AAAA", common::sim::Answer::Never)
         .a(10, &["192.0.2.1"])
         .net("192.0.2.1", Outcome::Connect(ms(5)))
-        .at(20, Extra::Changed { added: vec![], removed: vec![ip("192.0.2.1")] })
-        .at(100, Extra::Changed { added: vec![ip("192.0.2.1")], removed: vec![] })
+        .at(
+            20,
+            Extra::Changed {
+                added: vec![],
+                removed: vec![ip("192.0.2.1")],
+            },
+        )
+        .at(
+            100,
+            Extra::Changed {
+                added: vec![ip("192.0.2.1")],
+                removed: vec![],
+            },
+        )
         .run();
     assert_eq!(trace.starts(), vec![(ms(100), sa("192.0.2.1:443"))]);
     assert_eq!(trace.winner(), Some((ms(105), sa("192.0.2.1:443"))));
