@@ -226,6 +226,7 @@ mod candidates;
 mod config;
 mod error;
 mod history;
+mod host;
 mod nat64;
 mod race;
 mod report;
@@ -237,6 +238,7 @@ pub use config::{
 };
 pub use error::{FailedAttempt, FailedQuery, Failure, FailureReason, Winner};
 pub use history::{History, HISTORY_CAPACITY, HISTORY_TTL};
+pub use host::{Host, HostError, HostPort, ToHostPort};
 pub use nat64::{Nat64Error, Nat64Prefix};
 pub use race::{
     Action, AttemptId, AttemptRecord, AttemptStatus, Input, QueryId, QueryKind, QueryRecord, Race,
