@@ -1,0 +1,100 @@
+//! Loopback servers that accept, refuse or hang, for real-socket tests.
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+pub const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
+pub const V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// How one loopback address behaves on the test's port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    /// A listener that accepts (the kernel completes the handshake).
+    Accept,
+    /// No listener: the kernel answers RST, the connect is refused.
+    Refuse,
+    /// A listener whose accept queue is full: the kernel drops new SYNs, the connect hangs.
+    Hang,
+}
+
+/// One port on `::1` and `127.0.0.1`, each address with its behaviour. Everything is closed
+/// when it is dropped.
+pub struct Lab {
+    pub port: u16,
+    listeners: Vec<Socket>,
+    /// Connections that fill the accept queues of hanging listeners.
+    fillers: Vec<TcpStream>,
+}
+
+impl Lab {
+    /// Sets up `v6` on `[::1]:port` and `v4` on `127.0.0.1:port`, for one free port.
+    pub fn new(v6: Behaviour, v4: Behaviour) -> Lab {
+        for _ in 0..50 {
+            if let Some(lab) = Lab::try_new(v6, v4) {
+                return lab;
+            }
+        }
+        panic!("no loopback port was free on both ::1 and 127.0.0.1 in 50 tries");
+    }
+
+    fn try_new(v6: Behaviour, v4: Behaviour) -> Option<Lab> {
+        // A port that is free on both: bind a probe on ::1 (v6-only), then try 127.0.0.1.
+        let probe = listener(SocketAddr::new(V6, 0), 128).ok()?;
+        let port = probe.local_addr().ok()?.as_socket()?.port();
+        let probe4 = listener(SocketAddr::new(V4, port), 128).ok()?;
+        drop((probe, probe4));
+        let mut lab = Lab {
+            port,
+            listeners: Vec::new(),
+            fillers: Vec::new(),
+        };
+        for (ip, behaviour) in [(V6, v6), (V4, v4)] {
+            let addr = SocketAddr::new(ip, port);
+            match behaviour {
+                Behaviour::Refuse => {}
+                Behaviour::Accept => lab.listeners.push(listener(addr, 128).ok()?),
+                Behaviour::Hang => {
+                    // Backlog 0 holds one connection; fill it (and one more, to be sure the
+                    // queue is full), and new SYNs are dropped.
+                    lab.listeners.push(listener(addr, 0).ok()?);
+                    for _ in 0..2 {
+                        if let Ok(s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200))
+                        {
+                            lab.fillers.push(s);
+                        }
+                    }
+                }
+            }
+        }
+        Some(lab)
+    }
+
+    pub fn addr(&self, ip: IpAddr) -> SocketAddr {
+        SocketAddr::new(ip, self.port)
+    }
+}
+
+fn listener(addr: SocketAddr, backlog: i32) -> std::io::Result<Socket> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.bind(&addr.into())?;
+    socket.listen(backlog)?;
+    Ok(socket)
+}
+
+/// A plain listener on 127.0.0.1 that accepts, for tests that need only one address.
+pub fn accepting_v4() -> TcpListener {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap()
+}
+
+/// The number of open file descriptors of this process.
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
