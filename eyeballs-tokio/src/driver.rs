@@ -65,12 +65,8 @@ pub(crate) async fn run(
     if let Some(h) = &inner.history {
         lock(h).record_race(&race);
     }
-    let report = want_report.then(|| {
-        Report::new(
-            &race,
-            Some(result.as_ref().map(|(w, _)| w).map_err(|f| f)),
-        )
-    });
+    let report = want_report
+        .then(|| Report::new(&race, Some(result.as_ref().map(|(w, _)| w).map_err(|f| f))));
     let result = result.map(|(_, stream)| stream).map_err(io::Error::from);
     match &result {
         Ok(s) => {
@@ -186,6 +182,8 @@ fn literal(target: &HostPort) -> io::Result<Option<Target>> {
 }
 
 /// Locks the history; a poisoned lock still holds valid data (every update is one call).
-fn lock(h: &Arc<Mutex<eyeballs_core::History>>) -> std::sync::MutexGuard<'_, eyeballs_core::History> {
+fn lock(
+    h: &Arc<Mutex<eyeballs_core::History>>,
+) -> std::sync::MutexGuard<'_, eyeballs_core::History> {
     h.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -89,5 +89,8 @@ use tokio::net::TcpStream;
 /// As [`Connector::connect`].
 pub async fn connect<T: ToHostPort>(target: T) -> io::Result<TcpStream> {
     static DEFAULT: OnceLock<Connector> = OnceLock::new();
-    DEFAULT.get_or_init(Connector::default).connect(target).await
+    DEFAULT
+        .get_or_init(Connector::default)
+        .connect(target)
+        .await
 }

@@ -26,8 +26,15 @@ async fn no_socket_outlives_the_race() {
     // Dropped mid-race, with both attempts in flight (IPv4 starts at 250 ms).
     let race = connector.connect((NAME, hang.port));
     let dropped = tokio::time::timeout(Duration::from_millis(400), race).await;
-    assert!(dropped.is_err(), "the race cannot finish: both addresses hang");
-    assert_eq!(open_fds(), baseline, "dropping the connect future closed its sockets");
+    assert!(
+        dropped.is_err(),
+        "the race cannot finish: both addresses hang"
+    );
+    assert_eq!(
+        open_fds(),
+        baseline,
+        "dropping the connect future closed its sockets"
+    );
 
     // Won by IPv4: the hanging IPv6 attempt is closed as soon as the race is decided, so
     // the only new descriptor is the returned stream.

@@ -40,7 +40,9 @@ async fn hyper_client_connects_through_eyeballs() {
         .unwrap();
     let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
     for path in ["/a", "/b"] {
-        let uri = format!("http://web.eyeballs.test:{port}{path}").parse().unwrap();
+        let uri = format!("http://web.eyeballs.test:{port}{path}")
+            .parse()
+            .unwrap();
         let response = client.get(uri).await.unwrap();
         assert_eq!(response.status(), 200);
         let body = response.into_body().collect().await.unwrap().to_bytes();
@@ -48,7 +50,14 @@ async fn hyper_client_connects_through_eyeballs() {
     }
     // An IP literal is a new pool key, so a second connection, without DNS.
     let literal = format!("http://127.0.0.1:{port}/c").parse().unwrap();
-    let body = client.get(literal).await.unwrap().into_body().collect().await.unwrap();
+    let body = client
+        .get(literal)
+        .await
+        .unwrap()
+        .into_body()
+        .collect()
+        .await
+        .unwrap();
     assert_eq!(body.to_bytes(), "hello /c");
     server.abort();
 }

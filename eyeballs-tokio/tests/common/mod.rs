@@ -1,6 +1,8 @@
 //! Loopback servers that accept, refuse or hang, for real-socket tests.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+pub mod dns;
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
