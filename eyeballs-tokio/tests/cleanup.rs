@@ -3,11 +3,9 @@
 //! file descriptor count.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{open_fds, Behaviour, Lab, V4, V6};
+use eyeballs_lab::loopback::{open_fds, Behaviour, Lab, V4, V6};
 use eyeballs_tokio::{Connector, StaticResolver};
 
 const NAME: &str = "cleanup.eyeballs.test";

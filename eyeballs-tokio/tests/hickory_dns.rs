@@ -4,14 +4,12 @@
 #![cfg(feature = "hickory")]
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::io;
 use std::time::Duration;
 
-use common::dns::{DnsServer, Reply, Zone};
-use common::{Behaviour, Lab, V4, V6};
 use eyeballs_core::{AttemptStatus, QueryKind};
+use eyeballs_lab::dns::{DnsServer, Reply, Zone};
+use eyeballs_lab::loopback::{Behaviour, Lab, V4, V6};
 use eyeballs_tokio::{Connector, HickoryResolver};
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;

@@ -3,8 +3,6 @@
 #![cfg(feature = "hyper")]
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::convert::Infallible;
 
 use bytes::Bytes;
@@ -16,7 +14,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 
-use common::{V4, V6};
+use eyeballs_lab::loopback::{V4, V6};
 use eyeballs_tokio::{Connector, StaticResolver};
 
 #[tokio::test]

@@ -1,13 +1,11 @@
 //! Real sockets on loopback: outcomes and the order of events, with wide time bounds.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::io;
 use std::time::{Duration, Instant};
 
-use common::{Behaviour, Lab, V4, V6};
 use eyeballs_core::{AttemptStatus, Failure, FailureReason, QueryKind};
+use eyeballs_lab::loopback::{Behaviour, Lab, V4, V6};
 use eyeballs_tokio::{Connector, StaticResolver};
 
 const NAME: &str = "dual.eyeballs.test";

@@ -1,6 +1,5 @@
 //! A small DNS server on loopback UDP, answering AAAA and A for test names with per-type
 //! delays, empty answers and error codes, so real resolvers are tested against real packets.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -28,6 +27,8 @@ pub enum Reply {
 pub struct Zone(BTreeMap<(String, RecordType), Reply>);
 
 impl Zone {
+    /// Sets what `name` answers for `rtype`. Other types of a known name answer NOERROR
+    /// with no data; unknown names answer NXDOMAIN.
     pub fn set(mut self, name: &str, rtype: RecordType, reply: Reply) -> Self {
         self.0.insert((name.to_ascii_lowercase(), rtype), reply);
         self
@@ -36,6 +37,7 @@ impl Zone {
 
 /// Serves `zone` on 127.0.0.1 until the returned handle is dropped (the task is aborted).
 pub struct DnsServer {
+    /// Where it listens.
     pub addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
 }
@@ -47,6 +49,11 @@ impl Drop for DnsServer {
 }
 
 impl DnsServer {
+    /// Starts serving `zone` on a free UDP port of 127.0.0.1, on the current tokio runtime.
+    ///
+    /// # Panics
+    ///
+    /// When no UDP socket can be bound on 127.0.0.1.
     pub async fn start(zone: Zone) -> DnsServer {
         let socket = Arc::new(
             UdpSocket::bind("127.0.0.1:0")

@@ -1,14 +1,13 @@
-//! Loopback servers that accept, refuse or hang, for real-socket tests.
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+//! Loopback servers that accept, refuse or hang, for real-socket tests and the demo.
 
-pub mod dns;
-
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
+/// The IPv6 loopback address.
 pub const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
+/// The IPv4 loopback address.
 pub const V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 /// How one loopback address behaves on the test's port.
@@ -25,6 +24,7 @@ pub enum Behaviour {
 /// One port on `::1` and `127.0.0.1`, each address with its behaviour. Everything is closed
 /// when it is dropped.
 pub struct Lab {
+    /// The port, the same on both addresses.
     pub port: u16,
     listeners: Vec<Socket>,
     /// Connections that fill the accept queues of hanging listeners.
@@ -33,6 +33,10 @@ pub struct Lab {
 
 impl Lab {
     /// Sets up `v6` on `[::1]:port` and `v4` on `127.0.0.1:port`, for one free port.
+    ///
+    /// # Panics
+    ///
+    /// When no port is free on both addresses in 50 tries, or `::1` does not exist.
     pub fn new(v6: Behaviour, v4: Behaviour) -> Lab {
         for _ in 0..50 {
             if let Some(lab) = Lab::try_new(v6, v4) {
@@ -74,6 +78,7 @@ impl Lab {
         Some(lab)
     }
 
+    /// Returns `ip` with the lab's port.
     pub fn addr(&self, ip: IpAddr) -> SocketAddr {
         SocketAddr::new(ip, self.port)
     }
@@ -87,11 +92,6 @@ fn listener(addr: SocketAddr, backlog: i32) -> std::io::Result<Socket> {
     socket.bind(&addr.into())?;
     socket.listen(backlog)?;
     Ok(socket)
-}
-
-/// A plain listener on 127.0.0.1 that accepts, for tests that need only one address.
-pub fn accepting_v4() -> TcpListener {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap()
 }
 
 /// The number of open file descriptors of this process.

@@ -1,0 +1,12 @@
+//! Test servers for eyeballs: what the tests, benchmarks and the demo race against.
+//!
+//! - [`loopback`]: one port on `::1` and `127.0.0.1`, each address accepting, refusing, or
+//!   hanging (a listener whose accept queue is full, so the kernel drops new SYNs).
+//! - [`dns`] (feature `dns`): a DNS server on loopback UDP with per-type delays, empty
+//!   answers and error codes.
+//!
+//! Everything here sends only to loopback, and closes what it opened when dropped.
+
+#[cfg(feature = "dns")]
+pub mod dns;
+pub mod loopback;
