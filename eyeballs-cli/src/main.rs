@@ -1,1 +1,256 @@
-fn main() {}
+//! `eyeballs`: watch a Happy Eyeballs (RFC 8305) race happen.
+//!
+//! - `eyeballs demo`: a self-contained race on loopback where IPv6 hangs.
+//! - `eyeballs connect HOST PORT`: one real race (or `--repeat N`), printed as a timeline or
+//!   as JSON.
+// A command-line tool prints to stdout by design.
+#![allow(clippy::print_stdout)]
+
+mod json;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use eyeballs_core::{FamilyPolicy, Report};
+use eyeballs_lab::loopback::{Behaviour, Lab, V4, V6};
+use eyeballs_tokio::{Connector, ConnectorBuilder, HickoryResolver, StaticResolver};
+
+/// Happy Eyeballs (RFC 8305): the fastest working connection out of a host name.
+#[derive(Debug, Parser)]
+#[command(name = "eyeballs", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Shows a race on loopback: IPv6 hangs, IPv4 wins after the attempt delay, and the
+    /// history sends the next race straight to IPv4. Needs no root and no network.
+    Demo,
+    /// Races a real host and prints the timeline.
+    Connect(ConnectArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ConnectArgs {
+    /// Host name or IP literal.
+    host: String,
+    /// TCP port.
+    port: u16,
+    /// Which runtime drives the race.
+    #[arg(long, value_enum, default_value_t = Runtime::Tokio)]
+    runtime: Runtime,
+    /// Which resolver answers: the system's getaddrinfo (one query for both families) or
+    /// hickory (AAAA and A as two queries, from /etc/resolv.conf).
+    #[arg(long, value_enum, default_value_t = ResolverKind::System)]
+    resolver: ResolverKind,
+    /// Connection Attempt Delay in milliseconds (RFC 8305 §5; default 250).
+    #[arg(long, value_name = "MS")]
+    attempt_delay: Option<u64>,
+    /// Resolution Delay in milliseconds (RFC 8305 §3; default 50).
+    #[arg(long, value_name = "MS")]
+    resolution_delay: Option<u64>,
+    /// Family to try first.
+    #[arg(long, value_enum, conflicts_with = "only")]
+    prefer: Option<Family>,
+    /// Use only this family.
+    #[arg(long, value_enum)]
+    only: Option<Family>,
+    /// First Address Family Count (RFC 8305 §4; default 1).
+    #[arg(long, value_name = "N")]
+    family_count: Option<usize>,
+    /// Overall deadline in milliseconds.
+    #[arg(long, value_name = "MS")]
+    timeout: Option<u64>,
+    /// Races one after another through one connector, so the history shows.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    repeat: u32,
+    /// Prints one JSON object per race instead of a timeline.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Runtime {
+    /// tokio (eyeballs-tokio).
+    Tokio,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ResolverKind {
+    /// getaddrinfo.
+    System,
+    /// hickory-resolver.
+    Hickory,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Family {
+    /// IPv6.
+    V6,
+    /// IPv4.
+    V4,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("eyeballs: cannot start the tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        match cli.command {
+            Command::Demo => demo().await,
+            Command::Connect(args) => connect(args).await,
+        }
+    })
+}
+
+/// Exit status 2: the command line asked for something impossible.
+fn usage(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("eyeballs: {message}");
+    ExitCode::from(2)
+}
+
+async fn connect(args: ConnectArgs) -> ExitCode {
+    let Runtime::Tokio = args.runtime;
+    let mut builder = Connector::builder();
+    builder = match args.resolver {
+        ResolverKind::System => builder,
+        ResolverKind::Hickory => match HickoryResolver::from_system_conf() {
+            Ok(r) => builder.resolver(r),
+            Err(e) => return usage(format!("cannot set up hickory from the system config: {e}")),
+        },
+    };
+    builder = configure(builder, &args);
+    let connector = match builder.build() {
+        Ok(c) => c,
+        Err(e) => return usage(e),
+    };
+    let mut failed = false;
+    for i in 0..args.repeat {
+        let (result, report) = connector
+            .connect_with_report((args.host.as_str(), args.port))
+            .await;
+        let Some(report) = report else {
+            // Only a target that does not parse has no report.
+            let error = result.err().map_or_else(String::new, |e| e.to_string());
+            return usage(error);
+        };
+        failed |= result.is_err();
+        if args.json {
+            println!("{}", json::race(&args.host, args.port, &report));
+        } else {
+            if args.repeat > 1 {
+                println!("race {} of {}", i + 1, args.repeat);
+            }
+            println!("{report}");
+        }
+        if let Err(e) = &result {
+            eprintln!("eyeballs: {}:{}: {e}", args.host, args.port);
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn configure(mut b: ConnectorBuilder, args: &ConnectArgs) -> ConnectorBuilder {
+    if let Some(ms) = args.attempt_delay {
+        b = b.connection_attempt_delay(Duration::from_millis(ms));
+    }
+    if let Some(ms) = args.resolution_delay {
+        b = b.resolution_delay(Duration::from_millis(ms));
+    }
+    let policy = match (args.only, args.prefer) {
+        (Some(Family::V6), _) => Some(FamilyPolicy::V6Only),
+        (Some(Family::V4), _) => Some(FamilyPolicy::V4Only),
+        (None, Some(Family::V4)) => Some(FamilyPolicy::PreferV4),
+        (None, Some(Family::V6)) => Some(FamilyPolicy::PreferV6),
+        (None, None) => None,
+    };
+    if let Some(policy) = policy {
+        b = b.family_policy(policy);
+    }
+    if let Some(n) = args.family_count {
+        b = b.first_address_family_count(n);
+    }
+    if let Some(ms) = args.timeout {
+        b = b.timeout(Some(Duration::from_millis(ms)));
+    }
+    b
+}
+
+const DEMO_NAME: &str = "demo.eyeballs.test";
+
+async fn demo() -> ExitCode {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("eyeballs demo: this machine has no IPv6 loopback (::1), which the demo races");
+        return ExitCode::FAILURE;
+    }
+    let lab = Lab::new(Behaviour::Hang, Behaviour::Accept);
+    let connector = match Connector::builder()
+        .resolver(StaticResolver::new().host(DEMO_NAME, [V6, V4]))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => return usage(e),
+    };
+    println!("eyeballs demo: a Happy Eyeballs (RFC 8305) race on loopback, nothing else");
+    println!("  {DEMO_NAME} resolves to ::1 and 127.0.0.1 (a static resolver: no DNS traffic)");
+    println!(
+        "  {} hangs: its listener's accept queue is full, so the kernel drops the SYN",
+        lab.addr(V6)
+    );
+    println!("  {} accepts", lab.addr(V4));
+    println!();
+    println!("Race 1: IPv6 goes first; IPv4 starts after the Connection Attempt Delay");
+    let first = match demo_race(&connector, &lab).await {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    println!();
+    println!("Race 2, same connector: its history saw IPv6 lose, so IPv4 goes first");
+    let second = match demo_race(&connector, &lab).await {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    println!();
+    println!(
+        "Without history: {} to connect. With it: {}.",
+        ms(first.elapsed()),
+        ms(second.elapsed())
+    );
+    drop(lab);
+    ExitCode::SUCCESS
+}
+
+async fn demo_race(connector: &Connector, lab: &Lab) -> Result<Report, ExitCode> {
+    let (stream, report) = connector.connect_with_report((DEMO_NAME, lab.port)).await;
+    let report = report.ok_or(ExitCode::FAILURE)?;
+    println!("{report}");
+    match stream {
+        Ok(stream) => {
+            drop(stream);
+            Ok(report)
+        }
+        Err(e) => {
+            eprintln!("eyeballs demo: the race failed: {e}");
+            Err(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
