@@ -5,7 +5,10 @@ use std::net::TcpListener;
 use std::process::{Command, Output};
 
 fn eyeballs(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_eyeballs")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_eyeballs"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -41,14 +44,21 @@ fn connect_json_is_one_object_per_race() {
     for line in lines {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         assert_eq!(v["host"], "127.0.0.1");
-        assert_eq!(v["port"].as_u64(), Some(u64::from(listener.local_addr().unwrap().port())));
+        assert_eq!(
+            v["port"].as_u64(),
+            Some(u64::from(listener.local_addr().unwrap().port()))
+        );
         assert_eq!(v["ok"], true);
         assert_eq!(v["winner"]["family"], "ipv4");
         assert_eq!(v["winner"]["addr"], format!("127.0.0.1:{port}"));
         assert_eq!(v["attempts"][0]["result"], "connected");
         assert!(v["attempts"][0]["started_ms"].is_number());
         assert!(v["elapsed_ms"].as_f64().unwrap() >= 0.0);
-        assert_eq!(v["dns"].as_array().unwrap().len(), 0, "a literal needs no DNS");
+        assert_eq!(
+            v["dns"].as_array().unwrap().len(),
+            0,
+            "a literal needs no DNS"
+        );
         assert!(v["error"].is_null());
     }
 }
@@ -56,7 +66,12 @@ fn connect_json_is_one_object_per_race() {
 #[test]
 fn connect_failure_exits_1_with_a_message() {
     // A port with nothing listening: bind, note the port, close.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
     let out = eyeballs(&["connect", "127.0.0.1", &port, "--json"]);
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
@@ -64,10 +79,18 @@ fn connect_failure_exits_1_with_a_message() {
     assert!(v["winner"].is_null());
     assert_eq!(v["attempts"][0]["result"], "failed");
     assert!(v["error"].as_str().unwrap().contains("refused"), "{v}");
-    assert!(text(&out.stderr).contains("refused"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("refused"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = eyeballs(&["connect", "127.0.0.1", &port]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stdout).contains("failed"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("failed"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
@@ -76,12 +99,25 @@ fn bad_usage_exits_2() {
         &["connect", "127.0.0.1", "80", "--family-count", "0"][..],
         &["connect", "127.0.0.1", "99999"][..],
         &["connect", "127.0.0.1", "80", "--runtime", "nope"][..],
-        &["connect", "127.0.0.1", "80", "--prefer", "v4", "--only", "v6"][..],
+        &[
+            "connect",
+            "127.0.0.1",
+            "80",
+            "--prefer",
+            "v4",
+            "--only",
+            "v6",
+        ][..],
         &["connect", "bad host", "80"][..],
         &["frobnicate"][..],
     ] {
         let out = eyeballs(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
         assert!(!text(&out.stderr).is_empty(), "{args:?} says why");
     }
     let help = eyeballs(&["--help"]);

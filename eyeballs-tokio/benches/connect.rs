@@ -1,1 +1,106 @@
-fn main() {}
+//! eyeballs-tokio against plain tokio on loopback: the overhead of one healthy connect, and
+//! the throughput of 1,000 concurrent connects.
+//!
+//! Run: `cargo bench -p eyeballs-tokio --bench connect`.
+#![allow(missing_docs, clippy::unwrap_used, clippy::print_stdout)]
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use eyeballs_tokio::Connector;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Runtime;
+use tokio::task::JoinSet;
+
+/// A listener on 127.0.0.1 that accepts and closes everything, so its queue never fills.
+fn server(rt: &Runtime) -> SocketAddr {
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                close_now(&stream);
+            }
+        });
+        addr
+    })
+}
+
+/// Closes with RST (linger 0), so a benchmark leaves no TIME_WAIT and cannot run out of
+/// ephemeral ports.
+fn close_now(stream: &TcpStream) {
+    let _ = socket2::SockRef::from(stream).set_linger(Some(Duration::ZERO));
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+}
+
+fn overhead(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let addr = server(&rt);
+    let connector = Connector::builder().build().unwrap();
+    let mut group = c.benchmark_group("connect/one healthy loopback");
+    group.measurement_time(Duration::from_secs(4));
+    group.bench_function("tokio TcpStream::connect", |b| {
+        b.to_async(&rt).iter(|| async {
+            let s = TcpStream::connect(addr).await.unwrap();
+            close_now(&s);
+        })
+    });
+    group.bench_function("eyeballs Connector::connect", |b| {
+        b.to_async(&rt).iter(|| async {
+            let s = connector.connect(addr).await.unwrap();
+            close_now(&s);
+        })
+    });
+    group.finish();
+}
+
+/// Runs `n` connects at once and returns how long they all took.
+async fn batch(n: usize, addr: SocketAddr, connector: Option<&Connector>) -> Duration {
+    let start = Instant::now();
+    let mut set = JoinSet::new();
+    for _ in 0..n {
+        let connector = connector.cloned();
+        set.spawn(async move {
+            let s = match connector {
+                Some(c) => c.connect(addr).await.unwrap(),
+                None => TcpStream::connect(addr).await.unwrap(),
+            };
+            close_now(&s);
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        r.unwrap();
+    }
+    start.elapsed()
+}
+
+fn concurrent(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let addr = server(&rt);
+    let connector = Connector::builder().build().unwrap();
+    rt.block_on(batch(1000, addr, Some(&connector))); // warm the listener and the pools
+    let before = open_fds();
+    let mut group = c.benchmark_group("connect/1000 concurrent");
+    group.sample_size(20).measurement_time(Duration::from_secs(8));
+    group.throughput(criterion::Throughput::Elements(1000));
+    group.bench_function("tokio TcpStream::connect", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| rt.block_on(batch(1000, addr, None))).sum())
+    });
+    group.bench_function("eyeballs Connector::connect", |b| {
+        b.iter_custom(|iters| {
+            (0..iters).map(|_| rt.block_on(batch(1000, addr, Some(&connector)))).sum()
+        })
+    });
+    group.finish();
+    // Every connection of every batch is closed: the descriptor count is back where it was.
+    let after = open_fds();
+    println!("open file descriptors before: {before}, after: {after}");
+    assert_eq!(before, after, "connections leaked");
+}
+
+criterion_group!(benches, overhead, concurrent);
+criterion_main!(benches);

@@ -66,7 +66,7 @@ pub(crate) async fn run(
         lock(h).record_race(&race);
     }
     let report = want_report
-        .then(|| Report::new(&race, Some(result.as_ref().map(|(w, _)| w).map_err(|f| f))));
+        .then(|| Report::new(&race, Some(result.as_ref().map(|(w, _)| w))));
     let result = result.map(|(_, stream)| stream).map_err(io::Error::from);
     match &result {
         Ok(s) => {
