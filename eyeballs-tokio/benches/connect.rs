@@ -9,50 +9,69 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use eyeballs_tokio::Connector;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::runtime::Runtime;
+use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
-/// A listener on 127.0.0.1 that accepts and closes everything, so its queue never fills.
-fn server(rt: &Runtime) -> SocketAddr {
-    rt.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                close_now(&stream);
+/// A listener on 127.0.0.1 that accepts and closes everything, so its queue never fills. It
+/// runs on its own thread and runtime, so it keeps up whatever the benchmark's runtime does.
+fn server() -> SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            // A backlog that holds a whole batch (tokio's default of 1024 is just short of
+            // it with the handshakes in flight): a dropped SYN costs a 1 s retransmission
+            // and would measure the kernel's queue, not the connect.
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+            let listener = socket.listen(4096).unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            loop {
+                // A client that is gone before the accept gives an error here; the listener
+                // stays open for the next one.
+                if let Ok((stream, _)) = listener.accept().await {
+                    close_now(stream);
+                }
             }
         });
-        addr
-    })
+    });
+    rx.recv().unwrap()
 }
 
-/// Closes with RST (linger 0), so a benchmark leaves no TIME_WAIT and cannot run out of
-/// ephemeral ports.
-fn close_now(stream: &TcpStream) {
-    let _ = socket2::SockRef::from(stream).set_linger(Some(Duration::ZERO));
+/// Closes the stream. (Linux reuses loopback TIME_WAIT ports, `net.ipv4.tcp_tw_reuse = 2`
+/// by default, so many short connections do not run out of ephemeral ports.)
+fn close_now(stream: TcpStream) {
+    drop(stream);
 }
 
 fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 fn overhead(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let addr = server(&rt);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let addr = server();
     let connector = Connector::builder().build().unwrap();
     let mut group = c.benchmark_group("connect/one healthy loopback");
     group.measurement_time(Duration::from_secs(4));
     group.bench_function("tokio TcpStream::connect", |b| {
         b.to_async(&rt).iter(|| async {
             let s = TcpStream::connect(addr).await.unwrap();
-            close_now(&s);
+            close_now(s);
         })
     });
     group.bench_function("eyeballs Connector::connect", |b| {
         b.to_async(&rt).iter(|| async {
             let s = connector.connect(addr).await.unwrap();
-            close_now(&s);
+            close_now(s);
         })
     });
     group.finish();
@@ -69,7 +88,7 @@ async fn batch(n: usize, addr: SocketAddr, connector: Option<&Connector>) -> Dur
                 Some(c) => c.connect(addr).await.unwrap(),
                 None => TcpStream::connect(addr).await.unwrap(),
             };
-            close_now(&s);
+            close_now(s);
         });
     }
     while let Some(r) = set.join_next().await {
@@ -79,20 +98,31 @@ async fn batch(n: usize, addr: SocketAddr, connector: Option<&Connector>) -> Dur
 }
 
 fn concurrent(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let addr = server(&rt);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let addr = server();
     let connector = Connector::builder().build().unwrap();
     rt.block_on(batch(1000, addr, Some(&connector))); // warm the listener and the pools
     let before = open_fds();
     let mut group = c.benchmark_group("connect/1000 concurrent");
-    group.sample_size(20).measurement_time(Duration::from_secs(8));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(8));
     group.throughput(criterion::Throughput::Elements(1000));
     group.bench_function("tokio TcpStream::connect", |b| {
-        b.iter_custom(|iters| (0..iters).map(|_| rt.block_on(batch(1000, addr, None))).sum())
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| rt.block_on(batch(1000, addr, None)))
+                .sum()
+        })
     });
     group.bench_function("eyeballs Connector::connect", |b| {
         b.iter_custom(|iters| {
-            (0..iters).map(|_| rt.block_on(batch(1000, addr, Some(&connector)))).sum()
+            (0..iters)
+                .map(|_| rt.block_on(batch(1000, addr, Some(&connector))))
+                .sum()
         })
     });
     group.finish();

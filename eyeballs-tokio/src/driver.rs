@@ -65,8 +65,7 @@ pub(crate) async fn run(
     if let Some(h) = &inner.history {
         lock(h).record_race(&race);
     }
-    let report = want_report
-        .then(|| Report::new(&race, Some(result.as_ref().map(|(w, _)| w))));
+    let report = want_report.then(|| Report::new(&race, Some(result.as_ref().map(|(w, _)| w))));
     let result = result.map(|(_, stream)| stream).map_err(io::Error::from);
     match &result {
         Ok(s) => {

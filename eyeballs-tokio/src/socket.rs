@@ -39,10 +39,21 @@ impl fmt::Debug for SocketOptions {
 impl SocketOptions {
     /// Opens a non-blocking socket for `addr` with every option applied.
     fn open(&self, addr: SocketAddr) -> io::Result<Socket> {
-        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-        socket.set_nonblocking(true)?;
+        // Non-blocking from the start where the kernel allows it: one system call, not two.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let socket = Socket::new(
+            Domain::for_address(addr),
+            Type::STREAM.nonblocking(),
+            Some(Protocol::TCP),
+        )?;
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let socket = {
+            let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+            s.set_nonblocking(true)?;
+            s
+        };
         if self.nodelay {
-            socket.set_nodelay(true)?;
+            socket.set_tcp_nodelay(true)?;
         }
         if let Some(idle) = self.keepalive {
             socket.set_tcp_keepalive(&TcpKeepalive::new().with_time(idle))?;
