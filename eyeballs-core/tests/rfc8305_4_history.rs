@@ -5,12 +5,6 @@ mod common;
 use common::sim::{base_instant, ms, sa, Extra, Outcome, Scenario};
 use eyeballs_core::{Config, History};
 
-fn dual() -> Scenario {
-    Scenario::host(Config::default())
-        .aaaa(0, &["2001:db8::1", "2001:db8::2"])
-        .a(0, &["192.0.2.1", "192.0.2.2"])
-}
-
 /// R13: "prefer ... lower RTT" — within a family, the address with the lower smoothed round
 /// trip goes first; R14: a used address (one with a recorded round trip) before unknown ones.
 #[test]
@@ -19,7 +13,7 @@ fn r13_r14_lower_rtt_and_used_addresses_first() {
     let mut h = History::new();
     h.record_success(sa("[2001:db8::2]:443"), ms(10), t0);
     h.record_success(sa("192.0.2.2:443"), ms(30), t0);
-    let trace = dual()
+    let trace = Scenario::dual()
         .history(&h)
         .default_outcome(Outcome::Fail(ms(0)))
         .run_at(t0);
@@ -44,7 +38,7 @@ fn rule1_recent_failures_go_last_and_can_flip_the_family() {
     let mut h = History::new();
     h.record_failure(sa("[2001:db8::1]:443"), t0);
     h.record_failure(sa("[2001:db8::2]:443"), t0);
-    let trace = dual()
+    let trace = Scenario::dual()
         .history(&h)
         .net("192.0.2.1", Outcome::Connect(ms(10)))
         .run_at(t0);
@@ -54,7 +48,7 @@ fn rule1_recent_failures_go_last_and_can_flip_the_family() {
     one.record_failure(sa("[2001:db8::1]:443"), t0);
     one.record_failure(sa("192.0.2.1:443"), t0);
     one.record_success(sa("[2001:db8::2]:443"), ms(40), t0);
-    let trace = dual()
+    let trace = Scenario::dual()
         .history(&one)
         .default_outcome(Outcome::Fail(ms(0)))
         .run_at(t0);
@@ -76,7 +70,7 @@ fn rule1_recent_failures_go_last_and_can_flip_the_family() {
 fn history_makes_the_second_race_go_straight_to_ipv4() {
     let t0 = base_instant();
     let mut h = History::new();
-    let first = dual()
+    let first = Scenario::dual()
         .history(&h)
         .net("192.0.2.1", Outcome::Connect(ms(10)))
         .run_at(t0);
@@ -88,7 +82,7 @@ fn history_makes_the_second_race_go_straight_to_ipv4() {
     );
     assert_eq!(h.rtt(sa("192.0.2.1:443"), t0 + ms(260)), Some(ms(10)));
     let t1 = t0 + ms(1000);
-    let second = dual()
+    let second = Scenario::dual()
         .history(&h)
         .net("192.0.2.1", Outcome::Connect(ms(10)))
         .run_at(t1);
@@ -109,7 +103,10 @@ fn r26_r27_delay_from_rtt_is_clamped() {
         Some(ms(60))
     );
     let last = Outcome::Connect(ms(1));
-    let floor = dual().history(&h).net("192.0.2.1", last).run_at(t0);
+    let floor = Scenario::dual()
+        .history(&h)
+        .net("192.0.2.1", last)
+        .run_at(t0);
     assert_eq!(floor.starts()[1], (ms(100), sa("192.0.2.1:443")));
     let config = Config::default().min_connection_attempt_delay(ms(10));
     let low = Scenario::host(config)
@@ -121,7 +118,10 @@ fn r26_r27_delay_from_rtt_is_clamped() {
     assert_eq!(low.starts()[1], (ms(60), sa("192.0.2.1:443")));
     let mut slow = History::new();
     slow.record_success(sa("[2001:db8::1]:443"), ms(900), t0);
-    let high = dual().history(&slow).net("192.0.2.1", last).run_at(t0);
+    let high = Scenario::dual()
+        .history(&slow)
+        .net("192.0.2.1", last)
+        .run_at(t0);
     assert_eq!(
         high.starts()[1],
         (ms(2000), sa("192.0.2.1:443")),
@@ -186,7 +186,7 @@ fn r16_bounded_and_clearable() {
 fn record_race_blames_only_real_losers() {
     let t0 = base_instant();
     let mut h = History::new();
-    let trace = dual()
+    let trace = Scenario::dual()
         .net("2001:db8::1", Outcome::Connect(ms(300)))
         .run_at(t0);
     h.record_race(&trace.race);
@@ -198,7 +198,7 @@ fn record_race_blames_only_real_losers() {
     assert_eq!(h.rtt(sa("[2001:db8::1]:443"), now), Some(ms(300)));
 
     let mut h = History::new();
-    let aborted = dual().at(600, Extra::Abort).run_at(t0);
+    let aborted = Scenario::dual().at(600, Extra::Abort).run_at(t0);
     h.record_race(&aborted.race);
     assert!(h.is_empty());
 

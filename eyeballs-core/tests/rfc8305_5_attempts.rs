@@ -5,18 +5,14 @@ mod common;
 use common::sim::{ms, sa, Extra, Outcome, Scenario};
 use eyeballs_core::{Action, Config, FailureReason, Input, Race, Target};
 
-fn dual() -> Scenario {
-    Scenario::host(Config::default())
-        .aaaa(0, &["2001:db8::1", "2001:db8::2"])
-        .a(0, &["192.0.2.1", "192.0.2.2"])
-}
-
 /// R20, R21: "Starting a new connection attempt does not affect previous attempts, as
 /// multiple connection attempts may occur in parallel." Attempts start one at a time, every
 /// Connection Attempt Delay (250 ms), and none is cancelled while the race runs.
 #[test]
 fn r20_r21_attempts_are_staggered_and_keep_running() {
-    let trace = dual().net("192.0.2.2", Outcome::Connect(ms(100))).run();
+    let trace = Scenario::dual()
+        .net("192.0.2.2", Outcome::Connect(ms(100)))
+        .run();
     let starts = trace.starts();
     assert_eq!(
         starts,
@@ -37,7 +33,9 @@ fn r20_r21_attempts_are_staggered_and_keep_running() {
 /// attempted as a connection SHOULD be ignored."
 #[test]
 fn r22_r23_the_first_success_cancels_the_rest_and_ignores_untried() {
-    let trace = dual().net("192.0.2.1", Outcome::Connect(ms(10))).run();
+    let trace = Scenario::dual()
+        .net("192.0.2.1", Outcome::Connect(ms(10)))
+        .run();
     assert_eq!(trace.winner(), Some((ms(260), sa("192.0.2.1:443"))));
     assert_eq!(trace.cancels(), vec![(ms(260), sa("[2001:db8::1]:443"))]);
     assert_eq!(trace.starts().len(), 2, "untried addresses are ignored");
@@ -47,7 +45,7 @@ fn r22_r23_the_first_success_cancels_the_rest_and_ignores_untried() {
 /// R28 still holds: never two starts within 10 ms.
 #[test]
 fn g1_a_failure_starts_the_next_attempt_at_once() {
-    let trace = dual()
+    let trace = Scenario::dual()
         .net("2001:db8::1", Outcome::Fail(ms(40)))
         .net("192.0.2.1", Outcome::Connect(ms(5)))
         .run();
@@ -65,7 +63,7 @@ fn g1_a_failure_starts_the_next_attempt_at_once() {
 /// attempt fails instantly (ENETUNREACH), starts are 10 ms apart.
 #[test]
 fn r28_instant_failures_are_rate_limited_to_10ms() {
-    let trace = dual().default_outcome(Outcome::Fail(ms(0))).run();
+    let trace = Scenario::dual().default_outcome(Outcome::Fail(ms(0))).run();
     let times: Vec<_> = trace.starts().iter().map(|(t, _)| *t).collect();
     assert_eq!(times, vec![ms(0), ms(10), ms(20), ms(30)]);
     assert_eq!(
@@ -78,10 +76,13 @@ fn r28_instant_failures_are_rate_limited_to_10ms() {
 #[test]
 fn r28_r30_the_fixed_delay_is_clamped() {
     let last = Outcome::Connect(ms(1));
-    let low = dual().delay(ms(1)).net("192.0.2.2", last).run();
+    let low = Scenario::dual().delay(ms(1)).net("192.0.2.2", last).run();
     let times: Vec<_> = low.starts().iter().map(|(t, _)| *t).collect();
     assert_eq!(times, vec![ms(0), ms(10), ms(20), ms(30)]);
-    let high = dual().delay(ms(5000)).net("192.0.2.2", last).run();
+    let high = Scenario::dual()
+        .delay(ms(5000))
+        .net("192.0.2.2", last)
+        .run();
     let times: Vec<_> = high.starts().iter().map(|(t, _)| *t).collect();
     assert_eq!(times, vec![ms(0), ms(2000), ms(4000), ms(6000)]);
 }
@@ -89,7 +90,7 @@ fn r28_r30_the_fixed_delay_is_clamped() {
 /// R26: "A simple implementation can have a fixed delay" — a configured 100 ms is used as is.
 #[test]
 fn r26_a_configured_delay_is_used() {
-    let trace = dual()
+    let trace = Scenario::dual()
         .delay(ms(100))
         .net("192.0.2.2", Outcome::Connect(ms(1)))
         .run();
@@ -185,7 +186,7 @@ fn g4_the_deadline_covers_dns() {
 /// When every address fails, the failure names each address with its error.
 #[test]
 fn all_attempts_failed_lists_every_address() {
-    let trace = dual().default_outcome(Outcome::Fail(ms(5))).run();
+    let trace = Scenario::dual().default_outcome(Outcome::Fail(ms(5))).run();
     assert_eq!(
         trace.failure().map(|f| f.1),
         Some(FailureReason::AllAttemptsFailed)
@@ -203,7 +204,7 @@ fn all_attempts_failed_lists_every_address() {
 /// The caller gives up: attempts are cancelled and the race fails as aborted.
 #[test]
 fn abort_cancels_and_fails() {
-    let trace = dual().at(300, Extra::Abort).run();
+    let trace = Scenario::dual().at(300, Extra::Abort).run();
     assert_eq!(trace.cancels().len(), 2);
     assert_eq!(trace.failure(), Some((ms(300), FailureReason::Aborted)));
 }

@@ -5,17 +5,11 @@ mod common;
 use common::sim::{ip, ms, sa, Extra, Outcome, Scenario};
 use eyeballs_core::Config;
 
-fn base() -> Scenario {
-    Scenario::host(Config::default())
-        .aaaa(0, &["2001:db8::1", "2001:db8::2"])
-        .a(0, &["192.0.2.1", "192.0.2.2"])
-}
-
 /// R31: "If ... an address is removed ... for which a connection attempt has already been
 /// started, the connection attempt SHOULD NOT be canceled."
 #[test]
 fn r31_removing_an_attempted_address_does_not_cancel_it() {
-    let trace = base()
+    let trace = Scenario::dual()
         .net("2001:db8::1", Outcome::Connect(ms(400)))
         .at(
             100,
@@ -36,7 +30,7 @@ fn r31_removing_an_attempted_address_does_not_cancel_it() {
 /// removed from the list of addresses to attempt."
 #[test]
 fn r32_removing_an_untried_address_drops_it() {
-    let trace = base()
+    let trace = Scenario::dual()
         .net("192.0.2.2", Outcome::Connect(ms(1)))
         .at(
             100,
@@ -58,7 +52,7 @@ fn r32_removing_an_untried_address_drops_it() {
 /// smaller scope goes before the untried ones of its family.
 #[test]
 fn r33_an_added_address_is_sorted_into_the_untried_ones() {
-    let trace = base()
+    let trace = Scenario::dual()
         .default_outcome(Outcome::Fail(ms(300)))
         .net("169.254.0.1", Outcome::Connect(ms(1)))
         .at(
@@ -80,7 +74,7 @@ fn r33_an_added_address_is_sorted_into_the_untried_ones() {
 /// (it arrived last, so RFC 6724 rule 10 puts it after 192.0.2.2).
 #[test]
 fn a_withdrawn_address_can_come_back() {
-    let trace = base()
+    let trace = Scenario::dual()
         .net("192.0.2.1", Outcome::Connect(ms(1)))
         .at(
             10,

@@ -163,6 +163,14 @@ impl Scenario {
         Scenario::with_target(config, Target::host(443))
     }
 
+    /// The usual dual-stack host: AAAA `2001:db8::1`, `2001:db8::2` and A `192.0.2.1`,
+    /// `192.0.2.2`, all answered at once; every address hangs unless told otherwise.
+    pub fn dual() -> Self {
+        Scenario::host(Config::default())
+            .aaaa(0, &["2001:db8::1", "2001:db8::2"])
+            .a(0, &["192.0.2.1", "192.0.2.2"])
+    }
+
     /// A scenario for addresses given directly.
     pub fn addrs(config: Config, addrs: &[&str]) -> Self {
         Scenario::with_target(config, Target::addrs(addrs.iter().map(|a| sa(a))))
