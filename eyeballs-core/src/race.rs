@@ -151,7 +151,8 @@ pub enum Input<E> {
     },
     /// The set of addresses changed after the answers (DNS push, RFC 8765, or a TTL expiry):
     /// `added` are sorted into the untried addresses (R33), `removed` are dropped if untried
-    /// (R32); attempts already started are never cancelled for it (R31).
+    /// (R32); attempts already started are never cancelled for it (R31). Added addresses
+    /// take the race's port (for [`Target::addrs`], the first address's port).
     AddressesChanged {
         /// Addresses to add.
         added: Vec<IpAddr>,
@@ -417,6 +418,8 @@ impl<E> Race<E> {
                 }
             }
             TargetKind::Addrs(addrs) => {
+                // Addresses added later (`Input::AddressesChanged`) take this port.
+                race.port = addrs.first().map_or(0, SocketAddr::port);
                 race.candidates
                     .add(addrs, &race.config, race.history.as_ref(), now);
             }
