@@ -136,7 +136,13 @@ fn r32_withdrawing_everything_held_during_the_resolution_delay() {
 fn r33_added_addresses_take_the_literal_port() {
     let trace = Scenario::addrs(Config::default(), &["192.0.2.1:8443"])
         .net("192.0.2.9:8443", Outcome::Connect(ms(1)))
-        .at(100, Extra::Changed { added: vec![ip("192.0.2.9")], removed: vec![] })
+        .at(
+            100,
+            Extra::Changed {
+                added: vec![ip("192.0.2.9")],
+                removed: vec![],
+            },
+        )
         .run();
     assert_eq!(trace.winner(), Some((ms(251), sa("192.0.2.9:8443"))));
 }
