@@ -12,9 +12,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use eyeballs_core::{FamilyPolicy, Report};
+use eyeballs_core::{Config, FamilyPolicy, Report};
 use eyeballs_lab::loopback::{Behaviour, Lab, V4, V6};
-use eyeballs_tokio::{Connector, ConnectorBuilder, HickoryResolver, StaticResolver};
+use eyeballs_tokio::{Connector, HickoryResolver, StaticResolver};
 
 /// Happy Eyeballs (RFC 8305): the fastest working connection out of a host name.
 #[derive(Debug, Parser)]
@@ -130,7 +130,7 @@ async fn connect(args: ConnectArgs) -> ExitCode {
             Err(e) => return usage(format!("cannot set up hickory from the system config: {e}")),
         },
     };
-    builder = configure(builder, &args);
+    builder = builder.config(configure(&args));
     let connector = match builder.build() {
         Ok(c) => c,
         Err(e) => return usage(e),
@@ -165,12 +165,13 @@ async fn connect(args: ConnectArgs) -> ExitCode {
     }
 }
 
-fn configure(mut b: ConnectorBuilder, args: &ConnectArgs) -> ConnectorBuilder {
+fn configure(args: &ConnectArgs) -> Config {
+    let mut c = Config::default();
     if let Some(ms) = args.attempt_delay {
-        b = b.connection_attempt_delay(Duration::from_millis(ms));
+        c = c.connection_attempt_delay(Duration::from_millis(ms));
     }
     if let Some(ms) = args.resolution_delay {
-        b = b.resolution_delay(Duration::from_millis(ms));
+        c = c.resolution_delay(Duration::from_millis(ms));
     }
     let policy = match (args.only, args.prefer) {
         (Some(Family::V6), _) => Some(FamilyPolicy::V6Only),
@@ -180,15 +181,15 @@ fn configure(mut b: ConnectorBuilder, args: &ConnectArgs) -> ConnectorBuilder {
         (None, None) => None,
     };
     if let Some(policy) = policy {
-        b = b.family_policy(policy);
+        c = c.family_policy(policy);
     }
     if let Some(n) = args.family_count {
-        b = b.first_address_family_count(n);
+        c = c.first_address_family_count(n);
     }
     if let Some(ms) = args.timeout {
-        b = b.timeout(Some(Duration::from_millis(ms)));
+        c = c.timeout(Some(Duration::from_millis(ms)));
     }
-    b
+    c
 }
 
 const DEMO_NAME: &str = "demo.eyeballs.test";

@@ -2,6 +2,7 @@
 //!
 //! - [`loopback`]: one port on `::1` and `127.0.0.1`, each address accepting, refusing, or
 //!   hanging (a listener whose accept queue is full, so the kernel drops new SYNs).
+//! - [`resolver::Delayed`]: a static resolver whose AAAA or A answers come late.
 //! - [`dns`] (feature `dns`): a DNS server on loopback UDP with per-type delays, empty
 //!   answers and error codes.
 //!
@@ -10,3 +11,4 @@
 #[cfg(feature = "dns")]
 pub mod dns;
 pub mod loopback;
+pub mod resolver;

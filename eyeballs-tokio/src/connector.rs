@@ -2,17 +2,14 @@
 
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
-use eyeballs_core::{Config, ConfigError, FamilyPolicy, History, Report, ToHostPort};
-use socket2::Socket;
+use eyeballs_core::{Config, ConfigError, History, Report, ToHostPort};
+use eyeballs_net::{Resolve, SharedHistory, SocketOptions};
 use tokio::net::TcpStream;
 
 use crate::driver;
-use crate::resolve::{Resolve, SystemResolver};
-use crate::socket::{SocketHook, SocketOptions};
+use crate::resolve::SystemResolver;
 
 /// Connects with Happy Eyeballs; holds the configuration, the resolver and the history.
 ///
@@ -31,13 +28,16 @@ use crate::socket::{SocketHook, SocketOptions};
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use eyeballs_tokio::Connector;
+/// use eyeballs_tokio::{Config, Connector, SocketOptions};
 ///
 /// # async fn demo() -> std::io::Result<()> {
 /// let connector = Connector::builder()
-///     .connection_attempt_delay(Duration::from_millis(300))
-///     .timeout(Some(Duration::from_secs(10)))
-///     .nodelay(true)
+///     .config(
+///         Config::default()
+///             .connection_attempt_delay(Duration::from_millis(300))
+///             .timeout(Some(Duration::from_secs(10))),
+///     )
+///     .socket(SocketOptions::new().nodelay(true))
 ///     .build()
 ///     .expect("valid settings");
 /// let stream = connector.connect("localhost:8080").await?;
@@ -53,8 +53,8 @@ pub struct Connector {
 pub(crate) struct Inner {
     pub(crate) config: Config,
     pub(crate) resolver: Arc<dyn Resolve>,
-    pub(crate) socket: Arc<SocketOptions>,
-    pub(crate) history: Option<Arc<Mutex<History>>>,
+    pub(crate) socket: SocketOptions,
+    pub(crate) history: SharedHistory,
 }
 
 impl fmt::Debug for Connector {
@@ -62,7 +62,7 @@ impl fmt::Debug for Connector {
         f.debug_struct("Connector")
             .field("config", &self.inner.config)
             .field("socket", &self.inner.socket)
-            .field("history", &self.inner.history.is_some())
+            .field("history", &self.inner.history.is_on())
             .finish_non_exhaustive()
     }
 }
@@ -92,36 +92,32 @@ impl Connector {
         let target = target
             .to_host_port()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        driver::run(&self.inner, target, false).await.0
+        driver::run(&self.inner, &target, false).await.0
     }
 
     /// Connects like [`Connector::connect`], and also returns what happened: DNS answers,
     /// every attempt with its start, end and result, the winner and the total time.
     ///
-    /// The report is `None` only when the target did not parse.
+    /// The report is `None` only when the race could not start (a target that does not
+    /// parse, an unknown IPv6 zone).
     pub async fn connect_with_report<T: ToHostPort>(
         &self,
         target: T,
     ) -> (io::Result<TcpStream>, Option<Report>) {
         match target.to_host_port() {
-            Ok(target) => driver::run(&self.inner, target, true).await,
+            Ok(target) => driver::run(&self.inner, &target, true).await,
             Err(e) => (Err(io::Error::new(io::ErrorKind::InvalidInput, e)), None),
         }
     }
 
     /// Returns a copy of the history, or `None` when it is off.
     pub fn history(&self) -> Option<History> {
-        self.inner
-            .history
-            .as_ref()
-            .map(|h| h.lock().unwrap_or_else(|p| p.into_inner()).clone())
+        self.inner.history.snapshot()
     }
 
     /// Forgets the history (call it when the network attachment changes).
     pub fn clear_history(&self) {
-        if let Some(h) = &self.inner.history {
-            h.lock().unwrap_or_else(|p| p.into_inner()).clear();
-        }
+        self.inner.history.clear();
     }
 
     /// Returns the race configuration.
@@ -130,8 +126,8 @@ impl Connector {
     }
 }
 
-/// Builds a [`Connector`]. Every RFC 8305 knob of [`Config`] is here, with the RFC's
-/// defaults, plus the resolver, the history and socket options.
+/// Builds a [`Connector`]: the race [`Config`] (every RFC 8305 knob, with the RFC's
+/// defaults), [`SocketOptions`], the resolver and the history.
 #[derive(Clone)]
 pub struct ConnectorBuilder {
     config: Config,
@@ -162,64 +158,17 @@ impl fmt::Debug for ConnectorBuilder {
 }
 
 impl ConnectorBuilder {
-    /// Replaces the whole race configuration.
+    /// Sets the race configuration: delays, family policy, First Address Family Count,
+    /// deadline, caps, NAT64 (see [`Config`]).
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
         self
     }
 
-    /// Sets the Resolution Delay (RFC 8305 §3), default 50 ms.
-    pub fn resolution_delay(mut self, delay: Duration) -> Self {
-        self.config = self.config.resolution_delay(delay);
-        self
-    }
-
-    /// Sets the Connection Attempt Delay (RFC 8305 §5), default 250 ms, clamped to
-    /// [10 ms, max].
-    pub fn connection_attempt_delay(mut self, delay: Duration) -> Self {
-        self.config = self.config.connection_attempt_delay(delay);
-        self
-    }
-
-    /// Sets the Minimum Connection Attempt Delay for history-derived delays, default 100 ms.
-    pub fn min_connection_attempt_delay(mut self, delay: Duration) -> Self {
-        self.config = self.config.min_connection_attempt_delay(delay);
-        self
-    }
-
-    /// Sets the Maximum Connection Attempt Delay, default 2 s.
-    pub fn max_connection_attempt_delay(mut self, delay: Duration) -> Self {
-        self.config = self.config.max_connection_attempt_delay(delay);
-        self
-    }
-
-    /// Sets the First Address Family Count (RFC 8305 §4), default 1.
-    pub fn first_address_family_count(mut self, count: usize) -> Self {
-        self.config = self.config.first_address_family_count(count);
-        self
-    }
-
-    /// Sets which families are used and which goes first, default IPv6 first.
-    pub fn family_policy(mut self, policy: FamilyPolicy) -> Self {
-        self.config = self.config.family_policy(policy);
-        self
-    }
-
-    /// Sets an overall deadline per connect, default none.
-    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.config = self.config.timeout(timeout);
-        self
-    }
-
-    /// Caps the attempts in flight at once, default no cap.
-    pub fn max_attempts_in_flight(mut self, cap: Option<usize>) -> Self {
-        self.config = self.config.max_attempts_in_flight(cap);
-        self
-    }
-
-    /// Caps the addresses a connect considers, default no cap.
-    pub fn max_addresses(mut self, cap: Option<usize>) -> Self {
-        self.config = self.config.max_addresses(cap);
+    /// Sets the options of every attempt's socket: nodelay, keepalive, local bind per family,
+    /// bind to device, or a socket2 hook for anything else.
+    pub fn socket(mut self, socket: SocketOptions) -> Self {
+        self.socket = socket;
         self
     }
 
@@ -235,51 +184,9 @@ impl ConnectorBuilder {
         self
     }
 
-    /// Starts from this history (say, one loaded from a previous run), and turns it on.
+    /// Starts from this history (say, one kept from an earlier connector), and turns it on.
     pub fn with_history(mut self, history: History) -> Self {
         self.history = Some(history);
-        self
-    }
-
-    /// Sets `TCP_NODELAY` on every socket, default off.
-    pub fn nodelay(mut self, on: bool) -> Self {
-        self.socket.nodelay = on;
-        self
-    }
-
-    /// Sets TCP keepalive with this idle time on every socket, default off.
-    pub fn keepalive(mut self, idle: Option<Duration>) -> Self {
-        self.socket.keepalive = idle;
-        self
-    }
-
-    /// Binds IPv4 attempts to this local address (port 0 for any port).
-    pub fn bind_v4(mut self, local: Option<SocketAddr>) -> Self {
-        self.socket.bind_v4 = local;
-        self
-    }
-
-    /// Binds IPv6 attempts to this local address (port 0 for any port).
-    pub fn bind_v6(mut self, local: Option<SocketAddr>) -> Self {
-        self.socket.bind_v6 = local;
-        self
-    }
-
-    /// Binds every socket to a network interface (`SO_BINDTODEVICE`, Linux only).
-    ///
-    /// Keep one connector, and so one history, per interface: RFC 8305 §4 forbids using
-    /// history across interfaces (R15).
-    pub fn bind_device(mut self, device: Option<&str>) -> Self {
-        self.socket.device = device.map(str::to_string);
-        self
-    }
-
-    /// Calls `hook` on every socket before it connects, to set any option socket2 offers.
-    pub fn socket_hook<F>(mut self, hook: F) -> Self
-    where
-        F: Fn(&Socket, SocketAddr) -> io::Result<()> + Send + Sync + 'static,
-    {
-        self.socket.hook = Some(Arc::new(hook) as SocketHook);
         self
     }
 
@@ -294,8 +201,8 @@ impl ConnectorBuilder {
             inner: Arc::new(Inner {
                 config: self.config,
                 resolver: self.resolver,
-                socket: Arc::new(self.socket),
-                history: self.history.map(|h| Arc::new(Mutex::new(h))),
+                socket: self.socket,
+                history: SharedHistory::new(self.history),
             }),
         })
     }

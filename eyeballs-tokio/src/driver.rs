@@ -2,19 +2,16 @@
 
 use std::future::{poll_fn, Future};
 use std::io;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
-use eyeballs_core::{
-    Action, AttemptId, Failure, Host, HostPort, Input, QueryId, Race, Report, Target, Winner,
-};
-use tokio::net::TcpStream;
+use eyeballs_core::{Action, AttemptId, Failure, HostPort, Input, QueryId, Race, Report, Winner};
+use eyeballs_net::{finish, start};
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{Instant, Sleep};
 
 use crate::connector::Inner;
-use crate::socket::zone_index;
 
 type Attempt = Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send>>;
 type Query = Pin<Box<dyn Future<Output = io::Result<Vec<IpAddr>>> + Send>>;
@@ -30,43 +27,18 @@ enum Event {
 /// every socket and drops every lookup.
 pub(crate) async fn run(
     inner: &Inner,
-    target: HostPort,
+    target: &HostPort,
     want_report: bool,
 ) -> (io::Result<TcpStream>, Option<Report>) {
     let now = Instant::now().into_std();
-    let (race_target, name) = match literal(&target) {
-        Ok(Some(t)) => (t, None),
-        Ok(None) => {
-            let port = target.port();
-            let t = if inner.resolver.answers_both() {
-                Target::host_combined(port)
-            } else {
-                Target::host(port)
-            };
-            (t, Some(target.host()))
-        }
+    let answers_both = inner.resolver.answers_both();
+    let (mut race, name) = match start(target, inner.config, &inner.history, answers_both, now) {
+        Ok(started) => started,
         Err(e) => return (Err(e), None),
     };
-    let race = match &inner.history {
-        Some(h) => Race::with_history(race_target, inner.config, &lock(h), now),
-        None => Race::new(race_target, inner.config, now),
-    };
-    let mut race = match race {
-        Ok(race) => race,
-        // The builder validated the config; this cannot happen, but is not worth a panic.
-        Err(e) => return (Err(io::Error::new(io::ErrorKind::InvalidInput, e)), None),
-    };
     tracing::debug!(target: "eyeballs", %target, "race started");
-    let name = match name {
-        Some(Host::Name(n)) => n.clone(),
-        _ => String::new(),
-    };
     let result = drive(inner, &mut race, &name).await;
-    if let Some(h) = &inner.history {
-        lock(h).record_race(&race);
-    }
-    let report = want_report.then(|| Report::new(&race, Some(result.as_ref().map(|(w, _)| w))));
-    let result = result.map(|(_, stream)| stream).map_err(io::Error::from);
+    let (result, report) = finish(&race, result, &inner.history, want_report);
     match &result {
         Ok(s) => {
             tracing::debug!(target: "eyeballs", %target, peer = ?s.peer_addr().ok(), "race won")
@@ -98,7 +70,7 @@ async fn drive(
                 }
                 Action::Connect { attempt, addr } => {
                     tracing::debug!(target: "eyeballs", %attempt, %addr, "connect");
-                    attempts.push((attempt, Box::pin(inner.socket.clone().connect(addr))));
+                    attempts.push((attempt, Box::pin(connect(inner.socket.open(addr), addr))));
                 }
                 Action::Cancel { attempt } => {
                     tracing::debug!(target: "eyeballs", %attempt, "cancel");
@@ -171,18 +143,8 @@ async fn drive(
     }
 }
 
-/// The race target of an IP literal, or `None` for a name.
-fn literal(target: &HostPort) -> io::Result<Option<Target>> {
-    let scope = match target.host() {
-        Host::ZonedIpv6 { zone, .. } => zone_index(zone)?,
-        _ => 0,
-    };
-    Ok(target.literal_target(scope))
-}
-
-/// Locks the history; a poisoned lock still holds valid data (every update is one call).
-fn lock(
-    h: &Arc<Mutex<eyeballs_core::History>>,
-) -> std::sync::MutexGuard<'_, eyeballs_core::History> {
-    h.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+/// Connects an opened socket. Dropping the future closes it.
+async fn connect(socket: io::Result<socket2::Socket>, addr: SocketAddr) -> io::Result<TcpStream> {
+    let socket = TcpSocket::from_std_stream(std::net::TcpStream::from(socket?));
+    socket.connect(addr).await
 }

@@ -12,7 +12,7 @@ use hickory_resolver::net::NetError;
 use hickory_resolver::proto::rr::RData;
 use hickory_resolver::TokioResolver;
 
-use crate::resolve::{Resolve, Resolving};
+use eyeballs_net::{Resolve, Resolving};
 
 /// Resolves with hickory-resolver, asking AAAA and A separately and concurrently, so the
 /// race's Resolution Delay (RFC 8305 §3, R5) and late-answer merging (R8) apply for real.

@@ -65,15 +65,14 @@ mod hickory;
 #[cfg(feature = "hyper")]
 mod hyper;
 mod resolve;
-mod socket;
 
 pub use connector::{Connector, ConnectorBuilder};
 #[cfg(feature = "hickory")]
 pub use hickory::HickoryResolver;
-pub use resolve::{Resolve, Resolving, StaticResolver, SystemResolver};
-pub use socket::SocketHook;
+pub use resolve::SystemResolver;
 
 pub use eyeballs_core::{Config, FamilyPolicy, Report};
+pub use eyeballs_net::{Resolve, Resolving, SocketHook, SocketOptions, StaticResolver};
 
 use std::io;
 use std::sync::OnceLock;

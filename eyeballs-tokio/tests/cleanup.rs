@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use eyeballs_lab::loopback::{open_fds, Behaviour, Lab, V4, V6};
-use eyeballs_tokio::{Connector, StaticResolver};
+use eyeballs_tokio::{Config, Connector, StaticResolver};
 
 const NAME: &str = "cleanup.eyeballs.test";
 
@@ -47,7 +47,7 @@ async fn no_socket_outlives_the_race() {
     // A failed race (deadline) closes everything too.
     let timed = Connector::builder()
         .resolver(StaticResolver::new().host(NAME, [V6, V4]))
-        .timeout(Some(Duration::from_millis(300)))
+        .config(Config::default().timeout(Some(Duration::from_millis(300))))
         .build()
         .unwrap();
     assert!(timed.connect((NAME, hang.port)).await.is_err());

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use eyeballs_core::{AttemptStatus, Failure, FailureReason, QueryKind};
 use eyeballs_lab::loopback::{Behaviour, Lab, V4, V6};
-use eyeballs_tokio::{Connector, StaticResolver};
+use eyeballs_lab::resolver::Delayed;
+use eyeballs_tokio::{Config, Connector, StaticResolver};
 
 const NAME: &str = "dual.eyeballs.test";
 
@@ -107,7 +108,7 @@ async fn deadline_fires() {
     let lab = Lab::new(Behaviour::Hang, Behaviour::Hang);
     let connector = Connector::builder()
         .resolver(StaticResolver::new().host(NAME, [V6, V4]))
-        .timeout(Some(Duration::from_millis(600)))
+        .config(Config::default().timeout(Some(Duration::from_millis(600))))
         .build()
         .unwrap();
     let t = Instant::now();
@@ -207,11 +208,11 @@ async fn history_goes_straight_to_ipv4_the_second_time() {
 async fn resolution_delay_with_a_slow_aaaa() {
     let lab = Lab::new(Behaviour::Accept, Behaviour::Accept);
     let connector = Connector::builder()
-        .resolver(
-            StaticResolver::new()
-                .host(NAME, [V6, V4])
-                .delay(QueryKind::Aaaa, Duration::from_millis(400)),
-        )
+        .resolver(Delayed::new(
+            StaticResolver::new().host(NAME, [V6, V4]),
+            &[(QueryKind::Aaaa, Duration::from_millis(400))],
+            |d| Box::pin(tokio::time::sleep(d)),
+        ))
         .history(false)
         .build()
         .unwrap();

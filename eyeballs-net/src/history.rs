@@ -1,0 +1,48 @@
+//! A history shared by every connect of one connector.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use eyeballs_core::{History, Race};
+
+/// The history of a connector: shared by its clones, or off.
+///
+/// Each connect takes a snapshot when it starts ([`Race::with_history`]) and records its
+/// outcome when it ends ([`History::record_race`]); the lock is held only for those copies.
+#[derive(Debug, Clone, Default)]
+pub struct SharedHistory(Option<Arc<Mutex<History>>>);
+
+impl SharedHistory {
+    /// Shares `history`, or keeps none.
+    pub fn new(history: Option<History>) -> Self {
+        SharedHistory(history.map(|h| Arc::new(Mutex::new(h))))
+    }
+
+    /// Returns whether there is a history.
+    pub fn is_on(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Returns a copy of the history, or `None` when it is off.
+    pub fn snapshot(&self) -> Option<History> {
+        self.0.as_ref().map(|h| lock(h).clone())
+    }
+
+    /// Forgets everything (call it when the network attachment changes, R16).
+    pub fn clear(&self) {
+        if let Some(h) = &self.0 {
+            lock(h).clear();
+        }
+    }
+
+    /// Records what `race` learned.
+    pub fn record<E>(&self, race: &Race<E>) {
+        if let Some(h) = &self.0 {
+            lock(h).record_race(race);
+        }
+    }
+}
+
+/// Locks the history; a poisoned lock still holds valid data (every update is one call).
+fn lock(h: &Mutex<History>) -> MutexGuard<'_, History> {
+    h.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,21 @@
+//! Plumbing shared by the eyeballs drivers (`eyeballs-tokio`, `eyeballs-async-std`,
+//! `eyeballs-blocking`), so that they stay thin and alike.
+//!
+//! No runtime and no racing logic here (that is `eyeballs-core`'s): only what every driver
+//! does the same way around the core's loop.
+//!
+//! - [`SocketOptions`]: how every attempt's socket is opened (socket2), non-blocking.
+//! - [`start`] and [`finish`]: building a race from a `host:port` (IP literals and zones
+//!   included, with the history's snapshot), and ending it (history, report, `io::Error`).
+//! - [`SharedHistory`]: one connector's history, shared by its clones.
+//! - [`Resolve`] and [`StaticResolver`]: the resolver trait of the async drivers and a map.
+
+mod history;
+mod race;
+mod resolve;
+mod socket;
+
+pub use history::SharedHistory;
+pub use race::{finish, start};
+pub use resolve::{Resolve, Resolving, StaticResolver};
+pub use socket::{zone_index, SocketHook, SocketOptions};
