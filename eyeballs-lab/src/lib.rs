@@ -2,6 +2,7 @@
 //!
 //! - [`loopback`]: one port on `::1` and `127.0.0.1`, each address accepting, refusing, or
 //!   hanging (a listener whose accept queue is full, so the kernel drops new SYNs).
+//! - [`scenarios`]: the real-socket scenarios every driver must pass, written once.
 //! - [`resolver::Delayed`]: a static resolver whose AAAA or A answers come late.
 //! - [`dns`] (feature `dns`): a DNS server on loopback UDP with per-type delays, empty
 //!   answers and error codes.
@@ -12,3 +13,4 @@
 pub mod dns;
 pub mod loopback;
 pub mod resolver;
+pub mod scenarios;

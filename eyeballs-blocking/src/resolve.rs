@@ -1,0 +1,72 @@
+//! Blocking name resolution: each query runs on its own short-lived thread.
+
+use std::io;
+use std::net::{IpAddr, ToSocketAddrs};
+
+use eyeballs_core::QueryKind;
+use eyeballs_net::StaticResolver;
+
+/// A blocking resolver. The driver calls it on a short-lived thread per query, so a slow
+/// answer never holds up the race (RFC 8305 §3, R3: "emulate it with one synchronous query
+/// per family, run in parallel").
+///
+/// # Examples
+///
+/// ```
+/// use std::io;
+/// use std::net::{IpAddr, Ipv4Addr};
+/// use eyeballs_blocking::Resolve;
+/// use eyeballs_core::QueryKind;
+///
+/// /// Every name is 127.0.0.1.
+/// struct Loopback;
+///
+/// impl Resolve for Loopback {
+///     fn resolve(&self, _name: &str, kind: QueryKind) -> io::Result<Vec<IpAddr>> {
+///         Ok(match kind {
+///             QueryKind::Aaaa => vec![],
+///             _ => vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+///         })
+///     }
+/// }
+/// ```
+pub trait Resolve: Send + Sync + 'static {
+    /// Looks up `name` for `kind`, blocking. The answer may be empty (no data).
+    ///
+    /// # Errors
+    ///
+    /// A failed query (NXDOMAIN, SERVFAIL, timeout).
+    fn resolve(&self, name: &str, kind: QueryKind) -> io::Result<Vec<IpAddr>>;
+
+    /// Returns whether this resolver answers both families in one query. Default: `false`.
+    fn answers_both(&self) -> bool {
+        false
+    }
+}
+
+/// The operating system's resolver: `getaddrinfo`, through `std::net::ToSocketAddrs`.
+///
+/// std asks for both families in one call, so this resolver answers both at once and the
+/// Resolution Delay does not apply; the system's own RFC 6724 order is kept among equal
+/// keys. (Asking per family would need `getaddrinfo` with `AF_INET6`/`AF_INET` hints, which
+/// std does not expose; plug in a [`Resolve`] of your own for that.) A lookup cannot be
+/// cancelled: when a race ends first, its thread finishes on its own and the answer is
+/// dropped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemResolver;
+
+impl Resolve for SystemResolver {
+    fn resolve(&self, name: &str, _kind: QueryKind) -> io::Result<Vec<IpAddr>> {
+        Ok((name, 0).to_socket_addrs()?.map(|a| a.ip()).collect())
+    }
+
+    fn answers_both(&self) -> bool {
+        true
+    }
+}
+
+impl Resolve for StaticResolver {
+    fn resolve(&self, name: &str, kind: QueryKind) -> io::Result<Vec<IpAddr>> {
+        self.lookup(name, kind)
+    }
+}
