@@ -2,56 +2,69 @@
 
 use std::fmt;
 use std::io;
-use std::net::TcpStream;
 use std::sync::Arc;
-use std::time::Duration;
 
-use eyeballs_core::{Config, ConfigError, History, Report, ToHostPort};
-use eyeballs_net::{SharedHistory, SocketOptions};
+use eyeballs_core::{Config, History, Report, ToHostPort};
+use eyeballs_net::{Builder, Settings};
+use std::net::TcpStream;
 
 use crate::driver;
 use crate::resolve::{Resolve, SystemResolver};
 
-/// Connects with Happy Eyeballs on the calling thread; holds the configuration, the resolver
-/// and the history.
+/// Connects with Happy Eyeballs on the calling thread; holds the configuration, the resolver and the history.
 ///
-/// Cloning is cheap (one `Arc`), and clones share the history: keep one connector per
-/// network attachment and use it from every thread. History is on by default, as in
-/// `eyeballs-tokio` (see [`eyeballs_core::History`]).
+/// Cloning is cheap (one `Arc`), and clones share the history, so keep one connector per
+/// network attachment and use it from every thread.
+///
+/// # History
+///
+/// On by default: each connect records, per destination address, round-trip times and
+/// failures (see [`eyeballs_core::History`]), and the next connect to the same host starts
+/// with what worked — after a broken IPv6 path, it goes straight to IPv4. Turn it off with
+/// [`Builder::history`], look at it with [`Connector::history`], and clear it with
+/// [`Connector::clear_history`] when the network changes (RFC 8305 §4, R15/R16).
 ///
 /// # Examples
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use eyeballs_blocking::{Config, Connector};
+/// use eyeballs_blocking::{Config, Connector, SocketOptions};
 ///
+/// # fn demo() -> std::io::Result<()> {
 /// let connector = Connector::builder()
-///     .config(Config::default().connection_attempt_delay(Duration::from_millis(300)))
+///     .config(
+///         Config::default()
+///             .connection_attempt_delay(Duration::from_millis(300))
+///             .timeout(Some(Duration::from_secs(10))),
+///     )
+///     .socket(SocketOptions::new().nodelay(true))
 ///     .build()
 ///     .expect("valid settings");
-/// let stream = connector.connect_timeout("localhost:8080", Duration::from_secs(5))?;
+/// let stream = connector.connect("localhost:8080")?;
 /// # let _ = stream;
-/// # Ok::<(), std::io::Error>(())
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Clone)]
 pub struct Connector {
-    inner: Arc<Inner>,
+    inner: Arc<Settings<dyn Resolve>>,
 }
 
-pub(crate) struct Inner {
-    pub(crate) config: Config,
-    pub(crate) resolver: Arc<dyn Resolve>,
-    pub(crate) socket: SocketOptions,
-    pub(crate) history: SharedHistory,
+/// Builds a [`Connector`]: [`Config`], socket options, resolver (default
+/// [`SystemResolver`]) and history (default on).
+pub type ConnectorBuilder = Builder<dyn Resolve, Connector>;
+
+impl From<Settings<dyn Resolve>> for Connector {
+    fn from(settings: Settings<dyn Resolve>) -> Self {
+        Connector {
+            inner: Arc::new(settings),
+        }
+    }
 }
 
 impl fmt::Debug for Connector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Connector")
-            .field("config", &self.inner.config)
-            .field("socket", &self.inner.socket)
-            .field("history", &self.inner.history.is_on())
-            .finish_non_exhaustive()
+        f.debug_tuple("Connector").field(&self.inner).finish()
     }
 }
 
@@ -66,11 +79,10 @@ impl Default for Connector {
 impl Connector {
     /// Starts a builder with RFC 8305's defaults, the system resolver and history on.
     pub fn builder() -> ConnectorBuilder {
-        ConnectorBuilder::default()
+        Builder::new(SystemResolver)
     }
 
-    /// Connects to `target` (`"host:port"`, `("host", port)`, a `SocketAddr`, ...),
-    /// blocking, and returns the stream in blocking mode.
+    /// Connects to `target` (`"host:port"`, `("host", port)`, a `SocketAddr`, ...).
     ///
     /// # Errors
     ///
@@ -91,7 +103,7 @@ impl Connector {
     pub fn connect_timeout<T: ToHostPort>(
         &self,
         target: T,
-        timeout: Duration,
+        timeout: std::time::Duration,
     ) -> io::Result<TcpStream> {
         self.run(target, self.inner.config.timeout(Some(timeout)), false)
             .0
@@ -134,85 +146,5 @@ impl Connector {
     /// Returns the race configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config
-    }
-}
-
-/// Builds a [`Connector`]: the race [`Config`], [`SocketOptions`], the resolver and the
-/// history, as in every eyeballs driver.
-#[derive(Clone)]
-pub struct ConnectorBuilder {
-    config: Config,
-    resolver: Arc<dyn Resolve>,
-    socket: SocketOptions,
-    history: Option<History>,
-}
-
-impl Default for ConnectorBuilder {
-    fn default() -> Self {
-        ConnectorBuilder {
-            config: Config::default(),
-            resolver: Arc::new(SystemResolver),
-            socket: SocketOptions::default(),
-            history: Some(History::new()),
-        }
-    }
-}
-
-impl fmt::Debug for ConnectorBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectorBuilder")
-            .field("config", &self.config)
-            .field("socket", &self.socket)
-            .field("history", &self.history.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-impl ConnectorBuilder {
-    /// Sets the race configuration (see [`Config`]); its `timeout` is the connect timeout.
-    pub fn config(mut self, config: Config) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// Sets the options of every attempt's socket.
-    pub fn socket(mut self, socket: SocketOptions) -> Self {
-        self.socket = socket;
-        self
-    }
-
-    /// Sets the resolver, default [`SystemResolver`].
-    pub fn resolver<R: Resolve>(mut self, resolver: R) -> Self {
-        self.resolver = Arc::new(resolver);
-        self
-    }
-
-    /// Turns the history on (the default) or off.
-    pub fn history(mut self, on: bool) -> Self {
-        self.history = on.then(|| self.history.take().unwrap_or_default());
-        self
-    }
-
-    /// Starts from this history, and turns it on.
-    pub fn with_history(mut self, history: History) -> Self {
-        self.history = Some(history);
-        self
-    }
-
-    /// Builds the connector.
-    ///
-    /// # Errors
-    ///
-    /// A [`ConfigError`] for settings that cannot work (see [`Config::validate`]).
-    pub fn build(self) -> Result<Connector, ConfigError> {
-        self.config.validate()?;
-        Ok(Connector {
-            inner: Arc::new(Inner {
-                config: self.config,
-                resolver: self.resolver,
-                socket: self.socket,
-                history: SharedHistory::new(self.history),
-            }),
-        })
     }
 }

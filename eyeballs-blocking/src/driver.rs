@@ -14,7 +14,9 @@ use eyeballs_core::{
 use eyeballs_net::{finish, start};
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use crate::connector::Inner;
+use eyeballs_net::Settings;
+
+use crate::resolve::Resolve;
 
 /// The poller token of the DNS threads' waker; attempt `n` has token `n + 1`.
 const DNS: Token = Token(0);
@@ -23,7 +25,7 @@ type Answer = (QueryId, io::Result<Vec<IpAddr>>);
 
 /// Runs one race to its end on this thread.
 pub(crate) fn run(
-    inner: &Inner,
+    inner: &Settings<dyn Resolve>,
     target: &HostPort,
     config: Config,
     want_report: bool,
@@ -71,7 +73,7 @@ impl Driver {
     /// and the deadline, feed it back.
     fn drive(
         &mut self,
-        inner: &Inner,
+        inner: &Settings<dyn Resolve>,
         race: &mut Race<io::Error>,
         name: &str,
     ) -> io::Result<Result<(Winner, mio::net::TcpStream), Failure<io::Error>>> {
@@ -141,7 +143,13 @@ impl Driver {
     }
 
     /// Asks the resolver on a short-lived thread, which wakes the poller with the answer.
-    fn resolve(&self, inner: &Inner, name: &str, query: QueryId, kind: eyeballs_core::QueryKind) {
+    fn resolve(
+        &self,
+        inner: &Settings<dyn Resolve>,
+        name: &str,
+        query: QueryId,
+        kind: eyeballs_core::QueryKind,
+    ) {
         let resolver = inner.resolver.clone();
         let name = name.to_string();
         let tx = self.answers.0.clone();
@@ -161,7 +169,12 @@ impl Driver {
     }
 
     /// Starts a non-blocking connect and registers it for writability.
-    fn connect(&mut self, inner: &Inner, attempt: AttemptId, addr: SocketAddr) -> io::Result<()> {
+    fn connect(
+        &mut self,
+        inner: &Settings<dyn Resolve>,
+        attempt: AttemptId,
+        addr: SocketAddr,
+    ) -> io::Result<()> {
         let socket = inner.socket.open(addr)?;
         match socket.connect(&addr.into()) {
             Ok(()) => {}

@@ -36,7 +36,7 @@ pub use connector::{Connector, ConnectorBuilder};
 pub use resolve::{Resolve, SystemResolver};
 
 pub use eyeballs_core::{Config, FamilyPolicy, Report};
-pub use eyeballs_net::{SocketHook, SocketOptions, StaticResolver};
+pub use eyeballs_net::{Builder, SocketHook, SocketOptions, StaticResolver};
 
 use std::io;
 use std::net::TcpStream;

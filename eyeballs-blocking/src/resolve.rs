@@ -4,7 +4,9 @@ use std::io;
 use std::net::{IpAddr, ToSocketAddrs};
 
 use eyeballs_core::QueryKind;
-use eyeballs_net::StaticResolver;
+use std::sync::Arc;
+
+use eyeballs_net::{ResolverObject, StaticResolver};
 
 /// A blocking resolver. The driver calls it on a short-lived thread per query, so a slow
 /// answer never holds up the race (RFC 8305 §3, R3: "emulate it with one synchronous query
@@ -62,6 +64,12 @@ impl Resolve for SystemResolver {
 
     fn answers_both(&self) -> bool {
         true
+    }
+}
+
+impl<T: Resolve> ResolverObject<T> for dyn Resolve {
+    fn wrap(resolver: T) -> Arc<Self> {
+        Arc::new(resolver)
     }
 }
 

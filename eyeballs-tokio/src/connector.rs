@@ -4,11 +4,13 @@ use std::fmt;
 use std::io;
 use std::sync::Arc;
 
-use eyeballs_core::{Config, ConfigError, History, Report, ToHostPort};
-use eyeballs_net::{Resolve, SharedHistory, SocketOptions};
+use eyeballs_core::{Config, History, Report, ToHostPort};
+use eyeballs_net::{Builder, Settings};
 use tokio::net::TcpStream;
 
 use crate::driver;
+use eyeballs_net::Resolve;
+
 use crate::resolve::SystemResolver;
 
 /// Connects with Happy Eyeballs; holds the configuration, the resolver and the history.
@@ -21,7 +23,7 @@ use crate::resolve::SystemResolver;
 /// On by default: each connect records, per destination address, round-trip times and
 /// failures (see [`eyeballs_core::History`]), and the next connect to the same host starts
 /// with what worked — after a broken IPv6 path, it goes straight to IPv4. Turn it off with
-/// [`ConnectorBuilder::history`], look at it with [`Connector::history`], and clear it with
+/// [`Builder::history`], look at it with [`Connector::history`], and clear it with
 /// [`Connector::clear_history`] when the network changes (RFC 8305 §4, R15/R16).
 ///
 /// # Examples
@@ -47,23 +49,24 @@ use crate::resolve::SystemResolver;
 /// ```
 #[derive(Clone)]
 pub struct Connector {
-    inner: Arc<Inner>,
+    inner: Arc<Settings<dyn Resolve>>,
 }
 
-pub(crate) struct Inner {
-    pub(crate) config: Config,
-    pub(crate) resolver: Arc<dyn Resolve>,
-    pub(crate) socket: SocketOptions,
-    pub(crate) history: SharedHistory,
+/// Builds a [`Connector`]: [`Config`], socket options, resolver (default
+/// [`SystemResolver`]) and history (default on).
+pub type ConnectorBuilder = Builder<dyn Resolve, Connector>;
+
+impl From<Settings<dyn Resolve>> for Connector {
+    fn from(settings: Settings<dyn Resolve>) -> Self {
+        Connector {
+            inner: Arc::new(settings),
+        }
+    }
 }
 
 impl fmt::Debug for Connector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Connector")
-            .field("config", &self.inner.config)
-            .field("socket", &self.inner.socket)
-            .field("history", &self.inner.history.is_on())
-            .finish_non_exhaustive()
+        f.debug_tuple("Connector").field(&self.inner).finish()
     }
 }
 
@@ -78,7 +81,7 @@ impl Default for Connector {
 impl Connector {
     /// Starts a builder with RFC 8305's defaults, the system resolver and history on.
     pub fn builder() -> ConnectorBuilder {
-        ConnectorBuilder::default()
+        Builder::new(SystemResolver)
     }
 
     /// Connects to `target` (`"host:port"`, `("host", port)`, a `SocketAddr`, ...).
@@ -89,10 +92,7 @@ impl Connector {
     /// [`eyeballs_core::Failure`] with every attempt's address and error; `InvalidInput` for
     /// a target that does not parse.
     pub async fn connect<T: ToHostPort>(&self, target: T) -> io::Result<TcpStream> {
-        let target = target
-            .to_host_port()
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        driver::run(&self.inner, &target, false).await.0
+        self.run(target, self.inner.config, false).await.0
     }
 
     /// Connects like [`Connector::connect`], and also returns what happened: DNS answers,
@@ -104,8 +104,17 @@ impl Connector {
         &self,
         target: T,
     ) -> (io::Result<TcpStream>, Option<Report>) {
+        self.run(target, self.inner.config, true).await
+    }
+
+    async fn run<T: ToHostPort>(
+        &self,
+        target: T,
+        config: Config,
+        want_report: bool,
+    ) -> (io::Result<TcpStream>, Option<Report>) {
         match target.to_host_port() {
-            Ok(target) => driver::run(&self.inner, &target, true).await,
+            Ok(target) => driver::run(&self.inner, &target, config, want_report).await,
             Err(e) => (Err(io::Error::new(io::ErrorKind::InvalidInput, e)), None),
         }
     }
@@ -123,87 +132,5 @@ impl Connector {
     /// Returns the race configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config
-    }
-}
-
-/// Builds a [`Connector`]: the race [`Config`] (every RFC 8305 knob, with the RFC's
-/// defaults), [`SocketOptions`], the resolver and the history.
-#[derive(Clone)]
-pub struct ConnectorBuilder {
-    config: Config,
-    resolver: Arc<dyn Resolve>,
-    socket: SocketOptions,
-    history: Option<History>,
-}
-
-impl Default for ConnectorBuilder {
-    fn default() -> Self {
-        ConnectorBuilder {
-            config: Config::default(),
-            resolver: Arc::new(SystemResolver),
-            socket: SocketOptions::default(),
-            history: Some(History::new()),
-        }
-    }
-}
-
-impl fmt::Debug for ConnectorBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectorBuilder")
-            .field("config", &self.config)
-            .field("socket", &self.socket)
-            .field("history", &self.history.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-impl ConnectorBuilder {
-    /// Sets the race configuration: delays, family policy, First Address Family Count,
-    /// deadline, caps, NAT64 (see [`Config`]).
-    pub fn config(mut self, config: Config) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// Sets the options of every attempt's socket: nodelay, keepalive, local bind per family,
-    /// bind to device, or a socket2 hook for anything else.
-    pub fn socket(mut self, socket: SocketOptions) -> Self {
-        self.socket = socket;
-        self
-    }
-
-    /// Sets the resolver, default [`SystemResolver`].
-    pub fn resolver<R: Resolve>(mut self, resolver: R) -> Self {
-        self.resolver = Arc::new(resolver);
-        self
-    }
-
-    /// Turns the history on (the default) or off.
-    pub fn history(mut self, on: bool) -> Self {
-        self.history = on.then(|| self.history.take().unwrap_or_default());
-        self
-    }
-
-    /// Starts from this history (say, one kept from an earlier connector), and turns it on.
-    pub fn with_history(mut self, history: History) -> Self {
-        self.history = Some(history);
-        self
-    }
-
-    /// Builds the connector.
-    ///
-    /// # Errors
-    ///
-    /// A [`ConfigError`] for settings that cannot work (see [`Config::validate`]).
-    pub fn build(self) -> Result<Connector, ConfigError> {
-        self.config.validate()?;
-        Ok(Connector {
-            inner: Arc::new(Inner {
-                config: self.config,
-                resolver: self.resolver,
-                socket: self.socket,
-                history: SharedHistory::new(self.history),
-            }),
-        })
     }
 }

@@ -6,12 +6,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::task::Poll;
 
-use eyeballs_core::{Action, AttemptId, Failure, HostPort, Input, QueryId, Race, Report, Winner};
+use eyeballs_core::{
+    Action, AttemptId, Config, Failure, HostPort, Input, QueryId, Race, Report, Winner,
+};
 use eyeballs_net::{finish, start};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{Instant, Sleep};
 
-use crate::connector::Inner;
+use eyeballs_net::{Resolve, Settings};
 
 type Attempt = Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send>>;
 type Query = Pin<Box<dyn Future<Output = io::Result<Vec<IpAddr>>> + Send>>;
@@ -26,13 +28,14 @@ enum Event {
 /// Runs one race to its end. Everything it opened lives in this future: dropping it closes
 /// every socket and drops every lookup.
 pub(crate) async fn run(
-    inner: &Inner,
+    inner: &Settings<dyn Resolve>,
     target: &HostPort,
+    config: Config,
     want_report: bool,
 ) -> (io::Result<TcpStream>, Option<Report>) {
     let now = Instant::now().into_std();
     let answers_both = inner.resolver.answers_both();
-    let (mut race, name) = match start(target, inner.config, &inner.history, answers_both, now) {
+    let (mut race, name) = match start(target, config, &inner.history, answers_both, now) {
         Ok(started) => started,
         Err(e) => return (Err(e), None),
     };
@@ -51,7 +54,7 @@ pub(crate) async fn run(
 /// The loop of the crate docs of eyeballs-core: drain actions, wait for the first of I/O and
 /// the deadline, feed it back.
 async fn drive(
-    inner: &Inner,
+    inner: &Settings<dyn Resolve>,
     race: &mut Race<io::Error>,
     name: &str,
 ) -> Result<(Winner, TcpStream), Failure<io::Error>> {

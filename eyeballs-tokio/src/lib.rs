@@ -72,7 +72,7 @@ pub use hickory::HickoryResolver;
 pub use resolve::SystemResolver;
 
 pub use eyeballs_core::{Config, FamilyPolicy, Report};
-pub use eyeballs_net::{Resolve, Resolving, SocketHook, SocketOptions, StaticResolver};
+pub use eyeballs_net::{Builder, Resolve, Resolving, SocketHook, SocketOptions, StaticResolver};
 
 use std::io;
 use std::sync::OnceLock;

@@ -1,0 +1,31 @@
+//! The system resolver on the `blocking` thread pool.
+
+use std::net::ToSocketAddrs;
+
+use eyeballs_core::QueryKind;
+use eyeballs_net::{Resolve, Resolving};
+
+/// The operating system's resolver: `getaddrinfo` through `std::net::ToSocketAddrs`, on the
+/// `blocking` crate's thread pool (the one async-std and smol use).
+///
+/// It answers both families in one call (so the Resolution Delay does not apply), in the
+/// system's RFC 6724 order, which the race keeps among equal keys. A lookup cannot be
+/// cancelled: when a connect is dropped, its lookup finishes on the pool and is discarded.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemResolver;
+
+impl Resolve for SystemResolver {
+    fn resolve(&self, name: &str, _kind: QueryKind) -> Resolving {
+        let name = name.to_string();
+        Box::pin(blocking::unblock(move || {
+            Ok((name.as_str(), 0)
+                .to_socket_addrs()?
+                .map(|a| a.ip())
+                .collect())
+        }))
+    }
+
+    fn answers_both(&self) -> bool {
+        true
+    }
+}
