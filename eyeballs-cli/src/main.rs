@@ -76,6 +76,12 @@ struct ConnectArgs {
 enum Runtime {
     /// tokio (eyeballs-tokio).
     Tokio,
+    /// async-std's executor (eyeballs-async-std, on async-io).
+    AsyncStd,
+    /// smol's executor (eyeballs-async-std, on async-io).
+    Smol,
+    /// No runtime: std::net on the calling thread (eyeballs-blocking).
+    Blocking,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -96,22 +102,23 @@ enum Family {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    match cli.command {
+        Command::Demo => match tokio_runtime() {
+            Ok(rt) => rt.block_on(demo()),
+            Err(code) => code,
+        },
+        Command::Connect(args) => connect(&args),
+    }
+}
+
+fn tokio_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
+        .map_err(|e| {
             eprintln!("eyeballs: cannot start the tokio runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(async {
-        match cli.command {
-            Command::Demo => demo().await,
-            Command::Connect(args) => connect(args).await,
-        }
-    })
+            ExitCode::FAILURE
+        })
 }
 
 /// Exit status 2: the command line asked for something impossible.
@@ -120,28 +127,75 @@ fn usage(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
-async fn connect(args: ConnectArgs) -> ExitCode {
-    let Runtime::Tokio = args.runtime;
-    let mut builder = Connector::builder();
-    builder = match args.resolver {
-        ResolverKind::System => builder,
-        ResolverKind::Hickory => match HickoryResolver::from_system_conf() {
-            Ok(r) => builder.resolver(r),
-            Err(e) => return usage(format!("cannot set up hickory from the system config: {e}")),
-        },
-    };
-    builder = builder.config(configure(&args));
-    let connector = match builder.build() {
-        Ok(c) => c,
-        Err(e) => return usage(e),
+/// One connector on the runtime the user chose; every runtime prints the same report.
+enum Runner {
+    Tokio(tokio::runtime::Runtime, eyeballs_tokio::Connector),
+    AsyncStd(eyeballs_async_std::Connector),
+    Smol(eyeballs_async_std::Connector),
+    Blocking(eyeballs_blocking::Connector),
+}
+
+impl Runner {
+    fn new(args: &ConnectArgs) -> Result<Runner, ExitCode> {
+        let config = configure(args);
+        if args.resolver == ResolverKind::Hickory && args.runtime != Runtime::Tokio {
+            return Err(usage("--resolver hickory runs on --runtime tokio only"));
+        }
+        let runner = match args.runtime {
+            Runtime::Tokio => {
+                let mut builder = Connector::builder().config(config);
+                if args.resolver == ResolverKind::Hickory {
+                    let hickory = HickoryResolver::from_system_conf().map_err(|e| {
+                        usage(format!("cannot set up hickory from the system config: {e}"))
+                    })?;
+                    builder = builder.resolver(hickory);
+                }
+                let connector = builder.build().map_err(usage)?;
+                Runner::Tokio(tokio_runtime()?, connector)
+            }
+            Runtime::AsyncStd | Runtime::Smol => {
+                let builder = eyeballs_async_std::Connector::builder().config(config);
+                let connector = builder.build().map_err(usage)?;
+                if args.runtime == Runtime::Smol {
+                    Runner::Smol(connector)
+                } else {
+                    Runner::AsyncStd(connector)
+                }
+            }
+            Runtime::Blocking => {
+                let builder = eyeballs_blocking::Connector::builder().config(config);
+                Runner::Blocking(builder.build().map_err(usage)?)
+            }
+        };
+        Ok(runner)
+    }
+
+    /// Runs one race; the stream, if any, is closed at once.
+    fn race(&self, target: (&str, u16)) -> (Result<(), std::io::Error>, Option<Report>) {
+        fn done<S>(
+            r: (std::io::Result<S>, Option<Report>),
+        ) -> (std::io::Result<()>, Option<Report>) {
+            (r.0.map(drop), r.1)
+        }
+        match self {
+            Runner::Tokio(rt, c) => done(rt.block_on(c.connect_with_report(target))),
+            Runner::AsyncStd(c) => done(async_std::task::block_on(c.connect_with_report(target))),
+            Runner::Smol(c) => done(smol::block_on(c.connect_with_report(target))),
+            Runner::Blocking(c) => done(c.connect_with_report(target)),
+        }
+    }
+}
+
+fn connect(args: &ConnectArgs) -> ExitCode {
+    let runner = match Runner::new(args) {
+        Ok(r) => r,
+        Err(code) => return code,
     };
     let mut failed = false;
     for i in 0..args.repeat {
-        let (result, report) = connector
-            .connect_with_report((args.host.as_str(), args.port))
-            .await;
+        let (result, report) = runner.race((args.host.as_str(), args.port));
         let Some(report) = report else {
-            // Only a target that does not parse has no report.
+            // Only a race that could not start (a bad target) has no report.
             let error = result.err().map_or_else(String::new, |e| e.to_string());
             return usage(error);
         };

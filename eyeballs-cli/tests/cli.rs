@@ -126,3 +126,73 @@ fn bad_usage_exits_2() {
     let version = eyeballs(&["--version"]);
     assert!(text(&version.stdout).starts_with("eyeballs "));
 }
+
+#[test]
+fn every_runtime_prints_the_same_report() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    for runtime in ["tokio", "async-std", "smol", "blocking"] {
+        let out = eyeballs(&[
+            "connect",
+            "127.0.0.1",
+            &port,
+            "--runtime",
+            runtime,
+            "--json",
+        ]);
+        assert!(out.status.success(), "{runtime}: {}", text(&out.stderr));
+        let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "attempts",
+                "dns",
+                "elapsed_ms",
+                "error",
+                "host",
+                "ok",
+                "port",
+                "winner"
+            ],
+            "{runtime}"
+        );
+        assert_eq!(
+            v["winner"]["addr"],
+            format!("127.0.0.1:{port}"),
+            "{runtime}"
+        );
+        let out = eyeballs(&["connect", "127.0.0.1", &closed, "--runtime", runtime]);
+        assert_eq!(out.status.code(), Some(1), "{runtime}");
+        let stdout = text(&out.stdout);
+        assert!(
+            stdout.contains("attempt 0 IPv4 127.0.0.1"),
+            "{runtime}: {stdout}"
+        );
+        assert!(
+            stdout.contains("failed: all 1 connection attempt failed"),
+            "{runtime}: {stdout}"
+        );
+    }
+    let out = eyeballs(&[
+        "connect",
+        "127.0.0.1",
+        &port,
+        "--runtime",
+        "smol",
+        "--resolver",
+        "hickory",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("tokio only"),
+        "{}",
+        text(&out.stderr)
+    );
+}
