@@ -29,10 +29,35 @@ fn overhead(c: &mut Criterion) {
     group.bench_function("std TcpStream::connect", |b| {
         b.iter(|| drop(TcpStream::connect(addr).unwrap()))
     });
+    // The floor of a one-thread, non-blocking design, without eyeballs: one non-blocking
+    // socket, one poller, wait for writable, check SO_ERROR, back to blocking.
+    group.bench_function("non-blocking connect + mio poll", |b| {
+        b.iter(|| drop(poll_connect(addr)))
+    });
     group.bench_function("eyeballs Connector::connect", |b| {
         b.iter(|| drop(connector.connect(addr).unwrap()))
     });
     group.finish();
+}
+
+fn poll_connect(addr: SocketAddr) -> TcpStream {
+    use mio::{Events, Interest, Poll, Token};
+    let mut poll = Poll::new().unwrap();
+    let mut stream = mio::net::TcpStream::connect(addr).unwrap();
+    poll.registry()
+        .register(&mut stream, Token(1), Interest::WRITABLE)
+        .unwrap();
+    let mut events = Events::with_capacity(4);
+    loop {
+        poll.poll(&mut events, None).unwrap();
+        if stream.take_error().unwrap().is_none() && stream.peer_addr().is_ok() {
+            break;
+        }
+    }
+    poll.registry().deregister(&mut stream).unwrap();
+    let stream = TcpStream::from(stream);
+    stream.set_nonblocking(false).unwrap();
+    stream
 }
 
 criterion_group!(benches, overhead);

@@ -48,7 +48,8 @@ pub(crate) fn run(
 
 struct Driver {
     poll: Poll,
-    waker: Arc<Waker>,
+    /// Made with the first DNS query: a race over IP literals needs none.
+    waker: Option<Arc<Waker>>,
     answers: (mpsc::Sender<Answer>, mpsc::Receiver<Answer>),
     /// Attempts in flight, registered with the poller.
     attempts: BTreeMap<AttemptId, mio::net::TcpStream>,
@@ -58,11 +59,9 @@ struct Driver {
 
 impl Driver {
     fn new() -> io::Result<Self> {
-        let poll = Poll::new()?;
-        let waker = Arc::new(Waker::new(poll.registry(), DNS)?);
         Ok(Driver {
-            poll,
-            waker,
+            poll: Poll::new()?,
+            waker: None,
             answers: mpsc::channel(),
             attempts: BTreeMap::new(),
             connected: BTreeMap::new(),
@@ -144,7 +143,7 @@ impl Driver {
 
     /// Asks the resolver on a short-lived thread, which wakes the poller with the answer.
     fn resolve(
-        &self,
+        &mut self,
         inner: &Settings<dyn Resolve>,
         name: &str,
         query: QueryId,
@@ -153,7 +152,13 @@ impl Driver {
         let resolver = inner.resolver.clone();
         let name = name.to_string();
         let tx = self.answers.0.clone();
-        let waker = self.waker.clone();
+        let waker = match self.waker() {
+            Ok(waker) => waker,
+            Err(e) => {
+                let _ = self.answers.0.send((query, Err(e)));
+                return;
+            }
+        };
         let spawned = std::thread::Builder::new()
             .name("eyeballs-dns".into())
             .spawn(move || {
@@ -166,6 +171,16 @@ impl Driver {
         if let Err(e) = spawned {
             let _ = self.answers.0.send((query, Err(e)));
         }
+    }
+
+    /// Returns the waker of the DNS threads, made on first use.
+    fn waker(&mut self) -> io::Result<Arc<Waker>> {
+        if let Some(waker) = &self.waker {
+            return Ok(waker.clone());
+        }
+        let waker = Arc::new(Waker::new(self.poll.registry(), DNS)?);
+        self.waker = Some(waker.clone());
+        Ok(waker)
     }
 
     /// Starts a non-blocking connect and registers it for writability.
