@@ -55,11 +55,16 @@ impl DnsServer {
     ///
     /// When no UDP socket can be bound on 127.0.0.1.
     pub async fn start(zone: Zone) -> DnsServer {
-        let socket = Arc::new(
-            UdpSocket::bind("127.0.0.1:0")
-                .await
-                .expect("bind DNS socket"),
-        );
+        DnsServer::start_at(SocketAddr::from(([127, 0, 0, 1], 0)), zone).await
+    }
+
+    /// Starts serving `zone` at `addr` (say 127.0.0.1:53 inside a lab namespace).
+    ///
+    /// # Panics
+    ///
+    /// When the UDP socket cannot be bound.
+    pub async fn start_at(addr: SocketAddr, zone: Zone) -> DnsServer {
+        let socket = Arc::new(UdpSocket::bind(addr).await.expect("bind DNS socket"));
         let addr = socket.local_addr().expect("local addr");
         let zone = Arc::new(zone);
         let task = tokio::spawn(async move {

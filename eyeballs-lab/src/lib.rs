@@ -7,10 +7,17 @@
 //! - [`dns`] (feature `dns`): a DNS server on loopback UDP with per-type delays, empty
 //!   answers and error codes.
 //!
-//! Everything here sends only to loopback, and closes what it opened when dropped.
+//! - [`netns`] (feature `netns`, Linux, root): a network namespace per test with
+//!   documentation-prefix addresses that accept, refuse, answer ICMP unreachable, drop, or
+//!   hold the SYN; a DNS server and resolv.conf inside.
+//!
+//! Everything here sends only to loopback (or, in [`netns`], to addresses that exist only
+//! inside the test's own namespace), and closes what it opened when dropped.
 
 #[cfg(feature = "dns")]
 pub mod dns;
 pub mod loopback;
+#[cfg(feature = "netns")]
+pub mod netns;
 pub mod resolver;
 pub mod scenarios;

@@ -1,0 +1,378 @@
+//! The network lab: every driver against real kernel behaviour (drops, resets, ICMP
+//! unreachable, held SYNs) and a real DNS server, each test in a network namespace of its
+//! own, through the `eyeballs` command run inside it (`ip netns exec`).
+//!
+//! Needs root (CI runs as root); without it each test skips with one line. Addresses are
+//! documentation prefixes that exist only inside the test's namespace.
+#![allow(clippy::unwrap_used)]
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use eyeballs_lab::dns::{Reply, Zone};
+use eyeballs_lab::netns::{Behaviour, NetLab};
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::RecordType;
+use serde_json::Value;
+
+const PORT: u16 = 8080;
+const NAME: &str = "www.lab.test";
+
+/// Every driver with the system resolver, and tokio with hickory (two DNS queries).
+const DRIVERS: [(&str, &str); 5] = [
+    ("tokio", "system"),
+    ("tokio", "hickory"),
+    ("async-std", "system"),
+    ("smol", "system"),
+    ("blocking", "system"),
+];
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// A lab, or `None` (with one line on stderr) when not root.
+fn lab(addrs: &[(&str, Behaviour)], zone: Zone) -> Option<NetLab> {
+    if !NetLab::is_root() {
+        eprintln!("skipped: the network lab needs root (CI runs as root)");
+        return None;
+    }
+    let addrs: Vec<(IpAddr, Behaviour)> = addrs.iter().map(|(a, b)| (ip(a), *b)).collect();
+    Some(NetLab::new(&addrs, PORT, zone).unwrap())
+}
+
+/// A zone where `NAME` has these AAAA and A records, answered at once.
+fn zone(v6: &[&str], v4: &[&str]) -> Zone {
+    let addrs = |l: &[&str]| l.iter().map(|a| ip(a)).collect::<Vec<_>>();
+    Zone::default()
+        .set(NAME, RecordType::AAAA, Reply::Addrs(ms(0), addrs(v6)))
+        .set(NAME, RecordType::A, Reply::Addrs(ms(0), addrs(v4)))
+}
+
+/// Runs `eyeballs connect NAME PORT --json` inside the lab; returns the exit code and one
+/// JSON object per race.
+fn race(lab: &NetLab, runtime: &str, resolver: &str, extra: &[&str]) -> (Option<i32>, Vec<Value>) {
+    let port = PORT.to_string();
+    let mut args = vec![
+        "connect",
+        NAME,
+        &port,
+        "--json",
+        "--runtime",
+        runtime,
+        "--resolver",
+        resolver,
+    ];
+    args.extend_from_slice(extra);
+    let out = lab
+        .command(env!("CARGO_BIN_EXE_eyeballs"))
+        .args(&args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let races = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    (out.status.code(), races)
+}
+
+fn attempts(race: &Value) -> Vec<(String, String, f64)> {
+    race["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let addr = a["addr"].as_str().unwrap().to_string();
+            let result = a["result"].as_str().unwrap().to_string();
+            (addr, result, a["started_ms"].as_f64().unwrap())
+        })
+        .collect()
+}
+
+fn winner(race: &Value) -> &str {
+    race["winner"]["addr"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no winner: {race}"))
+}
+
+const V6: &str = "2001:db8::1";
+const V4: &str = "203.0.113.1";
+const V6_SA: &str = "[2001:db8::1]:8080";
+const V4_SA: &str = "203.0.113.1:8080";
+
+#[test]
+fn healthy_dual_stack_ipv6_wins() {
+    let Some(lab) = lab(
+        &[(V6, Behaviour::Accept), (V4, Behaviour::Accept)],
+        zone(&[V6], &[V4]),
+    ) else {
+        return;
+    };
+    for (rt, res) in DRIVERS {
+        let (code, races) = race(&lab, rt, res, &[]);
+        assert_eq!(code, Some(0), "{rt}/{res}: {races:?}");
+        assert_eq!(winner(&races[0]), V6_SA, "{rt}/{res}");
+        assert_eq!(attempts(&races[0]).len(), 1, "{rt}/{res}: {}", races[0]);
+    }
+}
+
+/// "IPv6 broken? you wait 250 ms, not 75 s": the SYN to IPv6 disappears.
+#[test]
+fn ipv6_dropped_ipv4_wins_after_the_delay() {
+    let Some(lab) = lab(
+        &[(V6, Behaviour::Drop), (V4, Behaviour::Accept)],
+        zone(&[V6], &[V4]),
+    ) else {
+        return;
+    };
+    for (rt, res) in DRIVERS {
+        let (code, races) = race(&lab, rt, res, &[]);
+        assert_eq!(code, Some(0), "{rt}/{res}: {races:?}");
+        let r = &races[0];
+        assert_eq!(winner(r), V4_SA, "{rt}/{res}");
+        let a = attempts(r);
+        assert_eq!(a[0].0, V6_SA, "{rt}/{res}: {r}");
+        assert_eq!(a[0].1, "cancelled", "{rt}/{res}: {r}");
+        assert!(a[1].2 >= 250.0 && a[1].2 < 2000.0, "{rt}/{res}: {r}");
+    }
+}
+
+/// IPv6 refused (RST) or unreachable (ICMP): IPv4 starts at once, not after 250 ms.
+#[test]
+fn ipv6_refused_or_unreachable_starts_ipv4_at_once() {
+    for behaviour in [Behaviour::Refuse, Behaviour::Unreachable] {
+        let Some(lab) = lab(
+            &[(V6, behaviour), (V4, Behaviour::Accept)],
+            zone(&[V6], &[V4]),
+        ) else {
+            return;
+        };
+        for (rt, res) in DRIVERS {
+            let (code, races) = race(&lab, rt, res, &[]);
+            assert_eq!(code, Some(0), "{behaviour:?} {rt}/{res}: {races:?}");
+            let r = &races[0];
+            assert_eq!(winner(r), V4_SA, "{behaviour:?} {rt}/{res}");
+            let a = attempts(r);
+            assert_eq!(a[0].1, "failed", "{behaviour:?} {rt}/{res}: {r}");
+            assert!(a[1].2 < 200.0, "{behaviour:?} {rt}/{res}: IPv4 waited: {r}");
+        }
+    }
+}
+
+/// IPv6 answers, but slowly (SYN held 1 s): IPv4 starts after the delay and wins.
+#[test]
+fn ipv6_slow_ipv4_fast() {
+    let addrs = [(V6, Behaviour::Delay(ms(1000))), (V4, Behaviour::Accept)];
+    let Some(lab) = lab(&addrs, zone(&[V6], &[V4])) else {
+        return;
+    };
+    for (rt, res) in DRIVERS {
+        let (code, races) = race(&lab, rt, res, &[]);
+        assert_eq!(code, Some(0), "{rt}/{res}: {races:?}");
+        let r = &races[0];
+        assert_eq!(winner(r), V4_SA, "{rt}/{res}: {r}");
+        assert!(r["elapsed_ms"].as_f64().unwrap() < 900.0, "{rt}/{res}: {r}");
+    }
+}
+
+/// Several addresses of each family where only the last IPv4 works: the families
+/// alternate (RFC 8305 §4) and more than two attempts are made.
+#[test]
+fn only_the_last_ipv4_works() {
+    let addrs = [
+        ("2001:db8::a", Behaviour::Drop),
+        ("2001:db8::b", Behaviour::Unreachable),
+        ("203.0.113.10", Behaviour::Refuse),
+        ("203.0.113.11", Behaviour::Drop),
+        ("203.0.113.12", Behaviour::Accept),
+    ];
+    let z = zone(
+        &["2001:db8::a", "2001:db8::b"],
+        &["203.0.113.10", "203.0.113.11", "203.0.113.12"],
+    );
+    let Some(lab) = lab(&addrs, z) else {
+        return;
+    };
+    for (rt, res) in DRIVERS {
+        let (code, races) = race(&lab, rt, res, &[]);
+        assert_eq!(code, Some(0), "{rt}/{res}: {races:?}");
+        let r = &races[0];
+        assert_eq!(winner(r), "203.0.113.12:8080", "{rt}/{res}: {r}");
+        let a = attempts(r);
+        assert_eq!(a.len(), 5, "{rt}/{res}: {r}");
+        let families: Vec<bool> = a.iter().map(|x| x.0.starts_with('[')).collect();
+        assert_eq!(
+            families,
+            [true, false, true, false, false],
+            "{rt}/{res}: {r}"
+        );
+        if res == "hickory" {
+            // DNS order reaches the race untouched (getaddrinfo may reorder within a family).
+            let order: Vec<&str> = a.iter().map(|x| x.0.as_str()).collect();
+            assert_eq!(
+                order,
+                [
+                    "[2001:db8::a]:8080",
+                    "203.0.113.10:8080",
+                    "[2001:db8::b]:8080",
+                    "203.0.113.11:8080",
+                    "203.0.113.12:8080"
+                ],
+                "{r}"
+            );
+        }
+    }
+}
+
+/// Names with one family only.
+#[test]
+fn single_family_names() {
+    for (v6, v4, want) in [(&[][..], &[V4][..], V4_SA), (&[V6][..], &[][..], V6_SA)] {
+        let addrs = [(V6, Behaviour::Accept), (V4, Behaviour::Accept)];
+        let Some(lab) = lab(&addrs, zone(v6, v4)) else {
+            return;
+        };
+        for (rt, res) in DRIVERS {
+            let (code, races) = race(&lab, rt, res, &[]);
+            assert_eq!(code, Some(0), "{rt}/{res}: {races:?}");
+            assert_eq!(winner(&races[0]), want, "{rt}/{res}");
+            assert_eq!(attempts(&races[0]).len(), 1, "{rt}/{res}");
+        }
+    }
+}
+
+/// Everything dropped, with a deadline: a clean, complete error.
+#[test]
+fn everything_dropped_with_a_deadline() {
+    let Some(lab) = lab(
+        &[(V6, Behaviour::Drop), (V4, Behaviour::Drop)],
+        zone(&[V6], &[V4]),
+    ) else {
+        return;
+    };
+    for (rt, res) in DRIVERS {
+        let (code, races) = race(&lab, rt, res, &["--timeout", "800"]);
+        assert_eq!(code, Some(1), "{rt}/{res}: {races:?}");
+        let r = &races[0];
+        assert_eq!(r["ok"], false);
+        let error = r["error"].as_str().unwrap();
+        assert!(error.starts_with("timed out after"), "{rt}/{res}: {error}");
+        assert!(
+            error.contains(V6_SA) && error.contains(V4_SA),
+            "{rt}/{res}: {error}"
+        );
+        assert!(
+            attempts(r).iter().all(|a| a.1 == "cancelled"),
+            "{rt}/{res}: {r}"
+        );
+    }
+}
+
+/// RFC 8305 §3 with real packets (hickory asks AAAA and A apart): AAAA is 600 ms late; the
+/// IPv4 attempt starts after the 50 ms Resolution Delay, before the AAAA answer.
+#[test]
+fn late_aaaa_ipv4_after_the_resolution_delay() {
+    let z = Zone::default()
+        .set(NAME, RecordType::AAAA, Reply::Addrs(ms(600), vec![ip(V6)]))
+        .set(NAME, RecordType::A, Reply::Addrs(ms(0), vec![ip(V4)]));
+    let Some(lab) = lab(&[(V6, Behaviour::Accept), (V4, Behaviour::Accept)], z) else {
+        return;
+    };
+    let (code, races) = race(&lab, "tokio", "hickory", &[]);
+    assert_eq!(code, Some(0), "{races:?}");
+    let r = &races[0];
+    assert_eq!(winner(r), V4_SA, "{r}");
+    let a_answered = r["dns"][1]["answered_ms"].as_f64().unwrap();
+    let start = attempts(r)[0].2;
+    assert!(start >= a_answered + 50.0 && start < 550.0, "{r}");
+}
+
+/// A answered 600 ms late while IPv6 is dropped: the late IPv4 address is merged and wins.
+#[test]
+fn late_a_is_merged_while_ipv6_hangs() {
+    let z = Zone::default()
+        .set(NAME, RecordType::AAAA, Reply::Addrs(ms(0), vec![ip(V6)]))
+        .set(NAME, RecordType::A, Reply::Addrs(ms(600), vec![ip(V4)]));
+    let Some(lab) = lab(&[(V6, Behaviour::Drop), (V4, Behaviour::Accept)], z) else {
+        return;
+    };
+    for (rt, res) in DRIVERS {
+        let (code, races) = race(&lab, rt, res, &[]);
+        assert_eq!(code, Some(0), "{rt}/{res}: {races:?}");
+        let r = &races[0];
+        assert_eq!(winner(r), V4_SA, "{rt}/{res}: {r}");
+        if res == "hickory" {
+            let a = attempts(r);
+            assert_eq!(a[0].0, V6_SA, "IPv6 started before the A answer: {r}");
+            assert!(a[0].2 < 300.0 && a[1].2 >= 550.0, "{r}");
+        }
+    }
+}
+
+/// AAAA SERVFAIL: IPv4 still connects.
+#[test]
+fn aaaa_servfail_falls_back_to_ipv4() {
+    let z = Zone::default()
+        .set(
+            NAME,
+            RecordType::AAAA,
+            Reply::Code(ms(0), ResponseCode::ServFail),
+        )
+        .set(NAME, RecordType::A, Reply::Addrs(ms(0), vec![ip(V4)]));
+    let Some(lab) = lab(&[(V6, Behaviour::Accept), (V4, Behaviour::Accept)], z) else {
+        return;
+    };
+    for (rt, res) in DRIVERS {
+        let (code, races) = race(&lab, rt, res, &[]);
+        assert_eq!(code, Some(0), "{rt}/{res}: {races:?}");
+        assert_eq!(winner(&races[0]), V4_SA, "{rt}/{res}");
+    }
+}
+
+/// NXDOMAIN: a DNS failure, exit status 1.
+#[test]
+fn nxdomain_fails() {
+    let z = Zone::default().set(
+        "other.lab.test",
+        RecordType::A,
+        Reply::Addrs(ms(0), vec![ip(V4)]),
+    );
+    let Some(lab) = lab(&[(V4, Behaviour::Accept)], z) else {
+        return;
+    };
+    for (rt, res) in DRIVERS {
+        let (code, races) = race(&lab, rt, res, &[]);
+        assert_eq!(code, Some(1), "{rt}/{res}: {races:?}");
+        let error = races[0]["error"].as_str().unwrap();
+        assert!(error.starts_with("DNS failed"), "{rt}/{res}: {error}");
+        assert!(attempts(&races[0]).is_empty());
+    }
+}
+
+/// History: the second race to a host with broken IPv6 goes straight to IPv4.
+#[test]
+fn history_second_race_goes_straight_to_ipv4() {
+    let Some(lab) = lab(
+        &[(V6, Behaviour::Drop), (V4, Behaviour::Accept)],
+        zone(&[V6], &[V4]),
+    ) else {
+        return;
+    };
+    for (rt, res) in DRIVERS {
+        let (code, races) = race(&lab, rt, res, &["--repeat", "2"]);
+        assert_eq!(code, Some(0), "{rt}/{res}: {races:?}");
+        assert_eq!(races.len(), 2);
+        assert_eq!(attempts(&races[0]).len(), 2, "{rt}/{res}: {}", races[0]);
+        let second = &races[1];
+        assert_eq!(attempts(second)[0].0, V4_SA, "{rt}/{res}: {second}");
+        assert!(
+            second["elapsed_ms"].as_f64().unwrap() < 200.0,
+            "{rt}/{res}: {second}"
+        );
+    }
+}
