@@ -25,8 +25,10 @@
 //! async-io), which this crate does not do. Plug in any resolver through [`Resolve`]; the
 //! race then asks AAAA and A separately.
 //!
+//! Every action and input is a `tracing` event at `DEBUG` with target `eyeballs`.
+//!
 //! The decisions are all [`eyeballs_core`]'s; this crate only opens sockets, runs timers and
-//! resolves.
+//! resolves, through the loop it shares with `eyeballs-tokio` (`eyeballs_net::run_async`).
 
 mod connector;
 mod driver;

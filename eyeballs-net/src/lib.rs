@@ -7,17 +7,21 @@
 //! - [`SocketOptions`]: how every attempt's socket is opened (socket2), non-blocking.
 //! - [`start`] and [`finish`]: building a race from a `host:port` (IP literals and zones
 //!   included, with the history's snapshot), and ending it (history, report, `io::Error`).
+//! - [`run_async`] and [`AsyncIo`]: the driver loop of the async drivers, written once;
+//!   a runtime gives it a clock, a timer and a way to connect a socket.
 //! - [`Builder`] and [`Settings`]: the one connector builder of every driver.
 //! - [`SharedHistory`]: one connector's history, shared by its clones.
 //! - [`Resolve`] and [`StaticResolver`]: the resolver trait of the async drivers and a map.
 
 mod builder;
+mod drive;
 mod history;
 mod race;
 mod resolve;
 mod socket;
 
 pub use builder::{Builder, ResolverObject, Settings};
+pub use drive::{run_async, AsyncIo, Connecting};
 pub use history::SharedHistory;
 pub use race::{finish, start};
 pub use resolve::{Resolve, Resolving, StaticResolver};

@@ -15,7 +15,8 @@
 //!
 //! For settings, history and reports, build a [`Connector`]. The decisions are all
 //! [`eyeballs_core`]'s: this crate only opens sockets, runs timers and resolves names, and
-//! feeds what happens back to the core's state machine.
+//! feeds what happens back to the core's state machine, through the loop it shares with
+//! `eyeballs-async-std` (`eyeballs_net::run_async`).
 //!
 //! # What a connect does with its sockets
 //!
