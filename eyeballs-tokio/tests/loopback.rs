@@ -47,3 +47,24 @@ async fn free_function_connects_literals() {
     let stream = eyeballs_tokio::connect(lab.addr(V4)).await.unwrap();
     assert_eq!(stream.peer_addr().unwrap(), lab.addr(V4));
 }
+
+/// The driver takes `now` from tokio's clock: with time paused, the race's timers run on
+/// virtual time, so the IPv4 attempt starts exactly 250 ms after the IPv6 one, whatever the
+/// machine's load.
+#[tokio::test(start_paused = true)]
+async fn paused_time_gives_exact_timings() {
+    let lab = Lab::new(Behaviour::Hang, Behaviour::Accept);
+    let connector = Connector::builder()
+        .resolver(StaticResolver::new().host(NAME, [V6, V4]))
+        .history(false)
+        .build()
+        .unwrap();
+    let (stream, report) = connector.connect_with_report((NAME, lab.port)).await;
+    assert_eq!(stream.unwrap().peer_addr().unwrap(), lab.addr(V4));
+    let report = report.unwrap();
+    let [v6, v4] = report.attempts() else {
+        panic!("{report}")
+    };
+    assert_eq!(v6.started, Duration::ZERO, "{report}");
+    assert_eq!(v4.started, Duration::from_millis(250), "{report}");
+}
