@@ -4,7 +4,7 @@ use core::fmt;
 use core::time::Duration;
 use std::net::SocketAddr;
 
-use crate::race::{AttemptId, QueryId, QueryKind};
+use crate::target::{AttemptId, QueryId, QueryKind};
 
 /// The attempt that won a race.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -5,7 +5,8 @@ use core::time::Duration;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use crate::race::{AttemptStatus, Race};
+use crate::race::Race;
+use crate::record::AttemptStatus;
 
 /// Default number of destinations a [`History`] remembers.
 pub const HISTORY_CAPACITY: usize = 256;

@@ -5,7 +5,7 @@ use core::fmt;
 use core::str::FromStr;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
-use crate::race::Target;
+use crate::target::Target;
 
 /// A host and a port, parsed.
 ///

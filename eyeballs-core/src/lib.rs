@@ -225,23 +225,26 @@
 mod candidates;
 mod config;
 mod error;
+mod event;
 mod history;
 mod host;
 mod nat64;
 mod race;
+mod record;
 mod report;
 mod sort;
+mod target;
 
 pub use config::{
     Config, ConfigError, FamilyPolicy, ATTEMPT_START_FLOOR, CONNECTION_ATTEMPT_DELAY,
     MAX_CONNECTION_ATTEMPT_DELAY, MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
 };
 pub use error::{FailedAttempt, FailedQuery, Failure, FailureReason, Winner};
+pub use event::{Action, Input};
 pub use history::{History, HISTORY_CAPACITY, HISTORY_TTL};
 pub use host::{Host, HostError, HostPort, ToHostPort};
 pub use nat64::{Nat64Error, Nat64Prefix};
-pub use race::{
-    Action, AttemptId, AttemptRecord, AttemptStatus, Input, QueryId, QueryKind, QueryRecord, Race,
-    Target,
-};
+pub use race::Race;
+pub use record::{AttemptRecord, AttemptStatus, QueryRecord};
 pub use report::{AttemptReport, QueryReport, Report};
+pub use target::{AttemptId, QueryId, QueryKind, Target};

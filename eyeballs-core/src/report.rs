@@ -6,7 +6,9 @@ use core::time::Duration;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::error::{Failure, Winner};
-use crate::race::{AttemptStatus, QueryKind, Race};
+use crate::race::Race;
+use crate::record::AttemptStatus;
+use crate::target::QueryKind;
 
 /// A finished race's timeline: DNS answers, attempts, the winner, the total time.
 ///
