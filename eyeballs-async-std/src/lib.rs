@@ -39,7 +39,9 @@ pub use resolve::SystemResolver;
 
 pub use async_net::TcpStream;
 pub use eyeballs_core::{Config, FamilyPolicy, Report};
-pub use eyeballs_net::{Builder, Resolve, Resolving, SocketHook, SocketOptions, StaticResolver};
+pub use eyeballs_net::{
+    discover_nat64, Builder, Resolve, Resolving, SocketHook, SocketOptions, StaticResolver,
+};
 
 use std::io;
 use std::sync::OnceLock;

@@ -33,7 +33,7 @@ mod driver;
 mod resolve;
 
 pub use connector::{Connector, ConnectorBuilder};
-pub use resolve::{Resolve, SystemResolver};
+pub use resolve::{discover_nat64, Resolve, SystemResolver};
 
 pub use eyeballs_core::{Config, FamilyPolicy, Report};
 pub use eyeballs_net::{Builder, SocketHook, SocketOptions, StaticResolver};

@@ -3,7 +3,7 @@
 use std::io;
 use std::net::{IpAddr, ToSocketAddrs};
 
-use eyeballs_core::QueryKind;
+use eyeballs_core::{Nat64Prefix, QueryKind};
 use std::sync::Arc;
 
 use eyeballs_net::{ResolverObject, StaticResolver};
@@ -18,7 +18,7 @@ use eyeballs_net::{ResolverObject, StaticResolver};
 /// use std::io;
 /// use std::net::{IpAddr, Ipv4Addr};
 /// use eyeballs_blocking::Resolve;
-/// use eyeballs_core::QueryKind;
+/// use eyeballs_core::{Nat64Prefix, QueryKind};
 ///
 /// /// Every name is 127.0.0.1.
 /// struct Loopback;
@@ -76,5 +76,20 @@ impl<T: Resolve> ResolverObject<T> for dyn Resolve {
 impl Resolve for StaticResolver {
     fn resolve(&self, name: &str, kind: QueryKind) -> io::Result<Vec<IpAddr>> {
         self.lookup(name, kind)
+    }
+}
+
+/// Discovers the network's NAT64 prefix (RFC 7050) by asking `resolver` for the AAAA records
+/// of `ipv4only.arpa`, blocking; see `eyeballs_net::discover_nat64`. `None` when the network
+/// has no DNS64.
+///
+/// # Errors
+///
+/// The resolver's error, except "no such name", which means no DNS64.
+pub fn discover_nat64(resolver: &dyn Resolve) -> io::Result<Option<Nat64Prefix>> {
+    match resolver.resolve("ipv4only.arpa.", QueryKind::Aaaa) {
+        Ok(addrs) => Ok(Nat64Prefix::discover(&eyeballs_net::v6_only(&addrs))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
     }
 }

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use eyeballs_core::{Config, FamilyPolicy, Report};
+use eyeballs_core::{Config, FamilyPolicy, Nat64Prefix, Report};
 use eyeballs_lab::loopback::{Behaviour, Lab, V4, V6};
 use eyeballs_tokio::{Connector, HickoryResolver, StaticResolver};
 
@@ -67,6 +67,11 @@ struct ConnectArgs {
     /// Races one after another through one connector, so the history shows.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     repeat: u32,
+    /// NAT64 (RFC 8305 §7.1): race IPv4 addresses as IPv6 ones synthesized with this
+    /// prefix (`64:ff9b::/96`), or with the prefix discovered through `ipv4only.arpa`
+    /// (`auto`, RFC 7050). For IPv6-only networks.
+    #[arg(long, value_name = "auto|PREFIX/LEN")]
+    nat64: Option<String>,
     /// Prints one JSON object per race instead of a timeline.
     #[arg(long)]
     json: bool,
@@ -137,7 +142,10 @@ enum Runner {
 
 impl Runner {
     fn new(args: &ConnectArgs) -> Result<Runner, ExitCode> {
-        let config = configure(args);
+        let mut config = configure(args);
+        if let Some(nat64) = &args.nat64 {
+            config = config.nat64(Some(nat64_prefix(nat64, args.runtime)?));
+        }
         if args.resolver == ResolverKind::Hickory && args.runtime != Runtime::Tokio {
             return Err(usage("--resolver hickory runs on --runtime tokio only"));
         }
@@ -216,6 +224,42 @@ fn connect(args: &ConnectArgs) -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// The prefix `--nat64` names, or the one the runtime's system resolver discovers.
+fn nat64_prefix(arg: &str, runtime: Runtime) -> Result<Nat64Prefix, ExitCode> {
+    if arg != "auto" {
+        let (addr, len) = arg
+            .split_once('/')
+            .ok_or_else(|| usage(format!("--nat64 {arg}: write auto or PREFIX/LEN")))?;
+        let addr = addr
+            .parse()
+            .map_err(|e| usage(format!("--nat64 {arg}: {e}")))?;
+        let len = len
+            .parse()
+            .map_err(|e| usage(format!("--nat64 {arg}: {e}")))?;
+        return Nat64Prefix::new(addr, len).map_err(usage);
+    }
+    let found = match runtime {
+        Runtime::Tokio => tokio_runtime()?.block_on(eyeballs_tokio::discover_nat64(
+            &eyeballs_tokio::SystemResolver,
+        )),
+        Runtime::AsyncStd | Runtime::Smol => smol::block_on(eyeballs_async_std::discover_nat64(
+            &eyeballs_async_std::SystemResolver,
+        )),
+        Runtime::Blocking => eyeballs_blocking::discover_nat64(&eyeballs_blocking::SystemResolver),
+    };
+    match found {
+        Ok(Some(prefix)) => Ok(prefix),
+        Ok(None) => {
+            eprintln!("eyeballs: --nat64 auto: ipv4only.arpa has no NAT64 prefix here (no DNS64)");
+            Err(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            eprintln!("eyeballs: --nat64 auto: looking up ipv4only.arpa failed: {e}");
+            Err(ExitCode::FAILURE)
+        }
     }
 }
 

@@ -68,9 +68,15 @@ fn race(lab: &NetLab, runtime: &str, resolver: &str, extra: &[&str]) -> (Option<
         resolver,
     ];
     args.extend_from_slice(extra);
+    run(lab, &args)
+}
+
+/// Runs the `eyeballs` command with `args` inside the lab; returns the exit code and one
+/// JSON object per race.
+fn run(lab: &NetLab, args: &[&str]) -> (Option<i32>, Vec<Value>) {
     let out = lab
         .command(env!("CARGO_BIN_EXE_eyeballs"))
-        .args(&args)
+        .args(args)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -373,6 +379,33 @@ fn history_second_race_goes_straight_to_ipv4() {
         assert!(
             second["elapsed_ms"].as_f64().unwrap() < 200.0,
             "{rt}/{res}: {second}"
+        );
+    }
+}
+
+/// RFC 8305 §7.1 on an IPv6-only network with NAT64: the prefix is discovered through
+/// `ipv4only.arpa` (RFC 7050), and an IPv4 literal is raced as the synthesized IPv6 address.
+#[test]
+fn nat64_ipv4_literal_on_an_ipv6_only_network() {
+    let synthesized = "64:ff9b::cb00:7101"; // 203.0.113.1 under 64:ff9b::/96
+    let z = Zone::default().set(
+        "ipv4only.arpa",
+        RecordType::AAAA,
+        Reply::Addrs(ms(0), vec![ip("64:ff9b::c000:aa"), ip("64:ff9b::c000:ab")]),
+    );
+    let Some(lab) = lab(&[(synthesized, Behaviour::Accept)], z) else {
+        return;
+    };
+    for rt in ["tokio", "async-std", "smol", "blocking"] {
+        let base = ["connect", V4, "8080", "--json", "--runtime", rt];
+        let (code, races) = run(&lab, &[&base[..], &["--nat64", "auto"]].concat());
+        assert_eq!(code, Some(0), "{rt}: {races:?}");
+        assert_eq!(winner(&races[0]), "[64:ff9b::cb00:7101]:8080", "{rt}");
+        let (code, _) = run(&lab, &base);
+        assert_eq!(
+            code,
+            Some(1),
+            "{rt}: without NAT64, IPv4 is unreachable here"
         );
     }
 }

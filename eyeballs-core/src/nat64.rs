@@ -89,6 +89,41 @@ impl Nat64Prefix {
     }
 }
 
+impl Nat64Prefix {
+    /// The IPv4 addresses that `ipv4only.arpa` resolves to (RFC 7050 §2.2), which a DNS64
+    /// server embeds in the AAAA answers it synthesizes for that name.
+    pub const IPV4ONLY_ARPA: [Ipv4Addr; 2] =
+        [Ipv4Addr::new(192, 0, 0, 170), Ipv4Addr::new(192, 0, 0, 171)];
+
+    /// Finds the NAT64 prefix in the AAAA answer for `ipv4only.arpa` (RFC 7050 §3): the first
+    /// address that embeds one of [`Nat64Prefix::IPV4ONLY_ARPA`] at the place one of the RFC
+    /// 6052 prefix lengths puts it, tried from /96 down. `None` when the network has no DNS64
+    /// (no AAAA, or none that embeds the well-known addresses).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use eyeballs_core::Nat64Prefix;
+    ///
+    /// let answer = ["64:ff9b::c000:aa".parse().unwrap()];
+    /// assert_eq!(Nat64Prefix::discover(&answer), Some(Nat64Prefix::WELL_KNOWN));
+    /// assert_eq!(Nat64Prefix::discover(&["2001:db8::1".parse().unwrap()]), None);
+    /// ```
+    pub fn discover(answer: &[Ipv6Addr]) -> Option<Nat64Prefix> {
+        answer.iter().find_map(|addr| {
+            [96u8, 64, 56, 48, 40, 32].into_iter().find_map(|len| {
+                let mask = u128::MAX << (128 - u32::from(len));
+                let prefix =
+                    Nat64Prefix::new(Ipv6Addr::from(u128::from(*addr) & mask), len).ok()?;
+                Nat64Prefix::IPV4ONLY_ARPA
+                    .iter()
+                    .any(|v4| prefix.synthesize(*v4) == *addr)
+                    .then_some(prefix)
+            })
+        })
+    }
+}
+
 impl fmt::Display for Nat64Prefix {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.prefix, self.len)

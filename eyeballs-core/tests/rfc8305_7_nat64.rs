@@ -72,3 +72,25 @@ fn r36_ipv4_answers_are_raced_as_synthesized_ipv6() {
         .run();
     assert_eq!(literal.order(), vec![sa("[64:ff9b::c000:221]:80")]);
 }
+
+/// RFC 7050 §3: the prefix is found in the AAAA answer for `ipv4only.arpa`, whatever its
+/// length, from either well-known address; answers without it give `None`.
+#[test]
+fn rfc7050_prefix_discovery() {
+    for (prefix, len) in [
+        ("64:ff9b::", 96),
+        ("2001:db8:122:344::", 64),
+        ("2001:db8:122:300::", 56),
+        ("2001:db8:122::", 48),
+        ("2001:db8:100::", 40),
+        ("2001:db8::", 32),
+    ] {
+        let p = Nat64Prefix::new(v6(prefix), len).unwrap();
+        for v4 in Nat64Prefix::IPV4ONLY_ARPA {
+            let answer = [v6("2001:db8::dead"), p.synthesize(v4)];
+            assert_eq!(Nat64Prefix::discover(&answer), Some(p), "{p} with {v4}");
+        }
+    }
+    assert_eq!(Nat64Prefix::discover(&[]), None);
+    assert_eq!(Nat64Prefix::discover(&[v6("64:ff9b::c000:ab01")]), None);
+}

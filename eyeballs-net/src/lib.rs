@@ -24,5 +24,5 @@ pub use builder::{Builder, ResolverObject, Settings};
 pub use drive::{run_async, AsyncIo, Connecting};
 pub use history::SharedHistory;
 pub use race::{finish, start};
-pub use resolve::{Resolve, Resolving, StaticResolver};
+pub use resolve::{discover_nat64, v6_only, Resolve, Resolving, StaticResolver};
 pub use socket::{zone_index, SocketHook, SocketOptions};

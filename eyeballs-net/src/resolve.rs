@@ -6,7 +6,7 @@ use std::io;
 use std::net::IpAddr;
 use std::pin::Pin;
 
-use eyeballs_core::QueryKind;
+use eyeballs_core::{Nat64Prefix, QueryKind};
 
 /// A DNS answer on its way.
 pub type Resolving = Pin<Box<dyn Future<Output = io::Result<Vec<IpAddr>>> + Send>>;
@@ -24,7 +24,7 @@ pub type Resolving = Pin<Box<dyn Future<Output = io::Result<Vec<IpAddr>>> + Send
 /// ```
 /// use std::io;
 /// use std::net::{IpAddr, Ipv6Addr};
-/// use eyeballs_core::QueryKind;
+/// use eyeballs_core::{Nat64Prefix, QueryKind};
 /// use eyeballs_net::{Resolve, Resolving};
 ///
 /// /// Every name is the IPv6 loopback.
@@ -57,7 +57,7 @@ pub trait Resolve: Send + Sync + 'static {
 /// # Examples
 ///
 /// ```
-/// use eyeballs_core::QueryKind;
+/// use eyeballs_core::{Nat64Prefix, QueryKind};
 /// use eyeballs_net::StaticResolver;
 ///
 /// let resolver = StaticResolver::new()
@@ -116,4 +116,46 @@ impl Resolve for StaticResolver {
         let answer = self.lookup(name, kind);
         Box::pin(std::future::ready(answer))
     }
+}
+
+/// Discovers the network's NAT64 prefix (RFC 7050) by asking `resolver` for the AAAA records
+/// of `ipv4only.arpa`; RFC 8305 §7.1 (R36) then races IPv4 literals as IPv6 addresses
+/// synthesized with it (`Config::nat64`). `None` when the network has no DNS64.
+///
+/// Ask once per network attachment, not per connect. Only on a network with IPv6 and no
+/// IPv4 (R35) should the result be put to use.
+///
+/// # Errors
+///
+/// The resolver's error, except "no such name" or "no data", which mean no DNS64.
+///
+/// # Examples
+///
+/// ```
+/// use eyeballs_core::Nat64Prefix;
+/// use eyeballs_net::{discover_nat64, StaticResolver};
+///
+/// # async fn demo() -> std::io::Result<()> {
+/// let dns64 = StaticResolver::new().host("ipv4only.arpa", ["64:ff9b::c000:aa".parse().unwrap()]);
+/// assert_eq!(discover_nat64(&dns64).await?, Some(Nat64Prefix::WELL_KNOWN));
+/// # Ok(())
+/// # }
+/// ```
+pub async fn discover_nat64(resolver: &dyn Resolve) -> io::Result<Option<Nat64Prefix>> {
+    match resolver.resolve("ipv4only.arpa.", QueryKind::Aaaa).await {
+        Ok(addrs) => Ok(Nat64Prefix::discover(&v6_only(&addrs))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The IPv6 addresses of an answer (a combined resolver may mix in IPv4).
+pub fn v6_only(addrs: &[IpAddr]) -> Vec<std::net::Ipv6Addr> {
+    addrs
+        .iter()
+        .filter_map(|a| match a {
+            IpAddr::V6(v6) => Some(*v6),
+            IpAddr::V4(_) => None,
+        })
+        .collect()
 }
