@@ -1,5 +1,5 @@
-//! What async-io gives the shared async loop (`eyeballs_net::run_async`): the clock, a
-//! timer, and sockets on its reactor.
+//! What async-io gives the shared connector and loop (`eyeballs_net::Connector`,
+//! `eyeballs_net::run_async`): the clock, a timer, and sockets on its reactor.
 
 use std::future::Future;
 use std::io;
@@ -10,28 +10,34 @@ use std::time::Instant;
 
 use async_io::{Async, Timer};
 use async_net::TcpStream;
-use eyeballs_core::{Config, HostPort, Report};
-use eyeballs_net::{run_async, AsyncIo, Connecting, Resolve, Settings};
+
+use crate::resolve::SystemResolver;
+use eyeballs_net::{AsyncIo, Connecting, Runtime};
 use socket2::Socket;
 
-/// Runs one race on async-io.
-pub(crate) async fn run(
-    settings: &Settings<dyn Resolve>,
-    target: &HostPort,
-    config: Config,
-    want_report: bool,
-) -> (io::Result<TcpStream>, Option<Report>) {
-    let io = AsyncIoRuntime {
-        timer: Timer::never(),
-    };
-    run_async(settings, target, config, want_report, io).await
+/// The async-io reactor, as eyeballs drives it (for async-std and smol):
+/// [`Connector`](crate::Connector) is `eyeballs_net::Connector<AsyncIoRuntime>`.
+#[derive(Debug, Clone, Copy)]
+pub struct AsyncIoRuntime;
+
+impl Runtime for AsyncIoRuntime {
+    type Io = AsyncIoClock;
+    type SystemResolver = SystemResolver;
+
+    fn io() -> AsyncIoClock {
+        AsyncIoClock {
+            timer: Timer::never(),
+        }
+    }
 }
 
-struct AsyncIoRuntime {
+/// async-io's clock, timer and sockets for one race.
+#[derive(Debug)]
+pub struct AsyncIoClock {
     timer: Timer,
 }
 
-impl AsyncIo for AsyncIoRuntime {
+impl AsyncIo for AsyncIoClock {
     type Stream = TcpStream;
 
     fn now(&self) -> Instant {

@@ -30,11 +30,36 @@
 //! The decisions are all [`eyeballs_core`]'s; this crate only opens sockets, runs timers and
 //! resolves, through the loop it shares with `eyeballs-tokio` (`eyeballs_net::run_async`).
 
-mod connector;
 mod driver;
 mod resolve;
 
-pub use connector::{Connector, ConnectorBuilder};
+pub use driver::{AsyncIoClock, AsyncIoRuntime};
+
+/// Connects with Happy Eyeballs; holds the configuration, the resolver and the history
+/// (see [`eyeballs_net::Connector`] for its methods).
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use eyeballs_async_std::{Config, Connector, SocketOptions};
+///
+/// # async fn demo() -> std::io::Result<()> {
+/// let connector = Connector::builder()
+///     .config(Config::default().connection_attempt_delay(Duration::from_millis(300)))
+///     .socket(SocketOptions::new().nodelay(true))
+///     .build()
+///     .expect("valid settings");
+/// let stream = connector.connect("localhost:8080").await?;
+/// # let _ = stream;
+/// # Ok(())
+/// # }
+/// ```
+pub type Connector = eyeballs_net::Connector<AsyncIoRuntime>;
+
+/// Builds a [`Connector`]: [`Config`], [`SocketOptions`], resolver (default
+/// [`SystemResolver`]) and history (default on).
+pub type ConnectorBuilder = Builder<dyn Resolve, Connector>;
 pub use resolve::SystemResolver;
 
 pub use async_net::TcpStream;

@@ -9,18 +9,23 @@
 //!   included, with the history's snapshot), and ending it (history, report, `io::Error`).
 //! - [`run_async`] and [`AsyncIo`]: the driver loop of the async drivers, written once;
 //!   a runtime gives it a clock, a timer and a way to connect a socket.
+//! - [`Connector`] over a [`Runtime`]: the connector of the async drivers, written once.
 //! - [`Builder`] and [`Settings`]: the one connector builder of every driver.
 //! - [`SharedHistory`]: one connector's history, shared by its clones.
 //! - [`Resolve`] and [`StaticResolver`]: the resolver trait of the async drivers and a map.
 
 mod builder;
+mod connector;
 mod drive;
 mod history;
+#[cfg(feature = "hyper")]
+mod hyper;
 mod race;
 mod resolve;
 mod socket;
 
 pub use builder::{Builder, ResolverObject, Settings};
+pub use connector::{Connector, Runtime, Stream};
 pub use drive::{run_async, AsyncIo, Connecting};
 pub use history::SharedHistory;
 pub use race::{finish, start};

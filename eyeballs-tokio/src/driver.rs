@@ -1,36 +1,41 @@
-//! What tokio gives the shared async loop (`eyeballs_net::run_async`): its clock, its
-//! timer, and its sockets.
+//! What tokio gives the shared connector and loop (`eyeballs_net::Connector`,
+//! `eyeballs_net::run_async`): its clock, its timer and its sockets.
 
 use std::future::Future;
-use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use eyeballs_core::{Config, HostPort, Report};
-use eyeballs_net::{run_async, AsyncIo, Connecting, Resolve, Settings};
+use eyeballs_net::{AsyncIo, Connecting, Runtime};
 use socket2::Socket;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{Instant, Sleep};
 
-/// Runs one race on tokio.
-pub(crate) async fn run(
-    settings: &Settings<dyn Resolve>,
-    target: &HostPort,
-    config: Config,
-    want_report: bool,
-) -> (io::Result<TcpStream>, Option<Report>) {
-    let io = Tokio {
-        sleep: Box::pin(tokio::time::sleep_until(Instant::now())),
-    };
-    run_async(settings, target, config, want_report, io).await
+use crate::resolve::SystemResolver;
+
+/// The tokio runtime, as eyeballs drives it: [`Connector`](crate::Connector) is
+/// `eyeballs_net::Connector<Tokio>`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tokio;
+
+impl Runtime for Tokio {
+    type Io = TokioIo;
+    type SystemResolver = SystemResolver;
+
+    fn io() -> TokioIo {
+        TokioIo {
+            sleep: Box::pin(tokio::time::sleep_until(Instant::now())),
+        }
+    }
 }
 
-struct Tokio {
+/// tokio's clock, timer and sockets for one race.
+#[derive(Debug)]
+pub struct TokioIo {
     sleep: Pin<Box<Sleep>>,
 }
 
-impl AsyncIo for Tokio {
+impl AsyncIo for TokioIo {
     type Stream = TcpStream;
 
     fn now(&self) -> std::time::Instant {

@@ -59,15 +59,38 @@
 //! # }
 //! ```
 
-mod connector;
 mod driver;
 #[cfg(feature = "hickory")]
 mod hickory;
-#[cfg(feature = "hyper")]
-mod hyper;
 mod resolve;
 
-pub use connector::{Connector, ConnectorBuilder};
+pub use driver::{Tokio, TokioIo};
+
+/// Connects with Happy Eyeballs; holds the configuration, the resolver and the history
+/// (see [`eyeballs_net::Connector`] for its methods).
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use eyeballs_tokio::{Config, Connector, SocketOptions};
+///
+/// # async fn demo() -> std::io::Result<()> {
+/// let connector = Connector::builder()
+///     .config(Config::default().connection_attempt_delay(Duration::from_millis(300)))
+///     .socket(SocketOptions::new().nodelay(true))
+///     .build()
+///     .expect("valid settings");
+/// let stream = connector.connect("localhost:8080").await?;
+/// # let _ = stream;
+/// # Ok(())
+/// # }
+/// ```
+pub type Connector = eyeballs_net::Connector<Tokio>;
+
+/// Builds a [`Connector`]: [`Config`], [`SocketOptions`], resolver (default
+/// [`SystemResolver`]) and history (default on).
+pub type ConnectorBuilder = Builder<dyn Resolve, Connector>;
 #[cfg(feature = "hickory")]
 pub use hickory::HickoryResolver;
 pub use resolve::SystemResolver;

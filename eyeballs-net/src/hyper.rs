@@ -8,10 +8,12 @@ use std::task::{Context, Poll};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use crate::Connector;
+use crate::connector::{Connector, Runtime};
+use crate::drive::AsyncIo;
 
-/// `Connector` is a `tower_service::Service<http::Uri>`, so hyper-util's legacy `Client`
-/// connects through Happy Eyeballs:
+/// A tokio `Connector` is a `tower_service::Service<http::Uri>`, so hyper-util's legacy
+/// `Client` connects through Happy Eyeballs (feature `hyper`, which `eyeballs-tokio`'s
+/// `hyper` feature turns on):
 ///
 /// ```no_run
 /// use bytes::Bytes;
@@ -26,7 +28,11 @@ use crate::Connector;
 ///
 /// The port defaults to 443 for `https` and 80 otherwise. TLS is the caller's layer (wrap
 /// this connector as you would hyper-util's `HttpConnector`).
-impl tower_service::Service<http::Uri> for Connector {
+impl<R> tower_service::Service<http::Uri> for Connector<R>
+where
+    R: Runtime,
+    R::Io: AsyncIo<Stream = TcpStream>,
+{
     type Response = TokioIo<TcpStream>;
     type Error = io::Error;
     type Future = Pin<Box<dyn Future<Output = io::Result<TokioIo<TcpStream>>> + Send>>;

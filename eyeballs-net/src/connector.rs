@@ -1,0 +1,137 @@
+//! The connector of the async drivers, written once over a [`Runtime`].
+
+use std::fmt;
+use std::io;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use eyeballs_core::{Config, History, Report, ToHostPort};
+
+use crate::builder::{Builder, Settings};
+use crate::drive::{run_async, AsyncIo};
+use crate::resolve::Resolve;
+
+/// An async runtime an eyeballs driver runs on (`eyeballs-tokio`, `eyeballs-async-std`).
+pub trait Runtime: 'static {
+    /// Its clock, timer and sockets, for one race.
+    type Io: AsyncIo + Send;
+    /// Its system resolver, the connector's default.
+    type SystemResolver: Resolve + Default;
+
+    /// Makes the clock, timer and sockets of one race.
+    fn io() -> Self::Io;
+}
+
+/// The stream a runtime's connect returns.
+pub type Stream<R> = <<R as Runtime>::Io as AsyncIo>::Stream;
+
+/// Connects with Happy Eyeballs on the runtime `R`; holds the configuration, the resolver
+/// and the history. Each async driver names it `Connector` (`eyeballs_tokio::Connector` is
+/// `Connector<Tokio>`).
+///
+/// Cloning is cheap (one `Arc`), and clones share the history, so keep one connector per
+/// network attachment and use it from every task.
+///
+/// # History
+///
+/// On by default: each connect records, per destination address, round-trip times and
+/// failures (see [`eyeballs_core::History`]), and the next connect to the same host starts
+/// with what worked — after a broken IPv6 path, it goes straight to IPv4. Turn it off with
+/// [`Builder::history`], look at it with [`Connector::history`], and clear it with
+/// [`Connector::clear_history`] when the network changes (RFC 8305 §4, R15/R16).
+pub struct Connector<R> {
+    settings: Arc<Settings<dyn Resolve>>,
+    runtime: PhantomData<fn() -> R>,
+}
+
+impl<R> Clone for Connector<R> {
+    fn clone(&self) -> Self {
+        Connector {
+            settings: self.settings.clone(),
+            runtime: PhantomData,
+        }
+    }
+}
+
+impl<R> fmt::Debug for Connector<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Connector").field(&self.settings).finish()
+    }
+}
+
+impl<R> From<Settings<dyn Resolve>> for Connector<R> {
+    fn from(settings: Settings<dyn Resolve>) -> Self {
+        Connector {
+            settings: Arc::new(settings),
+            runtime: PhantomData,
+        }
+    }
+}
+
+impl<R: Runtime> Default for Connector<R> {
+    fn default() -> Self {
+        Connector::builder()
+            .build()
+            .unwrap_or_else(|e| unreachable!("the default config is valid: {e}"))
+    }
+}
+
+impl<R: Runtime> Connector<R> {
+    /// Starts a builder with RFC 8305's defaults, the runtime's system resolver and history
+    /// on.
+    pub fn builder() -> Builder<dyn Resolve, Self> {
+        Builder::new(R::SystemResolver::default())
+    }
+
+    /// Connects to `target` (`"host:port"`, `("host", port)`, a `SocketAddr`, ...).
+    ///
+    /// # Errors
+    ///
+    /// An `io::Error` whose inner error, for a failed race, is the
+    /// [`eyeballs_core::Failure`] with every attempt's address and error; `InvalidInput` for
+    /// a target that does not parse.
+    pub async fn connect<T: ToHostPort>(&self, target: T) -> io::Result<Stream<R>> {
+        self.run(target, false).await.0
+    }
+
+    /// Connects like [`Connector::connect`], and also returns what happened: DNS answers,
+    /// every attempt with its start, end and result, the winner and the total time.
+    ///
+    /// The report is `None` only when the race could not start (a target that does not
+    /// parse, an unknown IPv6 zone).
+    pub async fn connect_with_report<T: ToHostPort>(
+        &self,
+        target: T,
+    ) -> (io::Result<Stream<R>>, Option<Report>) {
+        self.run(target, true).await
+    }
+
+    async fn run<T: ToHostPort>(
+        &self,
+        target: T,
+        want_report: bool,
+    ) -> (io::Result<Stream<R>>, Option<Report>) {
+        match target.to_host_port() {
+            Ok(target) => {
+                let config = self.settings.config;
+                run_async(&self.settings, &target, config, want_report, R::io()).await
+            }
+            Err(e) => (Err(io::Error::new(io::ErrorKind::InvalidInput, e)), None),
+        }
+    }
+
+    /// Returns a copy of the history, or `None` when it is off.
+    pub fn history(&self) -> Option<History> {
+        self.settings.history.snapshot()
+    }
+
+    /// Forgets the history (call it when the network attachment changes).
+    pub fn clear_history(&self) {
+        self.settings.history.clear();
+    }
+
+    /// Returns the race configuration.
+    pub fn config(&self) -> &Config {
+        &self.settings.config
+    }
+}
