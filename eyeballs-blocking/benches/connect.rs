@@ -3,26 +3,14 @@
 //! Run: `cargo bench -p eyeballs-blocking --bench connect`.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use eyeballs_blocking::Connector;
 
-/// A listener on 127.0.0.1 that accepts and closes everything on its own thread.
-fn server() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            drop(stream);
-        }
-    });
-    addr
-}
-
 fn overhead(c: &mut Criterion) {
-    let addr = server();
+    let addr = eyeballs_lab::loopback::sink();
     let connector = Connector::builder().build().unwrap();
     let mut group = c.benchmark_group("blocking/one healthy loopback");
     group.measurement_time(Duration::from_secs(4));

@@ -100,3 +100,28 @@ pub fn open_fds() -> usize {
         .map(|d| d.count())
         .unwrap_or(0)
 }
+
+/// A listener on 127.0.0.1 that accepts and closes every connection on its own thread, with
+/// a backlog that holds a burst of 1,000 connects: the other end of the benchmarks. It lives
+/// as long as the process.
+///
+/// # Panics
+///
+/// When 127.0.0.1 has no free port.
+pub fn sink() -> SocketAddr {
+    let addr = SocketAddr::new(V4, 0);
+    let socket = listener(addr, 4096).expect("a listener on 127.0.0.1");
+    let addr = socket
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("an IP listener has an IP address");
+    let listener = std::net::TcpListener::from(socket);
+    std::thread::spawn(move || {
+        // A client that is gone before the accept gives an error; keep accepting.
+        for stream in listener.incoming() {
+            drop(stream);
+        }
+    });
+    addr
+}

@@ -12,35 +12,6 @@ use eyeballs_tokio::Connector;
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
-/// A listener on 127.0.0.1 that accepts and closes everything, so its queue never fills. It
-/// runs on its own thread and runtime, so it keeps up whatever the benchmark's runtime does.
-fn server() -> SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            // A backlog that holds a whole batch (tokio's default of 1024 is just short of
-            // it with the handshakes in flight): a dropped SYN costs a 1 s retransmission
-            // and would measure the kernel's queue, not the connect.
-            let socket = tokio::net::TcpSocket::new_v4().unwrap();
-            socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-            let listener = socket.listen(4096).unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            loop {
-                // A client that is gone before the accept gives an error here; the listener
-                // stays open for the next one.
-                if let Ok((stream, _)) = listener.accept().await {
-                    close_now(stream);
-                }
-            }
-        });
-    });
-    rx.recv().unwrap()
-}
-
 /// Closes the stream. (Linux reuses loopback TIME_WAIT ports, `net.ipv4.tcp_tw_reuse = 2`
 /// by default, so many short connections do not run out of ephemeral ports.)
 fn close_now(stream: TcpStream) {
@@ -58,7 +29,7 @@ fn overhead(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let addr = server();
+    let addr = eyeballs_lab::loopback::sink();
     let connector = Connector::builder().build().unwrap();
     let mut group = c.benchmark_group("connect/one healthy loopback");
     group.measurement_time(Duration::from_secs(4));
@@ -102,7 +73,7 @@ fn concurrent(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let addr = server();
+    let addr = eyeballs_lab::loopback::sink();
     let connector = Connector::builder().build().unwrap();
     rt.block_on(batch(1000, addr, Some(&connector))); // warm the listener and the pools
     let before = open_fds();
