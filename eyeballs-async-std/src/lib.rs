@@ -35,6 +35,14 @@ mod resolve;
 
 pub use driver::{AsyncIoClock, AsyncIoRuntime};
 
+pub use resolve::SystemResolver;
+
+pub use async_net::TcpStream;
+pub use eyeballs_core::{Config, FamilyPolicy, Report};
+pub use eyeballs_net::{
+    discover_nat64, Builder, Resolve, Resolving, SocketHook, SocketOptions, StaticResolver,
+};
+
 /// Connects with Happy Eyeballs; holds the configuration, the resolver and the history
 /// (see [`eyeballs_net::Connector`] for its methods).
 ///
@@ -60,13 +68,6 @@ pub type Connector = eyeballs_net::Connector<AsyncIoRuntime>;
 /// Builds a [`Connector`]: [`Config`], [`SocketOptions`], resolver (default
 /// [`SystemResolver`]) and history (default on).
 pub type ConnectorBuilder = Builder<dyn Resolve, Connector>;
-pub use resolve::SystemResolver;
-
-pub use async_net::TcpStream;
-pub use eyeballs_core::{Config, FamilyPolicy, Report};
-pub use eyeballs_net::{
-    discover_nat64, Builder, Resolve, Resolving, SocketHook, SocketOptions, StaticResolver,
-};
 
 use std::io;
 use std::sync::OnceLock;

@@ -66,6 +66,15 @@ mod resolve;
 
 pub use driver::{Tokio, TokioIo};
 
+#[cfg(feature = "hickory")]
+pub use hickory::HickoryResolver;
+pub use resolve::SystemResolver;
+
+pub use eyeballs_core::{Config, FamilyPolicy, Report};
+pub use eyeballs_net::{
+    discover_nat64, Builder, Resolve, Resolving, SocketHook, SocketOptions, StaticResolver,
+};
+
 /// Connects with Happy Eyeballs; holds the configuration, the resolver and the history
 /// (see [`eyeballs_net::Connector`] for its methods).
 ///
@@ -91,14 +100,6 @@ pub type Connector = eyeballs_net::Connector<Tokio>;
 /// Builds a [`Connector`]: [`Config`], [`SocketOptions`], resolver (default
 /// [`SystemResolver`]) and history (default on).
 pub type ConnectorBuilder = Builder<dyn Resolve, Connector>;
-#[cfg(feature = "hickory")]
-pub use hickory::HickoryResolver;
-pub use resolve::SystemResolver;
-
-pub use eyeballs_core::{Config, FamilyPolicy, Report};
-pub use eyeballs_net::{
-    discover_nat64, Builder, Resolve, Resolving, SocketHook, SocketOptions, StaticResolver,
-};
 
 use std::io;
 use std::sync::OnceLock;
