@@ -1,14 +1,17 @@
 //! The connector of the async drivers, written once over a [`Runtime`].
 
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::marker::PhantomData;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use eyeballs_core::{Config, History, Report, ToHostPort};
 
 use crate::builder::{Builder, Settings};
-use crate::drive::{run_async, AsyncIo};
+use crate::drive::{run_async, AsyncIo, Connecting};
 use crate::resolve::Resolve;
 
 /// An async runtime an eyeballs driver runs on (`eyeballs-tokio`, `eyeballs-async-std`).
@@ -106,15 +109,65 @@ impl<R: Runtime> Connector<R> {
         self.run(target, true).await
     }
 
+    /// Connects like [`Connector::connect_with_report`], but an attempt counts as
+    /// established only when `establish` (a TLS handshake, say) has succeeded on its
+    /// stream: RFC 8305 counts the TCP handshake, and Happy Eyeballs v3 (§6.1) asks to wait
+    /// for TLS when TLS is used (gap G2). An `establish` error fails that attempt, so the
+    /// race goes on with the others; the losers' `establish` futures are dropped.
+    ///
+    /// Attempt times in the report and the history then include `establish`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(connector: eyeballs_tokio::Connector) -> std::io::Result<()> {
+    /// // Only a peer that sends a greeting counts (a stand-in for a TLS handshake).
+    /// let (stream, report) = connector
+    ///     .connect_established_with_report("localhost:8080", |stream| async move {
+    ///         stream.readable().await?;
+    ///         Ok(stream)
+    ///     })
+    ///     .await;
+    /// # let _ = (stream, report);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn connect_established_with_report<T, F, Fut, S>(
+        &self,
+        target: T,
+        establish: F,
+    ) -> (io::Result<S>, Option<Report>)
+    where
+        T: ToHostPort,
+        F: Fn(Stream<R>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = io::Result<S>> + Send + 'static,
+        S: Send + 'static,
+    {
+        let io = Establish {
+            io: R::io(),
+            establish: Arc::new(establish),
+        };
+        self.run_with(target, true, io).await
+    }
+
     async fn run<T: ToHostPort>(
         &self,
         target: T,
         want_report: bool,
     ) -> (io::Result<Stream<R>>, Option<Report>) {
+        self.run_with(target, want_report, R::io()).await
+    }
+
+    async fn run_with<T: ToHostPort, I: AsyncIo>(
+        &self,
+        target: T,
+        want_report: bool,
+        io: I,
+    ) -> (io::Result<I::Stream>, Option<Report>) {
         match target.to_host_port() {
             Ok(target) => {
                 let config = self.settings.config;
-                run_async(&self.settings, &target, config, want_report, R::io()).await
+                run_async(&self.settings, &target, config, want_report, io).await
             }
             Err(e) => (Err(io::Error::new(io::ErrorKind::InvalidInput, e)), None),
         }
@@ -133,5 +186,39 @@ impl<R: Runtime> Connector<R> {
     /// Returns the race configuration.
     pub fn config(&self) -> &Config {
         &self.settings.config
+    }
+}
+
+/// A runtime whose attempts end with the caller's `establish` step.
+struct Establish<I, F> {
+    io: I,
+    establish: Arc<F>,
+}
+
+impl<I, F, Fut, S> AsyncIo for Establish<I, F>
+where
+    I: AsyncIo,
+    F: Fn(I::Stream) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = io::Result<S>> + Send + 'static,
+    S: Send + 'static,
+{
+    type Stream = S;
+
+    fn now(&self) -> std::time::Instant {
+        self.io.now()
+    }
+
+    fn connect(&self, socket: socket2::Socket, addr: SocketAddr) -> Connecting<S> {
+        let connecting = self.io.connect(socket, addr);
+        let establish = self.establish.clone();
+        Box::pin(async move { establish(connecting.await?).await })
+    }
+
+    fn set_timer(&mut self, deadline: std::time::Instant) {
+        self.io.set_timer(deadline);
+    }
+
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.io.poll_timer(cx)
     }
 }

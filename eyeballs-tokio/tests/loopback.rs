@@ -68,3 +68,55 @@ async fn paused_time_gives_exact_timings() {
     assert_eq!(v6.started, Duration::ZERO, "{report}");
     assert_eq!(v4.started, Duration::from_millis(250), "{report}");
 }
+
+/// Gap G2 (HEv3 §6.1): with an `establish` step (a stand-in for TLS), an attempt counts only
+/// once that step succeeds. IPv6 accepts TCP but fails the step: the race goes on to IPv4
+/// at once, and the report keeps the step's error.
+#[tokio::test]
+async fn established_means_after_the_callers_handshake() {
+    let lab = Lab::new(Behaviour::Accept, Behaviour::Accept);
+    let connector = Connector::builder()
+        .resolver(StaticResolver::new().host(NAME, [V6, V4]))
+        .history(false)
+        .build()
+        .unwrap();
+    let fails_on_v6 = |stream: tokio::net::TcpStream| async move {
+        if stream.peer_addr()?.is_ipv6() {
+            Err(std::io::Error::other("handshake failed"))
+        } else {
+            Ok(stream)
+        }
+    };
+    let (stream, report) = connector
+        .connect_established_with_report((NAME, lab.port), fails_on_v6)
+        .await;
+    assert_eq!(stream.unwrap().peer_addr().unwrap(), lab.addr(V4));
+    let report = report.unwrap();
+    let [v6, v4] = report.attempts() else {
+        panic!("{report}")
+    };
+    assert_eq!(v6.error.as_deref(), Some("handshake failed"), "{report}");
+    assert!(v4.started < Duration::from_millis(200), "{report}");
+
+    // A handshake that hangs on IPv6 loses to IPv4 after the attempt delay.
+    let hangs_on_v6 = |stream: tokio::net::TcpStream| async move {
+        if stream.peer_addr()?.is_ipv6() {
+            std::future::pending::<()>().await;
+        }
+        Ok(stream)
+    };
+    let (stream, report) = connector
+        .connect_established_with_report((NAME, lab.port), hangs_on_v6)
+        .await;
+    assert_eq!(stream.unwrap().peer_addr().unwrap(), lab.addr(V4));
+    let report = report.unwrap();
+    let [v6, v4] = report.attempts() else {
+        panic!("{report}")
+    };
+    assert_eq!(
+        v6.status,
+        eyeballs_core::AttemptStatus::Cancelled,
+        "{report}"
+    );
+    assert!(v4.started >= Duration::from_millis(250), "{report}");
+}
