@@ -8,7 +8,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use eyeballs_core::{Action, AttemptId, Config, Input, QueryId, Race, Target};
+use eyeballs_core::{
+    Action, AttemptId, Config, Input, Protocols, QueryId, QueryKind, Race, ServiceRecord, Target,
+};
 
 /// `n` IPv6 and `n` IPv4 documentation addresses.
 fn addrs(n: u32) -> (Vec<IpAddr>, Vec<IpAddr>) {
@@ -52,7 +54,7 @@ fn two_address_race(t0: Instant) -> AttemptId {
     let mut winner = None;
     while let Some(action) = race.poll_action() {
         if let Action::Finish(Ok(w)) = action {
-            winner = Some(w.attempt);
+            winner = Some(w.attempt());
         }
     }
     winner.unwrap()
@@ -63,7 +65,8 @@ fn two_address_race(t0: Instant) -> AttemptId {
 /// (R11) with late merging (R8) and the 10 ms floor (R28).
 fn walk_race(v6: Vec<IpAddr>, v4: Vec<IpAddr>, late_after: usize, t0: Instant) -> usize {
     let total = v6.len() + v4.len();
-    let mut race: Race<()> = Race::new(Target::host(443), Config::default(), t0).unwrap();
+    let target = Target::host("example.test", 443);
+    let mut race: Race<()> = Race::new(target, Config::default(), t0).unwrap();
     while race.poll_action().is_some() {}
     let mut now = t0;
     race.handle_input(
@@ -111,10 +114,111 @@ fn walk_race(v6: Vec<IpAddr>, v4: Vec<IpAddr>, late_after: usize, t0: Instant) -
     }
 }
 
+/// Happy Eyeballs v3: an HTTPS answer with three ServiceMode records (hints of both
+/// families; QUIC and TCP, TCP only, QUIC only), the host's AAAA at once and its A late, and
+/// follow-up AAAA/A queries for two TargetNames. Every attempt fails at once but the last, so
+/// every endpoint is dealt, started and failed.
+fn hev3_race(t0: Instant) -> usize {
+    let v6 = |i: u16| Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, i);
+    let v4 = |i: u8| Ipv4Addr::new(192, 0, 2, i);
+    let records = vec![
+        ServiceRecord::new(1, ".")
+            .alpn(["h3", "h2"])
+            .ipv6_hints([v6(1)])
+            .ipv4_hints([v4(1)]),
+        ServiceRecord::new(2, "svc2.example.test")
+            .alpn(["h2"])
+            .ipv6_hints([v6(2)])
+            .ipv4_hints([v4(2)]),
+        ServiceRecord::new(2, "svc3.example.test")
+            .alpn(["h3"])
+            .no_default_alpn(true)
+            .port(8443)
+            .ipv6_hints([v6(3)])
+            .ipv4_hints([v4(3)]),
+    ];
+    let target = Target::host("example.test", 443)
+        .https(true)
+        .protocols(Protocols::http());
+    let mut race: Race<()> = Race::new(target, Config::default(), t0).unwrap();
+    let mut now = t0;
+    let mut late_a = None;
+    let mut started = 0;
+    // The first record: ::1 and (once A is in) 192.0.2.1 and .9, over QUIC and TCP; the
+    // others: their TargetName's AAAA (::2 over TCP, ::3 over QUIC; their empty A answers
+    // remove the IPv4 hints, HG8). The host's own addresses are the first record's again
+    // (deduplicated, HG11).
+    let total = 8;
+    loop {
+        while let Some(action) = race.poll_action() {
+            match action {
+                Action::Resolve {
+                    query, name, kind, ..
+                } => {
+                    let input = match (name.as_str(), kind) {
+                        (_, QueryKind::Https) => Input::ResolvedServices {
+                            query,
+                            records: records.clone(),
+                        },
+                        ("example.test", QueryKind::A) => {
+                            late_a = Some(query);
+                            continue;
+                        }
+                        ("example.test", _) => Input::Resolved {
+                            query,
+                            addrs: vec![IpAddr::V6(v6(1))],
+                        },
+                        (_, QueryKind::Aaaa) => Input::Resolved {
+                            query,
+                            addrs: vec![IpAddr::V6(if name.as_str().starts_with("svc2") {
+                                v6(2)
+                            } else {
+                                v6(3)
+                            })],
+                        },
+                        _ => Input::Resolved {
+                            query,
+                            addrs: vec![],
+                        },
+                    };
+                    race.handle_input(input, now);
+                }
+                Action::Connect { attempt, .. } => {
+                    started += 1;
+                    let input = if started == total {
+                        Input::Connected { attempt }
+                    } else {
+                        Input::ConnectFailed { attempt, error: () }
+                    };
+                    race.handle_input(input, now);
+                }
+                Action::Finish(result) => {
+                    assert!(result.is_ok(), "{result:?}");
+                    return started;
+                }
+                _ => {}
+            }
+        }
+        if started == 3 {
+            if let Some(query) = late_a.take() {
+                let addrs = vec![IpAddr::V4(v4(1)), IpAddr::V4(v4(9))];
+                race.handle_input(Input::Resolved { query, addrs }, now);
+                continue;
+            }
+        }
+        now = race.poll_timeout().unwrap();
+        race.handle_timeout(now);
+    }
+}
+
 fn benches(c: &mut Criterion) {
     let t0 = Instant::now();
     c.bench_function("race/2 addresses", |b| {
         b.iter(|| black_box(two_address_race(black_box(t0))))
+    });
+
+    c.bench_function("race/HEv3, 3 services, QUIC and TCP, late A", |b| {
+        b.iter(|| black_box(hev3_race(black_box(t0))))
     });
 
     let mut group = c.benchmark_group("race/walk");

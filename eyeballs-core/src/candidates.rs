@@ -1,160 +1,510 @@
-//! The not-yet-attempted addresses of a race, kept sorted per family and handed out
-//! interleaved (RFC 8305 §4 R11, R12, R17, R18; §6 R32, R33; G6).
+//! The endpoints a race has not tried yet, in the order it will try them (HEv3 §5; RFC 8305
+//! §4 R11, R12, R17, R18; §6 R32, R33; G6).
+//!
+//! Whenever DNS (or the driver) tells the race something new, the whole list is rebuilt from
+//! what is known: endpoints are made from every answer, grouped (V15–V21), sorted within each
+//! group (V22, V23), deduplicated (HG11) and dealt out interleaved (V25, HG1). Dealing
+//! continues from the picks already made, so a late family's best endpoint is the next one
+//! tried (R8, R33, G6, V45) and interleaving is never broken by an update.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use crate::config::Config;
-use crate::history::History;
+use crate::endpoint::{EchConfig, Endpoint, EndpointKey, Protocols, Provenance, Transport};
+use crate::history::{History, Path};
+use crate::record::AttemptRecord;
+use crate::resolution::{Resolution, Service};
 use crate::sort::SortKey;
+
+/// The most endpoints a race considers when [`Config::max_endpoints`] sets no lower cap.
+pub const MAX_ENDPOINTS: usize = 65_536;
+
+/// What a rebuild reads.
+pub(crate) struct Context<'a> {
+    pub(crate) resolution: &'a Resolution,
+    pub(crate) config: &'a Config,
+    pub(crate) protocols: &'a Protocols,
+    pub(crate) history: Option<&'a History>,
+    /// Destination → source address (`None`: no route), from [`Input::Sources`](crate::Input).
+    pub(crate) sources: &'a BTreeMap<IpAddr, Option<IpAddr>>,
+    pub(crate) now: Instant,
+}
+
+/// The groups of §5.2, in the order they are tried: services by rank, then the alias
+/// target's own addresses (V11), then the host's addresses without service (V21).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum GroupKey {
+    Service((u16, u64, usize)),
+    AliasFallback,
+    Address,
+}
 
 #[derive(Debug)]
 pub(crate) struct Candidates {
-    /// IPv6 candidates, best first.
-    v6: VecDeque<Candidate>,
-    /// IPv4 candidates, best first.
-    v4: VecDeque<Candidate>,
-    /// Every address ever accepted, attempted or not, so that answers are deduplicated.
-    seen: BTreeSet<SocketAddr>,
-    /// Arrival counter: rule 10's "leave the order unchanged".
-    next_seq: u64,
-    /// Addresses accepted and not dropped (attempted plus pending), for `max_addresses`.
-    accepted: usize,
-    /// Family of the first pick, and how many picks of it opened the race (R18).
-    opening: Option<Opening>,
-    /// Family of the last pick.
-    last_v6: Option<bool>,
+    /// Untried endpoints, next first.
+    order: VecDeque<Pending>,
+    /// Every endpoint started (sorted, filled from the race's attempts at each rebuild), so
+    /// none is started twice.
+    tried: Vec<EndpointKey>,
+    /// How each group's dealing stands after the picks made so far (few groups: a sorted
+    /// vector).
+    deals: Vec<(GroupKey, Deal)>,
+    /// Untried endpoints of each family, and of services.
+    v6: usize,
+    v4: usize,
+    services: usize,
+    /// What history says of each family (`[v6, v4]`): some endpoint worked / failed.
+    good: [bool; 2],
+    failed: [bool; 2],
+    skipped_without_ech: usize,
+    /// Reused by every rebuild, so that a rebuild allocates next to nothing.
+    cands: Vec<Cand>,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Candidate {
+#[derive(Debug)]
+struct Pending {
+    endpoint: Endpoint,
+    group: GroupKey,
+    /// The group's dealing state once this endpoint is picked.
+    deal: Deal,
+}
+
+/// One candidate while a rebuild sorts it.
+#[derive(Debug)]
+struct Cand {
+    group: GroupKey,
+    /// TCP goes first in this candidate's group (HG1, HG3).
+    tcp_first: bool,
+    /// `[v6 QUIC, v6 TCP, v4 QUIC, v4 TCP]`.
+    queue: u8,
     key: SortKey,
-    addr: SocketAddr,
+    /// Order of making: the first of two duplicates is kept (HG11).
+    made: u32,
+    /// Left out by the ECH downgrade rule (V35).
+    skipped: bool,
+    endpoint: Endpoint,
 }
 
-#[derive(Debug, Clone, Copy)]
+impl Candidates {
+    pub(crate) fn new() -> Self {
+        Candidates {
+            order: VecDeque::new(),
+            tried: Vec::new(),
+            deals: Vec::new(),
+            v6: 0,
+            v4: 0,
+            services: 0,
+            good: [false; 2],
+            failed: [false; 2],
+            skipped_without_ech: 0,
+            cands: Vec::new(),
+        }
+    }
+
+    /// Returns whether no endpoint is waiting to be tried.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// Returns whether an endpoint of this family is waiting.
+    pub(crate) fn has_family(&self, v6: bool) -> bool {
+        if v6 {
+            self.v6 > 0
+        } else {
+            self.v4 > 0
+        }
+    }
+
+    /// Returns whether an endpoint that came from a service record is waiting.
+    pub(crate) fn has_service_endpoint(&self) -> bool {
+        self.services > 0
+    }
+
+    /// Returns how many endpoints without ECH the last rebuild left out (V35).
+    pub(crate) fn skipped_without_ech(&self) -> usize {
+        self.skipped_without_ech
+    }
+
+    /// Returns whether the other family should go first: history says the preferred one is
+    /// broken for this host (an endpoint of it failed recently and none worked since) and the
+    /// other is not.
+    pub(crate) fn should_flip(&self, prefer_v6: bool) -> bool {
+        let (p, o) = if prefer_v6 { (0, 1) } else { (1, 0) };
+        let bad = |i: usize| self.failed[i] && !self.good[i];
+        bad(p) && !bad(o)
+    }
+
+    /// Takes the next endpoint to try.
+    pub(crate) fn pop_next(&mut self) -> Option<Endpoint> {
+        let p = self.order.pop_front()?;
+        match self.deals.binary_search_by_key(&p.group, |(g, _)| *g) {
+            Ok(i) => self.deals[i].1 = p.deal,
+            Err(i) => self.deals.insert(i, (p.group, p.deal)),
+        }
+        self.count(&p, false);
+        Some(p.endpoint)
+    }
+
+    /// Rebuilds the list from everything known (see the module docs).
+    pub(crate) fn rebuild<E>(&mut self, cx: &Context<'_>, attempts: &[AttemptRecord<E>]) {
+        if self.tried.len() < attempts.len() {
+            let new = &attempts[self.tried.len()..];
+            self.tried.extend(new.iter().map(|a| a.endpoint.key()));
+            self.tried.sort_unstable();
+        }
+        let mut cands = core::mem::take(&mut self.cands);
+        cands.clear();
+        let r = cx.resolution;
+        let addrs: usize = r
+            .names
+            .iter()
+            .map(|n| n.v6.addrs.len() + n.v4.addrs.len())
+            .sum();
+        cands.reserve(addrs * 2);
+        self.make(cx, &mut cands);
+        dedup(&mut cands);
+        let before = cands.len();
+        cands.retain(|c| !c.skipped);
+        self.skipped_without_ech = before - cands.len();
+        self.good = [false; 2];
+        self.failed = [false; 2];
+        for c in &cands {
+            let i = usize::from(!c.endpoint.addr.is_ipv6());
+            self.good[i] |= c.key.is_good();
+            self.failed[i] |= c.key.is_demoted();
+        }
+        // Groups in order, queues in order, each queue sorted; equal keys keep the order of
+        // arrival (RFC 6724 rule 10: `made` follows the answers).
+        cands.sort_unstable_by_key(|c| (c.group, c.queue, c.key, c.made));
+        self.deal(cx, &mut cands);
+        cands.clear();
+        let cap = cx.config.max_endpoints.unwrap_or(MAX_ENDPOINTS);
+        self.order.truncate(cap.saturating_sub(self.tried.len()));
+        (self.v6, self.v4, self.services) = (0, 0, 0);
+        let order = core::mem::take(&mut self.order);
+        for p in &order {
+            self.count(p, true);
+        }
+        self.order = order;
+        self.cands = cands;
+    }
+
+    /// Deals the sorted candidates out into `order`, group by group.
+    fn deal(&mut self, cx: &Context<'_>, cands: &mut [Cand]) {
+        let prefer_v6 = cx.config.family_policy.prefers_v6();
+        let first_v6 = prefer_v6 != self.should_flip(prefer_v6);
+        let count = cx.config.first_address_family_count;
+        self.order.clear();
+        self.order.reserve(cands.len());
+        let mut offset = 0;
+        while offset < cands.len() {
+            let (key, tcp_first) = (cands[offset].group, cands[offset].tcp_first);
+            // Queue q's candidates are cands[start[q]..start[q + 1]].
+            let mut start = [offset; 5];
+            let mut end = offset;
+            while end < cands.len() && cands[end].group == key {
+                start[usize::from(cands[end].queue) + 1] += 1;
+                end += 1;
+            }
+            for q in 0..4 {
+                start[q + 1] += start[q] - offset;
+            }
+            offset = end;
+            let mut next = start;
+            // Slot 0 is QUIC unless TCP goes first in this group (HG1, HG3).
+            let raw =
+                |v6: bool, slot: u8| usize::from(!v6) * 2 + usize::from((slot == 1) != tcp_first);
+            let mut deal = self.deal_of(key);
+            while let Some((v6, slot)) = deal.pick(
+                |v6, slot| next[raw(v6, slot)] < start[raw(v6, slot) + 1],
+                count,
+                first_v6,
+            ) {
+                let q = raw(v6, slot);
+                let taken = core::mem::replace(&mut cands[next[q]].endpoint, placeholder());
+                next[q] += 1;
+                self.order.push_back(Pending {
+                    endpoint: taken,
+                    group: key,
+                    deal,
+                });
+            }
+        }
+    }
+
+    fn deal_of(&self, group: GroupKey) -> Deal {
+        match self.deals.binary_search_by_key(&group, |(g, _)| *g) {
+            Ok(i) => self.deals[i].1,
+            Err(_) => Deal::default(),
+        }
+    }
+
+    fn count(&mut self, p: &Pending, add: bool) {
+        let n = if p.endpoint.addr.is_ipv6() {
+            &mut self.v6
+        } else {
+            &mut self.v4
+        };
+        let s = &mut self.services;
+        let service = matches!(p.group, GroupKey::Service(_));
+        if add {
+            *n += 1;
+            *s += usize::from(service);
+        } else {
+            *n -= 1;
+            *s -= usize::from(service);
+        }
+    }
+
+    /// Makes every untried endpoint from what DNS said, in groups.
+    fn make(&self, cx: &Context<'_>, cands: &mut Vec<Cand>) {
+        let r = cx.resolution;
+        let ech_only = cx.config.ech && r.services.iter().any(|s| s.ech.is_some());
+        let fallback = if cx.protocols.speaks(Transport::Tcp) {
+            Transport::Tcp
+        } else {
+            Transport::Quic
+        };
+        let mut maker = Maker {
+            cx,
+            tried: &self.tried,
+            cands,
+            ech_only,
+            group: GroupKey::Address,
+            first: 0,
+        };
+        for service in &r.services {
+            maker.start(GroupKey::Service(service.rank));
+            maker.add_service(service);
+            maker.finish();
+        }
+        if let Some(alias) = r.alias {
+            let n = &r.names[alias];
+            maker.start(GroupKey::AliasFallback);
+            let provenance = Provenance::AliasFallback {
+                target: n.name.clone(),
+            };
+            for v6 in [true, false] {
+                let addrs = &n.family(v6).addrs;
+                maker.add(addrs.iter().copied(), &[fallback], None, &provenance);
+            }
+            maker.finish();
+        }
+        if let Some(n) = r.names.first() {
+            maker.start(GroupKey::Address);
+            for v6 in [true, false] {
+                let addrs = &n.family(v6).addrs;
+                maker.add(
+                    addrs.iter().copied(),
+                    &[fallback],
+                    None,
+                    &Provenance::Address,
+                );
+            }
+            maker.finish();
+        }
+    }
+}
+
+/// Makes the candidates of one rebuild.
+struct Maker<'a, 'c> {
+    cx: &'a Context<'c>,
+    tried: &'a [EndpointKey],
+    cands: &'a mut Vec<Cand>,
+    ech_only: bool,
+    /// The group being made, and where its candidates start.
+    group: GroupKey,
+    first: usize,
+}
+
+impl Maker<'_, '_> {
+    fn start(&mut self, key: GroupKey) {
+        self.group = key;
+        self.first = self.cands.len();
+    }
+
+    /// The endpoints of one service: its addresses (hints until the TargetName's answer) over
+    /// each transport it offers the caller.
+    fn add_service(&mut self, s: &Service) {
+        let mut transports = Vec::with_capacity(2);
+        if s.transports.quic {
+            transports.push(Transport::Quic);
+        }
+        if s.transports.tcp {
+            transports.push(Transport::Tcp);
+        }
+        let provenance = Provenance::Service {
+            priority: s.rank.0,
+            target: s.target.clone(),
+        };
+        for v6 in [true, false] {
+            let addrs = self.cx.resolution.service_addrs(s, v6);
+            let addrs = addrs.into_iter().map(|ip| SocketAddr::new(ip, s.port));
+            self.add(addrs, &transports, s.ech.as_ref(), &provenance);
+        }
+    }
+
+    fn add(
+        &mut self,
+        addrs: impl Iterator<Item = SocketAddr>,
+        transports: &[Transport],
+        ech: Option<&EchConfig>,
+        provenance: &Provenance,
+    ) {
+        let cx = self.cx;
+        for (seq, addr) in addrs.enumerate() {
+            // R36: with a NAT64 prefix, IPv4 is reached through synthesized IPv6.
+            let addr = match (addr, cx.config.nat64) {
+                (SocketAddr::V4(v4), Some(prefix)) => {
+                    SocketAddr::new(IpAddr::V6(prefix.synthesize(*v4.ip())), v4.port())
+                }
+                _ => addr,
+            };
+            if !cx.config.family_policy.allows(addr.is_ipv6()) {
+                continue;
+            }
+            let source = cx.sources.get(&addr.ip()).copied();
+            for &transport in transports {
+                let endpoint = Endpoint {
+                    addr,
+                    transport,
+                    alpn: cx.protocols.shared(transport),
+                    ech: ech.cloned(),
+                    provenance: provenance.clone(),
+                };
+                if !self.tried.is_empty() && self.tried.binary_search(&endpoint.key()).is_ok() {
+                    continue;
+                }
+                let path = source.flatten().map(|s| Path::new(s, addr, transport));
+                let history = cx.history.zip(path);
+                // RFC 6724 rule 1: no route, or history saw it fail, goes last.
+                let demoted =
+                    source == Some(None) || history.is_some_and(|(h, p)| h.is_failing(p, cx.now));
+                let rtt = history.and_then(|(h, p)| h.rtt(p, cx.now));
+                let quic = usize::from(transport == Transport::Tcp);
+                let queue = usize::from(!addr.is_ipv6()) * 2 + quic;
+                let made = u32::try_from(self.cands.len()).unwrap_or(u32::MAX);
+                self.cands.push(Cand {
+                    group: self.group,
+                    tcp_first: false,
+                    queue: queue as u8,
+                    key: SortKey::new(addr.ip(), seq as u64, demoted, rtt),
+                    made,
+                    skipped: self.ech_only && endpoint.ech.is_none(),
+                    endpoint,
+                });
+            }
+        }
+    }
+
+    /// Closes the group being made: TCP goes first when the caller asks, or when history
+    /// says QUIC fails from a source address this group would use (HG1, HG3).
+    fn finish(&mut self) {
+        let cx = self.cx;
+        let mine = &mut self.cands[self.first..];
+        let mut tcp_first = cx.config.prefer_tcp;
+        if let (false, Some(h)) = (tcp_first, cx.history) {
+            // Every QUIC candidate's source is looked at (a group may use several), once.
+            let mut seen: Vec<IpAddr> = Vec::new();
+            for c in mine
+                .iter()
+                .filter(|c| c.endpoint.transport == Transport::Quic)
+            {
+                let Some(source) = cx.sources.get(&c.endpoint.addr.ip()).copied().flatten() else {
+                    continue;
+                };
+                if seen.contains(&source) {
+                    continue;
+                }
+                seen.push(source);
+                if h.is_transport_failing(source, Transport::Quic, cx.now) {
+                    tcp_first = true;
+                    break;
+                }
+            }
+        }
+        for c in mine {
+            c.tcp_first = tcp_first;
+        }
+    }
+}
+
+/// HG11: of endpoints alike (address, port, transport, ECH), the first made is kept: the one
+/// of the best group. Small lists are compared pairwise; large ones sorted.
+fn dedup(cands: &mut Vec<Cand>) {
+    if cands.len() <= 16 {
+        let mut i = 1;
+        while i < cands.len() {
+            if cands[..i]
+                .iter()
+                .any(|c| c.endpoint.key_eq(&cands[i].endpoint))
+            {
+                cands.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        return;
+    }
+    cands.sort_unstable_by(|a, b| {
+        let (x, y) = (&a.endpoint, &b.endpoint);
+        (x.addr, x.transport, &x.ech, a.made).cmp(&(y.addr, y.transport, &y.ech, b.made))
+    });
+    cands.dedup_by(|later, first| first.endpoint.key_eq(&later.endpoint));
+}
+
+/// What a moved-out candidate leaves behind (never read; allocates nothing).
+fn placeholder() -> Endpoint {
+    Endpoint::new(SocketAddr::from(([0, 0, 0, 0], 0)), Transport::Tcp)
+}
+
+/// How one group's endpoints are dealt (R17, R18, V25, HG1): a *turn* gives one family's
+/// next address over each transport in the group's order; the opening family gets
+/// `first_address_family_count` turns in a row, then families alternate; a family that ran
+/// out is skipped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Deal {
+    opening: Option<Opening>,
+    last_v6: Option<bool>,
+    /// The turn under way: its family and the next transport slot.
+    turn: Option<(bool, u8)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Opening {
     v6: bool,
     run: usize,
     done: bool,
 }
 
-impl Candidates {
-    pub(crate) fn new() -> Self {
-        Candidates {
-            v6: VecDeque::new(),
-            v4: VecDeque::new(),
-            seen: BTreeSet::new(),
-            next_seq: 0,
-            accepted: 0,
-            opening: None,
-            last_v6: None,
-        }
-    }
-
-    /// Returns whether no address is waiting to be attempted.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.v6.is_empty() && self.v4.is_empty()
-    }
-
-    /// Merges `addrs` into the sorted lists and returns how many were new.
-    ///
-    /// IPv4 addresses are first translated with the NAT64 prefix, if any (R36); addresses of a
-    /// family the policy excludes, and duplicates, are dropped. New addresses land at their
-    /// sorted place among those not yet attempted (R8, R33); the interleaving in
-    /// [`Candidates::pop_next`] makes a late family's best address the next one tried (G6).
-    pub(crate) fn add<I>(
+impl Deal {
+    /// Picks the next (family, transport slot) among the non-empty queues `has` reports.
+    fn pick(
         &mut self,
-        addrs: I,
-        config: &Config,
-        history: Option<&History>,
-        now: Instant,
-    ) -> usize
-    where
-        I: IntoIterator<Item = SocketAddr>,
-    {
-        let mut new_v6 = Vec::new();
-        let mut new_v4 = Vec::new();
-        for addr in addrs {
-            let addr = match (addr, config.nat64) {
-                (SocketAddr::V4(v4), Some(prefix)) => {
-                    SocketAddr::new(IpAddr::V6(prefix.synthesize(*v4.ip())), v4.port())
-                }
-                _ => addr,
-            };
-            if !config.family_policy.allows(addr.is_ipv6()) || !self.seen.insert(addr) {
-                continue;
+        has: impl Fn(bool, u8) -> bool,
+        count: usize,
+        first_v6: bool,
+    ) -> Option<(bool, u8)> {
+        if let Some((v6, slot)) = self.turn.take() {
+            if slot == 1 && has(v6, 1) {
+                return Some((v6, 1));
             }
-            let demoted = history.is_some_and(|h| h.is_failing(addr, now));
-            let rtt = history.and_then(|h| h.rtt(addr, now));
-            let key = SortKey::new(addr.ip(), self.next_seq, demoted, rtt);
-            self.next_seq += 1;
-            let list = if addr.is_ipv6() {
-                &mut new_v6
-            } else {
-                &mut new_v4
-            };
-            list.push(Candidate { key, addr });
         }
-        let added = new_v6.len() + new_v4.len();
-        self.accepted += added;
-        merge(&mut self.v6, new_v6);
-        merge(&mut self.v4, new_v4);
-        if let Some(cap) = config.max_addresses {
-            self.truncate(cap, config.family_policy.prefers_v6());
-        }
-        added
-    }
-
-    /// Drops the not-yet-attempted addresses among `ips` (R32). Attempted ones are untouched
-    /// (R31): they are no longer here.
-    pub(crate) fn remove(&mut self, ips: &[IpAddr]) {
-        if ips.is_empty() {
-            return;
-        }
-        let gone: BTreeSet<IpAddr> = ips.iter().copied().collect();
-        let mut dropped = Vec::new();
-        for list in [&mut self.v6, &mut self.v4] {
-            list.retain(|c| {
-                let keep = !gone.contains(&c.addr.ip());
-                if !keep {
-                    dropped.push(c.addr);
-                }
-                keep
-            });
-        }
-        self.accepted -= dropped.len();
-        // A dropped address may come back in a later update. Attempted addresses stay in
-        // `seen`, so that none is ever attempted twice.
-        for addr in dropped {
-            self.seen.remove(&addr);
-        }
-    }
-
-    /// Takes the next address to attempt.
-    ///
-    /// The first pick is the preferred family's best, unless history says that family is broken
-    /// for this host (an address of it failed recently and none of it worked since) and the
-    /// other is not: then the other family goes first. The opening family then gets
-    /// `first_address_family_count` picks in a row (R18), after which the families alternate
-    /// (R17). A family that has run out is skipped.
-    pub(crate) fn pop_next(&mut self, config: &Config) -> Option<SocketAddr> {
-        let want_v6 = match (self.opening, self.last_v6) {
-            (Some(o), _) if !o.done && o.run < config.first_address_family_count => o.v6,
+        let want = match (self.opening, self.last_v6) {
+            (Some(o), _) if !o.done && o.run < count => o.v6,
             (_, Some(last)) => !last,
-            _ => {
-                let prefer_v6 = config.family_policy.prefers_v6();
-                prefer_v6 != self.should_flip(prefer_v6)
-            }
+            _ => first_v6,
         };
-        let (first, second) = if want_v6 {
-            (&mut self.v6, &mut self.v4)
+        let family = |v6: bool| has(v6, 0) || has(v6, 1);
+        let v6 = if family(want) {
+            want
+        } else if family(!want) {
+            !want
         } else {
-            (&mut self.v4, &mut self.v6)
+            return None;
         };
-        let picked = first.pop_front().or_else(|| second.pop_front())?.addr;
-        let v6 = picked.is_ipv6();
         match &mut self.opening {
             None => {
                 self.opening = Some(Opening {
@@ -163,88 +513,15 @@ impl Candidates {
                     done: false,
                 })
             }
-            Some(o) if !o.done && o.v6 == v6 => o.run += 1,
+            Some(o) if !o.done && o.v6 == v6 => o.run = o.run.saturating_add(1),
             Some(o) => o.done = true,
         }
         self.last_v6 = Some(v6);
-        Some(picked)
-    }
-
-    /// Returns whether an address of this family is waiting.
-    pub(crate) fn has_family(&self, v6: bool) -> bool {
-        !if v6 { &self.v6 } else { &self.v4 }.is_empty()
-    }
-
-    /// Returns whether the other family should go first: history says the preferred one is
-    /// broken for this host (an address of it failed recently and none worked since) and the
-    /// other is not. Scans the lists; it is asked only before the first attempt.
-    pub(crate) fn should_flip(&self, prefer_v6: bool) -> bool {
-        let (preferred, other) = if prefer_v6 {
-            (&self.v6, &self.v4)
+        if has(v6, 0) {
+            self.turn = Some((v6, 1));
+            Some((v6, 0))
         } else {
-            (&self.v4, &self.v6)
-        };
-        is_bad(preferred) && !is_bad(other)
-    }
-
-    /// Drops the least preferred pending addresses until at most `cap` are accepted: from the
-    /// longer list (the tail of an interleaved order is the longer family's), the other family
-    /// on a tie.
-    fn truncate(&mut self, cap: usize, prefer_v6: bool) {
-        while self.accepted > cap {
-            let drop_v6 = match self.v6.len().cmp(&self.v4.len()) {
-                core::cmp::Ordering::Greater => true,
-                core::cmp::Ordering::Less => false,
-                core::cmp::Ordering::Equal => !prefer_v6,
-            };
-            let list = if drop_v6 { &mut self.v6 } else { &mut self.v4 };
-            if list.pop_back().is_none() {
-                break;
-            }
-            self.accepted -= 1;
-        }
-    }
-}
-
-/// Returns whether history says this family is broken for this host: some address of it
-/// failed recently, and none worked more recently than it failed.
-fn is_bad(list: &VecDeque<Candidate>) -> bool {
-    let mut failed = false;
-    for c in list {
-        if c.key.is_good() {
-            return false;
-        }
-        failed |= c.key.is_demoted();
-    }
-    failed
-}
-
-/// Merges the unsorted `new` into the sorted `list`, in O(n + m log m).
-fn merge(list: &mut VecDeque<Candidate>, mut new: Vec<Candidate>) {
-    if new.is_empty() {
-        return;
-    }
-    // Keys are unique (they end in the arrival counter), so an unstable sort is exact.
-    new.sort_unstable_by_key(|c| c.key);
-    match list.back() {
-        None => *list = VecDeque::from(new),
-        Some(last) if last.key < new[0].key => list.extend(new),
-        Some(_) => {
-            let old = core::mem::take(list);
-            let mut merged = VecDeque::with_capacity(old.len() + new.len());
-            let mut old = old.into_iter().peekable();
-            let mut new = new.into_iter().peekable();
-            loop {
-                let take_old = match (old.peek(), new.peek()) {
-                    (Some(a), Some(b)) => a.key < b.key,
-                    (Some(_), None) => true,
-                    (None, Some(_)) => false,
-                    (None, None) => break,
-                };
-                let next = if take_old { old.next() } else { new.next() };
-                merged.extend(next);
-            }
-            *list = merged;
+            Some((v6, 1))
         }
     }
 }

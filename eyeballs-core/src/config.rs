@@ -80,8 +80,11 @@ pub struct Config {
     pub(crate) family_policy: FamilyPolicy,
     pub(crate) timeout: Option<Duration>,
     pub(crate) max_attempts_in_flight: Option<usize>,
-    pub(crate) max_addresses: Option<usize>,
+    pub(crate) max_endpoints: Option<usize>,
     pub(crate) nat64: Option<Nat64Prefix>,
+    pub(crate) seed: u64,
+    pub(crate) ech: bool,
+    pub(crate) prefer_tcp: bool,
 }
 
 impl Default for Config {
@@ -95,8 +98,11 @@ impl Default for Config {
             family_policy: FamilyPolicy::PreferV6,
             timeout: None,
             max_attempts_in_flight: None,
-            max_addresses: None,
+            max_endpoints: None,
             nat64: None,
+            seed: 0,
+            ech: false,
+            prefer_tcp: false,
         }
     }
 }
@@ -182,12 +188,41 @@ impl Config {
         self
     }
 
-    /// Caps how many distinct addresses a race considers, default no cap; at least 1.
+    /// Caps how many distinct endpoints a race considers (tried and waiting), default no cap
+    /// beyond [`MAX_ENDPOINTS`](crate::MAX_ENDPOINTS); at least 1.
     ///
-    /// The list is kept sorted, so the cap drops the least preferred addresses (R11 asks for
-    /// the whole list; a cap is a safety valve against huge answers).
-    pub fn max_addresses(mut self, cap: Option<usize>) -> Self {
-        self.max_addresses = cap;
+    /// The cap drops from the tail of the order in which endpoints would be tried (R11 asks
+    /// for the whole list; a cap is a safety valve against huge answers).
+    pub fn max_endpoints(mut self, cap: Option<usize>) -> Self {
+        self.max_endpoints = cap;
+        self
+    }
+
+    /// Sets the seed of the race's only randomness: the shuffle of service records of equal
+    /// priority (HEv3 §5.2, V20; RFC 9460 §2.4.1) and the choice among AliasMode records,
+    /// default 0. Drivers pass a random seed per race; tests fix it (HEV3.md HG4).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Says whether the driver sends Encrypted ClientHello (RFC 9848) when an endpoint has an
+    /// ECH configuration, default off.
+    ///
+    /// With ECH on, the `ech` key counts as understood, endpoints carry their record's
+    /// configuration, no attempt starts before service information has arrived or been
+    /// denied (HEv3 §6.1, V34, HEV3.md HG6), and once any usable record offers ECH, endpoints
+    /// without it are never tried: a downgrade an attacker could force by stripping ECH from
+    /// one record (V35; stricter than RFC 9848's all-records rule). The failure then says so.
+    pub fn ech(mut self, on: bool) -> Self {
+        self.ech = on;
+        self
+    }
+
+    /// Deals TCP before QUIC for each address, default off: QUIC first, then TCP (HEV3.md HG1).
+    /// History puts TCP first on its own where QUIC failed recently (HG3).
+    pub fn prefer_tcp(mut self, on: bool) -> Self {
+        self.prefer_tcp = on;
         self
     }
 
@@ -213,8 +248,8 @@ impl Config {
         if self.max_attempts_in_flight == Some(0) {
             return Err(ConfigError::ZeroMaxAttemptsInFlight);
         }
-        if self.max_addresses == Some(0) {
-            return Err(ConfigError::ZeroMaxAddresses);
+        if self.max_endpoints == Some(0) {
+            return Err(ConfigError::ZeroMaxEndpoints);
         }
         if self.min_connection_attempt_delay < ATTEMPT_START_FLOOR {
             return Err(ConfigError::MinDelayBelowFloor(
@@ -256,8 +291,8 @@ pub enum ConfigError {
     ZeroFirstAddressFamilyCount,
     /// `max_attempts_in_flight` was `Some(0)`: no attempt could ever start.
     ZeroMaxAttemptsInFlight,
-    /// `max_addresses` was `Some(0)`: no address could ever be tried.
-    ZeroMaxAddresses,
+    /// `max_endpoints` was `Some(0)`: no endpoint could ever be tried.
+    ZeroMaxEndpoints,
     /// `min_connection_attempt_delay` was below the RFC's 10 ms floor.
     MinDelayBelowFloor(Duration),
     /// `min_connection_attempt_delay` was above `max_connection_attempt_delay`.
@@ -269,6 +304,12 @@ pub enum ConfigError {
     },
     /// `timeout` was `Some(0)`: the race would fail before it began.
     ZeroTimeout,
+    /// An ALPN id of [`Target::protocols`](crate::Target::protocols) was empty or longer
+    /// than 255 bytes (RFC 7301).
+    InvalidAlpn {
+        /// Its length in bytes.
+        len: usize,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -280,8 +321,8 @@ impl fmt::Display for ConfigError {
             ConfigError::ZeroMaxAttemptsInFlight => {
                 f.write_str("max_attempts_in_flight must be at least 1, or None for no cap")
             }
-            ConfigError::ZeroMaxAddresses => {
-                f.write_str("max_addresses must be at least 1, or None for no cap")
+            ConfigError::ZeroMaxEndpoints => {
+                f.write_str("max_endpoints must be at least 1, or None for no cap")
             }
             ConfigError::MinDelayBelowFloor(d) => write!(
                 f,
@@ -296,6 +337,10 @@ impl fmt::Display for ConfigError {
             ConfigError::ZeroTimeout => {
                 f.write_str("timeout must be longer than zero, or None for no deadline")
             }
+            ConfigError::InvalidAlpn { len } => write!(
+                f,
+                "an ALPN protocol id must be 1 to 255 bytes long (RFC 7301), not {len}"
+            ),
         }
     }
 }

@@ -4,22 +4,44 @@ use core::fmt;
 use core::time::Duration;
 use std::net::SocketAddr;
 
+use crate::endpoint::Endpoint;
+use crate::name::Name;
 use crate::target::{AttemptId, QueryId, QueryKind};
 
+/// How many attempts and queries a [`Failure`]'s `Display` names; the rest are counted.
+pub const FAILURE_DISPLAY_LIMIT: usize = 8;
+
 /// The attempt that won a race.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Winner {
-    /// The winning attempt: the adapter keeps its connection and hands it to the caller.
-    pub attempt: AttemptId,
-    /// The address it connected to.
-    pub addr: SocketAddr,
+    pub(crate) attempt: AttemptId,
+    pub(crate) endpoint: Endpoint,
+}
+
+impl Winner {
+    /// Returns the winning attempt: the driver keeps its connection and hands it to the
+    /// caller.
+    pub fn attempt(&self) -> AttemptId {
+        self.attempt
+    }
+
+    /// Returns the endpoint it connected to.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// Returns the socket address it connected to.
+    pub fn addr(&self) -> SocketAddr {
+        self.endpoint.addr
+    }
 }
 
 /// Why a race failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FailureReason {
-    /// DNS answered, but with no usable address (none at all, or none of an allowed family).
+    /// DNS answered, but with no usable endpoint (no address at all, none of an allowed
+    /// family, or only services whose protocols the caller does not speak).
     NoAddresses,
     /// Every DNS query failed, so there was nothing to try.
     DnsFailed,
@@ -46,6 +68,7 @@ pub struct Failure<E> {
     reason: FailureReason,
     attempts: Vec<FailedAttempt<E>>,
     queries: Vec<FailedQuery<E>>,
+    skipped_without_ech: usize,
 }
 
 /// One attempt of a failed race.
@@ -54,8 +77,8 @@ pub struct Failure<E> {
 pub struct FailedAttempt<E> {
     /// The attempt.
     pub attempt: AttemptId,
-    /// The address it tried.
-    pub addr: SocketAddr,
+    /// The endpoint it tried.
+    pub endpoint: Endpoint,
     /// Its error, or `None` when it was still in flight and was cancelled (deadline or abort).
     pub error: Option<E>,
 }
@@ -66,6 +89,8 @@ pub struct FailedAttempt<E> {
 pub struct FailedQuery<E> {
     /// The query.
     pub query: QueryId,
+    /// The name it asked about.
+    pub name: Name,
     /// What it asked for.
     pub kind: QueryKind,
     /// The resolver's error.
@@ -77,11 +102,13 @@ impl<E> Failure<E> {
         reason: FailureReason,
         attempts: Vec<FailedAttempt<E>>,
         queries: Vec<FailedQuery<E>>,
+        skipped_without_ech: usize,
     ) -> Self {
         Failure {
             reason,
             attempts,
             queries,
+            skipped_without_ech,
         }
     }
 
@@ -98,6 +125,12 @@ impl<E> Failure<E> {
     /// Returns every DNS query that failed, in the order they were sent.
     pub fn queries(&self) -> &[FailedQuery<E>] {
         &self.queries
+    }
+
+    /// Returns how many endpoints without ECH were never tried because a usable service
+    /// record offers ECH (downgrade protection, RFC 9848 §5.1, V35).
+    pub fn skipped_without_ech(&self) -> usize {
+        self.skipped_without_ech
     }
 
     /// Splits the failure into its parts, giving the errors back by value.
@@ -117,7 +150,7 @@ impl<E> Failure<E> {
                 .into_iter()
                 .map(|a| FailedAttempt {
                     attempt: a.attempt,
-                    addr: a.addr,
+                    endpoint: a.endpoint,
                     error: a.error.map(&mut f),
                 })
                 .collect(),
@@ -126,10 +159,12 @@ impl<E> Failure<E> {
                 .into_iter()
                 .map(|q| FailedQuery {
                     query: q.query,
+                    name: q.name,
                     kind: q.kind,
                     error: f(q.error),
                 })
                 .collect(),
+            skipped_without_ech: self.skipped_without_ech,
         }
     }
 }
@@ -152,19 +187,39 @@ impl<E: fmt::Display> fmt::Display for Failure<E> {
             )?,
             FailureReason::Aborted => f.write_str("connect aborted by the caller")?,
         }
+        // Bounded (STYLE.md §7): the first few of each, then a count; the data keeps all.
         let mut sep = ": ";
-        for q in &self.queries {
-            write!(f, "{sep}{} query: {}", q.kind, q.error)?;
+        for q in self.queries.iter().take(FAILURE_DISPLAY_LIMIT) {
+            write!(f, "{sep}{} {}: {}", q.kind, q.name, q.error)?;
             sep = "; ";
         }
-        for a in &self.attempts {
+        more(f, self.queries.len(), "queries")?;
+        for a in self.attempts.iter().take(FAILURE_DISPLAY_LIMIT) {
             match &a.error {
-                Some(e) => write!(f, "{sep}{}: {e}", a.addr)?,
-                None => write!(f, "{sep}{}: cancelled", a.addr)?,
+                Some(e) => write!(f, "{sep}{}: {e}", a.endpoint)?,
+                None => write!(f, "{sep}{}: cancelled", a.endpoint)?,
             }
             sep = "; ";
         }
+        more(f, self.attempts.len(), "attempts")?;
+        if self.skipped_without_ech > 0 {
+            let n = self.skipped_without_ech;
+            write!(
+                f,
+                "; {n} endpoint{} without ECH not tried: a service record offers ECH \
+                 (downgrade protection)",
+                if n == 1 { "" } else { "s" }
+            )?;
+        }
         Ok(())
+    }
+}
+
+/// Writes "; and N more THINGS" when `total` is over the display limit.
+fn more(f: &mut fmt::Formatter<'_>, total: usize, things: &str) -> fmt::Result {
+    match total.checked_sub(FAILURE_DISPLAY_LIMIT) {
+        Some(rest) if rest > 0 => write!(f, "; and {rest} more {things}"),
+        _ => Ok(()),
     }
 }
 
@@ -194,7 +249,7 @@ impl<E: std::error::Error + 'static> std::error::Error for Failure<E> {
 /// use eyeballs_core::Failure;
 /// if let Some(failure) = err.get_ref().and_then(|e| e.downcast_ref::<Failure<std::io::Error>>()) {
 ///     for attempt in failure.attempts() {
-///         eprintln!("{}: {:?}", attempt.addr, attempt.error);
+///         eprintln!("{}: {:?}", attempt.endpoint, attempt.error);
 ///     }
 /// }
 /// # }

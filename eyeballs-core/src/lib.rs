@@ -1,9 +1,12 @@
-//! The Happy Eyeballs algorithm (RFC 8305) as a pure, clock-injected state machine.
+//! Happy Eyeballs (RFC 8305, and v3: draft-ietf-happy-happyeyeballs-v3) as a pure,
+//! clock-injected state machine.
 //!
-//! A host name resolves to several IPv6 and IPv4 addresses. Some connect at once; some hang
-//! for a minute. Happy Eyeballs asks for AAAA and A in parallel, orders the addresses
-//! (RFC 6724, families interleaved), starts one attempt, then another every 250 ms (or at once
-//! when one fails), keeps the first that connects, and closes the rest.
+//! A host name resolves to several IPv6 and IPv4 addresses, and to service records (HTTPS,
+//! RFC 9460) that name ports, protocols (QUIC or TCP, ALPN) and ECH keys. Some endpoints
+//! connect at once; some hang for a minute. Happy Eyeballs asks DNS in parallel, orders the
+//! endpoints (service priority, RFC 6724, families interleaved), starts one attempt, then
+//! another every 250 ms (or at once when one fails), keeps the first that connects, and
+//! closes the rest.
 //!
 //! # Sans-IO
 //!
@@ -15,13 +18,16 @@
 //!
 //! 1. Make a [`Race`] with [`Race::new`] (or [`Race::with_history`]).
 //! 2. Drain [`Race::poll_action`] until it returns `None`, performing each [`Action`]:
-//!    [`Action::Resolve`] sends a DNS query, [`Action::Connect`] starts a connection attempt,
+//!    [`Action::Resolve`] sends a DNS query, [`Action::Connect`] starts a connection attempt
+//!    to an [`Endpoint`] (an address, a [`Transport`], ALPN ids, maybe an ECH config),
 //!    [`Action::Cancel`] closes one, [`Action::Finish`] ends the race (it is the last action,
 //!    and every loser's `Cancel` comes before it).
 //! 3. Read [`Race::poll_timeout`]: an absolute deadline, or `None`.
 //! 4. Wait for the first of: that deadline, a DNS answer, an attempt's outcome.
 //! 5. Feed what happened with [`Race::handle_input`] (an [`Input`]), or
-//!    [`Race::handle_timeout`] when the deadline passed, then go to 2.
+//!    [`Race::handle_timeout`] when the deadline passed, then go to 2. A driver that keeps
+//!    [`History`] also reports each destination's source address ([`Input::Sources`]):
+//!    history is kept per source address, so it never crosses networks (R15).
 //!
 //! After any `handle_*` call at `now`, `poll_timeout()` is `None` or later than `now`, so the
 //! loop never spins. Ids that are unknown, late or duplicated are ignored, and time that goes
@@ -47,7 +53,7 @@
 //! let winner = loop {
 //!     while let Some(action) = race.poll_action() {
 //!         match action {
-//!             Action::Connect { attempt, addr } if addr.is_ipv4() => {
+//!             Action::Connect { attempt, endpoint, .. } if endpoint.addr().is_ipv4() => {
 //!                 pending.push((now + Duration::from_millis(10), attempt));
 //!             }
 //!             Action::Connect { .. } => {} // IPv6 hangs forever
@@ -57,7 +63,7 @@
 //!         }
 //!     }
 //!     if let Some(Ok(winner)) = race.result() {
-//!         break winner;
+//!         break winner.clone();
 //!     }
 //!     let timer = race.poll_timeout();
 //!     let io = pending.iter().min().copied();
@@ -79,7 +85,7 @@
 //!     }
 //! };
 //! // IPv6 goes first (RFC 8305 §4); IPv4 starts 250 ms later (§5) and connects 10 ms after.
-//! assert_eq!(winner.addr, v4);
+//! assert_eq!(winner.addr(), v4);
 //! assert_eq!(now - t0, Duration::from_millis(260));
 //! # Ok::<(), eyeballs_core::ConfigError>(())
 //! ```
@@ -103,16 +109,16 @@
 //!     loop {
 //!         while let Some(action) = race.poll_action() {
 //!             match action {
-//!                 Action::Connect { attempt, addr } => {
+//!                 Action::Connect { attempt, endpoint, .. } => {
 //!                     let tx = tx.clone();
 //!                     std::thread::spawn(move || {
-//!                         let _ = tx.send((attempt, TcpStream::connect(addr)));
+//!                         let _ = tx.send((attempt, TcpStream::connect(endpoint.addr())));
 //!                     });
 //!                 }
 //!                 // A cancelled attempt's stream is dropped, so closed, when it arrives.
 //!                 Action::Cancel { .. } => {}
 //!                 Action::Finish(Ok(winner)) => {
-//!                     return Ok(streams.remove(&winner.attempt).expect("winner's stream"));
+//!                     return Ok(streams.remove(&winner.attempt()).expect("winner's stream"));
 //!                 }
 //!                 Action::Finish(Err(failure)) => {
 //!                     return Err(std::io::Error::other(failure.to_string()));
@@ -149,16 +155,15 @@
 //! futures and a sleep until `poll_timeout()`.
 //!
 //! ```
-//! use std::net::{IpAddr, SocketAddr};
 //! use std::time::Instant;
-//! use eyeballs_core::{Action, AttemptId, Input, QueryId, QueryKind, Race};
+//! use eyeballs_core::{Action, AttemptId, Endpoint, Input, Name, QueryId, QueryKind, Race};
 //!
 //! /// What the runtime provides; `eyeballs-tokio` implements this loop with tokio.
 //! trait Runtime {
 //!     type Stream;
 //!     fn now(&self) -> Instant;
-//!     fn resolve(&mut self, query: QueryId, kind: QueryKind);
-//!     fn connect(&mut self, attempt: AttemptId, addr: SocketAddr);
+//!     fn resolve(&mut self, query: QueryId, name: &Name, kind: QueryKind);
+//!     fn connect(&mut self, attempt: AttemptId, endpoint: &Endpoint);
 //!     fn cancel(&mut self, attempt: AttemptId);
 //!     fn take(&mut self, attempt: AttemptId) -> Self::Stream;
 //!     /// Waits for the next DNS answer or attempt outcome, or until `deadline`.
@@ -171,10 +176,10 @@
 //!     loop {
 //!         while let Some(action) = race.poll_action() {
 //!             match action {
-//!                 Action::Resolve { query, kind } => rt.resolve(query, kind),
-//!                 Action::Connect { attempt, addr } => rt.connect(attempt, addr),
+//!                 Action::Resolve { query, name, kind, .. } => rt.resolve(query, &name, kind),
+//!                 Action::Connect { attempt, endpoint, .. } => rt.connect(attempt, &endpoint),
 //!                 Action::Cancel { attempt } => rt.cancel(attempt),
-//!                 Action::Finish(result) => return result.map(|w| rt.take(w.attempt)),
+//!                 Action::Finish(result) => return result.map(|w| rt.take(w.attempt())),
 //!                 _ => {}
 //!             }
 //!         }
@@ -184,6 +189,41 @@
 //!         }
 //!     }
 //! }
+//! ```
+//!
+//! Happy Eyeballs v3: the race asks for HTTPS records too, and races QUIC and TCP
+//! endpoints. Here the record offers `h3` and `h2` with an IPv6 hint; the race starts on the
+//! hint (V10) over QUIC, then TCP to the same address 250 ms later (HEV3.md HG1).
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use eyeballs_core::{Action, Config, Input, Protocols, QueryKind, Race, ServiceRecord};
+//! use eyeballs_core::{Target, Transport};
+//!
+//! let t0 = Instant::now();
+//! let target = Target::host("example.test", 443).https(true).protocols(Protocols::http());
+//! let mut race: Race<String> = Race::new(target, Config::default(), t0)?;
+//! let mut queries = Vec::new();
+//! while let Some(Action::Resolve { query, kind, .. }) = race.poll_action() {
+//!     queries.push((query, kind));
+//! }
+//! let kinds: Vec<QueryKind> = queries.iter().map(|(_, k)| *k).collect();
+//! assert_eq!(kinds, [QueryKind::Https, QueryKind::Aaaa, QueryKind::A]); // V3
+//!
+//! // example.test. HTTPS 1 . alpn=h3,h2 ipv6hint=2001:db8::1
+//! let record = ServiceRecord::new(1, ".")
+//!     .alpn(["h3", "h2"])
+//!     .ipv6_hints(["2001:db8::1".parse().unwrap()]);
+//! let at = t0 + Duration::from_millis(5);
+//! race.handle_input(Input::ResolvedServices { query: queries[0].0, records: vec![record] }, at);
+//! let Some(Action::Connect { endpoint, .. }) = race.poll_action() else { panic!() };
+//! assert_eq!(endpoint.transport(), Transport::Quic);
+//! assert_eq!(endpoint.to_string(), "QUIC [2001:db8::1]:443 h3");
+//!
+//! race.handle_timeout(at + Duration::from_millis(250));
+//! let Some(Action::Connect { endpoint, .. }) = race.poll_action() else { panic!() };
+//! assert_eq!(endpoint.to_string(), "TCP [2001:db8::1]:443 h2,http/1.1"); // V39
+//! # Ok::<(), eyeballs_core::ConfigError>(())
 //! ```
 //!
 //! # RFC 8305 map
@@ -198,7 +238,7 @@
 //! | §3 R8, §6 R33, G6 | late answers merged at their sorted place | [`Input::Resolved`], [`Input::AddressesChanged`] |
 //! | §4 R11, R12 | all addresses, sorted by RFC 6724 rules 1, 6, 8, 10 | [`Target`], `sort` module docs |
 //! | §4 R13, R14 | prefer lower RTT / used addresses | [`History`] |
-//! | §4 R15, R16 | history per network, flushed on change | [`History::clear`] |
+//! | §4 R15, R16 | history per source address (network), clearable | [`Path`], [`Input::Sources`], [`History::clear`] |
 //! | §4 R17, R18 | families interleaved, First Address Family Count | [`Config::first_address_family_count`], [`FamilyPolicy`] |
 //! | §5 R20, R21 | staggered attempts that keep running | [`Action::Connect`] |
 //! | §5 R22, R23 | cancel the losers, ignore untried addresses | [`Action::Cancel`], [`Action::Finish`] |
@@ -214,6 +254,33 @@
 //! Not here, by design: R3, R9, R10, R25, R35 and R37/R38 (the local-synthesis fallbacks)
 //! belong to the resolver and the adapters.
 //!
+//! # Happy Eyeballs v3 map
+//!
+//! The ids (V1–V53, HG1–HG12) are those of the project's HEv3 checklist
+//! (draft-ietf-happy-happyeyeballs-v3-04).
+//!
+//! | HEv3 | What | Where |
+//! |---|---|---|
+//! | §4.1 V1–V3 | HTTPS query (`_PORT._https.HOST` off 443), then AAAA, A | [`Target::https`], [`Target::https_query_name`] |
+//! | §4.2 V5–V7, HG7, HG9 | start on an address plus the preferred family and service info, or after the Resolution Delay | [`Race::handle_input`] |
+//! | §4.2.1 V8, V9, V11 | AliasMode chains (capped), `.` targets, the alias target as last resort | [`ServiceRecord::alias`], [`MAX_ALIAS_DEPTH`], [`Provenance::AliasFallback`] |
+//! | §4.2.1 V10, V43, HG8 | hints until the TargetName's answer replaces them; follow-up AAAA/A | [`ServiceRecord::ipv6_hints`] |
+//! | 9460 V12 | unknown mandatory keys, inconsistent records dropped | [`ServiceRecord::mandatory`] |
+//! | §5 V15–V21 | groups by service priority (seeded shuffle of ties), plain addresses last | [`Config::seed`], [`Provenance`] |
+//! | §5.3 V22–V25 | RFC 6724 and history within a group; families interleaved | [`History`], [`Config::first_address_family_count`] |
+//! | §6 HG1, HG2, HG3 | QUIC and TCP of one address dealt QUIC first; TCP first when history says QUIC fails here | [`Config::prefer_tcp`], [`History::is_transport_failing`] |
+//! | §6 V26–V31 | staggered attempts, delays and bounds as RFC 8305 | [`Config`] |
+//! | §6.1 V32, V33, HG10 | "established" is the driver's call; progress extends the timer | [`Input::Progressed`], [`Input::Connected`] |
+//! | §6.2 V38–V40, V42 | ALPN sets intersected, every caller id offered per transport, port key | [`Protocols`], [`Endpoint::alpn`] |
+//! | §6.1 V34, V35, HG6 | ECH: no attempt before service info; no endpoint without ECH once a record has it | [`Config::ech`], [`Failure::skipped_without_ech`] |
+//! | §7 V44, V45 | removed endpoints spare started attempts; late endpoints re-sorted in | [`Input::AddressesChanged`] |
+//! | HG11 | duplicate endpoints tried once, at the best place | [`Endpoint`] |
+//! | HG12 | no failure while any query (aliases, TargetNames) is outstanding | [`FailureReason`] |
+//!
+//! Not here: V13 and V46 (re-querying mid-race, firing early on slow progress), V36
+//! (protected DNS: a failed HTTPS query always counts as negative here), V37, V41 and
+//! V47–V52 (NAT64 beyond R36) belong to drivers and resolvers or are not built yet.
+//!
 //! # Why `std`
 //!
 //! The core needs only `core` and `alloc` in spirit, but it takes `std::time::Instant` for
@@ -224,27 +291,39 @@
 
 mod candidates;
 mod config;
+mod endpoint;
 mod error;
 mod event;
 mod history;
 mod host;
+mod name;
 mod nat64;
 mod race;
 mod record;
 mod report;
+mod resolution;
+mod rng;
+mod service;
 mod sort;
 mod target;
 
+pub use candidates::MAX_ENDPOINTS;
 pub use config::{
     Config, ConfigError, FamilyPolicy, ATTEMPT_START_FLOOR, CONNECTION_ATTEMPT_DELAY,
     MAX_CONNECTION_ATTEMPT_DELAY, MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
 };
-pub use error::{FailedAttempt, FailedQuery, Failure, FailureReason, Winner};
-pub use event::{Action, Input};
-pub use history::{History, HISTORY_CAPACITY, HISTORY_TTL};
+pub use endpoint::{Alpn, EchConfig, Endpoint, Protocols, Provenance, Transport};
+pub use error::{
+    FailedAttempt, FailedQuery, Failure, FailureReason, Winner, FAILURE_DISPLAY_LIMIT,
+};
+pub use event::{Action, Input, Source};
+pub use history::{History, Path, HISTORY_CAPACITY, HISTORY_TTL};
 pub use host::{Host, HostError, HostPort, ToHostPort};
+pub use name::Name;
 pub use nat64::{Nat64Error, Nat64Prefix};
-pub use race::Race;
+pub use race::{Race, MAX_SOURCES};
 pub use record::{AttemptRecord, AttemptStatus, QueryRecord};
 pub use report::{AttemptReport, QueryReport, Report};
+pub use resolution::{MAX_ALIAS_DEPTH, MAX_ANSWER_ADDRS, MAX_ANSWER_RECORDS, MAX_TARGET_NAMES};
+pub use service::{ServiceRecord, MAX_HINTS, MAX_SERVICE_RECORDS};
 pub use target::{AttemptId, QueryId, QueryKind, Target};

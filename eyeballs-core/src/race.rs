@@ -1,16 +1,24 @@
 //! The race: one Happy Eyeballs connection establishment as a state machine.
 
-use std::collections::VecDeque;
-use std::net::{IpAddr, SocketAddr};
+use std::collections::{BTreeMap, VecDeque};
+use std::net::IpAddr;
 use std::time::Instant;
 
-use crate::candidates::Candidates;
+use crate::candidates::{Candidates, Context};
 use crate::config::{Config, ConfigError, ATTEMPT_START_FLOOR};
+use crate::endpoint::{Endpoint, Protocols};
 use crate::error::{FailedAttempt, FailedQuery, Failure, FailureReason, Winner};
-use crate::event::{Action, Input};
-use crate::history::History;
+use crate::event::{Action, Input, Source};
+use crate::history::{History, Path};
 use crate::record::{AttemptRecord, AttemptStatus, QueryRecord};
+use crate::resolution::{Ask, QueryFor, Resolution, MAX_ANSWER_ADDRS, MAX_ANSWER_RECORDS};
+use crate::rng::SplitMix64;
+use crate::service::ServiceRecord;
 use crate::target::{AttemptId, QueryId, QueryKind, Target, TargetKind};
+
+/// The most destinations whose source address a race remembers
+/// ([`Input::Sources`](crate::Input::Sources)); facts beyond it are ignored.
+pub const MAX_SOURCES: usize = 4096;
 
 /// One Happy Eyeballs race: from a host name or addresses to one established connection.
 ///
@@ -18,16 +26,23 @@ use crate::target::{AttemptId, QueryId, QueryKind, Target, TargetKind};
 #[derive(Debug)]
 pub struct Race<E> {
     config: Config,
-    port: u16,
+    protocols: Protocols,
     history: Option<History>,
     started: Instant,
     /// The latest time seen: time that goes backwards is clamped to it.
     now: Instant,
     deadline: Option<Instant>,
     queries: Vec<QueryRecord<E>>,
+    /// What each query is for, by query index.
+    query_for: Vec<QueryFor>,
     queries_outstanding: usize,
-    /// Set when addresses are held while AAAA is outstanding (R5).
-    resolution_deadline: Option<Instant>,
+    resolution: Resolution,
+    sources: BTreeMap<IpAddr, Option<IpAddr>>,
+    rng: SplitMix64,
+    /// Armed when addresses are first held while the race still waits for the preferred
+    /// family or for service information (R5, V5, HG7); the inner `None` is a delay too long
+    /// to represent, which never ends.
+    resolution_deadline: Option<Option<Instant>>,
     /// Attempts may start: the Resolution Delay question is settled.
     ready: bool,
     candidates: Candidates,
@@ -35,21 +50,24 @@ pub struct Race<E> {
     in_flight: usize,
     last_start: Option<Instant>,
     /// When the next attempt is due by the Connection Attempt Delay, or earlier after a
-    /// failure (G1).
+    /// failure (G1); `None` before the first attempt, or when the delay cannot be represented.
     next_due: Option<Instant>,
+    /// A failure brought the next attempt forward, and it has not started yet.
+    expedited: bool,
     actions: VecDeque<Action<E>>,
     result: Option<Result<Winner, FailureReason>>,
     finished_at: Option<Instant>,
 }
 
 impl<E> Race<E> {
-    /// Starts a race at `now` and queues its first actions: the DNS queries (AAAA first, R1;
-    /// A first when IPv4 is preferred),
-    /// or the first connection attempt for addresses given directly.
+    /// Starts a race at `now` and queues its first actions: the DNS queries (HTTPS if asked,
+    /// then AAAA and A, AAAA first: R1, V3; A first when IPv4 is preferred), or the first
+    /// connection attempt for addresses given directly.
     ///
     /// # Errors
     ///
-    /// A [`ConfigError`] when `config` does not pass [`Config::validate`].
+    /// A [`ConfigError`] when `config` does not pass [`Config::validate`], or the target's
+    /// protocols hold an invalid ALPN id.
     ///
     /// # Examples
     ///
@@ -57,7 +75,8 @@ impl<E> Race<E> {
     /// use std::time::Instant;
     /// use eyeballs_core::{Action, Config, QueryKind, Race, Target};
     ///
-    /// let mut race: Race<String> = Race::new(Target::host(443), Config::default(), Instant::now())?;
+    /// let target = Target::host("example.test", 443);
+    /// let mut race: Race<String> = Race::new(target, Config::default(), Instant::now())?;
     /// assert!(matches!(race.poll_action(), Some(Action::Resolve { kind: QueryKind::Aaaa, .. })));
     /// assert!(matches!(race.poll_action(), Some(Action::Resolve { kind: QueryKind::A, .. })));
     /// assert!(race.poll_action().is_none());
@@ -67,13 +86,14 @@ impl<E> Race<E> {
         Self::build(target, config, None, now)
     }
 
-    /// Starts a race like [`Race::new`], ordering addresses and timing attempts with what
+    /// Starts a race like [`Race::new`], ordering endpoints and timing attempts with what
     /// `history` knows (a snapshot is taken; feed the outcome back with
-    /// [`History::record_race`]).
+    /// [`History::record_race`]). History applies only to destinations whose source address
+    /// the driver reports ([`Input::Sources`]), so it never crosses networks (R15).
     ///
     /// # Errors
     ///
-    /// A [`ConfigError`] when `config` does not pass [`Config::validate`].
+    /// As [`Race::new`].
     pub fn with_history(
         target: Target,
         config: Config,
@@ -84,66 +104,58 @@ impl<E> Race<E> {
     }
 
     fn build(
-        target: Target,
+        mut target: Target,
         config: Config,
         history: Option<History>,
         now: Instant,
     ) -> Result<Self, ConfigError> {
         config.validate()?;
+        if let Some(alpn) = target.protocols.invalid() {
+            return Err(ConfigError::InvalidAlpn {
+                len: alpn.as_bytes().len(),
+            });
+        }
+        let https_name = target.https_query_name();
+        let target_sources = core::mem::take(&mut target.sources);
+        let policy = config.family_policy;
+        // With NAT64 the A answer is synthesized into IPv6 (R36), so it is needed even when
+        // only IPv6 is allowed.
+        let want_a = config.nat64.is_some();
+        let (resolution, asks) = match target.kind {
+            TargetKind::Host {
+                name,
+                port,
+                combined,
+            } => Resolution::host(name, port, policy, want_a, combined, https_name),
+            TargetKind::Addrs(addrs) => (Resolution::literal(&addrs, policy), Vec::new()),
+        };
         let mut race = Race {
             config,
-            port: 0,
+            protocols: target.protocols,
             history,
             started: now,
             now,
-            deadline: config.timeout.map(|t| now + t),
+            deadline: config.timeout.and_then(|t| now.checked_add(t)),
             queries: Vec::new(),
+            query_for: Vec::new(),
             queries_outstanding: 0,
+            resolution,
+            sources: BTreeMap::new(),
+            rng: SplitMix64::new(config.seed),
             resolution_deadline: None,
             ready: false,
             candidates: Candidates::new(),
-            attempts: Vec::new(),
+            attempts: Vec::with_capacity(4),
             in_flight: 0,
             last_start: None,
             next_due: None,
-            actions: VecDeque::new(),
+            expedited: false,
+            actions: VecDeque::with_capacity(8),
             result: None,
             finished_at: None,
         };
-        match target.kind {
-            TargetKind::Host { port, combined } => {
-                race.port = port;
-                let policy = config.family_policy;
-                // With NAT64 the A answer is synthesized into IPv6 (R36), so it is needed
-                // even when only IPv6 is allowed.
-                let want_a = policy.allows(false) || config.nat64.is_some();
-                if combined {
-                    race.ask(QueryKind::Both, now);
-                } else if policy.prefers_v6() {
-                    // R1: AAAA first.
-                    if policy.allows(true) {
-                        race.ask(QueryKind::Aaaa, now);
-                    }
-                    if want_a {
-                        race.ask(QueryKind::A, now);
-                    }
-                } else {
-                    // The caller prefers IPv4: the mirror image of R1.
-                    if want_a {
-                        race.ask(QueryKind::A, now);
-                    }
-                    if policy.allows(true) {
-                        race.ask(QueryKind::Aaaa, now);
-                    }
-                }
-            }
-            TargetKind::Addrs(addrs) => {
-                // Addresses added later (`Input::AddressesChanged`) take this port.
-                race.port = addrs.first().map_or(0, SocketAddr::port);
-                race.candidates
-                    .add(addrs, &race.config, race.history.as_ref(), now);
-            }
-        }
+        race.ask(asks, now);
+        race.on_sources(target_sources, now);
         race.step(now);
         Ok(race)
     }
@@ -161,8 +173,11 @@ impl<E> Race<E> {
             return;
         }
         match input {
-            Input::Resolved { query, addrs } => self.on_answer(query, Ok(addrs), now),
-            Input::ResolveFailed { query, error } => self.on_answer(query, Err(error), now),
+            Input::Resolved { query, addrs } => self.on_addrs(query, addrs, now),
+            Input::ResolvedServices { query, records } => self.on_records(query, records, now),
+            Input::ResolveFailed { query, error } => self.on_failure(query, error, now),
+            Input::Sources { sources } => self.on_sources(sources, now),
+            Input::Progressed { attempt } => self.on_progress(attempt, now),
             Input::Connected { attempt } => {
                 if self.end_attempt(attempt, AttemptStatus::Connected, None, now) {
                     self.win(attempt, now);
@@ -170,20 +185,15 @@ impl<E> Race<E> {
             }
             Input::ConnectFailed { attempt, error } => {
                 if self.end_attempt(attempt, AttemptStatus::Failed, Some(error), now) {
-                    // G1: a failure brings the next attempt forward; R28's 10 ms floor
+                    // G1, HG2: a failure brings the next attempt forward; R28's 10 ms floor
                     // between starts still holds (see `next_start_at`).
                     self.next_due = Some(self.next_due.map_or(now, |due| due.min(now)));
+                    self.expedited = true;
                 }
             }
             Input::AddressesChanged { added, removed } => {
-                self.candidates.remove(&removed);
-                let port = self.port;
-                self.candidates.add(
-                    added.into_iter().map(|ip| SocketAddr::new(ip, port)),
-                    &self.config,
-                    self.history.as_ref(),
-                    now,
-                );
+                self.resolution.change(&added, &removed);
+                self.rebuild(now);
             }
             Input::Aborted => self.fail(FailureReason::Aborted, now),
         }
@@ -216,6 +226,7 @@ impl<E> Race<E> {
         // the Resolution Delay ends, so it is no deadline.
         let resolution = self
             .resolution_deadline
+            .flatten()
             .filter(|_| !self.ready && !self.candidates.is_empty());
         let next_attempt = if self.ready && !self.candidates.is_empty() && !self.at_cap() {
             self.next_start_at()
@@ -234,8 +245,8 @@ impl<E> Race<E> {
     }
 
     /// Returns the outcome once finished: the winner, or why it failed.
-    pub fn result(&self) -> Option<Result<Winner, FailureReason>> {
-        self.result
+    pub fn result(&self) -> Option<Result<&Winner, FailureReason>> {
+        self.result.as_ref().map(|r| r.as_ref().map_err(|e| *e))
     }
 
     /// Returns whether the race failed because its deadline passed.
@@ -268,6 +279,12 @@ impl<E> Race<E> {
         self.in_flight
     }
 
+    /// Returns the source address the driver reported for `destination`
+    /// ([`Input::Sources`]), if it reported one.
+    pub fn source_of(&self, destination: IpAddr) -> Option<IpAddr> {
+        self.sources.get(&destination).copied().flatten()
+    }
+
     fn clamp(&mut self, now: Instant) -> Instant {
         if now > self.now {
             self.now = now;
@@ -275,46 +292,143 @@ impl<E> Race<E> {
         self.now
     }
 
-    fn ask(&mut self, kind: QueryKind, now: Instant) {
-        let query = QueryId(self.queries.len());
-        self.queries.push(QueryRecord {
-            id: query,
-            kind,
-            sent: now,
-            answered: None,
-            addrs: Vec::new(),
-            failed: false,
-            error: None,
-        });
-        self.queries_outstanding += 1;
-        self.actions.push_back(Action::Resolve { query, kind });
+    fn ask(&mut self, asks: Vec<Ask>, now: Instant) {
+        for Ask { name, kind, what } in asks {
+            let query = QueryId(self.queries.len());
+            self.queries.push(QueryRecord {
+                id: query,
+                name: name.clone(),
+                kind,
+                sent: now,
+                answered: None,
+                addrs: Vec::new(),
+                records: Vec::new(),
+                failed: false,
+                error: None,
+            });
+            self.query_for.push(what);
+            self.queries_outstanding += 1;
+            self.actions
+                .push_back(Action::Resolve { query, name, kind });
+        }
     }
 
-    fn on_answer(&mut self, query: QueryId, answer: Result<Vec<IpAddr>, E>, now: Instant) {
-        let Some(record) = self.queries.get_mut(query.0) else {
-            return;
-        };
+    /// Marks a query answered; returns what it was for, or `None` for unknown and already
+    /// answered queries.
+    fn answered(&mut self, query: QueryId, now: Instant) -> Option<QueryFor> {
+        let record = self.queries.get_mut(query.0)?;
         if record.answered.is_some() {
-            return;
+            return None;
         }
         record.answered = Some(now);
         self.queries_outstanding -= 1;
-        match answer {
-            Ok(addrs) => {
-                let port = self.port;
-                self.candidates.add(
-                    addrs.iter().map(|ip| SocketAddr::new(*ip, port)),
-                    &self.config,
-                    self.history.as_ref(),
-                    now,
-                );
-                self.queries[query.0].addrs = addrs;
+        self.query_for.get(query.0).copied()
+    }
+
+    fn on_addrs(&mut self, query: QueryId, mut addrs: Vec<IpAddr>, now: Instant) {
+        let Some(what) = self.answered(query, now) else {
+            return;
+        };
+        addrs.truncate(MAX_ANSWER_ADDRS);
+        match what {
+            QueryFor::Addrs { name } => {
+                let kind = self.queries[query.0].kind;
+                self.resolution.answer_addrs(name, kind, &addrs);
             }
-            Err(error) => {
-                record.failed = true;
-                record.error = Some(error);
+            // Addresses for an HTTPS query: an answer without records.
+            QueryFor::Https => self.take_records(&[], now),
+        }
+        self.queries[query.0].addrs = addrs;
+        self.rebuild(now);
+    }
+
+    fn on_records(&mut self, query: QueryId, mut records: Vec<ServiceRecord>, now: Instant) {
+        let Some(what) = self.answered(query, now) else {
+            return;
+        };
+        records.truncate(MAX_ANSWER_RECORDS);
+        match what {
+            QueryFor::Https => self.take_records(&records, now),
+            // Records for an address query: an answer without addresses.
+            QueryFor::Addrs { name } => {
+                let kind = self.queries[query.0].kind;
+                self.resolution.answer_addrs(name, kind, &[]);
             }
         }
+        self.queries[query.0].records = records;
+        self.rebuild(now);
+    }
+
+    fn take_records(&mut self, records: &[ServiceRecord], now: Instant) {
+        let asks =
+            self.resolution
+                .answer_https(records, &self.protocols, self.config.ech, &mut self.rng);
+        self.ask(asks, now);
+    }
+
+    fn on_failure(&mut self, query: QueryId, error: E, now: Instant) {
+        let Some(what) = self.answered(query, now) else {
+            return;
+        };
+        let record = &mut self.queries[query.0];
+        record.failed = true;
+        record.error = Some(error);
+        match what {
+            QueryFor::Addrs { name } => {
+                let kind = record.kind;
+                self.resolution.fail_addrs(name, kind);
+            }
+            QueryFor::Https => self.resolution.fail_https(),
+        }
+        self.rebuild(now);
+    }
+
+    fn on_sources(&mut self, sources: Vec<Source>, now: Instant) {
+        for s in sources {
+            if self.sources.len() < MAX_SOURCES || self.sources.contains_key(&s.destination()) {
+                self.sources.insert(s.destination(), s.source());
+            }
+        }
+        self.rebuild(now);
+    }
+
+    /// V33, HG10: progress pushes the next start back to this attempt's expected full setup,
+    /// `now` + its delay, but never past its start + the Maximum Connection Attempt Delay,
+    /// and never over a failure's expedited start.
+    fn on_progress(&mut self, attempt: AttemptId, now: Instant) {
+        let Some(a) = self.attempts.get_mut(attempt.0) else {
+            return;
+        };
+        if a.status != AttemptStatus::Connecting || a.progressed.is_some() {
+            return;
+        }
+        a.progressed = Some(now);
+        if self.expedited {
+            return;
+        }
+        let cap = a
+            .started
+            .checked_add(self.config.max_connection_attempt_delay);
+        let extended = match (now.checked_add(a.delay), cap) {
+            (Some(e), Some(c)) => Some(e.min(c)),
+            (e, c) => e.or(c),
+        };
+        // A due time that cannot be represented (`None`) already means "not by the timer".
+        if let (Some(due), Some(extended)) = (self.next_due, extended) {
+            self.next_due = Some(due.max(extended));
+        }
+    }
+
+    fn rebuild(&mut self, now: Instant) {
+        let cx = Context {
+            resolution: &self.resolution,
+            config: &self.config,
+            protocols: &self.protocols,
+            history: self.history.as_ref(),
+            sources: &self.sources,
+            now,
+        };
+        self.candidates.rebuild(&cx, &self.attempts);
     }
 
     /// Marks a `Connecting` attempt as ended; returns `false` for unknown or ended attempts.
@@ -354,17 +468,21 @@ impl<E> Race<E> {
         if self.ready
             && !self.candidates.is_empty()
             && !self.at_cap()
-            && self.next_start_at().is_none_or(|at| now >= at)
+            && (self.last_start.is_none() || self.next_start_at().is_some_and(|at| now >= at))
         {
-            if let Some(addr) = self.candidates.pop_next(&self.config) {
-                self.start(addr, now);
+            if let Some(endpoint) = self.candidates.pop_next() {
+                self.start(endpoint, now);
             }
         }
-        // G3: never fail while a query is outstanding: a late answer may still succeed.
+        // G3, HG12: never fail while a query is outstanding: a late answer may still succeed.
         if self.in_flight == 0 && self.candidates.is_empty() && self.queries_outstanding == 0 {
+            let dns_failed = self
+                .queries
+                .iter()
+                .any(|q| q.failed && q.kind != QueryKind::Https);
             let reason = if !self.attempts.is_empty() {
                 FailureReason::AllAttemptsFailed
-            } else if self.queries.iter().any(|q| q.failed) {
+            } else if dns_failed {
                 FailureReason::DnsFailed
             } else {
                 FailureReason::NoAddresses
@@ -373,35 +491,39 @@ impl<E> Race<E> {
         }
     }
 
-    /// Settles whether attempts may start (RFC 8305 §3).
+    /// Settles whether attempts may start (RFC 8305 §3; HEv3 §4.2, V5).
     fn update_ready(&mut self, now: Instant) {
         if self.ready || self.candidates.is_empty() {
             // G5: with nothing held (say A answered empty), there is nothing to wait for.
+            return;
+        }
+        let settled = self.resolution.is_service_settled();
+        if self.config.ech && !settled {
+            // V34, HG6: an ECH client sends no ClientHello before service information.
             return;
         }
         // The awaited family is the preferred one (IPv6 by default), unless history says it
         // is broken for this host and the other is not: then the other takes its place.
         let prefer_v6 = self.config.family_policy.prefers_v6();
         let awaited_v6 = prefer_v6 != self.candidates.should_flip(prefer_v6);
-        let awaited_outstanding = self.queries.iter().any(|q| {
-            q.answered.is_none()
-                && match q.kind {
-                    QueryKind::Aaaa => awaited_v6,
-                    QueryKind::A => !awaited_v6,
-                    QueryKind::Both => true,
-                }
-        });
-        // R4/R6: a positive AAAA answer starts at once. R7: with AAAA answered negatively or
-        // failed (or never asked), start with what is held.
-        if self.candidates.has_family(awaited_v6) || !awaited_outstanding {
+        // R4/R6: a positive answer of the awaited family (a hint counts, V10) starts at once.
+        // R7: so does a negative or failed one. V5(a) also waits for service information,
+        // and HG9: once services exist, for an endpoint of one of them.
+        let family_settled = self.candidates.has_family(awaited_v6)
+            || !self.resolution.is_origin_pending(awaited_v6);
+        let positive =
+            self.resolution.services.is_empty() || self.candidates.has_service_endpoint();
+        if settled && family_settled && positive {
             self.ready = true;
             return;
         }
-        // R5: addresses held, AAAA outstanding: wait the Resolution Delay from now.
+        // R5, V5(b), HG7: endpoints held, something awaited: wait the Resolution Delay from
+        // the first time endpoints are held.
+        let delay = self.config.resolution_delay;
         let deadline = *self
             .resolution_deadline
-            .get_or_insert(now + self.config.resolution_delay);
-        if now >= deadline {
+            .get_or_insert_with(|| now.checked_add(delay));
+        if deadline.is_some_and(|d| now >= d) {
             self.ready = true;
         }
     }
@@ -412,49 +534,55 @@ impl<E> Race<E> {
             .is_some_and(|cap| self.in_flight >= cap)
     }
 
-    /// When the next attempt may start: `None` before the first one; otherwise the due time,
-    /// but never within 10 ms of the previous start (R28).
+    /// When the next attempt may start: `None` before the first one and when no time can be
+    /// represented; otherwise the due time, but never within 10 ms of the previous start (R28).
     fn next_start_at(&self) -> Option<Instant> {
-        let last = self.last_start?;
-        let floor = last + ATTEMPT_START_FLOOR;
-        Some(self.next_due.map_or(floor, |due| due.max(floor)))
+        let floor = self.last_start?.checked_add(ATTEMPT_START_FLOOR)?;
+        Some(self.next_due?.max(floor))
     }
 
-    fn start(&mut self, addr: SocketAddr, now: Instant) {
+    fn start(&mut self, endpoint: Endpoint, now: Instant) {
         let attempt = AttemptId(self.attempts.len());
+        // R26, V29: with history, wait until this path's second SYN (or QUIC probe) would be
+        // sent (its RTO), within [min, max] (R27, R30); otherwise the fixed delay.
+        let path = self
+            .source_of(endpoint.addr.ip())
+            .map(|s| Path::new(s, endpoint.addr, endpoint.transport));
+        let delay = self
+            .history
+            .as_ref()
+            .zip(path)
+            .and_then(|(h, p)| h.retransmission_timeout(p, now))
+            .map_or_else(
+                || self.config.fixed_attempt_delay(),
+                |rto| self.config.clamp_history_delay(rto),
+            );
         self.attempts.push(AttemptRecord {
             id: attempt,
-            addr,
+            endpoint: endpoint.clone(),
             started: now,
+            delay,
+            progressed: None,
             ended: None,
             status: AttemptStatus::Connecting,
             error: None,
         });
         self.in_flight += 1;
         self.last_start = Some(now);
-        // R26: with history, wait until this address's second SYN would be sent (its RTO),
-        // within [min, max] (R27, R30); otherwise the fixed delay.
-        let delay = self
-            .history
-            .as_ref()
-            .and_then(|h| h.retransmission_timeout(addr, now))
-            .map_or_else(
-                || self.config.fixed_attempt_delay(),
-                |rto| self.config.clamp_history_delay(rto),
-            );
-        self.next_due = Some(now + delay);
-        self.actions.push_back(Action::Connect { attempt, addr });
+        self.next_due = now.checked_add(delay);
+        self.expedited = false;
+        self.actions
+            .push_back(Action::Connect { attempt, endpoint });
     }
 
-    /// R22/R23: cancel every other attempt, ignore untried addresses, finish once.
+    /// R22/R23: cancel every other attempt, ignore untried endpoints, finish once.
     fn win(&mut self, winner: AttemptId, now: Instant) {
         self.cancel_in_flight(now);
-        let addr = self.attempts[winner.0].addr;
         let won = Winner {
             attempt: winner,
-            addr,
+            endpoint: self.attempts[winner.0].endpoint.clone(),
         };
-        self.result = Some(Ok(won));
+        self.result = Some(Ok(won.clone()));
         self.finished_at = Some(now);
         self.actions.push_back(Action::Finish(Ok(won)));
     }
@@ -466,7 +594,7 @@ impl<E> Race<E> {
             .iter_mut()
             .map(|a| FailedAttempt {
                 attempt: a.id,
-                addr: a.addr,
+                endpoint: a.endpoint.clone(),
                 error: a.error.take(),
             })
             .collect();
@@ -476,15 +604,18 @@ impl<E> Race<E> {
             .filter_map(|q| {
                 q.error.take().map(|error| FailedQuery {
                     query: q.id,
+                    name: q.name.clone(),
                     kind: q.kind,
                     error,
                 })
             })
             .collect();
+        let skipped = self.candidates.skipped_without_ech();
         self.result = Some(Err(reason));
         self.finished_at = Some(now);
-        self.actions
-            .push_back(Action::Finish(Err(Failure::new(reason, attempts, queries))));
+        self.actions.push_back(Action::Finish(Err(Failure::new(
+            reason, attempts, queries, skipped,
+        ))));
     }
 
     fn cancel_in_flight(&mut self, now: Instant) {

@@ -1,8 +1,11 @@
 //! What a race remembers of its attempts and queries, for reports and history.
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use crate::endpoint::Endpoint;
+use crate::name::Name;
+use crate::service::ServiceRecord;
 use crate::target::{AttemptId, QueryId, QueryKind};
 
 /// Where an attempt stands.
@@ -23,8 +26,11 @@ pub enum AttemptStatus {
 #[derive(Debug)]
 pub struct AttemptRecord<E> {
     pub(crate) id: AttemptId,
-    pub(crate) addr: SocketAddr,
+    pub(crate) endpoint: Endpoint,
     pub(crate) started: Instant,
+    /// The Connection Attempt Delay that followed its start.
+    pub(crate) delay: Duration,
+    pub(crate) progressed: Option<Instant>,
     pub(crate) ended: Option<Instant>,
     pub(crate) status: AttemptStatus,
     pub(crate) error: Option<E>,
@@ -35,13 +41,26 @@ impl<E> AttemptRecord<E> {
     pub fn id(&self) -> AttemptId {
         self.id
     }
-    /// Returns the address it tried.
+    /// Returns the endpoint it tried.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+    /// Returns the socket address it tried.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.endpoint.addr
     }
     /// Returns when it started.
     pub fn started(&self) -> Instant {
         self.started
+    }
+    /// Returns the Connection Attempt Delay the race waited after its start before starting
+    /// another (unless a failure came first): fixed, or from its path's history (R26, V29).
+    pub fn delay(&self) -> Duration {
+        self.delay
+    }
+    /// Returns when it reported progress ([`Input::Progressed`](crate::Input::Progressed)).
+    pub fn progressed(&self) -> Option<Instant> {
+        self.progressed
     }
     /// Returns when it connected, failed or was cancelled.
     pub fn ended(&self) -> Option<Instant> {
@@ -62,10 +81,12 @@ impl<E> AttemptRecord<E> {
 #[derive(Debug)]
 pub struct QueryRecord<E> {
     pub(crate) id: QueryId,
+    pub(crate) name: Name,
     pub(crate) kind: QueryKind,
     pub(crate) sent: Instant,
     pub(crate) answered: Option<Instant>,
     pub(crate) addrs: Vec<IpAddr>,
+    pub(crate) records: Vec<ServiceRecord>,
     pub(crate) failed: bool,
     pub(crate) error: Option<E>,
 }
@@ -74,6 +95,10 @@ impl<E> QueryRecord<E> {
     /// Returns the query's id.
     pub fn id(&self) -> QueryId {
         self.id
+    }
+    /// Returns the name it asked about.
+    pub fn name(&self) -> &Name {
+        &self.name
     }
     /// Returns what it asked for.
     pub fn kind(&self) -> QueryKind {
@@ -87,9 +112,15 @@ impl<E> QueryRecord<E> {
     pub fn answered(&self) -> Option<Instant> {
         self.answered
     }
-    /// Returns the addresses of its answer, as given.
+    /// Returns the addresses of its answer, as given (at most
+    /// [`MAX_ANSWER_ADDRS`](crate::MAX_ANSWER_ADDRS)).
     pub fn addrs(&self) -> &[IpAddr] {
         &self.addrs
+    }
+    /// Returns the service records of its answer, as given (at most
+    /// [`MAX_ANSWER_RECORDS`](crate::MAX_ANSWER_RECORDS)).
+    pub fn records(&self) -> &[ServiceRecord] {
+        &self.records
     }
     /// Returns whether it failed.
     pub fn is_failed(&self) -> bool {

@@ -5,9 +5,12 @@ use core::fmt;
 use core::time::Duration;
 use std::net::{IpAddr, SocketAddr};
 
+use crate::endpoint::Endpoint;
 use crate::error::{Failure, Winner};
+use crate::name::Name;
 use crate::race::Race;
 use crate::record::AttemptStatus;
+use crate::service::ServiceRecord;
 use crate::target::QueryKind;
 
 /// A finished race's timeline: DNS answers, attempts, the winner, the total time.
@@ -30,7 +33,7 @@ use crate::target::QueryKind;
 /// let report = Report::new(&race, Some(result.as_ref()));
 /// assert_eq!(report.winner(), Some(addr));
 /// assert_eq!(report.elapsed(), Duration::from_millis(3));
-/// assert!(report.to_string().contains("127.0.0.1:80 connected (winner)"));
+/// assert!(report.to_string().contains("TCP 127.0.0.1:80 connected (winner)"));
 /// # Ok::<(), eyeballs_core::ConfigError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +41,7 @@ pub struct Report {
     elapsed: Duration,
     queries: Vec<QueryReport>,
     attempts: Vec<AttemptReport>,
-    winner: Option<SocketAddr>,
+    winner: Option<Endpoint>,
     error: Option<String>,
 }
 
@@ -46,12 +49,16 @@ pub struct Report {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct QueryReport {
+    /// The name it asked about.
+    pub name: Name,
     /// What it asked for.
     pub kind: QueryKind,
     /// When it was answered (or failed), since the race started; `None` if never.
     pub answered: Option<Duration>,
     /// The addresses in the answer.
     pub addrs: Vec<IpAddr>,
+    /// The service records in the answer (HTTPS queries).
+    pub records: Vec<ServiceRecord>,
     /// The resolver's error, if it failed.
     pub error: Option<String>,
 }
@@ -60,10 +67,12 @@ pub struct QueryReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AttemptReport {
-    /// Where it connected to.
-    pub addr: SocketAddr,
+    /// What it connected to.
+    pub endpoint: Endpoint,
     /// When it started, since the race started.
     pub started: Duration,
+    /// When it reported progress (TCP up, TLS under way), since the race started.
+    pub progressed: Option<Duration>,
     /// When it ended, since the race started.
     pub ended: Option<Duration>,
     /// How it ended.
@@ -86,40 +95,42 @@ impl Report {
             Some(Err(f)) => Some(f),
             _ => None,
         };
+        // Errors live in the race until it fails, then in the failure, whose lists hold
+        // every attempt (by index) and the failed queries in order: both are walked once,
+        // so a report is linear in the race's size.
+        let mut moved_attempts = failure.map(|f| f.attempts().iter().peekable());
         let attempts = race
             .attempts()
             .iter()
             .map(|a| {
-                // Errors live in the race until it fails, then in the failure.
-                let moved = failure.and_then(|f| {
-                    f.attempts()
-                        .iter()
-                        .find(|x| x.attempt == a.id())
+                let moved = moved_attempts.as_mut().and_then(|it| {
+                    it.next_if(|x| x.attempt == a.id())
                         .and_then(|x| x.error.as_ref())
                 });
                 AttemptReport {
-                    addr: a.addr(),
+                    endpoint: a.endpoint().clone(),
                     started: since(a.started()),
+                    progressed: a.progressed().map(since),
                     ended: a.ended().map(since),
                     status: a.status(),
                     error: a.error().or(moved).map(ToString::to_string),
                 }
             })
             .collect();
+        let mut moved_queries = failure.map(|f| f.queries().iter().peekable());
         let queries = race
             .queries()
             .iter()
             .map(|q| {
-                let moved = failure.and_then(|f| {
-                    f.queries()
-                        .iter()
-                        .find(|x| x.query == q.id())
-                        .map(|x| &x.error)
-                });
+                let moved = moved_queries
+                    .as_mut()
+                    .and_then(|it| it.next_if(|x| x.query == q.id()).map(|x| &x.error));
                 QueryReport {
+                    name: q.name().clone(),
                     kind: q.kind(),
                     answered: q.answered().map(since),
                     addrs: q.addrs().to_vec(),
+                    records: q.records().to_vec(),
                     error: q.error().or(moved).map(ToString::to_string),
                 }
             })
@@ -130,7 +141,7 @@ impl Report {
             queries,
             attempts,
             winner: match result {
-                Some(Ok(w)) => Some(w.addr),
+                Some(Ok(w)) => Some(w.endpoint().clone()),
                 _ => None,
             },
             error: failure.map(ToString::to_string),
@@ -154,7 +165,12 @@ impl Report {
 
     /// Returns the winning address, if the race connected.
     pub fn winner(&self) -> Option<SocketAddr> {
-        self.winner
+        self.winner.as_ref().map(Endpoint::addr)
+    }
+
+    /// Returns the winning endpoint, if the race connected.
+    pub fn winner_endpoint(&self) -> Option<&Endpoint> {
+        self.winner.as_ref()
     }
 
     /// Returns the failure's text, if the race failed.
@@ -175,41 +191,54 @@ impl fmt::Display for Ms {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // (time, order of kind, text): sorted by time; at one instant, answers, then starts,
-        // then ends, as the race saw them.
-        let mut lines: Vec<(Duration, u8, usize, String)> = Vec::new();
+        // (time, order of kind, index, line): sorted by time; at one instant, answers, then
+        // starts, then progress, then ends, as the race saw them. Lines are written on the
+        // fly, so the text is linear in the events (n log n for the sort).
+        let mut lines: Vec<(Duration, u8, usize)> = Vec::new();
         for (i, q) in self.queries.iter().enumerate() {
-            let text = match (&q.error, q.answered) {
-                (_, None) => continue,
-                (Some(e), _) => format!("{} query failed: {e}", q.kind),
-                (None, _) if q.addrs.is_empty() => format!("{} answer: no addresses", q.kind),
-                (None, _) => {
-                    let addrs: Vec<String> = q.addrs.iter().map(ToString::to_string).collect();
-                    format!("{} answer: {}", q.kind, addrs.join(", "))
-                }
-            };
-            lines.push((q.answered.unwrap_or_default(), 0, i, text));
+            if let Some(t) = q.answered {
+                lines.push((t, 0, i));
+            }
         }
         for (i, a) in self.attempts.iter().enumerate() {
-            let family = if a.addr.is_ipv6() { "IPv6" } else { "IPv4" };
-            lines.push((
-                a.started,
-                1,
-                i,
-                format!("attempt {i} {family} {} started", a.addr),
-            ));
-            let Some(ended) = a.ended else { continue };
-            let end = match (a.status, &a.error) {
-                (AttemptStatus::Connected, _) => "connected (winner)".to_string(),
-                (AttemptStatus::Cancelled, _) => "cancelled".to_string(),
-                (_, Some(e)) => format!("failed: {e}"),
-                (_, None) => "failed".to_string(),
-            };
-            lines.push((ended, 2, i, format!("attempt {i} {} {end}", a.addr)));
+            lines.push((a.started, 1, i));
+            if let Some(t) = a.progressed {
+                lines.push((t, 2, i));
+            }
+            if let Some(t) = a.ended {
+                lines.push((t, 3, i));
+            }
         }
-        lines.sort();
-        for (t, _, _, text) in &lines {
-            writeln!(f, "{}  {text}", Ms(*t))?;
+        lines.sort_unstable();
+        for &(t, what, i) in &lines {
+            write!(f, "{}  ", Ms(t))?;
+            match what {
+                0 => write_query(f, &self.queries[i])?,
+                1 => {
+                    let a = &self.attempts[i];
+                    let family = if a.endpoint.addr().is_ipv6() {
+                        "IPv6"
+                    } else {
+                        "IPv4"
+                    };
+                    write!(f, "attempt {i} {family} {} started", a.endpoint)?;
+                    if let Some(p) = a.endpoint.priority() {
+                        write!(f, " (service priority {p})")?;
+                    }
+                }
+                2 => write!(f, "attempt {i} {} progressed", self.attempts[i].endpoint)?,
+                _ => {
+                    let a = &self.attempts[i];
+                    write!(f, "attempt {i} {} ", a.endpoint)?;
+                    match (a.status, &a.error) {
+                        (AttemptStatus::Connected, _) => f.write_str("connected (winner)")?,
+                        (AttemptStatus::Cancelled, _) => f.write_str("cancelled")?,
+                        (_, Some(e)) => write!(f, "failed: {e}")?,
+                        (_, None) => f.write_str("failed")?,
+                    }
+                }
+            }
+            writeln!(f)?;
         }
         match (&self.winner, &self.error) {
             (Some(w), _) => write!(f, "{}  connected to {w}", Ms(self.elapsed)),
@@ -217,4 +246,77 @@ impl fmt::Display for Report {
             (None, None) => write!(f, "{}  still running", Ms(self.elapsed)),
         }
     }
+}
+
+/// One answer line: "AAAA example.test answer: ..." with addresses, records or the error.
+fn write_query(f: &mut fmt::Formatter<'_>, q: &QueryReport) -> fmt::Result {
+    write!(f, "{} {} ", q.kind, q.name)?;
+    if let Some(e) = &q.error {
+        return write!(f, "query failed: {e}");
+    }
+    f.write_str("answer: ")?;
+    if q.kind == QueryKind::Https {
+        if q.records.is_empty() {
+            return f.write_str("no records");
+        }
+        for (i, r) in q.records.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write_record(f, r)?;
+        }
+        return Ok(());
+    }
+    if q.addrs.is_empty() {
+        return f.write_str("no addresses");
+    }
+    for (i, a) in q.addrs.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{a}")?;
+    }
+    Ok(())
+}
+
+/// A record in zone-file style: `1 . alpn=h3,h2 port=8443 ipv6hint=...`.
+fn write_record(f: &mut fmt::Formatter<'_>, r: &ServiceRecord) -> fmt::Result {
+    write!(f, "{} {}", r.priority(), r.target())?;
+    let list = |f: &mut fmt::Formatter<'_>, key: &str, items: &mut dyn Iterator<Item = String>| {
+        let mut first = true;
+        for item in items {
+            f.write_str(if first { " " } else { "," })?;
+            if first {
+                write!(f, "{key}=")?;
+            }
+            f.write_str(&item)?;
+            first = false;
+        }
+        Ok(())
+    };
+    list(f, "alpn", &mut r.alpn_ids().iter().map(ToString::to_string))?;
+    if r.is_no_default_alpn() {
+        f.write_str(" no-default-alpn")?;
+    }
+    if let Some(p) = r.port_key() {
+        write!(f, " port={p}")?;
+    }
+    list(
+        f,
+        "ipv4hint",
+        &mut r.ipv4_hint_addrs().iter().map(ToString::to_string),
+    )?;
+    list(
+        f,
+        "ipv6hint",
+        &mut r.ipv6_hint_addrs().iter().map(ToString::to_string),
+    )?;
+    if let Some(e) = r.ech_config() {
+        write!(f, " ech=({} bytes)", e.as_bytes().len())?;
+    }
+    list(
+        f,
+        "mandatory",
+        &mut r.mandatory_keys().iter().map(ToString::to_string),
+    )
 }

@@ -3,6 +3,10 @@
 use core::fmt;
 use std::net::SocketAddr;
 
+use crate::endpoint::Protocols;
+use crate::event::Source;
+use crate::name::Name;
+
 /// Identifies one DNS query of a race. Counted from 0 in the order the queries are asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct QueryId(pub(crate) usize);
@@ -36,7 +40,7 @@ id_methods!(QueryId, "query");
 id_methods!(AttemptId, "attempt");
 
 /// What a DNS query asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum QueryKind {
     /// IPv6 addresses (AAAA records).
@@ -45,6 +49,9 @@ pub enum QueryKind {
     A,
     /// Both families in one call, as `getaddrinfo` answers.
     Both,
+    /// HTTPS records (RFC 9460 §9): service information, answered with
+    /// [`Input::ResolvedServices`](crate::Input::ResolvedServices).
+    Https,
 }
 
 impl fmt::Display for QueryKind {
@@ -53,60 +60,141 @@ impl fmt::Display for QueryKind {
             QueryKind::Aaaa => "AAAA",
             QueryKind::A => "A",
             QueryKind::Both => "AAAA+A",
+            QueryKind::Https => "HTTPS",
         })
     }
 }
 
-/// What a race connects to: a host name to resolve, or addresses given directly.
+/// What a race connects to: a host name to resolve, or addresses given directly, and the
+/// application protocols the caller speaks.
+///
+/// By default a race is RFC 8305's: AAAA and A queries, plain TCP. [`Target::https`] adds the
+/// HTTPS query of Happy Eyeballs v3 (§4.1), and [`Target::protocols`] says which ALPN ids
+/// the caller speaks over TCP and QUIC (§6.2).
 ///
 /// # Examples
 ///
 /// ```
-/// use eyeballs_core::Target;
+/// use eyeballs_core::{Protocols, Target};
 ///
-/// let by_name = Target::host(443); // the race asks for AAAA and A queries
+/// let tcp = Target::host("example.test", 443); // AAAA and A, plain TCP
+/// let web = Target::host("example.test", 443).https(true).protocols(Protocols::http());
 /// let literal = Target::addrs(["[::1]:443".parse().unwrap(), "127.0.0.1:443".parse().unwrap()]);
-/// # let _ = (by_name, literal);
+/// assert_eq!(web.https_query_name().unwrap().as_str(), "example.test");
+/// assert_eq!(
+///     Target::host("example.test", 8443).https(true).https_query_name().unwrap().as_str(),
+///     "_8443._https.example.test"
+/// );
+/// # let _ = (tcp, literal);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub(crate) kind: TargetKind,
+    pub(crate) protocols: Protocols,
+    pub(crate) https: bool,
+    pub(crate) sources: Vec<Source>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TargetKind {
-    Host { port: u16, combined: bool },
+    Host {
+        name: Name,
+        port: u16,
+        combined: bool,
+    },
     Addrs(Vec<SocketAddr>),
 }
 
 impl Target {
     /// A host name resolved with two queries, AAAA then A (R1), answered separately, so the
-    /// Resolution Delay (R5) and late-answer merging (R8) apply. The adapter knows the name;
-    /// the race only needs the port.
-    pub fn host(port: u16) -> Self {
-        Target {
-            kind: TargetKind::Host {
-                port,
-                combined: false,
-            },
-        }
+    /// Resolution Delay (R5) and late-answer merging (R8) apply.
+    pub fn host(name: impl Into<Name>, port: u16) -> Self {
+        Target::with_kind(TargetKind::Host {
+            name: name.into(),
+            port,
+            combined: false,
+        })
     }
 
     /// A host name resolved with one query that returns both families at once, as
     /// `getaddrinfo` does (R3's fallback). Its order is kept among equal RFC 6724 keys.
-    pub fn host_combined(port: u16) -> Self {
-        Target {
-            kind: TargetKind::Host {
-                port,
-                combined: true,
-            },
-        }
+    pub fn host_combined(name: impl Into<Name>, port: u16) -> Self {
+        Target::with_kind(TargetKind::Host {
+            name: name.into(),
+            port,
+            combined: true,
+        })
     }
 
     /// Addresses given directly, such as IP literals: no DNS at all.
     pub fn addrs<I: IntoIterator<Item = SocketAddr>>(addrs: I) -> Self {
+        Target::with_kind(TargetKind::Addrs(addrs.into_iter().collect()))
+    }
+
+    fn with_kind(kind: TargetKind) -> Self {
         Target {
-            kind: TargetKind::Addrs(addrs.into_iter().collect()),
+            kind,
+            protocols: Protocols::new(),
+            https: false,
+            sources: Vec::new(),
+        }
+    }
+
+    /// Gives the source addresses of destinations known before the race starts, as
+    /// [`Input::Sources`](crate::Input::Sources) does later: for addresses given directly,
+    /// whose first attempt starts in [`Race::new`](crate::Race::new), this is the only way
+    /// their history applies.
+    pub fn sources<I: IntoIterator<Item = Source>>(mut self, sources: I) -> Self {
+        self.sources.extend(sources);
+        self
+    }
+
+    /// Asks for HTTPS records too (HEv3 §4.1, V1), default off: on for https and wss,
+    /// off for protocols without HTTPS records. The query goes out first, then AAAA and A
+    /// (V3). Needs ALPN ids in [`Target::protocols`] to be of any use. No effect on
+    /// addresses given directly.
+    pub fn https(mut self, on: bool) -> Self {
+        self.https = on;
+        self
+    }
+
+    /// Sets the application protocols the caller speaks, default plain TCP.
+    pub fn protocols(mut self, protocols: Protocols) -> Self {
+        self.protocols = protocols;
+        self
+    }
+
+    /// Returns the host name, or `None` for addresses given directly.
+    pub fn name(&self) -> Option<&Name> {
+        match &self.kind {
+            TargetKind::Host { name, .. } => Some(name),
+            TargetKind::Addrs(_) => None,
+        }
+    }
+
+    /// Returns the authority's port (for addresses given directly, the first one's).
+    pub fn port(&self) -> u16 {
+        match &self.kind {
+            TargetKind::Host { port, .. } => *port,
+            TargetKind::Addrs(addrs) => addrs.first().map_or(0, SocketAddr::port),
+        }
+    }
+
+    /// Returns the caller's protocols.
+    pub fn protocols_spoken(&self) -> &Protocols {
+        &self.protocols
+    }
+
+    /// Returns the name the HTTPS query asks about (RFC 9460 §9.1, V2): the host for port
+    /// 443, `_PORT._https.HOST` otherwise; `None` when no HTTPS query is sent.
+    pub fn https_query_name(&self) -> Option<Name> {
+        match &self.kind {
+            TargetKind::Host { name, port, .. } if self.https => Some(if *port == 443 {
+                name.clone()
+            } else {
+                Name::new(&format!("_{port}._https.{name}"))
+            }),
+            _ => None,
         }
     }
 }

@@ -77,7 +77,8 @@ fn time_going_backwards_is_clamped() {
 #[test]
 fn ids_count_from_zero_and_finish_is_last() {
     let t0 = base_instant();
-    let mut race: Race<&str> = Race::new(Target::host(80), Config::default(), t0).unwrap();
+    let mut race: Race<&str> =
+        Race::new(Target::host("example.test", 80), Config::default(), t0).unwrap();
     let kinds: Vec<_> = std::iter::from_fn(|| race.poll_action())
         .map(|a| match a {
             Action::Resolve { query, .. } => query.index(),
@@ -117,7 +118,7 @@ fn ids_count_from_zero_and_finish_is_last() {
     let actions: Vec<_> = std::iter::from_fn(|| race.poll_action()).collect();
     assert_eq!(actions.len(), 2);
     assert!(matches!(actions[0], Action::Cancel { attempt } if attempt.index() == 0));
-    assert!(matches!(actions[1], Action::Finish(Ok(w)) if w.addr == sa("192.0.2.1:80")));
+    assert!(matches!(actions[1], Action::Finish(Ok(ref w)) if w.addr() == sa("192.0.2.1:80")));
     assert!(race.is_finished());
     assert_eq!(race.finished(), Some(t0 + ms(260)));
     assert_eq!(race.started(), t0);
@@ -157,7 +158,7 @@ fn errors_move_into_the_failure() {
     assert!(race.attempts()[0].error().is_none(), "moved, not cloned");
     assert_eq!(
         failure.to_string(),
-        "all 1 connection attempt failed: 192.0.2.1:80: refused"
+        "all 1 connection attempt failed: TCP 192.0.2.1:80: refused"
     );
     let mapped = failure.map_err(|e| e.len());
     assert_eq!(mapped.attempts()[0].error, Some(7));
@@ -216,8 +217,8 @@ fn bad_config_is_rejected_with_a_clear_error() {
             "at least 1",
         ),
         (
-            Config::default().max_addresses(Some(0)),
-            ConfigError::ZeroMaxAddresses,
+            Config::default().max_endpoints(Some(0)),
+            ConfigError::ZeroMaxEndpoints,
             "at least 1",
         ),
         (
@@ -242,7 +243,7 @@ fn bad_config_is_rejected_with_a_clear_error() {
         ),
     ];
     for (config, want, text) in cases {
-        let err = Race::<()>::new(Target::host(1), config, t0).unwrap_err();
+        let err = Race::<()>::new(Target::host("example.test", 1), config, t0).unwrap_err();
         assert_eq!(err, want);
         assert!(err.to_string().contains(text), "{err}");
     }
@@ -263,7 +264,7 @@ fn report_tells_the_whole_race() {
         .run();
     let mut race = trace.race;
     let winner = race.result().unwrap().unwrap();
-    let report = Report::new(&race, Some(Ok(&winner)));
+    let report = Report::new(&race, Some(Ok(winner)));
     assert_eq!(report.winner(), Some(sa("192.0.2.2:443")));
     assert_eq!(report.elapsed(), ms(269));
     assert_eq!(
@@ -273,15 +274,15 @@ fn report_tells_the_whole_race() {
     assert_eq!(report.queries()[1].answered, Some(ms(3)));
     assert_eq!(
         report.to_string(),
-        "    2.0 ms  AAAA answer: 2001:db8::1\n\
-         \x20   2.0 ms  attempt 0 IPv6 [2001:db8::1]:443 started\n\
-         \x20   3.0 ms  A answer: 192.0.2.1, 192.0.2.2\n\
-         \x20 252.0 ms  attempt 1 IPv4 192.0.2.1:443 started\n\
-         \x20 257.0 ms  attempt 1 192.0.2.1:443 failed: connection refused\n\
-         \x20 262.0 ms  attempt 2 IPv4 192.0.2.2:443 started\n\
-         \x20 269.0 ms  attempt 0 [2001:db8::1]:443 cancelled\n\
-         \x20 269.0 ms  attempt 2 192.0.2.2:443 connected (winner)\n\
-         \x20 269.0 ms  connected to 192.0.2.2:443"
+        "    2.0 ms  AAAA example.test answer: 2001:db8::1\n\
+         \x20   2.0 ms  attempt 0 IPv6 TCP [2001:db8::1]:443 started\n\
+         \x20   3.0 ms  A example.test answer: 192.0.2.1, 192.0.2.2\n\
+         \x20 252.0 ms  attempt 1 IPv4 TCP 192.0.2.1:443 started\n\
+         \x20 257.0 ms  attempt 1 TCP 192.0.2.1:443 failed: connection refused\n\
+         \x20 262.0 ms  attempt 2 IPv4 TCP 192.0.2.2:443 started\n\
+         \x20 269.0 ms  attempt 0 TCP [2001:db8::1]:443 cancelled\n\
+         \x20 269.0 ms  attempt 2 TCP 192.0.2.2:443 connected (winner)\n\
+         \x20 269.0 ms  connected to TCP 192.0.2.2:443"
     );
     assert!(race.poll_action().is_none());
 
@@ -306,9 +307,9 @@ fn report_tells_the_whole_race() {
     assert_eq!(report.attempts()[0].error.as_deref(), Some("unreachable"));
     assert_eq!(
         report.error(),
-        Some("all 1 connection attempt failed: 192.0.2.1:80: unreachable")
+        Some("all 1 connection attempt failed: TCP 192.0.2.1:80: unreachable")
     );
-    assert!(report
-        .to_string()
-        .ends_with("1.0 ms  failed: all 1 connection attempt failed: 192.0.2.1:80: unreachable"));
+    assert!(report.to_string().ends_with(
+        "1.0 ms  failed: all 1 connection attempt failed: TCP 192.0.2.1:80: unreachable"
+    ));
 }

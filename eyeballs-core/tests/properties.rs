@@ -121,7 +121,7 @@ fn config() -> impl Strategy<Value = Config> {
                 .first_address_family_count(count)
                 .family_policy(policy)
                 .max_attempts_in_flight((cap > 0).then_some(cap))
-                .max_addresses(max)
+                .max_endpoints(max)
         })
 }
 

@@ -17,12 +17,13 @@ fn v4() -> &'static str {
 #[test]
 fn r1_aaaa_is_asked_before_a() {
     let t0 = common::sim::base_instant();
-    let mut race: Race<()> = Race::new(Target::host(80), Config::default(), t0).unwrap();
+    let mut race: Race<()> =
+        Race::new(Target::host("example.test", 80), Config::default(), t0).unwrap();
     assert!(
-        matches!(race.poll_action(), Some(Action::Resolve { kind: QueryKind::Aaaa, query }) if query.index() == 0)
+        matches!(race.poll_action(), Some(Action::Resolve { kind: QueryKind::Aaaa, query, .. }) if query.index() == 0)
     );
     assert!(
-        matches!(race.poll_action(), Some(Action::Resolve { kind: QueryKind::A, query }) if query.index() == 1)
+        matches!(race.poll_action(), Some(Action::Resolve { kind: QueryKind::A, query, .. }) if query.index() == 1)
     );
     assert!(race.poll_action().is_none());
     assert_eq!(
@@ -167,8 +168,8 @@ fn g3_fails_once_the_last_query_is_answered() {
     assert_eq!(
         trace.error.as_deref(),
         Some(
-            "all 1 connection attempt failed: A query: A lookup failed; \
-             [2001:db8::1]:443: connection refused"
+            "all 1 connection attempt failed: A example.test: A lookup failed; \
+             TCP [2001:db8::1]:443: connection refused"
         )
     );
 }
@@ -183,7 +184,7 @@ fn dns_failures_and_empty_answers_are_told_apart() {
     assert_eq!(failed.failure(), Some((ms(10), FailureReason::DnsFailed)));
     assert_eq!(
         failed.error.as_deref(),
-        Some("DNS failed: AAAA query: AAAA lookup failed; A query: A lookup failed")
+        Some("DNS failed: AAAA example.test: AAAA lookup failed; A example.test: A lookup failed")
     );
     let empty = Scenario::host(Config::default())
         .aaaa(5, &[])
@@ -202,10 +203,13 @@ fn dns_failures_and_empty_answers_are_told_apart() {
 /// Resolution Delay to apply, and attempts start with the answer.
 #[test]
 fn r3_a_combined_query_starts_at_once() {
-    let trace = Scenario::with_target(Config::default(), Target::host_combined(443))
-        .both(15, &["192.0.2.1", "2001:db8::1"])
-        .net(v4(), Outcome::Connect(ms(5)))
-        .run();
+    let trace = Scenario::with_target(
+        Config::default(),
+        Target::host_combined("example.test", 443),
+    )
+    .both(15, &["192.0.2.1", "2001:db8::1"])
+    .net(v4(), Outcome::Connect(ms(5)))
+    .run();
     assert_eq!(trace.events[0], (ms(0), Ev::Resolve(QueryKind::Both)));
     assert_eq!(
         trace.starts(),
@@ -222,7 +226,7 @@ fn family_only_policies_ask_one_query() {
     ] {
         let t0 = common::sim::base_instant();
         let mut race: Race<()> = Race::new(
-            Target::host(80),
+            Target::host("example.test", 80),
             Config::default().family_policy(policy),
             t0,
         )
@@ -245,7 +249,8 @@ fn family_only_policies_ask_one_query() {
 #[test]
 fn duplicate_and_unknown_answers_are_ignored() {
     let t0 = common::sim::base_instant();
-    let mut race: Race<()> = Race::new(Target::host(80), Config::default(), t0).unwrap();
+    let mut race: Race<()> =
+        Race::new(Target::host("example.test", 80), Config::default(), t0).unwrap();
     while race.poll_action().is_some() {}
     let q = |i| eyeballs_core::QueryId::from_index(i);
     race.handle_input(

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::sim::{base_instant, ms, sa, Extra, Outcome, Scenario};
+use common::sim::{base_instant, ms, path, sa, Extra, Outcome, Scenario};
 use eyeballs_core::{Config, History};
 
 /// R13: "prefer ... lower RTT" — within a family, the address with the lower smoothed round
@@ -11,8 +11,8 @@ use eyeballs_core::{Config, History};
 fn r13_r14_lower_rtt_and_used_addresses_first() {
     let t0 = base_instant();
     let mut h = History::new();
-    h.record_success(sa("[2001:db8::2]:443"), ms(10), t0);
-    h.record_success(sa("192.0.2.2:443"), ms(30), t0);
+    h.record_success(path("[2001:db8::2]:443"), ms(10), t0);
+    h.record_success(path("192.0.2.2:443"), ms(30), t0);
     let trace = Scenario::dual()
         .history(&h)
         .default_outcome(Outcome::Fail(ms(0)))
@@ -36,8 +36,8 @@ fn r13_r14_lower_rtt_and_used_addresses_first() {
 fn rule1_recent_failures_go_last_and_can_flip_the_family() {
     let t0 = base_instant();
     let mut h = History::new();
-    h.record_failure(sa("[2001:db8::1]:443"), t0);
-    h.record_failure(sa("[2001:db8::2]:443"), t0);
+    h.record_failure(path("[2001:db8::1]:443"), t0);
+    h.record_failure(path("[2001:db8::2]:443"), t0);
     let trace = Scenario::dual()
         .history(&h)
         .net("192.0.2.1", Outcome::Connect(ms(10)))
@@ -45,9 +45,9 @@ fn rule1_recent_failures_go_last_and_can_flip_the_family() {
     assert_eq!(trace.starts(), vec![(ms(0), sa("192.0.2.1:443"))]);
     assert_eq!(trace.winner(), Some((ms(10), sa("192.0.2.1:443"))));
     let mut one = History::new();
-    one.record_failure(sa("[2001:db8::1]:443"), t0);
-    one.record_failure(sa("192.0.2.1:443"), t0);
-    one.record_success(sa("[2001:db8::2]:443"), ms(40), t0);
+    one.record_failure(path("[2001:db8::1]:443"), t0);
+    one.record_failure(path("192.0.2.1:443"), t0);
+    one.record_success(path("[2001:db8::2]:443"), ms(40), t0);
     let trace = Scenario::dual()
         .history(&one)
         .default_outcome(Outcome::Fail(ms(0)))
@@ -77,10 +77,10 @@ fn history_makes_the_second_race_go_straight_to_ipv4() {
     assert_eq!(first.winner(), Some((ms(260), sa("192.0.2.1:443"))));
     h.record_race(&first.race);
     assert!(
-        h.is_failing(sa("[2001:db8::1]:443"), t0 + ms(260)),
+        h.is_failing(path("[2001:db8::1]:443"), t0 + ms(260)),
         "the hang counts as a loss"
     );
-    assert_eq!(h.rtt(sa("192.0.2.1:443"), t0 + ms(260)), Some(ms(10)));
+    assert_eq!(h.rtt(path("192.0.2.1:443"), t0 + ms(260)), Some(ms(10)));
     let t1 = t0 + ms(1000);
     let second = Scenario::dual()
         .history(&h)
@@ -97,9 +97,9 @@ fn history_makes_the_second_race_go_straight_to_ipv4() {
 fn r26_r27_delay_from_rtt_is_clamped() {
     let t0 = base_instant();
     let mut h = History::new();
-    h.record_success(sa("[2001:db8::1]:443"), ms(20), t0);
+    h.record_success(path("[2001:db8::1]:443"), ms(20), t0);
     assert_eq!(
-        h.retransmission_timeout(sa("[2001:db8::1]:443"), t0),
+        h.retransmission_timeout(path("[2001:db8::1]:443"), t0),
         Some(ms(60))
     );
     let last = Outcome::Connect(ms(1));
@@ -117,7 +117,7 @@ fn r26_r27_delay_from_rtt_is_clamped() {
         .run_at(t0);
     assert_eq!(low.starts()[1], (ms(60), sa("192.0.2.1:443")));
     let mut slow = History::new();
-    slow.record_success(sa("[2001:db8::1]:443"), ms(900), t0);
+    slow.record_success(path("[2001:db8::1]:443"), ms(900), t0);
     let high = Scenario::dual()
         .history(&slow)
         .net("192.0.2.1", last)
@@ -133,7 +133,7 @@ fn r26_r27_delay_from_rtt_is_clamped() {
 #[test]
 fn rfc6298_smoothing() {
     let t0 = base_instant();
-    let a = sa("192.0.2.1:80");
+    let a = path("192.0.2.1:80");
     let mut h = History::new();
     h.record_success(a, ms(100), t0);
     h.record_success(a, ms(200), t0);
@@ -146,7 +146,7 @@ fn rfc6298_smoothing() {
 #[test]
 fn entries_expire_and_successes_heal() {
     let t0 = base_instant();
-    let a = sa("[2001:db8::1]:80");
+    let a = path("[2001:db8::1]:80");
     let mut h = History::new().ttl(ms(1000));
     h.record_failure(a, t0);
     assert!(h.is_failing(a, t0 + ms(999)));
@@ -163,19 +163,19 @@ fn entries_expire_and_successes_heal() {
 fn r16_bounded_and_clearable() {
     let t0 = base_instant();
     let mut h = History::new().capacity(2);
-    h.record_failure(sa("192.0.2.1:80"), t0);
-    h.record_failure(sa("192.0.2.2:80"), t0 + ms(1));
-    h.record_failure(sa("192.0.2.3:80"), t0 + ms(2));
+    h.record_failure(path("192.0.2.1:80"), t0);
+    h.record_failure(path("192.0.2.2:80"), t0 + ms(1));
+    h.record_failure(path("192.0.2.3:80"), t0 + ms(2));
     assert_eq!(h.len(), 2);
     assert!(
-        !h.is_failing(sa("192.0.2.1:80"), t0 + ms(3)),
+        !h.is_failing(path("192.0.2.1:80"), t0 + ms(3)),
         "the oldest went"
     );
-    assert!(h.is_failing(sa("192.0.2.3:80"), t0 + ms(3)));
+    assert!(h.is_failing(path("192.0.2.3:80"), t0 + ms(3)));
     h.clear();
     assert!(h.is_empty());
     let mut none = History::new().capacity(0);
-    none.record_failure(sa("192.0.2.1:80"), t0);
+    none.record_failure(path("192.0.2.1:80"), t0);
     assert!(none.is_empty());
 }
 
@@ -192,10 +192,10 @@ fn record_race_blames_only_real_losers() {
     h.record_race(&trace.race);
     let now = t0 + ms(300);
     assert!(
-        !h.is_failing(sa("192.0.2.1:443"), now),
+        !h.is_failing(path("192.0.2.1:443"), now),
         "started at 250, after the winner"
     );
-    assert_eq!(h.rtt(sa("[2001:db8::1]:443"), now), Some(ms(300)));
+    assert_eq!(h.rtt(path("[2001:db8::1]:443"), now), Some(ms(300)));
 
     let mut h = History::new();
     let aborted = Scenario::dual().at(600, Extra::Abort).run_at(t0);
@@ -207,6 +207,6 @@ fn record_race_blames_only_real_losers() {
         .a(0, &["192.0.2.1"])
         .run_at(t0);
     h.record_race(&timed_out.race);
-    assert!(h.is_failing(sa("[2001:db8::1]:443"), t0 + ms(400)));
-    assert!(h.is_failing(sa("192.0.2.1:443"), t0 + ms(400)));
+    assert!(h.is_failing(path("[2001:db8::1]:443"), t0 + ms(400)));
+    assert!(h.is_failing(path("192.0.2.1:443"), t0 + ms(400)));
 }

@@ -84,13 +84,13 @@ fn only_policies_filter_addresses() {
     let both = ["192.0.2.1", "2001:db8::1", "192.0.2.2"];
     let s = Scenario::with_target(
         Config::default().family_policy(FamilyPolicy::V4Only),
-        Target::host_combined(443),
+        Target::host_combined("example.test", 443),
     )
     .both(0, &both);
     assert_eq!(walk(s), order(&["192.0.2.1", "192.0.2.2"]));
     let s = Scenario::with_target(
         Config::default().family_policy(FamilyPolicy::V6Only),
-        Target::host_combined(443),
+        Target::host_combined("example.test", 443),
     )
     .both(0, &both);
     assert_eq!(walk(s), order(&["2001:db8::1"]));
@@ -138,8 +138,11 @@ fn r12_rule8_scope() {
 /// source-address rules).
 #[test]
 fn rule10_the_resolver_order_is_kept() {
-    let s = Scenario::with_target(Config::default(), Target::host_combined(443))
-        .both(0, &["192.0.2.2", "2001:db8::2", "192.0.2.1", "2001:db8::1"]);
+    let s = Scenario::with_target(
+        Config::default(),
+        Target::host_combined("example.test", 443),
+    )
+    .both(0, &["192.0.2.2", "2001:db8::2", "192.0.2.1", "2001:db8::1"]);
     assert_eq!(
         walk(s),
         order(&["2001:db8::2", "192.0.2.2", "2001:db8::1", "192.0.2.1"])
@@ -149,8 +152,11 @@ fn rule10_the_resolver_order_is_kept() {
 /// Duplicates within and across answers are attempted once.
 #[test]
 fn duplicates_are_removed() {
-    let s = Scenario::with_target(Config::default(), Target::host_combined(443))
-        .both(0, &["192.0.2.1", "192.0.2.1", "2001:db8::1", "2001:db8::1"]);
+    let s = Scenario::with_target(
+        Config::default(),
+        Target::host_combined("example.test", 443),
+    )
+    .both(0, &["192.0.2.1", "192.0.2.1", "2001:db8::1", "2001:db8::1"]);
     assert_eq!(walk(s), order(&["2001:db8::1", "192.0.2.1"]));
     let s = Scenario::host(Config::default())
         .aaaa(0, &["2001:db8::1", "::ffff:192.0.2.1"])
@@ -183,7 +189,7 @@ fn g6_a_late_family_goes_next() {
 /// The address cap keeps the most preferred addresses: the tail of the interleaved list goes.
 #[test]
 fn max_addresses_drops_the_least_preferred() {
-    let s = Scenario::host(Config::default().max_addresses(Some(3)))
+    let s = Scenario::host(Config::default().max_endpoints(Some(3)))
         .aaaa(0, &["2001:db8::1", "2001:db8::2", "2001:db8::3"])
         .a(0, &["192.0.2.1", "192.0.2.2"]);
     assert_eq!(walk(s), order(&["2001:db8::1", "192.0.2.1", "2001:db8::2"]));

@@ -111,7 +111,7 @@ fn input_before_timers_a_late_reported_success_wins() {
     };
     assert_eq!(race.poll_timeout(), Some(t0 + ms(250)));
     race.handle_input(Input::Connected { attempt }, t0 + ms(260));
-    assert!(matches!(race.poll_action(), Some(Action::Finish(Ok(w))) if w.attempt == attempt));
+    assert!(matches!(race.poll_action(), Some(Action::Finish(Ok(w))) if w.attempt() == attempt));
     assert!(
         race.poll_action().is_none(),
         "no attempt was started by the stale timer"
@@ -194,9 +194,9 @@ fn all_attempts_failed_lists_every_address() {
     assert_eq!(
         trace.error.as_deref(),
         Some(
-            "all 4 connection attempts failed: [2001:db8::1]:443: connection refused; \
-             192.0.2.1:443: connection refused; [2001:db8::2]:443: connection refused; \
-             192.0.2.2:443: connection refused"
+            "all 4 connection attempts failed: TCP [2001:db8::1]:443: connection refused; \
+             TCP 192.0.2.1:443: connection refused; TCP [2001:db8::2]:443: connection refused; \
+             TCP 192.0.2.2:443: connection refused"
         )
     );
 }
@@ -235,7 +235,7 @@ fn late_and_unknown_successes_are_ignored() {
     assert!(race.poll_action().is_none(), "unknown id ignored");
     race.handle_input(Input::Connected { attempt: second }, t0 + ms(260));
     assert!(matches!(race.poll_action(), Some(Action::Cancel { attempt }) if attempt == first));
-    assert!(matches!(race.poll_action(), Some(Action::Finish(Ok(w))) if w.attempt == second));
+    assert!(matches!(race.poll_action(), Some(Action::Finish(Ok(w))) if w.attempt() == second));
     race.handle_input(Input::Connected { attempt: first }, t0 + ms(270));
     race.handle_input(Input::Connected { attempt: second }, t0 + ms(270));
     assert!(race.poll_action().is_none(), "nothing after Finish");

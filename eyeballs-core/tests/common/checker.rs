@@ -3,10 +3,12 @@
 //! Shared by the simulator, the property tests and the fuzz target (which includes this
 //! file by path), so one list of invariants guards all three.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use eyeballs_core::{Action, FailureReason, Input, Race, ATTEMPT_START_FLOOR};
+use eyeballs_core::{
+    Action, Endpoint, FailureReason, Input, QueryKind, Race, ATTEMPT_START_FLOOR, MAX_ALIAS_DEPTH,
+    MAX_TARGET_NAMES,
+};
 
 /// Watches one race from the driver's side and panics on the first broken invariant.
 #[derive(Debug)]
@@ -17,14 +19,16 @@ pub struct Checker {
     /// A failure arrived since the last start (G1 allows an early start then).
     failure_since_start: bool,
     finished: bool,
+    /// An HTTPS query was asked: follow-up queries may come mid-race.
+    https: bool,
     /// The fixed Connection Attempt Delay, when the race has no history (so no start may
     /// come earlier than it unless a failure arrived).
     fixed_delay: Option<Duration>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Seen {
-    addr: SocketAddr,
+    endpoint: Endpoint,
     ended: bool,
     connected: bool,
 }
@@ -37,6 +41,7 @@ impl Checker {
             last_start: None,
             failure_since_start: false,
             finished: false,
+            https: false,
             fixed_delay,
         }
     }
@@ -46,9 +51,9 @@ impl Checker {
         self.finished
     }
 
-    /// Returns the addresses started so far, in order.
-    pub fn started(&self) -> Vec<SocketAddr> {
-        self.attempts.iter().map(|a| a.addr).collect()
+    /// Returns the endpoints started so far, in order.
+    pub fn started(&self) -> Vec<Endpoint> {
+        self.attempts.iter().map(|a| a.endpoint.clone()).collect()
     }
 
     /// Notes an input the driver is about to feed; mirrors which attempts end by it.
@@ -113,15 +118,22 @@ impl Checker {
 
     fn check<E>(&mut self, action: &Action<E>, race: &Race<E>, now: Instant) {
         match action {
-            Action::Connect { attempt, addr } => {
+            Action::Connect {
+                attempt, endpoint, ..
+            } => {
                 assert_eq!(
                     attempt.index(),
                     self.attempts.len(),
                     "attempt ids count from 0"
                 );
+                let same = |a: &Seen| {
+                    a.endpoint.addr() == endpoint.addr()
+                        && a.endpoint.transport() == endpoint.transport()
+                        && a.endpoint.ech() == endpoint.ech()
+                };
                 assert!(
-                    !self.attempts.iter().any(|a| a.addr == *addr),
-                    "{addr} attempted twice"
+                    !self.attempts.iter().any(same),
+                    "{endpoint} attempted twice (HG11)"
                 );
                 if let Some(last) = self.last_start {
                     let gap = now.saturating_duration_since(last);
@@ -137,7 +149,7 @@ impl Checker {
                 self.last_start = Some(now);
                 self.failure_since_start = false;
                 self.attempts.push(Seen {
-                    addr: *addr,
+                    endpoint: endpoint.clone(),
                     ended: false,
                     connected: false,
                 });
@@ -157,9 +169,9 @@ impl Checker {
                 }
                 match result {
                     Ok(w) => {
-                        let a = self.attempts[w.attempt.index()];
+                        let a = &self.attempts[w.attempt().index()];
                         assert!(a.connected, "the winner never connected");
-                        assert_eq!(a.addr, w.addr, "winner address");
+                        assert_eq!(&a.endpoint, w.endpoint(), "winner endpoint");
                         let others = self.attempts.iter().filter(|a| a.connected).count();
                         assert_eq!(others, 1, "more than one attempt counted as connected");
                     }
@@ -182,12 +194,19 @@ impl Checker {
                     }
                 }
             }
-            Action::Resolve { query, .. } => {
-                assert!(
-                    self.attempts.is_empty(),
-                    "DNS asked for after attempts started"
-                );
-                assert!(query.index() < 2, "more than two queries");
+            Action::Resolve { query, kind, .. } => {
+                self.https |= *kind == QueryKind::Https;
+                if self.https {
+                    // HTTPS: alias hops, and AAAA/A for every alias target and TargetName.
+                    let most = 1 + MAX_ALIAS_DEPTH + 2 * (MAX_TARGET_NAMES + 1);
+                    assert!(query.index() < most, "more than {most} queries");
+                } else {
+                    assert!(
+                        self.attempts.is_empty(),
+                        "DNS asked for after attempts started"
+                    );
+                    assert!(query.index() < 2, "more than two queries");
+                }
             }
             _ => {}
         }

@@ -1,11 +1,16 @@
 //! Drives a race from arbitrary bytes, as a hostile or buggy driver might, and checks the
 //! invariants after every step. The fuzz target and the corpus replay test both call [`run`].
+//!
+//! Durations come from the whole range (zero, milliseconds, hours, `Duration::MAX`), service
+//! records from a small pool of names, keys and hints, so that aliases, loops, duplicates,
+//! unknown mandatory keys and huge answers all occur.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use eyeballs_core::{
-    AttemptId, Config, FamilyPolicy, History, Input, Nat64Prefix, QueryId, Race, Target,
+    AttemptId, Config, EchConfig, FamilyPolicy, History, Input, Nat64Prefix, Path, Protocols,
+    QueryId, Race, ServiceRecord, Source, Target, Transport,
 };
 
 use super::checker::Checker;
@@ -30,6 +35,16 @@ const POOL: [&str; 16] = [
     "64:ff9b::c000:201",
 ];
 
+/// The names records point at: the root, the host, two services, aliases that loop.
+const NAMES: [&str; 6] = [
+    ".",
+    "example.test",
+    "svc1.example.test",
+    "svc2.example.test",
+    "alias.example.test",
+    "loop.example.test",
+];
+
 /// Reads bytes one at a time; zeros once they run out.
 struct Bytes<'a>(&'a [u8]);
 
@@ -49,8 +64,85 @@ impl Bytes<'_> {
     }
 
     fn addrs(&mut self) -> Vec<IpAddr> {
-        let n = self.next() % 6;
-        (0..n).map(|_| pool(self.next())).collect()
+        let n = self.next();
+        // Now and then a huge answer: thousands of copies and neighbours.
+        let n = if n == 255 { 5000 } else { usize::from(n % 6) };
+        (0..n)
+            .map(|i| pool(self.next().wrapping_add(i as u8)))
+            .collect()
+    }
+
+    /// A duration from the whole range, `Duration::MAX` included.
+    fn duration(&mut self) -> Duration {
+        let b = self.next();
+        match b % 8 {
+            0 => Duration::ZERO,
+            1 => Duration::MAX,
+            2 => Duration::from_secs(u64::MAX >> (b / 8)),
+            3 => Duration::from_nanos(u64::from(b)),
+            4 => Duration::from_secs(3600 * u64::from(b)),
+            _ => Duration::from_millis(u64::from(b) * 2),
+        }
+    }
+
+    fn records(&mut self) -> Vec<ServiceRecord> {
+        let n = self.next();
+        let n = if n == 255 { 10_000 } else { usize::from(n % 5) };
+        (0..n).map(|i| self.record(i)).collect()
+    }
+
+    fn record(&mut self, i: usize) -> ServiceRecord {
+        let b = self.next();
+        let priority = u16::from(b % 4);
+        let target = NAMES[usize::from(self.next()) % NAMES.len()];
+        let mut r = ServiceRecord::new(priority, target);
+        let keys = self.next();
+        if keys & 0x01 != 0 {
+            let alpn: &[&str] = match keys >> 5 {
+                0 => &["h3"],
+                1 => &["h2"],
+                2 => &["h3", "h2"],
+                3 => &["http/1.1"],
+                4 => &["x-unknown"],
+                _ => &["h3", "h2", "http/1.1"],
+            };
+            r = r.alpn(alpn.iter().copied());
+        }
+        if keys & 0x02 != 0 {
+            r = r.no_default_alpn(true);
+        }
+        if keys & 0x04 != 0 {
+            r = r.port([0, 443, 8443][usize::from(b >> 2) % 3]);
+        }
+        if keys & 0x08 != 0 {
+            let v6: Vec<Ipv6Addr> = self
+                .addrs()
+                .into_iter()
+                .filter_map(|a| match a {
+                    IpAddr::V6(v6) => Some(v6),
+                    IpAddr::V4(_) => None,
+                })
+                .collect();
+            r = r.ipv6_hints(v6);
+        }
+        if keys & 0x10 != 0 {
+            let v4: Vec<Ipv4Addr> = self
+                .addrs()
+                .into_iter()
+                .filter_map(|a| match a {
+                    IpAddr::V4(v4) => Some(v4),
+                    IpAddr::V6(_) => None,
+                })
+                .collect();
+            r = r.ipv4_hints(v4);
+        }
+        if b & 0x40 != 0 {
+            r = r.ech(EchConfig::new(&[b, (i % 256) as u8]));
+        }
+        if b & 0x80 != 0 {
+            r = r.mandatory([u16::from(self.next())]);
+        }
+        r
     }
 }
 
@@ -58,6 +150,14 @@ fn pool(b: u8) -> IpAddr {
     let s = POOL[usize::from(b) % POOL.len()];
     s.parse()
         .unwrap_or_else(|e| panic!("pool address {s}: {e}"))
+}
+
+fn source(dest: IpAddr) -> IpAddr {
+    if dest.is_ipv6() {
+        IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0xffff, 0, 0, 0, 0, 0x100))
+    } else {
+        IpAddr::V4(Ipv4Addr::new(198, 51, 100, 100))
+    }
 }
 
 /// Builds a race from the first bytes, then applies the rest as operations.
@@ -70,45 +170,65 @@ pub fn run(data: &[u8], t0: Instant) {
         2 => FamilyPolicy::V6Only,
         _ => FamilyPolicy::V4Only,
     };
-    let delay = Duration::from_millis(u64::from(b.next()) * 2);
+    let delay = b.duration();
+    let flags = b.next();
     let mut config = Config::default()
         .family_policy(policy)
         .connection_attempt_delay(delay)
-        .resolution_delay(Duration::from_millis(u64::from(b.next())))
-        .first_address_family_count(usize::from(b.next() % 3) + 1);
+        .resolution_delay(b.duration())
+        .first_address_family_count(usize::from(b.next() % 3) + 1)
+        .seed(u64::from(flags))
+        .ech(flags & 0x01 != 0)
+        .prefer_tcp(flags & 0x02 != 0);
+    if flags & 0x04 != 0 {
+        config = config.max_connection_attempt_delay(b.duration());
+    }
     let caps = b.next();
     if caps & 0x3 != 0 {
         config = config.max_attempts_in_flight(Some(usize::from(caps & 0x3)));
     }
     if caps & 0xc != 0 {
-        config = config.max_addresses(Some(usize::from((caps >> 2) & 0x3) * 2));
+        config = config.max_endpoints(Some(usize::from((caps >> 2) & 0x3) * 2));
     }
     if caps & 0x10 != 0 {
         config = config.nat64(Some(Nat64Prefix::WELL_KNOWN));
     }
-    let timeout = b.next();
-    if timeout != 0 {
-        config = config.timeout(Some(Duration::from_millis(u64::from(timeout) * 20)));
+    if caps & 0x20 != 0 {
+        config = config.timeout(Some(b.duration()));
     }
-    let target = match (head >> 2) % 3 {
-        0 => Target::host(443),
-        1 => Target::host_combined(443),
-        _ => Target::addrs(b.addrs().into_iter().map(|ip| SocketAddr::new(ip, 443))),
+    let protocols = match (caps >> 6) % 4 {
+        0 => Protocols::new(),
+        1 => Protocols::http(),
+        2 => Protocols::new().quic("h3"),
+        _ => Protocols::new().tcp("h2"),
     };
+    let target = match (head >> 2) % 4 {
+        0 => Target::host("example.test", 443),
+        1 => Target::host_combined("example.test", 443),
+        2 => Target::host("example.test", 8443).https(true),
+        _ => Target::addrs(b.addrs().into_iter().map(|ip| SocketAddr::new(ip, 443))),
+    }
+    .protocols(protocols);
     let mut history = None;
     if head & 0x40 != 0 {
         let mut h = History::new();
         for _ in 0..b.next() % 4 {
-            let addr = SocketAddr::new(pool(b.next()), 443);
+            let dest = pool(b.next());
+            let transport = if b.next() % 2 == 0 {
+                Transport::Tcp
+            } else {
+                Transport::Quic
+            };
+            let path = Path::new(source(dest), SocketAddr::new(dest, 443), transport);
             match b.next() % 2 {
-                0 => h.record_failure(addr, t0),
-                _ => h.record_success(addr, Duration::from_millis(u64::from(b.next())), t0),
+                0 => h.record_failure(path, t0),
+                _ => h.record_success(path, b.duration(), t0),
             }
         }
         history = Some(h);
     }
-    let fixed_delay = history
-        .is_none()
+    // The checker holds starts to the fixed delay only when nothing else can time them.
+    let fixed_delay = (history.is_none() && flags & 0x04 == 0)
         .then(|| delay.clamp(Duration::from_millis(10), Duration::from_secs(2)));
     let built = match &history {
         Some(h) => Race::<u8>::with_history(target, config, h, t0),
@@ -126,9 +246,12 @@ pub fn run(data: &[u8], t0: Instant) {
         let op = b.next();
         let arg = b.next();
         let started = race.attempts().len();
-        let input = match op % 8 {
+        let queries = race.queries().len();
+        let query = QueryId::from_index(usize::from(arg) % (queries + 2));
+        let attempt = AttemptId::from_index(usize::from(arg) % (started + 2));
+        let input = match op % 12 {
             0 => {
-                now += Duration::from_millis(u64::from(arg));
+                now = now.checked_add(b.duration()).unwrap_or(now);
                 race.handle_timeout(now);
                 None
             }
@@ -140,35 +263,50 @@ pub fn run(data: &[u8], t0: Instant) {
                 None
             }
             2 => Some(Input::Resolved {
-                query: QueryId::from_index(usize::from(arg % 3)),
+                query,
                 addrs: b.addrs(),
             }),
-            3 => Some(Input::ResolveFailed {
-                query: QueryId::from_index(usize::from(arg % 3)),
-                error: arg,
-            }),
-            4 => Some(Input::Connected {
-                attempt: AttemptId::from_index(usize::from(arg) % (started + 2)),
-            }),
+            3 => Some(Input::ResolveFailed { query, error: arg }),
+            4 => Some(Input::Connected { attempt }),
             5 => Some(Input::ConnectFailed {
-                attempt: AttemptId::from_index(usize::from(arg) % (started + 2)),
+                attempt,
                 error: arg,
             }),
             6 => Some(Input::AddressesChanged {
                 added: b.addrs(),
                 removed: b.addrs(),
             }),
-            _ if arg == 255 => Some(Input::Aborted),
+            7 => Some(Input::ResolvedServices {
+                query,
+                records: b.records(),
+            }),
+            8 => Some(Input::Sources {
+                sources: b
+                    .addrs()
+                    .into_iter()
+                    .map(|d| {
+                        if arg % 5 == 0 {
+                            Source::unreachable(d)
+                        } else {
+                            Source::new(d, source(d))
+                        }
+                    })
+                    .collect(),
+            }),
+            9 => Some(Input::Progressed { attempt }),
+            10 if arg == 255 => Some(Input::Aborted),
             _ => {
                 // Time that goes backwards is clamped by the race; the checker must see the
                 // clamped time too.
-                let earlier = now.checked_sub(Duration::from_millis(u64::from(arg)));
+                let earlier = now.checked_sub(b.duration());
                 race.handle_timeout(earlier.unwrap_or(now));
                 None
             }
         };
         if let Some(input) = input {
-            now += Duration::from_millis(u64::from(b.next() % 8));
+            now = now
+                .checked_add(Duration::from_millis(u64::from(b.next() % 8)))
+                .unwrap_or(now);
             checker.on_input(&input);
             race.handle_input(input, now);
         }

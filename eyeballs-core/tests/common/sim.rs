@@ -4,12 +4,13 @@
 //! connects after 10 ms"); [`Scenario::run`] drives a real [`Race`] through it, checking the
 //! driver-visible invariants after every step, and returns a [`Trace`] with exact times.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use eyeballs_core::{
-    Action, AttemptId, Config, FailureReason, History, Input, QueryKind, Race, Target,
+    Action, AttemptId, Config, Endpoint, FailureReason, History, Input, Name, Path, QueryKind,
+    Race, ServiceRecord, Source, Target, Transport,
 };
 
 use super::checker::Checker;
@@ -31,11 +32,41 @@ pub fn ip(s: &str) -> IpAddr {
         .unwrap_or_else(|e| panic!("bad IP address {s}: {e}"))
 }
 
+/// The host name of [`Scenario::host`].
+pub const HOST: &str = "example.test";
+
+/// The source address the simulated host uses for every IPv6 destination (unless a scenario
+/// says otherwise): history is keyed by it.
+pub const SOURCE_V6: &str = "2001:db8:ffff::100";
+/// The source address for every IPv4 destination.
+pub const SOURCE_V4: &str = "198.51.100.100";
+
+/// The source the simulated host uses for `dest`.
+pub fn source_for(dest: IpAddr) -> IpAddr {
+    ip(if dest.is_ipv6() { SOURCE_V6 } else { SOURCE_V4 })
+}
+
+/// The TCP history path to a socket address (port 443 when only an IP is given), from the
+/// default source.
+pub fn path(addr: &str) -> Path {
+    path_over(addr, Transport::Tcp)
+}
+
+/// The history path to a socket address over `transport`, from the default source.
+pub fn path_over(addr: &str, transport: Transport) -> Path {
+    let addr = addr
+        .parse::<SocketAddr>()
+        .unwrap_or_else(|_| SocketAddr::new(ip(addr), 443));
+    Path::new(source_for(addr.ip()), addr, transport)
+}
+
 /// What one DNS query answers.
 #[derive(Debug, Clone)]
 pub enum Answer {
     /// These addresses (maybe none) after the delay.
     Addrs(Duration, Vec<IpAddr>),
+    /// These service records (maybe none) after the delay.
+    Records(Duration, Vec<ServiceRecord>),
     /// An error after the delay.
     Fail(Duration),
     /// Never answers.
@@ -58,8 +89,13 @@ pub enum Outcome {
 pub struct Scenario {
     pub config: Config,
     pub target: Target,
-    pub dns: BTreeMap<&'static str, Answer>,
-    pub net: BTreeMap<SocketAddr, Outcome>,
+    /// (name, kind) → answer; `kind` is `"AAAA"`, `"A"`, `"AAAA+A"` or `"HTTPS"`.
+    pub dns: BTreeMap<(String, &'static str), Answer>,
+    pub net: BTreeMap<(SocketAddr, Transport), Outcome>,
+    /// Report the default source of every address to the race (history needs them).
+    pub sources: bool,
+    /// The addresses of a literal target, for their sources.
+    pub literals: Vec<IpAddr>,
     /// Addresses not in `net` behave like this.
     pub default_outcome: Outcome,
     pub history: Option<History>,
@@ -77,6 +113,8 @@ pub enum Extra {
         added: Vec<IpAddr>,
         removed: Vec<IpAddr>,
     },
+    /// Attempt `n` reports progress (TCP up, TLS under way).
+    Progress(usize),
 }
 
 /// One thing that happened, at its time since the race started.
@@ -152,15 +190,23 @@ impl Trace {
 /// A scheduled I/O completion.
 #[derive(Debug, Clone)]
 enum Pending {
-    Dns(usize, QueryKind, Option<Vec<IpAddr>>),
+    Dns(usize, QueryKind, Reply),
     Attempt(AttemptId, SocketAddr, bool),
     Extra(Extra),
 }
 
+/// What a DNS completion carries.
+#[derive(Debug, Clone)]
+enum Reply {
+    Addrs(Vec<IpAddr>),
+    Records(Vec<ServiceRecord>),
+    Fail,
+}
+
 impl Scenario {
-    /// A scenario for a host name (separate AAAA and A queries) on port 443.
+    /// A scenario for the host name [`HOST`] (separate AAAA and A queries) on port 443.
     pub fn host(config: Config) -> Self {
-        Scenario::with_target(config, Target::host(443))
+        Scenario::with_target(config, Target::host(HOST, 443))
     }
 
     /// The usual dual-stack host: AAAA `2001:db8::1`, `2001:db8::2` and A `192.0.2.1`,
@@ -173,7 +219,9 @@ impl Scenario {
 
     /// A scenario for addresses given directly.
     pub fn addrs(config: Config, addrs: &[&str]) -> Self {
-        Scenario::with_target(config, Target::addrs(addrs.iter().map(|a| sa(a))))
+        let mut s = Scenario::with_target(config, Target::addrs(addrs.iter().map(|a| sa(a))));
+        s.literals = addrs.iter().map(|a| sa(a).ip()).collect();
+        s
     }
 
     /// A scenario for any target.
@@ -183,6 +231,8 @@ impl Scenario {
             target,
             dns: BTreeMap::new(),
             net: BTreeMap::new(),
+            sources: true,
+            literals: Vec::new(),
             default_outcome: Outcome::Hang,
             history: None,
             extra: Vec::new(),
@@ -199,45 +249,54 @@ impl Scenario {
         self
     }
 
-    /// Sets the AAAA answer: addresses after `after_ms`.
-    pub fn aaaa(mut self, after_ms: u64, addrs: &[&str]) -> Self {
-        self.dns.insert(
-            "AAAA",
-            Answer::Addrs(ms(after_ms), addrs.iter().map(|a| ip(a)).collect()),
-        );
+    /// Sets the host's AAAA answer: addresses after `after_ms`.
+    pub fn aaaa(self, after_ms: u64, addrs: &[&str]) -> Self {
+        self.dns("AAAA", addrs_answer(after_ms, addrs))
+    }
+
+    /// Sets the host's A answer: addresses after `after_ms`.
+    pub fn a(self, after_ms: u64, addrs: &[&str]) -> Self {
+        self.dns("A", addrs_answer(after_ms, addrs))
+    }
+
+    /// Sets the host's combined answer: addresses after `after_ms`.
+    pub fn both(self, after_ms: u64, addrs: &[&str]) -> Self {
+        self.dns("AAAA+A", addrs_answer(after_ms, addrs))
+    }
+
+    /// Sets the host's HTTPS answer: records after `after_ms`.
+    pub fn https(self, after_ms: u64, records: Vec<ServiceRecord>) -> Self {
+        self.dns("HTTPS", Answer::Records(ms(after_ms), records))
+    }
+
+    /// Sets one of the host's queries (`"AAAA"`, `"A"`, `"AAAA+A"`, `"HTTPS"`).
+    pub fn dns(self, kind: &'static str, answer: Answer) -> Self {
+        self.dns_for(HOST, kind, answer)
+    }
+
+    /// Sets what a query about `name` answers (an alias target, a TargetName, or
+    /// `_8443._https.example.test`).
+    pub fn dns_for(mut self, name: &str, kind: &'static str, answer: Answer) -> Self {
+        self.dns
+            .insert((Name::new(name).as_str().to_string(), kind), answer);
         self
     }
 
-    /// Sets the A answer: addresses after `after_ms`.
-    pub fn a(mut self, after_ms: u64, addrs: &[&str]) -> Self {
-        self.dns.insert(
-            "A",
-            Answer::Addrs(ms(after_ms), addrs.iter().map(|a| ip(a)).collect()),
-        );
-        self
+    /// Sets how TCP to one address behaves (port 443 unless given).
+    pub fn net(self, addr: &str, outcome: Outcome) -> Self {
+        self.net_over(addr, Transport::Tcp, outcome)
     }
 
-    /// Sets the combined answer: addresses after `after_ms`.
-    pub fn both(mut self, after_ms: u64, addrs: &[&str]) -> Self {
-        self.dns.insert(
-            "AAAA+A",
-            Answer::Addrs(ms(after_ms), addrs.iter().map(|a| ip(a)).collect()),
-        );
-        self
+    /// Sets how QUIC to one address behaves (port 443 unless given).
+    pub fn quic(self, addr: &str, outcome: Outcome) -> Self {
+        self.net_over(addr, Transport::Quic, outcome)
     }
 
-    /// Sets a query (`"AAAA"`, `"A"`, `"AAAA+A"`) to answer something else.
-    pub fn dns(mut self, kind: &'static str, answer: Answer) -> Self {
-        self.dns.insert(kind, answer);
-        self
-    }
-
-    /// Sets how one address behaves (port 443 unless given).
-    pub fn net(mut self, addr: &str, outcome: Outcome) -> Self {
+    fn net_over(mut self, addr: &str, transport: Transport, outcome: Outcome) -> Self {
         let addr = addr
             .parse::<SocketAddr>()
             .unwrap_or_else(|_| SocketAddr::new(ip(addr), 443));
-        self.net.insert(addr, outcome);
+        self.net.insert((addr, transport), outcome);
         self
     }
 
@@ -268,9 +327,18 @@ impl Scenario {
     pub fn run_at(self, t0: Instant) -> Trace {
         let fixed_delay = self.expected_delay.filter(|_| self.history.is_none());
         let mut checker = Checker::new(fixed_delay);
+        let sources: Vec<Source> = if self.sources {
+            self.addresses()
+                .into_iter()
+                .map(|d| Source::new(d, source_for(d)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let target = self.target.clone().sources(sources);
         let mut race = match &self.history {
-            Some(h) => Race::with_history(self.target.clone(), self.config, h, t0),
-            None => Race::new(self.target.clone(), self.config, t0),
+            Some(h) => Race::with_history(target, self.config, h, t0),
+            None => Race::new(target, self.config, t0),
         }
         .unwrap_or_else(|e| panic!("config rejected: {e}"));
         let mut now = t0;
@@ -286,36 +354,45 @@ impl Scenario {
             for action in checker.drain(&mut race, now) {
                 let t = now - t0;
                 match action {
-                    Action::Resolve { query, kind } => {
+                    Action::Resolve {
+                        query, name, kind, ..
+                    } => {
                         events.push((t, Ev::Resolve(kind)));
-                        let answer = self
-                            .dns
-                            .get(kind_name(kind))
-                            .cloned()
-                            .unwrap_or(Answer::Never);
-                        let (after, addrs) = match answer {
-                            Answer::Addrs(d, a) => (d, Some(a)),
-                            Answer::Fail(d) => (d, None),
+                        let key = (name.as_str().to_string(), kind_name(kind));
+                        let answer = self.dns.get(&key).cloned().unwrap_or(Answer::Never);
+                        let (after, reply) = match answer {
+                            Answer::Addrs(d, a) => (d, Reply::Addrs(a)),
+                            Answer::Records(d, r) => (d, Reply::Records(r)),
+                            Answer::Fail(d) => (d, Reply::Fail),
                             Answer::Never => continue,
                         };
-                        queue.insert((now + after, seq), Pending::Dns(query.index(), kind, addrs));
+                        let at = now.checked_add(after).unwrap_or_else(|| far(now));
+                        queue.insert((at, seq), Pending::Dns(query.index(), kind, reply));
                     }
-                    Action::Connect { attempt, addr } => {
+                    Action::Connect {
+                        attempt, endpoint, ..
+                    } => {
+                        let addr = endpoint.addr();
                         events.push((t, Ev::Start(addr)));
-                        let outcome = self.net.get(&addr).copied().unwrap_or(self.default_outcome);
+                        let outcome = self
+                            .net
+                            .get(&(addr, endpoint.transport()))
+                            .copied()
+                            .unwrap_or(self.default_outcome);
                         let (after, ok) = match outcome {
                             Outcome::Connect(d) => (d, true),
                             Outcome::Fail(d) => (d, false),
                             Outcome::Hang => continue,
                         };
-                        queue.insert((now + after, seq), Pending::Attempt(attempt, addr, ok));
+                        let at = now.checked_add(after).unwrap_or_else(|| far(now));
+                        queue.insert((at, seq), Pending::Attempt(attempt, addr, ok));
                     }
                     Action::Cancel { attempt } => {
                         let addr = race.attempts()[attempt.index()].addr();
                         events.push((t, Ev::Cancel(addr)));
                         queue.retain(|_, p| !matches!(p, Pending::Attempt(a, ..) if *a == attempt));
                     }
-                    Action::Finish(Ok(w)) => events.push((t, Ev::Won(w.addr))),
+                    Action::Finish(Ok(w)) => events.push((t, Ev::Won(w.addr()))),
                     Action::Finish(Err(f)) => {
                         events.push((t, Ev::Lost(f.reason())));
                         error = Some(f.to_string());
@@ -343,14 +420,21 @@ impl Scenario {
                     now = at;
                     let t = now - t0;
                     let input = match pending {
-                        Pending::Dns(q, kind, Some(addrs)) => {
+                        Pending::Dns(q, kind, Reply::Addrs(addrs)) => {
                             events.push((t, Ev::Answered(kind)));
                             Input::Resolved {
                                 query: eyeballs_core::QueryId::from_index(q),
                                 addrs,
                             }
                         }
-                        Pending::Dns(q, kind, None) => {
+                        Pending::Dns(q, kind, Reply::Records(records)) => {
+                            events.push((t, Ev::Answered(kind)));
+                            Input::ResolvedServices {
+                                query: eyeballs_core::QueryId::from_index(q),
+                                records,
+                            }
+                        }
+                        Pending::Dns(q, kind, Reply::Fail) => {
                             events.push((t, Ev::Answered(kind)));
                             Input::ResolveFailed {
                                 query: eyeballs_core::QueryId::from_index(q),
@@ -372,6 +456,9 @@ impl Scenario {
                         Pending::Extra(Extra::Changed { added, removed }) => {
                             Input::AddressesChanged { added, removed }
                         }
+                        Pending::Extra(Extra::Progress(attempt)) => Input::Progressed {
+                            attempt: AttemptId::from_index(attempt),
+                        },
                     };
                     checker.on_input(&input);
                     race.handle_input(input, now);
@@ -406,6 +493,66 @@ fn kind_name(kind: QueryKind) -> &'static str {
     match kind {
         QueryKind::Aaaa => "AAAA",
         QueryKind::A => "A",
+        QueryKind::Https => "HTTPS",
         _ => "AAAA+A",
+    }
+}
+
+fn addrs_answer(after_ms: u64, addrs: &[&str]) -> Answer {
+    Answer::Addrs(ms(after_ms), addrs.iter().map(|a| ip(a)).collect())
+}
+
+/// A time so late that nothing in a test reaches it: for delays that cannot be represented.
+fn far(now: Instant) -> Instant {
+    now.checked_add(Duration::from_secs(1 << 40)).unwrap_or(now)
+}
+
+impl Scenario {
+    /// Every address the scenario's DNS or network could hand the race.
+    fn addresses(&self) -> Vec<IpAddr> {
+        let mut all = BTreeSet::new();
+        for answer in self.dns.values() {
+            match answer {
+                Answer::Addrs(_, a) => all.extend(a.iter().copied()),
+                Answer::Records(_, records) => {
+                    for r in records {
+                        all.extend(r.ipv6_hint_addrs().iter().map(|a| IpAddr::V6(*a)));
+                        all.extend(r.ipv4_hint_addrs().iter().map(|a| IpAddr::V4(*a)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        all.extend(self.net.keys().map(|(a, _)| a.ip()));
+        all.extend(self.literals.iter().copied());
+        for (_, extra) in &self.extra {
+            if let Extra::Changed { added, .. } = extra {
+                all.extend(added.iter().copied());
+            }
+        }
+        all.into_iter().collect()
+    }
+}
+
+impl Trace {
+    /// Every attempt's endpoint, in the order they started.
+    pub fn endpoints(&self) -> Vec<Endpoint> {
+        self.race
+            .attempts()
+            .iter()
+            .map(|a| a.endpoint().clone())
+            .collect()
+    }
+
+    /// Every attempt as (start time, "TRANSPORT addr"), for HEv3 timelines.
+    pub fn tries(&self) -> Vec<(Duration, String)> {
+        self.race
+            .attempts()
+            .iter()
+            .map(|a| {
+                let t = a.started().saturating_duration_since(self.t0);
+                (t, format!("{} {}", a.endpoint().transport(), a.addr()))
+            })
+            .collect()
     }
 }

@@ -1,0 +1,440 @@
+//! What DNS has told a race so far (HEv3 §4, §7; RFC 8305 §3): the addresses of every name
+//! it asked about, the HTTPS alias chain, and the usable services.
+
+use std::net::{IpAddr, SocketAddr};
+
+use crate::config::FamilyPolicy;
+use crate::endpoint::{EchConfig, Protocols};
+use crate::name::Name;
+use crate::rng::SplitMix64;
+use crate::service::{ServiceRecord, Transports, MAX_HINTS, MAX_SERVICE_RECORDS};
+use crate::target::QueryKind;
+
+/// The most AliasMode hops a race follows (RFC 9460 §2.4.2 asks for a bound; V8: at the cap
+/// the race acts as if there were no record).
+pub const MAX_ALIAS_DEPTH: usize = 8;
+/// The most names a race resolves besides the host itself: alias targets and TargetNames.
+/// Records naming more keep their hints only.
+pub const MAX_TARGET_NAMES: usize = 16;
+/// The most addresses a race takes from one answer; the rest are ignored.
+pub const MAX_ANSWER_ADDRS: usize = 65_536;
+/// The most records a race takes from one HTTPS answer (before choosing the usable ones).
+pub const MAX_ANSWER_RECORDS: usize = 1024;
+
+/// What a query is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum QueryFor {
+    /// Addresses of `names[name]`.
+    Addrs { name: usize },
+    /// The HTTPS records of the current link of the alias chain.
+    Https,
+}
+
+/// A query the race must send.
+#[derive(Debug, Clone)]
+pub(crate) struct Ask {
+    pub(crate) name: Name,
+    pub(crate) kind: QueryKind,
+    pub(crate) what: QueryFor,
+}
+
+/// Where one family's answer for one name stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum State {
+    Unasked,
+    Pending,
+    Answered,
+    Failed,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Family {
+    pub(crate) state: State,
+    /// The answer's addresses, with the authority's port (or a literal's own).
+    pub(crate) addrs: Vec<SocketAddr>,
+}
+
+/// The answers for one name.
+#[derive(Debug, Clone)]
+pub(crate) struct NameAnswers {
+    pub(crate) name: Name,
+    pub(crate) v6: Family,
+    pub(crate) v4: Family,
+}
+
+impl NameAnswers {
+    pub(crate) fn family(&self, v6: bool) -> &Family {
+        if v6 {
+            &self.v6
+        } else {
+            &self.v4
+        }
+    }
+
+    fn family_mut(&mut self, v6: bool) -> &mut Family {
+        if v6 {
+            &mut self.v6
+        } else {
+            &mut self.v4
+        }
+    }
+}
+
+/// A usable ServiceMode record, ready to give endpoints.
+#[derive(Debug, Clone)]
+pub(crate) struct Service {
+    /// Sort order (V19, V20): SvcPriority, then a seeded shuffle, then answer order.
+    pub(crate) rank: (u16, u64, usize),
+    /// The name whose addresses it uses; `None` when [`MAX_TARGET_NAMES`] was reached.
+    pub(crate) name: Option<usize>,
+    /// The effective TargetName, for [`Provenance`](crate::Provenance).
+    pub(crate) target: Name,
+    pub(crate) port: u16,
+    pub(crate) transports: Transports,
+    pub(crate) ech: Option<EchConfig>,
+    pub(crate) v6_hints: Vec<IpAddr>,
+    pub(crate) v4_hints: Vec<IpAddr>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Https {
+    /// Not asked (RFC 8305 race, or addresses given directly): service conditions are met.
+    Off,
+    Pending,
+    Settled,
+}
+
+/// Everything DNS said, per name.
+#[derive(Debug)]
+pub(crate) struct Resolution {
+    /// `names[0]` is the host itself (for addresses given directly, an unnamed entry that
+    /// holds them).
+    pub(crate) names: Vec<NameAnswers>,
+    port: u16,
+    policy: FamilyPolicy,
+    /// Ask for A even when IPv4 is not allowed: NAT64 synthesizes from it (R36).
+    want_a: bool,
+    combined: bool,
+    https: Https,
+    /// Every name the HTTPS chain asked about, for loop detection.
+    chain: Vec<Name>,
+    /// The last alias target (its index in `names`), after an AliasMode hop.
+    pub(crate) alias: Option<usize>,
+    pub(crate) services: Vec<Service>,
+}
+
+impl Resolution {
+    /// The state of a race over a host name; returns it with the first queries (V3: HTTPS,
+    /// then the preferred family, then the other).
+    pub(crate) fn host(
+        name: Name,
+        port: u16,
+        policy: FamilyPolicy,
+        want_a: bool,
+        combined: bool,
+        https_name: Option<Name>,
+    ) -> (Self, Vec<Ask>) {
+        let mut r = Resolution::new(port, policy, want_a, combined);
+        let mut asks = Vec::new();
+        if let Some(https) = https_name {
+            r.https = Https::Pending;
+            r.chain.push(https.clone());
+            asks.push(Ask {
+                name: https,
+                kind: QueryKind::Https,
+                what: QueryFor::Https,
+            });
+        }
+        r.names.push(NameAnswers {
+            name,
+            v6: unasked(),
+            v4: unasked(),
+        });
+        r.ask_addrs(0, &mut asks);
+        (r, asks)
+    }
+
+    /// The state of a race over addresses given directly: all answered, no DNS.
+    pub(crate) fn literal(addrs: &[SocketAddr], policy: FamilyPolicy) -> Self {
+        let port = addrs.first().map_or(0, SocketAddr::port);
+        let mut r = Resolution::new(port, policy, true, false);
+        let answered = |v6: bool| Family {
+            state: State::Answered,
+            addrs: addrs
+                .iter()
+                .filter(|a| a.is_ipv6() == v6)
+                .take(MAX_ANSWER_ADDRS)
+                .copied()
+                .collect(),
+        };
+        r.names.push(NameAnswers {
+            name: Name::root(),
+            v6: answered(true),
+            v4: answered(false),
+        });
+        r
+    }
+
+    fn new(port: u16, policy: FamilyPolicy, want_a: bool, combined: bool) -> Self {
+        Resolution {
+            names: Vec::new(),
+            port,
+            policy,
+            want_a,
+            combined,
+            https: Https::Off,
+            chain: Vec::new(),
+            alias: None,
+            services: Vec::new(),
+        }
+    }
+
+    /// Returns whether service information has arrived or been denied (or was never asked).
+    pub(crate) fn is_service_settled(&self) -> bool {
+        self.https != Https::Pending
+    }
+
+    /// Returns whether the host's own query for this family is outstanding.
+    pub(crate) fn is_origin_pending(&self, v6: bool) -> bool {
+        self.names
+            .first()
+            .is_some_and(|n| n.family(v6).state == State::Pending)
+    }
+
+    /// Records an address answer for `names[name]`: `kind` says which families it covers.
+    /// Addresses of a family the query did not ask for are dropped.
+    pub(crate) fn answer_addrs(&mut self, name: usize, kind: QueryKind, addrs: &[IpAddr]) {
+        let port = self.port;
+        let Some(entry) = self.names.get_mut(name) else {
+            return;
+        };
+        for v6 in [true, false] {
+            if !covers(kind, v6) {
+                continue;
+            }
+            let family = entry.family_mut(v6);
+            family.state = State::Answered;
+            family.addrs = addrs
+                .iter()
+                .filter(|a| a.is_ipv6() == v6)
+                .take(MAX_ANSWER_ADDRS)
+                .map(|ip| SocketAddr::new(*ip, port))
+                .collect();
+        }
+    }
+
+    /// Records a failed address query: hints for the name stay in use (HG8).
+    pub(crate) fn fail_addrs(&mut self, name: usize, kind: QueryKind) {
+        let Some(entry) = self.names.get_mut(name) else {
+            return;
+        };
+        for v6 in [true, false] {
+            if covers(kind, v6) {
+                entry.family_mut(v6).state = State::Failed;
+            }
+        }
+    }
+
+    /// Records a failed HTTPS query: service information is denied (V36 for DNS that is not
+    /// protected: the race goes on with addresses).
+    pub(crate) fn fail_https(&mut self) {
+        self.https = Https::Settled;
+    }
+
+    /// Records an HTTPS answer: follows an alias (V8, V9), or takes the usable ServiceMode
+    /// records (V12, V38–V40). Returns the queries to send next.
+    pub(crate) fn answer_https(
+        &mut self,
+        records: &[ServiceRecord],
+        protocols: &Protocols,
+        ech: bool,
+        rng: &mut SplitMix64,
+    ) -> Vec<Ask> {
+        let mut asks = Vec::new();
+        if self.https != Https::Pending {
+            return asks;
+        }
+        let records = &records[..records.len().min(MAX_ANSWER_RECORDS)];
+        // RFC 9460 §2.4.1: with an AliasMode record in the set, ServiceMode ones are ignored.
+        let aliases: Vec<&ServiceRecord> = records.iter().filter(|r| r.is_alias()).collect();
+        if !aliases.is_empty() {
+            let target = aliases[rng.below(aliases.len())].target();
+            // V9: an alias to "." means "no service". V8: at the depth cap, or in a loop,
+            // act as if there were no record.
+            if target.is_root()
+                || self.chain.len() > MAX_ALIAS_DEPTH
+                || self.chain.contains(&target)
+            {
+                self.https = Https::Settled;
+                return asks;
+            }
+            if let Some(i) = self.name_index(&target, &mut asks) {
+                self.alias = Some(i);
+            }
+            self.chain.push(target.clone());
+            asks.push(Ask {
+                name: target,
+                kind: QueryKind::Https,
+                what: QueryFor::Https,
+            });
+            return asks;
+        }
+        self.https = Https::Settled;
+        let owner = self.alias.unwrap_or(0);
+        let mut usable: Vec<(usize, &ServiceRecord, Transports)> = records
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.usable(protocols, ech).map(|t| (i, r, t)))
+            .collect();
+        // Keep the best MAX_SERVICE_RECORDS by priority; ties keep the answer's order.
+        usable.sort_by_key(|(i, r, _)| (r.priority(), *i));
+        usable.truncate(MAX_SERVICE_RECORDS);
+        for (i, record, transports) in usable {
+            let target = record.target();
+            let (name, effective) = if target.is_root() {
+                (Some(owner), self.names[owner].name.clone())
+            } else {
+                (self.name_index(&target, &mut asks), target)
+            };
+            let hints = |v6: bool| -> Vec<IpAddr> {
+                if v6 {
+                    let h = record.ipv6_hint_addrs().iter().take(MAX_HINTS);
+                    h.map(|a| IpAddr::V6(*a)).collect()
+                } else {
+                    let h = record.ipv4_hint_addrs().iter().take(MAX_HINTS);
+                    h.map(|a| IpAddr::V4(*a)).collect()
+                }
+            };
+            self.services.push(Service {
+                // V20: equal priorities are shuffled (the draw is made for every record, so
+                // one record's order does not depend on another's priority).
+                rank: (record.priority(), rng.next_u64(), i),
+                name,
+                target: effective,
+                // V42: the port key, else the authority's.
+                port: record.port_key().unwrap_or(self.port),
+                transports,
+                ech: if ech {
+                    record.ech_config().cloned()
+                } else {
+                    None
+                },
+                v6_hints: hints(true),
+                v4_hints: hints(false),
+            });
+        }
+        self.services.sort_by_key(|s| s.rank);
+        asks
+    }
+
+    /// Applies a change of the host's own addresses (R31–R33): `added` join the host's
+    /// answers, `removed` leave every answer and hint.
+    pub(crate) fn change(&mut self, added: &[IpAddr], removed: &[IpAddr]) {
+        let port = self.port;
+        if let Some(origin) = self.names.first_mut() {
+            for ip in added.iter().take(MAX_ANSWER_ADDRS) {
+                let family = origin.family_mut(ip.is_ipv6());
+                let addr = SocketAddr::new(*ip, port);
+                if family.addrs.len() < MAX_ANSWER_ADDRS && !family.addrs.contains(&addr) {
+                    family.addrs.push(addr);
+                }
+            }
+        }
+        if removed.is_empty() {
+            return;
+        }
+        let gone = |ip: &IpAddr| removed.contains(ip);
+        for n in &mut self.names {
+            n.v6.addrs.retain(|a| !gone(&a.ip()));
+            n.v4.addrs.retain(|a| !gone(&a.ip()));
+        }
+        for s in &mut self.services {
+            s.v6_hints.retain(|ip| !gone(ip));
+            s.v4_hints.retain(|ip| !gone(ip));
+        }
+    }
+
+    /// Returns the addresses of `service` in one family: its TargetName's answer once there
+    /// is one (V43; an empty answer removes the hints, HG8), its hints until then (V10).
+    pub(crate) fn service_addrs(&self, service: &Service, v6: bool) -> Vec<IpAddr> {
+        if let Some(family) = service.name.map(|n| self.names[n].family(v6)) {
+            if family.state == State::Answered {
+                return family.addrs.iter().map(SocketAddr::ip).collect();
+            }
+        }
+        if v6 {
+            service.v6_hints.clone()
+        } else {
+            service.v4_hints.clone()
+        }
+    }
+
+    /// Finds the name, or adds it and asks for its addresses; `None` past the cap.
+    fn name_index(&mut self, name: &Name, asks: &mut Vec<Ask>) -> Option<usize> {
+        if let Some(i) = self.names.iter().position(|n| n.name == *name) {
+            return Some(i);
+        }
+        if self.names.len() > MAX_TARGET_NAMES {
+            return None;
+        }
+        self.names.push(NameAnswers {
+            name: name.clone(),
+            v6: unasked(),
+            v4: unasked(),
+        });
+        let i = self.names.len() - 1;
+        self.ask_addrs(i, asks);
+        Some(i)
+    }
+
+    /// Asks for the addresses of `names[i]`: the preferred family first (R1), or one
+    /// combined query.
+    fn ask_addrs(&mut self, i: usize, asks: &mut Vec<Ask>) {
+        let name = self.names[i].name.clone();
+        let want_v6 = self.policy.allows(true);
+        let want_v4 = self.policy.allows(false) || self.want_a;
+        let mut ask = |r: &mut Resolution, kind: QueryKind| {
+            for v6 in [true, false] {
+                if covers(kind, v6) {
+                    r.names[i].family_mut(v6).state = State::Pending;
+                }
+            }
+            asks.push(Ask {
+                name: name.clone(),
+                kind,
+                what: QueryFor::Addrs { name: i },
+            });
+        };
+        if self.combined {
+            ask(self, QueryKind::Both);
+            return;
+        }
+        let order = if self.policy.prefers_v6() {
+            [(want_v6, QueryKind::Aaaa), (want_v4, QueryKind::A)]
+        } else {
+            [(want_v4, QueryKind::A), (want_v6, QueryKind::Aaaa)]
+        };
+        for (want, kind) in order {
+            if want {
+                ask(self, kind);
+            }
+        }
+    }
+}
+
+fn unasked() -> Family {
+    Family {
+        state: State::Unasked,
+        addrs: Vec::new(),
+    }
+}
+
+/// Returns whether an answer of `kind` covers the family.
+fn covers(kind: QueryKind, v6: bool) -> bool {
+    match kind {
+        QueryKind::Aaaa => v6,
+        QueryKind::A => !v6,
+        QueryKind::Both => true,
+        _ => false,
+    }
+}
