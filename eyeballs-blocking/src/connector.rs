@@ -95,7 +95,8 @@ impl Connector {
 
     /// Connects to `target`: anything [`std::net::TcpStream::connect`] takes (`"host:port"`,
     /// `("host", port)`, `(IpAddr, port)`, a `SocketAddr`, `&[SocketAddr]`, ...; see
-    /// [`ToHostPort`]). A list of addresses races as given, without DNS.
+    /// [`ToHostPort`]). A list of addresses races without DNS, ordered as RFC 8305 orders a DNS
+    /// answer (IPv6 first, families interleaved), not tried one by one.
     ///
     /// # Errors
     ///

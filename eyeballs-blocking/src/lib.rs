@@ -4,8 +4,8 @@
 //! working connection out of a host name, and [`connect_timeout`] one for
 //! `TcpStream::connect_timeout` that takes a host name. Both take what std's
 //! `ToSocketAddrs` takes (`"host:port"`, `("host", port)`, `(Ipv4Addr, port)`, a
-//! `SocketAddrV6`, `&[SocketAddr]`, ...: see [`ToHostPort`]); a list of addresses races as
-//! given.
+//! `SocketAddrV6`, `&[SocketAddr]`, ...: see [`ToHostPort`]); a list of addresses
+//! races without DNS, ordered the RFC 8305 way (IPv6 first, families interleaved).
 //!
 //! ```
 //! use std::time::Duration;

@@ -44,8 +44,8 @@ pub enum Host {
         /// The zone, as written after `%`.
         zone: String,
     },
-    /// Two or more socket addresses given directly (a `&[SocketAddr]`), raced as they are:
-    /// no DNS. Each keeps its own port (the [`HostPort`]'s port is the first one's) and, for
+    /// Two or more socket addresses given directly (a `&[SocketAddr]`): no DNS; the race
+    /// orders them as it orders a DNS answer. Each keeps its own port (the [`HostPort`]'s port is the first one's) and, for
     /// IPv6, its scope id.
     Addrs(Vec<SocketAddr>),
 }
@@ -252,8 +252,8 @@ fn parse_host(s: &str) -> Result<Host, HostError> {
 ///   not;
 /// - `(IpAddr, port)`, `(Ipv4Addr, port)`, `(Ipv6Addr, port)`;
 /// - `SocketAddr`, `SocketAddrV4`, `SocketAddrV6` (a non-zero scope id is the zone);
-/// - `&[SocketAddr]` (also a `Vec` or an array of them): the addresses race as given, with
-///   no DNS;
+/// - `&[SocketAddr]` (also a `Vec` or an array of them): the addresses race with no DNS,
+///   ordered as a DNS answer would be (RFC 8305 §4: IPv6 first, families interleaved);
 /// - a [`HostPort`], and a reference to any of these.
 ///
 /// # Examples

@@ -5,8 +5,8 @@
 //! (RFC 6724, families interleaved), starts one attempt, another every 250 ms (or at once
 //! when one fails), keeps the first that connects and closes the rest. It takes everything
 //! tokio's `connect` takes (`"host:port"`, `("host", port)`, `(Ipv4Addr, port)`, a
-//! `SocketAddrV6`, `&[SocketAddr]`, ...: see [`ToHostPort`]); a list of addresses races as
-//! given.
+//! `SocketAddrV6`, `&[SocketAddr]`, ...: see [`ToHostPort`]); a list of addresses
+//! races without DNS, ordered the RFC 8305 way (IPv6 first, families interleaved).
 //!
 //! One dependency is enough: this crate re-exports every type its API uses (the
 //! configuration, the failure, the report, the history, the target conversions).
