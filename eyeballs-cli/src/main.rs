@@ -43,8 +43,11 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct ConnectArgs {
-    /// Host name or IP literal, or HOST:PORT, or [IPV6]:PORT.
-    #[arg(value_name = "HOST")]
+    // The help is an attribute, not a doc comment: rustdoc would read `[IPV6]` as a link.
+    #[arg(
+        value_name = "HOST",
+        help = "Host name or IP literal, or HOST:PORT, or [IPV6]:PORT"
+    )]
     target: String,
     /// TCP port (1 to 65535), unless HOST has one.
     port: Option<u16>,

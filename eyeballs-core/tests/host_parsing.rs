@@ -168,7 +168,7 @@ fn address_lists_race_as_given() {
     let b: SocketAddr = "127.0.0.1:8443".parse().unwrap();
     let both = [a, b];
 
-    let from_slice = (&both[..]).to_host_port().unwrap();
+    let from_slice = both[..].to_host_port().unwrap();
     assert_eq!(from_slice.host(), &Host::Addrs(vec![a, b]));
     assert_eq!(from_slice.port(), 443, "the first address's port");
     assert_eq!(from_slice.to_string(), "[fe80::1%3]:443, 127.0.0.1:8443");
@@ -181,10 +181,7 @@ fn address_lists_race_as_given() {
     assert_eq!(vec![a, b].to_host_port().unwrap(), from_slice);
 
     let one = [b];
-    assert_eq!(
-        (&one[..]).to_host_port().unwrap(),
-        b.to_host_port().unwrap()
-    );
+    assert_eq!(one[..].to_host_port().unwrap(), b.to_host_port().unwrap());
 
     let none: &[SocketAddr] = &[];
     let err = none.to_host_port().unwrap_err();
