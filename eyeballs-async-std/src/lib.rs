@@ -50,10 +50,11 @@ pub use resolve::SystemResolver;
 pub use async_net::TcpStream;
 // What the API uses, so that one dependency is enough.
 pub use eyeballs_core::{
-    AttemptReport, AttemptStatus, Config, ConfigError, FailedAttempt, FailedQuery, Failure,
-    FailureReason, FamilyPolicy, History, Host, HostError, HostPort, Nat64Error, Nat64Prefix,
-    QueryKind, QueryReport, Report, ToHostPort, ATTEMPT_START_FLOOR, CONNECTION_ATTEMPT_DELAY,
-    MAX_CONNECTION_ATTEMPT_DELAY, MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
+    AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, FailedAttempt, FailedQuery,
+    Failure, FailureReason, FamilyPolicy, History, Host, HostError, HostPort, Nat64Error,
+    Nat64Prefix, QueryId, QueryKind, QueryReport, Report, ToHostPort, ATTEMPT_START_FLOOR,
+    CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY, HISTORY_TTL, MAX_CONNECTION_ATTEMPT_DELAY,
+    MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
 };
 #[doc(inline)]
 pub use eyeballs_net::{

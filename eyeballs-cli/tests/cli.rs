@@ -442,3 +442,29 @@ fn dns_server_is_for_hickory() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--dns-server needs --resolver hickory"));
 }
+
+/// A name with no AAAA and no A records (NOERROR, no data) is not a DNS error: one sentence
+/// saying DNS had no address.
+#[test]
+fn no_records_is_one_sentence() {
+    let none = || Reply::Addrs(std::time::Duration::ZERO, vec![]);
+    let zone = Zone::default()
+        .set("empty.eyeballs.test", RecordType::AAAA, none())
+        .set("empty.eyeballs.test", RecordType::A, none());
+    let out = with_dns(zone, |server| {
+        let server = server.to_string();
+        eyeballs(&[
+            "connect",
+            "empty.eyeballs.test:80",
+            "--resolver",
+            "hickory",
+            "--dns-server",
+            &server,
+        ])
+    });
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "eyeballs: empty.eyeballs.test:80: DNS answered with no address to connect to\n"
+    );
+}

@@ -132,15 +132,13 @@ impl Resolve for HickoryResolver {
 
 /// A failed lookup of `name` as a sentence a person can act on, with the kind a caller can
 /// match (`NotFound` for NXDOMAIN, `TimedOut` for no answer). hickory's own `Display` of
-/// NXDOMAIN is a debug dump of the query.
+/// NXDOMAIN is a debug dump of the query. (No records with NOERROR never gets here: it is an
+/// empty answer.)
 fn lookup_error(name: &str, e: NetError) -> io::Error {
     use io::ErrorKind::{NotFound, Other, TimedOut};
     let name = name.trim_end_matches('.');
     let (kind, text) = match &e {
         _ if e.is_nx_domain() => (NotFound, format!("{name}: no such name (NXDOMAIN)")),
-        NetError::Dns(DnsError::NoRecordsFound(_)) => {
-            (NotFound, format!("{name}: no address records"))
-        }
         NetError::Dns(DnsError::ResponseCode(ResponseCode::ServFail)) => {
             (Other, format!("{name}: the DNS server failed (SERVFAIL)"))
         }
