@@ -16,7 +16,7 @@ use eyeballs_net::{AsyncIo, Connecting, Runtime};
 use socket2::Socket;
 
 /// The async-io reactor, as eyeballs drives it (for async-std and smol):
-/// [`Connector`](crate::Connector) is `eyeballs_net::Connector<AsyncIoRuntime>`.
+/// [`Connector`](crate::Connector) wraps `eyeballs_net::Connector<AsyncIoRuntime>`.
 #[derive(Debug, Clone, Copy)]
 pub struct AsyncIoRuntime;
 

@@ -5,18 +5,27 @@
 //! it serves async-std and smol users alike (and any executor, since async-io drives its own
 //! reactor when nothing else does). It returns an [`async_net::TcpStream`].
 //!
-//! ```no_run
-//! # async fn demo() -> std::io::Result<()> {
-//! let stream = eyeballs_async_std::connect("localhost:8080").await?; // an async_net::TcpStream
+//! ```
+//! # fn main() -> std::io::Result<()> {
+//! # smol::block_on(async {
+//! # let listener = async_net::TcpListener::bind("[::1]:0").await?;
+//! # let port = listener.local_addr()?.port();
+//! // "host:443", ("host", 443), a SocketAddr, &[SocketAddr], ...: what async-net's connect takes.
+//! let stream = eyeballs_async_std::connect(format!("[::1]:{port}")).await?; // an async_net::TcpStream
 //! # let _ = stream;
 //! # Ok(())
+//! # })
 //! # }
 //! ```
 //!
-//! The [`Connector`] is the same as `eyeballs-tokio`'s: a [`Config`], [`SocketOptions`],
-//! a resolver ([`SystemResolver`], [`StaticResolver`] or your own [`Resolve`]), a history,
-//! and `connect_with_report`. Losing attempts close when the race is decided, and dropping
-//! a connect mid-race closes everything it opened.
+//! [`connect_timeout`] gives up after a deadline. The [`Connector`] is the same as
+//! `eyeballs-tokio`'s: a [`Config`] (the delays, the deadline, the family policy),
+//! [`SocketOptions`], a resolver ([`SystemResolver`], [`StaticResolver`] or your own
+//! [`Resolve`]), a history, and [`Connector::connect_with_report`], whose [`Report`] shows
+//! which address won and why the others failed (see the [`Connector`] example). A failed
+//! connect is an `io::Error` whose inner error is the [`Failure`]. Losing attempts close when
+//! the race is decided, and dropping a connect mid-race closes everything it opened. This
+//! crate re-exports every type its API uses, so one dependency is enough.
 //!
 //! # hickory
 //!
@@ -30,60 +39,55 @@
 //! The decisions are all [`eyeballs_core`]'s; this crate only opens sockets, runs timers and
 //! resolves, through the loop it shares with `eyeballs-tokio` (`eyeballs_net::run_async`).
 
+mod connector;
 mod driver;
 mod resolve;
 
+pub use connector::{Connector, ConnectorBuilder};
 pub use driver::{AsyncIoClock, AsyncIoRuntime};
-
 pub use resolve::SystemResolver;
 
 pub use async_net::TcpStream;
-pub use eyeballs_core::{Config, FamilyPolicy, Report};
-pub use eyeballs_net::{
-    discover_nat64, Builder, Resolve, Resolving, SocketHook, SocketOptions, StaticResolver,
+// What the API uses, so that one dependency is enough.
+pub use eyeballs_core::{
+    AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, FailedAttempt, FailedQuery,
+    Failure, FailureReason, FamilyPolicy, History, Host, HostError, HostPort, Nat64Error,
+    Nat64Prefix, QueryId, QueryKind, QueryReport, Report, ToHostPort, ATTEMPT_START_FLOOR,
+    CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY, HISTORY_TTL, MAX_CONNECTION_ATTEMPT_DELAY,
+    MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
 };
-
-/// Connects with Happy Eyeballs; holds the configuration, the resolver and the history
-/// (see [`eyeballs_net::Connector`] for its methods).
-///
-/// # Examples
-///
-/// ```no_run
-/// use std::time::Duration;
-/// use eyeballs_async_std::{Config, Connector, SocketOptions};
-///
-/// # async fn demo() -> std::io::Result<()> {
-/// let connector = Connector::builder()
-///     .config(Config::default().connection_attempt_delay(Duration::from_millis(300)))
-///     .socket(SocketOptions::new().nodelay(true))
-///     .build()
-///     .expect("valid settings");
-/// let stream = connector.connect("localhost:8080").await?;
-/// # let _ = stream;
-/// # Ok(())
-/// # }
-/// ```
-pub type Connector = eyeballs_net::Connector<AsyncIoRuntime>;
-
-/// Builds a [`Connector`]: [`Config`], [`SocketOptions`], resolver (default
-/// [`SystemResolver`]) and history (default on).
-pub type ConnectorBuilder = Builder<dyn Resolve, Connector>;
+#[doc(inline)]
+pub use eyeballs_net::{
+    discover_nat64, BuildError, Builder, Resolve, Resolving, SocketHook, SocketOptionError,
+    SocketOptions, StaticResolver, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
+};
 
 use std::io;
 use std::sync::OnceLock;
+use std::time::Duration;
 
-use eyeballs_core::ToHostPort;
+fn default_connector() -> &'static Connector {
+    static DEFAULT: OnceLock<Connector> = OnceLock::new();
+    DEFAULT.get_or_init(Connector::default)
+}
 
 /// Connects to `target` with Happy Eyeballs and RFC 8305's defaults, through one
 /// process-wide [`Connector`] (system resolver, history on).
+///
+/// It takes what [`async_net::TcpStream::connect`] takes (see [`ToHostPort`]).
 ///
 /// # Errors
 ///
 /// As [`Connector::connect`].
 pub async fn connect<T: ToHostPort>(target: T) -> io::Result<TcpStream> {
-    static DEFAULT: OnceLock<Connector> = OnceLock::new();
-    DEFAULT
-        .get_or_init(Connector::default)
-        .connect(target)
-        .await
+    default_connector().connect(target).await
+}
+
+/// Connects like [`connect`], giving up after `timeout` (DNS included).
+///
+/// # Errors
+///
+/// As [`Connector::connect_timeout`].
+pub async fn connect_timeout<T: ToHostPort>(target: T, timeout: Duration) -> io::Result<TcpStream> {
+    default_connector().connect_timeout(target, timeout).await
 }

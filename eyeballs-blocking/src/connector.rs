@@ -19,18 +19,23 @@ use crate::resolve::{Resolve, SystemResolver};
 /// # History
 ///
 /// On by default: each connect records, per destination address, round-trip times and
-/// failures (see [`eyeballs_core::History`]), and the next connect to the same host starts
+/// failures (see [`History`]), and the next connect to the same host starts
 /// with what worked — after a broken IPv6 path, it goes straight to IPv4. Turn it off with
 /// [`Builder::history`], look at it with [`Connector::history`], and clear it with
 /// [`Connector::clear_history`] when the network changes (RFC 8305 §4, R15/R16).
 ///
 /// # Examples
 ///
-/// ```no_run
-/// use std::time::Duration;
-/// use eyeballs_blocking::{Config, Connector, SocketOptions};
+/// Set the delays and a timeout, then see which address won and why the others failed:
 ///
-/// # fn demo() -> std::io::Result<()> {
+/// ```
+/// use std::net::{SocketAddr, TcpListener};
+/// use std::time::Duration;
+/// use eyeballs_blocking::{AttemptStatus, Config, Connector, SocketOptions};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let open = TcpListener::bind("127.0.0.1:0")?;
+/// let refused = TcpListener::bind("127.0.0.2:0")?.local_addr()?; // closed again
 /// let connector = Connector::builder()
 ///     .config(
 ///         Config::default()
@@ -38,10 +43,16 @@ use crate::resolve::{Resolve, SystemResolver};
 ///             .timeout(Some(Duration::from_secs(10))),
 ///     )
 ///     .socket(SocketOptions::new().nodelay(true))
-///     .build()
-///     .expect("valid settings");
-/// let stream = connector.connect("localhost:8080")?;
-/// # let _ = stream;
+///     .build()?;
+/// let addrs: [SocketAddr; 2] = [refused, open.local_addr()?];
+/// let (stream, report) = connector.connect_with_report(&addrs[..]);
+/// let report = report.expect("the race started");
+/// assert_eq!(report.winner(), Some(stream?.peer_addr()?));
+/// for attempt in report.attempts() {
+///     if attempt.status == AttemptStatus::Failed {
+///         println!("{} failed: {:?}", attempt.addr, attempt.error);
+///     }
+/// }
 /// # Ok(())
 /// # }
 /// ```
@@ -82,19 +93,23 @@ impl Connector {
         Builder::new(SystemResolver)
     }
 
-    /// Connects to `target` (`"host:port"`, `("host", port)`, a `SocketAddr`, ...).
+    /// Connects to `target`: anything [`std::net::TcpStream::connect`] takes (`"host:port"`,
+    /// `("host", port)`, `(IpAddr, port)`, a `SocketAddr`, `&[SocketAddr]`, ...; see
+    /// [`ToHostPort`]). A list of addresses races without DNS, ordered as RFC 8305 orders a DNS
+    /// answer (IPv6 first, families interleaved), not tried one by one.
     ///
     /// # Errors
     ///
     /// An `io::Error` whose inner error, for a failed race, is the
-    /// [`eyeballs_core::Failure`] with every attempt's address and error; `InvalidInput` for
-    /// a target that does not parse.
+    /// [`Failure`](crate::Failure) with every attempt's address and error; `InvalidInput`
+    /// for a target that does not parse.
     pub fn connect<T: ToHostPort>(&self, target: T) -> io::Result<TcpStream> {
         self.run(target, self.inner.config, false).0
     }
 
     /// Connects like [`Connector::connect`], giving up after `timeout` (DNS included), like
-    /// `TcpStream::connect_timeout`.
+    /// `TcpStream::connect_timeout`: the connector's configuration with [`Config::timeout`]
+    /// set to `timeout`.
     ///
     /// # Errors
     ///

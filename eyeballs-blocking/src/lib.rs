@@ -2,13 +2,28 @@
 //!
 //! [`connect`] is a drop-in for [`std::net::TcpStream::connect`] that gets the fastest
 //! working connection out of a host name, and [`connect_timeout`] one for
-//! `TcpStream::connect_timeout` that takes a host name.
+//! `TcpStream::connect_timeout` that takes a host name. Both take what std's
+//! `ToSocketAddrs` takes (`"host:port"`, `("host", port)`, `(Ipv4Addr, port)`, a
+//! `SocketAddrV6`, `&[SocketAddr]`, ...: see [`ToHostPort`]); a list of addresses
+//! races without DNS, ordered the RFC 8305 way (IPv6 first, families interleaved).
 //!
-//! ```no_run
-//! let stream = eyeballs_blocking::connect("localhost:8080")?; // a std::net::TcpStream
+//! ```
+//! use std::time::Duration;
+//!
+//! # let listener = std::net::TcpListener::bind("[::1]:0")?;
+//! # let port = listener.local_addr()?.port();
+//! let stream = eyeballs_blocking::connect(format!("[::1]:{port}"))?; // a std::net::TcpStream
+//! let stream = eyeballs_blocking::connect_timeout(("::1", port), Duration::from_secs(5))?;
 //! # let _ = stream;
 //! # Ok::<(), std::io::Error>(())
 //! ```
+//!
+//! A [`Connector`] holds the settings ([`Config`]: the delays, the deadline, the family
+//! policy), the [`SocketOptions`], the resolver and the history;
+//! [`Connector::connect_with_report`] returns the race's [`Report`], which shows which
+//! address won and why the others failed. A failed connect is an `io::Error` whose inner
+//! error is the [`Failure`]. This crate re-exports every type its API uses, so one
+//! dependency is enough.
 //!
 //! # How it runs
 //!
@@ -35,15 +50,24 @@ mod resolve;
 pub use connector::{Connector, ConnectorBuilder};
 pub use resolve::{discover_nat64, Resolve, SystemResolver};
 
-pub use eyeballs_core::{Config, FamilyPolicy, Report};
-pub use eyeballs_net::{Builder, SocketHook, SocketOptions, StaticResolver};
+// What the API uses, so that one dependency is enough.
+pub use eyeballs_core::{
+    AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, FailedAttempt, FailedQuery,
+    Failure, FailureReason, FamilyPolicy, History, Host, HostError, HostPort, Nat64Error,
+    Nat64Prefix, QueryId, QueryKind, QueryReport, Report, ToHostPort, ATTEMPT_START_FLOOR,
+    CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY, HISTORY_TTL, MAX_CONNECTION_ATTEMPT_DELAY,
+    MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
+};
+#[doc(inline)]
+pub use eyeballs_net::{
+    BuildError, Builder, SocketHook, SocketOptionError, SocketOptions, StaticResolver,
+    MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
+};
 
 use std::io;
 use std::net::TcpStream;
 use std::sync::OnceLock;
 use std::time::Duration;
-
-use eyeballs_core::ToHostPort;
 
 fn default_connector() -> &'static Connector {
     static DEFAULT: OnceLock<Connector> = OnceLock::new();
@@ -53,6 +77,8 @@ fn default_connector() -> &'static Connector {
 /// Connects to `target` with Happy Eyeballs and RFC 8305's defaults, through one
 /// process-wide [`Connector`] (system resolver, history on).
 ///
+/// It takes what [`std::net::TcpStream::connect`] takes (see [`ToHostPort`]).
+///
 /// # Errors
 ///
 /// As [`Connector::connect`].
@@ -60,7 +86,8 @@ pub fn connect<T: ToHostPort>(target: T) -> io::Result<TcpStream> {
     default_connector().connect(target)
 }
 
-/// Connects like [`connect`], giving up after `timeout`.
+/// Connects like [`connect`], giving up after `timeout` (DNS included), like
+/// [`std::net::TcpStream::connect_timeout`], but with a host name or several addresses.
 ///
 /// # Errors
 ///

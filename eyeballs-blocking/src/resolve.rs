@@ -6,7 +6,7 @@ use std::net::{IpAddr, ToSocketAddrs};
 use eyeballs_core::{Nat64Prefix, QueryKind};
 use std::sync::Arc;
 
-use eyeballs_net::{ResolverObject, StaticResolver};
+use eyeballs_net::{system_lookup_error, ResolverObject, StaticResolver};
 
 /// A blocking resolver. The driver calls it on a short-lived thread per query, so a slow
 /// answer never holds up the race (RFC 8305 §3, R3: "emulate it with one synchronous query
@@ -53,13 +53,17 @@ pub trait Resolve: Send + Sync + 'static {
 /// keys. (Asking per family would need `getaddrinfo` with `AF_INET6`/`AF_INET` hints, which
 /// std does not expose; plug in a [`Resolve`] of your own for that.) A lookup cannot be
 /// cancelled: when a race ends first, its thread finishes on its own and the answer is
-/// dropped.
+/// dropped. An error names the host and keeps `getaddrinfo`'s message
+/// (`"nosuch.test: Name or service not known (getaddrinfo)"`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemResolver;
 
 impl Resolve for SystemResolver {
     fn resolve(&self, name: &str, _kind: QueryKind) -> io::Result<Vec<IpAddr>> {
-        Ok((name, 0).to_socket_addrs()?.map(|a| a.ip()).collect())
+        let addrs = (name, 0)
+            .to_socket_addrs()
+            .map_err(|e| system_lookup_error(name, e))?;
+        Ok(addrs.map(|a| a.ip()).collect())
     }
 
     fn answers_both(&self) -> bool {

@@ -1,20 +1,28 @@
 //! `eyeballs`: watch a Happy Eyeballs (RFC 8305) race happen.
 //!
 //! - `eyeballs demo`: a self-contained race on loopback where IPv6 hangs.
-//! - `eyeballs connect HOST PORT`: one real race (or `--repeat N`), printed as a timeline or
-//!   as JSON.
+//! - `eyeballs connect HOST PORT` (or `HOST:PORT`, `[IPV6]:PORT`): one real race (or
+//!   `--repeat N`), printed as a timeline or as JSON.
+//!
+//! Messages are in the user's words: a problem names the flag and the rule, never a library
+//! setting; IPv6 addresses with a port are bracketed; a failed lookup is one sentence.
 // A command-line tool prints to stdout by design.
 #![allow(clippy::print_stdout)]
 
 mod json;
 
+use std::io;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use eyeballs_core::{Config, FamilyPolicy, Nat64Prefix, Report};
+use eyeballs_core::{
+    Config, ConfigError, Failure, FailureReason, FamilyPolicy, Host, HostError, HostPort,
+    Nat64Prefix, Report, ATTEMPT_START_FLOOR, MAX_CONNECTION_ATTEMPT_DELAY,
+};
 use eyeballs_lab::loopback::{Behaviour, Lab, V4, V6};
-use eyeballs_tokio::{Connector, HickoryResolver, StaticResolver};
+use eyeballs_tokio::{BuildError, Connector, HickoryResolver, StaticResolver};
 
 /// Happy Eyeballs (RFC 8305): the fastest working connection out of a host name.
 #[derive(Debug, Parser)]
@@ -35,10 +43,14 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct ConnectArgs {
-    /// Host name or IP literal.
-    host: String,
-    /// TCP port.
-    port: u16,
+    // The help is an attribute, not a doc comment: rustdoc would read `[IPV6]` as a link.
+    #[arg(
+        value_name = "HOST",
+        help = "Host name or IP literal, or HOST:PORT, or [IPV6]:PORT"
+    )]
+    target: String,
+    /// TCP port (1 to 65535), unless HOST has one.
+    port: Option<u16>,
     /// Which runtime drives the race.
     #[arg(long, value_enum, default_value_t = Runtime::Tokio)]
     runtime: Runtime,
@@ -46,7 +58,11 @@ struct ConnectArgs {
     /// hickory (AAAA and A as two queries, from /etc/resolv.conf).
     #[arg(long, value_enum, default_value_t = ResolverKind::System)]
     resolver: ResolverKind,
-    /// Connection Attempt Delay in milliseconds (RFC 8305 §5; default 250).
+    /// With --resolver hickory: ask this name server (IP:PORT) instead of those of
+    /// /etc/resolv.conf.
+    #[arg(long, value_name = "IP:PORT")]
+    dns_server: Option<SocketAddr>,
+    /// Connection Attempt Delay in milliseconds (RFC 8305 §5; default 250, from 10 to 2000).
     #[arg(long, value_name = "MS")]
     attempt_delay: Option<u64>,
     /// Resolution Delay in milliseconds (RFC 8305 §3; default 50).
@@ -58,10 +74,10 @@ struct ConnectArgs {
     /// Use only this family.
     #[arg(long, value_enum)]
     only: Option<Family>,
-    /// First Address Family Count (RFC 8305 §4; default 1).
+    /// First Address Family Count (RFC 8305 §4; default 1, at least 1).
     #[arg(long, value_name = "N")]
     family_count: Option<usize>,
-    /// Overall deadline in milliseconds.
+    /// Overall deadline in milliseconds (at least 1; default none).
     #[arg(long, value_name = "MS")]
     timeout: Option<u64>,
     /// Races one after another through one connector, so the history shows.
@@ -142,28 +158,41 @@ enum Runner {
 
 impl Runner {
     fn new(args: &ConnectArgs) -> Result<Runner, ExitCode> {
-        let mut config = configure(args);
-        if let Some(nat64) = &args.nat64 {
-            config = config.nat64(Some(nat64_prefix(nat64, args.runtime)?));
-        }
         if args.resolver == ResolverKind::Hickory && args.runtime != Runtime::Tokio {
             return Err(usage("--resolver hickory runs on --runtime tokio only"));
         }
+        if args.dns_server.is_some() && args.resolver != ResolverKind::Hickory {
+            return Err(usage(
+                "--dns-server needs --resolver hickory (the system resolver asks the servers of \
+                 /etc/resolv.conf)",
+            ));
+        }
+        let mut config = configure(args);
+        // Checked before any NAT64 lookup, so a bad flag fails at once.
+        config
+            .validate()
+            .map_err(|e| usage(config_problem(&e, args)))?;
+        if let Some(nat64) = &args.nat64 {
+            config = config.nat64(Some(nat64_prefix(nat64, args.runtime)?));
+        }
+        let built = |e: BuildError| usage(build_problem(&e, args));
         let runner = match args.runtime {
             Runtime::Tokio => {
                 let mut builder = Connector::builder().config(config);
                 if args.resolver == ResolverKind::Hickory {
-                    let hickory = HickoryResolver::from_system_conf().map_err(|e| {
-                        usage(format!("cannot set up hickory from the system config: {e}"))
-                    })?;
+                    let hickory = match args.dns_server {
+                        Some(server) => HickoryResolver::with_name_servers(&[server]),
+                        None => HickoryResolver::from_system_conf(),
+                    }
+                    .map_err(|e| usage(format!("--resolver hickory: {e}")))?;
                     builder = builder.resolver(hickory);
                 }
-                let connector = builder.build().map_err(usage)?;
+                let connector = builder.build().map_err(built)?;
                 Runner::Tokio(tokio_runtime()?, connector)
             }
             Runtime::AsyncStd | Runtime::Smol => {
                 let builder = eyeballs_async_std::Connector::builder().config(config);
-                let connector = builder.build().map_err(usage)?;
+                let connector = builder.build().map_err(built)?;
                 if args.runtime == Runtime::Smol {
                     Runner::Smol(connector)
                 } else {
@@ -172,14 +201,14 @@ impl Runner {
             }
             Runtime::Blocking => {
                 let builder = eyeballs_blocking::Connector::builder().config(config);
-                Runner::Blocking(builder.build().map_err(usage)?)
+                Runner::Blocking(builder.build().map_err(built)?)
             }
         };
         Ok(runner)
     }
 
     /// Runs one race; the stream, if any, is closed at once.
-    fn race(&self, target: (&str, u16)) -> (Result<(), std::io::Error>, Option<Report>) {
+    fn race(&self, target: &HostPort) -> (Result<(), std::io::Error>, Option<Report>) {
         fn done<S>(
             r: (std::io::Result<S>, Option<Report>),
         ) -> (std::io::Result<()>, Option<Report>) {
@@ -195,21 +224,27 @@ impl Runner {
 }
 
 fn connect(args: &ConnectArgs) -> ExitCode {
+    let target = match target(args) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    warn_about_delays(args);
     let runner = match Runner::new(args) {
         Ok(r) => r,
         Err(code) => return code,
     };
+    let host = host_text(&target);
     let mut failed = false;
     for i in 0..args.repeat {
-        let (result, report) = runner.race((args.host.as_str(), args.port));
+        let (result, report) = runner.race(&target);
         let Some(report) = report else {
-            // Only a race that could not start (a bad target) has no report.
+            // Only a race that could not start (an unknown IPv6 zone) has no report.
             let error = result.err().map_or_else(String::new, |e| e.to_string());
-            return usage(error);
+            return usage(format!("{target}: {error}"));
         };
         failed |= result.is_err();
         if args.json {
-            println!("{}", json::race(&args.host, args.port, &report));
+            println!("{}", json::race(&host, target.port(), &report));
         } else {
             if args.repeat > 1 {
                 println!("race {} of {}", i + 1, args.repeat);
@@ -217,7 +252,7 @@ fn connect(args: &ConnectArgs) -> ExitCode {
             println!("{report}");
         }
         if let Err(e) = &result {
-            eprintln!("eyeballs: {}:{}: {e}", args.host, args.port);
+            eprintln!("eyeballs: {}", failure_message(&target, e, args.only));
         }
     }
     if failed {
@@ -260,6 +295,173 @@ fn nat64_prefix(arg: &str, runtime: Runtime) -> Result<Nat64Prefix, ExitCode> {
             eprintln!("eyeballs: --nat64 auto: looking up ipv4only.arpa failed: {e}");
             Err(ExitCode::FAILURE)
         }
+    }
+}
+
+/// The host and port from `HOST PORT`, `HOST:PORT` or `[IPV6]:PORT`.
+fn target(args: &ConnectArgs) -> Result<HostPort, ExitCode> {
+    let given = &args.target;
+    let target = match (args.port, given.parse::<HostPort>()) {
+        (Some(port), Ok(with_port)) if with_port.port() != port => {
+            return Err(usage(format!(
+                "{given} names port {}, and PORT says {port}: give the port once",
+                with_port.port()
+            )));
+        }
+        (_, Ok(with_port)) => with_port,
+        (Some(port), Err(_)) => {
+            HostPort::new(given, port).map_err(|e| usage(host_problem(&e, given)))?
+        }
+        (None, Err(e)) => return Err(usage(host_problem(&e, given))),
+    };
+    if target.port() == 0 {
+        return Err(usage(format!(
+            "{target}: port 0 cannot be connected to; give a port from 1 to 65535"
+        )));
+    }
+    Ok(target)
+}
+
+/// What is wrong with the HOST argument, in the command line's terms.
+fn host_problem(e: &HostError, given: &str) -> String {
+    match e {
+        HostError::MissingPort(_) if given.contains(':') => {
+            let ip = given.trim_start_matches('[').trim_end_matches(']');
+            format!("{given} has no port: write [{ip}]:PORT, or {ip} PORT")
+        }
+        HostError::MissingPort(_) => {
+            format!("{given} has no port: write {given}:PORT, or {given} PORT")
+        }
+        HostError::BadPort(port) => format!("{given}: {port} is not a port (1 to 65535)"),
+        HostError::BadBrackets(_) => {
+            format!(
+                "{given} is not a bracketed address: write an IPv6 address and port as [IPV6]:PORT"
+            )
+        }
+        HostError::BadName(name) => format!(
+            "{name:?} is not a host name: dot-separated labels of letters, digits, '-' and '_'"
+        ),
+        HostError::EmptyHost => format!("{given}: the host is empty"),
+        other => format!("{given}: {other}"),
+    }
+}
+
+/// The name or address of the target, as the JSON `host` field shows it (no brackets).
+fn host_text(target: &HostPort) -> String {
+    match target.host() {
+        Host::Name(name) => name.clone(),
+        Host::Ip(ip) => ip.to_string(),
+        Host::ZonedIpv6 { addr, zone } => format!("{addr}%{zone}"),
+        _ => target.to_string(),
+    }
+}
+
+/// The core clamps the fixed Connection Attempt Delay to [10 ms, 2 s]: say so when a value
+/// is outside.
+fn warn_about_delays(args: &ConnectArgs) {
+    let Some(ms) = args.attempt_delay else {
+        return;
+    };
+    let floor = ATTEMPT_START_FLOOR.as_millis();
+    let max = MAX_CONNECTION_ATTEMPT_DELAY.as_millis();
+    let max_s = MAX_CONNECTION_ATTEMPT_DELAY.as_secs_f64();
+    if u128::from(ms) < floor {
+        eprintln!(
+            "eyeballs: warning: --attempt-delay {ms} is below the RFC 8305 floor of {floor} ms; \
+             using {floor} ms"
+        );
+    } else if u128::from(ms) > max {
+        eprintln!(
+            "eyeballs: warning: --attempt-delay {ms} is above the {max_s} s maximum (RFC 8305 \
+             §5); using {max_s} s"
+        );
+    }
+}
+
+/// A configuration problem as the flag that caused it and the rule it broke.
+fn config_problem(e: &ConfigError, args: &ConnectArgs) -> String {
+    match e {
+        ConfigError::ZeroFirstAddressFamilyCount => format!(
+            "--family-count {}: the First Address Family Count (RFC 8305 §4) is at least 1; \
+             1, the default, alternates families from the first address",
+            args.family_count.unwrap_or(0)
+        ),
+        ConfigError::ZeroTimeout => format!(
+            "--timeout {}: the deadline is at least 1 ms; leave --timeout out for no deadline",
+            args.timeout.unwrap_or(0)
+        ),
+        // The command line sets nothing else that the core checks.
+        other => format!("unusable settings: {other}"),
+    }
+}
+
+/// A connector the builder refused, in the command line's terms.
+fn build_problem(e: &BuildError, args: &ConnectArgs) -> String {
+    match e {
+        BuildError::Config(c) => config_problem(c, args),
+        other => format!("unusable settings: {other}"),
+    }
+}
+
+/// One sentence for a failed race: failed lookups once each (AAAA and A often fail the same
+/// way), then each attempt with its bracketed address.
+fn failure_message(target: &HostPort, e: &io::Error, only: Option<Family>) -> String {
+    let only = only.map(|f| match f {
+        Family::V6 => "IPv6",
+        Family::V4 => "IPv4",
+    });
+    let Some(failure) = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<Failure<io::Error>>())
+    else {
+        return format!("{target}: {e}");
+    };
+    let mut dns: Vec<String> = Vec::new();
+    for q in failure.queries() {
+        let text = q.error.to_string();
+        if !dns.contains(&text) {
+            dns.push(text);
+        }
+    }
+    let mut attempts: Vec<String> = failure
+        .attempts()
+        .iter()
+        .map(|a| match &a.error {
+            Some(e) => format!("{}: {e}", a.addr),
+            None => format!("{}: cancelled", a.addr),
+        })
+        .collect();
+    let head = match failure.reason() {
+        FailureReason::DnsFailed if !dns.is_empty() => return dns.join("; "),
+        FailureReason::AllAttemptsFailed if attempts.len() == 1 => attempts.remove(0),
+        FailureReason::AllAttemptsFailed => {
+            let n = attempts.len();
+            format!(
+                "{target}: all {n} connection attempts failed: {}",
+                attempts.join("; ")
+            )
+        }
+        FailureReason::NoAddresses => match only {
+            Some(family) => format!("{target}: DNS answered with no {family} address (--only)"),
+            None => format!("{target}: DNS answered with no address to connect to"),
+        },
+        FailureReason::TimedOut { after, .. } if attempts.is_empty() => {
+            format!(
+                "{target}: timed out after {} ms (--timeout)",
+                after.as_millis()
+            )
+        }
+        FailureReason::TimedOut { after, .. } => format!(
+            "{target}: timed out after {} ms (--timeout): {}",
+            after.as_millis(),
+            attempts.join("; ")
+        ),
+        _ => format!("{target}: {failure}"),
+    };
+    if dns.is_empty() {
+        head
+    } else {
+        format!("{head}; {}", dns.join("; "))
     }
 }
 

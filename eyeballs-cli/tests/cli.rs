@@ -1,8 +1,11 @@
 //! The `eyeballs` command as a user runs it: spawned, output and exit status checked.
 #![allow(clippy::unwrap_used)]
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::process::{Command, Output};
+
+use eyeballs_lab::dns::{DnsServer, Reply, Zone};
+use hickory_proto::rr::RecordType;
 
 fn eyeballs(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_eyeballs"))
@@ -194,5 +197,274 @@ fn every_runtime_prints_the_same_report() {
         text(&out.stderr).contains("tokio only"),
         "{}",
         text(&out.stderr)
+    );
+}
+
+/// A port with nothing listening on `ip`: bound, noted, closed.
+fn closed_port(ip: &str) -> String {
+    TcpListener::bind((ip, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string()
+}
+
+/// Runs `f` with a loopback DNS server serving `zone` (eyeballs-lab's), then stops it.
+fn with_dns<T: Send + 'static>(zone: Zone, f: impl FnOnce(SocketAddr) -> T + Send + 'static) -> T {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let server = DnsServer::start(zone).await;
+        let addr = server.addr;
+        // The command runs on the blocking pool while this thread serves DNS.
+        let out = tokio::task::spawn_blocking(move || f(addr)).await.unwrap();
+        drop(server);
+        out
+    })
+}
+
+/// An attempt delay outside [10 ms, 2 s] is clamped by the core; the command says so, in its
+/// flag's terms, and goes on.
+#[test]
+fn attempt_delay_out_of_range_is_a_warning() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    for (delay, warning) in [
+        (
+            "0",
+            "eyeballs: warning: --attempt-delay 0 is below the RFC 8305 floor of 10 ms; using 10 ms",
+        ),
+        (
+            "5000",
+            "eyeballs: warning: --attempt-delay 5000 is above the 2 s maximum (RFC 8305 §5); \
+             using 2 s",
+        ),
+    ] {
+        let out = eyeballs(&["connect", "127.0.0.1", &port, "--attempt-delay", delay]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stderr).trim_end(), warning);
+    }
+    let out = eyeballs(&["connect", "127.0.0.1", &port, "--attempt-delay", "300"]);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stderr), "", "300 ms is in range");
+}
+
+/// A configuration problem names the flag and the rule, not the library's setting.
+#[test]
+fn config_problems_name_the_flag() {
+    for (flag, value, words, not) in [
+        (
+            "--timeout",
+            "0",
+            "--timeout 0: the deadline is at least 1 ms; leave --timeout out for no deadline",
+            "None",
+        ),
+        (
+            "--family-count",
+            "0",
+            "--family-count 0: the First Address Family Count (RFC 8305 §4) is at least 1",
+            "first_address_family_count",
+        ),
+    ] {
+        let out = eyeballs(&["connect", "127.0.0.1", "80", flag, value]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.starts_with(&format!("eyeballs: {words}")),
+            "{stderr}"
+        );
+        assert!(!stderr.contains(not), "{stderr}");
+    }
+}
+
+/// Every message brackets an IPv6 address with a port: `[::1]:PORT`, never `::1:PORT`.
+#[test]
+fn ipv6_addresses_are_bracketed() {
+    let port = closed_port("::1");
+    for target in [vec!["::1", port.as_str()], vec!["[::1]", port.as_str()]] {
+        let mut args = vec!["connect"];
+        args.extend(&target);
+        let out = eyeballs(&args);
+        assert_eq!(out.status.code(), Some(1));
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        let bracketed = format!("[::1]:{port}");
+        assert!(all.contains(&bracketed), "{all}");
+        assert!(
+            !all.replace(&bracketed, "").contains(&format!("::1:{port}")),
+            "{all}"
+        );
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.starts_with(&format!("eyeballs: [::1]:{port}: Connection refused")),
+            "{stderr}"
+        );
+    }
+}
+
+/// Port 0 is a usage error, however it is written.
+#[test]
+fn port_zero_is_a_usage_error() {
+    for args in [
+        &["connect", "127.0.0.1", "0"][..],
+        &["connect", "127.0.0.1:0"][..],
+        &["connect", "[::1]:0"][..],
+    ] {
+        let out = eyeballs(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains("port 0 cannot be connected to"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
+
+/// `HOST:PORT` and `[IPV6]:PORT` work as well as `HOST PORT`; the same port twice is fine, two
+/// different ports are a usage error naming both; no port at all says how to write one.
+#[test]
+fn host_and_port_in_one_argument() {
+    let v6 = TcpListener::bind("[::1]:0").unwrap();
+    let v4 = TcpListener::bind("127.0.0.1:0").unwrap();
+    let p6 = v6.local_addr().unwrap().port().to_string();
+    let p4 = v4.local_addr().unwrap().port().to_string();
+    for (args, host, winner) in [
+        (
+            vec!["connect".to_string(), format!("[::1]:{p6}")],
+            "::1",
+            format!("[::1]:{p6}"),
+        ),
+        (
+            vec!["connect".to_string(), format!("127.0.0.1:{p4}")],
+            "127.0.0.1",
+            format!("127.0.0.1:{p4}"),
+        ),
+        (
+            vec!["connect".to_string(), format!("[::1]:{p6}"), p6.clone()],
+            "::1",
+            format!("[::1]:{p6}"),
+        ),
+        (
+            vec!["connect".to_string(), "[::1]".to_string(), p6.clone()],
+            "::1",
+            format!("[::1]:{p6}"),
+        ),
+    ] {
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+        args.push("--json");
+        let out = eyeballs(&args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+        assert_eq!(v["host"], host, "{args:?}");
+        assert_eq!(v["winner"]["addr"], winner, "{args:?}");
+    }
+    let out = eyeballs(&["connect", &format!("[::1]:{p6}"), "81"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("[::1]:{p6} names port {p6}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("PORT says 81"), "{stderr}");
+    for (target, hint) in [
+        ("::1", "write [::1]:PORT, or ::1 PORT"),
+        ("h.test", "write h.test:PORT, or h.test PORT"),
+    ] {
+        let out = eyeballs(&["connect", target]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(text(&out.stderr).contains(hint), "{}", text(&out.stderr));
+    }
+}
+
+/// NXDOMAIN through hickory (from a loopback DNS server) is one sentence on stderr, once,
+/// though both the AAAA and the A query failed with it.
+#[test]
+fn nxdomain_is_one_sentence() {
+    let out = with_dns(Zone::default(), |server| {
+        let server = server.to_string();
+        eyeballs(&[
+            "connect",
+            "nosuch.test",
+            "80",
+            "--resolver",
+            "hickory",
+            "--dns-server",
+            &server,
+        ])
+    });
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "eyeballs: nosuch.test: no such name (NXDOMAIN)\n"
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("AAAA query failed: nosuch.test: no such name (NXDOMAIN)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Name("), "{stdout}");
+}
+
+/// `--dns-server` with hickory reaches that server (here an answer, and a connection);
+/// without hickory it is a usage error.
+#[test]
+fn dns_server_is_for_hickory() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let zone = Zone::default().set(
+        "h.eyeballs.test",
+        RecordType::A,
+        Reply::Addrs(
+            std::time::Duration::ZERO,
+            vec!["127.0.0.1".parse().unwrap()],
+        ),
+    );
+    let out = with_dns(zone, move |server| {
+        let server = server.to_string();
+        eyeballs(&[
+            "connect",
+            &format!("h.eyeballs.test:{port}"),
+            "--resolver",
+            "hickory",
+            "--dns-server",
+            &server,
+            "--json",
+        ])
+    });
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(v["winner"]["family"], "ipv4");
+    assert_eq!(v["dns"].as_array().unwrap().len(), 2, "AAAA and A: {v}");
+
+    let out = eyeballs(&["connect", "127.0.0.1", "80", "--dns-server", "127.0.0.1:53"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--dns-server needs --resolver hickory"));
+}
+
+/// A name with no AAAA and no A records (NOERROR, no data) is not a DNS error: one sentence
+/// saying DNS had no address.
+#[test]
+fn no_records_is_one_sentence() {
+    let none = || Reply::Addrs(std::time::Duration::ZERO, vec![]);
+    let zone = Zone::default()
+        .set("empty.eyeballs.test", RecordType::AAAA, none())
+        .set("empty.eyeballs.test", RecordType::A, none());
+    let out = with_dns(zone, |server| {
+        let server = server.to_string();
+        eyeballs(&[
+            "connect",
+            "empty.eyeballs.test:80",
+            "--resolver",
+            "hickory",
+            "--dns-server",
+            &server,
+        ])
+    });
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "eyeballs: empty.eyeballs.test:80: DNS answered with no address to connect to\n"
     );
 }

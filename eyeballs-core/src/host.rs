@@ -1,9 +1,10 @@
 //! Parsing what callers connect to: `"host:port"`, `("host", port)`, IP literals with or
-//! without brackets, IPv6 literals with a zone (`[fe80::1%eth0]:80`). Shared by every adapter.
+//! without brackets, IPv6 literals with a zone (`[fe80::1%eth0]:80`), socket addresses and
+//! lists of them. Shared by every adapter.
 
 use core::fmt;
 use core::str::FromStr;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 use crate::target::Target;
 
@@ -43,6 +44,10 @@ pub enum Host {
         /// The zone, as written after `%`.
         zone: String,
     },
+    /// Two or more socket addresses given directly (a `&[SocketAddr]`): no DNS; the race
+    /// orders them as it orders a DNS answer. Each keeps its own port (the [`HostPort`]'s port is the first one's) and, for
+    /// IPv6, its scope id.
+    Addrs(Vec<SocketAddr>),
 }
 
 /// Why a host or `host:port` string was rejected.
@@ -60,6 +65,8 @@ pub enum HostError {
     /// The name is not a valid host name (RFC 1123: at most 253 bytes, labels of 1 to 63
     /// letters, digits, `-` or `_`).
     BadName(String),
+    /// An empty list of socket addresses.
+    NoAddresses,
 }
 
 impl fmt::Display for HostError {
@@ -80,6 +87,7 @@ impl fmt::Display for HostError {
                 )
             }
             HostError::BadName(s) => write!(f, "{s:?} is not a valid host name"),
+            HostError::NoAddresses => f.write_str("the list of addresses to connect to is empty"),
         }
     }
 }
@@ -110,20 +118,48 @@ impl HostPort {
         &self.host
     }
 
-    /// Returns the port.
+    /// Returns the port (for [`Host::Addrs`], the first address's).
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Returns the race target for an IP literal (with `scope_id` for a zoned one), or
-    /// `None` for a name, which needs DNS.
+    /// Returns the race target for IP literals (with `scope_id` for a zoned one; a list of
+    /// addresses keeps its own scope ids), or `None` for a name, which needs DNS.
     pub fn literal_target(&self, scope_id: u32) -> Option<Target> {
         match &self.host {
             Host::Name(_) => None,
             Host::Ip(ip) => Some(Target::addrs([SocketAddr::new(*ip, self.port)])),
             Host::ZonedIpv6 { addr, .. } => Some(Target::addrs([SocketAddr::V6(
-                std::net::SocketAddrV6::new(*addr, self.port, 0, scope_id),
+                SocketAddrV6::new(*addr, self.port, 0, scope_id),
             )])),
+            Host::Addrs(addrs) => Some(Target::addrs(addrs.iter().copied())),
+        }
+    }
+
+    /// The host and port of one socket address: a zone is its numeric scope id.
+    fn from_addr(addr: SocketAddr) -> Self {
+        let host = match addr {
+            SocketAddr::V6(v6) if v6.scope_id() != 0 => Host::ZonedIpv6 {
+                addr: *v6.ip(),
+                zone: v6.scope_id().to_string(),
+            },
+            _ => Host::Ip(addr.ip()),
+        };
+        HostPort {
+            host,
+            port: addr.port(),
+        }
+    }
+
+    /// One address as [`HostPort::from_addr`], several as [`Host::Addrs`].
+    fn from_addrs(addrs: &[SocketAddr]) -> Result<Self, HostError> {
+        match addrs {
+            [] => Err(HostError::NoAddresses),
+            [one] => Ok(HostPort::from_addr(*one)),
+            [first, ..] => Ok(HostPort {
+                host: Host::Addrs(addrs.to_vec()),
+                port: first.port(),
+            }),
         }
     }
 }
@@ -169,6 +205,14 @@ impl fmt::Display for HostPort {
             Host::Ip(IpAddr::V4(ip)) => write!(f, "{ip}:{}", self.port),
             Host::Ip(IpAddr::V6(ip)) => write!(f, "[{ip}]:{}", self.port),
             Host::ZonedIpv6 { addr, zone } => write!(f, "[{addr}%{zone}]:{}", self.port),
+            Host::Addrs(addrs) => {
+                let mut sep = "";
+                for a in addrs {
+                    write!(f, "{sep}{a}")?;
+                    sep = ", ";
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -200,15 +244,43 @@ fn parse_host(s: &str) -> Result<Host, HostError> {
     Ok(Host::Name(s.to_string()))
 }
 
-/// What `connect` functions accept: `"host:port"`, `("host", port)`, a `SocketAddr`, ...
+/// What `connect` functions accept: everything `std::net::ToSocketAddrs` and tokio's and
+/// async-net's `ToSocketAddrs` accept, without resolving anything.
 ///
-/// The same conversions as `std::net::ToSocketAddrs`, without resolving anything.
+/// - `"host:port"`, `"[ipv6]:port"`, `"[fe80::1%eth0]:port"` (a `&str` or a `String`);
+/// - `("host", port)`, `(String, port)`, where the host may be an IP literal, bracketed or
+///   not;
+/// - `(IpAddr, port)`, `(Ipv4Addr, port)`, `(Ipv6Addr, port)`;
+/// - `SocketAddr`, `SocketAddrV4`, `SocketAddrV6` (a non-zero scope id is the zone);
+/// - `&[SocketAddr]` (also a `Vec` or an array of them): the addresses race with no DNS,
+///   ordered as a DNS answer would be (RFC 8305 §4: IPv6 first, families interleaved);
+/// - a [`HostPort`], and a reference to any of these.
+///
+/// # Examples
+///
+/// Code generic over what a caller connects to:
+///
+/// ```
+/// use std::net::{Ipv4Addr, SocketAddr};
+/// use eyeballs_core::{HostError, ToHostPort};
+///
+/// fn describe<T: ToHostPort>(target: T) -> Result<String, HostError> {
+///     Ok(target.to_host_port()?.to_string())
+/// }
+///
+/// assert_eq!(describe("localhost:80")?, "localhost:80");
+/// assert_eq!(describe((Ipv4Addr::LOCALHOST, 80))?, "127.0.0.1:80");
+/// let addrs: [SocketAddr; 2] = ["[::1]:80".parse().unwrap(), "127.0.0.1:80".parse().unwrap()];
+/// assert_eq!(describe(&addrs[..])?, "[::1]:80, 127.0.0.1:80");
+/// # Ok::<(), HostError>(())
+/// ```
 pub trait ToHostPort {
     /// Parses `self` into a host and a port.
     ///
     /// # Errors
     ///
-    /// A [`HostError`] when the text is not a valid host and port.
+    /// A [`HostError`] when the text is not a valid host and port, or the list of addresses
+    /// is empty.
     fn to_host_port(&self) -> Result<HostPort, HostError>;
 }
 
@@ -257,18 +329,50 @@ impl ToHostPort for (IpAddr, u16) {
     }
 }
 
+impl ToHostPort for (Ipv4Addr, u16) {
+    fn to_host_port(&self) -> Result<HostPort, HostError> {
+        (IpAddr::V4(self.0), self.1).to_host_port()
+    }
+}
+
+impl ToHostPort for (Ipv6Addr, u16) {
+    fn to_host_port(&self) -> Result<HostPort, HostError> {
+        (IpAddr::V6(self.0), self.1).to_host_port()
+    }
+}
+
 impl ToHostPort for SocketAddr {
     fn to_host_port(&self) -> Result<HostPort, HostError> {
-        let host = match self {
-            SocketAddr::V6(v6) if v6.scope_id() != 0 => Host::ZonedIpv6 {
-                addr: *v6.ip(),
-                zone: v6.scope_id().to_string(),
-            },
-            _ => Host::Ip(self.ip()),
-        };
-        Ok(HostPort {
-            host,
-            port: self.port(),
-        })
+        Ok(HostPort::from_addr(*self))
+    }
+}
+
+impl ToHostPort for SocketAddrV4 {
+    fn to_host_port(&self) -> Result<HostPort, HostError> {
+        Ok(HostPort::from_addr(SocketAddr::V4(*self)))
+    }
+}
+
+impl ToHostPort for SocketAddrV6 {
+    fn to_host_port(&self) -> Result<HostPort, HostError> {
+        Ok(HostPort::from_addr(SocketAddr::V6(*self)))
+    }
+}
+
+impl ToHostPort for [SocketAddr] {
+    fn to_host_port(&self) -> Result<HostPort, HostError> {
+        HostPort::from_addrs(self)
+    }
+}
+
+impl<const N: usize> ToHostPort for [SocketAddr; N] {
+    fn to_host_port(&self) -> Result<HostPort, HostError> {
+        HostPort::from_addrs(self)
+    }
+}
+
+impl ToHostPort for Vec<SocketAddr> {
+    fn to_host_port(&self) -> Result<HostPort, HostError> {
+        HostPort::from_addrs(self)
     }
 }

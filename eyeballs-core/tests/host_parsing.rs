@@ -121,3 +121,70 @@ fn literals_become_targets_without_dns() {
     assert!(parse("[::1]:1").unwrap().literal_target(0).is_some());
     assert!(parse("[fe80::1%lo]:1").unwrap().literal_target(1).is_some());
 }
+
+/// Everything tokio's, async-net's and std's `ToSocketAddrs` take converts, without DNS.
+#[test]
+fn every_to_socket_addrs_form_converts() {
+    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+
+    let v4 = Host::Ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let v6 = Host::Ip(IpAddr::V6(Ipv6Addr::LOCALHOST));
+    let hp = |t: &dyn ToHostPort| {
+        let hp = t.to_host_port().unwrap();
+        (hp.host().clone(), hp.port())
+    };
+    assert_eq!(hp(&(Ipv4Addr::LOCALHOST, 80)), (v4.clone(), 80));
+    assert_eq!(hp(&(Ipv6Addr::LOCALHOST, 81)), (v6.clone(), 81));
+    assert_eq!(hp(&(IpAddr::V6(Ipv6Addr::LOCALHOST), 82)), (v6.clone(), 82));
+    assert_eq!(
+        hp(&SocketAddrV4::new(Ipv4Addr::LOCALHOST, 83)),
+        (v4.clone(), 83)
+    );
+    assert_eq!(
+        hp(&SocketAddrV6::new(Ipv6Addr::LOCALHOST, 84, 0, 0)),
+        (v6.clone(), 84)
+    );
+    assert_eq!(
+        hp(&SocketAddrV6::new("fe80::1".parse().unwrap(), 85, 0, 7)),
+        (
+            Host::ZonedIpv6 {
+                addr: "fe80::1".parse().unwrap(),
+                zone: "7".into()
+            },
+            85
+        )
+    );
+    assert_eq!(hp(&("127.0.0.1", 86)), (v4.clone(), 86));
+    assert_eq!(hp(&(String::from("::1"), 87)), (v6.clone(), 87));
+    assert_eq!(hp(&String::from("[::1]:88")), (v6.clone(), 88));
+    assert_eq!(hp(&"127.0.0.1:89"), (v4, 89));
+}
+
+/// A list of socket addresses races as given: one address is that address, several are
+/// `Host::Addrs` with their own ports and scope ids, none is an error.
+#[test]
+fn address_lists_race_as_given() {
+    let a: SocketAddr = "[fe80::1%3]:443".parse().unwrap();
+    let b: SocketAddr = "127.0.0.1:8443".parse().unwrap();
+    let both = [a, b];
+
+    let from_slice = both[..].to_host_port().unwrap();
+    assert_eq!(from_slice.host(), &Host::Addrs(vec![a, b]));
+    assert_eq!(from_slice.port(), 443, "the first address's port");
+    assert_eq!(from_slice.to_string(), "[fe80::1%3]:443, 127.0.0.1:8443");
+    // The scope id of each address survives; the scope argument is for zone names only.
+    assert_eq!(
+        from_slice.literal_target(0),
+        Some(eyeballs_core::Target::addrs([a, b]))
+    );
+    assert_eq!(both.to_host_port().unwrap(), from_slice);
+    assert_eq!(vec![a, b].to_host_port().unwrap(), from_slice);
+
+    let one = [b];
+    assert_eq!(one[..].to_host_port().unwrap(), b.to_host_port().unwrap());
+
+    let none: &[SocketAddr] = &[];
+    let err = none.to_host_port().unwrap_err();
+    assert_eq!(err, HostError::NoAddresses);
+    assert!(err.to_string().contains("empty"), "{err}");
+}

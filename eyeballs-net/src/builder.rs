@@ -9,7 +9,7 @@ use eyeballs_core::{Config, ConfigError, History};
 
 use crate::history::SharedHistory;
 use crate::resolve::Resolve;
-use crate::socket::SocketOptions;
+use crate::socket::{SocketOptionError, SocketOptions};
 
 /// What a connector holds, built by [`Builder`]: shared by the connector's clones.
 #[non_exhaustive]
@@ -47,34 +47,59 @@ impl<T: Resolve> ResolverObject<T> for dyn Resolve {
     }
 }
 
-/// Builds a driver's connector `C`: the race [`Config`] (every RFC 8305 knob, with the RFC's
-/// defaults), [`SocketOptions`], the resolver (an `R`), and the history (on by default).
+/// Builds a connector: the race [`Config`] (every RFC 8305 knob, with the RFC's defaults),
+/// [`SocketOptions`], the resolver, and the history (on by default).
 ///
-/// Each driver names it `ConnectorBuilder` and starts it with `Connector::builder()`.
+/// Every driver starts one with `Connector::builder()` (its `ConnectorBuilder`); nothing
+/// here needs to be named. [`build`](Builder::build) checks the settings, so a connector that
+/// exists can connect.
 ///
 /// # Examples
 ///
+/// A tokio connector with a longer Connection Attempt Delay, an overall deadline, IPv4 first,
+/// `TCP_NODELAY` and keepalive on every socket, and no history (the other drivers' builders
+/// are the same):
+///
 /// ```
 /// use std::time::Duration;
-/// use eyeballs_core::Config;
-/// use eyeballs_net::{Builder, Resolve, Settings, SocketOptions, StaticResolver};
+/// use eyeballs_tokio::{Config, Connector, FamilyPolicy, SocketOptions};
 ///
-/// /// A driver's connector, as the drivers define theirs.
-/// struct Connector(std::sync::Arc<Settings<dyn Resolve>>);
-///
-/// impl From<Settings<dyn Resolve>> for Connector {
-///     fn from(settings: Settings<dyn Resolve>) -> Self {
-///         Connector(std::sync::Arc::new(settings))
-///     }
-/// }
-///
-/// let connector: Connector = Builder::<dyn Resolve, Connector>::new(StaticResolver::new())
-///     .config(Config::default().connection_attempt_delay(Duration::from_millis(300)))
-///     .socket(SocketOptions::new().nodelay(true))
+/// let connector = Connector::builder()
+///     .config(
+///         Config::default()
+///             .connection_attempt_delay(Duration::from_millis(300))
+///             .timeout(Some(Duration::from_secs(10)))
+///             .family_policy(FamilyPolicy::PreferV4),
+///     )
+///     .socket(
+///         SocketOptions::new()
+///             .nodelay(true)
+///             .keepalive(Some(Duration::from_secs(60))),
+///     )
 ///     .history(false)
 ///     .build()?;
-/// assert!(!connector.0.history.is_on());
-/// # Ok::<(), eyeballs_core::ConfigError>(())
+/// assert!(connector.history().is_none());
+/// # Ok::<(), eyeballs_tokio::BuildError>(())
+/// ```
+///
+/// Settings that cannot work fail here, with the setting named:
+///
+/// ```
+/// use std::time::Duration;
+/// use eyeballs_tokio::{BuildError, Config, Connector, SocketOptions};
+///
+/// let err = Connector::builder()
+///     .socket(SocketOptions::new().keepalive(Some(Duration::MAX)))
+///     .build()
+///     .unwrap_err();
+/// assert!(matches!(err, BuildError::Socket(_)));
+/// assert!(err.to_string().contains("1 to 32767 whole seconds"), "{err}");
+///
+/// let err = Connector::builder()
+///     .config(Config::default().first_address_family_count(0))
+///     .build()
+///     .unwrap_err();
+/// assert!(matches!(err, BuildError::Config(_)));
 /// ```
 pub struct Builder<R: ?Sized, C> {
     config: Config,
@@ -160,14 +185,52 @@ impl<R: ?Sized, C: From<Settings<R>>> Builder<R, C> {
     ///
     /// # Errors
     ///
-    /// A [`ConfigError`] for settings that cannot work (see [`Config::validate`]).
-    pub fn build(self) -> Result<C, ConfigError> {
+    /// [`BuildError::Config`] for a race configuration that cannot work (see
+    /// [`Config::validate`]), [`BuildError::Socket`] for a socket option every attempt would
+    /// fail with (see [`SocketOptions::validate`]).
+    pub fn build(self) -> Result<C, BuildError> {
         self.config.validate()?;
+        self.socket.validate()?;
         Ok(C::from(Settings {
             config: self.config,
             socket: self.socket,
             resolver: self.resolver,
             history: SharedHistory::new(self.history),
         }))
+    }
+}
+
+/// Why [`Builder::build`] refused to build a connector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A race setting that cannot work, from [`Config::validate`].
+    Config(ConfigError),
+    /// A socket option that every attempt would fail with, from [`SocketOptions::validate`].
+    Socket(SocketOptionError),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::Config(e) => e.fmt(f),
+            BuildError::Socket(e) => e.fmt(f),
+        }
+    }
+}
+
+// The message is the inner error's own, so it is not also a `source` (which would print it
+// twice in an error chain); match on the variants to reach it.
+impl std::error::Error for BuildError {}
+
+impl From<ConfigError> for BuildError {
+    fn from(e: ConfigError) -> Self {
+        BuildError::Config(e)
+    }
+}
+
+impl From<SocketOptionError> for BuildError {
+    fn from(e: SocketOptionError) -> Self {
+        BuildError::Socket(e)
     }
 }

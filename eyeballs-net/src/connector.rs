@@ -7,6 +7,7 @@ use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use eyeballs_core::{Config, History, Report, ToHostPort};
 
@@ -29,8 +30,8 @@ pub trait Runtime: 'static {
 pub type Stream<R> = <<R as Runtime>::Io as AsyncIo>::Stream;
 
 /// Connects with Happy Eyeballs on the runtime `R`; holds the configuration, the resolver
-/// and the history. Each async driver names it `Connector` (`eyeballs_tokio::Connector` is
-/// `Connector<Tokio>`).
+/// and the history. Each async driver wraps it in its own `Connector`
+/// (`eyeballs_tokio::Connector` holds a `Connector<Tokio>`), which is what users name.
 ///
 /// Cloning is cheap (one `Arc`), and clones share the history, so keep one connector per
 /// network attachment and use it from every task.
@@ -97,6 +98,22 @@ impl<R: Runtime> Connector<R> {
         self.run(target, false).await.0
     }
 
+    /// Connects like [`Connector::connect`], giving up after `timeout` (DNS included): the
+    /// connector's configuration with [`Config::timeout`] set to `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Connector::connect`]; `TimedOut` when the deadline passes, and `InvalidInput`
+    /// for a zero `timeout`.
+    pub async fn connect_timeout<T: ToHostPort>(
+        &self,
+        target: T,
+        timeout: Duration,
+    ) -> io::Result<Stream<R>> {
+        let config = self.settings.config.timeout(Some(timeout));
+        self.run_with(target, config, false, R::io()).await.0
+    }
+
     /// Connects like [`Connector::connect`], and also returns what happened: DNS answers,
     /// every attempt with its start, end and result, the winner and the total time.
     ///
@@ -147,7 +164,7 @@ impl<R: Runtime> Connector<R> {
             io: R::io(),
             establish: Arc::new(establish),
         };
-        self.run_with(target, true, io).await
+        self.run_with(target, self.settings.config, true, io).await
     }
 
     async fn run<T: ToHostPort>(
@@ -155,20 +172,19 @@ impl<R: Runtime> Connector<R> {
         target: T,
         want_report: bool,
     ) -> (io::Result<Stream<R>>, Option<Report>) {
-        self.run_with(target, want_report, R::io()).await
+        self.run_with(target, self.settings.config, want_report, R::io())
+            .await
     }
 
     async fn run_with<T: ToHostPort, I: AsyncIo>(
         &self,
         target: T,
+        config: Config,
         want_report: bool,
         io: I,
     ) -> (io::Result<I::Stream>, Option<Report>) {
         match target.to_host_port() {
-            Ok(target) => {
-                let config = self.settings.config;
-                run_async(&self.settings, &target, config, want_report, io).await
-            }
+            Ok(target) => run_async(&self.settings, &target, config, want_report, io).await,
             Err(e) => (Err(io::Error::new(io::ErrorKind::InvalidInput, e)), None),
         }
     }

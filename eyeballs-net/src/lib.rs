@@ -18,16 +18,19 @@ mod builder;
 mod connector;
 mod drive;
 mod history;
-#[cfg(feature = "hyper")]
-mod hyper;
 mod race;
 mod resolve;
 mod socket;
 
-pub use builder::{Builder, ResolverObject, Settings};
+pub use builder::{BuildError, Builder, ResolverObject, Settings};
 pub use connector::{Connector, Runtime, Stream};
 pub use drive::{run_async, AsyncIo, Connecting};
 pub use history::SharedHistory;
 pub use race::{finish, start};
-pub use resolve::{discover_nat64, v6_only, Resolve, Resolving, StaticResolver};
-pub use socket::{zone_index, SocketHook, SocketOptions};
+pub use resolve::{
+    discover_nat64, system_lookup_error, v6_only, Resolve, Resolving, StaticResolver,
+};
+pub use socket::{
+    zone_index, SocketHook, SocketOptionError, SocketOptions, MAX_KEEPALIVE_IDLE,
+    MIN_KEEPALIVE_IDLE,
+};

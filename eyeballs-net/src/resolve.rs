@@ -118,6 +118,29 @@ impl Resolve for StaticResolver {
     }
 }
 
+/// Turns the error of a system lookup (`getaddrinfo` through std or tokio) into a sentence
+/// that names what was looked up: `"nosuch.test: Name or service not known (getaddrinfo)"`
+/// rather than std's `"failed to lookup address information: ..."`. The kind is kept.
+///
+/// # Examples
+///
+/// ```
+/// use std::io;
+/// use eyeballs_net::system_lookup_error;
+///
+/// let std_error = io::Error::other("failed to lookup address information: Name or service not known");
+/// let e = system_lookup_error("nosuch.test", std_error);
+/// assert_eq!(e.to_string(), "nosuch.test: Name or service not known (getaddrinfo)");
+/// ```
+pub fn system_lookup_error(name: &str, error: io::Error) -> io::Error {
+    let text = error.to_string();
+    let detail = text
+        .strip_prefix("failed to lookup address information: ")
+        .unwrap_or(&text);
+    let name = name.trim_end_matches('.');
+    io::Error::new(error.kind(), format!("{name}: {detail} (getaddrinfo)"))
+}
+
 /// Discovers the network's NAT64 prefix (RFC 7050) by asking `resolver` for the AAAA records
 /// of `ipv4only.arpa`; RFC 8305 §7.1 (R36) then races IPv4 literals as IPv6 addresses
 /// synthesized with it (`Config::nat64`). `None` when the network has no DNS64.

@@ -8,6 +8,14 @@ use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, TcpKeepalive, Type};
 
+/// The shortest keepalive idle time [`SocketOptions::keepalive`] takes: `TCP_KEEPIDLE` counts
+/// whole seconds, and Linux rejects 0.
+pub const MIN_KEEPALIVE_IDLE: Duration = Duration::from_secs(1);
+
+/// The longest keepalive idle time [`SocketOptions::keepalive`] takes: Linux's
+/// `MAX_TCP_KEEPIDLE` (32767 s), the narrowest limit of the platforms socket2 supports.
+pub const MAX_KEEPALIVE_IDLE: Duration = Duration::from_secs(32767);
+
 /// A hook that sees every socket before it connects, to set what [`SocketOptions`] does not.
 pub type SocketHook = Arc<dyn Fn(&Socket, SocketAddr) -> io::Result<()> + Send + Sync>;
 
@@ -62,25 +70,31 @@ impl SocketOptions {
     }
 
     /// Turns TCP keepalive on with this idle time, default off.
+    ///
+    /// The kernel counts whole seconds (a fraction is dropped), from [`MIN_KEEPALIVE_IDLE`]
+    /// (1 s) to [`MAX_KEEPALIVE_IDLE`] (32767 s); the connector's `build()` rejects anything
+    /// else with [`SocketOptionError::Keepalive`].
     pub fn keepalive(mut self, idle: Option<Duration>) -> Self {
         self.keepalive = idle;
         self
     }
 
-    /// Binds IPv4 attempts to this local address (port 0 for any port).
+    /// Binds IPv4 attempts to this local address (port 0 for any port); it must be an IPv4
+    /// address.
     pub fn bind_v4(mut self, local: Option<SocketAddr>) -> Self {
         self.bind_v4 = local;
         self
     }
 
-    /// Binds IPv6 attempts to this local address (port 0 for any port).
+    /// Binds IPv6 attempts to this local address (port 0 for any port); it must be an IPv6
+    /// address.
     pub fn bind_v6(mut self, local: Option<SocketAddr>) -> Self {
         self.bind_v6 = local;
         self
     }
 
     /// Binds every socket to a network interface (`SO_BINDTODEVICE`, Linux only; elsewhere
-    /// every attempt fails with `Unsupported`).
+    /// the connector's `build()` fails with [`SocketOptionError::DeviceUnsupported`]).
     ///
     /// Keep one connector, and so one history, per interface: RFC 8305 §4 forbids using
     /// history across interfaces (R15).
@@ -96,6 +110,70 @@ impl SocketOptions {
     {
         self.hook = Some(Arc::new(hook));
         self
+    }
+
+    /// Checks the options that would make every attempt fail: a keepalive idle time the
+    /// kernel rejects, a local address of the wrong family, a device name that cannot name an
+    /// interface. The connector builders call it, so bad options fail when the connector is
+    /// built, not at every connect.
+    ///
+    /// It does not check that a device or a local address exists: interfaces come and go.
+    ///
+    /// # Errors
+    ///
+    /// A [`SocketOptionError`] naming the first bad option and what it accepts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use eyeballs_net::{SocketOptionError, SocketOptions};
+    ///
+    /// let bad = SocketOptions::new().keepalive(Some(Duration::MAX));
+    /// let err = bad.validate().unwrap_err();
+    /// assert!(matches!(err, SocketOptionError::Keepalive(_)));
+    /// assert_eq!(err.option(), "keepalive");
+    /// assert!(SocketOptions::new().keepalive(Some(Duration::from_secs(60))).validate().is_ok());
+    /// ```
+    pub fn validate(&self) -> Result<(), SocketOptionError> {
+        if let Some(idle) = self.keepalive {
+            let secs = idle.as_secs();
+            if secs < MIN_KEEPALIVE_IDLE.as_secs() || secs > MAX_KEEPALIVE_IDLE.as_secs() {
+                return Err(SocketOptionError::Keepalive(idle));
+            }
+        }
+        if let Some(addr) = self.bind_v4.filter(SocketAddr::is_ipv6) {
+            return Err(SocketOptionError::BindFamily {
+                option: "bind_v4",
+                addr,
+            });
+        }
+        if let Some(addr) = self.bind_v6.filter(SocketAddr::is_ipv4) {
+            return Err(SocketOptionError::BindFamily {
+                option: "bind_v6",
+                addr,
+            });
+        }
+        if let Some(device) = &self.device {
+            if !cfg!(any(
+                target_os = "linux",
+                target_os = "android",
+                target_os = "fuchsia"
+            )) {
+                return Err(SocketOptionError::DeviceUnsupported);
+            }
+            // IFNAMSIZ is 16 with the final NUL; a name is also a path component in sysfs.
+            let ok = (1..16).contains(&device.len())
+                && !device
+                    .bytes()
+                    .any(|b| b == 0 || b == b'/' || b.is_ascii_whitespace())
+                && device != "."
+                && device != "..";
+            if !ok {
+                return Err(SocketOptionError::Device(device.clone()));
+            }
+        }
+        Ok(())
     }
 
     /// Opens a non-blocking TCP socket for `addr` with every option applied and, if asked,
@@ -151,6 +229,68 @@ impl SocketOptions {
         Ok(socket)
     }
 }
+
+/// A socket option that would make every attempt fail, found by [`SocketOptions::validate`]
+/// when the connector is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SocketOptionError {
+    /// The keepalive idle time is outside [`MIN_KEEPALIVE_IDLE`]..=[`MAX_KEEPALIVE_IDLE`]
+    /// (1 to 32767 whole seconds).
+    Keepalive(Duration),
+    /// `bind_v4` was given an IPv6 address, or `bind_v6` an IPv4 one.
+    BindFamily {
+        /// `"bind_v4"` or `"bind_v6"`.
+        option: &'static str,
+        /// The address given.
+        addr: SocketAddr,
+    },
+    /// The `bind_device` name cannot name an interface: it must be 1 to 15 bytes, without
+    /// `/`, NUL or white space.
+    Device(String),
+    /// `bind_device` needs `SO_BINDTODEVICE`, which only Linux (and Android, Fuchsia) has.
+    DeviceUnsupported,
+}
+
+impl SocketOptionError {
+    /// Returns the name of the [`SocketOptions`] method whose value was rejected
+    /// (`"keepalive"`, `"bind_v4"`, `"bind_v6"`, `"bind_device"`).
+    pub fn option(&self) -> &'static str {
+        match self {
+            SocketOptionError::Keepalive(_) => "keepalive",
+            SocketOptionError::BindFamily { option, .. } => option,
+            SocketOptionError::Device(_) | SocketOptionError::DeviceUnsupported => "bind_device",
+        }
+    }
+}
+
+impl fmt::Display for SocketOptionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SocketOptionError::Keepalive(idle) => write!(
+                f,
+                "keepalive idle time {idle:?} is out of range: TCP_KEEPIDLE takes {} to {} whole \
+                 seconds",
+                MIN_KEEPALIVE_IDLE.as_secs(),
+                MAX_KEEPALIVE_IDLE.as_secs()
+            ),
+            SocketOptionError::BindFamily { option, addr } => {
+                let family = if *option == "bind_v4" { "IPv4" } else { "IPv6" };
+                write!(f, "{option} takes an {family} address, not {addr}")
+            }
+            SocketOptionError::Device(name) => write!(
+                f,
+                "bind_device {name:?} is not an interface name (1 to 15 bytes, without '/', \
+                 NUL or spaces)"
+            ),
+            SocketOptionError::DeviceUnsupported => {
+                f.write_str("bind_device needs Linux (SO_BINDTODEVICE)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SocketOptionError {}
 
 /// Turns an IPv6 zone (`lo`, `eth0`, or a number) into an interface index.
 ///

@@ -14,7 +14,7 @@ use tokio::time::{Instant, Sleep};
 use crate::resolve::SystemResolver;
 
 /// The tokio runtime, as eyeballs drives it: [`Connector`](crate::Connector) is
-/// `eyeballs_net::Connector<Tokio>`.
+/// a wrapped `eyeballs_net::Connector<Tokio>`.
 #[derive(Debug, Clone, Copy)]
 pub struct Tokio;
 

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use eyeballs_core::QueryKind;
 use hickory_resolver::config::{NameServerConfig, ResolverConfig};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
-use hickory_resolver::net::NetError;
+use hickory_resolver::net::{DnsError, NetError};
+use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::RData;
 use hickory_resolver::TokioResolver;
 
@@ -17,8 +18,10 @@ use eyeballs_net::{Resolve, Resolving};
 /// Resolves with hickory-resolver, asking AAAA and A separately and concurrently, so the
 /// race's Resolution Delay (RFC 8305 §3, R5) and late-answer merging (R8) apply for real.
 ///
-/// An empty answer (NOERROR, no data) is an empty list, not an error, as R7 needs; NXDOMAIN
-/// is a `NotFound` error.
+/// An empty answer (NOERROR, no data) is an empty list, not an error, as R7 needs. Errors are
+/// sentences that name the host: `"nosuch.test: no such name (NXDOMAIN)"` (kind
+/// `NotFound`), `"...: the DNS server failed (SERVFAIL)"`, `"...: no answer from the DNS
+/// server (timed out)"` (kind `TimedOut`).
 ///
 /// # Examples
 ///
@@ -52,9 +55,10 @@ impl HickoryResolver {
     ///
     /// When the system configuration cannot be read.
     pub fn from_system_conf() -> io::Result<Self> {
-        let builder = TokioResolver::builder_tokio().map_err(to_io)?;
+        let setup = |e| setup_error("the system's DNS configuration", e);
+        let builder = TokioResolver::builder_tokio().map_err(setup)?;
         Ok(HickoryResolver::from_resolver(
-            builder.build().map_err(to_io)?,
+            builder.build().map_err(setup)?,
         ))
     }
 
@@ -77,7 +81,9 @@ impl HickoryResolver {
         let config = ResolverConfig::from_name_servers(name_servers);
         let builder = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
         Ok(HickoryResolver::from_resolver(
-            builder.build().map_err(to_io)?,
+            builder
+                .build()
+                .map_err(|e| setup_error("the name servers", e))?,
         ))
     }
 
@@ -102,7 +108,7 @@ impl Resolve for HickoryResolver {
                     return match ips {
                         Ok(ips) => Ok(ips.iter().collect()),
                         Err(e) if e.is_no_records_found() && !e.is_nx_domain() => Ok(Vec::new()),
-                        Err(e) => Err(to_io(e)),
+                        Err(e) => Err(lookup_error(&name, e)),
                     };
                 }
             };
@@ -118,17 +124,47 @@ impl Resolve for HickoryResolver {
                     .collect()),
                 // NOERROR with no data: a negative answer, which RFC 8305 §3 treats apart.
                 Err(e) if e.is_no_records_found() && !e.is_nx_domain() => Ok(Vec::new()),
-                Err(e) => Err(to_io(e)),
+                Err(e) => Err(lookup_error(&name, e)),
             }
         })
     }
 }
 
-fn to_io(e: NetError) -> io::Error {
-    let kind = if e.is_nx_domain() {
-        io::ErrorKind::NotFound
-    } else {
-        io::ErrorKind::Other
+/// A failed lookup of `name` as a sentence a person can act on, with the kind a caller can
+/// match (`NotFound` for NXDOMAIN, `TimedOut` for no answer). hickory's own `Display` of
+/// NXDOMAIN is a debug dump of the query. (No records with NOERROR never gets here: it is an
+/// empty answer.)
+fn lookup_error(name: &str, e: NetError) -> io::Error {
+    use io::ErrorKind::{NotFound, Other, TimedOut};
+    let name = name.trim_end_matches('.');
+    let (kind, text) = match &e {
+        _ if e.is_nx_domain() => (NotFound, format!("{name}: no such name (NXDOMAIN)")),
+        NetError::Dns(DnsError::ResponseCode(ResponseCode::ServFail)) => {
+            (Other, format!("{name}: the DNS server failed (SERVFAIL)"))
+        }
+        NetError::Dns(DnsError::ResponseCode(ResponseCode::Refused)) => (
+            Other,
+            format!("{name}: the DNS server refused the query (REFUSED)"),
+        ),
+        NetError::Dns(DnsError::ResponseCode(code)) => (
+            Other,
+            format!(
+                "{name}: the DNS server answered {code} (rcode {})",
+                u16::from(*code)
+            ),
+        ),
+        NetError::Timeout => (
+            TimedOut,
+            format!("{name}: no answer from the DNS server (timed out)"),
+        ),
+        NetError::NoConnections => (Other, format!("{name}: no DNS server could be reached")),
+        NetError::Io(io) => (io.kind(), format!("{name}: DNS: {io}")),
+        _ => (Other, format!("{name}: DNS: {e}")),
     };
-    io::Error::new(kind, e)
+    io::Error::new(kind, text)
+}
+
+/// An error building the resolver from `what`.
+fn setup_error(what: &str, e: NetError) -> io::Error {
+    io::Error::other(format!("hickory cannot use {what}: {e}"))
 }

@@ -3,20 +3,123 @@
 //! [`connect`] is a drop-in for [`tokio::net::TcpStream::connect`] that gets the fastest
 //! working connection out of a host name: it asks for AAAA and A, orders the addresses
 //! (RFC 6724, families interleaved), starts one attempt, another every 250 ms (or at once
-//! when one fails), keeps the first that connects and closes the rest.
+//! when one fails), keeps the first that connects and closes the rest. It takes everything
+//! tokio's `connect` takes (`"host:port"`, `("host", port)`, `(Ipv4Addr, port)`, a
+//! `SocketAddrV6`, `&[SocketAddr]`, ...: see [`ToHostPort`]); a list of addresses
+//! races without DNS, ordered the RFC 8305 way (IPv6 first, families interleaved).
 //!
-//! ```no_run
-//! # async fn demo() -> std::io::Result<()> {
-//! let stream = eyeballs_tokio::connect("localhost:8080").await?;
+//! One dependency is enough: this crate re-exports every type its API uses (the
+//! configuration, the failure, the report, the history, the target conversions).
+//!
+//! # Connect
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! # let listener = tokio::net::TcpListener::bind("[::1]:0").await?;
+//! # let port = listener.local_addr()?.port();
+//! // "host:443", ("host", 443), a SocketAddr, ...: what tokio's connect takes.
+//! let stream = eyeballs_tokio::connect(format!("[::1]:{port}")).await?; // a tokio::net::TcpStream
 //! # let _ = stream;
 //! # Ok(())
 //! # }
 //! ```
 //!
-//! For settings, history and reports, build a [`Connector`]. The decisions are all
-//! [`eyeballs_core`]'s: this crate only opens sockets, runs timers and resolves names, and
-//! feeds what happens back to the core's state machine, through the loop it shares with
-//! `eyeballs-async-std` (`eyeballs_net::run_async`).
+//! # Set the delays and a timeout
+//!
+//! A [`Connector`] holds the settings (every RFC 8305 knob is a [`Config`] setter, whose
+//! default is the RFC's value), the socket options, the resolver and the history. Keep one
+//! and clone it; clones share the history. For one deadline on one connect,
+//! [`connect_timeout`] (or [`Connector::connect_timeout`]) is enough.
+//!
+//! ```
+//! use std::time::Duration;
+//! use eyeballs_tokio::{Config, Connector, SocketOptions};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! # let port = listener.local_addr()?.port();
+//! let connector = Connector::builder()
+//!     .config(
+//!         Config::default()
+//!             .connection_attempt_delay(Duration::from_millis(300)) // RFC 8305 §5: 250 ms
+//!             .resolution_delay(Duration::from_millis(50))          // RFC 8305 §3: 50 ms
+//!             .timeout(Some(Duration::from_secs(10))),              // no deadline by default
+//!     )
+//!     .socket(SocketOptions::new().nodelay(true))
+//!     .build()?; // a BuildError names a setting that cannot work
+//! let stream = connector.connect(("127.0.0.1", port)).await?;
+//!
+//! let once = eyeballs_tokio::connect_timeout(("127.0.0.1", port), Duration::from_secs(2)).await?;
+//! # let _ = (stream, once);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # See which address won, and why the others failed
+//!
+//! [`Connector::connect_with_report`] returns the race's [`Report`]: each DNS answer, each
+//! attempt with its times and outcome, the winner. A failed connect is an `io::Error` whose
+//! inner error is the [`Failure`], with every attempt's address and error:
+//!
+//! ```
+//! use std::net::SocketAddr;
+//! use eyeballs_tokio::{Connector, Failure, FailureReason};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let open = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let refused = std::net::TcpListener::bind("127.0.0.2:0")?.local_addr()?; // closed again
+//! let addrs: [SocketAddr; 2] = [refused, open.local_addr()?];
+//!
+//! let (stream, report) = Connector::default().connect_with_report(&addrs[..]).await;
+//! let report = report.expect("the race started");
+//! assert_eq!(report.winner(), Some(open.local_addr()?));
+//! println!("{report}"); // attempt 0 to `refused` failed, attempt 1 connected (winner)
+//! # let _ = stream?;
+//!
+//! let err = eyeballs_tokio::connect(refused).await.unwrap_err();
+//! if let Some(failure) = err.get_ref().and_then(|e| e.downcast_ref::<Failure<std::io::Error>>()) {
+//!     assert_eq!(failure.reason(), FailureReason::AllAttemptsFailed);
+//!     for attempt in failure.attempts() {
+//!         println!("{}: {:?}", attempt.addr, attempt.error); // ...: Some(... refused ...)
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Use it with hyper-util
+//!
+//! With the feature `hyper`, a [`Connector`] is a `tower_service::Service<http::Uri>`, the
+//! connector of hyper-util's legacy `Client` (wrap it for TLS as you would hyper-util's
+//! `HttpConnector`):
+//!
+//! ```
+//! # #[cfg(feature = "hyper")]
+//! # fn demo() {
+//! use bytes::Bytes;
+//! use http_body_util::Empty;
+//! use hyper_util::client::legacy::Client;
+//! use hyper_util::rt::TokioExecutor;
+//!
+//! let client: Client<_, Empty<Bytes>> =
+//!     Client::builder(TokioExecutor::new()).build(eyeballs_tokio::Connector::default());
+//! # let _ = client;
+//! # }
+//! ```
+//!
+//! # reqwest
+//!
+//! reqwest cannot take this connector: it opens its own connections, and has no public API
+//! to give it a connector. Two ways out:
+//!
+//! - Use hyper-util's legacy `Client` with this [`Connector`] (above), which is what reqwest
+//!   is built on.
+//! - Keep reqwest and feed it addresses: its `ClientBuilder::resolve` and `dns_resolver`
+//!   hooks choose which addresses reqwest connects to. They cannot race: reqwest still does
+//!   the connecting, so this crate's attempt delays, history and reports do not apply.
 //!
 //! # What a connect does with its sockets
 //!
@@ -41,82 +144,66 @@
 //! Every action and input is a `tracing` event at `DEBUG` with target `eyeballs`; without a
 //! subscriber they cost nothing.
 //!
-//! # Errors
-//!
-//! Failures are `std::io::Error`s, so `?` works. The inner error of a failed race is the
-//! [`eyeballs_core::Failure`], with every attempt's address and error:
-//!
-//! ```no_run
-//! # async fn demo() {
-//! use eyeballs_core::Failure;
-//! if let Err(e) = eyeballs_tokio::connect("localhost:1").await {
-//!     if let Some(failure) = e.get_ref().and_then(|i| i.downcast_ref::<Failure<std::io::Error>>()) {
-//!         for attempt in failure.attempts() {
-//!             eprintln!("{}: {:?}", attempt.addr, attempt.error);
-//!         }
-//!     }
-//! }
-//! # }
-//! ```
+//! The decisions are all [`eyeballs_core`]'s: this crate only opens sockets, runs timers and
+//! resolves names, and feeds what happens back to the core's state machine, through the loop
+//! it shares with `eyeballs-async-std` (`eyeballs_net::run_async`).
 
+mod connector;
 mod driver;
 #[cfg(feature = "hickory")]
 mod hickory;
+#[cfg(feature = "hyper")]
+mod hyper;
 mod resolve;
 
+pub use connector::{Connector, ConnectorBuilder};
 pub use driver::{Tokio, TokioIo};
-
 #[cfg(feature = "hickory")]
 pub use hickory::HickoryResolver;
 pub use resolve::SystemResolver;
 
-pub use eyeballs_core::{Config, FamilyPolicy, Report};
-pub use eyeballs_net::{
-    discover_nat64, Builder, Resolve, Resolving, SocketHook, SocketOptions, StaticResolver,
+// What the API uses, so that one dependency is enough.
+pub use eyeballs_core::{
+    AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, FailedAttempt, FailedQuery,
+    Failure, FailureReason, FamilyPolicy, History, Host, HostError, HostPort, Nat64Error,
+    Nat64Prefix, QueryId, QueryKind, QueryReport, Report, ToHostPort, ATTEMPT_START_FLOOR,
+    CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY, HISTORY_TTL, MAX_CONNECTION_ATTEMPT_DELAY,
+    MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
 };
-
-/// Connects with Happy Eyeballs; holds the configuration, the resolver and the history
-/// (see [`eyeballs_net::Connector`] for its methods).
-///
-/// # Examples
-///
-/// ```no_run
-/// use std::time::Duration;
-/// use eyeballs_tokio::{Config, Connector, SocketOptions};
-///
-/// # async fn demo() -> std::io::Result<()> {
-/// let connector = Connector::builder()
-///     .config(Config::default().connection_attempt_delay(Duration::from_millis(300)))
-///     .socket(SocketOptions::new().nodelay(true))
-///     .build()
-///     .expect("valid settings");
-/// let stream = connector.connect("localhost:8080").await?;
-/// # let _ = stream;
-/// # Ok(())
-/// # }
-/// ```
-pub type Connector = eyeballs_net::Connector<Tokio>;
-
-/// Builds a [`Connector`]: [`Config`], [`SocketOptions`], resolver (default
-/// [`SystemResolver`]) and history (default on).
-pub type ConnectorBuilder = Builder<dyn Resolve, Connector>;
+#[doc(inline)]
+pub use eyeballs_net::{
+    discover_nat64, BuildError, Builder, Resolve, Resolving, SocketHook, SocketOptionError,
+    SocketOptions, StaticResolver, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
+};
 
 use std::io;
 use std::sync::OnceLock;
+use std::time::Duration;
 
-use eyeballs_core::ToHostPort;
 use tokio::net::TcpStream;
+
+fn default_connector() -> &'static Connector {
+    static DEFAULT: OnceLock<Connector> = OnceLock::new();
+    DEFAULT.get_or_init(Connector::default)
+}
 
 /// Connects to `target` with Happy Eyeballs and RFC 8305's defaults, through one
 /// process-wide [`Connector`] (system resolver, history on).
+///
+/// It takes what [`tokio::net::TcpStream::connect`] takes (see [`ToHostPort`]).
 ///
 /// # Errors
 ///
 /// As [`Connector::connect`].
 pub async fn connect<T: ToHostPort>(target: T) -> io::Result<TcpStream> {
-    static DEFAULT: OnceLock<Connector> = OnceLock::new();
-    DEFAULT
-        .get_or_init(Connector::default)
-        .connect(target)
-        .await
+    default_connector().connect(target).await
+}
+
+/// Connects like [`connect`], giving up after `timeout` (DNS included).
+///
+/// # Errors
+///
+/// As [`Connector::connect_timeout`].
+pub async fn connect_timeout<T: ToHostPort>(target: T, timeout: Duration) -> io::Result<TcpStream> {
+    default_connector().connect_timeout(target, timeout).await
 }

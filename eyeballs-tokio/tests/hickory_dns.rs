@@ -171,3 +171,93 @@ async fn nxdomain_fails() {
     assert!(err.to_string().starts_with("DNS failed"), "{err}");
     assert!(report.attempts().is_empty());
 }
+
+/// The texts of the failed queries of `err`'s `Failure`, with their kinds.
+fn query_errors(err: &io::Error) -> Vec<(io::ErrorKind, String)> {
+    let failure = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<eyeballs_tokio::Failure<io::Error>>())
+        .unwrap_or_else(|| panic!("no Failure inside: {err}"));
+    failure
+        .queries()
+        .iter()
+        .map(|q| (q.error.kind(), q.error.to_string()))
+        .collect()
+}
+
+/// NXDOMAIN is a sentence naming the host, not hickory's debug dump of the query.
+#[tokio::test]
+async fn nxdomain_is_a_sentence() {
+    let lab = Lab::new(Behaviour::Accept, Behaviour::Accept);
+    let (stream, report) = race(Zone::default(), &lab).await;
+    let err = stream.unwrap_err();
+    let expected = (
+        io::ErrorKind::NotFound,
+        format!("{NAME}: no such name (NXDOMAIN)"),
+    );
+    assert_eq!(
+        query_errors(&err),
+        vec![expected.clone(), expected],
+        "{err}"
+    );
+    assert!(!err.to_string().contains("Query"), "{err}");
+    assert!(!report.to_string().contains("Name("), "{report}");
+}
+
+/// SERVFAIL says the server failed.
+#[tokio::test]
+async fn servfail_is_a_sentence() {
+    let lab = Lab::new(Behaviour::Accept, Behaviour::Accept);
+    let (stream, _) = race(
+        zone(
+            Reply::Code(ms(0), ResponseCode::ServFail),
+            Reply::Code(ms(0), ResponseCode::ServFail),
+        ),
+        &lab,
+    )
+    .await;
+    let err = stream.unwrap_err();
+    let errors = query_errors(&err);
+    assert_eq!(errors.len(), 2, "{err}");
+    for (_, text) in errors {
+        assert_eq!(text, format!("{NAME}: the DNS server failed (SERVFAIL)"));
+    }
+}
+
+/// A server that never answers is a `TimedOut` sentence (hickory with a 200 ms timeout and
+/// one attempt, so the test is quick).
+#[tokio::test]
+async fn no_answer_is_a_timeout_sentence() {
+    use hickory_resolver::config::{NameServerConfig, ResolverConfig};
+    use hickory_resolver::net::runtime::TokioRuntimeProvider;
+    use hickory_resolver::TokioResolver;
+
+    let lab = Lab::new(Behaviour::Accept, Behaviour::Accept);
+    let server = DnsServer::start(zone(Reply::Silent, Reply::Silent)).await;
+    let mut ns = NameServerConfig::udp(server.addr.ip());
+    for c in &mut ns.connections {
+        c.port = server.addr.port();
+    }
+    let mut builder = TokioResolver::builder_with_config(
+        ResolverConfig::from_name_servers(vec![ns]),
+        TokioRuntimeProvider::default(),
+    );
+    builder.options_mut().timeout = ms(200);
+    builder.options_mut().attempts = 1;
+    let connector = Connector::builder()
+        .resolver(HickoryResolver::from_resolver(builder.build().unwrap()))
+        .history(false)
+        .build()
+        .unwrap();
+    let err = connector.connect((NAME, lab.port)).await.unwrap_err();
+    drop(server);
+    let errors = query_errors(&err);
+    assert_eq!(errors.len(), 2, "{err}");
+    for (kind, text) in errors {
+        assert_eq!(kind, io::ErrorKind::TimedOut, "{text}");
+        assert_eq!(
+            text,
+            format!("{NAME}: no answer from the DNS server (timed out)")
+        );
+    }
+}

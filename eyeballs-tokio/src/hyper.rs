@@ -8,12 +8,16 @@ use std::task::{Context, Poll};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use crate::connector::{Connector, Runtime};
-use crate::drive::AsyncIo;
+use crate::connector::Connector;
 
-/// A tokio `Connector` is a `tower_service::Service<http::Uri>`, so hyper-util's legacy
-/// `Client` connects through Happy Eyeballs (feature `hyper`, which `eyeballs-tokio`'s
-/// `hyper` feature turns on):
+/// A `Connector` is a `tower_service::Service<http::Uri>`, so hyper-util's legacy `Client`
+/// connects through Happy Eyeballs (feature `hyper`).
+///
+/// The port defaults to 443 for `https` and 80 otherwise. TLS is the caller's layer (wrap
+/// this connector as you would hyper-util's `HttpConnector`, say with hyper-rustls'
+/// `HttpsConnectorBuilder::wrap_connector`).
+///
+/// # Examples
 ///
 /// ```no_run
 /// use bytes::Bytes;
@@ -21,18 +25,15 @@ use crate::drive::AsyncIo;
 /// use hyper_util::client::legacy::Client;
 /// use hyper_util::rt::TokioExecutor;
 ///
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let client: Client<_, Empty<Bytes>> =
 ///     Client::builder(TokioExecutor::new()).build(eyeballs_tokio::Connector::default());
-/// # let _ = client;
+/// let response = client.get("http://localhost:8080/".parse()?).await?;
+/// println!("{}", response.status());
+/// # Ok(())
+/// # }
 /// ```
-///
-/// The port defaults to 443 for `https` and 80 otherwise. TLS is the caller's layer (wrap
-/// this connector as you would hyper-util's `HttpConnector`).
-impl<R> tower_service::Service<http::Uri> for Connector<R>
-where
-    R: Runtime,
-    R::Io: AsyncIo<Stream = TcpStream>,
-{
+impl tower_service::Service<http::Uri> for Connector {
     type Response = TokioIo<TcpStream>;
     type Error = io::Error;
     type Future = Pin<Box<dyn Future<Output = io::Result<TokioIo<TcpStream>>> + Send>>;
