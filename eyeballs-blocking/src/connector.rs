@@ -50,7 +50,7 @@ use crate::resolve::{Resolve, SystemResolver};
 /// assert_eq!(report.winner(), Some(stream?.peer_addr()?));
 /// for attempt in report.attempts() {
 ///     if attempt.status == AttemptStatus::Failed {
-///         println!("{} failed: {:?}", attempt.addr, attempt.error);
+///         println!("{} failed: {:?}", attempt.endpoint, attempt.error);
 ///     }
 /// }
 /// # Ok(())

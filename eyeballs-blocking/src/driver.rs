@@ -11,7 +11,7 @@ use std::time::Instant;
 use eyeballs_core::{
     Action, AttemptId, Config, Failure, HostPort, Input, QueryId, Race, Report, Winner,
 };
-use eyeballs_net::{finish, start};
+use eyeballs_net::{finish, probe_sources, start};
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use eyeballs_net::Settings;
@@ -31,13 +31,12 @@ pub(crate) fn run(
     want_report: bool,
 ) -> (io::Result<TcpStream>, Option<Report>) {
     let answers_both = inner.resolver.answers_both();
-    let (mut race, name) = match start(target, config, &inner.history, answers_both, Instant::now())
-    {
-        Ok(started) => started,
+    let mut race = match start(target, config, &inner.history, answers_both, Instant::now()) {
+        Ok(race) => race,
         Err(e) => return (Err(e), None),
     };
     tracing::debug!(target: "eyeballs", %target, "race started");
-    let result = match Driver::new().and_then(|mut d| d.drive(inner, &mut race, &name)) {
+    let result = match Driver::new().and_then(|mut d| d.drive(inner, &mut race)) {
         Ok(result) => result,
         // The poller itself failed (out of memory or descriptors): no race to report.
         Err(e) => return (Err(e), None),
@@ -74,19 +73,22 @@ impl Driver {
         &mut self,
         inner: &Settings<dyn Resolve>,
         race: &mut Race<io::Error>,
-        name: &str,
     ) -> io::Result<Result<(Winner, mio::net::TcpStream), Failure<io::Error>>> {
         let mut events = Events::with_capacity(64);
         loop {
             while let Some(action) = race.poll_action() {
                 match action {
-                    Action::Resolve { query, kind } => {
-                        tracing::debug!(target: "eyeballs", %query, %kind, "resolve");
-                        self.resolve(inner, name, query, kind);
+                    Action::Resolve {
+                        query, name, kind, ..
+                    } => {
+                        tracing::debug!(target: "eyeballs", %query, %name, %kind, "resolve");
+                        self.resolve(inner, name.as_str(), query, kind);
                     }
-                    Action::Connect { attempt, addr } => {
-                        tracing::debug!(target: "eyeballs", %attempt, %addr, "connect");
-                        if let Err(error) = self.connect(inner, attempt, addr) {
+                    Action::Connect {
+                        attempt, endpoint, ..
+                    } => {
+                        tracing::debug!(target: "eyeballs", %attempt, %endpoint, "connect");
+                        if let Err(error) = self.connect(inner, attempt, endpoint.addr()) {
                             race.handle_input(
                                 Input::ConnectFailed { attempt, error },
                                 Instant::now(),
@@ -99,7 +101,7 @@ impl Driver {
                         self.connected.remove(&attempt);
                     }
                     Action::Finish(Ok(winner)) => {
-                        let stream = self.connected.remove(&winner.attempt);
+                        let stream = self.connected.remove(&winner.attempt());
                         // The race names a winner only after our `Connected`, which we send
                         // only with the stream stored.
                         let Some(stream) = stream else {
@@ -130,6 +132,11 @@ impl Driver {
                 }
             }
             while let Ok((query, answer)) = self.answers.1.try_recv() {
+                if let (Ok(addrs), true) = (&answer, inner.history.is_on()) {
+                    // History is kept per source address (R15): say which one each gets.
+                    let sources = probe_sources(addrs.iter().copied());
+                    race.handle_input(Input::Sources { sources }, now);
+                }
                 let input = match answer {
                     Ok(addrs) => Input::Resolved { query, addrs },
                     Err(error) => Input::ResolveFailed { query, error },

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use eyeballs_core::{AttemptStatus, Report};
+use eyeballs_core::{AttemptStatus, Endpoint, Report};
 use serde_json::{json, Value};
 
 /// Milliseconds with microsecond precision.
@@ -10,11 +10,22 @@ fn ms(d: Duration) -> f64 {
     (d.as_micros() as f64) / 1000.0
 }
 
+/// An endpoint's fields: `addr`, `family`, `transport`, `alpn`, `ech`, `priority`.
+fn endpoint(e: &Endpoint) -> Value {
+    let addr = e.addr();
+    json!({
+        "addr": addr.to_string(),
+        "family": if addr.is_ipv6() { "ipv6" } else { "ipv4" },
+        "transport": e.transport().to_string().to_ascii_lowercase(),
+        "alpn": e.alpn().iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "ech": e.ech().is_some(),
+        "priority": e.priority(),
+    })
+}
+
 /// The object: `host`, `port`, `ok`, `elapsed_ms`, `winner`, `attempts`, `dns`, `error`.
 pub(crate) fn race(host: &str, port: u16, report: &Report) -> Value {
-    let winner = report.winner().map(|addr| {
-        json!({ "addr": addr.to_string(), "family": if addr.is_ipv6() { "ipv6" } else { "ipv4" } })
-    });
+    let winner = report.winner_endpoint().map(endpoint);
     let attempts: Vec<Value> = report
         .attempts()
         .iter()
@@ -25,13 +36,12 @@ pub(crate) fn race(host: &str, port: u16, report: &Report) -> Value {
                 AttemptStatus::Cancelled => "cancelled",
                 _ => "connecting",
             };
-            json!({
-                "addr": a.addr.to_string(),
-                "started_ms": ms(a.started),
-                "ended_ms": a.ended.map(ms),
-                "result": result,
-                "error": a.error,
-            })
+            let mut v = endpoint(&a.endpoint);
+            v["started_ms"] = json!(ms(a.started));
+            v["ended_ms"] = json!(a.ended.map(ms));
+            v["result"] = json!(result);
+            v["error"] = json!(a.error);
+            v
         })
         .collect();
     let dns: Vec<Value> = report
@@ -40,8 +50,10 @@ pub(crate) fn race(host: &str, port: u16, report: &Report) -> Value {
         .map(|q| {
             json!({
                 "query": q.kind.to_string(),
+                "name": q.name.to_string(),
                 "answered_ms": q.answered.map(ms),
                 "addrs": q.addrs.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "records": q.records.len(),
                 "error": q.error,
             })
         })

@@ -423,14 +423,20 @@ fn failure_message(target: &HostPort, e: &io::Error, only: Option<Family>) -> St
             dns.push(text);
         }
     }
+    // Bounded like the core's own text: the first few attempts, then a count.
+    let shown = eyeballs_core::FAILURE_DISPLAY_LIMIT;
     let mut attempts: Vec<String> = failure
         .attempts()
         .iter()
+        .take(shown)
         .map(|a| match &a.error {
-            Some(e) => format!("{}: {e}", a.addr),
-            None => format!("{}: cancelled", a.addr),
+            Some(e) => format!("{}: {e}", a.endpoint.addr()),
+            None => format!("{}: cancelled", a.endpoint.addr()),
         })
         .collect();
+    if failure.attempts().len() > shown {
+        attempts.push(format!("and {} more", failure.attempts().len() - shown));
+    }
     let head = match failure.reason() {
         FailureReason::DnsFailed if !dns.is_empty() => return dns.join("; "),
         FailureReason::AllAttemptsFailed if attempts.len() == 1 => attempts.remove(0),

@@ -26,12 +26,18 @@ fn demo_shows_ipv4_winning_then_history() {
     let races: Vec<&str> = stdout.split("Race 2").collect();
     assert_eq!(races.len(), 2, "{stdout}");
     // Race 1: IPv6 first, IPv4 second and the winner, IPv6 cancelled.
-    assert!(races[0].contains("attempt 0 IPv6 [::1]"), "{stdout}");
-    assert!(races[0].contains("attempt 1 IPv4 127.0.0.1"), "{stdout}");
+    assert!(races[0].contains("attempt 0 IPv6 TCP [::1]"), "{stdout}");
+    assert!(
+        races[0].contains("attempt 1 IPv4 TCP 127.0.0.1"),
+        "{stdout}"
+    );
     assert!(races[0].contains("cancelled"), "{stdout}");
     assert!(races[0].contains("connected (winner)"), "{stdout}");
     // Race 2: straight to IPv4.
-    assert!(races[1].contains("attempt 0 IPv4 127.0.0.1"), "{stdout}");
+    assert!(
+        races[1].contains("attempt 0 IPv4 TCP 127.0.0.1"),
+        "{stdout}"
+    );
     assert!(!races[1].contains("attempt 1"), "{stdout}");
 }
 
@@ -175,7 +181,7 @@ fn every_runtime_prints_the_same_report() {
         assert_eq!(out.status.code(), Some(1), "{runtime}");
         let stdout = text(&out.stdout);
         assert!(
-            stdout.contains("attempt 0 IPv4 127.0.0.1"),
+            stdout.contains("attempt 0 IPv4 TCP 127.0.0.1"),
             "{runtime}: {stdout}"
         );
         assert!(
@@ -401,7 +407,7 @@ fn nxdomain_is_one_sentence() {
     );
     let stdout = text(&out.stdout);
     assert!(
-        stdout.contains("AAAA query failed: nosuch.test: no such name (NXDOMAIN)"),
+        stdout.contains("AAAA nosuch.test query failed: nosuch.test: no such name (NXDOMAIN)"),
         "{stdout}"
     );
     assert!(!stdout.contains("Name("), "{stdout}");

@@ -166,7 +166,7 @@ pub fn all_failed(driver: &dyn Driver) {
     assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
     let f = failure(err);
     assert_eq!(f.reason(), FailureReason::AllAttemptsFailed);
-    let addrs: Vec<SocketAddr> = f.attempts().iter().map(|a| a.addr).collect();
+    let addrs: Vec<SocketAddr> = f.attempts().iter().map(|a| a.endpoint.addr()).collect();
     assert_eq!(addrs, vec![lab.addr(V6), lab.addr(V4)]);
     let text = err.to_string();
     assert!(
@@ -245,7 +245,11 @@ pub fn history(driver: &dyn Driver) {
     let second = c.connect(&target(&lab));
     assert_eq!(peer(&second), lab.addr(V4));
     let r = report(&second);
-    assert_eq!(r.attempts()[0].addr, lab.addr(V4), "IPv4 first:\n{r}");
+    assert_eq!(
+        r.attempts()[0].endpoint.addr(),
+        lab.addr(V4),
+        "IPv4 first:\n{r}"
+    );
     assert!(
         r.elapsed() < Duration::from_millis(200),
         "no attempt delay:\n{r}"

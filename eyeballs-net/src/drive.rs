@@ -16,6 +16,7 @@ use socket2::Socket;
 use crate::builder::Settings;
 use crate::race::{finish, start};
 use crate::resolve::Resolve;
+use crate::source::probe_sources;
 
 /// A connection attempt on its way.
 pub type Connecting<S> = Pin<Box<dyn Future<Output = io::Result<S>> + Send>>;
@@ -58,14 +59,16 @@ pub async fn run_async<I: AsyncIo>(
 ) -> (io::Result<I::Stream>, Option<Report>) {
     let answers_both = settings.resolver.answers_both();
     let started = start(target, config, &settings.history, answers_both, io.now());
-    let (mut race, name) = match started {
+    let mut race = match started {
         Ok(started) => started,
         Err(e) => return (Err(e), None),
     };
     tracing::debug!(target: "eyeballs", %target, "race started");
-    let result = drive(settings, &mut race, &name, &mut io).await;
+    let result = drive(settings, &mut race, &mut io).await;
     match &result {
-        Ok((w, _)) => tracing::debug!(target: "eyeballs", %target, winner = %w.addr, "race won"),
+        Ok((w, _)) => {
+            tracing::debug!(target: "eyeballs", %target, winner = %w.endpoint(), "race won")
+        }
         Err(f) => tracing::debug!(target: "eyeballs", %target, reason = ?f.reason(), "race failed"),
     }
     finish(&race, result, &settings.history, want_report)
@@ -76,7 +79,6 @@ pub async fn run_async<I: AsyncIo>(
 async fn drive<I: AsyncIo>(
     settings: &Settings<dyn Resolve>,
     race: &mut Race<io::Error>,
-    name: &str,
     io: &mut I,
 ) -> Result<(Winner, I::Stream), Failure<io::Error>> {
     type Query = Pin<Box<dyn Future<Output = io::Result<Vec<IpAddr>>> + Send>>;
@@ -88,12 +90,17 @@ async fn drive<I: AsyncIo>(
     loop {
         while let Some(action) = race.poll_action() {
             match action {
-                Action::Resolve { query, kind } => {
-                    tracing::debug!(target: "eyeballs", %query, %kind, "resolve");
-                    queries.push((query, settings.resolver.resolve(name, kind)));
+                Action::Resolve {
+                    query, name, kind, ..
+                } => {
+                    tracing::debug!(target: "eyeballs", %query, %name, %kind, "resolve");
+                    queries.push((query, settings.resolver.resolve(name.as_str(), kind)));
                 }
-                Action::Connect { attempt, addr } => {
-                    tracing::debug!(target: "eyeballs", %attempt, %addr, "connect");
+                Action::Connect {
+                    attempt, endpoint, ..
+                } => {
+                    let addr = endpoint.addr();
+                    tracing::debug!(target: "eyeballs", %attempt, %endpoint, "connect");
                     match settings.socket.open(addr) {
                         Ok(socket) => attempts.push((attempt, io.connect(socket, addr))),
                         Err(error) => attempts.push((attempt, Box::pin(async { Err(error) }))),
@@ -106,7 +113,7 @@ async fn drive<I: AsyncIo>(
                     connected.retain(|(a, _)| *a != attempt);
                 }
                 Action::Finish(Ok(winner)) => {
-                    let at = connected.iter().position(|(a, _)| *a == winner.attempt);
+                    let at = connected.iter().position(|(a, _)| *a == winner.attempt());
                     // The race names a winner only after our `Connected`, which we send only
                     // with the stream stored.
                     let Some(at) = at else {
@@ -146,6 +153,11 @@ async fn drive<I: AsyncIo>(
         match event {
             Event::Answer(query, Ok(addrs)) => {
                 tracing::debug!(target: "eyeballs", %query, ?addrs, "resolved");
+                if settings.history.is_on() {
+                    // History is kept per source address (R15): say which one each gets.
+                    let sources = probe_sources(addrs.iter().copied());
+                    race.handle_input(Input::Sources { sources }, now);
+                }
                 race.handle_input(Input::Resolved { query, addrs }, now);
             }
             Event::Answer(query, Err(error)) => {

@@ -21,6 +21,7 @@ mod history;
 mod race;
 mod resolve;
 mod socket;
+mod source;
 
 pub use builder::{BuildError, Builder, ResolverObject, Settings};
 pub use connector::{Connector, Runtime, Stream};
@@ -34,3 +35,4 @@ pub use socket::{
     zone_index, SocketHook, SocketOptionError, SocketOptions, MAX_KEEPALIVE_IDLE,
     MIN_KEEPALIVE_IDLE,
 };
+pub use source::{probe_sources, SOURCE_CACHE_CAPACITY, SOURCE_CACHE_TTL};

@@ -1,18 +1,21 @@
 //! What every driver does before and after its loop: build the race, end it.
 
 use std::io;
+use std::net::IpAddr;
 use std::time::Instant;
 
 use eyeballs_core::{Config, Failure, Host, HostPort, Race, Report, Target, Winner};
 
 use crate::history::SharedHistory;
 use crate::socket::zone_index;
+use crate::source::probe_sources;
 
-/// Builds the race for `target` at `now`, and returns it with the name to resolve (empty for
-/// an IP literal, which needs no DNS).
+/// Builds the race for `target` at `now`.
 ///
 /// A name is asked as two queries (AAAA, A), or one combined query when the resolver
-/// `answers_both`. A zoned IPv6 literal gets its interface index.
+/// `answers_both`. A zoned IPv6 literal gets its interface index. With history on, the
+/// literal addresses' source addresses are probed ([`probe_sources`]), so that history
+/// applies to them (it is kept per source address, R15); answers get theirs in the loop.
 ///
 /// # Errors
 ///
@@ -23,34 +26,46 @@ pub fn start(
     history: &SharedHistory,
     answers_both: bool,
     now: Instant,
-) -> io::Result<(Race<io::Error>, String)> {
-    let (race_target, name) = match target.host() {
+) -> io::Result<Race<io::Error>> {
+    let snapshot = history.snapshot();
+    let race_target = match target.host() {
         Host::Name(name) => {
-            let t = if answers_both {
-                Target::host_combined(target.port())
+            if answers_both {
+                Target::host_combined(name.as_str(), target.port())
             } else {
-                Target::host(target.port())
+                Target::host(name.as_str(), target.port())
+            }
+        }
+        host => {
+            let scope = match host {
+                Host::ZonedIpv6 { zone, .. } => zone_index(zone)?,
+                _ => 0,
             };
-            (t, name.clone())
+            let literal = target
+                .literal_target(scope)
+                .unwrap_or_else(|| unreachable!("only names have no literal target"));
+            if snapshot.is_some() {
+                literal.sources(probe_sources(literal_ips(host)))
+            } else {
+                literal
+            }
         }
-        Host::ZonedIpv6 { zone, .. } => {
-            let scope = zone_index(zone)?;
-            (literal(target, scope), String::new())
-        }
-        _ => (literal(target, 0), String::new()),
     };
-    let race = match history.snapshot() {
+    match snapshot {
         Some(h) => Race::with_history(race_target, config, &h, now),
         None => Race::new(race_target, config, now),
     }
-    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    Ok((race, name))
+    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
 }
 
-fn literal(target: &HostPort, scope: u32) -> Target {
-    target
-        .literal_target(scope)
-        .unwrap_or_else(|| unreachable!("only names have no literal target"))
+/// The addresses of a literal host.
+fn literal_ips(host: &Host) -> Vec<IpAddr> {
+    match host {
+        Host::Ip(ip) => vec![*ip],
+        Host::ZonedIpv6 { addr, .. } => vec![IpAddr::V6(*addr)],
+        Host::Addrs(addrs) => addrs.iter().map(|a| a.ip()).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Ends a race: records it in the history, builds the report if asked, and turns a failure

@@ -136,7 +136,7 @@ impl Connector {
     /// assert_eq!(report.winner(), Some(stream?.peer_addr()?));
     /// for attempt in report.attempts() {
     ///     if attempt.status == AttemptStatus::Failed {
-    ///         println!("{} failed: {:?}", attempt.addr, attempt.error);
+    ///         println!("{} failed: {:?}", attempt.endpoint, attempt.error);
     ///     }
     /// }
     /// println!("{report}"); // the whole timeline

@@ -83,7 +83,7 @@
 //! if let Some(failure) = err.get_ref().and_then(|e| e.downcast_ref::<Failure<std::io::Error>>()) {
 //!     assert_eq!(failure.reason(), FailureReason::AllAttemptsFailed);
 //!     for attempt in failure.attempts() {
-//!         println!("{}: {:?}", attempt.addr, attempt.error); // ...: Some(... refused ...)
+//!         println!("{}: {:?}", attempt.endpoint, attempt.error); // ...: Some(... refused ...)
 //!     }
 //! }
 //! # Ok(())

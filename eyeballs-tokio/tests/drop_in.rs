@@ -66,11 +66,11 @@ async fn an_address_list_races() {
         panic!("{report}")
     };
     assert_eq!(
-        (first.addr, first.status),
+        (first.endpoint.addr(), first.status),
         (lab.addr(V6), AttemptStatus::Failed)
     );
     assert_eq!(
-        (second.addr, second.status),
+        (second.endpoint.addr(), second.status),
         (lab.addr(V4), AttemptStatus::Connected)
     );
 

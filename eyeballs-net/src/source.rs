@@ -1,0 +1,103 @@
+//! Which source address the host would use for a destination: the fact that keys history
+//! (RFC 8305 §4, R15) and that RFC 6724's source-based rules compare with.
+//!
+//! Connecting a UDP socket picks the route and the source address without sending a packet
+//! (glibc's `getaddrinfo` and Go do the same for RFC 6724). Answers are cached per
+//! destination for [`SOURCE_CACHE_TTL`], in a process-wide cache of at most
+//! [`SOURCE_CACHE_CAPACITY`] entries, so a connect by name costs the probe once a second.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use eyeballs_core::Source;
+use socket2::{Domain, Protocol, Socket, Type};
+
+/// How long a probed source address is reused.
+pub const SOURCE_CACHE_TTL: Duration = Duration::from_secs(1);
+/// How many destinations the cache holds; the oldest entry goes first.
+pub const SOURCE_CACHE_CAPACITY: usize = 256;
+
+/// (destination, fact, when probed), oldest first.
+type Cache = Vec<(IpAddr, Option<Source>, Instant)>;
+
+static CACHE: Mutex<Cache> = Mutex::new(Vec::new());
+
+/// Returns what the host knows of its route to each of `dests`: the source address it would
+/// use, or that it has no route. Destinations it cannot probe (a link-local address without
+/// its zone, say) get no fact. Probes run on the calling thread; none blocks (no packet is
+/// sent).
+///
+/// # Examples
+///
+/// ```
+/// use std::net::{IpAddr, Ipv4Addr};
+/// use eyeballs_net::probe_sources;
+///
+/// let facts = probe_sources([IpAddr::V4(Ipv4Addr::LOCALHOST)]);
+/// assert_eq!(facts[0].source(), Some(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+/// ```
+pub fn probe_sources<I: IntoIterator<Item = IpAddr>>(dests: I) -> Vec<Source> {
+    let now = Instant::now();
+    let mut facts = Vec::new();
+    for dest in dests {
+        let cached = lock()
+            .iter()
+            .find(|(d, _, at)| *d == dest && now.saturating_duration_since(*at) < SOURCE_CACHE_TTL)
+            .map(|(_, fact, _)| *fact);
+        let fact = match cached {
+            Some(fact) => fact,
+            None => {
+                let fact = probe(dest);
+                remember(dest, fact, now);
+                fact
+            }
+        };
+        facts.extend(fact);
+    }
+    facts
+}
+
+/// Probes one destination with a connected UDP socket.
+fn probe(dest: IpAddr) -> Option<Source> {
+    let domain = if dest.is_ipv6() {
+        Domain::IPV6
+    } else {
+        Domain::IPV4
+    };
+    let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)).ok()?;
+    // Any port will do: connect only routes.
+    match socket.connect(&SocketAddr::new(dest, 9).into()) {
+        Ok(()) => {}
+        Err(e) if is_unreachable(&e) => return Some(Source::unreachable(dest)),
+        Err(_) => return None,
+    }
+    let local = socket.local_addr().ok()?.as_socket()?;
+    Some(Source::new(dest, local.ip()))
+}
+
+/// `ENETUNREACH` or `EHOSTUNREACH`: the kernel has no route.
+fn is_unreachable(e: &std::io::Error) -> bool {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const NO_ROUTE: [i32; 2] = [101, 113];
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    const NO_ROUTE: [i32; 2] = [51, 65];
+    e.raw_os_error()
+        .is_some_and(|code| NO_ROUTE.contains(&code))
+}
+
+fn remember(dest: IpAddr, fact: Option<Source>, now: Instant) {
+    let mut cache = lock();
+    cache.retain(|(d, _, _)| *d != dest);
+    if cache.len() >= SOURCE_CACHE_CAPACITY {
+        cache.remove(0);
+    }
+    cache.push((dest, fact, now));
+}
+
+/// Locks the cache; a poisoned lock still holds valid entries (each update is one call).
+fn lock() -> MutexGuard<'static, Cache> {
+    CACHE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
