@@ -13,18 +13,7 @@ use crate::drive::AsyncIo;
 
 /// A tokio `Connector` is a `tower_service::Service<http::Uri>`, so hyper-util's legacy
 /// `Client` connects through Happy Eyeballs (feature `hyper`, which `eyeballs-tokio`'s
-/// `hyper` feature turns on):
-///
-/// ```no_run
-/// use bytes::Bytes;
-/// use http_body_util::Empty;
-/// use hyper_util::client::legacy::Client;
-/// use hyper_util::rt::TokioExecutor;
-///
-/// let client: Client<_, Empty<Bytes>> =
-///     Client::builder(TokioExecutor::new()).build(eyeballs_tokio::Connector::default());
-/// # let _ = client;
-/// ```
+/// `hyper` feature turns on; its crate docs show a `Client` built on it).
 ///
 /// The port defaults to 443 for `https` and 80 otherwise. TLS is the caller's layer (wrap
 /// this connector as you would hyper-util's `HttpConnector`).
