@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use eyeballs_lab::dns::{Reply, Zone};
-use eyeballs_lab::netns::{Behaviour, NetLab};
+use eyeballs_lab::netns::{root_or_skip, Behaviour, NetLab};
 use hickory_proto::rr::RecordType;
 
 const PORT: u16 = 8080;
@@ -37,8 +37,7 @@ fn main() {
         client(&args[i + 1]);
         return;
     }
-    if !NetLab::is_root() {
-        println!("skipped: the network lab needs root");
+    if !root_or_skip() {
         return;
     }
     let ms = Duration::from_millis;

@@ -2,15 +2,16 @@
 //! unreachable, held SYNs) and a real DNS server, each test in a network namespace of its
 //! own, through the `eyeballs` command run inside it (`ip netns exec`).
 //!
-//! Needs root (CI runs as root); without it each test skips with one line. Addresses are
-//! documentation prefixes that exist only inside the test's namespace.
+//! Needs root (CI runs as root); without it each test skips with one line, or fails where
+//! `EYEBALLS_REQUIRE_ROOT` is set, as CI sets it (`eyeballs_lab::netns::root_or_skip`).
+//! Addresses are documentation prefixes that exist only inside the test's namespace.
 #![allow(clippy::unwrap_used)]
 
 use std::net::IpAddr;
 use std::time::Duration;
 
 use eyeballs_lab::dns::{Reply, Zone};
-use eyeballs_lab::netns::{Behaviour, NetLab};
+use eyeballs_lab::netns::{root_or_skip, Behaviour, NetLab};
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 use serde_json::Value;
@@ -35,10 +36,10 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-/// A lab, or `None` (with one line on stderr) when not root.
+/// A lab, or `None` when not root (see [`root_or_skip`]: one line on stderr, or a failure
+/// in CI).
 fn lab(addrs: &[(&str, Behaviour)], zone: Zone) -> Option<NetLab> {
-    if !NetLab::is_root() {
-        eprintln!("skipped: the network lab needs root (CI runs as root)");
+    if !root_or_skip() {
         return None;
     }
     let addrs: Vec<(IpAddr, Behaviour)> = addrs.iter().map(|(a, b)| (ip(a), *b)).collect();

@@ -1,4 +1,5 @@
-//! Replays the committed fuzz corpus (`fuzz/corpus/race_ops/`) through the fuzz target's own
+//! Replays the committed fuzz corpus (`tests/corpus/race_ops/`, inside this crate so the
+//! packaged crate carries it) through the fuzz target's own
 //! code on the stable toolchain, so CI exercises every seed on every run.
 
 mod common;
@@ -7,7 +8,7 @@ use std::path::Path;
 
 #[test]
 fn replay_fuzz_corpus() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/race_ops");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/race_ops");
     let mut entries: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
         .map(|e| e.expect("corpus entry").path())

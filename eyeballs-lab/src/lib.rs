@@ -9,10 +9,14 @@
 //!
 //! - [`netns`] (feature `netns`, Linux, root): a network namespace per test with
 //!   documentation-prefix addresses that accept, refuse, answer ICMP unreachable, drop, or
-//!   hold the SYN; a DNS server and resolv.conf inside.
+//!   hold the SYN; a DNS server and resolv.conf inside. `netns::root_or_skip` is where every
+//!   root-needing test decides to run, skip, or (with `EYEBALLS_REQUIRE_ROOT=1`, in CI) fail.
 //!
 //! Everything here sends only to loopback (or, in [`netns`], to addresses that exist only
 //! inside the test's own namespace), and closes what it opened when dropped.
+//!
+//! The crate is published so that `eyeballs demo` (eyeballs-cli) and the drivers' packaged
+//! tests can use it: it is test support for eyeballs, not a general-purpose library.
 
 #[cfg(feature = "dns")]
 pub mod dns;

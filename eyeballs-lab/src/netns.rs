@@ -4,14 +4,17 @@
 //! at it. The code under test runs inside with [`NetLab::command`] (`ip netns exec`, which
 //! also mounts the namespace's resolv.conf).
 //!
-//! Needs root; [`NetLab::is_root`] lets a test skip with one line when it is not. Everything
-//! is undone when the [`NetLab`] is dropped, also when a test panics: the servers stop, the
-//! namespace (with its addresses and firewall rules) is deleted, and its `/etc/netns` folder
-//! removed. Namespaces left by a killed run are swept by the next one.
+//! Needs root. A test asks [`root_or_skip`] first: without root it skips with one visible
+//! line, or fails where `EYEBALLS_REQUIRE_ROOT` is set (CI), so a lab that did not run
+//! cannot pass unseen. Everything is undone when the [`NetLab`] is dropped, also when a test
+//! panics: the servers stop, the namespace (with its addresses and firewall rules) is
+//! deleted, and its `/etc/netns` folder removed. Namespaces left by a killed run are swept
+//! by the next one.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -53,12 +56,62 @@ pub struct NetLab {
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 const PREFIX: &str = "eyeballs-lab-";
 
-impl NetLab {
-    /// Returns whether this process runs as root, which the lab needs.
-    pub fn is_root() -> bool {
-        nix::unistd::geteuid().is_root()
-    }
+/// The variable that turns a lab test's skip (not root) into a failure; CI sets it.
+pub const REQUIRE_ROOT: &str = "EYEBALLS_REQUIRE_ROOT";
 
+/// Decides whether a test (or benchmark) that needs the lab runs: every such test calls it
+/// first and returns at once when it gives `false`.
+///
+/// Returns `true` when this process runs as root. Otherwise it writes one line naming the
+/// test to the process's stderr (directly, not through `eprintln!`, which libtest captures
+/// and hides for a passing test) and returns `false`.
+///
+/// # Panics
+///
+/// When not root and [`REQUIRE_ROOT`] is set to anything but `""` or `0`: there (CI) a lab
+/// test that skips is a failure, with a message that says why.
+pub fn root_or_skip() -> bool {
+    let require = std::env::var_os(REQUIRE_ROOT);
+    let test = std::thread::current()
+        .name()
+        .filter(|n| *n != "main")
+        .map(str::to_owned);
+    let test = test.as_deref().unwrap_or("this test");
+    match decide(nix::unistd::geteuid().is_root(), require.as_deref()) {
+        Decision::Run => true,
+        Decision::Skip => {
+            // One write, so the line is not split by the test runner's own output.
+            let line = format!(
+                "skipped {test}: the network lab needs root (set {REQUIRE_ROOT}=1 to fail instead)\n"
+            );
+            let _ = io::stderr().write_all(line.as_bytes());
+            false
+        }
+        Decision::Fail => panic!(
+            "{test} needs root for the network lab, and {REQUIRE_ROOT} is set, so it may not \
+             skip: run it as root, or unset {REQUIRE_ROOT}"
+        ),
+    }
+}
+
+/// What [`root_or_skip`] does.
+#[derive(Debug, PartialEq, Eq)]
+enum Decision {
+    Run,
+    Skip,
+    Fail,
+}
+
+fn decide(root: bool, require: Option<&OsStr>) -> Decision {
+    let required = require.is_some_and(|v| !v.is_empty() && v != "0");
+    match (root, required) {
+        (true, _) => Decision::Run,
+        (false, false) => Decision::Skip,
+        (false, true) => Decision::Fail,
+    }
+}
+
+impl NetLab {
     /// Builds a lab: each address (on the namespace's loopback) with its behaviour on
     /// `port`, and `zone` served by DNS at 127.0.0.1:53 inside.
     ///
@@ -336,6 +389,29 @@ fn sweep_stale() {
         if !alive {
             let _ = run("ip", &["netns", "del", &name]);
             let _ = fs::remove_dir_all(format!("/etc/netns/{name}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decide, Decision};
+    use std::ffi::OsStr;
+
+    #[test]
+    fn root_runs_whatever_the_variable() {
+        for require in [None, Some(""), Some("0"), Some("1")] {
+            assert_eq!(decide(true, require.map(OsStr::new)), Decision::Run);
+        }
+    }
+
+    #[test]
+    fn not_root_skips_unless_required() {
+        for require in [None, Some(""), Some("0")] {
+            assert_eq!(decide(false, require.map(OsStr::new)), Decision::Skip);
+        }
+        for require in ["1", "yes"] {
+            assert_eq!(decide(false, Some(OsStr::new(require))), Decision::Fail);
         }
     }
 }

@@ -56,13 +56,23 @@ impl<T: Resolve> ResolverObject<T> for dyn Resolve {
 ///
 /// # Examples
 ///
-/// A tokio connector with a longer Connection Attempt Delay, an overall deadline, IPv4 first,
-/// `TCP_NODELAY` and keepalive on every socket, and no history (the other drivers' builders
-/// are the same):
+/// A connector with a longer Connection Attempt Delay, an overall deadline, IPv4 first,
+/// `TCP_NODELAY` and keepalive on every socket, and no history. Every driver's
+/// `Connector::builder()` returns this builder (the hidden lines stand in for a driver):
 ///
 /// ```
 /// use std::time::Duration;
-/// use eyeballs_tokio::{Config, Connector, FamilyPolicy, SocketOptions};
+/// use eyeballs_core::{Config, FamilyPolicy};
+/// use eyeballs_net::SocketOptions;
+/// # use eyeballs_net::{Builder, Resolve, Settings, StaticResolver};
+/// # struct Connector(Settings<dyn Resolve>);
+/// # impl From<Settings<dyn Resolve>> for Connector {
+/// #     fn from(settings: Settings<dyn Resolve>) -> Self { Connector(settings) }
+/// # }
+/// # impl Connector {
+/// #     fn builder() -> Builder<dyn Resolve, Connector> { Builder::new(StaticResolver::new()) }
+/// #     fn history(&self) -> Option<eyeballs_core::History> { self.0.history.snapshot() }
+/// # }
 ///
 /// let connector = Connector::builder()
 ///     .config(
@@ -79,26 +89,39 @@ impl<T: Resolve> ResolverObject<T> for dyn Resolve {
 ///     .history(false)
 ///     .build()?;
 /// assert!(connector.history().is_none());
-/// # Ok::<(), eyeballs_tokio::BuildError>(())
+/// # Ok::<(), eyeballs_net::BuildError>(())
 /// ```
 ///
 /// Settings that cannot work fail here, with the setting named:
 ///
 /// ```
 /// use std::time::Duration;
-/// use eyeballs_tokio::{BuildError, Config, Connector, SocketOptions};
+/// use eyeballs_core::Config;
+/// use eyeballs_net::{BuildError, SocketOptions};
+/// # use eyeballs_net::{Builder, Resolve, Settings, StaticResolver};
+/// # struct Connector;
+/// # impl From<Settings<dyn Resolve>> for Connector {
+/// #     fn from(_: Settings<dyn Resolve>) -> Self { Connector }
+/// # }
+/// # impl Connector {
+/// #     fn builder() -> Builder<dyn Resolve, Connector> { Builder::new(StaticResolver::new()) }
+/// # }
 ///
-/// let err = Connector::builder()
+/// let Err(err) = Connector::builder()
 ///     .socket(SocketOptions::new().keepalive(Some(Duration::MAX)))
 ///     .build()
-///     .unwrap_err();
+/// else {
+///     panic!("accepted")
+/// };
 /// assert!(matches!(err, BuildError::Socket(_)));
 /// assert!(err.to_string().contains("1 to 32767 whole seconds"), "{err}");
 ///
-/// let err = Connector::builder()
+/// let Err(err) = Connector::builder()
 ///     .config(Config::default().first_address_family_count(0))
 ///     .build()
-///     .unwrap_err();
+/// else {
+///     panic!("accepted")
+/// };
 /// assert!(matches!(err, BuildError::Config(_)));
 /// ```
 pub struct Builder<R: ?Sized, C> {

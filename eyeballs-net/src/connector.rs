@@ -137,16 +137,18 @@ impl<R: Runtime> Connector<R> {
     /// # Examples
     ///
     /// ```no_run
-    /// # async fn demo(connector: eyeballs_tokio::Connector) -> std::io::Result<()> {
-    /// // Only a peer that sends a greeting counts (a stand-in for a TLS handshake).
+    /// use eyeballs_net::{Connector, Runtime, Stream};
+    ///
+    /// // The caller's step (a TLS handshake, say): an attempt counts once it returns `Ok`.
+    /// async fn handshake<R: Runtime>(stream: Stream<R>) -> std::io::Result<Stream<R>> {
+    ///     Ok(stream)
+    /// }
+    ///
+    /// # async fn demo<R: Runtime>(connector: Connector<R>) {
     /// let (stream, report) = connector
-    ///     .connect_established_with_report("localhost:8080", |stream| async move {
-    ///         stream.readable().await?;
-    ///         Ok(stream)
-    ///     })
+    ///     .connect_established_with_report("localhost:8080", handshake::<R>)
     ///     .await;
     /// # let _ = (stream, report);
-    /// # Ok(())
     /// # }
     /// ```
     pub async fn connect_established_with_report<T, F, Fut, S>(

@@ -139,6 +139,24 @@
 //!
 //! IP literals, including IPv6 with a zone (`[fe80::1%eth0]:80`), skip DNS.
 //!
+//! # hyper
+//!
+//! With feature `hyper`, a [`Connector`] is a connector for hyper-util's legacy `Client`
+//! (the port defaults to 443 for `https`, 80 otherwise; TLS is the caller's layer):
+//!
+//! ```no_run
+//! # #[cfg(feature = "hyper")] {
+//! use bytes::Bytes;
+//! use http_body_util::Empty;
+//! use hyper_util::client::legacy::Client;
+//! use hyper_util::rt::TokioExecutor;
+//!
+//! let client: Client<_, Empty<Bytes>> =
+//!     Client::builder(TokioExecutor::new()).build(eyeballs_tokio::Connector::default());
+//! # let _ = client;
+//! # }
+//! ```
+//!
 //! # Tracing
 //!
 //! Every action and input is a `tracing` event at `DEBUG` with target `eyeballs`; without a
