@@ -48,8 +48,9 @@ pub(crate) struct Candidates {
     /// Every endpoint started (sorted, filled from the race's attempts at each rebuild), so
     /// none is started twice.
     tried: Vec<EndpointKey>,
-    /// How each group's dealing stands after the picks made so far (few groups: a sorted
-    /// vector).
+    /// How each group's dealing stands after the picks made so far: the group of the last
+    /// pick inline (most races have one group), the others in a sorted vector.
+    deal: Option<(GroupKey, Deal)>,
     deals: Vec<(GroupKey, Deal)>,
     /// Untried endpoints of each family, and of services.
     v6: usize,
@@ -92,6 +93,7 @@ impl Candidates {
         Candidates {
             order: VecDeque::new(),
             tried: Vec::new(),
+            deal: None,
             deals: Vec::new(),
             v6: 0,
             v4: 0,
@@ -139,9 +141,14 @@ impl Candidates {
     /// Takes the next endpoint to try.
     pub(crate) fn pop_next(&mut self) -> Option<Endpoint> {
         let p = self.order.pop_front()?;
-        match self.deals.binary_search_by_key(&p.group, |(g, _)| *g) {
-            Ok(i) => self.deals[i].1 = p.deal,
-            Err(i) => self.deals.insert(i, (p.group, p.deal)),
+        match self.deal.replace((p.group, p.deal)) {
+            Some((group, deal)) if group != p.group => {
+                match self.deals.binary_search_by_key(&group, |(g, _)| *g) {
+                    Ok(i) => self.deals[i].1 = deal,
+                    Err(i) => self.deals.insert(i, (group, deal)),
+                }
+            }
+            _ => {}
         }
         self.count(&p, false);
         Some(p.endpoint)
@@ -235,6 +242,11 @@ impl Candidates {
     }
 
     fn deal_of(&self, group: GroupKey) -> Deal {
+        if let Some((g, deal)) = self.deal {
+            if g == group {
+                return deal;
+            }
+        }
         match self.deals.binary_search_by_key(&group, |(g, _)| *g) {
             Ok(i) => self.deals[i].1,
             Err(_) => Deal::default(),

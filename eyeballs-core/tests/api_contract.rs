@@ -313,3 +313,61 @@ fn report_tells_the_whole_race() {
         "1.0 ms  failed: all 1 connection attempt failed: TCP 192.0.2.1:80: unreachable"
     ));
 }
+
+/// No input panics (crate docs; issue "eyeballs-core 0.2" item 7): `Duration::MAX` as the
+/// deadline, the Resolution Delay, the attempt delays, and as a history round trip. Each
+/// once panicked with "overflow when adding duration to instant". An unrepresentable
+/// deadline means none.
+#[test]
+fn duration_max_anywhere_does_not_panic() {
+    use common::sim::{path, Outcome, Scenario};
+    use eyeballs_core::History;
+    let max = std::time::Duration::MAX;
+    let configs = [
+        Config::default().timeout(Some(max)),
+        Config::default().resolution_delay(max),
+        Config::default().connection_attempt_delay(max),
+        Config::default()
+            .connection_attempt_delay(max)
+            .max_connection_attempt_delay(max),
+        Config::default().max_connection_attempt_delay(max),
+    ];
+    for config in configs {
+        // A positive A answer first waits the Resolution Delay; IPv6 then hangs, so the next
+        // start is due by the attempt delay; the deadline is armed from the start.
+        let trace = Scenario::host(config)
+            .a(0, &["192.0.2.1"])
+            .aaaa(5, &["2001:db8::1"])
+            .net("192.0.2.1", Outcome::Connect(ms(1)))
+            .run();
+        let _ = trace.winner();
+    }
+    // The Resolution Delay of Duration::MAX never ends: IPv4 waits for AAAA (here, forever:
+    // the race stalls with the AAAA query outstanding rather than panic).
+    let trace = Scenario::host(Config::default().resolution_delay(max))
+        .a(0, &["192.0.2.1"])
+        .net("192.0.2.1", Outcome::Connect(ms(1)))
+        .run();
+    assert!(
+        trace.stalled && trace.starts().is_empty(),
+        "{:?}",
+        trace.events
+    );
+
+    let t0 = base_instant();
+    let mut h = History::new();
+    let p = path("192.0.2.1");
+    h.record_success(p, max, t0);
+    h.record_success(p, max, t0);
+    h.record_success(p, ms(1), t0);
+    assert!(h.retransmission_timeout(p, t0).is_some());
+    // A huge RTO is clamped to the maximum delay: the next start is due 2 s after the first.
+    let trace = Scenario::host(Config::default())
+        .aaaa(0, &[])
+        .a(0, &["192.0.2.1", "192.0.2.2"])
+        .history(&h)
+        .run();
+    let starts = trace.starts();
+    assert_eq!(starts[0].1, sa("192.0.2.1:443"));
+    assert_eq!(starts[1].0, ms(2000));
+}
