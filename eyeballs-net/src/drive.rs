@@ -9,7 +9,8 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use eyeballs_core::{
-    Action, AttemptId, Config, Failure, HostPort, Input, QueryId, Race, Report, Winner,
+    Action, AttemptId, Config, Failure, HostPort, Input, QueryId, QueryKind, Race, Report,
+    ServiceRecord, Winner,
 };
 use socket2::Socket;
 
@@ -40,9 +41,30 @@ pub trait AsyncIo {
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<()>;
 }
 
+/// A DNS answer: addresses, or HTTPS records.
+enum Reply {
+    Addrs(Vec<IpAddr>),
+    Records(Vec<ServiceRecord>),
+}
+
+/// Sends one query: HTTPS records through [`Resolve::resolve_https`], addresses otherwise.
+fn ask(
+    resolver: &dyn Resolve,
+    name: &str,
+    kind: QueryKind,
+) -> Pin<Box<dyn Future<Output = io::Result<Reply>> + Send>> {
+    if kind == QueryKind::Https {
+        let records = resolver.resolve_https(name);
+        Box::pin(async move { records.await.map(Reply::Records) })
+    } else {
+        let addrs = resolver.resolve(name, kind);
+        Box::pin(async move { addrs.await.map(Reply::Addrs) })
+    }
+}
+
 /// What woke the loop.
 enum Event<S> {
-    Answer(QueryId, io::Result<Vec<IpAddr>>),
+    Answer(QueryId, io::Result<Reply>),
     Attempt(AttemptId, io::Result<S>),
     Timer,
 }
@@ -81,7 +103,7 @@ async fn drive<I: AsyncIo>(
     race: &mut Race<io::Error>,
     io: &mut I,
 ) -> Result<(Winner, I::Stream), Failure<io::Error>> {
-    type Query = Pin<Box<dyn Future<Output = io::Result<Vec<IpAddr>>> + Send>>;
+    type Query = Pin<Box<dyn Future<Output = io::Result<Reply>> + Send>>;
     let mut queries: Vec<(QueryId, Query)> = Vec::new();
     let mut attempts: Vec<(AttemptId, Connecting<I::Stream>)> = Vec::new();
     // A connection reported to the race, kept until the race says who won.
@@ -94,7 +116,7 @@ async fn drive<I: AsyncIo>(
                     query, name, kind, ..
                 } => {
                     tracing::debug!(target: "eyeballs", %query, %name, %kind, "resolve");
-                    queries.push((query, settings.resolver.resolve(name.as_str(), kind)));
+                    queries.push((query, ask(&*settings.resolver, name.as_str(), kind)));
                 }
                 Action::Connect {
                     attempt, endpoint, ..
@@ -151,7 +173,11 @@ async fn drive<I: AsyncIo>(
         .await;
         let now = io.now();
         match event {
-            Event::Answer(query, Ok(addrs)) => {
+            Event::Answer(query, Ok(Reply::Records(records))) => {
+                tracing::debug!(target: "eyeballs", %query, ?records, "resolved");
+                race.handle_input(Input::ResolvedServices { query, records }, now);
+            }
+            Event::Answer(query, Ok(Reply::Addrs(addrs))) => {
                 tracing::debug!(target: "eyeballs", %query, ?addrs, "resolved");
                 if settings.history.is_on() {
                     // History is kept per source address (R15): say which one each gets.

@@ -6,10 +6,13 @@ use std::io;
 use std::net::IpAddr;
 use std::pin::Pin;
 
-use eyeballs_core::{Nat64Prefix, QueryKind};
+use eyeballs_core::{Nat64Prefix, QueryKind, ServiceRecord};
 
 /// A DNS answer on its way.
 pub type Resolving = Pin<Box<dyn Future<Output = io::Result<Vec<IpAddr>>> + Send>>;
+
+/// An HTTPS answer on its way: the records, decoded.
+pub type ResolvingServices = Pin<Box<dyn Future<Output = io::Result<Vec<ServiceRecord>>> + Send>>;
 
 /// A resolver an async race can ask: plug in your own DNS stack, a cache, or a static map.
 ///
@@ -49,6 +52,19 @@ pub trait Resolve: Send + Sync + 'static {
     fn answers_both(&self) -> bool {
         false
     }
+
+    /// Looks up the HTTPS records (RFC 9460) of `name` (the host, an alias target, or
+    /// `_PORT._https.host`). Default: no records, at once, which never holds a race up.
+    fn resolve_https(&self, name: &str) -> ResolvingServices {
+        let _ = name;
+        Box::pin(std::future::ready(Ok(Vec::new())))
+    }
+
+    /// Returns whether this resolver can answer HTTPS queries ([`Resolve::resolve_https`]),
+    /// so that a Happy Eyeballs v3 race asks it. `getaddrinfo` cannot. Default: `false`.
+    fn answers_https(&self) -> bool {
+        false
+    }
 }
 
 /// A fixed map from names to addresses: for tests, demos, and names you pin. It answers
@@ -69,6 +85,7 @@ pub trait Resolve: Send + Sync + 'static {
 #[derive(Debug, Clone, Default)]
 pub struct StaticResolver {
     hosts: BTreeMap<String, Vec<IpAddr>>,
+    services: BTreeMap<String, Vec<ServiceRecord>>,
 }
 
 impl StaticResolver {
@@ -81,6 +98,20 @@ impl StaticResolver {
     pub fn host<I: IntoIterator<Item = IpAddr>>(mut self, name: &str, addrs: I) -> Self {
         self.hosts.insert(key(name), addrs.into_iter().collect());
         self
+    }
+
+    /// Gives `name` these HTTPS records (the name the race asks about: the host for port 443,
+    /// `_PORT._https.host` otherwise). A resolver with records answers HTTPS queries; names
+    /// without records answer "no records".
+    pub fn https<I: IntoIterator<Item = ServiceRecord>>(mut self, name: &str, records: I) -> Self {
+        self.services
+            .insert(key(name), records.into_iter().collect());
+        self
+    }
+
+    /// Answers at once: the HTTPS records of `name` (none for an unknown name).
+    pub fn lookup_https(&self, name: &str) -> Vec<ServiceRecord> {
+        self.services.get(&key(name)).cloned().unwrap_or_default()
     }
 
     /// Answers at once: the addresses of `name` of the family `kind` asks for.
@@ -115,6 +146,14 @@ impl Resolve for StaticResolver {
     fn resolve(&self, name: &str, kind: QueryKind) -> Resolving {
         let answer = self.lookup(name, kind);
         Box::pin(std::future::ready(answer))
+    }
+
+    fn resolve_https(&self, name: &str) -> ResolvingServices {
+        Box::pin(std::future::ready(Ok(self.lookup_https(name))))
+    }
+
+    fn answers_https(&self) -> bool {
+        !self.services.is_empty()
     }
 }
 
