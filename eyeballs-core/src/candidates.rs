@@ -16,7 +16,7 @@ use crate::endpoint::{EchConfig, Endpoint, EndpointKey, Protocols, Provenance, T
 use crate::history::{History, Path};
 use crate::record::AttemptRecord;
 use crate::resolution::{Resolution, Service};
-use crate::sort::SortKey;
+use crate::sort::{Route, SortKey};
 
 /// The most endpoints a race considers when [`Config::max_endpoints`] sets no lower cap.
 pub const MAX_ENDPOINTS: usize = 65_536;
@@ -27,8 +27,8 @@ pub(crate) struct Context<'a> {
     pub(crate) config: &'a Config,
     pub(crate) protocols: &'a Protocols,
     pub(crate) history: Option<&'a History>,
-    /// Destination → source address (`None`: no route), from [`Input::Sources`](crate::Input).
-    pub(crate) sources: &'a BTreeMap<IpAddr, Option<IpAddr>>,
+    /// Destination → route (`None`: no route), from [`Input::Sources`](crate::Input).
+    pub(crate) sources: &'a BTreeMap<IpAddr, Option<Route>>,
     pub(crate) now: Instant,
 }
 
@@ -201,7 +201,7 @@ impl Candidates {
     /// Deals the sorted candidates out into `order`, group by group.
     fn deal(&mut self, cx: &Context<'_>, cands: &mut [Cand]) {
         let prefer_v6 = cx.config.family_policy.prefers_v6();
-        let first_v6 = prefer_v6 != self.should_flip(prefer_v6);
+        let flip = self.should_flip(prefer_v6);
         let count = cx.config.first_address_family_count;
         self.order.clear();
         self.order.reserve(cands.len());
@@ -218,6 +218,33 @@ impl Candidates {
             for q in 0..4 {
                 start[q + 1] += start[q] - offset;
             }
+            // The opening family: with IPv6 preferred (the default), the one whose best
+            // endpoint RFC 6724 ranks first (rules 1–8: a link-local or ULA-only IPv6 source
+            // for a global destination puts IPv4 first); IPv4 when the caller prefers it;
+            // the other one when history says the preferred family is broken.
+            let head = |q: usize| {
+                cands[start[q]..start[q + 1]]
+                    .first()
+                    .map(|c| c.key.family_rank())
+            };
+            let best = |v6: bool| {
+                let (a, b) = if v6 {
+                    (head(0), head(1))
+                } else {
+                    (head(2), head(3))
+                };
+                a.into_iter().chain(b).min()
+            };
+            let first_v6 = if flip {
+                !prefer_v6
+            } else if prefer_v6 {
+                match (best(true), best(false)) {
+                    (Some(v6), Some(v4)) => v6 <= v4,
+                    _ => true,
+                }
+            } else {
+                false
+            };
             offset = end;
             let mut next = start;
             // Slot 0 is QUIC unless TCP goes first in this group (HG1, HG3).
@@ -377,7 +404,8 @@ impl Maker<'_, '_> {
             if !cx.config.family_policy.allows(addr.is_ipv6()) {
                 continue;
             }
-            let source = cx.sources.get(&addr.ip()).copied();
+            let route = cx.sources.get(&addr.ip()).copied();
+            let source = route.flatten().map(|r| r.source);
             for &transport in transports {
                 let endpoint = Endpoint {
                     addr,
@@ -389,11 +417,9 @@ impl Maker<'_, '_> {
                 if !self.tried.is_empty() && self.tried.binary_search(&endpoint.key()).is_ok() {
                     continue;
                 }
-                let path = source.flatten().map(|s| Path::new(s, addr, transport));
+                let path = source.map(|s| Path::new(s, addr, transport));
                 let history = cx.history.zip(path);
-                // RFC 6724 rule 1: no route, or history saw it fail, goes last.
-                let demoted =
-                    source == Some(None) || history.is_some_and(|(h, p)| h.is_failing(p, cx.now));
+                let failing = history.is_some_and(|(h, p)| h.is_failing(p, cx.now));
                 let rtt = history.and_then(|(h, p)| h.rtt(p, cx.now));
                 let quic = usize::from(transport == Transport::Tcp);
                 let queue = usize::from(!addr.is_ipv6()) * 2 + quic;
@@ -402,7 +428,7 @@ impl Maker<'_, '_> {
                     group: self.group,
                     tcp_first: false,
                     queue: queue as u8,
-                    key: SortKey::new(addr.ip(), seq as u64, demoted, rtt),
+                    key: SortKey::new(addr.ip(), route, seq as u64, failing, rtt),
                     made,
                     skipped: self.ech_only && endpoint.ech.is_none(),
                     endpoint,
@@ -424,7 +450,13 @@ impl Maker<'_, '_> {
                 .iter()
                 .filter(|c| c.endpoint.transport == Transport::Quic)
             {
-                let Some(source) = cx.sources.get(&c.endpoint.addr.ip()).copied().flatten() else {
+                let Some(source) = cx
+                    .sources
+                    .get(&c.endpoint.addr.ip())
+                    .copied()
+                    .flatten()
+                    .map(|r| r.source)
+                else {
                     continue;
                 };
                 if seen.contains(&source) {

@@ -25,10 +25,14 @@ pub const ATTEMPT_START_FLOOR: Duration = Duration::from_millis(10);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum FamilyPolicy {
-    /// Both families; the first attempt is IPv6 (the RFC's default).
+    /// Both families; the first attempt is of the family RFC 6724 ranks first (the RFC's
+    /// default): IPv6, unless its source address says otherwise (no route, a link-local or
+    /// ULA-only source for a global destination: rules 1, 2, 5), or history says IPv6 is
+    /// broken for this host.
     #[default]
     PreferV6,
-    /// Both families; the first attempt is IPv4.
+    /// Both families; the first attempt is IPv4 (unless history says IPv4 is broken for
+    /// this host).
     PreferV4,
     /// IPv6 addresses only: no A query is sent, IPv4 addresses are dropped.
     V6Only,

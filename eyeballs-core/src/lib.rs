@@ -236,7 +236,7 @@
 //! | §3 R2, R4, R6 | start on the first positive AAAA answer | [`Race::handle_input`] |
 //! | §3 R5, R7, G5 | Resolution Delay after a positive A answer | [`Config::resolution_delay`] |
 //! | §3 R8, §6 R33, G6 | late answers merged at their sorted place | [`Input::Resolved`], [`Input::AddressesChanged`] |
-//! | §4 R11, R12 | all addresses, sorted by RFC 6724 rules 1, 6, 8, 10 | [`Target`], `sort` module docs |
+//! | §4 R11, R12 | all addresses, sorted by RFC 6724 §6, all ten rules (source facts from the driver) | [`Target`], [`Source`], `sort` module docs |
 //! | §4 R13, R14 | prefer lower RTT / used addresses | [`History`] |
 //! | §4 R15, R16 | history per source address (network), clearable | [`Path`], [`Input::Sources`], [`History::clear`] |
 //! | §4 R17, R18 | families interleaved, First Address Family Count | [`Config::first_address_family_count`], [`FamilyPolicy`] |

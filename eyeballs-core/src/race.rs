@@ -14,6 +14,7 @@ use crate::record::{AttemptRecord, AttemptStatus, QueryRecord};
 use crate::resolution::{Ask, QueryFor, Resolution, MAX_ANSWER_ADDRS, MAX_ANSWER_RECORDS};
 use crate::rng::SplitMix64;
 use crate::service::ServiceRecord;
+use crate::sort::Route;
 use crate::target::{AttemptId, QueryId, QueryKind, Target, TargetKind};
 
 /// The most destinations whose source address a race remembers
@@ -37,7 +38,7 @@ pub struct Race<E> {
     query_for: Vec<QueryFor>,
     queries_outstanding: usize,
     resolution: Resolution,
-    sources: BTreeMap<IpAddr, Option<IpAddr>>,
+    sources: BTreeMap<IpAddr, Option<Route>>,
     rng: SplitMix64,
     /// Armed when addresses are first held while the race still waits for the preferred
     /// family or for service information (R5, V5, HG7); the inner `None` is a delay too long
@@ -282,7 +283,11 @@ impl<E> Race<E> {
     /// Returns the source address the driver reported for `destination`
     /// ([`Input::Sources`]), if it reported one.
     pub fn source_of(&self, destination: IpAddr) -> Option<IpAddr> {
-        self.sources.get(&destination).copied().flatten()
+        self.sources
+            .get(&destination)
+            .copied()
+            .flatten()
+            .map(|r| r.source)
     }
 
     fn clamp(&mut self, now: Instant) -> Instant {
@@ -386,7 +391,7 @@ impl<E> Race<E> {
     fn on_sources(&mut self, sources: Vec<Source>, now: Instant) {
         for s in sources {
             if self.sources.len() < MAX_SOURCES || self.sources.contains_key(&s.destination()) {
-                self.sources.insert(s.destination(), s.source());
+                self.sources.insert(s.destination(), s.route());
             }
         }
         self.rebuild(now);

@@ -1,94 +1,164 @@
-//! RFC 6724 §6 destination address ordering, as far as it can be decided from the addresses
-//! themselves (RFC 8305 §4, R12), plus the history rules R13/R14.
+//! RFC 6724 §6 destination address selection, all ten rules (RFC 8305 §4 R12, HEv3 §5.3
+//! V22), plus the history rules R13/R14 (V23).
 //!
-//! Which rules apply here:
-//! - Rule 1 (avoid unusable destinations): an address the [`History`](crate::History) saw fail
-//!   recently is "known to be otherwise unusable", so it goes after the others.
-//! - Rules 2, 3, 4, 5, 7 and 9 compare with the *source* address the kernel would pick, which a
-//!   sans-IO core cannot know. `getaddrinfo` applies them before it answers, and its order is
-//!   kept here because the sort is stable (rule 10).
-//! - Rule 6 (higher precedence) and rule 8 (smaller scope) use the default policy table of
-//!   RFC 6724 §2.1 and the scopes of §3.1.
-//! - R13 (lower round-trip time, between rules 8 and 9) and R14 (previously used) come from the
-//!   history; an address with a recorded round trip has been used, so one key serves both.
+//! The rules that compare a destination with its source address (2, 3, 4, 5, 7, 9) use the
+//! facts the driver reports ([`Source`](crate::Source)): the source address the kernel would
+//! use, and whether it is deprecated, a home address, or reached through an encapsulating
+//! transition mechanism. A destination without a fact is neither preferred nor avoided by
+//! those rules.
+//!
+//! | Rule | Prefer | Here |
+//! |---|---|---|
+//! | 1 | usable destinations | no route ([`Source::unreachable`](crate::Source::unreachable)) or history saw it fail recently |
+//! | 2 | matching scope | `scope(D) == scope(Source(D))` |
+//! | 3 | no deprecated source | [`Source::deprecated`](crate::Source::deprecated) |
+//! | 4 | home addresses | [`Source::home`](crate::Source::home) |
+//! | 5 | matching label | §2.1 policy table labels of D and Source(D) |
+//! | 6 | higher precedence | §2.1 policy table (ULA, 6to4, Teredo, IPv4-mapped, site-local, 6bone) |
+//! | 7 | native transport | [`Source::encapsulated`](crate::Source::encapsulated), or a 6to4/Teredo source |
+//! | 8 | smaller scope | §3.1 scopes (IPv4 loopback and 169.254/16 are link-local, §3.2) |
+//! | R13, R14 | lower round trip, used before | [`History`](crate::History) |
+//! | 9 | longest matching prefix | IPv6 only, up to 64 bits (see below) |
+//! | 10 | otherwise, the order received | the resolver's order (`getaddrinfo` has sorted it) |
+//!
+//! Rule 9 is applied to IPv6 only, and only up to the first 64 bits (the usual prefix
+//! length; the core does not know the source's real one): for IPv4 it defeats DNS round robin
+//! (every client picks the same server of a block), which is why glibc, Go and Android
+//! restrict it too.
 
 use core::time::Duration;
 use std::net::{IpAddr, Ipv6Addr};
 
-/// The sort key of one candidate: smaller sorts first.
+/// What the driver told the race about its route to one destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Route {
+    pub(crate) source: IpAddr,
+    pub(crate) deprecated: bool,
+    pub(crate) home: bool,
+    pub(crate) encapsulated: bool,
+}
+
+/// The sort key of one candidate: smaller sorts first. Fields are in rule order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct SortKey {
-    /// Rule 1: recently failed addresses last.
+    /// Rule 1: no route, or recently failed, last.
     demoted: bool,
+    /// Rule 2: the source's scope differs from the destination's.
+    scope_mismatch: bool,
+    /// Rule 3: the source is deprecated.
+    deprecated: bool,
+    /// Rule 4: the source is not a home address.
+    not_home: bool,
+    /// Rule 5: the source's label differs from the destination's.
+    label_mismatch: bool,
     /// Rule 6: `u8::MAX - precedence`, so that higher precedence sorts first.
     inverse_precedence: u8,
+    /// Rule 7: reached through an encapsulating transition mechanism.
+    encapsulated: bool,
     /// Rule 8: smaller scope first.
     scope: u8,
     /// R13/R14: lower smoothed round trip first; unknown last.
     rtt: Duration,
+    /// Rule 9: `128 - CommonPrefixLen(Source(D), D)`, so that longer sorts first.
+    inverse_prefix: u8,
     /// Rule 10: otherwise keep the order of arrival.
     seq: u64,
 }
 
 impl SortKey {
-    /// Builds the key of `ip`, the `seq`-th address received, with what history knows of it.
-    pub(crate) fn new(ip: IpAddr, seq: u64, demoted: bool, rtt: Option<Duration>) -> Self {
-        SortKey {
-            demoted,
-            inverse_precedence: u8::MAX - precedence(ip),
-            scope: scope(ip),
+    /// Builds the key of `dest`, the `seq`-th address of its answer, with its route (`None`:
+    /// unknown; `Some(None)`: no route) and what history knows of it.
+    pub(crate) fn new(
+        dest: IpAddr,
+        route: Option<Option<Route>>,
+        seq: u64,
+        failing: bool,
+        rtt: Option<Duration>,
+    ) -> Self {
+        let mut key = SortKey {
+            demoted: failing || route == Some(None),
+            scope_mismatch: false,
+            deprecated: false,
+            not_home: false,
+            label_mismatch: false,
+            inverse_precedence: u8::MAX - policy(dest).0,
+            encapsulated: false,
+            scope: scope(dest),
             rtt: rtt.unwrap_or(Duration::MAX),
+            inverse_prefix: 128,
             seq,
+        };
+        if let Some(Some(r)) = route {
+            key.scope_mismatch = scope(r.source) != key.scope;
+            key.deprecated = r.deprecated;
+            key.not_home = !r.home;
+            key.label_mismatch = policy(r.source).1 != policy(dest).1;
+            key.encapsulated = r.encapsulated || is_transition(r.source);
+            if let (IpAddr::V6(s), IpAddr::V6(d)) = (r.source, dest) {
+                key.inverse_prefix = 128 - common_prefix_len(s, d).min(64);
+            }
         }
+        key
     }
 
-    /// Returns whether history demoted this address (rule 1).
+    /// Returns whether this destination is demoted by rule 1.
     pub(crate) fn is_demoted(&self) -> bool {
         self.demoted
     }
 
-    /// Returns whether history saw this address work, and not fail since.
+    /// Returns whether history saw this destination work, and not fail since.
     pub(crate) fn is_good(&self) -> bool {
         !self.demoted && self.rtt != Duration::MAX
     }
+
+    /// The part of the key that compares destinations of different families (rules 1–8):
+    /// which family RFC 6724 puts first.
+    pub(crate) fn family_rank(&self) -> (bool, bool, bool, bool, bool, u8, bool, u8) {
+        (
+            self.demoted,
+            self.scope_mismatch,
+            self.deprecated,
+            self.not_home,
+            self.label_mismatch,
+            self.inverse_precedence,
+            self.encapsulated,
+            self.scope,
+        )
+    }
 }
 
-/// RFC 6724 §2.1 default policy table: the precedence of `ip`.
+/// RFC 6724 §2.1 default policy table: (precedence, label) of `ip`.
 ///
-/// IPv4 addresses are looked up as their IPv4-mapped form `::ffff:0:0/96` (precedence 35).
-pub(crate) fn precedence(ip: IpAddr) -> u8 {
+/// IPv4 addresses are looked up as their IPv4-mapped form `::ffff:0:0/96`.
+pub(crate) fn policy(ip: IpAddr) -> (u8, u8) {
     let v6 = match ip {
-        IpAddr::V4(_) => return 35,
+        IpAddr::V4(_) => return (35, 4),
         IpAddr::V6(v6) => v6,
     };
     let bits = u128::from(v6);
     let in_prefix = |prefix: Ipv6Addr, len: u32| {
-        let mask = if len == 0 {
-            0
-        } else {
-            u128::MAX << (128 - len)
-        };
+        let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
         bits & mask == u128::from(prefix) & mask
     };
-    // Longest matching prefix wins; the table is listed here from longest to shortest.
+    // Longest matching prefix wins: the table is listed from longest to shortest.
     if v6 == Ipv6Addr::LOCALHOST {
-        50
+        (50, 0)
     } else if in_prefix(Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0, 0), 96) {
-        35
+        (35, 4)
     } else if in_prefix(Ipv6Addr::UNSPECIFIED, 96) {
-        1 // ::/96, deprecated IPv4-compatible addresses
+        (1, 3) // ::/96, deprecated IPv4-compatible addresses
     } else if in_prefix(Ipv6Addr::new(0x2001, 0, 0, 0, 0, 0, 0, 0), 32) {
-        5 // Teredo
+        (5, 5) // Teredo
     } else if in_prefix(Ipv6Addr::new(0x2002, 0, 0, 0, 0, 0, 0, 0), 16) {
-        30 // 6to4
-    } else if in_prefix(Ipv6Addr::new(0x3ffe, 0, 0, 0, 0, 0, 0, 0), 16)
-        || in_prefix(Ipv6Addr::new(0xfec0, 0, 0, 0, 0, 0, 0, 0), 10)
-    {
-        1 // 6bone, site-local
+        (30, 2) // 6to4
+    } else if in_prefix(Ipv6Addr::new(0x3ffe, 0, 0, 0, 0, 0, 0, 0), 16) {
+        (1, 12) // 6bone
+    } else if in_prefix(Ipv6Addr::new(0xfec0, 0, 0, 0, 0, 0, 0, 0), 10) {
+        (1, 11) // site-local
     } else if in_prefix(Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0), 7) {
-        3 // unique local
+        (3, 13) // unique local
     } else {
-        40
+        (40, 1)
     }
 }
 
@@ -117,4 +187,15 @@ pub(crate) fn scope(ip: IpAddr) -> u8 {
             }
         }
     }
+}
+
+/// Returns whether a source address belongs to a tunnelling transition mechanism (6to4,
+/// Teredo): RFC 6724 rule 7's "encapsulating transition mechanism".
+fn is_transition(source: IpAddr) -> bool {
+    matches!(policy(source).1, 2 | 5)
+}
+
+/// RFC 6724 §2.2: the number of leading bits two addresses share.
+fn common_prefix_len(a: Ipv6Addr, b: Ipv6Addr) -> u8 {
+    (u128::from(a) ^ u128::from(b)).leading_zeros() as u8
 }

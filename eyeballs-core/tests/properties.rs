@@ -64,6 +64,21 @@ fn reference_sort(addrs: &[IpAddr]) -> Vec<IpAddr> {
     out
 }
 
+/// RFC 6724 rules 5 and 6 for the pool, written from §2.1's table: (label differs from the
+/// source's, -precedence). The simulated host uses a global source for global destinations
+/// (label 1 for IPv6, 4 for IPv4) and loopback or link-local ones for those.
+fn cross_rank(ip: IpAddr) -> (bool, i32) {
+    let s = ip.to_string();
+    let (label, source_label, precedence) = match s.as_str() {
+        "::1" => (0, 0, 50),
+        _ if ip.is_ipv4() => (4, 4, 35),
+        _ if s.starts_with("2002:") => (2, 1, 30),
+        _ if s.starts_with("fc00:") => (13, 1, 3),
+        _ => (1, 1, 40),
+    };
+    (label != source_label, -precedence)
+}
+
 /// The reference interleaving (R17, R18): `count` of the first family, then alternate;
 /// when one family runs out, the rest of the other.
 fn reference_order(first: &[IpAddr], second: &[IpAddr], count: usize) -> Vec<IpAddr> {
@@ -190,7 +205,14 @@ proptest! {
             let i = V6.iter().chain(V4.iter()).position(|s| ip(s) == a).expect("pool address");
             outcomes[i]
         };
-        let order = reference_order(&reference_sort(&v6), &reference_sort(&v4), count);
+        let (s6, s4) = (reference_sort(&v6), reference_sort(&v4));
+        // RFC 6724 across families (rules 5 and 6 differ here; the simulated host's sources
+        // match every destination's scope): IPv6 opens unless its best destination ranks
+        // below IPv4's (a ULA, whose label differs from the global source's, say).
+        let order = match (s6.first(), s4.first()) {
+            (Some(a), Some(b)) if cross_rank(*b) < cross_rank(*a) => reference_order(&s4, &s6, count),
+            _ => reference_order(&s6, &s4, count),
+        };
         // The model: start i at max(previous + 10 ms, min(previous + delay, first failure
         // after the previous start)), unless a connection came first (at the same instant,
         // the connection wins: input before timers).

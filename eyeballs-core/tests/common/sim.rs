@@ -41,9 +41,17 @@ pub const SOURCE_V6: &str = "2001:db8:ffff::100";
 /// The source address for every IPv4 destination.
 pub const SOURCE_V4: &str = "198.51.100.100";
 
-/// The source the simulated host uses for `dest`.
+/// The source the simulated host uses for `dest`, as a kernel would pick it (RFC 6724 §5):
+/// loopback for loopback, a link-local address for link-local destinations, otherwise the
+/// host's global address of the family ([`SOURCE_V6`], [`SOURCE_V4`]).
 pub fn source_for(dest: IpAddr) -> IpAddr {
-    ip(if dest.is_ipv6() { SOURCE_V6 } else { SOURCE_V4 })
+    match dest {
+        IpAddr::V6(v6) if v6.is_loopback() => dest,
+        IpAddr::V4(v4) if v4.is_loopback() => dest,
+        IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80 => ip("fe80::100"),
+        IpAddr::V4(v4) if v4.is_link_local() => ip("169.254.100.100"),
+        _ => ip(if dest.is_ipv6() { SOURCE_V6 } else { SOURCE_V4 }),
+    }
 }
 
 /// The TCP history path to a socket address (port 443 when only an IP is given), from the
@@ -96,6 +104,8 @@ pub struct Scenario {
     pub sources: bool,
     /// The addresses of a literal target, for their sources.
     pub literals: Vec<IpAddr>,
+    /// Routes that differ from [`source_for`]'s: per destination.
+    pub routes: BTreeMap<IpAddr, Source>,
     /// Addresses not in `net` behave like this.
     pub default_outcome: Outcome,
     pub history: Option<History>,
@@ -233,6 +243,7 @@ impl Scenario {
             net: BTreeMap::new(),
             sources: true,
             literals: Vec::new(),
+            routes: BTreeMap::new(),
             default_outcome: Outcome::Hang,
             history: None,
             extra: Vec::new(),
@@ -300,6 +311,13 @@ impl Scenario {
         self
     }
 
+    /// Sets the route to one destination: its source address and flags, or none
+    /// (`Source::unreachable`).
+    pub fn route(mut self, route: Source) -> Self {
+        self.routes.insert(route.destination(), route);
+        self
+    }
+
     /// Sets how unlisted addresses behave.
     pub fn default_outcome(mut self, outcome: Outcome) -> Self {
         self.default_outcome = outcome;
@@ -330,7 +348,12 @@ impl Scenario {
         let sources: Vec<Source> = if self.sources {
             self.addresses()
                 .into_iter()
-                .map(|d| Source::new(d, source_for(d)))
+                .map(|d| {
+                    self.routes
+                        .get(&d)
+                        .copied()
+                        .unwrap_or_else(|| Source::new(d, source_for(d)))
+                })
                 .collect()
         } else {
             Vec::new()
