@@ -132,8 +132,9 @@ impl Driver {
                 }
             }
             while let Ok((query, answer)) = self.answers.1.try_recv() {
-                if let (Ok(addrs), true) = (&answer, inner.history.is_on()) {
-                    // History is kept per source address (R15): say which one each gets.
+                if let Ok(addrs) = &answer {
+                    // RFC 6724 sorts with each destination's source, and history is kept per
+                    // source address (R15).
                     let sources = probe_sources(addrs.iter().copied());
                     race.handle_input(Input::Sources { sources }, now);
                 }

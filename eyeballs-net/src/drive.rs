@@ -179,11 +179,10 @@ async fn drive<I: AsyncIo>(
             }
             Event::Answer(query, Ok(Reply::Addrs(addrs))) => {
                 tracing::debug!(target: "eyeballs", %query, ?addrs, "resolved");
-                if settings.history.is_on() {
-                    // History is kept per source address (R15): say which one each gets.
-                    let sources = probe_sources(addrs.iter().copied());
-                    race.handle_input(Input::Sources { sources }, now);
-                }
+                // RFC 6724 sorts with each destination's source, and history is kept per
+                // source address (R15).
+                let sources = probe_sources(addrs.iter().copied());
+                race.handle_input(Input::Sources { sources }, now);
                 race.handle_input(Input::Resolved { query, addrs }, now);
             }
             Event::Answer(query, Err(error)) => {

@@ -13,9 +13,9 @@ use crate::source::probe_sources;
 /// Builds the race for `target` at `now`.
 ///
 /// A name is asked as two queries (AAAA, A), or one combined query when the resolver
-/// `answers_both`. A zoned IPv6 literal gets its interface index. With history on, the
-/// literal addresses' source addresses are probed ([`probe_sources`]), so that history
-/// applies to them (it is kept per source address, R15); answers get theirs in the loop.
+/// `answers_both`. A zoned IPv6 literal gets its interface index. The literal addresses'
+/// source addresses are probed ([`probe_sources`]): RFC 6724 sorts with them, and history
+/// is kept per source address (R15). Answers get theirs in the loop.
 ///
 /// # Errors
 ///
@@ -44,11 +44,7 @@ pub fn start(
             let literal = target
                 .literal_target(scope)
                 .unwrap_or_else(|| unreachable!("only names have no literal target"));
-            if snapshot.is_some() {
-                literal.sources(probe_sources(literal_ips(host)))
-            } else {
-                literal
-            }
+            literal.sources(probe_sources(literal_ips(host)))
         }
     };
     match snapshot {

@@ -1,10 +1,12 @@
-//! Which source address the host would use for a destination: the fact that keys history
-//! (RFC 8305 §4, R15) and that RFC 6724's source-based rules compare with.
+//! Which source address the host would use for a destination: the fact that RFC 6724's
+//! source-based rules compare with (RFC 8305 §4, R12) and that keys history (R15).
 //!
 //! Connecting a UDP socket picks the route and the source address without sending a packet
-//! (glibc's `getaddrinfo` and Go do the same for RFC 6724). Answers are cached per
-//! destination for [`SOURCE_CACHE_TTL`], in a process-wide cache of at most
-//! [`SOURCE_CACHE_CAPACITY`] entries, so a connect by name costs the probe once a second.
+//! (glibc's `getaddrinfo` and Go do the same for RFC 6724). On Linux the IPv6 source's flags
+//! come from `/proc/net/if_inet6`: deprecated (RFC 6724 rule 3) and home address (rule 4).
+//! Answers are cached per destination for [`SOURCE_CACHE_TTL`], in a process-wide cache of
+//! at most [`SOURCE_CACHE_CAPACITY`] entries, so a connect by name costs the probe once a
+//! second.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Mutex, MutexGuard};
@@ -72,8 +74,36 @@ fn probe(dest: IpAddr) -> Option<Source> {
         Err(e) if is_unreachable(&e) => return Some(Source::unreachable(dest)),
         Err(_) => return None,
     }
-    let local = socket.local_addr().ok()?.as_socket()?;
-    Some(Source::new(dest, local.ip()))
+    let local = socket.local_addr().ok()?.as_socket()?.ip();
+    let (deprecated, home) = match local {
+        IpAddr::V6(v6) => flags(v6),
+        IpAddr::V4(_) => (false, false),
+    };
+    Some(Source::new(dest, local).deprecated(deprecated).home(home))
+}
+
+/// Reads an IPv6 address's flags from `/proc/net/if_inet6` (Linux): `IFA_F_DEPRECATED`
+/// (0x20) and `IFA_F_HOMEADDRESS` (0x10). Elsewhere, or when unreadable: neither.
+fn flags(addr: std::net::Ipv6Addr) -> (bool, bool) {
+    const HOME: u32 = 0x10;
+    const DEPRECATED: u32 = 0x20;
+    let Ok(table) = std::fs::read_to_string("/proc/net/if_inet6") else {
+        return (false, false);
+    };
+    let hex: String = addr.octets().iter().map(|b| format!("{b:02x}")).collect();
+    // Lines: address, interface index, prefix length, scope, flags, name.
+    table
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let a = fields.next()?;
+            let f = fields.nth(3)?;
+            (a == hex)
+                .then(|| u32::from_str_radix(f, 16).ok())
+                .flatten()
+        })
+        .next()
+        .map_or((false, false), |f| (f & DEPRECATED != 0, f & HOME != 0))
 }
 
 /// `ENETUNREACH` or `EHOSTUNREACH`: the kernel has no route.
