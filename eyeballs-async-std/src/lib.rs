@@ -45,7 +45,7 @@ mod resolve;
 
 pub use connector::{Connector, ConnectorBuilder};
 pub use driver::{AsyncIoClock, AsyncIoRuntime};
-pub use resolve::SystemResolver;
+pub use resolve::{CombinedSystemResolver, SystemResolver};
 
 pub use async_net::TcpStream;
 // What the API uses, so that one dependency is enough.

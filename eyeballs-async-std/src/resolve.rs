@@ -1,33 +1,44 @@
 //! The system resolver on the `blocking` thread pool.
 
-use std::net::ToSocketAddrs;
-
 use eyeballs_core::QueryKind;
-use eyeballs_net::{system_lookup_error, Resolve, Resolving};
+use eyeballs_net::{system_lookup, Resolve, Resolving};
 
-/// The operating system's resolver: `getaddrinfo` through `std::net::ToSocketAddrs`, on the
-/// `blocking` crate's thread pool (the one async-std and smol use).
+/// The operating system's resolver: `getaddrinfo`, once per family (`AF_INET6`, `AF_INET`),
+/// both lookups in parallel on the `blocking` crate's thread pool (the one async-std and smol
+/// use; RFC 8305 §3, R3).
 ///
-/// It answers both families in one call (so the Resolution Delay does not apply), in the
-/// system's RFC 6724 order, which the race keeps among equal keys. A lookup cannot be
-/// cancelled: when a connect is dropped, its lookup finishes on the pool and is discarded.
-/// An error names the host and keeps `getaddrinfo`'s message
-/// (`"nosuch.test: Name or service not known (getaddrinfo)"`).
+/// Each answer reaches the race on its own, so the Resolution Delay and late-answer merging
+/// apply with no configuration (R4–R8). A lookup cannot be cancelled: when a connect is
+/// dropped, its lookup finishes on the pool and is discarded. An error names the host and
+/// keeps `getaddrinfo`'s message (`"nosuch.test: Name or service not known (getaddrinfo)"`).
+/// For one combined lookup instead, use [`CombinedSystemResolver`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemResolver;
 
 impl Resolve for SystemResolver {
+    fn resolve(&self, name: &str, kind: QueryKind) -> Resolving {
+        lookup(name, kind)
+    }
+}
+
+/// The operating system's resolver asked once for both families, as `std::net` does.
+///
+/// Pick it where the system resolver must see one query per name; the Resolution Delay then
+/// cannot apply (an AAAA answer that is late delays IPv4 too).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CombinedSystemResolver;
+
+impl Resolve for CombinedSystemResolver {
     fn resolve(&self, name: &str, _kind: QueryKind) -> Resolving {
-        let name = name.to_string();
-        Box::pin(blocking::unblock(move || {
-            let addrs = (name.as_str(), 0)
-                .to_socket_addrs()
-                .map_err(|e| system_lookup_error(&name, e))?;
-            Ok(addrs.map(|a| a.ip()).collect())
-        }))
+        lookup(name, QueryKind::Both)
     }
 
     fn answers_both(&self) -> bool {
         true
     }
+}
+
+fn lookup(name: &str, kind: QueryKind) -> Resolving {
+    let name = name.to_string();
+    Box::pin(blocking::unblock(move || system_lookup(&name, kind)))
 }

@@ -29,8 +29,8 @@ pub use drive::{run_async, AsyncIo, Connecting};
 pub use history::SharedHistory;
 pub use race::{finish, start};
 pub use resolve::{
-    discover_nat64, system_lookup_error, v6_only, Resolve, Resolving, ResolvingServices,
-    StaticResolver,
+    discover_nat64, system_lookup, system_lookup_error, v6_only, Resolve, Resolving,
+    ResolvingServices, StaticResolver,
 };
 pub use socket::{
     zone_index, SocketHook, SocketOptionError, SocketOptions, MAX_KEEPALIVE_IDLE,

@@ -180,6 +180,61 @@ pub fn system_lookup_error(name: &str, error: io::Error) -> io::Error {
     io::Error::new(error.kind(), format!("{name}: {detail} (getaddrinfo)"))
 }
 
+/// Asks the operating system's resolver (`getaddrinfo`) for one family, as RFC 8305 §3 R3
+/// recommends without an asynchronous DNS API ("one synchronous query per family, run in
+/// parallel"): `AF_INET6` for [`QueryKind::Aaaa`], `AF_INET` for [`QueryKind::A`], both
+/// families in one call for [`QueryKind::Both`]. Blocking: drivers run it on a pool.
+///
+/// The answer keeps `getaddrinfo`'s order (it sorted by RFC 6724 with what it knows) without
+/// duplicates. A name that exists without addresses of the family ("no data") is an empty
+/// answer, as R7 needs.
+///
+/// # Errors
+///
+/// `getaddrinfo`'s failure, as [`system_lookup_error`] words it.
+///
+/// # Examples
+///
+/// ```
+/// use eyeballs_core::QueryKind;
+/// use eyeballs_net::system_lookup;
+///
+/// let v4 = system_lookup("127.0.0.1", QueryKind::A)?;
+/// assert_eq!(v4, vec![std::net::IpAddr::from([127, 0, 0, 1])]);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn system_lookup(name: &str, kind: QueryKind) -> io::Result<Vec<IpAddr>> {
+    use dns_lookup::{AddrInfoHints, LookupErrorKind};
+    let family = match kind {
+        QueryKind::Aaaa => i32::from(socket2::Domain::IPV6),
+        QueryKind::A => i32::from(socket2::Domain::IPV4),
+        _ => 0,
+    };
+    let hints = AddrInfoHints {
+        flags: 0,
+        address: family,
+        // One entry per address, not one per socket type.
+        socktype: i32::from(socket2::Type::STREAM),
+        protocol: 0,
+    };
+    let answer = match dns_lookup::getaddrinfo(Some(name), None, Some(hints)) {
+        Ok(answer) => answer,
+        Err(e) if matches!(e.kind(), LookupErrorKind::NoData) => return Ok(Vec::new()),
+        Err(e) => return Err(system_lookup_error(name, e.into())),
+    };
+    let mut addrs: Vec<IpAddr> = Vec::new();
+    for info in answer {
+        let ip = info
+            .map_err(|e| system_lookup_error(name, e))?
+            .sockaddr
+            .ip();
+        if !addrs.contains(&ip) {
+            addrs.push(ip);
+        }
+    }
+    Ok(addrs)
+}
+
 /// Discovers the network's NAT64 prefix (RFC 7050) by asking `resolver` for the AAAA records
 /// of `ipv4only.arpa`; RFC 8305 §7.1 (R36) then races IPv4 literals as IPv6 addresses
 /// synthesized with it (`Config::nat64`). `None` when the network has no DNS64.

@@ -132,7 +132,8 @@
 //!
 //! # Resolvers
 //!
-//! - [`SystemResolver`] (the default): `getaddrinfo`, both families in one query.
+//! - [`SystemResolver`] (the default): `getaddrinfo` once per family, in parallel (R3), so
+//!   the Resolution Delay applies; [`CombinedSystemResolver`]: one call for both.
 //! - `HickoryResolver` (feature `hickory`): AAAA and A as two concurrent queries, so the
 //!   Resolution Delay and late-answer merging of RFC 8305 §3 really happen.
 //! - [`StaticResolver`], or your own [`Resolve`] implementation.
@@ -178,7 +179,7 @@ pub use connector::{Connector, ConnectorBuilder};
 pub use driver::{Tokio, TokioIo};
 #[cfg(feature = "hickory")]
 pub use hickory::HickoryResolver;
-pub use resolve::SystemResolver;
+pub use resolve::{CombinedSystemResolver, SystemResolver};
 
 // What the API uses, so that one dependency is enough.
 pub use eyeballs_core::{
