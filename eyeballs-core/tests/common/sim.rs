@@ -579,3 +579,177 @@ impl Trace {
             .collect()
     }
 }
+
+// ------------------------------------------------------------------------------------------
+// Added for the HEv3 §5, §6 and ECH tests (hev3_5_sorting.rs, hev3_6_racing.rs,
+// hev3_ech.rs). Additions only: nothing above this line uses them.
+// ------------------------------------------------------------------------------------------
+
+/// One try as [`Trace::tries`] lists it: (start time, "TRANSPORT addr").
+pub fn tried(at_ms: u64, what: &str) -> (Duration, String) {
+    (ms(at_ms), what.to_string())
+}
+
+impl Scenario {
+    /// A Happy Eyeballs v3 scenario: the host [`HOST`] on port 443 with an HTTPS query
+    /// (so HTTPS, AAAA and A are asked), speaking `protocols`.
+    pub fn https_host(config: Config, protocols: eyeballs_core::Protocols) -> Self {
+        let target = Target::host(HOST, 443).https(true).protocols(protocols);
+        Scenario::with_target(config, target)
+    }
+
+    /// Runs the race like [`Scenario::run_at`], but without the checker and the event list
+    /// (whose duplicate check is quadratic), for races of many thousand attempts, and keeps
+    /// the [`Failure`](eyeballs_core::Failure) itself. Extras are not injected.
+    pub fn run_unchecked(self, t0: Instant) -> Unchecked {
+        let sources: Vec<Source> = if self.sources {
+            self.addresses()
+                .into_iter()
+                .map(|d| Source::new(d, source_for(d)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let target = self.target.clone().sources(sources);
+        let mut race = match &self.history {
+            Some(h) => Race::with_history(target, self.config, h, t0),
+            None => Race::new(target, self.config, t0),
+        }
+        .unwrap_or_else(|e| panic!("config rejected: {e}"));
+        let mut now = t0;
+        let mut queue: BTreeMap<(Instant, u64), Input<String>> = BTreeMap::new();
+        let mut seq = 0u64;
+        for _step in 0..10_000_000u32 {
+            while let Some(action) = race.poll_action() {
+                let (after, input) = match action {
+                    Action::Resolve {
+                        query, name, kind, ..
+                    } => {
+                        let key = (name.as_str().to_string(), kind_name(kind));
+                        match self.dns.get(&key).cloned().unwrap_or(Answer::Never) {
+                            Answer::Addrs(d, addrs) => (d, Input::Resolved { query, addrs }),
+                            Answer::Records(d, records) => {
+                                (d, Input::ResolvedServices { query, records })
+                            }
+                            Answer::Fail(d) => (
+                                d,
+                                Input::ResolveFailed {
+                                    query,
+                                    error: format!("{kind} lookup failed"),
+                                },
+                            ),
+                            Answer::Never => continue,
+                        }
+                    }
+                    Action::Connect {
+                        attempt, endpoint, ..
+                    } => {
+                        let outcome = self
+                            .net
+                            .get(&(endpoint.addr(), endpoint.transport()))
+                            .copied()
+                            .unwrap_or(self.default_outcome);
+                        match outcome {
+                            Outcome::Connect(d) => (d, Input::Connected { attempt }),
+                            Outcome::Fail(d) => (
+                                d,
+                                Input::ConnectFailed {
+                                    attempt,
+                                    error: "connection refused".into(),
+                                },
+                            ),
+                            Outcome::Hang => continue,
+                        }
+                    }
+                    Action::Cancel { attempt } => {
+                        queue.retain(|_, i| {
+                            !matches!(i, Input::Connected { attempt: a }
+                                | Input::ConnectFailed { attempt: a, .. } if *a == attempt)
+                        });
+                        continue;
+                    }
+                    Action::Finish(result) => {
+                        return Unchecked {
+                            race,
+                            result: Some(result),
+                            t0,
+                        }
+                    }
+                    other => panic!("unexpected action {other:?}"),
+                };
+                let at = now.checked_add(after).unwrap_or_else(|| far(now));
+                queue.insert((at, seq), input);
+                seq += 1;
+            }
+            let io = queue.keys().next().copied();
+            match (io, race.poll_timeout()) {
+                (Some((at, key)), timer) if timer.is_none_or(|t| at <= t) => {
+                    let Some(input) = queue.remove(&(at, key)) else {
+                        unreachable!("the key was just read")
+                    };
+                    now = at;
+                    race.handle_input(input, now);
+                }
+                (_, Some(t)) => {
+                    now = t;
+                    race.handle_timeout(now);
+                }
+                (_, None) => {
+                    return Unchecked {
+                        race,
+                        result: None,
+                        t0,
+                    }
+                }
+            }
+        }
+        panic!("the race did not finish within 10,000,000 steps");
+    }
+}
+
+/// What [`Scenario::run_unchecked`] produced.
+#[derive(Debug)]
+pub struct Unchecked {
+    /// The race, finished unless it stalled.
+    pub race: Race<String>,
+    /// What `Finish` carried; `None` if the race stalled.
+    pub result: Option<Result<eyeballs_core::Winner, eyeballs_core::Failure<String>>>,
+    pub t0: Instant,
+}
+
+impl Unchecked {
+    /// The failure, or a panic naming what happened instead.
+    pub fn failure(&self) -> &eyeballs_core::Failure<String> {
+        match &self.result {
+            Some(Err(f)) => f,
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+}
+
+impl Trace {
+    /// Every attempt the race cancelled: (time of the cancel, "TRANSPORT addr").
+    pub fn cancelled_tries(&self) -> Vec<(Duration, String)> {
+        self.race
+            .attempts()
+            .iter()
+            .filter(|a| a.status() == eyeballs_core::AttemptStatus::Cancelled)
+            .map(|a| {
+                let t = a.ended().map(|e| e.saturating_duration_since(self.t0));
+                let what = format!("{} {}", a.endpoint().transport(), a.addr());
+                (
+                    t.unwrap_or_else(|| panic!("{what} cancelled but not ended")),
+                    what,
+                )
+            })
+            .collect()
+    }
+
+    /// The winner: (time it won, "TRANSPORT addr"), or `None`.
+    pub fn winning_try(&self) -> Option<(Duration, String)> {
+        let (t, _) = self.winner()?;
+        let w = self.race.result()?.ok()?;
+        let e = w.endpoint();
+        Some((t, format!("{} {}", e.transport(), e.addr())))
+    }
+}
