@@ -175,9 +175,15 @@ impl Candidates {
         let before = cands.len();
         cands.retain(|c| !c.skipped);
         self.skipped_without_ech = before - cands.len();
+        // Whether a family is broken is judged on TCP, when there is TCP: a QUIC failure
+        // alone says UDP is blocked (HG3), not that IPv6 is.
         self.good = [false; 2];
         self.failed = [false; 2];
+        let any_tcp = cands.iter().any(|c| c.endpoint.transport == Transport::Tcp);
         for c in &cands {
+            if any_tcp && c.endpoint.transport != Transport::Tcp {
+                continue;
+            }
             let i = usize::from(!c.endpoint.addr.is_ipv6());
             self.good[i] |= c.key.is_good();
             self.failed[i] |= c.key.is_demoted();
@@ -245,18 +251,24 @@ impl Candidates {
             } else {
                 false
             };
+            // HG1, HG3: QUIC first unless TCP goes first in this group.
+            let order = if tcp_first {
+                [Transport::Tcp, Transport::Quic]
+            } else {
+                [Transport::Quic, Transport::Tcp]
+            };
             offset = end;
             let mut next = start;
-            // Slot 0 is QUIC unless TCP goes first in this group (HG1, HG3).
             let raw =
-                |v6: bool, slot: u8| usize::from(!v6) * 2 + usize::from((slot == 1) != tcp_first);
+                |v6: bool, t: Transport| usize::from(!v6) * 2 + usize::from(t == Transport::Tcp);
             let mut deal = self.deal_of(key);
-            while let Some((v6, slot)) = deal.pick(
-                |v6, slot| next[raw(v6, slot)] < start[raw(v6, slot) + 1],
+            while let Some((v6, t)) = deal.pick(
+                |v6, t| next[raw(v6, t)] < start[raw(v6, t) + 1],
+                |_| order,
                 count,
                 first_v6,
             ) {
-                let q = raw(v6, slot);
+                let q = raw(v6, t);
                 let taken = core::mem::replace(&mut cands[next[q]].endpoint, placeholder());
                 next[q] += 1;
                 self.order.push_back(Pending {
@@ -438,7 +450,9 @@ impl Maker<'_, '_> {
     }
 
     /// Closes the group being made: TCP goes first when the caller asks, or when history
-    /// says QUIC fails from a source address this group would use (HG1, HG3).
+    /// says QUIC fails from a source address this group uses (HG1, HG3). The whole group
+    /// turns: a network that drops UDP drops it for both families, and the IPv4 and IPv6
+    /// sources of one interface are one network.
     fn finish(&mut self) {
         let cx = self.cx;
         let mine = &mut self.cands[self.first..];
@@ -446,17 +460,12 @@ impl Maker<'_, '_> {
         if let (false, Some(h)) = (tcp_first, cx.history) {
             // Every QUIC candidate's source is looked at (a group may use several), once.
             let mut seen: Vec<IpAddr> = Vec::new();
-            for c in mine
+            let quic = mine
                 .iter()
-                .filter(|c| c.endpoint.transport == Transport::Quic)
-            {
-                let Some(source) = cx
-                    .sources
-                    .get(&c.endpoint.addr.ip())
-                    .copied()
-                    .flatten()
-                    .map(|r| r.source)
-                else {
+                .filter(|c| c.endpoint.transport == Transport::Quic);
+            for c in quic {
+                let route = cx.sources.get(&c.endpoint.addr.ip()).copied().flatten();
+                let Some(source) = route.map(|r| r.source) else {
                     continue;
                 };
                 if seen.contains(&source) {
@@ -512,8 +521,10 @@ fn placeholder() -> Endpoint {
 struct Deal {
     opening: Option<Opening>,
     last_v6: Option<bool>,
-    /// The turn under way: its family and the next transport slot.
-    turn: Option<(bool, u8)>,
+    /// The turn under way: its family and the transport it has yet to give. Kept as a
+    /// transport, not a position, so that a turn completes even if the order of transports
+    /// changes under it (a late answer that brings history saying QUIC fails).
+    turn: Option<(bool, Transport)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -524,16 +535,18 @@ struct Opening {
 }
 
 impl Deal {
-    /// Picks the next (family, transport slot) among the non-empty queues `has` reports.
+    /// Picks the next (family, transport) among the non-empty queues `has` reports; `order`
+    /// gives each family's order of transports.
     fn pick(
         &mut self,
-        has: impl Fn(bool, u8) -> bool,
+        has: impl Fn(bool, Transport) -> bool,
+        order: impl Fn(bool) -> [Transport; 2],
         count: usize,
         first_v6: bool,
-    ) -> Option<(bool, u8)> {
-        if let Some((v6, slot)) = self.turn.take() {
-            if slot == 1 && has(v6, 1) {
-                return Some((v6, 1));
+    ) -> Option<(bool, Transport)> {
+        if let Some((v6, t)) = self.turn.take() {
+            if has(v6, t) {
+                return Some((v6, t));
             }
         }
         let want = match (self.opening, self.last_v6) {
@@ -541,7 +554,7 @@ impl Deal {
             (_, Some(last)) => !last,
             _ => first_v6,
         };
-        let family = |v6: bool| has(v6, 0) || has(v6, 1);
+        let family = |v6: bool| has(v6, Transport::Quic) || has(v6, Transport::Tcp);
         let v6 = if family(want) {
             want
         } else if family(!want) {
@@ -561,11 +574,12 @@ impl Deal {
             Some(o) => o.done = true,
         }
         self.last_v6 = Some(v6);
-        if has(v6, 0) {
-            self.turn = Some((v6, 1));
-            Some((v6, 0))
+        let [first, second] = order(v6);
+        if has(v6, first) {
+            self.turn = Some((v6, second));
+            Some((v6, first))
         } else {
-            Some((v6, 1))
+            Some((v6, second))
         }
     }
 }

@@ -225,10 +225,12 @@ impl<E> Race<E> {
         }
         // With nothing held (every address withdrawn, say) there is nothing to start when
         // the Resolution Delay ends, so it is no deadline.
+        // Nor while the ECH gate is shut: only the HTTPS answer can open it (HG6).
+        let gated = self.config.ech && !self.resolution.is_service_settled();
         let resolution = self
             .resolution_deadline
             .flatten()
-            .filter(|_| !self.ready && !self.candidates.is_empty());
+            .filter(|_| !self.ready && !self.candidates.is_empty() && !gated);
         let next_attempt = if self.ready && !self.candidates.is_empty() && !self.at_cap() {
             self.next_start_at()
         } else {
@@ -503,6 +505,12 @@ impl<E> Race<E> {
             return;
         }
         let settled = self.resolution.is_service_settled();
+        // HG7: the Resolution Delay runs from the first time endpoints are held, whatever
+        // else the race waits for.
+        let delay = self.config.resolution_delay;
+        let deadline = *self
+            .resolution_deadline
+            .get_or_insert_with(|| now.checked_add(delay));
         if self.config.ech && !settled {
             // V34, HG6: an ECH client sends no ClientHello before service information.
             return;
@@ -522,12 +530,7 @@ impl<E> Race<E> {
             self.ready = true;
             return;
         }
-        // R5, V5(b), HG7: endpoints held, something awaited: wait the Resolution Delay from
-        // the first time endpoints are held.
-        let delay = self.config.resolution_delay;
-        let deadline = *self
-            .resolution_deadline
-            .get_or_insert_with(|| now.checked_add(delay));
+        // R5, V5(b): endpoints held, something awaited: the Resolution Delay decides.
         if deadline.is_some_and(|d| now >= d) {
             self.ready = true;
         }

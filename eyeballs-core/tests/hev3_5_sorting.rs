@@ -587,7 +587,6 @@ fn hg11_long_lists_keep_the_best_copy() {
 /// answer turns the whole group TCP-first, the half-done IPv6 turn's next slot is taken to
 /// be QUIC (already tried), and TCP [2001:db8::1] falls behind the IPv4 turn, to 750 ms.
 #[test]
-#[ignore = "core bug: a late answer that turns a group TCP-first (HG3) breaks the turn under way; v6 TCP is dealt after the v4 turn"]
 fn hg1_hg3_a_turn_under_way_completes_when_history_turns_tcp_first() {
     let t0 = base_instant();
     let mut h = History::new();

@@ -102,7 +102,6 @@ fn v34_the_gate_waits_for_the_end_of_an_alias_chain() {
 /// for them), so the race starts at 100 ms with the host's own address. What the core does
 /// instead: it arms the delay only when the gate opens, and starts at 150 ms.
 #[test]
-#[ignore = "core bug: with ECH on, the Resolution Delay is armed when the gate opens, not when endpoints are first held (HG7)"]
 fn hg7_v34_the_resolution_delay_runs_from_the_first_addresses_under_the_gate() {
     let trace = host(
         Config::default().ech(true),
