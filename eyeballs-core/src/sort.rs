@@ -79,7 +79,8 @@ impl SortKey {
             demoted: failing || route == Some(None),
             scope_mismatch: false,
             deprecated: false,
-            not_home: false,
+            // Unknown is the usual case, not a home address: no better than a known one.
+            not_home: true,
             label_mismatch: false,
             inverse_precedence: u8::MAX - policy(dest).0,
             encapsulated: false,

@@ -753,3 +753,18 @@ impl Trace {
         Some((t, format!("{} {}", e.transport(), e.addr())))
     }
 }
+
+impl Trace {
+    /// Every DNS query as (time sent, "KIND name"), in the order the race asked for them,
+    /// for HEv3 timelines (the HTTPS query name, alias hops, TargetName follow-ups).
+    pub fn queries(&self) -> Vec<(Duration, String)> {
+        self.race
+            .queries()
+            .iter()
+            .map(|q| {
+                let t = q.sent().saturating_duration_since(self.t0);
+                (t, format!("{} {}", q.kind(), q.name()))
+            })
+            .collect()
+    }
+}
