@@ -78,15 +78,37 @@ struct Cand {
     group: GroupKey,
     /// TCP goes first in this candidate's group (HG1, HG3).
     tcp_first: bool,
-    /// `[v6 QUIC, v6 TCP, v4 QUIC, v4 TCP]`.
-    queue: u8,
     key: SortKey,
+    /// The best key of its unit (its address, over every transport): units sort by it.
+    unit_key: SortKey,
     /// Order of making: the first of two duplicates is kept (HG11).
     made: u32,
     /// Left out by the ECH downgrade rule (V35).
     skipped: bool,
+    /// Dealt already in this rebuild.
+    taken: bool,
     endpoint: Endpoint,
 }
+
+impl Cand {
+    fn v6(&self) -> bool {
+        self.endpoint.addr.is_ipv6()
+    }
+
+    /// The unit an endpoint belongs to: its address and port, and whether rule 1 demoted it
+    /// (a failed QUIC endpoint does not drag its address's TCP endpoint down with it).
+    fn unit(&self) -> Unit {
+        (self.endpoint.addr, self.key.is_demoted())
+    }
+
+    /// 0 for the transport that goes first in its group, 1 for the other.
+    fn transport_rank(&self) -> u8 {
+        u8::from((self.endpoint.transport == Transport::Tcp) != self.tcp_first)
+    }
+}
+
+/// An address (with its port) and whether rule 1 demoted it: what one turn deals.
+type Unit = (SocketAddr, bool);
 
 impl Candidates {
     pub(crate) fn new() -> Self {
@@ -188,9 +210,28 @@ impl Candidates {
             self.good[i] |= c.key.is_good();
             self.failed[i] |= c.key.is_demoted();
         }
-        // Groups in order, queues in order, each queue sorted; equal keys keep the order of
-        // arrival (RFC 6724 rule 10: `made` follows the answers).
-        cands.sort_unstable_by_key(|c| (c.group, c.queue, c.key, c.made));
+        // Units: the endpoints of one address in one group, over each transport. A unit
+        // sorts by its best endpoint; equal keys keep the order of arrival (RFC 6724 rule
+        // 10: `made` follows the answers).
+        cands.sort_unstable_by_key(|c| (c.group, !c.v6(), c.unit(), c.key));
+        let mut i = 0;
+        while i < cands.len() {
+            let (group, unit, best) = (cands[i].group, cands[i].unit(), cands[i].key);
+            while i < cands.len() && cands[i].group == group && cands[i].unit() == unit {
+                cands[i].unit_key = best;
+                i += 1;
+            }
+        }
+        cands.sort_unstable_by_key(|c| {
+            (
+                c.group,
+                !c.v6(),
+                c.unit_key,
+                c.unit(),
+                c.transport_rank(),
+                c.made,
+            )
+        });
         self.deal(cx, &mut cands);
         cands.clear();
         let cap = cx.config.max_endpoints.unwrap_or(MAX_ENDPOINTS);
@@ -204,7 +245,8 @@ impl Candidates {
         self.cands = cands;
     }
 
-    /// Deals the sorted candidates out into `order`, group by group.
+    /// Deals the sorted candidates out into `order`, group by group, a unit (one address
+    /// over each transport) a turn.
     fn deal(&mut self, cx: &Context<'_>, cands: &mut [Cand]) {
         let prefer_v6 = cx.config.family_policy.prefers_v6();
         let flip = self.should_flip(prefer_v6);
@@ -213,34 +255,19 @@ impl Candidates {
         self.order.reserve(cands.len());
         let mut offset = 0;
         while offset < cands.len() {
-            let (key, tcp_first) = (cands[offset].group, cands[offset].tcp_first);
-            // Queue q's candidates are cands[start[q]..start[q + 1]].
-            let mut start = [offset; 5];
+            let key = cands[offset].group;
             let mut end = offset;
             while end < cands.len() && cands[end].group == key {
-                start[usize::from(cands[end].queue) + 1] += 1;
                 end += 1;
             }
-            for q in 0..4 {
-                start[q + 1] += start[q] - offset;
-            }
+            // Each family's candidates: IPv6 in [offset, split), IPv4 in [split, end).
+            let split = offset + cands[offset..end].iter().take_while(|c| c.v6()).count();
+            let range = |v6: bool| if v6 { offset..split } else { split..end };
             // The opening family: with IPv6 preferred (the default), the one whose best
             // endpoint RFC 6724 ranks first (rules 1–8: a link-local or ULA-only IPv6 source
             // for a global destination puts IPv4 first); IPv4 when the caller prefers it;
             // the other one when history says the preferred family is broken.
-            let head = |q: usize| {
-                cands[start[q]..start[q + 1]]
-                    .first()
-                    .map(|c| c.key.family_rank())
-            };
-            let best = |v6: bool| {
-                let (a, b) = if v6 {
-                    (head(0), head(1))
-                } else {
-                    (head(2), head(3))
-                };
-                a.into_iter().chain(b).min()
-            };
+            let best = |v6: bool| cands[range(v6)].first().map(|c| c.unit_key.family_rank());
             let first_v6 = if flip {
                 !prefer_v6
             } else if prefer_v6 {
@@ -251,33 +278,62 @@ impl Candidates {
             } else {
                 false
             };
-            // HG1, HG3: QUIC first unless TCP goes first in this group.
-            let order = if tcp_first {
-                [Transport::Tcp, Transport::Quic]
-            } else {
-                [Transport::Quic, Transport::Tcp]
-            };
-            offset = end;
-            let mut next = start;
-            let raw =
-                |v6: bool, t: Transport| usize::from(!v6) * 2 + usize::from(t == Transport::Tcp);
             let mut deal = self.deal_of(key);
-            while let Some((v6, t)) = deal.pick(
-                |v6, t| next[raw(v6, t)] < start[raw(v6, t) + 1],
-                |_| order,
-                count,
-                first_v6,
-            ) {
-                let q = raw(v6, t);
-                let taken = core::mem::replace(&mut cands[next[q]].endpoint, placeholder());
-                next[q] += 1;
+            // A turn cut short by this rebuild is finished first (its unit may have moved).
+            if let Some((v6, unit)) = deal.turn.take() {
+                let at = range(v6).find(|&i| !cands[i].taken && cands[i].unit() == unit);
+                if let Some(at) = at {
+                    self.deal_unit(cands, at, end, key, &mut deal, v6);
+                }
+            }
+            let mut next = [offset, split];
+            loop {
+                for (v6, n) in [(true, 0), (false, 1)] {
+                    while next[n] < range(v6).end && cands[next[n]].taken {
+                        next[n] += 1;
+                    }
+                }
+                let has = |v6: bool| next[usize::from(!v6)] < range(v6).end;
+                let Some(v6) = deal.pick(has, count, first_v6) else {
+                    break;
+                };
+                let at = next[usize::from(!v6)];
+                self.deal_unit(cands, at, end, key, &mut deal, v6);
+            }
+            offset = end;
+        }
+    }
+
+    /// Deals the unit starting at `cands[at]`: its endpoints in transport order, each with
+    /// the dealing state once it is picked (a turn under way until its last).
+    fn deal_unit(
+        &mut self,
+        cands: &mut [Cand],
+        at: usize,
+        end: usize,
+        group: GroupKey,
+        deal: &mut Deal,
+        v6: bool,
+    ) {
+        let unit = cands[at].unit();
+        let mut i = at;
+        while i < end && cands[i].unit() == unit {
+            if !cands[i].taken {
+                cands[i].taken = true;
+                let last = !(i + 1..end)
+                    .take_while(|&j| cands[j].unit() == unit)
+                    .any(|j| !cands[j].taken);
+                deal.turn = (!last).then_some((v6, unit));
+                let endpoint = core::mem::replace(&mut cands[i].endpoint, placeholder());
                 self.order.push_back(Pending {
-                    endpoint: taken,
-                    group: key,
-                    deal,
+                    endpoint,
+                    group,
+                    deal: *deal,
                 });
             }
+            i += 1;
         }
+        deal.turn = None;
     }
 
     fn deal_of(&self, group: GroupKey) -> Deal {
@@ -433,16 +489,16 @@ impl Maker<'_, '_> {
                 let history = cx.history.zip(path);
                 let failing = history.is_some_and(|(h, p)| h.is_failing(p, cx.now));
                 let rtt = history.and_then(|(h, p)| h.rtt(p, cx.now));
-                let quic = usize::from(transport == Transport::Tcp);
-                let queue = usize::from(!addr.is_ipv6()) * 2 + quic;
                 let made = u32::try_from(self.cands.len()).unwrap_or(u32::MAX);
+                let key = SortKey::new(addr.ip(), route, seq as u64, failing, rtt);
                 self.cands.push(Cand {
                     group: self.group,
                     tcp_first: false,
-                    queue: queue as u8,
-                    key: SortKey::new(addr.ip(), route, seq as u64, failing, rtt),
+                    key,
+                    unit_key: key,
                     made,
                     skipped: self.ech_only && endpoint.ech.is_none(),
+                    taken: false,
                     endpoint,
                 });
             }
@@ -521,10 +577,8 @@ fn placeholder() -> Endpoint {
 struct Deal {
     opening: Option<Opening>,
     last_v6: Option<bool>,
-    /// The turn under way: its family and the transport it has yet to give. Kept as a
-    /// transport, not a position, so that a turn completes even if the order of transports
-    /// changes under it (a late answer that brings history saying QUIC fails).
-    turn: Option<(bool, Transport)>,
+    /// The turn under way, when a rebuild cut it short: its family and unit.
+    turn: Option<(bool, Unit)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -535,29 +589,16 @@ struct Opening {
 }
 
 impl Deal {
-    /// Picks the next (family, transport) among the non-empty queues `has` reports; `order`
-    /// gives each family's order of transports.
-    fn pick(
-        &mut self,
-        has: impl Fn(bool, Transport) -> bool,
-        order: impl Fn(bool) -> [Transport; 2],
-        count: usize,
-        first_v6: bool,
-    ) -> Option<(bool, Transport)> {
-        if let Some((v6, t)) = self.turn.take() {
-            if has(v6, t) {
-                return Some((v6, t));
-            }
-        }
+    /// Picks the family of the next turn among those `has` says have a unit left.
+    fn pick(&mut self, has: impl Fn(bool) -> bool, count: usize, first_v6: bool) -> Option<bool> {
         let want = match (self.opening, self.last_v6) {
             (Some(o), _) if !o.done && o.run < count => o.v6,
             (_, Some(last)) => !last,
             _ => first_v6,
         };
-        let family = |v6: bool| has(v6, Transport::Quic) || has(v6, Transport::Tcp);
-        let v6 = if family(want) {
+        let v6 = if has(want) {
             want
-        } else if family(!want) {
+        } else if has(!want) {
             !want
         } else {
             return None;
@@ -574,12 +615,6 @@ impl Deal {
             Some(o) => o.done = true,
         }
         self.last_v6 = Some(v6);
-        let [first, second] = order(v6);
-        if has(v6, first) {
-            self.turn = Some((v6, second));
-            Some((v6, first))
-        } else {
-            Some((v6, second))
-        }
+        Some(v6)
     }
 }

@@ -66,9 +66,9 @@ pub enum Input<E> {
     },
     /// The host's addresses changed after the answers (DNS push, RFC 8765, or a TTL expiry):
     /// `added` are sorted in (R33), `removed` are dropped if untried (R32); attempts already
-    /// started are never cancelled for it (R31). Added addresses belong to the host itself
-    /// (no service) and take its port (for [`Target::addrs`](crate::Target::addrs), the
-    /// first address's port).
+    /// started are never cancelled for it (R31). Added addresses are the host's own: they
+    /// take its port (for [`Target::addrs`](crate::Target::addrs), the first address's port)
+    /// and, like its A/AAAA answers, also serve a `.` service record (V19).
     AddressesChanged {
         /// Addresses to add.
         added: Vec<IpAddr>,

@@ -268,15 +268,16 @@ impl Resolution {
                 self.https = Https::Settled;
                 return asks;
             }
-            if let Some(i) = self.name_index(&target, &mut asks) {
-                self.alias = Some(i);
-            }
+            // V3: the hop's HTTPS query first, then the target's AAAA and A.
             self.chain.push(target.clone());
             asks.push(Ask {
-                name: target,
+                name: target.clone(),
                 kind: QueryKind::Https,
                 what: QueryFor::Https,
             });
+            if let Some(i) = self.name_index(&target, &mut asks) {
+                self.alias = Some(i);
+            }
             return asks;
         }
         self.https = Https::Settled;

@@ -153,6 +153,10 @@ impl Target {
     /// off for protocols without HTTPS records. The query goes out first, then AAAA and A
     /// (V3). Needs ALPN ids in [`Target::protocols`] to be of any use. No effect on
     /// addresses given directly.
+    ///
+    /// The query name follows the port (V2): for an `http` URL, which RFC 9460 §9.5 looks up
+    /// in its `https` form, pass port 443. A ServiceMode TargetName `.` stands for the host
+    /// (or the last alias target) also under a `_PORT._https` query name (HEV3.md V9).
     pub fn https(mut self, on: bool) -> Self {
         self.https = on;
         self

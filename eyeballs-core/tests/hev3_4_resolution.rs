@@ -256,7 +256,6 @@ fn v1_no_https_query_without_the_flag() {
 /// race's first queries, HTTPS first, then AAAA, then A (CORE_HEV3: "follows: HTTPS for the
 /// target + AAAA/A for the target").
 #[test]
-#[ignore = "core bug: an alias hop sends AAAA and A for the target before its HTTPS query (V3)"]
 fn v3_an_alias_hop_asks_https_then_aaaa_then_a() {
     let trace = web()
         .dns(
@@ -1515,7 +1514,6 @@ fn hg11_duplicates_are_tried_once_at_the_best_place() {
 /// once at the best place. The duplicate leaves a gap in that group's first turn, it does not
 /// pull 2001:db8::2 forward: QUIC ::1, then IPv4's turn, then ::2 (V25: families alternate).
 #[test]
-#[ignore = "core bug: a duplicate removed before dealing shifts its queue, so ::2 jumps ahead of IPv4 (HG11, HG1, V25)"]
 fn hg11_a_duplicate_leaves_a_gap_in_its_turn() {
     let answer = vec![
         svc(1, "svc1.example.test", &["h2"]).ipv6_hints([v6("2001:db8::1")]),

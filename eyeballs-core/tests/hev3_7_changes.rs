@@ -144,7 +144,6 @@ fn v43_the_hosts_answer_replaces_the_hints_of_a_dot_record() {
 /// answer's 2001:db8::1, QUIC first (250 ms), then TCP (300 ms, at once when QUIC to ::99
 /// fails), not TCP to ::1 ahead of QUIC to ::1.
 #[test]
-#[ignore = "core bug: a turn whose TCP half left is finished with another address's TCP endpoint, ahead of its QUIC one (HG1)"]
 fn v43_a_replaced_hint_ends_its_turn() {
     let record = svc(1, ".", &["h3"]).ipv6_hints([v6("2001:db8::99"), v6("2001:db8::98")]);
     let trace = web()
@@ -304,7 +303,6 @@ fn v45_a_late_ipv4_endpoint_becomes_the_next_attempt() {
 /// tried ones included, gives the service group QUIC ::1, [TCP ::1, tried], QUIC and TCP to
 /// 192.0.2.1, then ::2: after QUIC ::1 comes IPv4's turn, not a second IPv6 address.
 #[test]
-#[ignore = "core bug: a tried endpoint that reappears in a new group loses its place, so ::2 jumps ahead of IPv4 (V45, V25)"]
 fn v45_an_endpoint_tried_before_the_services_keeps_its_place() {
     let trace = web()
         .dns("AAAA", addrs(0, &["2001:db8::1", "2001:db8::2"]))
