@@ -213,8 +213,14 @@ impl Candidates {
         // Units: the endpoints of one address in one group, over each transport. A unit
         // sorts by its best endpoint; equal keys keep the order of arrival (RFC 6724 rule
         // 10: `made` follows the answers).
-        cands.sort_unstable_by_key(|c| (c.group, !c.v6(), c.unit(), c.key));
-        let mut i = 0;
+        // With one transport, every unit is one endpoint and its key is its own.
+        let one_transport = cands
+            .iter()
+            .all(|c| Some(c.endpoint.transport) == cands.first().map(|f| f.endpoint.transport));
+        if !one_transport {
+            cands.sort_unstable_by_key(|c| (c.group, !c.v6(), c.unit(), c.key));
+        }
+        let mut i = if one_transport { cands.len() } else { 0 };
         while i < cands.len() {
             let (group, unit, best) = (cands[i].group, cands[i].unit(), cands[i].key);
             while i < cands.len() && cands[i].group == group && cands[i].unit() == unit {
