@@ -6,9 +6,8 @@
 use std::future::Future;
 use std::time::Duration;
 
-use eyeballs_async_std::{Connector, StaticResolver};
-use eyeballs_core::Config;
-use eyeballs_lab::scenarios::{run_all, Connect, Driver, Outcome};
+use eyeballs_async_std::Connector;
+use eyeballs_lab::scenarios::{run_all, Connect, Driver, Outcome, Setup};
 
 /// The executor that drives the connects.
 #[derive(Clone, Copy)]
@@ -36,18 +35,17 @@ impl Driver for Executor {
         }
     }
 
-    fn connector(
-        &self,
-        resolver: StaticResolver,
-        config: Config,
-        history: bool,
-    ) -> Box<dyn Connect> {
+    fn connector(&self, setup: Setup) -> Box<dyn Connect> {
         let connector = Connector::builder()
-            .resolver(resolver)
-            .config(config)
-            .history(history)
-            .build()
-            .unwrap();
+            .resolver(setup.resolver)
+            .config(setup.config)
+            .socket(setup.socket);
+        let connector = match setup.history {
+            Some(h) => connector.with_history(h),
+            None => connector.history(false),
+        }
+        .build()
+        .unwrap();
         Box::new(AsyncIoConnect(connector, *self))
     }
 }
@@ -69,6 +67,10 @@ impl Connect for AsyncIoConnect {
             true
         };
         Some(self.1.block_on(smol::future::or(race, timer)))
+    }
+
+    fn history(&self) -> Option<eyeballs_lab::History> {
+        self.0.history()
     }
 }
 

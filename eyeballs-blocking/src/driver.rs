@@ -11,7 +11,7 @@ use std::time::Instant;
 use eyeballs_core::{
     Action, AttemptId, Config, Failure, HostPort, Input, QueryId, Race, Report, Winner,
 };
-use eyeballs_net::{finish, probe_sources, start};
+use eyeballs_net::{finish, probe_sources_with, start};
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use eyeballs_net::Settings;
@@ -31,7 +31,7 @@ pub(crate) fn run(
     want_report: bool,
 ) -> (io::Result<TcpStream>, Option<Report>) {
     let answers_both = inner.resolver.answers_both();
-    let mut race = match start(target, config, &inner.history, answers_both, Instant::now()) {
+    let mut race = match start(target, config, inner, answers_both, Instant::now()) {
         Ok(race) => race,
         Err(e) => return (Err(e), None),
     };
@@ -135,7 +135,7 @@ impl Driver {
                 if let Ok(addrs) = &answer {
                     // RFC 6724 sorts with each destination's source, and history is kept per
                     // source address (R15).
-                    let sources = probe_sources(addrs.iter().copied());
+                    let sources = probe_sources_with(addrs.iter().copied(), &inner.socket);
                     race.handle_input(Input::Sources { sources }, now);
                 }
                 let input = match answer {

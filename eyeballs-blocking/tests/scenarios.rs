@@ -4,9 +4,8 @@
 
 use std::time::Duration;
 
-use eyeballs_blocking::{Connector, StaticResolver};
-use eyeballs_core::Config;
-use eyeballs_lab::scenarios::{run_all, Connect, Driver, Outcome};
+use eyeballs_blocking::Connector;
+use eyeballs_lab::scenarios::{run_all, Connect, Driver, Outcome, Setup};
 
 struct Blocking;
 
@@ -15,18 +14,17 @@ impl Driver for Blocking {
         "blocking"
     }
 
-    fn connector(
-        &self,
-        resolver: StaticResolver,
-        config: Config,
-        history: bool,
-    ) -> Box<dyn Connect> {
+    fn connector(&self, setup: Setup) -> Box<dyn Connect> {
         let connector = Connector::builder()
-            .resolver(resolver)
-            .config(config)
-            .history(history)
-            .build()
-            .unwrap();
+            .resolver(setup.resolver)
+            .config(setup.config)
+            .socket(setup.socket);
+        let connector = match setup.history {
+            Some(h) => connector.with_history(h),
+            None => connector.history(false),
+        }
+        .build()
+        .unwrap();
         Box::new(BlockingConnect(connector))
     }
 }
@@ -43,6 +41,10 @@ impl Connect for BlockingConnect {
     /// which the "deadline" and "cleanup" scenarios check.
     fn abandon(&self, _target: &str, _after: Duration) -> Option<bool> {
         None
+    }
+
+    fn history(&self) -> Option<eyeballs_lab::History> {
+        self.0.history()
     }
 }
 

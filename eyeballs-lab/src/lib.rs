@@ -25,3 +25,6 @@ pub mod loopback;
 pub mod netns;
 pub mod resolver;
 pub mod scenarios;
+
+/// The history type the scenarios hand between connectors.
+pub use eyeballs_core::History;

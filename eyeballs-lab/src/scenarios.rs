@@ -10,8 +10,8 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use eyeballs_core::{AttemptStatus, Config, Failure, FailureReason, QueryKind, Report};
-use eyeballs_net::StaticResolver;
+use eyeballs_core::{AttemptStatus, Config, Failure, FailureReason, History, QueryKind, Report};
+use eyeballs_net::{SocketOptions, StaticResolver};
 
 use crate::loopback::{open_fds, Behaviour, Lab, V4, V6};
 
@@ -28,6 +28,34 @@ pub trait Connect {
     /// for async drivers), returning whether it was still running then. A driver that
     /// cannot give up on a connect returns `None`.
     fn abandon(&self, target: &str, after: Duration) -> Option<bool>;
+
+    /// Returns a copy of the connector's history, or `None` when it is off.
+    fn history(&self) -> Option<History>;
+}
+
+/// What a scenario builds a connector with.
+#[derive(Debug)]
+pub struct Setup {
+    /// The resolver.
+    pub resolver: StaticResolver,
+    /// The race configuration.
+    pub config: Config,
+    /// Every attempt's socket options.
+    pub socket: SocketOptions,
+    /// The history to start from, or `None` for history off.
+    pub history: Option<History>,
+}
+
+impl Setup {
+    /// A resolver and a configuration, default socket options, history on or off.
+    pub fn new(resolver: StaticResolver, config: Config, history: bool) -> Self {
+        Setup {
+            resolver,
+            config,
+            socket: SocketOptions::new(),
+            history: history.then(History::new),
+        }
+    }
 }
 
 /// The driver under test.
@@ -35,19 +63,15 @@ pub trait Driver {
     /// Its name, for messages.
     fn name(&self) -> &'static str;
 
-    /// Builds a connector with this resolver and configuration, history on or off.
-    fn connector(
-        &self,
-        resolver: StaticResolver,
-        config: Config,
-        history: bool,
-    ) -> Box<dyn Connect>;
+    /// Builds a connector with this setup.
+    fn connector(&self, setup: Setup) -> Box<dyn Connect>;
 }
 
 const NAME: &str = "dual.eyeballs.test";
 
 fn dual(driver: &dyn Driver, config: Config, history: bool) -> Box<dyn Connect> {
-    driver.connector(StaticResolver::new().host(NAME, [V6, V4]), config, history)
+    let resolver = StaticResolver::new().host(NAME, [V6, V4]);
+    driver.connector(Setup::new(resolver, config, history))
 }
 
 fn target(lab: &Lab) -> String {
@@ -83,7 +107,7 @@ pub type Scenario = fn(&dyn Driver);
 ///
 /// On the first scenario that does not hold, naming the driver and the scenario.
 pub fn run_all(driver: &dyn Driver) {
-    let scenarios: [(&str, Scenario); 9] = [
+    let scenarios: [(&str, Scenario); 10] = [
         ("healthy", healthy),
         ("refused", refused),
         ("hanging", hanging),
@@ -92,6 +116,7 @@ pub fn run_all(driver: &dyn Driver) {
         ("literals", literals),
         ("unknown names", unknown_names),
         ("history", history),
+        ("history per network", history_per_network),
         ("cleanup", cleanup),
     ];
     for (name, scenario) in scenarios {
@@ -201,7 +226,7 @@ pub fn deadline(driver: &dyn Driver) {
 pub fn literals(driver: &dyn Driver) {
     let lab = Lab::new(Behaviour::Accept, Behaviour::Accept);
     // A resolver that knows nothing: a literal must not reach it.
-    let c = driver.connector(StaticResolver::new(), Config::default(), false);
+    let c = driver.connector(Setup::new(StaticResolver::new(), Config::default(), false));
     for (target, want) in [
         (format!("127.0.0.1:{}", lab.port), lab.addr(V4)),
         (format!("[::1]:{}", lab.port), lab.addr(V6)),
@@ -254,6 +279,49 @@ pub fn history(driver: &dyn Driver) {
         r.elapsed() < Duration::from_millis(200),
         "no attempt delay:\n{r}"
     );
+}
+
+/// R15, structurally: history never applies across networks. A name resolves to
+/// 127.0.0.1, which hangs, and 127.0.0.5, which accepts. A connector whose sockets bind to
+/// 127.0.0.2 learns that the first hangs, and its next race starts with the second. Its
+/// history, handed to a connector bound to 127.0.0.3 (another source address: another
+/// network, as far as a race can tell), changes nothing there: that race tries 127.0.0.1
+/// first again and waits the attempt delay. Handed back to a connector on 127.0.0.2, it
+/// applies again.
+pub fn history_per_network(driver: &dyn Driver) {
+    let lab = Lab::new(Behaviour::Hang, Behaviour::Hang);
+    let hang = lab.addr(V4);
+    // The same port on another loopback address, accepting (the kernel completes the
+    // handshake from the backlog; nothing needs to call accept).
+    let ok_ip = std::net::IpAddr::from([127, 0, 0, 5]);
+    let ok = std::net::TcpListener::bind((ok_ip, lab.port)).expect("listen on 127.0.0.5");
+    let ok_addr = ok.local_addr().expect("its address");
+    let on = |source: [u8; 4], history: History| {
+        driver.connector(Setup {
+            resolver: StaticResolver::new().host(NAME, [hang.ip(), ok_ip]),
+            config: Config::default(),
+            socket: SocketOptions::new().bind_v4(Some(SocketAddr::from((source, 0)))),
+            history: Some(history),
+        })
+    };
+    let first = |c: &dyn Connect| {
+        let out = c.connect(&target(&lab));
+        assert_eq!(peer(&out), ok_addr, "{}", report(&out));
+        let r = report(&out).clone();
+        (r.attempts()[0].endpoint.addr(), r)
+    };
+    let a = on([127, 0, 0, 2], History::new());
+    let (tried, r) = first(&*a);
+    assert_eq!(tried, hang, "no history yet:\n{r}");
+    let (tried, r) = first(&*a);
+    assert_eq!(tried, ok_addr, "learned:\n{r}");
+    let learned = a.history().expect("history is on");
+    let (tried, r) = first(&*on([127, 0, 0, 3], learned.clone()));
+    assert_eq!(tried, hang, "another source address, no history:\n{r}");
+    assert!(r.elapsed() >= Duration::from_millis(250), "{r}");
+    let (tried, r) = first(&*on([127, 0, 0, 2], learned));
+    assert_eq!(tried, ok_addr, "the first source again:\n{r}");
+    drop(ok);
 }
 
 /// Nothing leaks: a connect abandoned mid-race, a race won over a hanging address, and a

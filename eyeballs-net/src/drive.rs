@@ -17,7 +17,7 @@ use socket2::Socket;
 use crate::builder::Settings;
 use crate::race::{finish, start};
 use crate::resolve::Resolve;
-use crate::source::probe_sources;
+use crate::source::probe_sources_with;
 
 /// A connection attempt on its way.
 pub type Connecting<S> = Pin<Box<dyn Future<Output = io::Result<S>> + Send>>;
@@ -80,7 +80,7 @@ pub async fn run_async<I: AsyncIo>(
     mut io: I,
 ) -> (io::Result<I::Stream>, Option<Report>) {
     let answers_both = settings.resolver.answers_both();
-    let started = start(target, config, &settings.history, answers_both, io.now());
+    let started = start(target, config, settings, answers_both, io.now());
     let mut race = match started {
         Ok(started) => started,
         Err(e) => return (Err(e), None),
@@ -181,7 +181,7 @@ async fn drive<I: AsyncIo>(
                 tracing::debug!(target: "eyeballs", %query, ?addrs, "resolved");
                 // RFC 6724 sorts with each destination's source, and history is kept per
                 // source address (R15).
-                let sources = probe_sources(addrs.iter().copied());
+                let sources = probe_sources_with(addrs.iter().copied(), &settings.socket);
                 race.handle_input(Input::Sources { sources }, now);
                 race.handle_input(Input::Resolved { query, addrs }, now);
             }

@@ -36,4 +36,4 @@ pub use socket::{
     zone_index, SocketHook, SocketOptionError, SocketOptions, MAX_KEEPALIVE_IDLE,
     MIN_KEEPALIVE_IDLE,
 };
-pub use source::{probe_sources, SOURCE_CACHE_CAPACITY, SOURCE_CACHE_TTL};
+pub use source::{probe_sources, probe_sources_with, SOURCE_CACHE_CAPACITY, SOURCE_CACHE_TTL};

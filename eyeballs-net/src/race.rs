@@ -6,28 +6,30 @@ use std::time::Instant;
 
 use eyeballs_core::{Config, Failure, Host, HostPort, Race, Report, Target, Winner};
 
+use crate::builder::Settings;
 use crate::history::SharedHistory;
 use crate::socket::zone_index;
-use crate::source::probe_sources;
+use crate::source::probe_sources_with;
 
 /// Builds the race for `target` at `now`.
 ///
 /// A name is asked as two queries (AAAA, A), or one combined query when the resolver
 /// `answers_both`. A zoned IPv6 literal gets its interface index. The literal addresses'
-/// source addresses are probed ([`probe_sources`]): RFC 6724 sorts with them, and history
+/// source addresses are probed ([`probe_sources_with`], with the connector's socket
+/// options): RFC 6724 sorts with them, and history
 /// is kept per source address (R15). Answers get theirs in the loop.
 ///
 /// # Errors
 ///
 /// `InvalidInput` for an unknown zone or a configuration [`Config::validate`] rejects.
-pub fn start(
+pub fn start<R: ?Sized>(
     target: &HostPort,
     config: Config,
-    history: &SharedHistory,
+    settings: &Settings<R>,
     answers_both: bool,
     now: Instant,
 ) -> io::Result<Race<io::Error>> {
-    let snapshot = history.snapshot();
+    let snapshot = settings.history.snapshot();
     let race_target = match target.host() {
         Host::Name(name) => {
             if answers_both {
@@ -44,7 +46,7 @@ pub fn start(
             let literal = target
                 .literal_target(scope)
                 .unwrap_or_else(|| unreachable!("only names have no literal target"));
-            literal.sources(probe_sources(literal_ips(host)))
+            literal.sources(probe_sources_with(literal_ips(host), &settings.socket))
         }
     };
     match snapshot {

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -227,6 +227,20 @@ impl SocketOptions {
             hook(&socket, addr)?;
         }
         Ok(socket)
+    }
+
+    /// The local address attempts to `dest`'s family bind to, if any.
+    pub(crate) fn bind_for(&self, dest: IpAddr) -> Option<SocketAddr> {
+        if dest.is_ipv6() {
+            self.bind_v6
+        } else {
+            self.bind_v4
+        }
+    }
+
+    /// The device attempts bind to, if any.
+    pub(crate) fn device(&self) -> Option<&str> {
+        self.device.as_deref()
     }
 }
 

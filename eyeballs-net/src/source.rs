@@ -13,6 +13,8 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use eyeballs_core::Source;
+
+use crate::socket::SocketOptions;
 use socket2::{Domain, Protocol, Socket, Type};
 
 /// How long a probed source address is reused.
@@ -20,8 +22,8 @@ pub const SOURCE_CACHE_TTL: Duration = Duration::from_secs(1);
 /// How many destinations the cache holds; the oldest entry goes first.
 pub const SOURCE_CACHE_CAPACITY: usize = 256;
 
-/// (destination, fact, when probed), oldest first.
-type Cache = Vec<(IpAddr, Option<Source>, Instant)>;
+/// (destination, the local address attempts bind to, fact, when probed), oldest first.
+type Cache = Vec<(IpAddr, Option<SocketAddr>, Option<Source>, Instant)>;
 
 static CACHE: Mutex<Cache> = Mutex::new(Vec::new());
 
@@ -40,18 +42,39 @@ static CACHE: Mutex<Cache> = Mutex::new(Vec::new());
 /// assert_eq!(facts[0].source(), Some(IpAddr::V4(Ipv4Addr::LOCALHOST)));
 /// ```
 pub fn probe_sources<I: IntoIterator<Item = IpAddr>>(dests: I) -> Vec<Source> {
+    probe_sources_with(dests, &SocketOptions::new())
+}
+
+/// Probes like [`probe_sources`], with the local bind and device that the attempts'
+/// [`SocketOptions`] give: a bound source is the source, whatever the route says. So a
+/// connector bound to another address (another network) gets other facts, and none of the
+/// history learned from the first (R15).
+pub fn probe_sources_with<I: IntoIterator<Item = IpAddr>>(
+    dests: I,
+    options: &SocketOptions,
+) -> Vec<Source> {
     let now = Instant::now();
+    // A device changes the route without a local address to key the cache by: no cache.
+    let cacheable = options.device().is_none();
     let mut facts = Vec::new();
     for dest in dests {
+        let bind = options.bind_for(dest);
         let cached = lock()
             .iter()
-            .find(|(d, _, at)| *d == dest && now.saturating_duration_since(*at) < SOURCE_CACHE_TTL)
-            .map(|(_, fact, _)| *fact);
+            .find(|(d, b, _, at)| {
+                cacheable
+                    && *d == dest
+                    && *b == bind
+                    && now.saturating_duration_since(*at) < SOURCE_CACHE_TTL
+            })
+            .map(|(_, _, fact, _)| *fact);
         let fact = match cached {
             Some(fact) => fact,
             None => {
-                let fact = probe(dest);
-                remember(dest, fact, now);
+                let fact = probe(dest, bind, options.device());
+                if cacheable {
+                    remember(dest, bind, fact, now);
+                }
                 fact
             }
         };
@@ -60,14 +83,24 @@ pub fn probe_sources<I: IntoIterator<Item = IpAddr>>(dests: I) -> Vec<Source> {
     facts
 }
 
-/// Probes one destination with a connected UDP socket.
-fn probe(dest: IpAddr) -> Option<Source> {
+/// Probes one destination with a connected UDP socket, bound like the attempts' sockets.
+fn probe(dest: IpAddr, bind: Option<SocketAddr>, device: Option<&str>) -> Option<Source> {
     let domain = if dest.is_ipv6() {
         Domain::IPV6
     } else {
         Domain::IPV4
     };
     let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)).ok()?;
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "fuchsia"))]
+    if let Some(device) = device {
+        socket.bind_device(Some(device.as_bytes())).ok()?;
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "fuchsia")))]
+    let _ = device;
+    if let Some(local) = bind {
+        // Port 0 whatever the attempts use: a probe must not take their port.
+        socket.bind(&SocketAddr::new(local.ip(), 0).into()).ok()?;
+    }
     // Any port will do: connect only routes.
     match socket.connect(&SocketAddr::new(dest, 9).into()) {
         Ok(()) => {}
@@ -116,13 +149,13 @@ fn is_unreachable(e: &std::io::Error) -> bool {
         .is_some_and(|code| NO_ROUTE.contains(&code))
 }
 
-fn remember(dest: IpAddr, fact: Option<Source>, now: Instant) {
+fn remember(dest: IpAddr, bind: Option<SocketAddr>, fact: Option<Source>, now: Instant) {
     let mut cache = lock();
-    cache.retain(|(d, _, _)| *d != dest);
+    cache.retain(|(d, b, _, _)| (*d, *b) != (dest, bind));
     if cache.len() >= SOURCE_CACHE_CAPACITY {
         cache.remove(0);
     }
-    cache.push((dest, fact, now));
+    cache.push((dest, bind, fact, now));
 }
 
 /// Locks the cache; a poisoned lock still holds valid entries (each update is one call).

@@ -4,9 +4,8 @@
 
 use std::time::Duration;
 
-use eyeballs_core::Config;
-use eyeballs_lab::scenarios::{run_all, Connect, Driver, Outcome};
-use eyeballs_tokio::{Connector, StaticResolver};
+use eyeballs_lab::scenarios::{run_all, Connect, Driver, Outcome, Setup};
+use eyeballs_tokio::Connector;
 use tokio::runtime::Runtime;
 
 struct Tokio;
@@ -21,22 +20,21 @@ impl Driver for Tokio {
         "tokio"
     }
 
-    fn connector(
-        &self,
-        resolver: StaticResolver,
-        config: Config,
-        history: bool,
-    ) -> Box<dyn Connect> {
+    fn connector(&self, setup: Setup) -> Box<dyn Connect> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         let connector = Connector::builder()
-            .resolver(resolver)
-            .config(config)
-            .history(history)
-            .build()
-            .unwrap();
+            .resolver(setup.resolver)
+            .config(setup.config)
+            .socket(setup.socket);
+        let connector = match setup.history {
+            Some(h) => connector.with_history(h),
+            None => connector.history(false),
+        }
+        .build()
+        .unwrap();
         Box::new(TokioConnect { rt, connector })
     }
 }
@@ -54,6 +52,10 @@ impl Connect for TokioConnect {
             .rt
             .block_on(async { tokio::time::timeout(after, race).await });
         Some(timed_out.is_err())
+    }
+
+    fn history(&self) -> Option<eyeballs_lab::History> {
+        self.connector.history()
     }
 }
 
