@@ -21,6 +21,7 @@ mod history;
 #[cfg(feature = "hyper")]
 mod hyper;
 mod race;
+mod ready;
 mod resolve;
 mod socket;
 
