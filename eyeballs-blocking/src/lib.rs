@@ -18,7 +18,7 @@
 //! peer — not when it is readable. The winner is returned in blocking mode; the losers are
 //! closed before `connect` returns.
 //!
-//! DNS runs on one process-wide pool of at most 4 resolver threads, which wake the poller
+//! DNS runs on one process-wide pool of at most 8 resolver threads, which wake the poller
 //! when they answer (RFC 8305 §3, R3, allows exactly this emulation of asynchronous DNS).
 //! The [`SystemResolver`] asks `getaddrinfo` through std, which answers both families in one
 //! call; a [`Resolve`] that answers AAAA and A separately gets two lookups, and the
@@ -29,7 +29,7 @@
 //!
 //! - Identical lookups in flight (the same resolver, name and query kind) are one call,
 //!   whose answer goes to every race that asked.
-//! - A lookup runs on one of at most 4 threads; up to 64 more wait in a queue. When every
+//! - A lookup runs on one of at most 8 threads; up to 64 more wait in a queue. When every
 //!   thread is busy and the queue is full, a new lookup fails at once (`WouldBlock`), and
 //!   the race treats it as a failed query: a hung resolver makes races fail fast instead of
 //!   piling up threads or waiting without bound.

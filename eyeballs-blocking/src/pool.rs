@@ -23,7 +23,7 @@ use mio::Waker;
 use crate::resolve::Resolve;
 
 /// The most resolver threads the process runs at once.
-pub(crate) const THREADS: usize = 4;
+pub(crate) const THREADS: usize = 8;
 /// The most lookups that wait for a thread; one more fails at once.
 pub(crate) const QUEUED: usize = 64;
 /// How long a thread waits for work before it exits.
