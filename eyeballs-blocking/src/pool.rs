@@ -70,13 +70,15 @@ pub(crate) fn submit(
         lookup.waiters.push(waiter);
         return Ok(());
     }
-    let queued = state.lookups.iter().filter(|l| !l.started).count();
-    if queued >= QUEUED {
+    // Running lookups are at most `THREADS`: a full list means a full queue behind busy
+    // threads (or lookups just handed to threads being spawned).
+    if state.lookups.len() >= THREADS + QUEUED {
         return Err(io::Error::new(
             io::ErrorKind::WouldBlock,
-            format!("{name}: no resolver thread free ({THREADS} busy, {QUEUED} lookups queued)"),
+            format!("{name}: no resolver thread free ({THREADS} lookups running, {QUEUED} queued)"),
         ));
     }
+    let queued = state.lookups.iter().filter(|l| !l.started).count();
     state.lookups.push(Lookup {
         resolver: resolver.clone(),
         name: name.to_string(),
@@ -212,5 +214,108 @@ fn copy(answer: &io::Result<Vec<IpAddr>>) -> io::Result<Vec<IpAddr>> {
     match answer {
         Ok(addrs) => Ok(addrs.clone()),
         Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::time::Instant;
+
+    use mio::{Poll, Token};
+
+    /// Hangs on every name until the gate opens, counting calls; panics on "panic".
+    struct Gated {
+        open: Mutex<bool>,
+        opened: Condvar,
+        calls: AtomicUsize,
+    }
+
+    impl Resolve for Gated {
+        fn resolve(&self, name: &str, _kind: QueryKind) -> io::Result<Vec<IpAddr>> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            assert!(name != "panic", "a resolver that panics");
+            let mut open = self.open.lock().unwrap();
+            while !*open {
+                open = self.opened.wait(open).unwrap();
+            }
+            Ok(vec![IpAddr::from([127, 0, 0, 1])])
+        }
+    }
+
+    fn until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+        let end = Instant::now() + limit;
+        while !done() {
+            if Instant::now() > end {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        true
+    }
+
+    /// One test, so that nothing else uses the process's pool meanwhile.
+    #[test]
+    fn caps_threads_coalesces_fails_fast_and_idles_out() {
+        let gated = Arc::new(Gated {
+            open: Mutex::new(false),
+            opened: Condvar::new(),
+            calls: AtomicUsize::new(0),
+        });
+        let resolver: Arc<dyn Resolve> = gated.clone();
+        let poll = Poll::new().unwrap();
+        let waker = Arc::new(Waker::new(poll.registry(), Token(0)).unwrap());
+        let (tx, rx) = mpsc::channel();
+        let waiter = |race, query| Waiter {
+            race,
+            query: QueryId::from_index(query),
+            answers: tx.clone(),
+            waker: waker.clone(),
+        };
+        let calls = || gated.calls.load(Ordering::SeqCst);
+
+        // Ten races ask the same thing: one call.
+        for race in 0..10 {
+            submit(&resolver, "same.test", QueryKind::Aaaa, waiter(race, 0)).unwrap();
+        }
+        assert!(until(Duration::from_secs(5), || calls() == 1));
+        // A panicking lookup is a failed query, and its thread lives on.
+        submit(&resolver, "panic", QueryKind::A, waiter(10, 0)).unwrap();
+        let (_, answer) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(answer.unwrap_err().to_string().contains("panicked"));
+
+        // Distinct hung lookups fill every thread, then the queue; one more fails at once.
+        let distinct = THREADS - 1 + QUEUED;
+        for i in 0..distinct {
+            let name = format!("n{i}.test");
+            submit(&resolver, &name, QueryKind::A, waiter(100, i)).unwrap();
+        }
+        assert!(until(Duration::from_secs(5), || calls() == 1 + 1 + (THREADS - 1)));
+        assert_eq!(threads(), THREADS);
+        let refused = submit(&resolver, "one-more.test", QueryKind::A, waiter(101, 0));
+        assert_eq!(refused.unwrap_err().kind(), io::ErrorKind::WouldBlock);
+        // A hung name asked again joins its lookup instead of failing.
+        submit(&resolver, "same.test", QueryKind::Aaaa, waiter(102, 0)).unwrap();
+
+        // Race 100 ends: its queued lookups go, its running ones stay on their threads.
+        withdraw(100);
+        assert_eq!(pool().lock().lookups.len(), THREADS);
+        submit(&resolver, "later.test", QueryKind::A, waiter(103, 0)).unwrap();
+
+        // The hang ends: the 11 waiters of "same" and "later" get answers, race 100 none.
+        *gated.open.lock().unwrap() = true;
+        gated.opened.notify_all();
+        let mut answered: Vec<u64> = Vec::new();
+        for _ in 0..12 {
+            let (query, answer) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+            assert!(answer.is_ok());
+            answered.push(query.index() as u64);
+        }
+        assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
+        assert_eq!(calls(), 1 + 1 + (THREADS - 1) + 1);
+        // Idle threads exit.
+        assert!(until(IDLE * 5, || threads() == 0), "{} threads", threads());
+        assert!(pool().lock().lookups.is_empty());
     }
 }
