@@ -18,9 +18,16 @@ fn overhead(c: &mut Criterion) {
         b.iter(|| drop(TcpStream::connect(addr).unwrap()))
     });
     // The floor of a one-thread, non-blocking design, without eyeballs: one non-blocking
-    // socket, one poller, wait for writable, check SO_ERROR, back to blocking.
+    // socket, a poller kept across connects (as the driver keeps one per thread), wait for
+    // writable, check SO_ERROR, back to blocking.
+    let mut poll = mio::Poll::new().unwrap();
     group.bench_function("non-blocking connect + mio poll", |b| {
-        b.iter(|| drop(poll_connect(addr)))
+        b.iter(|| drop(poll_connect(&mut poll, addr)))
+    });
+    // The same with a new poller per connect (an epoll descriptor made and closed), as the
+    // driver did before it kept one per thread.
+    group.bench_function("non-blocking connect + new mio poll", |b| {
+        b.iter(|| drop(poll_connect(&mut mio::Poll::new().unwrap(), addr)))
     });
     group.bench_function("eyeballs Connector::connect", |b| {
         b.iter(|| drop(connector.connect(addr).unwrap()))
@@ -28,9 +35,8 @@ fn overhead(c: &mut Criterion) {
     group.finish();
 }
 
-fn poll_connect(addr: SocketAddr) -> TcpStream {
-    use mio::{Events, Interest, Poll, Token};
-    let mut poll = Poll::new().unwrap();
+fn poll_connect(poll: &mut mio::Poll, addr: SocketAddr) -> TcpStream {
+    use mio::{Events, Interest, Token};
     let mut stream = mio::net::TcpStream::connect(addr).unwrap();
     poll.registry()
         .register(&mut stream, Token(1), Interest::WRITABLE)

@@ -47,8 +47,9 @@ pub(crate) fn run(
     (result.and_then(blocking), report)
 }
 
-/// A poller and its DNS waker, made once per thread: creating them (an epoll and an eventfd
-/// on Linux) was a fifth of a loopback connect's time.
+/// A poller and its DNS waker, made once per thread: creating and closing them per race (an
+/// epoll and an eventfd descriptor on Linux) was a large part of the driver's overhead over
+/// a plain blocking connect (BENCHMARKS.md).
 struct Poller {
     poll: Poll,
     /// Made with the first DNS query: a race over IP literals needs none.
