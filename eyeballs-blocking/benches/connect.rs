@@ -59,7 +59,7 @@ fn poll_connect(poll: &mut mio::Poll, addr: SocketAddr) -> TcpStream {
 }
 
 /// Rounds of `PER_ROUND` connects of each kind, interleaved; prints the median of the
-/// per-round ratios to std, and the ratio of the fastest rounds (the least disturbed).
+/// per-round ratios to std.
 fn paired(_: &mut Criterion) {
     const ROUNDS: usize = 101;
     const PER_ROUND: u32 = 200;
@@ -92,18 +92,15 @@ fn paired(_: &mut Criterion) {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let min = |i: usize| rounds.iter().map(|t| t[i]).fold(f64::INFINITY, f64::min);
     let ratio = |i: usize| median(rounds.iter().map(|t| t[i] / t[0]).collect());
     println!(
         "paired, {ROUNDS} rounds of {PER_ROUND}: std {:.1} µs, eyeballs {:.1} µs, floor {:.1} µs (medians); \
-         median ratio to std: eyeballs {:.3}, floor {:.3}; ratio of the fastest rounds: eyeballs {:.3}, floor {:.3}",
+         median ratio to std: eyeballs {:.3}, floor {:.3}",
         median(rounds.iter().map(|t| t[0]).collect()),
         median(rounds.iter().map(|t| t[1]).collect()),
         median(rounds.iter().map(|t| t[2]).collect()),
         ratio(1),
         ratio(2),
-        min(1) / min(0),
-        min(2) / min(0),
     );
 }
 
