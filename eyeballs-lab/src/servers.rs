@@ -362,3 +362,47 @@ impl Server {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn until(mut done: impl FnMut() -> bool) -> bool {
+        let end = Instant::now() + Duration::from_secs(5);
+        while !done() {
+            if Instant::now() > end {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        true
+    }
+
+    #[test]
+    fn each_behaviour_and_the_open_count() {
+        let servers = Servers::new(&[
+            (Serve::Accept, Serve::Refuse),
+            (Serve::Hang, Serve::SlowAccept(Duration::from_millis(50))),
+        ])
+        .unwrap();
+        let (p0, p1) = (servers.port(0), servers.port(1));
+        let short = Duration::from_millis(300);
+
+        let client = TcpStream::connect_timeout(&SocketAddr::new(V6, p0), short).unwrap();
+        assert!(until(|| servers.open() == 1 && servers.accepted() == 1));
+        drop(client);
+        assert!(until(|| servers.open() == 0), "the close was seen");
+
+        let refused = TcpStream::connect_timeout(&SocketAddr::new(V4, p0), short).unwrap_err();
+        assert_eq!(refused.kind(), io::ErrorKind::ConnectionRefused);
+        let hung = TcpStream::connect_timeout(&SocketAddr::new(V6, p1), short).unwrap_err();
+        assert_eq!(hung.kind(), io::ErrorKind::TimedOut);
+
+        // The slow listener's queue has room: the kernel connects at once, the server
+        // accepts within its period.
+        let slow = TcpStream::connect_timeout(&SocketAddr::new(V4, p1), short).unwrap();
+        assert!(until(|| servers.open() == 1 && servers.accepted() == 2));
+        drop(slow);
+        assert!(until(|| servers.open() == 0));
+    }
+}
