@@ -1,10 +1,14 @@
 //! eyeballs-blocking against plain std::net on loopback: the overhead of one healthy connect.
 //!
 //! Run: `cargo bench -p eyeballs-blocking --bench connect`.
-#![allow(missing_docs, clippy::unwrap_used)]
+//!
+//! On a shared machine the load moves from one criterion group to the next; the last
+//! benchmark, "paired", interleaves short rounds of each kind of connect and prints the
+//! median of the per-round ratios, which such drift does not bias.
+#![allow(missing_docs, clippy::unwrap_used, clippy::print_stdout)]
 
 use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use eyeballs_blocking::Connector;
@@ -18,9 +22,16 @@ fn overhead(c: &mut Criterion) {
         b.iter(|| drop(TcpStream::connect(addr).unwrap()))
     });
     // The floor of a one-thread, non-blocking design, without eyeballs: one non-blocking
-    // socket, one poller, wait for writable, check SO_ERROR, back to blocking.
+    // socket, a poller kept across connects (as the driver keeps one per thread), wait for
+    // writable, check SO_ERROR, back to blocking.
+    let mut poll = mio::Poll::new().unwrap();
     group.bench_function("non-blocking connect + mio poll", |b| {
-        b.iter(|| drop(poll_connect(addr)))
+        b.iter(|| drop(poll_connect(&mut poll, addr)))
+    });
+    // The same with a new poller per connect (an epoll descriptor made and closed), as the
+    // driver did before it kept one per thread.
+    group.bench_function("non-blocking connect + new mio poll", |b| {
+        b.iter(|| drop(poll_connect(&mut mio::Poll::new().unwrap(), addr)))
     });
     group.bench_function("eyeballs Connector::connect", |b| {
         b.iter(|| drop(connector.connect(addr).unwrap()))
@@ -28,9 +39,8 @@ fn overhead(c: &mut Criterion) {
     group.finish();
 }
 
-fn poll_connect(addr: SocketAddr) -> TcpStream {
-    use mio::{Events, Interest, Poll, Token};
-    let mut poll = Poll::new().unwrap();
+fn poll_connect(poll: &mut mio::Poll, addr: SocketAddr) -> TcpStream {
+    use mio::{Events, Interest, Token};
     let mut stream = mio::net::TcpStream::connect(addr).unwrap();
     poll.registry()
         .register(&mut stream, Token(1), Interest::WRITABLE)
@@ -48,5 +58,51 @@ fn poll_connect(addr: SocketAddr) -> TcpStream {
     stream
 }
 
-criterion_group!(benches, overhead);
+/// Rounds of `PER_ROUND` connects of each kind, interleaved; prints the median of the
+/// per-round ratios to std.
+fn paired(_: &mut Criterion) {
+    const ROUNDS: usize = 101;
+    const PER_ROUND: u32 = 200;
+    let addr = eyeballs_lab::loopback::sink();
+    let connector = Connector::builder().build().unwrap();
+    let mut poll = mio::Poll::new().unwrap();
+    let time = |f: &mut dyn FnMut()| {
+        let start = Instant::now();
+        for _ in 0..PER_ROUND {
+            f();
+        }
+        start.elapsed() / PER_ROUND
+    };
+    // Per round: the time of one std, eyeballs and floor connect, in an order that rotates.
+    let mut rounds: Vec<[f64; 3]> = Vec::new();
+    for round in 0..ROUNDS {
+        let mut t = [0.0; 3];
+        for k in 0..3 {
+            let which = (round + k) % 3;
+            let d = match which {
+                0 => time(&mut || drop(TcpStream::connect(addr).unwrap())),
+                1 => time(&mut || drop(connector.connect(addr).unwrap())),
+                _ => time(&mut || drop(poll_connect(&mut poll, addr))),
+            };
+            t[which] = d.as_secs_f64() * 1e6;
+        }
+        rounds.push(t);
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let ratio = |i: usize| median(rounds.iter().map(|t| t[i] / t[0]).collect());
+    println!(
+        "paired, {ROUNDS} rounds of {PER_ROUND}: std {:.1} µs, eyeballs {:.1} µs, floor {:.1} µs (medians); \
+         median ratio to std: eyeballs {:.3}, floor {:.3}",
+        median(rounds.iter().map(|t| t[0]).collect()),
+        median(rounds.iter().map(|t| t[1]).collect()),
+        median(rounds.iter().map(|t| t[2]).collect()),
+        ratio(1),
+        ratio(2),
+    );
+}
+
+criterion_group!(benches, overhead, paired);
 criterion_main!(benches);

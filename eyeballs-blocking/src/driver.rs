@@ -1,9 +1,10 @@
-//! The driver loop on one thread: non-blocking sockets, one mio poller, DNS on short-lived
-//! threads that wake the poller.
+//! The driver loop on one thread: non-blocking sockets, one mio poller (kept per thread,
+//! see [`with_poller`]), DNS on the process's resolver pool, which wakes the poller.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::io;
-use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,12 +17,11 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use eyeballs_net::Settings;
 
+use crate::pool::{self, Answer, Waiter};
 use crate::resolve::Resolve;
 
 /// The poller token of the DNS threads' waker; attempt `n` has token `n + 1`.
 const DNS: Token = Token(0);
-
-type Answer = (QueryId, io::Result<Vec<IpAddr>>);
 
 /// Runs one race to its end on this thread.
 pub(crate) fn run(
@@ -36,7 +36,8 @@ pub(crate) fn run(
         Err(e) => return (Err(e), None),
     };
     tracing::debug!(target: "eyeballs", %target, "race started");
-    let result = match Driver::new().and_then(|mut d| d.drive(inner, &mut race)) {
+    let result = with_poller(|poller| Driver::new(poller).drive(inner, &mut race));
+    let result = match result {
         Ok(result) => result,
         // The poller itself failed (out of memory or descriptors): no race to report.
         Err(e) => return (Err(e), None),
@@ -45,26 +46,70 @@ pub(crate) fn run(
     (result.and_then(blocking), report)
 }
 
-struct Driver {
+/// A poller and its DNS waker, made once per thread: creating and closing them per race (an
+/// epoll and an eventfd descriptor on Linux) was a large part of the driver's overhead over
+/// a plain blocking connect (BENCHMARKS.md).
+struct Poller {
     poll: Poll,
     /// Made with the first DNS query: a race over IP literals needs none.
     waker: Option<Arc<Waker>>,
-    answers: (mpsc::Sender<Answer>, mpsc::Receiver<Answer>),
+}
+
+thread_local! {
+    /// The thread's poller between races: it costs the thread two descriptors until it
+    /// exits.
+    static POLLER: Cell<Option<Poller>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with this thread's poller (made on first use). Every socket of a race is
+/// closed, and so deregistered, before the poller goes back; a stale DNS wake-up is only a
+/// spurious one for the next race.
+fn with_poller<T>(f: impl FnOnce(&mut Poller) -> io::Result<T>) -> io::Result<T> {
+    // A nested race (a resolver that connects) or a thread being torn down gets its own.
+    let cached = POLLER.try_with(Cell::take).ok().flatten();
+    let mut poller = match cached {
+        Some(poller) => poller,
+        None => Poller {
+            poll: Poll::new()?,
+            waker: None,
+        },
+    };
+    let result = f(&mut poller);
+    let _ = POLLER.try_with(|p| p.set(Some(poller)));
+    result
+}
+
+struct Driver<'p> {
+    poll: &'p mut Poll,
+    waker: &'p mut Option<Arc<Waker>>,
+    /// Made with the first DNS query, with the race's id in the resolver pool.
+    answers: Option<(u64, mpsc::Sender<Answer>, mpsc::Receiver<Answer>)>,
     /// Attempts in flight, registered with the poller.
     attempts: BTreeMap<AttemptId, mio::net::TcpStream>,
     /// Attempts reported connected, kept until the race names the winner.
     connected: BTreeMap<AttemptId, mio::net::TcpStream>,
+    /// Attempts connected when `connect` returned, not yet reported.
+    connected_now: Vec<AttemptId>,
 }
 
-impl Driver {
-    fn new() -> io::Result<Self> {
-        Ok(Driver {
-            poll: Poll::new()?,
-            waker: None,
-            answers: mpsc::channel(),
+impl Drop for Driver<'_> {
+    fn drop(&mut self) {
+        if let Some((race, ..)) = self.answers {
+            pool::withdraw(race);
+        }
+    }
+}
+
+impl<'p> Driver<'p> {
+    fn new(poller: &'p mut Poller) -> Self {
+        Driver {
+            poll: &mut poller.poll,
+            waker: &mut poller.waker,
+            answers: None,
             attempts: BTreeMap::new(),
             connected: BTreeMap::new(),
-        })
+            connected_now: Vec::new(),
+        }
     }
 
     /// The loop of the eyeballs-core crate docs: drain actions, wait for the first of I/O
@@ -113,6 +158,13 @@ impl Driver {
                     _ => {}
                 }
             }
+            if let Some(attempt) = self.connected_now.pop() {
+                // Unless cancelled since.
+                if self.connected.contains_key(&attempt) {
+                    race.handle_input(Input::Connected { attempt }, Instant::now());
+                }
+                continue;
+            }
             let timeout = race
                 .poll_timeout()
                 .map(|t| t.saturating_duration_since(Instant::now()));
@@ -131,7 +183,7 @@ impl Driver {
                     race.handle_input(input, now);
                 }
             }
-            while let Ok((query, answer)) = self.answers.1.try_recv() {
+            while let Some(Ok((query, answer))) = self.answers.as_ref().map(|a| a.2.try_recv()) {
                 if let Ok(addrs) = &answer {
                     // RFC 6724 sorts with each destination's source, and history is kept per
                     // source address (R15).
@@ -149,7 +201,8 @@ impl Driver {
         }
     }
 
-    /// Asks the resolver on a short-lived thread, which wakes the poller with the answer.
+    /// Asks the resolver on the process's resolver pool, which wakes the poller with the
+    /// answer. A lookup the pool refuses is a failed query.
     fn resolve(
         &mut self,
         inner: &Settings<dyn Resolve>,
@@ -157,41 +210,41 @@ impl Driver {
         query: QueryId,
         kind: eyeballs_core::QueryKind,
     ) {
-        let resolver = inner.resolver.clone();
-        let name = name.to_string();
-        let tx = self.answers.0.clone();
-        let waker = match self.waker() {
-            Ok(waker) => waker,
-            Err(e) => {
-                let _ = self.answers.0.send((query, Err(e)));
-                return;
+        let (race, answers, _) = self.answers.get_or_insert_with(|| {
+            let (tx, rx) = mpsc::channel();
+            (pool::race_id(), tx, rx)
+        });
+        let (race, answers) = (*race, answers.clone());
+        let submitted = self.waker().and_then(|waker| {
+            let waiter = Waiter {
+                race,
+                query,
+                answers: answers.clone(),
+                waker,
+            };
+            pool::submit(&inner.resolver, name, kind, waiter)
+        });
+        if let Err(e) = submitted {
+            // Woken, the loop reads it with the answers right after its next poll.
+            let _ = answers.send((query, Err(e)));
+            if let Some(waker) = self.waker.as_ref() {
+                let _ = waker.wake();
             }
-        };
-        let spawned = std::thread::Builder::new()
-            .name("eyeballs-dns".into())
-            .spawn(move || {
-                let answer = resolver.resolve(&name, kind);
-                // The race may be over and the receiver gone: the answer is dropped.
-                if tx.send((query, answer)).is_ok() {
-                    let _ = waker.wake();
-                }
-            });
-        if let Err(e) = spawned {
-            let _ = self.answers.0.send((query, Err(e)));
         }
     }
 
     /// Returns the waker of the DNS threads, made on first use.
     fn waker(&mut self) -> io::Result<Arc<Waker>> {
-        if let Some(waker) = &self.waker {
+        if let Some(waker) = self.waker.as_ref() {
             return Ok(waker.clone());
         }
         let waker = Arc::new(Waker::new(self.poll.registry(), DNS)?);
-        self.waker = Some(waker.clone());
+        *self.waker = Some(waker.clone());
         Ok(waker)
     }
 
-    /// Starts a non-blocking connect and registers it for writability.
+    /// Starts a non-blocking connect and registers it for writability, or, when it is
+    /// connected already, keeps it for the loop to report.
     fn connect(
         &mut self,
         inner: &Settings<dyn Resolve>,
@@ -206,6 +259,14 @@ impl Driver {
             Err(e) => return Err(e),
         }
         let mut stream = mio::net::TcpStream::from_std(TcpStream::from(socket));
+        // On loopback the handshake is often over before `connect` returns: one
+        // `getpeername` then saves registering, waiting and deregistering (a third of the
+        // system calls of a healthy loopback connect).
+        if stream.peer_addr().is_ok() {
+            self.connected.insert(attempt, stream);
+            self.connected_now.push(attempt);
+            return Ok(());
+        }
         let token = Token(attempt.index() + 1);
         self.poll
             .registry()

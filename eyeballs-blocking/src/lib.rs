@@ -33,18 +33,35 @@
 //! peer — not when it is readable. The winner is returned in blocking mode; the losers are
 //! closed before `connect` returns.
 //!
-//! DNS runs on one short-lived thread per query, which wakes the poller when it answers
-//! (RFC 8305 §3, R3, allows exactly this emulation of asynchronous DNS). The
-//! [`SystemResolver`] asks `getaddrinfo` through std, which answers both families in one
-//! call; a [`Resolve`] that answers AAAA and A separately gets two threads, and the
-//! Resolution Delay applies. A lookup cannot be cancelled: when a race ends first, its thread
-//! finishes on its own and the answer is dropped.
+//! DNS runs on one process-wide pool of at most 8 resolver threads, which wake the poller
+//! when they answer (RFC 8305 §3, R3, allows exactly this emulation of asynchronous DNS).
+//! The [`SystemResolver`] asks `getaddrinfo` through std, which answers both families in one
+//! call; a [`Resolve`] that answers AAAA and A separately gets two lookups, and the
+//! Resolution Delay applies.
+//!
+//! A blocking lookup cannot be cancelled, so the pool bounds what a slow or hung resolver
+//! can hold:
+//!
+//! - Identical lookups in flight (the same resolver, name and query kind) are one call,
+//!   whose answer goes to every race that asked.
+//! - A lookup runs on one of at most 8 threads; up to 64 more wait in a queue. When every
+//!   thread is busy and the queue is full, a new lookup fails at once (`WouldBlock`), and
+//!   the race treats it as a failed query: a hung resolver makes races fail fast instead of
+//!   piling up threads or waiting without bound.
+//! - A race that ends (won, failed, timed out) withdraws from its lookups: a queued lookup
+//!   nobody waits for is dropped, a running one finishes on its thread and its answer is
+//!   dropped. A hung lookup holds at most one thread.
+//! - A thread with nothing to do for a second exits.
+//!
+//! Each thread that has raced keeps its poller (on Linux an epoll and an eventfd descriptor)
+//! for its next race, until it exits.
 //!
 //! The decisions are all [`eyeballs_core`]'s; this crate only opens sockets, waits and
 //! resolves.
 
 mod connector;
 mod driver;
+mod pool;
 mod resolve;
 
 pub use connector::{Connector, ConnectorBuilder};

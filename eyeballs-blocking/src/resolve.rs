@@ -1,4 +1,4 @@
-//! Blocking name resolution: each query runs on its own short-lived thread.
+//! Blocking name resolution, run on the driver's resolver pool.
 
 use std::io;
 use std::net::{IpAddr, ToSocketAddrs};
@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use eyeballs_net::{system_lookup_error, ResolverObject, StaticResolver};
 
-/// A blocking resolver. The driver calls it on a short-lived thread per query, so a slow
-/// answer never holds up the race (RFC 8305 §3, R3: "emulate it with one synchronous query
-/// per family, run in parallel").
+/// A blocking resolver. The driver calls it on a thread of its resolver pool (see the crate
+/// docs), so a slow answer never holds up the race (RFC 8305 §3, R3: "emulate it with one
+/// synchronous query per family, run in parallel"). Identical lookups in flight are one
+/// call: an answer should depend only on the name and the kind.
 ///
 /// # Examples
 ///
@@ -52,7 +53,7 @@ pub trait Resolve: Send + Sync + 'static {
 /// Resolution Delay does not apply; the system's own RFC 6724 order is kept among equal
 /// keys. (Asking per family would need `getaddrinfo` with `AF_INET6`/`AF_INET` hints, which
 /// std does not expose; plug in a [`Resolve`] of your own for that.) A lookup cannot be
-/// cancelled: when a race ends first, its thread finishes on its own and the answer is
+/// cancelled: when a race ends first, its pool thread finishes on its own and the answer is
 /// dropped. An error names the host and keeps `getaddrinfo`'s message
 /// (`"nosuch.test: Name or service not known (getaddrinfo)"`).
 #[derive(Debug, Clone, Copy, Default)]

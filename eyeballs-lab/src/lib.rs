@@ -3,6 +3,8 @@
 //! - [`loopback`]: one port on `::1` and `127.0.0.1`, each address accepting, refusing, or
 //!   hanging (a listener whose accept queue is full, so the kernel drops new SYNs).
 //! - [`scenarios`]: the real-socket scenarios every driver must pass, written once.
+//! - [`servers`]: loopback ports that accept, refuse, hang or accept slowly, served by one
+//!   thread that counts the connections it accepted and has not seen closed (soak tests).
 //! - [`resolver::Delayed`]: a static resolver whose AAAA or A answers come late.
 //! - [`dns`] (feature `dns`): a DNS server on loopback UDP with per-type delays, empty
 //!   answers and error codes.
@@ -25,6 +27,7 @@ pub mod loopback;
 pub mod netns;
 pub mod resolver;
 pub mod scenarios;
+pub mod servers;
 
 /// The history type the scenarios hand between connectors.
 pub use eyeballs_core::History;

@@ -1,6 +1,7 @@
 //! The driver loop of the async drivers, written once: eyeballs-core's actions performed
 //! through a runtime's sockets and timer, its inputs fed back.
 
+use std::collections::BTreeMap;
 use std::future::{poll_fn, Future};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -16,6 +17,7 @@ use socket2::Socket;
 
 use crate::builder::Settings;
 use crate::race::{finish, start};
+use crate::ready::ReadySet;
 use crate::resolve::Resolve;
 use crate::source::probe_sources_with;
 
@@ -104,10 +106,11 @@ async fn drive<I: AsyncIo>(
     io: &mut I,
 ) -> Result<(Winner, I::Stream), Failure<io::Error>> {
     type Query = Pin<Box<dyn Future<Output = io::Result<Reply>> + Send>>;
-    let mut queries: Vec<(QueryId, Query)> = Vec::new();
-    let mut attempts: Vec<(AttemptId, Connecting<I::Stream>)> = Vec::new();
+    // Polled only when woken: a wake-up costs what became ready, a cancel O(log n).
+    let mut queries: ReadySet<QueryId, Query> = ReadySet::new();
+    let mut attempts: ReadySet<AttemptId, Connecting<I::Stream>> = ReadySet::new();
     // A connection reported to the race, kept until the race says who won.
-    let mut connected: Vec<(AttemptId, I::Stream)> = Vec::new();
+    let mut connected: BTreeMap<AttemptId, I::Stream> = BTreeMap::new();
     let mut armed = None;
     loop {
         while let Some(action) = race.poll_action() {
@@ -116,7 +119,7 @@ async fn drive<I: AsyncIo>(
                     query, name, kind, ..
                 } => {
                     tracing::debug!(target: "eyeballs", %query, %name, %kind, "resolve");
-                    queries.push((query, ask(&*settings.resolver, name.as_str(), kind)));
+                    queries.insert(query, ask(&*settings.resolver, name.as_str(), kind));
                 }
                 Action::Connect {
                     attempt, endpoint, ..
@@ -124,24 +127,23 @@ async fn drive<I: AsyncIo>(
                     let addr = endpoint.addr();
                     tracing::debug!(target: "eyeballs", %attempt, %endpoint, "connect");
                     match settings.socket.open(addr) {
-                        Ok(socket) => attempts.push((attempt, io.connect(socket, addr))),
-                        Err(error) => attempts.push((attempt, Box::pin(async { Err(error) }))),
+                        Ok(socket) => attempts.insert(attempt, io.connect(socket, addr)),
+                        Err(error) => attempts.insert(attempt, Box::pin(async { Err(error) })),
                     }
                 }
                 Action::Cancel { attempt } => {
                     tracing::debug!(target: "eyeballs", %attempt, "cancel");
                     // Dropping the future or the stream closes the socket now.
-                    attempts.retain(|(a, _)| *a != attempt);
-                    connected.retain(|(a, _)| *a != attempt);
+                    drop(attempts.remove(attempt));
+                    connected.remove(&attempt);
                 }
                 Action::Finish(Ok(winner)) => {
-                    let at = connected.iter().position(|(a, _)| *a == winner.attempt());
                     // The race names a winner only after our `Connected`, which we send only
                     // with the stream stored.
-                    let Some(at) = at else {
+                    let Some(stream) = connected.remove(&winner.attempt()) else {
                         unreachable!("the winner's stream was stored before it was reported")
                     };
-                    return Ok((winner, connected.swap_remove(at).1));
+                    return Ok((winner, stream));
                 }
                 Action::Finish(Err(failure)) => return Err(failure),
                 _ => {}
@@ -155,15 +157,11 @@ async fn drive<I: AsyncIo>(
             armed = deadline;
         }
         let event = poll_fn(|cx| {
-            for i in 0..queries.len() {
-                if let Poll::Ready(r) = queries[i].1.as_mut().poll(cx) {
-                    return Poll::Ready(Event::Answer(queries.swap_remove(i).0, r));
-                }
+            if let Poll::Ready((query, r)) = queries.poll_next(cx) {
+                return Poll::Ready(Event::Answer(query, r));
             }
-            for i in 0..attempts.len() {
-                if let Poll::Ready(r) = attempts[i].1.as_mut().poll(cx) {
-                    return Poll::Ready(Event::Attempt(attempts.swap_remove(i).0, r));
-                }
+            if let Poll::Ready((attempt, r)) = attempts.poll_next(cx) {
+                return Poll::Ready(Event::Attempt(attempt, r));
             }
             if armed.is_some() && io.poll_timer(cx).is_ready() {
                 return Poll::Ready(Event::Timer);
@@ -191,7 +189,7 @@ async fn drive<I: AsyncIo>(
             }
             Event::Attempt(attempt, Ok(stream)) => {
                 tracing::debug!(target: "eyeballs", %attempt, "connected");
-                connected.push((attempt, stream));
+                connected.insert(attempt, stream);
                 race.handle_input(Input::Connected { attempt }, now);
             }
             Event::Attempt(attempt, Err(error)) => {

@@ -8,7 +8,9 @@
 //! - [`start`] and [`finish`]: building a race from a `host:port` (IP literals and zones
 //!   included, with the history's snapshot), and ending it (history, report, `io::Error`).
 //! - [`run_async`] and [`AsyncIo`]: the driver loop of the async drivers, written once;
-//!   a runtime gives it a clock, a timer and a way to connect a socket.
+//!   a runtime gives it a clock, a timer and a way to connect a socket. A wake-up polls only
+//!   the lookups and attempts that were woken (each has its own waker), so its cost does not
+//!   grow with the attempts in flight, and a cancel is `O(log n)`.
 //! - [`Connector`] over a [`Runtime`]: the connector of the async drivers, written once.
 //! - [`Builder`] and [`Settings`]: the one connector builder of every driver.
 //! - [`SharedHistory`]: one connector's history, shared by its clones.
@@ -19,6 +21,7 @@ mod connector;
 mod drive;
 mod history;
 mod race;
+mod ready;
 mod resolve;
 mod socket;
 mod source;

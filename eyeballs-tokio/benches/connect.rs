@@ -2,6 +2,10 @@
 //! the throughput of 1,000 concurrent connects.
 //!
 //! Run: `cargo bench -p eyeballs-tokio --bench connect`.
+//!
+//! On a shared machine the load moves from one criterion group to the next; the last
+//! benchmark, "paired", interleaves short rounds of plain and eyeballs connects and prints
+//! the median of the per-round ratios, which such drift does not bias.
 #![allow(missing_docs, clippy::unwrap_used, clippy::print_stdout)]
 
 use std::net::SocketAddr;
@@ -103,5 +107,47 @@ fn concurrent(c: &mut Criterion) {
     assert_eq!(before, after, "connections leaked");
 }
 
-criterion_group!(benches, overhead, concurrent);
+/// Rounds of `PER_ROUND` connects of each kind, in alternating order; prints the median of
+/// the per-round ratios eyeballs/tokio.
+fn paired(_: &mut Criterion) {
+    const ROUNDS: usize = 101;
+    const PER_ROUND: u32 = 200;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let addr = eyeballs_lab::loopback::sink();
+    let connector = Connector::builder().build().unwrap();
+    let mut rounds: Vec<[f64; 2]> = Vec::new();
+    for round in 0..ROUNDS {
+        let mut t = [0.0; 2];
+        for k in 0..2 {
+            let which = (round + k) % 2;
+            let start = Instant::now();
+            rt.block_on(async {
+                for _ in 0..PER_ROUND {
+                    let s = match which {
+                        0 => TcpStream::connect(addr).await.unwrap(),
+                        _ => connector.connect(addr).await.unwrap(),
+                    };
+                    close_now(s);
+                }
+            });
+            t[which] = start.elapsed().as_secs_f64() * 1e6 / f64::from(PER_ROUND);
+        }
+        rounds.push(t);
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "paired, {ROUNDS} rounds of {PER_ROUND}: tokio {:.1} µs, eyeballs {:.1} µs (medians); median ratio {:.3}",
+        median(rounds.iter().map(|t| t[0]).collect()),
+        median(rounds.iter().map(|t| t[1]).collect()),
+        median(rounds.iter().map(|t| t[1] / t[0]).collect()),
+    );
+}
+
+criterion_group!(benches, overhead, concurrent, paired);
 criterion_main!(benches);
