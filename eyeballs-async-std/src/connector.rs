@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_net::TcpStream;
 use eyeballs_core::{Config, History, Report, ToHostPort};
-use eyeballs_net::{Builder, Resolve, Settings};
+use eyeballs_net::{Builder, Handshake, Resolve, Settings};
 
 use crate::driver::AsyncIoRuntime;
 use crate::resolve::SystemResolver;
@@ -129,6 +129,23 @@ impl Connector {
         self.0
             .connect_established_with_report(target, establish)
             .await
+    }
+
+    /// Connects like [`Connector::connect_with_report`], with `handshake` doing what follows
+    /// each TCP connect (a TLS handshake offering the endpoint's ALPN ids, say), making the
+    /// QUIC attempts, and choosing the protocols the race offers and whether it asks for
+    /// HTTPS records (HEv3 §4.1, §6.1). An attempt counts as established when its handshake
+    /// is done; the race hears when its TCP part is (V33).
+    pub async fn connect_with_handshake<T, H>(
+        &self,
+        target: T,
+        handshake: &H,
+    ) -> (io::Result<H::Output>, Option<Report>)
+    where
+        T: ToHostPort,
+        H: Handshake<TcpStream>,
+    {
+        self.0.connect_with_handshake(target, handshake).await
     }
 
     /// Returns a copy of the history, or `None` when it is off.

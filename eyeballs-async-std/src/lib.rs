@@ -50,16 +50,18 @@ pub use resolve::{CombinedSystemResolver, SystemResolver};
 pub use async_net::TcpStream;
 // What the API uses, so that one dependency is enough.
 pub use eyeballs_core::{
-    AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, FailedAttempt, FailedQuery,
-    Failure, FailureReason, FamilyPolicy, History, Host, HostError, HostPort, Nat64Error,
-    Nat64Prefix, QueryId, QueryKind, QueryReport, Report, ToHostPort, ATTEMPT_START_FLOOR,
+    Alpn, AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, EchConfig, Endpoint,
+    FailedAttempt, FailedQuery, Failure, FailureReason, FamilyPolicy, History, Host, HostError,
+    HostPort, Name, Nat64Error, Nat64Prefix, Path, Protocols, Provenance, QueryId, QueryKind,
+    QueryReport, Report, ServiceRecord, Source, ToHostPort, Transport, Winner, ATTEMPT_START_FLOOR,
     CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY, HISTORY_TTL, MAX_CONNECTION_ATTEMPT_DELAY,
     MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
 };
 #[doc(inline)]
 pub use eyeballs_net::{
-    discover_nat64, BuildError, Builder, Resolve, Resolving, SocketHook, SocketOptionError,
-    SocketOptions, StaticResolver, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
+    discover_nat64, AttemptContext, BuildError, Builder, Connecting, Handshake, Next, PlainTcp,
+    Resolve, Resolving, ResolvingServices, SocketHook, SocketOptionError, SocketOptions,
+    StaticResolver, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
 };
 
 use std::io;

@@ -31,7 +31,14 @@ pub(crate) fn run(
     want_report: bool,
 ) -> (io::Result<TcpStream>, Option<Report>) {
     let answers_both = inner.resolver.answers_both();
-    let mut race = match start(target, config, inner, answers_both, Instant::now()) {
+    let mut race = match start(
+        target,
+        config,
+        inner,
+        answers_both,
+        (eyeballs_core::Protocols::new(), false),
+        Instant::now(),
+    ) {
         Ok(race) => race,
         Err(e) => return (Err(e), None),
     };

@@ -69,9 +69,10 @@ pub use resolve::{discover_nat64, Resolve, SystemResolver};
 
 // What the API uses, so that one dependency is enough.
 pub use eyeballs_core::{
-    AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, FailedAttempt, FailedQuery,
-    Failure, FailureReason, FamilyPolicy, History, Host, HostError, HostPort, Nat64Error,
-    Nat64Prefix, QueryId, QueryKind, QueryReport, Report, ToHostPort, ATTEMPT_START_FLOOR,
+    Alpn, AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, EchConfig, Endpoint,
+    FailedAttempt, FailedQuery, Failure, FailureReason, FamilyPolicy, History, Host, HostError,
+    HostPort, Name, Nat64Error, Nat64Prefix, Path, Protocols, Provenance, QueryId, QueryKind,
+    QueryReport, Report, ServiceRecord, Source, ToHostPort, Transport, Winner, ATTEMPT_START_FLOOR,
     CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY, HISTORY_TTL, MAX_CONNECTION_ATTEMPT_DELAY,
     MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
 };

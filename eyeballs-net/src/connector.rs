@@ -4,15 +4,15 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::marker::PhantomData;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+
 use std::time::Duration;
 
 use eyeballs_core::{Config, History, Report, ToHostPort};
 
 use crate::builder::{Builder, Settings};
-use crate::drive::{run_async, AsyncIo, Connecting};
+use crate::drive::{run_async, AsyncIo};
+use crate::handshake::{Handshake, PlainTcp, Step};
 use crate::resolve::Resolve;
 
 /// An async runtime an eyeballs driver runs on (`eyeballs-tokio`, `eyeballs-async-std`).
@@ -111,7 +111,7 @@ impl<R: Runtime> Connector<R> {
         timeout: Duration,
     ) -> io::Result<Stream<R>> {
         let config = self.settings.config.timeout(Some(timeout));
-        self.run_with(target, config, false, R::io()).await.0
+        self.run_with(target, config, false, &PlainTcp).await.0
     }
 
     /// Connects like [`Connector::connect`], and also returns what happened: DNS answers,
@@ -162,11 +162,25 @@ impl<R: Runtime> Connector<R> {
         Fut: Future<Output = io::Result<S>> + Send + 'static,
         S: Send + 'static,
     {
-        let io = Establish {
-            io: R::io(),
-            establish: Arc::new(establish),
-        };
-        self.run_with(target, self.settings.config, true, io).await
+        let step = Step::new(establish);
+        self.run_with(target, self.settings.config, true, &step)
+            .await
+    }
+
+    /// Connects like [`Connector::connect_with_report`], with `handshake` doing what follows
+    /// each TCP connect (TLS, say) and the QUIC attempts, and offering its protocols: the
+    /// general form the TLS and QUIC connects of the drivers are made of (HEv3 §6.1).
+    pub async fn connect_with_handshake<T, H>(
+        &self,
+        target: T,
+        handshake: &H,
+    ) -> (io::Result<H::Output>, Option<Report>)
+    where
+        T: ToHostPort,
+        H: Handshake<Stream<R>>,
+    {
+        self.run_with(target, self.settings.config, true, handshake)
+            .await
     }
 
     async fn run<T: ToHostPort>(
@@ -174,19 +188,29 @@ impl<R: Runtime> Connector<R> {
         target: T,
         want_report: bool,
     ) -> (io::Result<Stream<R>>, Option<Report>) {
-        self.run_with(target, self.settings.config, want_report, R::io())
+        self.run_with(target, self.settings.config, want_report, &PlainTcp)
             .await
     }
 
-    async fn run_with<T: ToHostPort, I: AsyncIo>(
+    async fn run_with<T: ToHostPort, H: Handshake<Stream<R>>>(
         &self,
         target: T,
         config: Config,
         want_report: bool,
-        io: I,
-    ) -> (io::Result<I::Stream>, Option<Report>) {
+        handshake: &H,
+    ) -> (io::Result<H::Output>, Option<Report>) {
         match target.to_host_port() {
-            Ok(target) => run_async(&self.settings, &target, config, want_report, io).await,
+            Ok(target) => {
+                run_async(
+                    &self.settings,
+                    &target,
+                    config,
+                    want_report,
+                    R::io(),
+                    handshake,
+                )
+                .await
+            }
             Err(e) => (Err(io::Error::new(io::ErrorKind::InvalidInput, e)), None),
         }
     }
@@ -204,39 +228,5 @@ impl<R: Runtime> Connector<R> {
     /// Returns the race configuration.
     pub fn config(&self) -> &Config {
         &self.settings.config
-    }
-}
-
-/// A runtime whose attempts end with the caller's `establish` step.
-struct Establish<I, F> {
-    io: I,
-    establish: Arc<F>,
-}
-
-impl<I, F, Fut, S> AsyncIo for Establish<I, F>
-where
-    I: AsyncIo,
-    F: Fn(I::Stream) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = io::Result<S>> + Send + 'static,
-    S: Send + 'static,
-{
-    type Stream = S;
-
-    fn now(&self) -> std::time::Instant {
-        self.io.now()
-    }
-
-    fn connect(&self, socket: socket2::Socket, addr: SocketAddr) -> Connecting<S> {
-        let connecting = self.io.connect(socket, addr);
-        let establish = self.establish.clone();
-        Box::pin(async move { establish(connecting.await?).await })
-    }
-
-    fn set_timer(&mut self, deadline: std::time::Instant) {
-        self.io.set_timer(deadline);
-    }
-
-    fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        self.io.poll_timer(cx)
     }
 }

@@ -11,11 +11,12 @@ use std::time::Instant;
 
 use eyeballs_core::{
     Action, AttemptId, Config, Failure, HostPort, Input, QueryId, QueryKind, Race, Report,
-    ServiceRecord, Winner,
+    ServiceRecord, Transport, Winner,
 };
 use socket2::Socket;
 
 use crate::builder::Settings;
+use crate::handshake::{AttemptContext, Handshake, Next};
 use crate::race::{finish, start};
 use crate::ready::ReadySet;
 use crate::resolve::Resolve;
@@ -64,31 +65,52 @@ fn ask(
     }
 }
 
+/// How far an attempt got.
+enum Stage<S, O> {
+    /// Its TCP connect ended.
+    TcpUp(io::Result<S>),
+    /// It is established, or failed, for good.
+    Done(io::Result<O>),
+}
+
+type Attempting<S, O> = Pin<Box<dyn Future<Output = Stage<S, O>> + Send>>;
+
 /// What woke the loop.
-enum Event<S> {
+enum Event<S, O> {
     Answer(QueryId, io::Result<Reply>),
-    Attempt(AttemptId, io::Result<S>),
+    Attempt(AttemptId, Stage<S, O>),
     Timer,
 }
 
-/// Runs one race to its end with `io`'s runtime: builds it ([`start`]), drives it, ends it
-/// ([`finish`]). Everything it opened lives in this future: dropping it closes every socket
-/// and drops every lookup.
-pub async fn run_async<I: AsyncIo>(
+/// Runs one race to its end with `io`'s runtime and `handshake`'s steps: builds it
+/// ([`start`]), drives it, ends it ([`finish`]). Everything it opened lives in this future:
+/// dropping it closes every socket and drops every lookup and handshake.
+pub async fn run_async<I: AsyncIo, H: Handshake<I::Stream>>(
     settings: &Settings<dyn Resolve>,
     target: &HostPort,
     config: Config,
     want_report: bool,
     mut io: I,
-) -> (io::Result<I::Stream>, Option<Report>) {
+    handshake: &H,
+) -> (io::Result<H::Output>, Option<Report>) {
     let answers_both = settings.resolver.answers_both();
-    let started = start(target, config, settings, answers_both, io.now());
+    let https = handshake.https() && settings.resolver.answers_https();
+    let protocols = handshake.protocols();
+    let config = config.seed(seed());
+    let started = start(
+        target,
+        config,
+        settings,
+        answers_both,
+        (protocols, https),
+        io.now(),
+    );
     let mut race = match started {
         Ok(started) => started,
         Err(e) => return (Err(e), None),
     };
     tracing::debug!(target: "eyeballs", %target, "race started");
-    let result = drive(settings, &mut race, &mut io).await;
+    let result = drive(settings, &mut race, &mut io, handshake, target).await;
     match &result {
         Ok((w, _)) => {
             tracing::debug!(target: "eyeballs", %target, winner = %w.endpoint(), "race won")
@@ -98,19 +120,32 @@ pub async fn run_async<I: AsyncIo>(
     finish(&race, result, &settings.history, want_report)
 }
 
+/// A fresh seed for the race's shuffle of equal service priorities (HEv3 §5.2, V20): from
+/// std's per-process random hasher keys and a counter.
+fn seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.finish()
+}
+
 /// The loop of the eyeballs-core crate docs: drain actions, wait for the first of I/O and
 /// the deadline, feed it back.
-async fn drive<I: AsyncIo>(
+async fn drive<I: AsyncIo, H: Handshake<I::Stream>>(
     settings: &Settings<dyn Resolve>,
     race: &mut Race<io::Error>,
     io: &mut I,
-) -> Result<(Winner, I::Stream), Failure<io::Error>> {
+    handshake: &H,
+    host: &HostPort,
+) -> Result<(Winner, H::Output), Failure<io::Error>> {
     type Query = Pin<Box<dyn Future<Output = io::Result<Reply>> + Send>>;
     // Polled only when woken: a wake-up costs what became ready, a cancel O(log n).
     let mut queries: ReadySet<QueryId, Query> = ReadySet::new();
-    let mut attempts: ReadySet<AttemptId, Connecting<I::Stream>> = ReadySet::new();
+    let mut attempts: ReadySet<AttemptId, Attempting<I::Stream, H::Output>> = ReadySet::new();
     // A connection reported to the race, kept until the race says who won.
-    let mut connected: BTreeMap<AttemptId, I::Stream> = BTreeMap::new();
+    let mut connected: BTreeMap<AttemptId, H::Output> = BTreeMap::new();
     let mut armed = None;
     loop {
         while let Some(action) = race.poll_action() {
@@ -124,12 +159,25 @@ async fn drive<I: AsyncIo>(
                 Action::Connect {
                     attempt, endpoint, ..
                 } => {
-                    let addr = endpoint.addr();
                     tracing::debug!(target: "eyeballs", %attempt, %endpoint, "connect");
-                    match settings.socket.open(addr) {
-                        Ok(socket) => attempts.insert(attempt, io.connect(socket, addr)),
-                        Err(error) => attempts.insert(attempt, Box::pin(async { Err(error) })),
-                    }
+                    let attempting: Attempting<I::Stream, H::Output> = match endpoint.transport() {
+                        Transport::Quic => {
+                            let cx = AttemptContext {
+                                endpoint: &endpoint,
+                                host,
+                            };
+                            let quic = handshake.quic(cx);
+                            Box::pin(async move { Stage::Done(quic.await) })
+                        }
+                        _ => match settings.socket.open(endpoint.addr()) {
+                            Ok(socket) => {
+                                let tcp = io.connect(socket, endpoint.addr());
+                                Box::pin(async move { Stage::TcpUp(tcp.await) })
+                            }
+                            Err(error) => Box::pin(async { Stage::TcpUp(Err(error)) }),
+                        },
+                    };
+                    attempts.insert(attempt, attempting);
                 }
                 Action::Cancel { attempt } => {
                     tracing::debug!(target: "eyeballs", %attempt, "cancel");
@@ -187,12 +235,35 @@ async fn drive<I: AsyncIo>(
                 tracing::debug!(target: "eyeballs", %query, %error, "resolve failed");
                 race.handle_input(Input::ResolveFailed { query, error }, now);
             }
-            Event::Attempt(attempt, Ok(stream)) => {
+            Event::Attempt(attempt, Stage::TcpUp(Ok(stream))) => {
+                let Some(record) = race.attempts().get(attempt.index()) else {
+                    continue;
+                };
+                let endpoint = record.endpoint().clone();
+                let cx = AttemptContext {
+                    endpoint: &endpoint,
+                    host,
+                };
+                match handshake.tcp(stream, cx) {
+                    Next::Done(output) => {
+                        tracing::debug!(target: "eyeballs", %attempt, "connected");
+                        connected.insert(attempt, output);
+                        race.handle_input(Input::Connected { attempt }, now);
+                    }
+                    Next::Then(step) => {
+                        // V33: TCP is up, the handshake under way.
+                        tracing::debug!(target: "eyeballs", %attempt, "tcp connected, handshake under way");
+                        attempts.insert(attempt, Box::pin(async move { Stage::Done(step.await) }));
+                        race.handle_input(Input::Progressed { attempt }, now);
+                    }
+                }
+            }
+            Event::Attempt(attempt, Stage::Done(Ok(output))) => {
                 tracing::debug!(target: "eyeballs", %attempt, "connected");
-                connected.insert(attempt, stream);
+                connected.insert(attempt, output);
                 race.handle_input(Input::Connected { attempt }, now);
             }
-            Event::Attempt(attempt, Err(error)) => {
+            Event::Attempt(attempt, Stage::TcpUp(Err(error)) | Stage::Done(Err(error))) => {
                 tracing::debug!(target: "eyeballs", %attempt, %error, "connect failed");
                 race.handle_input(Input::ConnectFailed { attempt, error }, now);
             }

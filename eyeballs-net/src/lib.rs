@@ -19,6 +19,7 @@
 mod builder;
 mod connector;
 mod drive;
+mod handshake;
 mod history;
 mod race;
 mod ready;
@@ -29,6 +30,7 @@ mod source;
 pub use builder::{BuildError, Builder, ResolverObject, Settings};
 pub use connector::{Connector, Runtime, Stream};
 pub use drive::{run_async, AsyncIo, Connecting};
+pub use handshake::{AttemptContext, Handshake, Next, PlainTcp, Step};
 pub use history::SharedHistory;
 pub use race::{finish, start};
 pub use resolve::{

@@ -4,7 +4,7 @@ use std::io;
 use std::net::IpAddr;
 use std::time::Instant;
 
-use eyeballs_core::{Config, Failure, Host, HostPort, Race, Report, Target, Winner};
+use eyeballs_core::{Config, Failure, Host, HostPort, Protocols, Race, Report, Target, Winner};
 
 use crate::builder::Settings;
 use crate::history::SharedHistory;
@@ -14,7 +14,8 @@ use crate::source::probe_sources_with;
 /// Builds the race for `target` at `now`.
 ///
 /// A name is asked as two queries (AAAA, A), or one combined query when the resolver
-/// `answers_both`. A zoned IPv6 literal gets its interface index. The literal addresses'
+/// `answers_both`, plus an HTTPS query when `https` (HEv3 §4.1); attempts offer
+/// `protocols`. A zoned IPv6 literal gets its interface index. The literal addresses'
 /// source addresses are probed ([`probe_sources_with`], with the connector's socket
 /// options): RFC 6724 sorts with them, and history
 /// is kept per source address (R15). Answers get theirs in the loop.
@@ -27,16 +28,18 @@ pub fn start<R: ?Sized>(
     config: Config,
     settings: &Settings<R>,
     answers_both: bool,
+    (protocols, https): (Protocols, bool),
     now: Instant,
 ) -> io::Result<Race<io::Error>> {
     let snapshot = settings.history.snapshot();
     let race_target = match target.host() {
         Host::Name(name) => {
-            if answers_both {
+            let t = if answers_both {
                 Target::host_combined(name.as_str(), target.port())
             } else {
                 Target::host(name.as_str(), target.port())
-            }
+            };
+            t.https(https)
         }
         host => {
             let scope = match host {
@@ -49,6 +52,7 @@ pub fn start<R: ?Sized>(
             literal.sources(probe_sources_with(literal_ips(host), &settings.socket))
         }
     };
+    let race_target = race_target.protocols(protocols);
     match snapshot {
         Some(h) => Race::with_history(race_target, config, &h, now),
         None => Race::new(race_target, config, now),
