@@ -65,7 +65,7 @@ mod pool;
 mod resolve;
 
 pub use connector::{Connector, ConnectorBuilder};
-pub use resolve::{discover_nat64, Resolve, SystemResolver};
+pub use resolve::{discover_nat64, CombinedSystemResolver, Resolve, SystemResolver};
 
 // What the API uses, so that one dependency is enough.
 pub use eyeballs_core::{

@@ -1,12 +1,12 @@
 //! Blocking name resolution, run on the driver's resolver pool.
 
 use std::io;
-use std::net::{IpAddr, ToSocketAddrs};
+use std::net::IpAddr;
 
 use eyeballs_core::{Nat64Prefix, QueryKind};
 use std::sync::Arc;
 
-use eyeballs_net::{system_lookup_error, ResolverObject, StaticResolver};
+use eyeballs_net::{ResolverObject, StaticResolver};
 
 /// A blocking resolver. The driver calls it on a thread of its resolver pool (see the crate
 /// docs), so a slow answer never holds up the race (RFC 8305 §3, R3: "emulate it with one
@@ -47,24 +47,33 @@ pub trait Resolve: Send + Sync + 'static {
     }
 }
 
-/// The operating system's resolver: `getaddrinfo`, through `std::net::ToSocketAddrs`.
+/// The operating system's resolver: `getaddrinfo`, once per family (`AF_INET6`, `AF_INET`),
+/// both lookups in parallel on the driver's resolver pool (RFC 8305 §3, R3).
 ///
-/// std asks for both families in one call, so this resolver answers both at once and the
-/// Resolution Delay does not apply; the system's own RFC 6724 order is kept among equal
-/// keys. (Asking per family would need `getaddrinfo` with `AF_INET6`/`AF_INET` hints, which
-/// std does not expose; plug in a [`Resolve`] of your own for that.) A lookup cannot be
-/// cancelled: when a race ends first, its pool thread finishes on its own and the answer is
-/// dropped. An error names the host and keeps `getaddrinfo`'s message
-/// (`"nosuch.test: Name or service not known (getaddrinfo)"`).
+/// Each answer reaches the race on its own, so the Resolution Delay and late-answer merging
+/// apply with no configuration (R4–R8). A lookup cannot be cancelled: when a race ends
+/// first, its pool thread finishes on its own and the answer is dropped. An error names the
+/// host and keeps `getaddrinfo`'s message (`"nosuch.test: Name or service not known
+/// (getaddrinfo)"`). For one combined lookup instead, use [`CombinedSystemResolver`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemResolver;
 
 impl Resolve for SystemResolver {
+    fn resolve(&self, name: &str, kind: QueryKind) -> io::Result<Vec<IpAddr>> {
+        eyeballs_net::system_lookup(name, kind)
+    }
+}
+
+/// The operating system's resolver asked once for both families, as `std::net` does.
+///
+/// Pick it where the system resolver must see one query per name; the Resolution Delay then
+/// cannot apply (an AAAA answer that is late delays IPv4 too).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CombinedSystemResolver;
+
+impl Resolve for CombinedSystemResolver {
     fn resolve(&self, name: &str, _kind: QueryKind) -> io::Result<Vec<IpAddr>> {
-        let addrs = (name, 0)
-            .to_socket_addrs()
-            .map_err(|e| system_lookup_error(name, e))?;
-        Ok(addrs.map(|a| a.ip()).collect())
+        eyeballs_net::system_lookup(name, QueryKind::Both)
     }
 
     fn answers_both(&self) -> bool {

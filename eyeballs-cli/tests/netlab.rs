@@ -321,6 +321,104 @@ fn late_a_is_merged_while_ipv6_hangs() {
     }
 }
 
+/// The Resolution Delay on the default path (issue "RFC 8305 on the default path"): the
+/// system resolver asks getaddrinfo once per family, so an AAAA answer 1000 ms late no
+/// longer holds IPv4 up: every driver starts IPv4 about 50 ms after the A answer (R5, R7)
+/// and wins long before AAAA arrives. (With one combined getaddrinfo call, this took over
+/// 1000 ms on every driver.)
+#[test]
+fn default_resolver_aaaa_1000ms_late_ipv4_after_the_resolution_delay() {
+    let z = Zone::default()
+        .set(NAME, RecordType::AAAA, Reply::Addrs(ms(1000), vec![ip(V6)]))
+        .set(NAME, RecordType::A, Reply::Addrs(ms(0), vec![ip(V4)]));
+    let Some(lab) = lab(&[(V6, Behaviour::Accept), (V4, Behaviour::Accept)], z) else {
+        return;
+    };
+    for rt in ["tokio", "async-std", "smol", "blocking"] {
+        let (code, races) = race(&lab, rt, "system", &[]);
+        assert_eq!(code, Some(0), "{rt}: {races:?}");
+        let r = &races[0];
+        assert_eq!(winner(r), V4_SA, "{rt}: {r}");
+        let start = attempts(r)[0].2;
+        assert!(
+            (45.0..500.0).contains(&start),
+            "{rt}: IPv4 at {start} ms: {r}"
+        );
+        assert!(r["elapsed_ms"].as_f64().unwrap() < 900.0, "{rt}: {r}");
+    }
+}
+
+/// A answered 300 ms late while IPv6 is dropped, on the default path: IPv6 starts on its
+/// own answer, the late IPv4 address is merged in when it comes (R8) and wins at about
+/// 300 ms, every driver.
+#[test]
+fn default_resolver_late_a_is_merged_and_wins() {
+    let z = Zone::default()
+        .set(NAME, RecordType::AAAA, Reply::Addrs(ms(0), vec![ip(V6)]))
+        .set(NAME, RecordType::A, Reply::Addrs(ms(300), vec![ip(V4)]));
+    let Some(lab) = lab(&[(V6, Behaviour::Drop), (V4, Behaviour::Accept)], z) else {
+        return;
+    };
+    for rt in ["tokio", "async-std", "smol", "blocking"] {
+        let (code, races) = race(&lab, rt, "system", &[]);
+        assert_eq!(code, Some(0), "{rt}: {races:?}");
+        let r = &races[0];
+        assert_eq!(winner(r), V4_SA, "{rt}: {r}");
+        let a = attempts(r);
+        assert_eq!(a[0].0, V6_SA, "{rt}: IPv6 first, on its own answer: {r}");
+        assert!(a[0].2 < 250.0, "{rt}: {r}");
+        assert!(
+            (290.0..700.0).contains(&a[1].2),
+            "{rt}: IPv4 at {}: {r}",
+            a[1].2
+        );
+    }
+}
+
+/// RFC 6724 with the host's source addresses (R12): the namespace's only IPv6 source is a
+/// ULA (fd00::1), or a link-local address, for a global IPv6 destination. Rule 5 (labels)
+/// or rule 2 (scope) ranks IPv4 first, so IPv4 is the first attempt, on every driver and
+/// resolver, instead of waiting behind a doomed IPv6 attempt.
+#[test]
+fn ula_or_link_local_only_ipv6_source_sorts_ipv4_first() {
+    let far = "2001:db8:1::1";
+    for source in ["fd00::1", "fe80::1"] {
+        let Some(lab) = lab(&[(V4, Behaviour::Accept)], zone(&[far], &[V4])) else {
+            return;
+        };
+        // The global destination is reached from `source` (a local route with that source
+        // hint: nothing listens there, so IPv6 would be refused).
+        let cidr = format!("{source}/128");
+        lab.ip(&["addr", "add", &cidr, "dev", "lo", "nodad"])
+            .unwrap();
+        lab.ip(&[
+            "-6",
+            "route",
+            "add",
+            "local",
+            "2001:db8:1::/64",
+            "dev",
+            "lo",
+            "src",
+            source,
+            "table",
+            "local",
+        ])
+        .unwrap();
+        for (rt, res) in DRIVERS {
+            let (code, races) = race(&lab, rt, res, &[]);
+            assert_eq!(code, Some(0), "{source} {rt}/{res}: {races:?}");
+            let r = &races[0];
+            assert_eq!(
+                attempts(r)[0].0,
+                V4_SA,
+                "{source} {rt}/{res}: IPv4 first: {r}"
+            );
+            assert_eq!(winner(r), V4_SA, "{source} {rt}/{res}: {r}");
+        }
+    }
+}
+
 /// AAAA SERVFAIL: IPv4 still connects.
 #[test]
 fn aaaa_servfail_falls_back_to_ipv4() {

@@ -59,6 +59,8 @@ pub(crate) struct Candidates {
     /// What history says of each family (`[v6, v4]`): some endpoint worked / failed.
     good: [bool; 2],
     failed: [bool; 2],
+    /// Every waiting IPv6 endpoint has a poor route (see [`SortKey::is_poor_route`]).
+    v6_poor: bool,
     skipped_without_ech: usize,
     /// Reused by every rebuild, so that a rebuild allocates next to nothing.
     cands: Vec<Cand>,
@@ -122,6 +124,7 @@ impl Candidates {
             services: 0,
             good: [false; 2],
             failed: [false; 2],
+            v6_poor: false,
             skipped_without_ech: 0,
             cands: Vec::new(),
         }
@@ -144,6 +147,12 @@ impl Candidates {
     /// Returns whether an endpoint that came from a service record is waiting.
     pub(crate) fn has_service_endpoint(&self) -> bool {
         self.services > 0
+    }
+
+    /// Returns whether IPv6 endpoints wait and every one has a poor route: RFC 6724 would
+    /// rank an IPv4 destination with a good route above all of them.
+    pub(crate) fn is_v6_poor(&self) -> bool {
+        self.v6_poor
     }
 
     /// Returns how many endpoints without ECH the last rebuild left out (V35).
@@ -202,6 +211,8 @@ impl Candidates {
         self.good = [false; 2];
         self.failed = [false; 2];
         let any_tcp = cands.iter().any(|c| c.endpoint.transport == Transport::Tcp);
+        let mut v6 = cands.iter().filter(|c| c.v6()).peekable();
+        self.v6_poor = v6.peek().is_some() && v6.all(|c| c.key.is_poor_route());
         for c in &cands {
             if any_tcp && c.endpoint.transport != Transport::Tcp {
                 continue;

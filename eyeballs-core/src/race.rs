@@ -518,7 +518,13 @@ impl<E> Race<E> {
         // The awaited family is the preferred one (IPv6 by default), unless history says it
         // is broken for this host and the other is not: then the other takes its place.
         let prefer_v6 = self.config.family_policy.prefers_v6();
-        let awaited_v6 = prefer_v6 != self.candidates.should_flip(prefer_v6);
+        let mut awaited_v6 = prefer_v6 != self.candidates.should_flip(prefer_v6);
+        // HEv3 V6: IPv6 is the preferred family only with a good route. When every IPv6
+        // endpoint's source is link-local or a ULA for a global destination (or it has no
+        // route), RFC 6724 will rank IPv4 first: wait for IPv4 instead (R5 mirrored).
+        if awaited_v6 && self.candidates.is_v6_poor() && self.config.family_policy.allows(false) {
+            awaited_v6 = false;
+        }
         // R4/R6: a positive answer of the awaited family (a hint counts, V10) starts at once.
         // R7: so does a negative or failed one. V5(a) also waits for service information,
         // and HG9: once services exist, for an endpoint of one of them.

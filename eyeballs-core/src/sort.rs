@@ -112,6 +112,13 @@ impl SortKey {
         !self.demoted && self.rtt != Duration::MAX
     }
 
+    /// Returns whether the route to this destination is poor: no route, or a source whose
+    /// scope or label differs from the destination's (a link-local or ULA-only source for a
+    /// global destination: RFC 6724 rules 1, 2, 5).
+    pub(crate) fn is_poor_route(&self) -> bool {
+        self.demoted || self.scope_mismatch || self.label_mismatch
+    }
+
     /// The part of the key that compares destinations of different families (rules 1–8):
     /// which family RFC 6724 puts first.
     pub(crate) fn family_rank(&self) -> (bool, bool, bool, bool, bool, u8, bool, u8) {

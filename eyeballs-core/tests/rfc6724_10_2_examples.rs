@@ -182,3 +182,37 @@ fn rule7_native_transport() {
     ]);
     assert_eq!(got, ["2001:db8:2::1", "2001:db8:1::1"]);
 }
+
+/// HEv3 §4.2 V6 with RFC 6724: IPv6 is the preferred family only with a good route. Here
+/// the AAAA answer comes first (at 0 ms), but its destination would be reached from a ULA
+/// source (label mismatch, rule 5): the race does not start it at once (R4 would), it waits
+/// for A (at 20 ms) and starts IPv4 first. With a global IPv6 source it starts IPv6 at 0.
+#[test]
+fn a_poor_ipv6_route_waits_for_ipv4() {
+    use common::sim::Answer;
+    let run = |source: &str| {
+        Scenario::host(Config::default())
+            .dns("AAAA", Answer::Addrs(ms(0), vec![ip("2001:db8:1::1")]))
+            .dns("A", Answer::Addrs(ms(20), vec![ip("198.51.100.121")]))
+            .route(via("2001:db8:1::1", source))
+            .run()
+            .starts()
+            .into_iter()
+            .map(|(t, a)| (t, a.ip().to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        run("fd00::2"),
+        [
+            (ms(20), "198.51.100.121".to_string()),
+            (ms(270), "2001:db8:1::1".to_string())
+        ]
+    );
+    assert_eq!(
+        run("2001:db8:9::2"),
+        [
+            (ms(0), "2001:db8:1::1".to_string()),
+            (ms(250), "198.51.100.121".to_string())
+        ]
+    );
+}

@@ -207,6 +207,18 @@ impl NetLab {
         c
     }
 
+    /// Runs `ip -n NAMESPACE args...`: an address or route of a test's own (a ULA source
+    /// for a prefix, say). The namespace's deletion removes it.
+    ///
+    /// # Errors
+    ///
+    /// When `ip` fails.
+    pub fn ip(&self, args: &[&str]) -> io::Result<()> {
+        let mut all = vec!["-n", self.name.as_str()];
+        all.extend_from_slice(args);
+        run("ip", &all)
+    }
+
     /// Returns the namespace's name.
     pub fn name(&self) -> &str {
         &self.name
