@@ -41,9 +41,13 @@
 
 mod connector;
 mod driver;
+#[cfg(feature = "hickory")]
+pub mod hickory;
 mod resolve;
 
 pub use connector::{Connector, ConnectorBuilder};
+#[cfg(feature = "hickory")]
+pub use hickory::HickoryResolver;
 pub use driver::{AsyncIoClock, AsyncIoRuntime};
 pub use resolve::SystemResolver;
 
@@ -52,14 +56,15 @@ pub use async_net::TcpStream;
 pub use eyeballs_core::{
     AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, FailedAttempt, FailedQuery,
     Failure, FailureReason, FamilyPolicy, History, Host, HostError, HostPort, Nat64Error,
-    Nat64Prefix, QueryId, QueryKind, QueryReport, Report, ToHostPort, ATTEMPT_START_FLOOR,
+    Nat64Prefix, QueryId, QueryKind, QueryReport, Report, ServiceRecord, ToHostPort,
+    ATTEMPT_START_FLOOR,
     CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY, HISTORY_TTL, MAX_CONNECTION_ATTEMPT_DELAY,
     MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
 };
 #[doc(inline)]
 pub use eyeballs_net::{
-    discover_nat64, BuildError, Builder, Resolve, Resolving, SocketHook, SocketOptionError,
-    SocketOptions, StaticResolver, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
+    discover_nat64, BuildError, Builder, Resolve, Resolving, ResolvingServices, SocketHook,
+    SocketOptionError, SocketOptions, StaticResolver, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
 };
 
 use std::io;

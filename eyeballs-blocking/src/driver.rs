@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use eyeballs_core::{
-    Action, AttemptId, Config, Failure, HostPort, Input, QueryId, Race, Report, Winner,
+    Action, AttemptId, Config, Failure, HostPort, Input, QueryId, QueryKind, Race, Report,
+    ServiceRecord, Winner,
 };
 use eyeballs_net::{finish, probe_sources, start};
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -21,7 +22,13 @@ use crate::resolve::Resolve;
 /// The poller token of the DNS threads' waker; attempt `n` has token `n + 1`.
 const DNS: Token = Token(0);
 
-type Answer = (QueryId, io::Result<Vec<IpAddr>>);
+/// A DNS answer: addresses, or HTTPS records.
+enum Reply {
+    Addrs(Vec<IpAddr>),
+    Records(Vec<ServiceRecord>),
+}
+
+type Answer = (QueryId, io::Result<Reply>);
 
 /// Runs one race to its end on this thread.
 pub(crate) fn run(
@@ -132,13 +139,14 @@ impl Driver {
                 }
             }
             while let Ok((query, answer)) = self.answers.1.try_recv() {
-                if let (Ok(addrs), true) = (&answer, inner.history.is_on()) {
+                if let (Ok(Reply::Addrs(addrs)), true) = (&answer, inner.history.is_on()) {
                     // History is kept per source address (R15): say which one each gets.
                     let sources = probe_sources(addrs.iter().copied());
                     race.handle_input(Input::Sources { sources }, now);
                 }
                 let input = match answer {
-                    Ok(addrs) => Input::Resolved { query, addrs },
+                    Ok(Reply::Addrs(addrs)) => Input::Resolved { query, addrs },
+                    Ok(Reply::Records(records)) => Input::ResolvedServices { query, records },
                     Err(error) => Input::ResolveFailed { query, error },
                 };
                 race.handle_input(input, now);
@@ -154,7 +162,7 @@ impl Driver {
         inner: &Settings<dyn Resolve>,
         name: &str,
         query: QueryId,
-        kind: eyeballs_core::QueryKind,
+        kind: QueryKind,
     ) {
         let resolver = inner.resolver.clone();
         let name = name.to_string();
@@ -169,7 +177,11 @@ impl Driver {
         let spawned = std::thread::Builder::new()
             .name("eyeballs-dns".into())
             .spawn(move || {
-                let answer = resolver.resolve(&name, kind);
+                let answer = if kind == QueryKind::Https {
+                    resolver.resolve_https(&name).map(Reply::Records)
+                } else {
+                    resolver.resolve(&name, kind).map(Reply::Addrs)
+                };
                 // The race may be over and the receiver gone: the answer is dropped.
                 if tx.send((query, answer)).is_ok() {
                     let _ = waker.wake();

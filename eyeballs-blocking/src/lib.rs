@@ -45,16 +45,21 @@
 
 mod connector;
 mod driver;
+#[cfg(feature = "hickory")]
+pub mod hickory;
 mod resolve;
 
 pub use connector::{Connector, ConnectorBuilder};
+#[cfg(feature = "hickory")]
+pub use hickory::HickoryResolver;
 pub use resolve::{discover_nat64, Resolve, SystemResolver};
 
 // What the API uses, so that one dependency is enough.
 pub use eyeballs_core::{
     AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, FailedAttempt, FailedQuery,
     Failure, FailureReason, FamilyPolicy, History, Host, HostError, HostPort, Nat64Error,
-    Nat64Prefix, QueryId, QueryKind, QueryReport, Report, ToHostPort, ATTEMPT_START_FLOOR,
+    Nat64Prefix, QueryId, QueryKind, QueryReport, Report, ServiceRecord, ToHostPort,
+    ATTEMPT_START_FLOOR,
     CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY, HISTORY_TTL, MAX_CONNECTION_ATTEMPT_DELAY,
     MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
 };

@@ -216,20 +216,13 @@ fn closed_port(ip: &str) -> String {
         .to_string()
 }
 
-/// Runs `f` with a loopback DNS server serving `zone` (eyeballs-lab's), then stops it.
-fn with_dns<T: Send + 'static>(zone: Zone, f: impl FnOnce(SocketAddr) -> T + Send + 'static) -> T {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let server = DnsServer::start(zone).await;
-        let addr = server.addr;
-        // The command runs on the blocking pool while this thread serves DNS.
-        let out = tokio::task::spawn_blocking(move || f(addr)).await.unwrap();
-        drop(server);
-        out
-    })
+/// Runs `f` with a loopback DNS server serving `zone` (eyeballs-lab's, on its own thread),
+/// then stops it.
+fn with_dns<T>(zone: Zone, f: impl FnOnce(SocketAddr) -> T) -> T {
+    let server = DnsServer::start(zone);
+    let out = f(server.addr);
+    drop(server);
+    out
 }
 
 /// An attempt delay outside [10 ms, 2 s] is clamped by the core; the command says so, in its

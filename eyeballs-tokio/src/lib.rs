@@ -134,7 +134,9 @@
 //!
 //! - [`SystemResolver`] (the default): `getaddrinfo`, both families in one query.
 //! - `HickoryResolver` (feature `hickory`): AAAA and A as two concurrent queries, so the
-//!   Resolution Delay and late-answer merging of RFC 8305 §3 really happen.
+//!   Resolution Delay and late-answer merging of RFC 8305 §3 really happen, and HTTPS
+//!   records (RFC 9460) decoded into [`ServiceRecord`]s. Happy Eyeballs v3 (services,
+//!   ALPN, ECH, hints) needs it: `getaddrinfo` cannot return HTTPS records.
 //! - [`StaticResolver`], or your own [`Resolve`] implementation.
 //!
 //! IP literals, including IPv6 with a zone (`[fe80::1%eth0]:80`), skip DNS.
@@ -184,14 +186,15 @@ pub use resolve::SystemResolver;
 pub use eyeballs_core::{
     AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, FailedAttempt, FailedQuery,
     Failure, FailureReason, FamilyPolicy, History, Host, HostError, HostPort, Nat64Error,
-    Nat64Prefix, QueryId, QueryKind, QueryReport, Report, ToHostPort, ATTEMPT_START_FLOOR,
+    Nat64Prefix, QueryId, QueryKind, QueryReport, Report, ServiceRecord, ToHostPort,
+    ATTEMPT_START_FLOOR,
     CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY, HISTORY_TTL, MAX_CONNECTION_ATTEMPT_DELAY,
     MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
 };
 #[doc(inline)]
 pub use eyeballs_net::{
-    discover_nat64, BuildError, Builder, Resolve, Resolving, SocketHook, SocketOptionError,
-    SocketOptions, StaticResolver, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
+    discover_nat64, BuildError, Builder, Resolve, Resolving, ResolvingServices, SocketHook,
+    SocketOptionError, SocketOptions, StaticResolver, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
 };
 
 use std::io;

@@ -21,7 +21,7 @@ fn ms(n: u64) -> Duration {
 }
 
 async fn race(zone: Zone, lab: &Lab) -> (io::Result<tokio::net::TcpStream>, eyeballs_core::Report) {
-    let server = DnsServer::start(zone).await;
+    let server = DnsServer::start(zone);
     let connector = Connector::builder()
         .resolver(HickoryResolver::with_name_servers(&[server.addr]).unwrap())
         .history(false)
@@ -233,7 +233,7 @@ async fn no_answer_is_a_timeout_sentence() {
     use hickory_resolver::TokioResolver;
 
     let lab = Lab::new(Behaviour::Accept, Behaviour::Accept);
-    let server = DnsServer::start(zone(Reply::Silent, Reply::Silent)).await;
+    let server = DnsServer::start(zone(Reply::Silent, Reply::Silent));
     let mut ns = NameServerConfig::udp(server.addr.ip());
     for c in &mut ns.connections {
         c.port = server.addr.port();
