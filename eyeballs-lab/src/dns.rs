@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::rdata::svcb::{self, SvcParamKey, SvcParamValue, SVCB};
 use hickory_proto::rr::rdata::{A, AAAA, HTTPS};
-use hickory_proto::rr::{Name, RData, Record, RecordType};
+pub use hickory_proto::rr::RecordType;
+use hickory_proto::rr::{Name, RData, Record};
 
 /// What one record type of one name answers.
 #[derive(Debug, Clone)]

@@ -4,8 +4,10 @@
 //!   hanging (a listener whose accept queue is full, so the kernel drops new SYNs).
 //! - [`scenarios`]: the real-socket scenarios every driver must pass, written once.
 //! - [`resolver::Delayed`]: a static resolver whose AAAA or A answers come late.
-//! - [`dns`] (feature `dns`): a DNS server on loopback UDP with per-type delays, empty
-//!   answers and error codes.
+//! - [`dns`] (feature `dns`): a DNS server on loopback UDP, on a thread of its own, with
+//!   per-type delays, empty answers, error codes and HTTPS records.
+//! - [`hickory`] (feature `dns`): the hickory scenarios every driver's `HickoryResolver`
+//!   runs against that server, written once.
 //!
 //! - [`netns`] (feature `netns`, Linux, root): a network namespace per test with
 //!   documentation-prefix addresses that accept, refuse, answer ICMP unreachable, drop, or
@@ -20,6 +22,8 @@
 
 #[cfg(feature = "dns")]
 pub mod dns;
+#[cfg(feature = "dns")]
+pub mod hickory;
 pub mod loopback;
 #[cfg(feature = "netns")]
 pub mod netns;

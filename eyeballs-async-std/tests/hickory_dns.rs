@@ -1,0 +1,142 @@
+//! hickory-resolver on async-io (this crate's runtime provider), under async-std's executor
+//! and smol's, against a real DNS server on loopback: the lab's hickory scenarios (AAAA
+//! and A as separate queries, errors as sentences, HTTPS records decoded, nothing left
+//! behind), and the bounds of hickory's background tasks. One test in this binary, so that
+//! the descriptor and task counts have the process to themselves (feature `hickory`).
+#![cfg(feature = "hickory")]
+#![allow(clippy::unwrap_used)]
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use eyeballs_async_std::hickory::{background_tasks, AsyncIoResolver, AsyncIoRuntimeProvider};
+use eyeballs_async_std::{Connector, HickoryResolver, QueryKind, Resolve, ServiceRecord};
+use eyeballs_core::Config;
+use eyeballs_lab::dns::{DnsServer, Reply, Zone};
+use eyeballs_lab::hickory::{run_all, HickoryDriver};
+use eyeballs_lab::loopback::{V4, V6};
+use eyeballs_lab::scenarios::Outcome;
+use hickory_resolver::proto::rr::RecordType;
+
+/// The executor that drives the lookups and connects.
+#[derive(Clone, Copy)]
+enum Executor {
+    AsyncStd,
+    Smol,
+}
+
+impl Executor {
+    fn block_on<F: Future>(self, future: F) -> F::Output {
+        match self {
+            Executor::AsyncStd => async_std::task::block_on(future),
+            Executor::Smol => smol::block_on(future),
+        }
+    }
+}
+
+/// A resolver asking only `server`; with `timeout`, waiting that long and trying once.
+fn resolver(server: SocketAddr, timeout: Option<Duration>) -> HickoryResolver {
+    let Some(timeout) = timeout else {
+        return HickoryResolver::with_name_servers(&[server]).unwrap();
+    };
+    let config = eyeballs_net::hickory::name_servers(&[server]);
+    let provider = AsyncIoRuntimeProvider::new().unwrap();
+    let mut builder = AsyncIoResolver::builder_with_config(config, provider);
+    builder.options_mut().timeout = timeout;
+    builder.options_mut().attempts = 0;
+    HickoryResolver::from_resolver(builder.build().unwrap())
+}
+
+impl HickoryDriver for Executor {
+    fn name(&self) -> &'static str {
+        match self {
+            Executor::AsyncStd => "async-std",
+            Executor::Smol => "smol",
+        }
+    }
+
+    fn race(
+        &self,
+        server: SocketAddr,
+        timeout: Option<Duration>,
+        config: Config,
+        target: &str,
+    ) -> Outcome {
+        let connector = Connector::builder()
+            .resolver(resolver(server, timeout))
+            .config(config)
+            .history(false)
+            .build()
+            .unwrap();
+        let (stream, report) = self.block_on(connector.connect_with_report(target));
+        (stream.and_then(|s| s.peer_addr()), report)
+    }
+
+    fn https(&self, server: SocketAddr, name: &str) -> (bool, io::Result<Vec<ServiceRecord>>) {
+        let resolver = resolver(server, None);
+        (
+            resolver.answers_https(),
+            self.block_on(resolver.resolve_https(name)),
+        )
+    }
+
+    fn cancels_lookups(&self) -> bool {
+        true
+    }
+
+    fn background_tasks(&self) -> Option<usize> {
+        Some(background_tasks())
+    }
+}
+
+/// Waits, bounded, until no hickory background task is alive.
+fn no_tasks_within(limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while background_tasks() != 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    background_tasks() == 0
+}
+
+/// hickory's background tasks are bounded by the resolver's name server connections, not
+/// by the number of lookups, and end when the resolver is dropped.
+fn tasks_are_bounded(executor: Executor) {
+    let name = "many.eyeballs.test";
+    let zone = Zone::default()
+        .set(name, RecordType::AAAA, Reply::Addrs(Duration::ZERO, vec![V6]))
+        .set(name, RecordType::A, Reply::Addrs(Duration::ZERO, vec![V4]));
+    let server = DnsServer::start(zone);
+    assert!(no_tasks_within(Duration::from_secs(5)), "a clean start");
+    let resolver = resolver(server.addr, None);
+    for _ in 0..20 {
+        let (v6, v4) = executor.block_on(async {
+            futures_lite::future::zip(
+                resolver.resolve(name, QueryKind::Aaaa),
+                resolver.resolve(name, QueryKind::A),
+            )
+            .await
+        });
+        assert_eq!(v6.unwrap(), vec![V6]);
+        assert_eq!(v4.unwrap(), vec![V4]);
+        // One server, UDP (TCP only for a truncated answer): one connection, one task.
+        assert!(background_tasks() <= 2, "{} tasks", background_tasks());
+    }
+    assert!(background_tasks() >= 1, "hickory runs its exchange in a task");
+    drop(resolver);
+    assert!(
+        no_tasks_within(Duration::from_secs(5)),
+        "{} tasks outlived their resolver",
+        background_tasks()
+    );
+    drop(server);
+}
+
+#[test]
+fn hickory_scenarios_on_async_std_and_smol() {
+    for executor in [Executor::AsyncStd, Executor::Smol] {
+        run_all(&executor);
+        tasks_are_bounded(executor);
+    }
+}
