@@ -9,7 +9,9 @@ use eyeballs_net::{system_lookup_error, Resolve, Resolving};
 /// `blocking` crate's thread pool (the one async-std and smol use).
 ///
 /// It answers both families in one call (so the Resolution Delay does not apply), in the
-/// system's RFC 6724 order, which the race keeps among equal keys. A lookup cannot be
+/// system's RFC 6724 order, which the race keeps among equal keys. It cannot return HTTPS
+/// records, so Happy Eyeballs v3 (services, ALPN, ECH) needs `HickoryResolver` (feature
+/// `hickory`). A lookup cannot be
 /// cancelled: when a connect is dropped, its lookup finishes on the pool and is discarded.
 /// An error names the host and keeps `getaddrinfo`'s message
 /// (`"nosuch.test: Name or service not known (getaddrinfo)"`).

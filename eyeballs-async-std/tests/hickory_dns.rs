@@ -100,12 +100,26 @@ fn no_tasks_within(limit: Duration) -> bool {
     background_tasks() == 0
 }
 
+/// The threads of this process named `name` (Linux: /proc/self/task/*/comm).
+fn threads_named(name: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|comm| comm.trim_end() == name)
+        .count()
+}
+
 /// hickory's background tasks are bounded by the resolver's name server connections, not
-/// by the number of lookups, and end when the resolver is dropped.
+/// by the number of lookups, and end when the resolver is dropped; however many resolvers
+/// there were, one `eyeballs-hickory` thread runs them.
 fn tasks_are_bounded(executor: Executor) {
     let name = "many.eyeballs.test";
     let zone = Zone::default()
-        .set(name, RecordType::AAAA, Reply::Addrs(Duration::ZERO, vec![V6]))
+        .set(
+            name,
+            RecordType::AAAA,
+            Reply::Addrs(Duration::ZERO, vec![V6]),
+        )
         .set(name, RecordType::A, Reply::Addrs(Duration::ZERO, vec![V4]));
     let server = DnsServer::start(zone);
     assert!(no_tasks_within(Duration::from_secs(5)), "a clean start");
@@ -123,12 +137,21 @@ fn tasks_are_bounded(executor: Executor) {
         // One server, UDP (TCP only for a truncated answer): one connection, one task.
         assert!(background_tasks() <= 2, "{} tasks", background_tasks());
     }
-    assert!(background_tasks() >= 1, "hickory runs its exchange in a task");
+    assert!(
+        background_tasks() >= 1,
+        "hickory runs its exchange in a task"
+    );
     drop(resolver);
     assert!(
         no_tasks_within(Duration::from_secs(5)),
         "{} tasks outlived their resolver",
         background_tasks()
+    );
+    // The kernel cuts thread names to 15 bytes.
+    assert_eq!(
+        threads_named("eyeballs-hickor"),
+        1,
+        "one thread per process"
     );
     drop(server);
 }

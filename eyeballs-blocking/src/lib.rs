@@ -40,6 +40,12 @@
 //! Resolution Delay applies. A lookup cannot be cancelled: when a race ends first, its thread
 //! finishes on its own and the answer is dropped.
 //!
+//! With feature `hickory`, `HickoryResolver` asks AAAA and A apart through hickory-resolver
+//! (eyeballs-async-std's, on async-io, waited for on each query's thread), and answers HTTPS
+//! queries with records decoded into [`ServiceRecord`]s: Happy Eyeballs v3 needs it, since
+//! `getaddrinfo` cannot return HTTPS records. Its background tasks run on one process-wide
+//! thread, `eyeballs-hickory`; the `hickory` module lists every thread and its bounds.
+//!
 //! The decisions are all [`eyeballs_core`]'s; this crate only opens sockets, waits and
 //! resolves.
 
@@ -59,9 +65,8 @@ pub use eyeballs_core::{
     AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, FailedAttempt, FailedQuery,
     Failure, FailureReason, FamilyPolicy, History, Host, HostError, HostPort, Nat64Error,
     Nat64Prefix, QueryId, QueryKind, QueryReport, Report, ServiceRecord, ToHostPort,
-    ATTEMPT_START_FLOOR,
-    CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY, HISTORY_TTL, MAX_CONNECTION_ATTEMPT_DELAY,
-    MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
+    ATTEMPT_START_FLOOR, CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY, HISTORY_TTL,
+    MAX_CONNECTION_ATTEMPT_DELAY, MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
 };
 #[doc(inline)]
 pub use eyeballs_net::{

@@ -68,7 +68,9 @@ pub trait Resolve: Send + Sync + 'static {
 /// std asks for both families in one call, so this resolver answers both at once and the
 /// Resolution Delay does not apply; the system's own RFC 6724 order is kept among equal
 /// keys. (Asking per family would need `getaddrinfo` with `AF_INET6`/`AF_INET` hints, which
-/// std does not expose; plug in a [`Resolve`] of your own for that.) A lookup cannot be
+/// std does not expose; plug in a [`Resolve`] of your own for that.) It cannot return HTTPS
+/// records, so Happy Eyeballs v3 (services, ALPN, ECH) needs `HickoryResolver` (feature
+/// `hickory`). A lookup cannot be
 /// cancelled: when a race ends first, its thread finishes on its own and the answer is
 /// dropped. An error names the host and keeps `getaddrinfo`'s message
 /// (`"nosuch.test: Name or service not known (getaddrinfo)"`).

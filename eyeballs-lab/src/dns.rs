@@ -208,14 +208,22 @@ fn serve(socket: &UdpSocket, zone: &Zone, stop: &AtomicBool) {
         // Wake for the next reply that falls due (a zero timeout is not allowed).
         let wait = pending
             .iter()
-            .map(|(t, ..)| t.saturating_duration_since(now).max(Duration::from_millis(1)))
+            .map(|(t, ..)| {
+                t.saturating_duration_since(now)
+                    .max(Duration::from_millis(1))
+            })
             .min();
         if socket.set_read_timeout(wait).is_err() {
             return;
         }
         let (n, peer) = match socket.recv_from(&mut buf) {
             Ok(got) => got,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 continue
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

@@ -194,10 +194,7 @@ pub fn aaaa_servfail_then_ipv4_without_delay(driver: &dyn HickoryDriver) {
     let aaaa = &report.queries()[0];
     assert!(aaaa.error.is_some(), "{report}");
     let a_answered = report.queries()[1].answered.expect("A answered");
-    assert!(
-        aaaa.answered.expect("AAAA ended") <= a_answered,
-        "{report}"
-    );
+    assert!(aaaa.answered.expect("AAAA ended") <= a_answered, "{report}");
     assert!(
         report.attempts()[0].started < a_answered + ms(40),
         "no Resolution Delay:\n{report}"
@@ -309,12 +306,18 @@ fn https_answer(
     name: &str,
     reply: Reply,
 ) -> io::Result<Vec<ServiceRecord>> {
-    let zone = Zone::default()
-        .set(name, RecordType::HTTPS, reply)
-        .set(name, RecordType::A, Reply::Addrs(ms(0), vec![V4]));
+    let zone = Zone::default().set(name, RecordType::HTTPS, reply).set(
+        name,
+        RecordType::A,
+        Reply::Addrs(ms(0), vec![V4]),
+    );
     let server = DnsServer::start(zone);
     let (answers, records) = driver.https(server.addr, name);
-    assert!(answers, "{}: the hickory resolver answers HTTPS", driver.name());
+    assert!(
+        answers,
+        "{}: the hickory resolver answers HTTPS",
+        driver.name()
+    );
     records
 }
 
@@ -365,7 +368,9 @@ pub fn https_records_are_decoded(driver: &dyn HickoryDriver) {
         ServiceRecord::new(2, "alt.eyeballs.test")
             .alpn(["h2"])
             .no_default_alpn(true),
-        ServiceRecord::new(3, ".").alpn(["h2"]).mandatory([1, 65000]),
+        ServiceRecord::new(3, ".")
+            .alpn(["h2"])
+            .mandatory([1, 65000]),
     ];
     assert_eq!(records, expected, "{}", driver.name());
 }
@@ -410,7 +415,10 @@ pub fn https_errors_are_sentences(driver: &dyn HickoryDriver) {
     drop(server);
     let err = nx.expect_err("NXDOMAIN");
     assert_eq!(err.kind(), io::ErrorKind::NotFound, "{err}");
-    assert_eq!(err.to_string(), "nosuch.eyeballs.test: no such name (NXDOMAIN)");
+    assert_eq!(
+        err.to_string(),
+        "nosuch.eyeballs.test: no such name (NXDOMAIN)"
+    );
     let servfail = Reply::Code(ms(0), ResponseCode::ServFail);
     let err = https_answer(driver, "broken.eyeballs.test", servfail).expect_err("SERVFAIL");
     assert_eq!(

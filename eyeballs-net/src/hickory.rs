@@ -381,7 +381,10 @@ mod tests {
         );
         let record = service_record(&svcb);
         assert_eq!(record.mandatory_keys(), &[1, 99]);
-        assert_eq!(record, ServiceRecord::new(1, ".").alpn(["h2"]).mandatory([1, 99]));
+        assert_eq!(
+            record,
+            ServiceRecord::new(1, ".").alpn(["h2"]).mandatory([1, 99])
+        );
     }
 
     /// AliasMode: priority 0 and the target; "." stays "no service".
@@ -411,7 +414,11 @@ mod tests {
             https("H.eyeballs.test", SVCB::new(3, Name::root(), vec![])),
             https(
                 "edge.eyeballs.test.",
-                SVCB::new(1, Name::root(), vec![(SvcParamKey::Port, SvcParamValue::Port(8443))]),
+                SVCB::new(
+                    1,
+                    Name::root(),
+                    vec![(SvcParamKey::Port, SvcParamValue::Port(8443))],
+                ),
             ),
             https("edge.eyeballs.test.", SVCB::new(0, Name::root(), vec![])),
         ];
@@ -431,7 +438,10 @@ mod tests {
     fn error_sentences() {
         let servfail = NetError::Dns(DnsError::ResponseCode(ResponseCode::ServFail));
         let e = lookup_error("h.eyeballs.test", servfail);
-        assert_eq!(e.to_string(), "h.eyeballs.test: the DNS server failed (SERVFAIL)");
+        assert_eq!(
+            e.to_string(),
+            "h.eyeballs.test: the DNS server failed (SERVFAIL)"
+        );
         let refused = NetError::Dns(DnsError::ResponseCode(ResponseCode::Refused));
         assert!(lookup_error("h", refused).to_string().contains("(REFUSED)"));
         let e = lookup_error("h", NetError::NoConnections);

@@ -187,9 +187,8 @@ pub use eyeballs_core::{
     AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, FailedAttempt, FailedQuery,
     Failure, FailureReason, FamilyPolicy, History, Host, HostError, HostPort, Nat64Error,
     Nat64Prefix, QueryId, QueryKind, QueryReport, Report, ServiceRecord, ToHostPort,
-    ATTEMPT_START_FLOOR,
-    CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY, HISTORY_TTL, MAX_CONNECTION_ATTEMPT_DELAY,
-    MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
+    ATTEMPT_START_FLOOR, CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY, HISTORY_TTL,
+    MAX_CONNECTION_ATTEMPT_DELAY, MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
 };
 #[doc(inline)]
 pub use eyeballs_net::{

@@ -6,8 +6,9 @@ use eyeballs_net::{system_lookup_error, Resolve, Resolving};
 /// The operating system's resolver: `getaddrinfo`, on tokio's blocking pool.
 ///
 /// It answers both families in one call (so there is no Resolution Delay to apply), sorted
-/// by the system's own RFC 6724 rules, which the race keeps among equal keys. A lookup cannot
-/// be cancelled: when a connect is dropped, its lookup finishes on the blocking pool and is
+/// by the system's own RFC 6724 rules, which the race keeps among equal keys. It cannot return
+/// HTTPS records, so Happy Eyeballs v3 (services, ALPN, ECH) needs `HickoryResolver`
+/// (feature `hickory`). A lookup cannot be cancelled: when a connect is dropped, its lookup finishes on the blocking pool and is
 /// discarded. An error names the host and keeps `getaddrinfo`'s message
 /// (`"nosuch.test: Name or service not known (getaddrinfo)"`).
 #[derive(Debug, Clone, Copy, Default)]

@@ -44,7 +44,8 @@ static TASKS: AtomicUsize = AtomicUsize::new(0);
 /// use eyeballs_async_std::hickory::{AsyncIoResolver, AsyncIoRuntimeProvider};
 /// use eyeballs_async_std::HickoryResolver;
 ///
-/// # fn demo() -> std::io::Result<()> {
+/// # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// // The system's name servers, one retry after a failure.
 /// let mut builder = AsyncIoResolver::builder(AsyncIoRuntimeProvider::new()?)?;
 /// builder.options_mut().attempts = 1;
 /// let resolver = HickoryResolver::from_resolver(builder.build()?);
@@ -81,7 +82,9 @@ pub fn background_tasks() -> usize {
 
 /// Starts the `eyeballs-hickory` thread once; a failure may be retried.
 fn start() -> io::Result<()> {
-    let mut started = STARTED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut started = STARTED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if !*started {
         std::thread::Builder::new()
             .name("eyeballs-hickory".into())
@@ -109,7 +112,10 @@ impl RuntimeProvider for AsyncIoRuntimeProvider {
         timeout: Option<Duration>,
     ) -> Pin<Box<dyn Send + Future<Output = io::Result<AsyncIoTcpStream>>>> {
         let limit = timeout.unwrap_or(CONNECT_TIMEOUT);
-        Box::pin(AsyncIoTime::within(limit, connect_tcp(server_addr, bind_addr)))
+        Box::pin(AsyncIoTime::within(
+            limit,
+            connect_tcp(server_addr, bind_addr),
+        ))
     }
 
     fn bind_udp(
@@ -182,7 +188,10 @@ pub struct AsyncIoTime;
 impl AsyncIoTime {
     /// `future`'s output, or `TimedOut` after `limit` (a limit too far off to represent never
     /// fires).
-    async fn within<T>(limit: Duration, future: impl Future<Output = io::Result<T>>) -> io::Result<T> {
+    async fn within<T>(
+        limit: Duration,
+        future: impl Future<Output = io::Result<T>>,
+    ) -> io::Result<T> {
         let expired = async {
             Timer::after(limit).await;
             Err(io::Error::new(io::ErrorKind::TimedOut, "timed out"))
