@@ -4,14 +4,15 @@
 //! # Threads, tasks and sockets
 //!
 //! - Each query runs on the driver's DNS thread for that query (as with every blocking
-//!   [`Resolve`]), which waits in `async_io::block_on` for hickory's answer. The answer
-//!   comes within hickory's timeout (`ResolverOpts::timeout` × `attempts`: 5 s × 2 by
-//!   default), so an abandoned query holds its thread and its UDP socket no longer than that.
-//! - hickory's background tasks (one per name server connection, at most two per configured
-//!   server per resolver) run on one process-wide thread, `eyeballs-hickory`, shared with
-//!   eyeballs-async-std, started by the first resolver made; [`background_tasks`] counts
-//!   them. They end when the resolver and its clones are dropped and their last request is
-//!   done.
+//!   [`Resolve`]), which waits in `async_io::block_on` for hickory's answer. hickory gives
+//!   up after `ResolverOpts::timeout` per try over `attempts + 1` tries (5 s × 3 by
+//!   default), so a query a race abandoned holds its thread and its UDP socket no longer
+//!   than that.
+//! - hickory's background tasks (one per name server connection: see
+//!   `eyeballs_async_std::hickory`) run on one process-wide thread, `eyeballs-hickory`,
+//!   shared with eyeballs-async-std, started by the first resolver made;
+//!   [`background_tasks`] counts them. They end when the resolver and its clones are
+//!   dropped and their last request is done.
 //! - async-io's reactor is driven by a waiting query thread, or by async-io's own `async-io`
 //!   thread.
 

@@ -6,10 +6,13 @@
 //! - One thread per process, `eyeballs-hickory`, started by the first resolver made, runs
 //!   hickory's background tasks (an async-executor). It is idle when nothing is asked and
 //!   lives as long as the process.
-//! - hickory spawns one background task per name server connection (UDP, and TCP when an
-//!   answer is truncated): at most two per configured server per resolver. They end when
-//!   the resolver and its clones are dropped and their last request is answered or timed out
-//!   (hickory's `ResolverOpts::timeout`, 5 s by default). [`background_tasks`] counts them.
+//! - hickory spawns one background task per name server connection. A resolver keeps one
+//!   connection per name server and protocol (UDP; TCP after a truncated answer), opened
+//!   by the first query; queries that start while a connection is still being opened (a
+//!   TCP handshake) open one each, and a failed connection is replaced. The tasks end when
+//!   the resolver and its clones are dropped and their last request is answered or timed
+//!   out (hickory's `ResolverOpts::timeout`, 5 s by default, per try). [`background_tasks`]
+//!   counts them; a test holds a resolver's count at one over many AAAA/A pairs.
 //! - A lookup's own future (and its UDP socket: one per query) runs where it is polled, on
 //!   the caller's executor; dropping it closes the socket at once.
 //! - Sockets and timers are async-io's, whose reactor async-std and smol share.

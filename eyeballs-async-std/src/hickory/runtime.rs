@@ -73,14 +73,16 @@ impl AsyncIoRuntimeProvider {
 }
 
 /// Returns how many of hickory's background tasks are alive on the `eyeballs-hickory`
-/// thread, for every resolver of the process: at most one per name server connection (UDP
-/// and TCP) of each live resolver, plus those of dropped resolvers still finishing a request
-/// (for at most hickory's timeout).
+/// thread, for every resolver of the process: one per open name server connection of each
+/// live resolver (see the [module docs](super) for how many that is), plus those of dropped
+/// resolvers still finishing a request (for at most hickory's timeout).
 pub fn background_tasks() -> usize {
     TASKS.load(Ordering::SeqCst)
 }
 
-/// Starts the `eyeballs-hickory` thread once; a failure may be retried.
+/// Starts the `eyeballs-hickory` thread once; a failure may be retried. (A task that panics
+/// does not stop the thread: async-executor hands the panic to the task's handle, which is
+/// detached.)
 fn start() -> io::Result<()> {
     let mut started = STARTED
         .lock()
