@@ -59,7 +59,7 @@ impl AsyncIo for AsyncIoClock {
 
 /// A non-blocking `connect`, then writable with `SO_ERROR` zero. Dropping the future closes
 /// the socket.
-async fn connect(socket: Socket, addr: SocketAddr) -> io::Result<TcpStream> {
+pub(crate) async fn connect(socket: Socket, addr: SocketAddr) -> io::Result<TcpStream> {
     match socket.connect(&addr.into()) {
         Ok(()) => {}
         Err(e) if e.raw_os_error() == Some(EINPROGRESS) => {}

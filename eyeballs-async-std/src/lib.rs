@@ -27,12 +27,18 @@
 //! the race is decided, and dropping a connect mid-race closes everything it opened. This
 //! crate re-exports every type its API uses, so one dependency is enough.
 //!
-//! # hickory
+//! # Resolvers
 //!
-//! Not offered here. hickory-resolver 0.26 runs only on its tokio runtime provider; running
-//! it on async-io would mean writing hickory a runtime provider (UDP, TCP and timers on
-//! async-io), which this crate does not do. Plug in any resolver through [`Resolve`]; the
-//! race then asks AAAA and A separately.
+//! - [`SystemResolver`] (the default): `getaddrinfo` on the `blocking` pool, both families
+//!   in one query. It cannot return HTTPS records.
+//! - `HickoryResolver` (feature `hickory`): hickory-resolver on this crate's async-io
+//!   runtime provider (`hickory::AsyncIoRuntimeProvider`; no tokio), under async-std, smol
+//!   or any executor. AAAA and A are two queries, so RFC 8305 §3's Resolution Delay and
+//!   late-answer merging apply, and HTTPS records (RFC 9460) are decoded into
+//!   [`ServiceRecord`]s: Happy Eyeballs v3 needs it. hickory's background tasks run on one
+//!   process-wide thread, `eyeballs-hickory`; the `hickory` module lists every thread, task
+//!   and socket it uses, and their bounds.
+//! - [`StaticResolver`], or your own [`Resolve`].
 //!
 //! Every action and input is a `tracing` event at `DEBUG` with target `eyeballs`.
 //!
@@ -41,10 +47,14 @@
 
 mod connector;
 mod driver;
+#[cfg(feature = "hickory")]
+pub mod hickory;
 mod resolve;
 
 pub use connector::{Connector, ConnectorBuilder};
 pub use driver::{AsyncIoClock, AsyncIoRuntime};
+#[cfg(feature = "hickory")]
+pub use hickory::HickoryResolver;
 pub use resolve::{CombinedSystemResolver, SystemResolver};
 
 pub use async_net::TcpStream;

@@ -10,14 +10,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use eyeballs_core::{
-    Action, AttemptId, Config, Failure, HostPort, Input, QueryId, Race, Report, Winner,
+    Action, AttemptId, Config, Failure, HostPort, Input, QueryId, QueryKind, Race, Report, Winner,
 };
 use eyeballs_net::{finish, probe_sources_with, start};
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use eyeballs_net::Settings;
 
-use crate::pool::{self, Answer, Waiter};
+use crate::pool::{self, Answer, Reply, Waiter};
 use crate::resolve::Resolve;
 
 /// The poller token of the DNS threads' waker; attempt `n` has token `n + 1`.
@@ -191,14 +191,15 @@ impl<'p> Driver<'p> {
                 }
             }
             while let Some(Ok((query, answer))) = self.answers.as_ref().map(|a| a.2.try_recv()) {
-                if let Ok(addrs) = &answer {
+                if let Ok(Reply::Addrs(addrs)) = &answer {
                     // RFC 6724 sorts with each destination's source, and history is kept per
                     // source address (R15).
                     let sources = probe_sources_with(addrs.iter().copied(), &inner.socket);
                     race.handle_input(Input::Sources { sources }, now);
                 }
                 let input = match answer {
-                    Ok(addrs) => Input::Resolved { query, addrs },
+                    Ok(Reply::Addrs(addrs)) => Input::Resolved { query, addrs },
+                    Ok(Reply::Records(records)) => Input::ResolvedServices { query, records },
                     Err(error) => Input::ResolveFailed { query, error },
                 };
                 race.handle_input(input, now);
@@ -215,7 +216,7 @@ impl<'p> Driver<'p> {
         inner: &Settings<dyn Resolve>,
         name: &str,
         query: QueryId,
-        kind: eyeballs_core::QueryKind,
+        kind: QueryKind,
     ) {
         let (race, answers, _) = self.answers.get_or_insert_with(|| {
             let (tx, rx) = mpsc::channel();

@@ -56,15 +56,25 @@
 //! Each thread that has raced keeps its poller (on Linux an epoll and an eventfd descriptor)
 //! for its next race, until it exits.
 //!
+//! With feature `hickory`, `HickoryResolver` asks AAAA and A apart through hickory-resolver
+//! (eyeballs-async-std's, on async-io, waited for on each query's thread), and answers HTTPS
+//! queries with records decoded into [`ServiceRecord`]s: Happy Eyeballs v3 needs it, since
+//! `getaddrinfo` cannot return HTTPS records. Its background tasks run on one process-wide
+//! thread, `eyeballs-hickory`; the `hickory` module lists every thread and its bounds.
+//!
 //! The decisions are all [`eyeballs_core`]'s; this crate only opens sockets, waits and
 //! resolves.
 
 mod connector;
 mod driver;
+#[cfg(feature = "hickory")]
+pub mod hickory;
 mod pool;
 mod resolve;
 
 pub use connector::{Connector, ConnectorBuilder};
+#[cfg(feature = "hickory")]
+pub use hickory::HickoryResolver;
 pub use resolve::{discover_nat64, CombinedSystemResolver, Resolve, SystemResolver};
 
 // What the API uses, so that one dependency is enough.

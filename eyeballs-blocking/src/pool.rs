@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
-use eyeballs_core::{QueryId, QueryKind};
+use eyeballs_core::{QueryId, QueryKind, ServiceRecord};
 use mio::Waker;
 
 use crate::resolve::Resolve;
@@ -29,8 +29,15 @@ pub(crate) const QUEUED: usize = 64;
 /// How long a thread waits for work before it exits.
 pub(crate) const IDLE: Duration = Duration::from_secs(1);
 
+/// A DNS answer: addresses, or HTTPS records.
+#[derive(Debug, Clone)]
+pub(crate) enum Reply {
+    Addrs(Vec<IpAddr>),
+    Records(Vec<ServiceRecord>),
+}
+
 /// A query's answer, sent to its race.
-pub(crate) type Answer = (QueryId, io::Result<Vec<IpAddr>>);
+pub(crate) type Answer = (QueryId, io::Result<Reply>);
 
 /// Where one race wants one query's answer.
 pub(crate) struct Waiter {
@@ -187,10 +194,16 @@ impl Pool {
             let (resolver, name, kind) =
                 (lookup.resolver.clone(), lookup.name.clone(), lookup.kind);
             drop(state);
-            let answer = catch_unwind(AssertUnwindSafe(|| resolver.resolve(&name, kind)))
-                .unwrap_or_else(|_| {
-                    Err(io::Error::other(format!("{name}: the resolver panicked")))
-                });
+            let ask = || {
+                if kind == QueryKind::Https {
+                    resolver.resolve_https(&name).map(Reply::Records)
+                } else {
+                    resolver.resolve(&name, kind).map(Reply::Addrs)
+                }
+            };
+            let answer = catch_unwind(AssertUnwindSafe(ask)).unwrap_or_else(|_| {
+                Err(io::Error::other(format!("{name}: the resolver panicked")))
+            });
             state = self.lock();
             let at = state
                 .lookups
@@ -210,9 +223,9 @@ impl Pool {
 }
 
 /// Copies an answer for one more waiter (`io::Error` is not `Clone`).
-fn copy(answer: &io::Result<Vec<IpAddr>>) -> io::Result<Vec<IpAddr>> {
+fn copy(answer: &io::Result<Reply>) -> io::Result<Reply> {
     match answer {
-        Ok(addrs) => Ok(addrs.clone()),
+        Ok(reply) => Ok(reply.clone()),
         Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
     }
 }

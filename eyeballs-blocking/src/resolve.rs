@@ -3,7 +3,7 @@
 use std::io;
 use std::net::IpAddr;
 
-use eyeballs_core::{Nat64Prefix, QueryKind};
+use eyeballs_core::{Nat64Prefix, QueryKind, ServiceRecord};
 use std::sync::Arc;
 
 use eyeballs_net::{ResolverObject, StaticResolver};
@@ -45,6 +45,23 @@ pub trait Resolve: Send + Sync + 'static {
     fn answers_both(&self) -> bool {
         false
     }
+
+    /// Looks up the HTTPS records (RFC 9460) of `name` (the host, an alias target, or
+    /// `_PORT._https.host`), blocking. Default: no records, at once.
+    ///
+    /// # Errors
+    ///
+    /// A failed query (NXDOMAIN, SERVFAIL, timeout).
+    fn resolve_https(&self, name: &str) -> io::Result<Vec<ServiceRecord>> {
+        let _ = name;
+        Ok(Vec::new())
+    }
+
+    /// Returns whether this resolver can answer HTTPS queries ([`Resolve::resolve_https`]),
+    /// so that a Happy Eyeballs v3 race asks it. `getaddrinfo` cannot. Default: `false`.
+    fn answers_https(&self) -> bool {
+        false
+    }
 }
 
 /// The operating system's resolver: `getaddrinfo`, once per family (`AF_INET6`, `AF_INET`),
@@ -55,6 +72,8 @@ pub trait Resolve: Send + Sync + 'static {
 /// first, its pool thread finishes on its own and the answer is dropped. An error names the
 /// host and keeps `getaddrinfo`'s message (`"nosuch.test: Name or service not known
 /// (getaddrinfo)"`). For one combined lookup instead, use [`CombinedSystemResolver`].
+/// It cannot return HTTPS records, so Happy Eyeballs v3 (services, ALPN, ECH) needs
+/// `HickoryResolver` (feature `hickory`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemResolver;
 
@@ -90,6 +109,14 @@ impl<T: Resolve> ResolverObject<T> for dyn Resolve {
 impl Resolve for StaticResolver {
     fn resolve(&self, name: &str, kind: QueryKind) -> io::Result<Vec<IpAddr>> {
         self.lookup(name, kind)
+    }
+
+    fn resolve_https(&self, name: &str) -> io::Result<Vec<ServiceRecord>> {
+        Ok(self.lookup_https(name))
+    }
+
+    fn answers_https(&self) -> bool {
+        eyeballs_net::Resolve::answers_https(self)
     }
 }
 

@@ -55,7 +55,7 @@ struct ConnectArgs {
     #[arg(long, value_enum, default_value_t = Runtime::Tokio)]
     runtime: Runtime,
     /// Which resolver answers: the system's getaddrinfo (one query for both families) or
-    /// hickory (AAAA and A as two queries, from /etc/resolv.conf).
+    /// hickory (AAAA and A as two queries, from /etc/resolv.conf), on every runtime.
     #[arg(long, value_enum, default_value_t = ResolverKind::System)]
     resolver: ResolverKind,
     /// With --resolver hickory: ask this name server (IP:PORT) instead of those of
@@ -148,6 +148,19 @@ fn usage(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// The runtime's hickory resolver: asking `--dns-server`, or the system's name servers.
+fn hickory<R>(
+    args: &ConnectArgs,
+    with_name_servers: fn(&[SocketAddr]) -> std::io::Result<R>,
+    from_system_conf: fn() -> std::io::Result<R>,
+) -> Result<R, ExitCode> {
+    match args.dns_server {
+        Some(server) => with_name_servers(&[server]),
+        None => from_system_conf(),
+    }
+    .map_err(|e| usage(format!("--resolver hickory: {e}")))
+}
+
 /// One connector on the runtime the user chose; every runtime prints the same report.
 enum Runner {
     Tokio(tokio::runtime::Runtime, eyeballs_tokio::Connector),
@@ -158,9 +171,6 @@ enum Runner {
 
 impl Runner {
     fn new(args: &ConnectArgs) -> Result<Runner, ExitCode> {
-        if args.resolver == ResolverKind::Hickory && args.runtime != Runtime::Tokio {
-            return Err(usage("--resolver hickory runs on --runtime tokio only"));
-        }
         if args.dns_server.is_some() && args.resolver != ResolverKind::Hickory {
             return Err(usage(
                 "--dns-server needs --resolver hickory (the system resolver asks the servers of \
@@ -180,18 +190,25 @@ impl Runner {
             Runtime::Tokio => {
                 let mut builder = Connector::builder().config(config);
                 if args.resolver == ResolverKind::Hickory {
-                    let hickory = match args.dns_server {
-                        Some(server) => HickoryResolver::with_name_servers(&[server]),
-                        None => HickoryResolver::from_system_conf(),
-                    }
-                    .map_err(|e| usage(format!("--resolver hickory: {e}")))?;
-                    builder = builder.resolver(hickory);
+                    builder = builder.resolver(hickory(
+                        args,
+                        HickoryResolver::with_name_servers,
+                        HickoryResolver::from_system_conf,
+                    )?);
                 }
                 let connector = builder.build().map_err(built)?;
                 Runner::Tokio(tokio_runtime()?, connector)
             }
             Runtime::AsyncStd | Runtime::Smol => {
-                let builder = eyeballs_async_std::Connector::builder().config(config);
+                use eyeballs_async_std::HickoryResolver;
+                let mut builder = eyeballs_async_std::Connector::builder().config(config);
+                if args.resolver == ResolverKind::Hickory {
+                    builder = builder.resolver(hickory(
+                        args,
+                        HickoryResolver::with_name_servers,
+                        HickoryResolver::from_system_conf,
+                    )?);
+                }
                 let connector = builder.build().map_err(built)?;
                 if args.runtime == Runtime::Smol {
                     Runner::Smol(connector)
@@ -200,7 +217,15 @@ impl Runner {
                 }
             }
             Runtime::Blocking => {
-                let builder = eyeballs_blocking::Connector::builder().config(config);
+                use eyeballs_blocking::HickoryResolver;
+                let mut builder = eyeballs_blocking::Connector::builder().config(config);
+                if args.resolver == ResolverKind::Hickory {
+                    builder = builder.resolver(hickory(
+                        args,
+                        HickoryResolver::with_name_servers,
+                        HickoryResolver::from_system_conf,
+                    )?);
+                }
                 Runner::Blocking(builder.build().map_err(built)?)
             }
         };

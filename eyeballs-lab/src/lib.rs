@@ -6,8 +6,10 @@
 //! - [`servers`]: loopback ports that accept, refuse, hang or accept slowly, served by one
 //!   thread that counts the connections it accepted and has not seen closed (soak tests).
 //! - [`resolver::Delayed`]: a static resolver whose AAAA or A answers come late.
-//! - [`dns`] (feature `dns`): a DNS server on loopback UDP with per-type delays, empty
-//!   answers and error codes.
+//! - [`dns`] (feature `dns`): a DNS server on loopback UDP, on a thread of its own, with
+//!   per-type delays, empty answers, error codes and HTTPS records.
+//! - [`hickory`] (feature `dns`): the hickory scenarios every driver's `HickoryResolver`
+//!   runs against that server, written once.
 //!
 //! - [`netns`] (feature `netns`, Linux, root): a network namespace per test with
 //!   documentation-prefix addresses that accept, refuse, answer ICMP unreachable, drop, or
@@ -22,6 +24,8 @@
 
 #[cfg(feature = "dns")]
 pub mod dns;
+#[cfg(feature = "dns")]
+pub mod hickory;
 pub mod loopback;
 #[cfg(feature = "netns")]
 pub mod netns;

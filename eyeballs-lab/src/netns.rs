@@ -264,7 +264,7 @@ impl NetLab {
                 }
             };
             rt.block_on(async move {
-                let dns = DnsServer::start_at(SocketAddr::from(([127, 0, 0, 1], 53)), zone).await;
+                let dns = DnsServer::start_at(SocketAddr::from(([127, 0, 0, 1], 53)), zone);
                 let _ = ready_tx.send(Ok(listeners));
                 // Serves until the lab is dropped (or the sender is gone).
                 let _ = stop_rx.await;

@@ -15,11 +15,16 @@
 //! - [`Builder`] and [`Settings`]: the one connector builder of every driver.
 //! - [`SharedHistory`]: one connector's history, shared by its clones.
 //! - [`Resolve`] and [`StaticResolver`]: the resolver trait of the async drivers and a map.
+//! - `hickory` (feature `hickory`): hickory-resolver's answers in eyeballs' terms, on any
+//!   runtime provider: AAAA and A apart, HTTPS records as service records, errors as
+//!   sentences. The drivers' `HickoryResolver`s are this, on their runtime.
 
 mod builder;
 mod connector;
 mod drive;
 mod handshake;
+#[cfg(feature = "hickory")]
+pub mod hickory;
 mod history;
 mod race;
 mod ready;

@@ -135,7 +135,9 @@
 //! - [`SystemResolver`] (the default): `getaddrinfo` once per family, in parallel (R3), so
 //!   the Resolution Delay applies; [`CombinedSystemResolver`]: one call for both.
 //! - `HickoryResolver` (feature `hickory`): AAAA and A as two concurrent queries, so the
-//!   Resolution Delay and late-answer merging of RFC 8305 §3 really happen.
+//!   Resolution Delay and late-answer merging of RFC 8305 §3 really happen, and HTTPS
+//!   records (RFC 9460) decoded into [`ServiceRecord`]s. Happy Eyeballs v3 (services,
+//!   ALPN, ECH, hints) needs it: `getaddrinfo` cannot return HTTPS records.
 //! - [`StaticResolver`], or your own [`Resolve`] implementation.
 //!
 //! IP literals, including IPv6 with a zone (`[fe80::1%eth0]:80`), skip DNS.

@@ -12,6 +12,8 @@ use eyeballs_net::{system_lookup, Resolve, Resolving};
 /// its lookup finishes on the blocking pool and is discarded. An error names the host and
 /// keeps `getaddrinfo`'s message (`"nosuch.test: Name or service not known (getaddrinfo)"`).
 /// For one combined lookup instead, use [`CombinedSystemResolver`].
+/// It cannot return HTTPS records, so Happy Eyeballs v3 (services, ALPN, ECH) needs
+/// `HickoryResolver` (feature `hickory`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemResolver;
 
