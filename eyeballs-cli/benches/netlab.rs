@@ -28,8 +28,59 @@ const CLIENTS: [&str; 7] = [
     "std TcpStream::connect",
 ];
 
-/// A name, each address with its behaviour, and the DNS zone.
-type Scenario = (&'static str, Vec<(&'static str, Behaviour)>, Zone);
+/// A name, each address with its behaviour, the DNS zone, and what else the namespace needs.
+type Scenario = (
+    &'static str,
+    Vec<(&'static str, Behaviour)>,
+    Zone,
+    fn(&NetLab),
+);
+
+/// Nothing more.
+fn plain(_: &NetLab) {}
+
+/// [`ula_only`], and SYNs to the IPv6 destination dropped (it hangs, as a broken path does).
+fn ula_drop(lab: &NetLab) {
+    ula_only(lab);
+    let dropped = lab
+        .command("ip6tables")
+        .args([
+            "-w",
+            "-A",
+            "OUTPUT",
+            "-d",
+            "2001:db8:1::1",
+            "-p",
+            "tcp",
+            "--syn",
+            "-j",
+            "DROP",
+        ])
+        .status()
+        .unwrap();
+    assert!(dropped.success(), "ip6tables: {dropped}");
+}
+
+/// The namespace's only IPv6 source for 2001:db8:1::/64 is the ULA fd00::1 (a local route
+/// with that source hint).
+fn ula_only(lab: &NetLab) {
+    lab.ip(&["addr", "add", "fd00::1/128", "dev", "lo", "nodad"])
+        .unwrap();
+    lab.ip(&[
+        "-6",
+        "route",
+        "add",
+        "local",
+        "2001:db8:1::/64",
+        "dev",
+        "lo",
+        "src",
+        "fd00::1",
+        "table",
+        "local",
+    ])
+    .unwrap();
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -54,43 +105,69 @@ fn main() {
             "healthy dual stack",
             vec![(v6, Behaviour::Accept), (v4, Behaviour::Accept)],
             dual(ms(0), ms(0)),
+            plain,
         ),
         (
             "IPv6 dropped",
             vec![(v6, Behaviour::Drop), (v4, Behaviour::Accept)],
             dual(ms(0), ms(0)),
+            plain,
         ),
         (
             "IPv6 refused",
             vec![(v6, Behaviour::Refuse), (v4, Behaviour::Accept)],
             dual(ms(0), ms(0)),
+            plain,
         ),
         (
             "IPv6 unreachable",
             vec![(v6, Behaviour::Unreachable), (v4, Behaviour::Accept)],
             dual(ms(0), ms(0)),
+            plain,
         ),
         (
             "IPv6 slow (SYN held 1 s)",
             vec![(v6, Behaviour::Delay(ms(1000))), (v4, Behaviour::Accept)],
             dual(ms(0), ms(0)),
+            plain,
         ),
         (
             "AAAA 300 ms late",
             vec![(v6, Behaviour::Accept), (v4, Behaviour::Accept)],
             dual(ms(300), ms(0)),
+            plain,
+        ),
+        (
+            "AAAA 1000 ms late",
+            vec![(v6, Behaviour::Accept), (v4, Behaviour::Accept)],
+            dual(ms(1000), ms(0)),
+            plain,
         ),
         (
             "A 300 ms late, IPv6 dropped",
             vec![(v6, Behaviour::Drop), (v4, Behaviour::Accept)],
             dual(ms(0), ms(300)),
+            plain,
+        ),
+        (
+            "only IPv6 source a ULA, IPv6 dropped",
+            vec![(v4, Behaviour::Accept)],
+            Zone::default()
+                .set(
+                    NAME,
+                    RecordType::AAAA,
+                    Reply::Addrs(ms(0), vec![ip("2001:db8:1::1")]),
+                )
+                .set(NAME, RecordType::A, Reply::Addrs(ms(0), vec![ip(v4)])),
+            ula_drop,
         ),
     ];
     println!("| scenario | {} |", CLIENTS.join(" | "));
     println!("|---|{}", "---|".repeat(CLIENTS.len()));
-    for (name, addrs, zone) in scenarios {
+    for (name, addrs, zone, setup) in scenarios {
         let addrs: Vec<(IpAddr, Behaviour)> = addrs.iter().map(|(a, b)| (ip(a), *b)).collect();
         let lab = NetLab::new(&addrs, PORT, zone).unwrap();
+        setup(&lab);
         let cells: Vec<String> = CLIENTS.iter().map(|c| median(&lab, c)).collect();
         println!("| {name} | {} |", cells.join(" | "));
     }
