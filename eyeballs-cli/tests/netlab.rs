@@ -19,13 +19,17 @@ use serde_json::Value;
 const PORT: u16 = 8080;
 const NAME: &str = "www.lab.test";
 
-/// Every driver with the system resolver, and tokio with hickory (two DNS queries).
-const DRIVERS: [(&str, &str); 5] = [
+/// Every driver with the system resolver (getaddrinfo once per family) and with hickory
+/// (AAAA and A as two DNS queries).
+const DRIVERS: [(&str, &str); 8] = [
     ("tokio", "system"),
     ("tokio", "hickory"),
     ("async-std", "system"),
+    ("async-std", "hickory"),
     ("smol", "system"),
+    ("smol", "hickory"),
     ("blocking", "system"),
+    ("blocking", "hickory"),
 ];
 
 fn ip(s: &str) -> IpAddr {

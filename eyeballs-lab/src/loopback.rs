@@ -125,3 +125,21 @@ pub fn sink() -> SocketAddr {
     });
     addr
 }
+
+/// Like [`sink`], on one port of both loopback addresses (`::1` and `127.0.0.1`), so that a
+/// connect by name (`localhost:PORT`) is healthy whichever family it takes. Returns the port.
+///
+/// # Panics
+///
+/// When no port is free on both addresses.
+pub fn sink_both() -> u16 {
+    let v4 = sink();
+    let v6 = listener(SocketAddr::new(V6, v4.port()), 4096).expect("a listener on ::1");
+    let listener = std::net::TcpListener::from(v6);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            drop(stream);
+        }
+    });
+    v4.port()
+}

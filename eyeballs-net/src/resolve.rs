@@ -189,6 +189,11 @@ pub fn system_lookup_error(name: &str, error: io::Error) -> io::Error {
 /// duplicates. A name that exists without addresses of the family ("no data") is an empty
 /// answer, as R7 needs.
 ///
+/// `localhost` and names under `.localhost` are answered here, with `::1` and `127.0.0.1`,
+/// as RFC 6761 §6.3 asks ("SHOULD always return the IP loopback address"): a per-family
+/// lookup would otherwise miss `/etc/hosts` for the family it lacks and ask the DNS server
+/// for `localhost`.
+///
 /// # Errors
 ///
 /// `getaddrinfo`'s failure, as [`system_lookup_error`] words it.
@@ -201,10 +206,16 @@ pub fn system_lookup_error(name: &str, error: io::Error) -> io::Error {
 ///
 /// let v4 = system_lookup("127.0.0.1", QueryKind::A)?;
 /// assert_eq!(v4, vec![std::net::IpAddr::from([127, 0, 0, 1])]);
+/// // RFC 6761: no lookup at all.
+/// let v6 = system_lookup("Localhost.", QueryKind::Aaaa)?;
+/// assert_eq!(v6, vec![std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST)]);
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn system_lookup(name: &str, kind: QueryKind) -> io::Result<Vec<IpAddr>> {
     use dns_lookup::{AddrInfoHints, LookupErrorKind};
+    if let Some(loopback) = localhost(name, kind) {
+        return Ok(loopback);
+    }
     let family = match kind {
         QueryKind::Aaaa => i32::from(socket2::Domain::IPV6),
         QueryKind::A => i32::from(socket2::Domain::IPV4),
@@ -233,6 +244,21 @@ pub fn system_lookup(name: &str, kind: QueryKind) -> io::Result<Vec<IpAddr>> {
         }
     }
     Ok(addrs)
+}
+
+/// RFC 6761 §6.3: the loopback answer for a localhost name, or `None` for any other name.
+fn localhost(name: &str, kind: QueryKind) -> Option<Vec<IpAddr>> {
+    let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+    if name != "localhost" && !name.ends_with(".localhost") {
+        return None;
+    }
+    let v6 = IpAddr::V6(std::net::Ipv6Addr::LOCALHOST);
+    let v4 = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+    Some(match kind {
+        QueryKind::Aaaa => vec![v6],
+        QueryKind::A => vec![v4],
+        _ => vec![v6, v4],
+    })
 }
 
 /// Discovers the network's NAT64 prefix (RFC 7050) by asking `resolver` for the AAAA records
