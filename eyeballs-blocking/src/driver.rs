@@ -4,7 +4,7 @@
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::io;
-use std::net::{SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,10 +15,13 @@ use eyeballs_core::{
 use eyeballs_net::{finish, probe_sources_with, start};
 use mio::{Events, Interest, Poll, Token, Waker};
 
+use eyeballs_net::pool::{self, Group, Job};
 use eyeballs_net::Settings;
 
-use crate::pool::{self, Answer, Waiter};
 use crate::resolve::Resolve;
+
+/// A query's answer, sent to its race by a pool thread.
+type Answer = (QueryId, io::Result<Vec<IpAddr>>);
 
 /// The poller token of the DNS threads' waker; attempt `n` has token `n + 1`.
 const DNS: Token = Token(0);
@@ -89,8 +92,8 @@ fn with_poller<T>(f: impl FnOnce(&mut Poller) -> io::Result<T>) -> io::Result<T>
 struct Driver<'p> {
     poll: &'p mut Poll,
     waker: &'p mut Option<Arc<Waker>>,
-    /// Made with the first DNS query, with the race's id in the resolver pool.
-    answers: Option<(u64, mpsc::Sender<Answer>, mpsc::Receiver<Answer>)>,
+    /// Made with the first DNS query, with the race's group in the resolver pool.
+    answers: Option<(Group, mpsc::Sender<Answer>, mpsc::Receiver<Answer>)>,
     /// Attempts in flight, registered with the poller.
     attempts: BTreeMap<AttemptId, mio::net::TcpStream>,
     /// Attempts reported connected, kept until the race names the winner.
@@ -101,8 +104,8 @@ struct Driver<'p> {
 
 impl Drop for Driver<'_> {
     fn drop(&mut self) {
-        if let Some((race, ..)) = self.answers {
-            pool::withdraw(race);
+        if let Some((group, ..)) = self.answers {
+            pool::withdraw(group);
         }
     }
 }
@@ -217,19 +220,22 @@ impl<'p> Driver<'p> {
         query: QueryId,
         kind: eyeballs_core::QueryKind,
     ) {
-        let (race, answers, _) = self.answers.get_or_insert_with(|| {
+        let (group, answers, _) = self.answers.get_or_insert_with(|| {
             let (tx, rx) = mpsc::channel();
-            (pool::race_id(), tx, rx)
+            (Group::unique(), tx, rx)
         });
-        let (race, answers) = (*race, answers.clone());
+        let (group, answers) = (*group, answers.clone());
         let submitted = self.waker().and_then(|waker| {
-            let waiter = Waiter {
-                race,
-                query,
-                answers: answers.clone(),
-                waker,
-            };
-            pool::submit(&inner.resolver, name, kind, waiter)
+            let job = Job::new(&inner.resolver, name, kind, |r, name, kind| {
+                r.resolve(name, kind)
+            });
+            let sender = answers.clone();
+            pool::submit(job, group, move |answer| {
+                // A race that ended since has dropped its receiver: the answer is dropped.
+                if sender.send((query, answer)).is_ok() {
+                    let _ = waker.wake();
+                }
+            })
         });
         if let Err(e) = submitted {
             // Woken, the loop reads it with the answers right after its next poll.

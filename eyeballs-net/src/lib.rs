@@ -15,12 +15,19 @@
 //! - [`Builder`] and [`Settings`]: the one connector builder of every driver.
 //! - [`SharedHistory`]: one connector's history, shared by its clones.
 //! - [`Resolve`] and [`StaticResolver`]: the resolver trait of the async drivers and a map.
+//! - [`pool`]: the one process-wide pool of threads for blocking lookups (`getaddrinfo`,
+//!   a blocking driver's resolver) that every driver uses: at most [`pool::THREADS`]
+//!   threads and [`pool::QUEUED`] queued lookups, identical lookups in flight coalesced,
+//!   fail-fast (`WouldBlock`) when full, a dropped or timed-out connect's waiters withdrawn,
+//!   idle threads gone after [`pool::IDLE`]. A hung `getaddrinfo` holds one pool thread,
+//!   not a thread per connect.
 
 mod builder;
 mod connector;
 mod drive;
 mod handshake;
 mod history;
+pub mod pool;
 mod race;
 mod ready;
 mod resolve;
