@@ -77,6 +77,9 @@ pub const IDLE: Duration = Duration::from_secs(1);
 /// An answer: the addresses, or why the lookup failed.
 pub type Answer = io::Result<Vec<IpAddr>>;
 
+/// A job's blocking call, given the name and kind.
+type Run = Box<dyn Fn(&str, QueryKind) -> Answer + Send>;
+
 /// One blocking lookup for the pool: who answers, the name and the kind.
 ///
 /// Jobs with the same resolver (the system's, or the same resolver object), name and kind
@@ -85,7 +88,7 @@ pub struct Job {
     who: Who,
     name: String,
     kind: QueryKind,
-    run: Box<dyn Fn(&str, QueryKind) -> Answer + Send>,
+    run: Run,
 }
 
 /// Who answers a job: what makes two jobs the same lookup, with the name and kind.
@@ -328,7 +331,9 @@ impl Future for Lookup {
             self.state = State::Waiting(group, slot);
         }
         let State::Waiting(_, slot) = &self.state else {
-            return Poll::Ready(Err(io::Error::other("the lookup was polled after its answer")));
+            return Poll::Ready(Err(io::Error::other(
+                "the lookup was polled after its answer",
+            )));
         };
         let mut filled = slot.lock();
         if let Some(answer) = filled.answer.take() {
@@ -377,7 +382,7 @@ struct Entry {
     who: Who,
     name: String,
     kind: QueryKind,
-    run: Option<Box<dyn Fn(&str, QueryKind) -> Answer + Send>>,
+    run: Option<Run>,
     waiters: Vec<Waiter>,
 }
 
