@@ -18,6 +18,10 @@ use eyeballs_net::{pool, Resolve, Resolving};
 /// lookups in flight are one call, at most 64 wait, and one more fails at once
 /// (`WouldBlock`). When a connect is dropped or times out, its waiters are withdrawn; a
 /// running lookup finishes on its pool thread, and the next connect to that name joins it.
+///
+/// tokio does not see the pool's threads: with its clock paused (`test-util`), time
+/// auto-advances while a system lookup runs, which it does not while a `spawn_blocking` task
+/// runs. Paused-time tests should resolve with a [`StaticResolver`](crate::StaticResolver).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemResolver;
 
