@@ -1,9 +1,9 @@
 //! Happy Eyeballs (RFC 8305) for async-std and smol.
 //!
 //! async-std is deprecated upstream in favour of smol; both run on the same reactor,
-//! async-io. This crate is built on async-io, async-net and the `blocking` thread pool, so
-//! it serves async-std and smol users alike (and any executor, since async-io drives its own
-//! reactor when nothing else does). It returns an [`async_net::TcpStream`].
+//! async-io. This crate is built on async-io and async-net, so it serves async-std and smol
+//! users alike (and any executor, since async-io drives its own reactor when nothing else
+//! does). It returns an [`async_net::TcpStream`].
 //!
 //! ```
 //! # fn main() -> std::io::Result<()> {
@@ -26,6 +26,18 @@
 //! connect is an `io::Error` whose inner error is the [`Failure`]. Losing attempts close when
 //! the race is decided, and dropping a connect mid-race closes everything it opened. This
 //! crate re-exports every type its API uses, so one dependency is enough.
+//!
+//! # The system resolver's threads
+//!
+//! [`SystemResolver`] and [`CombinedSystemResolver`] run `getaddrinfo` on the process's
+//! resolver pool (eyeballs-net's `pool`, shared by every eyeballs driver), not on the
+//! `blocking` crate's pool, so that a hung system resolver cannot leave a thread behind per
+//! abandoned connect: identical lookups in flight (the same name and family) are one call;
+//! at most 8 run at once, each on a pool thread, and up to 64 more wait; when every thread
+//! is busy and the queue is full, a new lookup fails at once (`WouldBlock`), a failed query
+//! for the race. A dropped or timed-out connect withdraws from its lookups (a running one
+//! holds its thread until `getaddrinfo` returns), and a pool thread idle for a second
+//! exits.
 //!
 //! # Resolvers
 //!

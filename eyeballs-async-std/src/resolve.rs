@@ -1,17 +1,23 @@
-//! The system resolver on the `blocking` thread pool.
+//! The system resolver on the resolver pool of eyeballs-net.
 
 use eyeballs_core::QueryKind;
-use eyeballs_net::{system_lookup, Resolve, Resolving};
+use eyeballs_net::{pool, Resolve, Resolving};
 
 /// The operating system's resolver: `getaddrinfo`, once per family (`AF_INET6`, `AF_INET`),
-/// both lookups in parallel on the `blocking` crate's thread pool (the one async-std and smol
-/// use; RFC 8305 §3, R3).
+/// both lookups in parallel on the process's resolver pool (RFC 8305 §3, R3), not on the
+/// `blocking` crate's pool that async-std and smol use.
 ///
 /// Each answer reaches the race on its own, so the Resolution Delay and late-answer merging
-/// apply with no configuration (R4–R8). A lookup cannot be cancelled: when a connect is
-/// dropped, its lookup finishes on the pool and is discarded. An error names the host and
-/// keeps `getaddrinfo`'s message (`"nosuch.test: Name or service not known (getaddrinfo)"`).
-/// For one combined lookup instead, use [`CombinedSystemResolver`].
+/// apply with no configuration (R4–R8). An error names the host and keeps `getaddrinfo`'s
+/// message (`"nosuch.test: Name or service not known (getaddrinfo)"`). For one combined
+/// lookup instead, use [`CombinedSystemResolver`].
+///
+/// A lookup cannot be cancelled, so the pool bounds what a slow or hung system resolver
+/// holds (see the crate docs): at most 8 threads for every driver of the process, identical
+/// lookups in flight are one call, at most 64 wait, and one more fails at once
+/// (`WouldBlock`). When a connect is dropped or times out, its waiters are withdrawn; a
+/// running lookup finishes on its pool thread, and the next connect to that name joins it.
+///
 /// It cannot return HTTPS records, so Happy Eyeballs v3 (services, ALPN, ECH) needs
 /// `HickoryResolver` (feature `hickory`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -23,7 +29,8 @@ impl Resolve for SystemResolver {
     }
 }
 
-/// The operating system's resolver asked once for both families, as `std::net` does.
+/// The operating system's resolver asked once for both families, as `std::net` does, on
+/// the same resolver pool as [`SystemResolver`].
 ///
 /// Pick it where the system resolver must see one query per name; the Resolution Delay then
 /// cannot apply (an AAAA answer that is late delays IPv4 too).
@@ -41,6 +48,6 @@ impl Resolve for CombinedSystemResolver {
 }
 
 fn lookup(name: &str, kind: QueryKind) -> Resolving {
-    let name = name.to_string();
-    Box::pin(blocking::unblock(move || system_lookup(&name, kind)))
+    let lookup = pool::lookup(pool::Job::system(name, kind));
+    Box::pin(async move { lookup.await.map(pool::Reply::into_addrs) })
 }

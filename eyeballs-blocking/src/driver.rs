@@ -15,10 +15,13 @@ use eyeballs_core::{
 use eyeballs_net::{finish, probe_sources_with, start};
 use mio::{Events, Interest, Poll, Token, Waker};
 
+use eyeballs_net::pool::{self, Group, Job, Reply};
 use eyeballs_net::Settings;
 
-use crate::pool::{self, Answer, Reply, Waiter};
 use crate::resolve::Resolve;
+
+/// A query's answer, sent to its race by a pool thread.
+type Answer = (QueryId, pool::Answer);
 
 /// The poller token of the DNS threads' waker; attempt `n` has token `n + 1`.
 const DNS: Token = Token(0);
@@ -89,8 +92,8 @@ fn with_poller<T>(f: impl FnOnce(&mut Poller) -> io::Result<T>) -> io::Result<T>
 struct Driver<'p> {
     poll: &'p mut Poll,
     waker: &'p mut Option<Arc<Waker>>,
-    /// Made with the first DNS query, with the race's id in the resolver pool.
-    answers: Option<(u64, mpsc::Sender<Answer>, mpsc::Receiver<Answer>)>,
+    /// Made with the first DNS query, with the race's group in the resolver pool.
+    answers: Option<(Group, mpsc::Sender<Answer>, mpsc::Receiver<Answer>)>,
     /// Attempts in flight, registered with the poller.
     attempts: BTreeMap<AttemptId, mio::net::TcpStream>,
     /// Attempts reported connected, kept until the race names the winner.
@@ -101,8 +104,8 @@ struct Driver<'p> {
 
 impl Drop for Driver<'_> {
     fn drop(&mut self) {
-        if let Some((race, ..)) = self.answers {
-            pool::withdraw(race);
+        if let Some((group, ..)) = self.answers {
+            pool::withdraw(group);
         }
     }
 }
@@ -200,6 +203,11 @@ impl<'p> Driver<'p> {
                 let input = match answer {
                     Ok(Reply::Addrs(addrs)) => Input::Resolved { query, addrs },
                     Ok(Reply::Records(records)) => Input::ResolvedServices { query, records },
+                    // `Reply` may grow; what a driver does not know is no answer.
+                    Ok(_) => Input::Resolved {
+                        query,
+                        addrs: Vec::new(),
+                    },
                     Err(error) => Input::ResolveFailed { query, error },
                 };
                 race.handle_input(input, now);
@@ -218,19 +226,26 @@ impl<'p> Driver<'p> {
         query: QueryId,
         kind: QueryKind,
     ) {
-        let (race, answers, _) = self.answers.get_or_insert_with(|| {
+        let (group, answers, _) = self.answers.get_or_insert_with(|| {
             let (tx, rx) = mpsc::channel();
-            (pool::race_id(), tx, rx)
+            (Group::unique(), tx, rx)
         });
-        let (race, answers) = (*race, answers.clone());
+        let (group, answers) = (*group, answers.clone());
         let submitted = self.waker().and_then(|waker| {
-            let waiter = Waiter {
-                race,
-                query,
-                answers: answers.clone(),
-                waker,
-            };
-            pool::submit(&inner.resolver, name, kind, waiter)
+            let job = Job::new(&inner.resolver, name, kind, |r, name, kind| {
+                if kind == QueryKind::Https {
+                    r.resolve_https(name).map(Reply::Records)
+                } else {
+                    r.resolve(name, kind).map(Reply::Addrs)
+                }
+            });
+            let sender = answers.clone();
+            pool::submit(job, group, move |answer| {
+                // A race that ended since has dropped its receiver: the answer is dropped.
+                if sender.send((query, answer)).is_ok() {
+                    let _ = waker.wake();
+                }
+            })
         });
         if let Err(e) = submitted {
             // Woken, the loop reads it with the answers right after its next poll.

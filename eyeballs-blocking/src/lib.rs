@@ -35,6 +35,8 @@
 //!
 //! DNS runs on one process-wide pool of at most 8 resolver threads, which wake the poller
 //! when they answer (RFC 8305 §3, R3, allows exactly this emulation of asynchronous DNS).
+//! It is eyeballs-net's `pool`, the same one the async drivers' system resolvers use, so a
+//! process with several drivers still has one pool.
 //! The [`SystemResolver`] asks `getaddrinfo` through std, which answers both families in one
 //! call; a [`Resolve`] that answers AAAA and A separately gets two lookups, and the
 //! Resolution Delay applies.
@@ -69,7 +71,6 @@ mod connector;
 mod driver;
 #[cfg(feature = "hickory")]
 pub mod hickory;
-mod pool;
 mod resolve;
 
 pub use connector::{Connector, ConnectorBuilder};

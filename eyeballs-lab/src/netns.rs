@@ -182,12 +182,8 @@ impl NetLab {
                 }
             }
         }
-        let dir = format!("/etc/netns/{name}");
-        fs::create_dir_all(&dir)?;
-        fs::write(
-            format!("{dir}/resolv.conf"),
-            "nameserver 127.0.0.1\noptions timeout:2 attempts:1\n",
-        )?;
+        fs::create_dir_all(format!("/etc/netns/{name}"))?;
+        self.set_resolver_options("timeout:2 attempts:1")?;
         let listen: Vec<SocketAddr> = addrs
             .iter()
             .filter(|(_, b)| matches!(b, Behaviour::Accept | Behaviour::Delay(_)))
@@ -217,6 +213,21 @@ impl NetLab {
         let mut all = vec!["-n", self.name.as_str()];
         all.extend_from_slice(args);
         run("ip", &all)
+    }
+
+    /// Rewrites the namespace's resolv.conf (its name server is still the lab's DNS server)
+    /// with these `options` instead of `timeout:2 attempts:1`: say `timeout:5 attempts:2`,
+    /// glibc's defaults, for a resolver that waits as long as an unconfigured system's does.
+    /// Commands started afterwards see it.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be written.
+    pub fn set_resolver_options(&self, options: &str) -> io::Result<()> {
+        fs::write(
+            format!("/etc/netns/{}/resolv.conf", self.name),
+            format!("nameserver 127.0.0.1\noptions {options}\n"),
+        )
     }
 
     /// Returns the namespace's name.

@@ -18,6 +18,12 @@
 //! - `hickory` (feature `hickory`): hickory-resolver's answers in eyeballs' terms, on any
 //!   runtime provider: AAAA and A apart, HTTPS records as service records, errors as
 //!   sentences. The drivers' `HickoryResolver`s are this, on their runtime.
+//! - [`pool`]: the one process-wide pool of threads for blocking lookups (`getaddrinfo`,
+//!   a blocking driver's resolver) that every driver uses: at most [`pool::THREADS`]
+//!   threads and [`pool::QUEUED`] queued lookups, identical lookups in flight coalesced,
+//!   fail-fast (`WouldBlock`) when full, a dropped or timed-out connect's waiters withdrawn,
+//!   idle threads gone after [`pool::IDLE`]. A hung `getaddrinfo` holds one pool thread,
+//!   not a thread per connect.
 
 mod builder;
 mod connector;
@@ -26,6 +32,7 @@ mod handshake;
 #[cfg(feature = "hickory")]
 pub mod hickory;
 mod history;
+pub mod pool;
 mod race;
 mod ready;
 mod resolve;

@@ -183,7 +183,8 @@ pub fn system_lookup_error(name: &str, error: io::Error) -> io::Error {
 /// Asks the operating system's resolver (`getaddrinfo`) for one family, as RFC 8305 §3 R3
 /// recommends without an asynchronous DNS API ("one synchronous query per family, run in
 /// parallel"): `AF_INET6` for [`QueryKind::Aaaa`], `AF_INET` for [`QueryKind::A`], both
-/// families in one call for [`QueryKind::Both`]. Blocking: drivers run it on a pool.
+/// families in one call for [`QueryKind::Both`]. Blocking: the drivers run it on the
+/// resolver pool ([`crate::pool::Job::system`]).
 ///
 /// The answer keeps `getaddrinfo`'s order (it sorted by RFC 6724 with what it knows) without
 /// duplicates. A name that exists without addresses of the family ("no data") is an empty

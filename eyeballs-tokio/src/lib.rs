@@ -126,8 +126,8 @@
 //! - Losing attempts are closed the moment the winner is known, not when the future is
 //!   dropped later.
 //! - Dropping the connect future mid-race closes every socket it opened and drops its
-//!   lookups (a `getaddrinfo` on the blocking pool cannot be stopped; its answer is
-//!   discarded).
+//!   lookups (a `getaddrinfo` already running cannot be stopped: it finishes on its
+//!   resolver-pool thread, and its answer is discarded; see below).
 //! - A connection that completes after the race was decided is closed.
 //!
 //! # Resolvers
@@ -139,6 +139,19 @@
 //!   records (RFC 9460) decoded into [`ServiceRecord`]s. Happy Eyeballs v3 (services,
 //!   ALPN, ECH, hints) needs it: `getaddrinfo` cannot return HTTPS records.
 //! - [`StaticResolver`], or your own [`Resolve`] implementation.
+//!
+//! The system resolvers run `getaddrinfo` on the process's resolver pool (eyeballs-net's
+//! `pool`, shared by every eyeballs driver), not on tokio's blocking pool, so that a hung
+//! system resolver cannot leave a thread behind per abandoned connect:
+//!
+//! - Identical lookups in flight (the same name and family) are one call, whose answer goes
+//!   to every connect that asked.
+//! - At most 8 lookups run at once, each on a pool thread; up to 64 more wait. When every
+//!   thread is busy and the queue is full, a new lookup fails at once (`WouldBlock`), and
+//!   the race treats it as a failed query.
+//! - A dropped or timed-out connect withdraws from its lookups: a queued one nobody waits
+//!   for is dropped, a running one holds its thread until `getaddrinfo` returns.
+//! - A pool thread with nothing to do for a second exits.
 //!
 //! IP literals, including IPv6 with a zone (`[fe80::1%eth0]:80`), skip DNS.
 //!

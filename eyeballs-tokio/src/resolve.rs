@@ -1,17 +1,28 @@
-//! The system resolver on tokio's blocking pool.
+//! The system resolver on the resolver pool of eyeballs-net.
 
 use eyeballs_core::QueryKind;
-use eyeballs_net::{system_lookup, Resolve, Resolving};
+use eyeballs_net::{pool, Resolve, Resolving};
 
 /// The operating system's resolver: `getaddrinfo`, once per family (`AF_INET6`, `AF_INET`),
-/// both lookups in parallel on tokio's blocking pool (RFC 8305 §3, R3).
+/// both lookups in parallel on the process's resolver pool (RFC 8305 §3, R3), not on tokio's
+/// blocking pool.
 ///
 /// Each answer reaches the race on its own, so the Resolution Delay and late-answer merging
 /// apply with no configuration (R4–R8). Each keeps the system's own order, which the race
-/// keeps among equal RFC 6724 keys. A lookup cannot be cancelled: when a connect is dropped,
-/// its lookup finishes on the blocking pool and is discarded. An error names the host and
-/// keeps `getaddrinfo`'s message (`"nosuch.test: Name or service not known (getaddrinfo)"`).
-/// For one combined lookup instead, use [`CombinedSystemResolver`].
+/// keeps among equal RFC 6724 keys. An error names the host and keeps `getaddrinfo`'s
+/// message (`"nosuch.test: Name or service not known (getaddrinfo)"`). For one combined
+/// lookup instead, use [`CombinedSystemResolver`].
+///
+/// A lookup cannot be cancelled, so the pool bounds what a slow or hung system resolver
+/// holds (see the crate docs): at most 8 threads for every driver of the process, identical
+/// lookups in flight are one call, at most 64 wait, and one more fails at once
+/// (`WouldBlock`). When a connect is dropped or times out, its waiters are withdrawn; a
+/// running lookup finishes on its pool thread, and the next connect to that name joins it.
+///
+/// tokio does not see the pool's threads: with its clock paused (`test-util`), time
+/// auto-advances while a system lookup runs, which it does not while a `spawn_blocking` task
+/// runs. Paused-time tests should resolve with a [`StaticResolver`](crate::StaticResolver).
+///
 /// It cannot return HTTPS records, so Happy Eyeballs v3 (services, ALPN, ECH) needs
 /// `HickoryResolver` (feature `hickory`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -24,7 +35,7 @@ impl Resolve for SystemResolver {
 }
 
 /// The operating system's resolver asked once for both families, as `std::net` and tokio's
-/// `lookup_host` do.
+/// `lookup_host` do, on the same resolver pool as [`SystemResolver`].
 ///
 /// Pick it where the system resolver must see one query per name: when it is slow to answer
 /// the same name twice, or limits queries. The race then waits for the combined answer and
@@ -43,10 +54,6 @@ impl Resolve for CombinedSystemResolver {
 }
 
 fn lookup(name: &str, kind: QueryKind) -> Resolving {
-    let name = name.to_string();
-    Box::pin(async move {
-        tokio::task::spawn_blocking(move || system_lookup(&name, kind))
-            .await
-            .map_err(std::io::Error::other)?
-    })
+    let lookup = pool::lookup(pool::Job::system(name, kind));
+    Box::pin(async move { lookup.await.map(pool::Reply::into_addrs) })
 }
