@@ -318,7 +318,7 @@ pub(crate) type Queues = [[Vec<Ep>; 2]; 2];
 
 impl Deal {
     /// The next endpoint of a group, and the dealing state after it. A turn deals one
-    /// family's next endpoint over each transport in `order`; the opening family gets the
+    /// family's next endpoint over each transport, in slot order; the opening family gets the
     /// first `count` turns, then the families alternate; a family with nothing left gives
     /// its turn to the other.
     ///
