@@ -532,7 +532,8 @@ impl<E> Race<E> {
             || !self.resolution.is_origin_pending(awaited_v6);
         let positive =
             self.resolution.services.is_empty() || self.candidates.has_service_endpoint();
-        if settled && family_settled && positive {
+        // With no query outstanding, nothing waited for can still come: start.
+        if (settled && family_settled && positive) || self.queries_outstanding == 0 {
             self.ready = true;
             return;
         }

@@ -22,6 +22,11 @@ fn replay_fuzz_corpus() {
     let t0 = common::sim::base_instant();
     for path in &entries {
         let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        common::ops::run(&data, t0);
+        let replay = std::panic::catch_unwind(|| common::ops::run(&data, t0));
+        assert!(
+            replay.is_ok(),
+            "seed {} broke an invariant (the panic above says which)",
+            path.display()
+        );
     }
 }

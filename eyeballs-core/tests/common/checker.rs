@@ -24,6 +24,15 @@ pub struct Checker {
     /// The fixed Connection Attempt Delay, when the race has no history (so no start may
     /// come earlier than it unless a failure arrived).
     fixed_delay: Option<Duration>,
+    /// `Config::max_attempts_in_flight`, when the driver told the checker.
+    in_flight_cap: Option<usize>,
+    /// `Config::max_endpoints`, when the driver told the checker.
+    endpoint_cap: Option<usize>,
+    /// The overall deadline (race start + `Config::timeout`; `None` inside: none, or not
+    /// representable), when the driver told the checker.
+    deadline: Option<Option<Instant>>,
+    /// Which families an endpoint may have (`[v6, v4]`), when the driver told the checker.
+    families: [bool; 2],
 }
 
 #[derive(Debug, Clone)]
@@ -43,7 +52,39 @@ impl Checker {
             finished: false,
             https: false,
             fixed_delay,
+            in_flight_cap: None,
+            endpoint_cap: None,
+            deadline: None,
+            families: [true, true],
         }
+    }
+
+    /// Also holds the race to `Config::max_attempts_in_flight`: no start while `cap`
+    /// attempts are in flight.
+    pub fn in_flight_cap(mut self, cap: Option<usize>) -> Self {
+        self.in_flight_cap = cap;
+        self
+    }
+
+    /// Also holds the race to `Config::max_endpoints`: at most `cap` attempts in all.
+    pub fn endpoint_cap(mut self, cap: Option<usize>) -> Self {
+        self.endpoint_cap = cap;
+        self
+    }
+
+    /// Also holds the race to its overall deadline (`Config::timeout` after the race's
+    /// start; `None` when there is none or it cannot be represented): the race never sleeps
+    /// past it, starts nothing at or after it, and does not time out before it.
+    pub fn deadline(mut self, deadline: Option<Instant>) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Also holds the race to its family policy: no endpoint of a family it does not allow
+    /// (`V6Only`, `V4Only`; not meaningful with NAT64, which turns IPv4 into IPv6).
+    pub fn families(mut self, v6: bool, v4: bool) -> Self {
+        self.families = [v6, v4];
+        self
     }
 
     /// Returns whether `Finish` was seen.
@@ -102,8 +143,18 @@ impl Checker {
                     t > now,
                     "poll_timeout {t:?} is not after now {now:?}: busy loop"
                 );
+                if let Some(Some(deadline)) = self.deadline {
+                    assert!(
+                        t <= deadline,
+                        "poll_timeout {t:?} sleeps past the overall deadline {deadline:?}"
+                    );
+                }
             }
             None if !self.finished => {
+                assert!(
+                    !matches!(self.deadline, Some(Some(_))),
+                    "no deadline although the race has an overall timeout"
+                );
                 let in_flight = self.attempts.iter().filter(|a| !a.ended).count();
                 let dns_outstanding = race.queries().iter().any(|q| q.answered().is_none());
                 assert!(
@@ -135,6 +186,30 @@ impl Checker {
                     !self.attempts.iter().any(same),
                     "{endpoint} attempted twice (HG11)"
                 );
+                assert!(
+                    self.families[usize::from(endpoint.addr().is_ipv4())],
+                    "{endpoint} is of a family the policy excludes"
+                );
+                if let Some(Some(deadline)) = self.deadline {
+                    assert!(
+                        now < deadline,
+                        "{endpoint} started at or after the deadline"
+                    );
+                }
+                if let Some(cap) = self.in_flight_cap {
+                    let in_flight = self.attempts.iter().filter(|a| !a.ended).count();
+                    assert!(
+                        in_flight < cap,
+                        "{endpoint} started with {in_flight} attempts in flight (cap {cap})"
+                    );
+                }
+                if let Some(cap) = self.endpoint_cap {
+                    assert!(
+                        self.attempts.len() < cap,
+                        "{endpoint} is attempt {} (cap {cap} endpoints)",
+                        self.attempts.len() + 1
+                    );
+                }
                 if let Some(last) = self.last_start {
                     let gap = now.saturating_duration_since(last);
                     assert!(gap >= ATTEMPT_START_FLOOR, "two starts {gap:?} apart (R28)");
@@ -181,6 +256,14 @@ impl Checker {
                             "failed although an attempt connected"
                         );
                         let dns_outstanding = race.queries().iter().any(|q| q.answered().is_none());
+                        if let (FailureReason::TimedOut { .. }, Some(deadline)) =
+                            (f.reason(), self.deadline)
+                        {
+                            assert!(
+                                deadline.is_some_and(|d| now >= d),
+                                "timed out at {now:?}, before the deadline {deadline:?}"
+                            );
+                        }
                         let gave_up = matches!(
                             f.reason(),
                             FailureReason::TimedOut { .. } | FailureReason::Aborted

@@ -180,22 +180,24 @@ pub fn run(data: &[u8], t0: Instant) {
         .seed(u64::from(flags))
         .ech(flags & 0x01 != 0)
         .prefer_tcp(flags & 0x02 != 0);
-    if flags & 0x04 != 0 {
-        config = config.max_connection_attempt_delay(b.duration());
+    let max_delay = (flags & 0x04 != 0).then(|| b.duration());
+    if let Some(max) = max_delay {
+        config = config.max_connection_attempt_delay(max);
+    }
+    if flags & 0x08 != 0 {
+        config = config.min_connection_attempt_delay(b.duration());
     }
     let caps = b.next();
-    if caps & 0x3 != 0 {
-        config = config.max_attempts_in_flight(Some(usize::from(caps & 0x3)));
-    }
-    if caps & 0xc != 0 {
-        config = config.max_endpoints(Some(usize::from((caps >> 2) & 0x3) * 2));
-    }
-    if caps & 0x10 != 0 {
+    let in_flight_cap = (caps & 0x3 != 0).then_some(usize::from(caps & 0x3));
+    config = config.max_attempts_in_flight(in_flight_cap);
+    let endpoint_cap = (caps & 0xc != 0).then_some(usize::from((caps >> 2) & 0x3) * 2);
+    config = config.max_endpoints(endpoint_cap);
+    let nat64 = caps & 0x10 != 0;
+    if nat64 {
         config = config.nat64(Some(Nat64Prefix::WELL_KNOWN));
     }
-    if caps & 0x20 != 0 {
-        config = config.timeout(Some(b.duration()));
-    }
+    let timeout = (caps & 0x20 != 0).then(|| b.duration());
+    config = config.timeout(timeout);
     let protocols = match (caps >> 6) % 4 {
         0 => Protocols::new(),
         1 => Protocols::http(),
@@ -203,8 +205,8 @@ pub fn run(data: &[u8], t0: Instant) {
         _ => Protocols::new().tcp("h2"),
     };
     let target = match (head >> 2) % 4 {
-        0 => Target::host("example.test", 443),
-        1 => Target::host_combined("example.test", 443),
+        0 => Target::host("example.test", 443).https(head & 0x10 != 0),
+        1 => Target::host_combined("example.test", 443).https(head & 0x10 != 0),
         2 => Target::host("example.test", 8443).https(true),
         _ => Target::addrs(b.addrs().into_iter().map(|ip| SocketAddr::new(ip, 443))),
     }
@@ -227,9 +229,10 @@ pub fn run(data: &[u8], t0: Instant) {
         }
         history = Some(h);
     }
-    // The checker holds starts to the fixed delay only when nothing else can time them.
-    let fixed_delay = (history.is_none() && flags & 0x04 == 0)
-        .then(|| delay.clamp(Duration::from_millis(10), Duration::from_secs(2)));
+    let allows = (
+        !matches!(policy, FamilyPolicy::V4Only) || nat64,
+        !matches!(policy, FamilyPolicy::V6Only) && !nat64,
+    );
     let built = match &history {
         Some(h) => Race::<u8>::with_history(target, config, h, t0),
         None => Race::<u8>::new(target, config, t0),
@@ -237,7 +240,18 @@ pub fn run(data: &[u8], t0: Instant) {
     let Ok(mut race) = built else {
         return;
     };
-    let mut checker = Checker::new(fixed_delay);
+    // Without history nothing but the fixed delay times the starts. As documented, it is
+    // clamped to [10 ms, maximum delay] (2 s unless set); the race was accepted, so that
+    // maximum is at least the 10 ms floor and the clamp is well defined.
+    let max_delay = max_delay.unwrap_or(Duration::from_secs(2));
+    let fixed_delay = history
+        .is_none()
+        .then(|| delay.clamp(Duration::from_millis(10), max_delay));
+    let mut checker = Checker::new(fixed_delay)
+        .in_flight_cap(in_flight_cap)
+        .endpoint_cap(endpoint_cap)
+        .deadline(timeout.and_then(|d| t0.checked_add(d)))
+        .families(allows.0, allows.1);
     let mut now = t0;
     checker.drain(&mut race, now);
     let mut steps = 0;
