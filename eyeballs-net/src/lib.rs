@@ -15,30 +15,49 @@
 //! - [`Builder`] and [`Settings`]: the one connector builder of every driver.
 //! - [`SharedHistory`]: one connector's history, shared by its clones.
 //! - [`Resolve`] and [`StaticResolver`]: the resolver trait of the async drivers and a map.
+//! - [`AttemptError`]: why one attempt failed, naming its endpoint (port 0, and with `tls`
+//!   a certificate, ALPN, ECH or QUIC failure).
+//! - [`Tls`] (feature `tls`): TLS-aware racing (HEv3 §6.1), and with `quic` QUIC racing over
+//!   quinn, written once over a driver's [`TlsStack`]. `eyeballs-tokio` and
+//!   `eyeballs-async-std` name it `Tls` and return its [`Connection`].
 
+mod attempt_error;
 mod builder;
 mod connector;
 mod drive;
 mod handshake;
 mod history;
+#[cfg(feature = "quic")]
+mod quic;
 mod race;
 mod ready;
 mod resolve;
 mod socket;
 mod source;
+#[cfg(feature = "tls")]
+mod tls;
 
+pub use attempt_error::{AttemptError, AttemptErrorKind};
 pub use builder::{BuildError, Builder, ResolverObject, Settings};
 pub use connector::{Connector, Runtime, Stream};
 pub use drive::{run_async, AsyncIo, Connecting};
 pub use handshake::{AttemptContext, Handshake, Next, PlainTcp, Step};
 pub use history::SharedHistory;
+/// The quinn this crate's `quic` feature is built on (feature `quic`).
+#[cfg(feature = "quic")]
+pub use quinn;
 pub use race::{finish, start};
 pub use resolve::{
     discover_nat64, system_lookup, system_lookup_error, v6_only, Resolve, Resolving,
     ResolvingServices, StaticResolver,
 };
+/// The rustls this crate's `tls` feature is built on (feature `tls`).
+#[cfg(feature = "tls")]
+pub use rustls;
 pub use socket::{
     zone_index, SocketHook, SocketOptionError, SocketOptions, MAX_KEEPALIVE_IDLE,
     MIN_KEEPALIVE_IDLE,
 };
 pub use source::{probe_sources, probe_sources_with, SOURCE_CACHE_CAPACITY, SOURCE_CACHE_TTL};
+#[cfg(feature = "tls")]
+pub use tls::{Connection, EchHook, Established, Tls, TlsBuilder, TlsConfigError, TlsStack};
