@@ -8,6 +8,9 @@
 //! - [`resolver::Delayed`]: a static resolver whose AAAA or A answers come late.
 //! - [`dns`] (feature `dns`): a DNS server on loopback UDP with per-type delays, empty
 //!   answers and error codes.
+//! - [`tls`] (feature `tls`): a test certificate authority, TLS servers that echo or stall,
+//!   QUIC servers that echo or accept late and record how each connection ended, a UDP
+//!   blackhole, and the count of open UDP sockets.
 //!
 //! - [`netns`] (feature `netns`, Linux, root): a network namespace per test with
 //!   documentation-prefix addresses that accept, refuse, answer ICMP unreachable, drop, or
@@ -28,6 +31,8 @@ pub mod netns;
 pub mod resolver;
 pub mod scenarios;
 pub mod servers;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 /// The history type the scenarios hand between connectors.
 pub use eyeballs_core::History;

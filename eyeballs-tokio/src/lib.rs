@@ -174,12 +174,25 @@ mod hickory;
 #[cfg(feature = "hyper")]
 mod hyper;
 mod resolve;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub use connector::{Connector, ConnectorBuilder};
 pub use driver::{Tokio, TokioIo};
+#[cfg(feature = "tls")]
+#[doc(inline)]
+pub use eyeballs_net::{EchHook, TlsConfigError};
 #[cfg(feature = "hickory")]
 pub use hickory::HickoryResolver;
+/// The quinn the `quic` feature is built on (feature `quic`).
+#[cfg(feature = "quic")]
+pub use quinn;
 pub use resolve::{CombinedSystemResolver, SystemResolver};
+/// The rustls the `tls` feature is built on (feature `tls`).
+#[cfg(feature = "tls")]
+pub use rustls;
+#[cfg(feature = "tls")]
+pub use tls::{Connection, Established, Tls, TlsBuilder, TlsStream, TokioTls};
 
 // What the API uses, so that one dependency is enough.
 pub use eyeballs_core::{
@@ -192,9 +205,9 @@ pub use eyeballs_core::{
 };
 #[doc(inline)]
 pub use eyeballs_net::{
-    discover_nat64, AttemptContext, BuildError, Builder, Connecting, Handshake, Next, PlainTcp,
-    Resolve, Resolving, ResolvingServices, SocketHook, SocketOptionError, SocketOptions,
-    StaticResolver, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
+    discover_nat64, AttemptContext, AttemptError, AttemptErrorKind, BuildError, Builder,
+    Connecting, Handshake, Next, PlainTcp, Resolve, Resolving, ResolvingServices, SocketHook,
+    SocketOptionError, SocketOptions, StaticResolver, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
 };
 
 use std::io;
