@@ -60,4 +60,6 @@ pub use socket::{
 };
 pub use source::{probe_sources, probe_sources_with, SOURCE_CACHE_CAPACITY, SOURCE_CACHE_TTL};
 #[cfg(feature = "tls")]
-pub use tls::{Connection, EchHook, Established, Tls, TlsBuilder, TlsConfigError, TlsStack};
+pub use tls::{
+    split_alpn, Connection, EchHook, Established, Tls, TlsBuilder, TlsConfigError, TlsStack,
+};

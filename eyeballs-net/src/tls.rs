@@ -336,7 +336,7 @@ impl<T> TlsBuilder<T> {
     {
         let wanted = match self.protocols {
             Some(p) => p,
-            None => protocols_of(&self.config),
+            None => split_alpn(&self.config),
         };
         if let Some(bad) = invalid(&wanted) {
             return Err(TlsConfigError::InvalidAlpn(bad.clone()));
@@ -508,9 +508,9 @@ impl<T> Inner<T> {
     }
 }
 
-/// The protocols of a config's `alpn_protocols`: QUIC ids (`h3`, `h3-*`, `hq-*`, `doq`)
-/// over QUIC, the rest over TCP.
-fn protocols_of(config: &ClientConfig) -> Protocols {
+/// Returns the protocols of a config's `alpn_protocols`, as [`Tls::new`] splits them: QUIC
+/// ids (`h3`, `h3-*`, `hq-*`, `doq`) over QUIC, the rest over TCP, in the config's order.
+pub fn split_alpn(config: &ClientConfig) -> Protocols {
     config
         .alpn_protocols
         .iter()
@@ -657,7 +657,7 @@ mod tests {
             b"doq".to_vec(),
             b"dot".to_vec(),
         ];
-        let p = protocols_of(&config);
+        let p = split_alpn(&config);
         let ids = |t| -> Vec<String> { p.alpn(t).iter().map(Alpn::to_string).collect() };
         assert_eq!(ids(Transport::Quic), ["h3", "h3-29", "doq"]);
         assert_eq!(ids(Transport::Tcp), ["h2", "http/1.1", "dot"]);

@@ -171,6 +171,8 @@ mod connector;
 mod driver;
 #[cfg(feature = "hickory")]
 mod hickory;
+#[cfg(all(feature = "hyper", feature = "tls"))]
+mod https;
 #[cfg(feature = "hyper")]
 mod hyper;
 mod resolve;
@@ -184,6 +186,8 @@ pub use driver::{Tokio, TokioIo};
 pub use eyeballs_net::{EchHook, TlsConfigError};
 #[cfg(feature = "hickory")]
 pub use hickory::HickoryResolver;
+#[cfg(all(feature = "hyper", feature = "tls"))]
+pub use https::{HttpsConnector, HttpsStream};
 /// The quinn the `quic` feature is built on (feature `quic`).
 #[cfg(feature = "quic")]
 pub use quinn;
