@@ -42,10 +42,20 @@
 mod connector;
 mod driver;
 mod resolve;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub use connector::{Connector, ConnectorBuilder};
 pub use driver::{AsyncIoClock, AsyncIoRuntime};
+#[cfg(feature = "tls")]
+#[doc(inline)]
+pub use eyeballs_net::{EchHook, TlsConfigError};
 pub use resolve::{CombinedSystemResolver, SystemResolver};
+/// The rustls the `tls` feature is built on (feature `tls`).
+#[cfg(feature = "tls")]
+pub use rustls;
+#[cfg(feature = "tls")]
+pub use tls::{AsyncIoTls, Connection, Established, Tls, TlsBuilder, TlsStream};
 
 pub use async_net::TcpStream;
 // What the API uses, so that one dependency is enough.
@@ -59,9 +69,9 @@ pub use eyeballs_core::{
 };
 #[doc(inline)]
 pub use eyeballs_net::{
-    discover_nat64, AttemptContext, BuildError, Builder, Connecting, Handshake, Next, PlainTcp,
-    Resolve, Resolving, ResolvingServices, SocketHook, SocketOptionError, SocketOptions,
-    StaticResolver, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
+    discover_nat64, AttemptContext, AttemptError, AttemptErrorKind, BuildError, Builder,
+    Connecting, Handshake, Next, PlainTcp, Resolve, Resolving, ResolvingServices, SocketHook,
+    SocketOptionError, SocketOptions, StaticResolver, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
 };
 
 use std::io;
