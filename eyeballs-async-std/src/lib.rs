@@ -47,6 +47,9 @@ mod tls;
 
 pub use connector::{Connector, ConnectorBuilder};
 pub use driver::{AsyncIoClock, AsyncIoRuntime};
+#[cfg(feature = "ech")]
+#[doc(inline)]
+pub use eyeballs_net::ech_hook;
 #[cfg(feature = "tls")]
 #[doc(inline)]
 pub use eyeballs_net::{EchHook, TlsConfigError};

@@ -135,6 +135,8 @@ struct Stats {
     open: AtomicUsize,
     /// The ALPN id of each completed handshake, in order (bounded by [`MAX_LOG`]).
     alpn: Mutex<Vec<Option<Vec<u8>>>>,
+    /// The SNI of each ClientHello (in the clear: the outer one, with ECH), in order.
+    sni: Mutex<Vec<Option<String>>>,
     /// How each QUIC connection ended, in order (bounded by [`MAX_LOG`]).
     ends: Mutex<Vec<QuicEnd>>,
 }
@@ -224,7 +226,7 @@ impl TlsServer {
         let addr = listener.local_addr()?;
         listener.set_nonblocking(true)?;
         let stats = Arc::new(Stats::default());
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let config = Arc::new(config);
         let s = stats.clone();
         let running = Running::spawn("eyeballs-lab-tls", move || async move {
             let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
@@ -240,8 +242,7 @@ impl TlsServer {
                 if tasks.len() >= MAX_CONNECTIONS {
                     continue;
                 }
-                let (s, acceptor) = (s.clone(), acceptor.clone());
-                tasks.spawn(serve_tls(stream, acceptor, serve, s));
+                tasks.spawn(serve_tls(stream, config.clone(), serve, s.clone()));
             }
         })?;
         Ok(TlsServer {
@@ -279,11 +280,21 @@ impl TlsServer {
             .unwrap_or_else(|p| p.into_inner())
             .clone()
     }
+
+    /// Returns the server name (SNI) of each ClientHello it read, in order: the outer,
+    /// cleartext one when the client used ECH.
+    pub fn sni(&self) -> Vec<Option<String>> {
+        self.stats
+            .sni
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
 }
 
 async fn serve_tls(
     mut stream: tokio::net::TcpStream,
-    acceptor: tokio_rustls::TlsAcceptor,
+    config: Arc<ServerConfig>,
     serve: TlsServe,
     stats: Arc<Stats>,
 ) {
@@ -295,7 +306,15 @@ async fn serve_tls(
             while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
         }
         TlsServe::Echo => {
-            let Ok(mut tls) = acceptor.accept(stream).await else {
+            let acceptor = rustls::server::Acceptor::default();
+            let Ok(start) = tokio_rustls::LazyConfigAcceptor::new(acceptor, stream).await else {
+                return;
+            };
+            log(
+                &stats.sni,
+                start.client_hello().server_name().map(str::to_owned),
+            );
+            let Ok(mut tls) = start.into_stream(config).await else {
                 return;
             };
             stats.handshakes.fetch_add(1, Ordering::Relaxed);
@@ -622,6 +641,41 @@ fn try_same_port(
         listeners.push(TcpListener::bind(SocketAddr::new(*ip, port))?);
     }
     Ok((port, listeners, sockets))
+}
+
+/// Returns an `ECHConfigList` (RFC 9848 §4, version `0xfe0d`) with one configuration for
+/// `public_name`: X25519 with HKDF-SHA256 and AES-128-GCM, and a public key no server holds
+/// the private key of (the base point), so that a client that uses it sends an outer
+/// ClientHello for `public_name` and no server here can read the inner one.
+///
+/// # Panics
+///
+/// For a `public_name` over 255 bytes.
+pub fn ech_config_list(public_name: &str) -> Vec<u8> {
+    let mut key = [0u8; 32];
+    key[0] = 9; // X25519's base point, u = 9.
+    let mut contents = vec![7]; // config_id
+    contents.extend_from_slice(&0x0020u16.to_be_bytes()); // DHKEM(X25519, HKDF-SHA256)
+    contents.extend_from_slice(&32u16.to_be_bytes());
+    contents.extend_from_slice(&key);
+    contents.extend_from_slice(&4u16.to_be_bytes()); // one cipher suite
+    contents.extend_from_slice(&0x0001u16.to_be_bytes()); // HKDF-SHA256
+    contents.extend_from_slice(&0x0001u16.to_be_bytes()); // AES-128-GCM
+    contents.push(0); // maximum_name_length
+    let name = u8::try_from(public_name.len()).expect("a public name of at most 255 bytes");
+    contents.push(name);
+    contents.extend_from_slice(public_name.as_bytes());
+    contents.extend_from_slice(&0u16.to_be_bytes()); // no extensions
+    let mut config = 0xfe0du16.to_be_bytes().to_vec();
+    let len = u16::try_from(contents.len()).expect("under 300 bytes");
+    config.extend_from_slice(&len.to_be_bytes());
+    config.extend_from_slice(&contents);
+    let mut list = u16::try_from(config.len())
+        .expect("under 300 bytes")
+        .to_be_bytes()
+        .to_vec();
+    list.extend_from_slice(&config);
+    list
 }
 
 /// Returns how many UDP sockets this process has open (Linux: the `/proc/self/fd` sockets

@@ -59,6 +59,8 @@ pub use socket::{
     MIN_KEEPALIVE_IDLE,
 };
 pub use source::{probe_sources, probe_sources_with, SOURCE_CACHE_CAPACITY, SOURCE_CACHE_TTL};
+#[cfg(feature = "ech")]
+pub use tls::ech_hook;
 #[cfg(feature = "tls")]
 pub use tls::{
     split_alpn, Connection, EchHook, Established, Tls, TlsBuilder, TlsConfigError, TlsStack,

@@ -508,6 +508,35 @@ impl<T> Inner<T> {
     }
 }
 
+/// Returns an ECH hook for [`TlsBuilder::ech`] on rustls' aws-lc-rs provider (feature
+/// `ech`): each endpoint's `ECHConfigList` with aws-lc-rs' HPKE suites, TLS 1.3, `roots` as
+/// the trust store, no client certificate.
+///
+/// A config list with no suite aws-lc-rs supports fails that attempt
+/// ([`AttemptErrorKind::Ech`]); so does a server that rejects ECH (rustls then checks its
+/// certificate against the config's public name and reports the rejection): the attempt
+/// is never retried without ECH.
+///
+/// Turning on `ech` turns on rustls' `aws_lc_rs` feature: where `ring` is on too (quinn
+/// turns it on), `rustls::ClientConfig::builder()` needs a provider installed with
+/// `CryptoProvider::install_default`, or use `builder_with_provider`.
+#[cfg(feature = "ech")]
+pub fn ech_hook(
+    roots: Arc<rustls::RootCertStore>,
+) -> impl Fn(&EchConfig) -> Result<ClientConfig, rustls::Error> + Send + Sync + 'static {
+    move |ech: &EchConfig| {
+        use rustls::crypto::aws_lc_rs;
+        let list = rustls::pki_types::EchConfigListBytes::from(ech.as_bytes().to_vec());
+        let config = rustls::client::EchConfig::new(list, aws_lc_rs::hpke::ALL_SUPPORTED_SUITES)?;
+        Ok(
+            ClientConfig::builder_with_provider(Arc::new(aws_lc_rs::default_provider()))
+                .with_ech(rustls::client::EchMode::from(config))?
+                .with_root_certificates(roots.clone())
+                .with_no_client_auth(),
+        )
+    }
+}
+
 /// Returns the protocols of a config's `alpn_protocols`, as [`Tls::new`] splits them: QUIC
 /// ids (`h3`, `h3-*`, `hq-*`, `doq`) over QUIC, the rest over TCP, in the config's order.
 pub fn split_alpn(config: &ClientConfig) -> Protocols {

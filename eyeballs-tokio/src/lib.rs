@@ -181,6 +181,9 @@ mod tls;
 
 pub use connector::{Connector, ConnectorBuilder};
 pub use driver::{Tokio, TokioIo};
+#[cfg(feature = "ech")]
+#[doc(inline)]
+pub use eyeballs_net::ech_hook;
 #[cfg(feature = "tls")]
 #[doc(inline)]
 pub use eyeballs_net::{EchHook, TlsConfigError};

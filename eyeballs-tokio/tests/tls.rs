@@ -438,3 +438,44 @@ fn descriptors_come_back_after_races_and_a_dropped_connect() {
         );
     });
 }
+
+/// Real ECH (feature `ech`, aws-lc-rs): the record's ECH configuration is used, so the
+/// server sees the configuration's public name as SNI, never the host. This server cannot
+/// decrypt (rustls has no server-side ECH), so the client reports ECH rejected: an `Ech`
+/// error, and no attempt without ECH follows (the core's downgrade rule).
+#[cfg(feature = "ech")]
+#[test]
+fn ech_encrypts_the_server_name() {
+    serial(async {
+        const PUBLIC: &str = "public.eyeballs.test";
+        let ca = TestCa::new();
+        let (port, mut listeners, _) = same_port(&[V4], &[]).unwrap();
+        let server = TlsServer::start(
+            listeners.pop().unwrap(),
+            ca.server_config(&[NAME, PUBLIC], &["h2"]),
+            TlsServe::Echo,
+        )
+        .unwrap();
+        let ech = EchConfig::new(&eyeballs_lab::tls::ech_config_list(PUBLIC));
+        let record = ServiceRecord::new(1, ".").alpn(["h2"]).ech(ech);
+        let resolver = StaticResolver::new()
+            .host(NAME, [V4])
+            .https(&format!("_{port}._https.{NAME}"), [record]);
+        let c = connector(resolver, Config::default().ech(true));
+        let tls = Tls::builder(Arc::new(ca.client_config(&["h2"])))
+            .ech(eyeballs_tokio::ech_hook(Arc::new(ca.roots())))
+            .build()
+            .unwrap();
+        let err = c.connect_tls((NAME, port), &tls).await.unwrap_err();
+        assert_eq!(
+            attempt_errors(&err),
+            [(SocketAddr::new(V4, port), AttemptErrorKind::Ech)],
+            "{err}"
+        );
+        assert_eq!(
+            server.sni(),
+            [Some(PUBLIC.to_owned())],
+            "the host name was encrypted"
+        );
+    });
+}
