@@ -27,6 +27,25 @@
 //! the race is decided, and dropping a connect mid-race closes everything it opened. This
 //! crate re-exports every type its API uses, so one dependency is enough.
 //!
+//! # TLS (Happy Eyeballs v3)
+//!
+//! With the feature `tls`, [`Connector::connect_tls`] races TCP+TLS with futures-rustls: an
+//! attempt counts once its TLS handshake is done (HEv3 §6.1), each endpoint offers every TCP
+//! ALPN id of the caller's rustls config, the server name is the host asked for, and the
+//! race asks for HTTPS records when the resolver answers them. An attempt whose TCP is up
+//! and TLS under way pushes the next start back (V33). Bad input (an empty or malformed ALPN
+//! list, a certificate that does not verify, no ALPN in common, ECH, port 0) is a typed
+//! error naming the endpoint, as on tokio (`AttemptError`, `TlsConfigError`). ECH: as on
+//! tokio, `TlsBuilder::ech`, or `ech_hook` with the feature `ech`.
+//!
+//! # QUIC: not here
+//!
+//! quinn runs on async-io (its `runtime-smol` and `runtime-async-std`), but it depends on
+//! tokio in every configuration (its `sync` module), and those runtimes spawn on smol's or
+//! async-std's executor: this crate would pull tokio and an executor into every async-io
+//! build for QUIC. So QUIC racing is on eyeballs-tokio only; here `h3` ids are not offered,
+//! and a config with only QUIC ids is refused (`TlsConfigError::NoAlpn`).
+//!
 //! # hickory
 //!
 //! Not offered here. hickory-resolver 0.26 runs only on its tokio runtime provider; running

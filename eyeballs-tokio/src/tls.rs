@@ -46,6 +46,31 @@ pub type TlsStream = tokio_rustls::client::TlsStream<TcpStream>;
 /// assert_eq!(Tls::new(Arc::new(config)).unwrap_err(), TlsConfigError::NoAlpn);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// ECH: endpoints with an ECH configuration (only with `Config::ech(true)`) get the hook's
+/// config; rustls needs a provider with HPKE for it (aws-lc-rs: the feature `ech` gives
+/// `ech_hook`, which does this):
+///
+/// ```
+/// use std::sync::Arc;
+/// use eyeballs_tokio::{EchConfig, Tls};
+///
+/// # fn demo(config: rustls::ClientConfig, roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
+/// let tls = Tls::builder(Arc::new(config))
+///     .ech(move |ech: &EchConfig| {
+///         let provider = Arc::new(rustls::crypto::ring::default_provider());
+///         let suites = &[]; // ring has no HPKE: aws-lc-rs' hpke::ALL_SUPPORTED_SUITES has
+///         let ech = rustls::client::EchConfig::new(ech.as_bytes().to_vec().into(), suites)?;
+///         Ok(rustls::ClientConfig::builder_with_provider(provider)
+///             .with_ech(ech.into())?
+///             .with_root_certificates(roots.clone())
+///             .with_no_client_auth())
+///     })
+///     .build()?;
+/// # let _ = tls;
+/// # Ok(())
+/// # }
+/// ```
 pub type Tls = eyeballs_net::Tls<TokioTls>;
 
 /// Builds a [`Tls`]: protocols, ECH hook, QUIC transport settings.
