@@ -186,6 +186,10 @@ impl<S> fmt::Debug for Connection<S> {
 /// - **ECH**: an endpoint with an ECH configuration (only with `Config::ech(true)`) uses
 ///   [`TlsBuilder::ech`]'s config, or fails with [`AttemptErrorKind::Ech`]: never a
 ///   cleartext ClientHello in its place.
+/// - **Deadline**: a TLS handshake over TCP has none of its own (a server that stalls after
+///   TCP holds the attempt until the race's [`Config::timeout`](eyeballs_core::Config::timeout)
+///   or until another attempt wins); a QUIC handshake ends at quinn's idle timeout (30 s by
+///   default, `TlsBuilder::quic_transport`).
 /// - **QUIC sockets**: one quinn `Endpoint` (one UDP socket) per address family, made on
 ///   the first QUIC attempt of that family and shared by every race and connection of this
 ///   `Tls` and its clones; it closes when they are all gone. A losing QUIC attempt is

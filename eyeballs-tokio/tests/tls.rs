@@ -172,6 +172,7 @@ fn a_certificate_that_fails_to_verify_is_a_typed_error_per_endpoint() {
         let (ca, other) = (TestCa::new(), TestCa::new());
         let (port, v6, v4) = servers(&other, TlsServe::Echo, TlsServe::Echo, &["h2"]);
         let c = connector(both(), Config::default());
+        let baseline = open_fds();
         let err = c
             .connect_tls((NAME, port), &tls(&ca, &["h2"]))
             .await
@@ -187,6 +188,7 @@ fn a_certificate_that_fails_to_verify_is_a_typed_error_per_endpoint() {
         );
         assert!(err.to_string().contains("certificate"), "{err}");
         assert!(eventually(|| v6.open() + v4.open() == 0).await);
+        assert!(eventually(|| open_fds() == baseline).await, "no socket left open");
     });
 }
 
