@@ -188,7 +188,10 @@ fn a_certificate_that_fails_to_verify_is_a_typed_error_per_endpoint() {
         );
         assert!(err.to_string().contains("certificate"), "{err}");
         assert!(eventually(|| v6.open() + v4.open() == 0).await);
-        assert!(eventually(|| open_fds() == baseline).await, "no socket left open");
+        assert!(
+            eventually(|| open_fds() == baseline).await,
+            "no socket left open"
+        );
     });
 }
 
