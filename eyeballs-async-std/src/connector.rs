@@ -148,6 +148,63 @@ impl Connector {
         self.0.connect_with_handshake(target, handshake).await
     }
 
+    /// Connects to `target` over TCP+TLS: an attempt counts once its TLS handshake is done
+    /// (HEv3 §6.1, G2). Each endpoint offers every TCP ALPN id of `tls`; the server name is
+    /// `target`'s host; the race asks for HTTPS records when the resolver answers them. An
+    /// attempt whose TCP is up and TLS under way pushes the next start back (V33).
+    ///
+    /// # Errors
+    ///
+    /// As [`Connector::connect`]. Each failed attempt in the [`Failure`](crate::Failure)
+    /// holds an [`AttemptError`](crate::AttemptError) naming its endpoint when TLS ended it
+    /// (a certificate, no ALPN in common, ECH) or the driver refused it (port 0).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use eyeballs_lab::tls::{TestCa, TlsServe, TlsServer};
+    /// use eyeballs_async_std::{Connector, StaticResolver, Tls};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # smol::block_on(async {
+    /// let ca = TestCa::new();
+    /// let server_config = ca.server_config(&["web.example.test"], &["h2"]);
+    /// let server = TlsServer::bind("127.0.0.1:0".parse()?, server_config, TlsServe::Echo)?;
+    ///
+    /// let tls = Tls::new(Arc::new(ca.client_config(&["h2", "http/1.1"])))?;
+    /// let connector = Connector::builder()
+    ///     .resolver(StaticResolver::new().host("web.example.test", [server.addr().ip()]))
+    ///     .build()?;
+    /// let connection = connector
+    ///     .connect_tls(("web.example.test", server.addr().port()), &tls)
+    ///     .await?;
+    /// assert_eq!(connection.alpn().map(|a| a.to_string()).as_deref(), Some("h2"));
+    /// let stream = connection.into_tls().expect("TLS over TCP"); // a futures-rustls TlsStream
+    /// # let _ = stream;
+    /// # Ok(())
+    /// # })
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub async fn connect_tls<T: ToHostPort>(
+        &self,
+        target: T,
+        tls: &crate::Tls,
+    ) -> io::Result<crate::Connection> {
+        self.0.connect_tls(target, tls).await
+    }
+
+    /// Connects like [`Connector::connect_tls`], and also returns the race's report.
+    #[cfg(feature = "tls")]
+    pub async fn connect_tls_with_report<T: ToHostPort>(
+        &self,
+        target: T,
+        tls: &crate::Tls,
+    ) -> (io::Result<crate::Connection>, Option<Report>) {
+        self.0.connect_tls_with_report(target, tls).await
+    }
+
     /// Returns a copy of the history, or `None` when it is off.
     pub fn history(&self) -> Option<History> {
         self.0.history()

@@ -27,6 +27,25 @@
 //! the race is decided, and dropping a connect mid-race closes everything it opened. This
 //! crate re-exports every type its API uses, so one dependency is enough.
 //!
+//! # TLS (Happy Eyeballs v3)
+//!
+//! With the feature `tls`, [`Connector::connect_tls`] races TCP+TLS with futures-rustls: an
+//! attempt counts once its TLS handshake is done (HEv3 §6.1), each endpoint offers every TCP
+//! ALPN id of the caller's rustls config, the server name is the host asked for, and the
+//! race asks for HTTPS records when the resolver answers them. An attempt whose TCP is up
+//! and TLS under way pushes the next start back (V33). Bad input (an empty or malformed ALPN
+//! list, a certificate that does not verify, no ALPN in common, ECH, port 0) is a typed
+//! error naming the endpoint, as on tokio (`AttemptError`, `TlsConfigError`). ECH: as on
+//! tokio, `TlsBuilder::ech`, or `ech_hook` with the feature `ech`.
+//!
+//! # QUIC: not here
+//!
+//! quinn runs on async-io (its `runtime-smol` and `runtime-async-std`), but it depends on
+//! tokio in every configuration (its `sync` module), and those runtimes spawn on smol's or
+//! async-std's executor: this crate would pull tokio and an executor into every async-io
+//! build for QUIC. So QUIC racing is on eyeballs-tokio only; here `h3` ids are not offered,
+//! and a config with only QUIC ids is refused (`TlsConfigError::NoAlpn`).
+//!
 //! # The system resolver's threads
 //!
 //! [`SystemResolver`] and [`CombinedSystemResolver`] run `getaddrinfo` on the process's
@@ -62,12 +81,25 @@ mod driver;
 #[cfg(feature = "hickory")]
 pub mod hickory;
 mod resolve;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub use connector::{Connector, ConnectorBuilder};
 pub use driver::{AsyncIoClock, AsyncIoRuntime};
+#[cfg(feature = "ech")]
+#[doc(inline)]
+pub use eyeballs_net::ech_hook;
+#[cfg(feature = "tls")]
+#[doc(inline)]
+pub use eyeballs_net::{EchHook, TlsConfigError};
 #[cfg(feature = "hickory")]
 pub use hickory::HickoryResolver;
 pub use resolve::{CombinedSystemResolver, SystemResolver};
+/// The rustls the `tls` feature is built on (feature `tls`).
+#[cfg(feature = "tls")]
+pub use rustls;
+#[cfg(feature = "tls")]
+pub use tls::{AsyncIoTls, Connection, Established, Tls, TlsBuilder, TlsStream};
 
 pub use async_net::TcpStream;
 // What the API uses, so that one dependency is enough.
@@ -81,9 +113,9 @@ pub use eyeballs_core::{
 };
 #[doc(inline)]
 pub use eyeballs_net::{
-    discover_nat64, AttemptContext, BuildError, Builder, Connecting, Handshake, Next, PlainTcp,
-    Resolve, Resolving, ResolvingServices, SocketHook, SocketOptionError, SocketOptions,
-    StaticResolver, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
+    discover_nat64, AttemptContext, AttemptError, AttemptErrorKind, BuildError, Builder,
+    Connecting, Handshake, Next, PlainTcp, Resolve, Resolving, ResolvingServices, SocketHook,
+    SocketOptionError, SocketOptions, StaticResolver, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
 };
 
 use std::io;

@@ -10,6 +10,9 @@
 //!   per-type delays, empty answers, error codes and HTTPS records.
 //! - [`hickory`] (feature `dns`): the hickory scenarios every driver's `HickoryResolver`
 //!   runs against that server, written once.
+//! - [`tls`] (feature `tls`): a test certificate authority, TLS servers that echo or stall,
+//!   QUIC servers that echo or accept late and record how each connection ended, a UDP
+//!   blackhole, and the count of open UDP sockets.
 //!
 //! - [`netns`] (feature `netns`, Linux, root): a network namespace per test with
 //!   documentation-prefix addresses that accept, refuse, answer ICMP unreachable, drop, or
@@ -32,6 +35,8 @@ pub mod netns;
 pub mod resolver;
 pub mod scenarios;
 pub mod servers;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 /// The history type the scenarios hand between connectors.
 pub use eyeballs_core::History;

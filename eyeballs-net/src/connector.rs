@@ -183,6 +183,43 @@ impl<R: Runtime> Connector<R> {
             .await
     }
 
+    /// Connects over TCP+TLS, and QUIC where `tls` has it, with `tls`'s rustls config: an
+    /// attempt counts when its handshake is done (HEv3 §6.1). See [`Tls`](crate::Tls).
+    ///
+    /// # Errors
+    ///
+    /// As [`Connector::connect`]; each failed attempt's error in the
+    /// [`Failure`](eyeballs_core::Failure) holds an [`AttemptError`](crate::AttemptError)
+    /// naming the endpoint when TLS, QUIC or the driver rejected it.
+    #[cfg(feature = "tls")]
+    pub async fn connect_tls<T, S>(
+        &self,
+        target: T,
+        tls: &crate::Tls<S>,
+    ) -> io::Result<crate::Connection<S::Stream>>
+    where
+        T: ToHostPort,
+        S: crate::TlsStack<Tcp = Stream<R>>,
+    {
+        self.run_with(target, self.settings.config, false, tls)
+            .await
+            .0
+    }
+
+    /// Connects like [`Connector::connect_tls`], and also returns the race's report.
+    #[cfg(feature = "tls")]
+    pub async fn connect_tls_with_report<T, S>(
+        &self,
+        target: T,
+        tls: &crate::Tls<S>,
+    ) -> (io::Result<crate::Connection<S::Stream>>, Option<Report>)
+    where
+        T: ToHostPort,
+        S: crate::TlsStack<Tcp = Stream<R>>,
+    {
+        self.run_with(target, self.settings.config, true, tls).await
+    }
+
     async fn run<T: ToHostPort>(
         &self,
         target: T,

@@ -15,6 +15,7 @@ use eyeballs_core::{
 };
 use socket2::Socket;
 
+use crate::attempt_error::{AttemptError, AttemptErrorKind};
 use crate::builder::Settings;
 use crate::handshake::{AttemptContext, Handshake, Next};
 use crate::race::{finish, start};
@@ -161,6 +162,12 @@ async fn drive<I: AsyncIo, H: Handshake<I::Stream>>(
                 } => {
                     tracing::debug!(target: "eyeballs", %attempt, %endpoint, "connect");
                     let attempting: Attempting<I::Stream, H::Output> = match endpoint.transport() {
+                        // No socket for a destination that cannot be one (a target's port 0;
+                        // the core makes no endpoint of a record with port 0).
+                        _ if endpoint.addr().port() == 0 => {
+                            let e = AttemptError::new(endpoint, AttemptErrorKind::Port);
+                            Box::pin(async move { Stage::Done(Err(e.into())) })
+                        }
                         Transport::Quic => {
                             let cx = AttemptContext {
                                 endpoint: &endpoint,

@@ -24,7 +24,13 @@
 //!   fail-fast (`WouldBlock`) when full, a dropped or timed-out connect's waiters withdrawn,
 //!   idle threads gone after [`pool::IDLE`]. A hung `getaddrinfo` holds one pool thread,
 //!   not a thread per connect.
+//! - [`AttemptError`]: why one attempt failed, naming its endpoint (port 0, and with `tls`
+//!   a certificate, ALPN, ECH or QUIC failure).
+//! - [`Tls`] (feature `tls`): TLS-aware racing (HEv3 §6.1), and with `quic` QUIC racing over
+//!   quinn, written once over a driver's [`TlsStack`]. `eyeballs-tokio` and
+//!   `eyeballs-async-std` name it `Tls` and return its [`Connection`].
 
+mod attempt_error;
 mod builder;
 mod connector;
 mod drive;
@@ -33,24 +39,41 @@ mod handshake;
 pub mod hickory;
 mod history;
 pub mod pool;
+#[cfg(feature = "quic")]
+mod quic;
 mod race;
 mod ready;
 mod resolve;
 mod socket;
 mod source;
+#[cfg(feature = "tls")]
+mod tls;
 
+pub use attempt_error::{AttemptError, AttemptErrorKind};
 pub use builder::{BuildError, Builder, ResolverObject, Settings};
 pub use connector::{Connector, Runtime, Stream};
 pub use drive::{run_async, AsyncIo, Connecting};
 pub use handshake::{AttemptContext, Handshake, Next, PlainTcp, Step};
 pub use history::SharedHistory;
+/// The quinn this crate's `quic` feature is built on (feature `quic`).
+#[cfg(feature = "quic")]
+pub use quinn;
 pub use race::{finish, start};
 pub use resolve::{
     discover_nat64, system_lookup, system_lookup_error, v6_only, Resolve, Resolving,
     ResolvingServices, StaticResolver,
 };
+/// The rustls this crate's `tls` feature is built on (feature `tls`).
+#[cfg(feature = "tls")]
+pub use rustls;
 pub use socket::{
     zone_index, SocketHook, SocketOptionError, SocketOptions, MAX_KEEPALIVE_IDLE,
     MIN_KEEPALIVE_IDLE,
 };
 pub use source::{probe_sources, probe_sources_with, SOURCE_CACHE_CAPACITY, SOURCE_CACHE_TTL};
+#[cfg(feature = "ech")]
+pub use tls::ech_hook;
+#[cfg(feature = "tls")]
+pub use tls::{
+    split_alpn, Connection, EchHook, Established, Tls, TlsBuilder, TlsConfigError, TlsStack,
+};

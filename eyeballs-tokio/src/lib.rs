@@ -110,13 +110,88 @@
 //! # }
 //! ```
 //!
+//! # TLS and QUIC: Happy Eyeballs v3 on the wire
+//!
+//! With the feature `tls`, [`Connector::connect_tls`] races TCP+TLS (tokio-rustls): an
+//! attempt counts once its TLS handshake is done (HEv3 §6.1), each endpoint offers every ALPN
+//! id of the caller's rustls config for its transport, the server name is the host asked for,
+//! and the race asks for HTTPS records when the resolver answers them (the endpoints of a
+//! record, its port and its ALPN ids are then raced before the plain addresses). With the
+//! feature `quic`, the config's `h3` ids race over QUIC (quinn) beside TCP+TLS: the result is
+//! a [`Connection`], a TLS stream or a `quinn::Connection`, with the endpoint and the ALPN id
+//! negotiated.
+//!
+//! ```
+//! # #[cfg(not(feature = "tls"))]
+//! # fn main() {}
+//! # #[cfg(feature = "tls")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use eyeballs_tokio::{Connector, Established, StaticResolver, Tls};
+//! # use eyeballs_lab::tls::{TestCa, TlsServe, TlsServer};
+//! # let ca = TestCa::new();
+//! # let server = TlsServer::bind("[::1]:0".parse()?, ca.server_config(&["www.example.test"], &["h2"]), TlsServe::Echo)?;
+//! # let (port, resolver) = (server.addr().port(), StaticResolver::new().host("www.example.test", [server.addr().ip()]));
+//! # let mut config = ca.client_config(&[]);
+//!
+//! // Any rustls ClientConfig (its crypto provider, its roots); ALPN ids say what to race.
+//! config.alpn_protocols = vec![b"h3".to_vec(), b"h2".to_vec(), b"http/1.1".to_vec()];
+//! let tls = Tls::new(Arc::new(config))?; // keep it: QUIC sockets are shared
+//! let connector = Connector::builder().resolver(resolver).build()?;
+//! let connection = connector.connect_tls(("www.example.test", port), &tls).await?;
+//! println!("{} won, ALPN {:?}", connection.endpoint(), connection.alpn());
+//! match connection.into_parts().0 {
+//!     Established::Tls(stream) => {
+//!         // a tokio_rustls::client::TlsStream<TcpStream>
+//! #       let _ = stream;
+//!     }
+//! #   #[cfg(feature = "quic")]
+//!     Established::Quic(connection) => {
+//!         // a quinn::Connection (feature `quic`)
+//! #       let _ = connection;
+//!     }
+//!     _ => {}
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! - **Timer**: an attempt whose TCP is up and TLS under way is progress: the next attempt
+//!   starts one Connection Attempt Delay after the TCP connect, not after the attempt started
+//!   (V33: the loop reports the TCP connect, the core moves the timer).
+//! - **QUIC sockets**: one quinn `Endpoint` (UDP socket) per address family per [`Tls`], made
+//!   on the first QUIC attempt of that family and shared by every race and connection; a
+//!   losing QUIC attempt is dropped, which sends CONNECTION_CLOSE. The sockets close when the
+//!   `Tls` and its connections are gone. [`SocketOptions`] apply to TCP only.
+//! - **Bad input** gets a typed error naming the endpoint: an empty or malformed ALPN list is
+//!   refused by [`Tls::new`] ([`TlsConfigError`]); a certificate that does not verify, no
+//!   ALPN in common (over TLS or QUIC), an ECH failure and a target port of 0 fail their
+//!   attempt with an [`AttemptError`] of that [`AttemptErrorKind`], inside the
+//!   [`Failure`]. An HTTPS record whose port is 0 is unusable and never tried (the core,
+//!   V12).
+//! - **ECH**: with `Config::ech(true)`, endpoints of a record with an `ech` key carry its
+//!   configuration; [`TlsBuilder::ech`] turns it into a rustls config, and with the feature
+//!   `ech` (rustls' aws-lc-rs provider, which has HPKE) `ech_hook` does that. Without a hook
+//!   such an attempt fails ([`AttemptErrorKind::Ech`]): never a cleartext ClientHello in its
+//!   place, and the core tries no endpoint without ECH (the downgrade rule, V35).
+//!
+//! # HTTPS with hyper
+//!
+//! With the features `hyper` and `tls`, [`HttpsConnector`] is hyper-util's legacy `Client`
+//! connector with a TLS-aware race: `https` URIs race TCP+TLS, the HTTPS records of the host
+//! are used when the resolver answers them, and an ALPN of `h2` makes hyper speak HTTP/2.
+//! hyper does not speak HTTP/3, so QUIC is not raced there. The alternative is hyper-rustls'
+//! `HttpsConnectorBuilder::wrap_connector` around a plain [`Connector`]: TLS then starts
+//! after the race, which counts TCP only (RFC 8305, not HEv3's §6.1).
+//!
 //! # reqwest
 //!
 //! reqwest cannot take this connector: it opens its own connections, and has no public API
 //! to give it a connector. Two ways out:
 //!
-//! - Use hyper-util's legacy `Client` with this [`Connector`] (above), which is what reqwest
-//!   is built on.
+//! - Use hyper-util's legacy `Client` (what reqwest is built on) with [`HttpsConnector`]
+//!   (features `hyper`, `tls`) for HTTPS, or with this [`Connector`] for plain HTTP.
 //! - Keep reqwest and feed it addresses: its `ClientBuilder::resolve` and `dns_resolver`
 //!   hooks choose which addresses reqwest connects to. They cannot race: reqwest still does
 //!   the connecting, so this crate's attempt delays, history and reports do not apply.
@@ -158,7 +233,8 @@
 //! # hyper
 //!
 //! With feature `hyper`, a [`Connector`] is a connector for hyper-util's legacy `Client`
-//! (the port defaults to 443 for `https`, 80 otherwise; TLS is the caller's layer):
+//! (the port defaults to 443 for `https`, 80 otherwise; TLS is the caller's layer, or
+//! [`HttpsConnector`] with `tls` too, above):
 //!
 //! ```no_run
 //! # #[cfg(feature = "hyper")] {
@@ -186,15 +262,35 @@ mod connector;
 mod driver;
 #[cfg(feature = "hickory")]
 mod hickory;
+#[cfg(all(feature = "hyper", feature = "tls"))]
+mod https;
 #[cfg(feature = "hyper")]
 mod hyper;
 mod resolve;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub use connector::{Connector, ConnectorBuilder};
 pub use driver::{Tokio, TokioIo};
+#[cfg(feature = "ech")]
+#[doc(inline)]
+pub use eyeballs_net::ech_hook;
+#[cfg(feature = "tls")]
+#[doc(inline)]
+pub use eyeballs_net::{EchHook, TlsConfigError};
 #[cfg(feature = "hickory")]
 pub use hickory::HickoryResolver;
+#[cfg(all(feature = "hyper", feature = "tls"))]
+pub use https::{HttpsConnector, HttpsStream};
+/// The quinn the `quic` feature is built on (feature `quic`).
+#[cfg(feature = "quic")]
+pub use quinn;
 pub use resolve::{CombinedSystemResolver, SystemResolver};
+/// The rustls the `tls` feature is built on (feature `tls`).
+#[cfg(feature = "tls")]
+pub use rustls;
+#[cfg(feature = "tls")]
+pub use tls::{Connection, Established, Tls, TlsBuilder, TlsStream, TokioTls};
 
 // What the API uses, so that one dependency is enough.
 pub use eyeballs_core::{
@@ -207,9 +303,9 @@ pub use eyeballs_core::{
 };
 #[doc(inline)]
 pub use eyeballs_net::{
-    discover_nat64, AttemptContext, BuildError, Builder, Connecting, Handshake, Next, PlainTcp,
-    Resolve, Resolving, ResolvingServices, SocketHook, SocketOptionError, SocketOptions,
-    StaticResolver, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
+    discover_nat64, AttemptContext, AttemptError, AttemptErrorKind, BuildError, Builder,
+    Connecting, Handshake, Next, PlainTcp, Resolve, Resolving, ResolvingServices, SocketHook,
+    SocketOptionError, SocketOptions, StaticResolver, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
 };
 
 use std::io;

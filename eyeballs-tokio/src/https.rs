@@ -1,0 +1,217 @@
+//! An HTTPS connector for hyper-util's legacy `Client` that races TCP+TLS (features `hyper`
+//! and `tls`).
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use eyeballs_core::{Protocols, Transport};
+use hyper_util::client::legacy::connect::{Connected, Connection};
+use hyper_util::rt::TokioIo;
+use rustls::ClientConfig;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::connector::Connector;
+use crate::tls::{Tls, TlsStream};
+use eyeballs_net::TlsConfigError;
+
+/// An HTTPS connector for hyper-util's legacy `Client`: each `https` connection is a
+/// TLS-aware Happy Eyeballs race (an attempt counts once its TLS handshake is done, HEv3
+/// §6.1, and the race asks for HTTPS records when the resolver answers them), and an ALPN of
+/// `h2` tells hyper to speak HTTP/2. `http` URIs get a plain TCP race (unless
+/// [`HttpsConnector::https_only`]).
+///
+/// TCP only: hyper does not speak HTTP/3, so the config's QUIC ids (`h3`) are not offered.
+/// Set the rustls config's `alpn_protocols` to what the client speaks: `h2` and `http/1.1`
+/// when its `http2` feature is on, `http/1.1` otherwise.
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use bytes::Bytes;
+/// use http_body_util::Empty;
+/// use hyper_util::client::legacy::Client;
+/// use hyper_util::rt::TokioExecutor;
+/// use eyeballs_tokio::{Connector, HttpsConnector};
+///
+/// # async fn demo(roots: rustls::RootCertStore) -> Result<(), Box<dyn std::error::Error>> {
+/// let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+///     rustls::crypto::ring::default_provider(),
+/// ))
+/// .with_safe_default_protocol_versions()?
+/// .with_root_certificates(roots)
+/// .with_no_client_auth();
+/// config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+/// let https = HttpsConnector::new(Connector::default(), Arc::new(config))?;
+/// let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
+/// let response = client.get("https://example.test/".parse()?).await?;
+/// println!("{} over {:?}", response.status(), response.version());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct HttpsConnector {
+    connector: Connector,
+    tls: Tls,
+    https_only: bool,
+}
+
+impl HttpsConnector {
+    /// Races through `connector` with `config`, offering its TCP ALPN ids.
+    ///
+    /// # Errors
+    ///
+    /// [`TlsConfigError::NoAlpn`] when `config` has no TCP ALPN id (hyper needs `h2` or
+    /// `http/1.1`), [`TlsConfigError::InvalidAlpn`] for an id of 0 or over 255 bytes.
+    pub fn new(connector: Connector, config: Arc<ClientConfig>) -> Result<Self, TlsConfigError> {
+        let tcp_only = eyeballs_net::split_alpn(&config)
+            .alpn(Transport::Tcp)
+            .iter()
+            .fold(Protocols::new(), |p, id| p.tcp(id.clone()));
+        let tls = Tls::builder(config).protocols(tcp_only).build()?;
+        Ok(HttpsConnector {
+            connector,
+            tls,
+            https_only: false,
+        })
+    }
+
+    /// Refuses `http` URIs when `on` (default off: they get a plain TCP race).
+    pub fn https_only(mut self, on: bool) -> Self {
+        self.https_only = on;
+        self
+    }
+}
+
+/// What an [`HttpsConnector`] connects: TCP for `http`, TLS over TCP for `https`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum HttpsStream {
+    /// Plain TCP (an `http` URI).
+    Http(TcpStream),
+    /// TLS over TCP; `h2` when the server chose HTTP/2.
+    Https {
+        /// The TLS stream.
+        stream: Box<TlsStream>,
+        /// Whether the server chose `h2`.
+        h2: bool,
+    },
+}
+
+impl tower_service::Service<http::Uri> for HttpsConnector {
+    type Response = TokioIo<HttpsStream>;
+    type Error = io::Error;
+    type Future = Pin<Box<dyn Future<Output = io::Result<TokioIo<HttpsStream>>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, uri: http::Uri) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move {
+            let invalid =
+                |why: &str| io::Error::new(io::ErrorKind::InvalidInput, format!("{uri}: {why}"));
+            let host = uri.host().ok_or_else(|| invalid("no host"))?;
+            let https = match uri.scheme_str() {
+                Some("https") => true,
+                Some("http") if !this.https_only => false,
+                _ => return Err(invalid("not an https URI")),
+            };
+            let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+            if !https {
+                let stream = this.connector.connect((host, port)).await?;
+                return Ok(TokioIo::new(HttpsStream::Http(stream)));
+            }
+            let connection = this.connector.connect_tls((host, port), &this.tls).await?;
+            debug_assert_eq!(connection.transport(), Transport::Tcp, "TCP ids only");
+            let h2 = connection.alpn().is_some_and(|a| a.as_bytes() == b"h2");
+            let stream = connection.into_tls().ok_or_else(|| {
+                io::Error::new(io::ErrorKind::Unsupported, "a QUIC connection for hyper")
+            })?;
+            Ok(TokioIo::new(HttpsStream::Https {
+                stream: Box::new(stream),
+                h2,
+            }))
+        })
+    }
+}
+
+impl Connection for HttpsStream {
+    fn connected(&self) -> Connected {
+        match self {
+            HttpsStream::Http(s) => s.connected(),
+            HttpsStream::Https { stream, h2 } => {
+                let connected = stream.get_ref().0.connected();
+                match h2 {
+                    true => connected.negotiated_h2(),
+                    false => connected,
+                }
+            }
+        }
+    }
+}
+
+impl AsyncRead for HttpsStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            HttpsStream::Http(s) => Pin::new(s).poll_read(cx, buf),
+            HttpsStream::Https { stream, .. } => Pin::new(stream.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for HttpsStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            HttpsStream::Http(s) => Pin::new(s).poll_write(cx, buf),
+            HttpsStream::Https { stream, .. } => Pin::new(stream.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            HttpsStream::Http(s) => Pin::new(s).poll_flush(cx),
+            HttpsStream::Https { stream, .. } => Pin::new(stream.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            HttpsStream::Http(s) => Pin::new(s).poll_shutdown(cx),
+            HttpsStream::Https { stream, .. } => Pin::new(stream.as_mut()).poll_shutdown(cx),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            HttpsStream::Http(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            HttpsStream::Https { stream, .. } => {
+                Pin::new(stream.as_mut()).poll_write_vectored(cx, bufs)
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            HttpsStream::Http(s) => s.is_write_vectored(),
+            HttpsStream::Https { stream, .. } => stream.is_write_vectored(),
+        }
+    }
+}

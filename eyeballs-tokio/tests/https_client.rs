@@ -1,0 +1,149 @@
+//! Real HTTPS requests through hyper-util's legacy `Client` and the eyeballs
+//! `HttpsConnector` against a hyper server behind tokio-rustls on loopback, with a test CA
+//! (features `hyper` and `tls`).
+#![cfg(all(feature = "hyper", feature = "tls"))]
+#![allow(clippy::unwrap_used)]
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::service::service_fn;
+use hyper::{Request, Response, Version};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+
+use eyeballs_lab::loopback::{V4, V6};
+use eyeballs_lab::tls::{same_port, TestCa, TlsServe, TlsServer};
+use eyeballs_tokio::{Connector, HttpsConnector, StaticResolver, TlsConfigError};
+
+const NAME: &str = "www.eyeballs.test";
+
+/// Serves HTTPS on `listener` (HTTP/2 when the client chose `h2`, else HTTP/1.1): the body
+/// names the path and the version.
+async fn serve_https(listener: std::net::TcpListener, ca: &TestCa) -> tokio::task::JoinHandle<()> {
+    listener.set_nonblocking(true).unwrap();
+    let listener = TcpListener::from_std(listener).unwrap();
+    let config = ca.server_config(&[NAME], &["h2", "http/1.1"]);
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    tokio::spawn(async move {
+        // Bounded: the test makes a handful of connections.
+        for _ in 0..16 {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+                let service = service_fn(|req: Request<hyper::body::Incoming>| async move {
+                    let body = format!("{} {:?}", req.uri().path(), req.version());
+                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(body))))
+                });
+                let io = TokioIo::new(tls);
+                let _ = match h2 {
+                    true => {
+                        hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                            .serve_connection(io, service)
+                            .await
+                    }
+                    false => {
+                        hyper::server::conn::http1::Builder::new()
+                            .serve_connection(io, service)
+                            .await
+                    }
+                };
+            });
+        }
+    })
+}
+
+fn https(ca: &TestCa, alpn: &[&str]) -> HttpsConnector {
+    let connector = Connector::builder()
+        .resolver(StaticResolver::new().host(NAME, [V6, V4]))
+        .history(false)
+        .build()
+        .unwrap();
+    HttpsConnector::new(connector, Arc::new(ca.client_config(alpn))).unwrap()
+}
+
+async fn get(client: &Client<HttpsConnector, Empty<Bytes>>, uri: &str) -> (Version, String) {
+    let response = client.get(uri.parse().unwrap()).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let version = response.version();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (version, String::from_utf8(body.to_vec()).unwrap())
+}
+
+/// IPv6 accepts TCP but never answers TLS; IPv4 is a real HTTPS server. The race counts TLS
+/// (IPv6's TCP connect is not enough), so hyper gets the IPv4 connection, speaks HTTP/2
+/// when `h2` was negotiated and HTTP/1.1 when only `http/1.1` was offered, and reuses the
+/// pooled connection for a second request.
+#[tokio::test]
+async fn https_requests_go_through_a_tls_aware_race() {
+    let ca = TestCa::new();
+    let (port, mut listeners, _) = same_port(&[V6, V4], &[]).unwrap();
+    let v4 = listeners.pop().unwrap();
+    let stalled = TlsServer::start(
+        listeners.pop().unwrap(),
+        ca.server_config(&[NAME], &["h2"]),
+        TlsServe::Stall,
+    )
+    .unwrap();
+    let server = serve_https(v4, &ca).await;
+
+    let h2: Client<_, Empty<Bytes>> =
+        Client::builder(TokioExecutor::new()).build(https(&ca, &["h2", "http/1.1"]));
+    for path in ["/a", "/b"] {
+        let (version, body) = get(&h2, &format!("https://{NAME}:{port}{path}")).await;
+        assert_eq!(version, Version::HTTP_2);
+        assert_eq!(body, format!("{path} HTTP/2.0"));
+    }
+    let h1: Client<_, Empty<Bytes>> =
+        Client::builder(TokioExecutor::new()).build(https(&ca, &["http/1.1"]));
+    let (version, body) = get(&h1, &format!("https://{NAME}:{port}/c")).await;
+    assert_eq!(version, Version::HTTP_11);
+    assert_eq!(body, "/c HTTP/1.1");
+    // Each client's first race tried IPv6 first; its TLS never came, so IPv4 won.
+    assert_eq!(stalled.accepted(), 2);
+    assert_eq!(stalled.handshakes(), 0);
+    server.abort();
+}
+
+/// A certificate the client does not trust: the request fails, and the error says which
+/// endpoint refused and why.
+#[tokio::test]
+async fn an_untrusted_certificate_fails_the_request() {
+    let (ca, other) = (TestCa::new(), TestCa::new());
+    let listener = std::net::TcpListener::bind(SocketAddr::new(V4, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = serve_https(listener, &other).await;
+    let client: Client<_, Empty<Bytes>> =
+        Client::builder(TokioExecutor::new()).build(https(&ca, &["http/1.1"]));
+    let err = client
+        .get(format!("https://{NAME}:{port}/").parse().unwrap())
+        .await
+        .unwrap_err();
+    let source = std::error::Error::source(&err)
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(source.contains("certificate not accepted"), "{source}");
+    assert!(
+        source.contains(&format!("TCP 127.0.0.1:{port}")),
+        "{source}"
+    );
+    server.abort();
+}
+
+/// Only `h3` (hyper does not speak HTTP/3): no TCP id, refused when built.
+#[test]
+fn an_h3_only_config_is_refused() {
+    let ca = TestCa::new();
+    let err = HttpsConnector::new(Connector::default(), Arc::new(ca.client_config(&["h3"])));
+    assert_eq!(err.unwrap_err(), TlsConfigError::NoAlpn);
+}
