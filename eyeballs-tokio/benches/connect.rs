@@ -107,17 +107,19 @@ fn concurrent(c: &mut Criterion) {
     assert_eq!(before, after, "connections leaked");
 }
 
-/// Like [`paired`], by name: `("localhost", port)` through tokio's `lookup_host` and
-/// through eyeballs (its per-family system lookups, answered for localhost names without
-/// `getaddrinfo` as RFC 6761 asks, and a source-address probe per destination, cached 1 s).
-fn paired_by_name(_: &mut Criterion) {
+/// Rounds of `PER_ROUND` connects of each kind to `target`, in alternating order; prints the
+/// median of the per-round ratios eyeballs/tokio, which drift on a shared machine does not
+/// bias.
+fn paired_rounds<T>(label: &str, target: T)
+where
+    T: tokio::net::ToSocketAddrs + eyeballs_tokio::ToHostPort + Copy,
+{
     const ROUNDS: usize = 101;
     const PER_ROUND: u32 = 200;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let port = eyeballs_lab::loopback::sink_both();
     let connector = Connector::builder().build().unwrap();
     let mut rounds: Vec<[f64; 2]> = Vec::new();
     for round in 0..ROUNDS {
@@ -128,8 +130,8 @@ fn paired_by_name(_: &mut Criterion) {
             rt.block_on(async {
                 for _ in 0..PER_ROUND {
                     let s = match which {
-                        0 => TcpStream::connect(("localhost", port)).await.unwrap(),
-                        _ => connector.connect(("localhost", port)).await.unwrap(),
+                        0 => TcpStream::connect(target).await.unwrap(),
+                        _ => connector.connect(target).await.unwrap(),
                     };
                     close_now(s);
                 }
@@ -143,53 +145,24 @@ fn paired_by_name(_: &mut Criterion) {
         v[v.len() / 2]
     };
     println!(
-        "paired by name (localhost), {ROUNDS} rounds of {PER_ROUND}: tokio {:.1} µs, eyeballs {:.1} µs (medians); median ratio {:.3}",
+        "{label}, {ROUNDS} rounds of {PER_ROUND}: tokio {:.1} µs, eyeballs {:.1} µs (medians); median ratio {:.3}",
         median(rounds.iter().map(|t| t[0]).collect()),
         median(rounds.iter().map(|t| t[1]).collect()),
         median(rounds.iter().map(|t| t[1] / t[0]).collect()),
     );
 }
 
-/// Rounds of `PER_ROUND` connects of each kind, in alternating order; prints the median of
-/// the per-round ratios eyeballs/tokio.
+/// One healthy connect to an address, paired.
 fn paired(_: &mut Criterion) {
-    const ROUNDS: usize = 101;
-    const PER_ROUND: u32 = 200;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let addr = eyeballs_lab::loopback::sink();
-    let connector = Connector::builder().build().unwrap();
-    let mut rounds: Vec<[f64; 2]> = Vec::new();
-    for round in 0..ROUNDS {
-        let mut t = [0.0; 2];
-        for k in 0..2 {
-            let which = (round + k) % 2;
-            let start = Instant::now();
-            rt.block_on(async {
-                for _ in 0..PER_ROUND {
-                    let s = match which {
-                        0 => TcpStream::connect(addr).await.unwrap(),
-                        _ => connector.connect(addr).await.unwrap(),
-                    };
-                    close_now(s);
-                }
-            });
-            t[which] = start.elapsed().as_secs_f64() * 1e6 / f64::from(PER_ROUND);
-        }
-        rounds.push(t);
-    }
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    println!(
-        "paired, {ROUNDS} rounds of {PER_ROUND}: tokio {:.1} µs, eyeballs {:.1} µs (medians); median ratio {:.3}",
-        median(rounds.iter().map(|t| t[0]).collect()),
-        median(rounds.iter().map(|t| t[1]).collect()),
-        median(rounds.iter().map(|t| t[1] / t[0]).collect()),
-    );
+    paired_rounds("paired", eyeballs_lab::loopback::sink());
+}
+
+/// Like [`paired`], by name: `("localhost", port)` through tokio's `lookup_host` and
+/// through eyeballs (its per-family system lookups, answered for localhost names without
+/// `getaddrinfo` as RFC 6761 asks, and a source-address probe per destination, cached 1 s).
+fn paired_by_name(_: &mut Criterion) {
+    let port = eyeballs_lab::loopback::sink_both();
+    paired_rounds("paired by name (localhost)", ("localhost", port));
 }
 
 criterion_group!(benches, overhead, concurrent, paired, paired_by_name);
