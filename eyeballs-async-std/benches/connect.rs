@@ -4,7 +4,7 @@
 //! Run: `cargo bench -p eyeballs-async-std --bench connect`.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use eyeballs_async_std::{Connector, TcpStream};
@@ -23,5 +23,47 @@ fn overhead(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, overhead);
+/// Rounds of `PER_ROUND` connects of each kind to `("localhost", port)`, in alternating
+/// order, on smol's executor: async-net (`getaddrinfo` once, on the `blocking` pool) against
+/// eyeballs (its per-family system lookups, answered for localhost names without
+/// `getaddrinfo` as RFC 6761 asks, and a source-address probe per destination, cached 1 s);
+/// prints the median of the per-round ratios, which drift on a shared machine does not bias.
+fn paired_by_name(_: &mut Criterion) {
+    const ROUNDS: usize = 101;
+    const PER_ROUND: u32 = 200;
+    let port = eyeballs_lab::loopback::sink_both();
+    let connector = Connector::builder().build().unwrap();
+    let mut rounds: Vec<[f64; 2]> = Vec::new();
+    for round in 0..ROUNDS {
+        let mut t = [0.0; 2];
+        for k in 0..2 {
+            let which = (round + k) % 2;
+            let start = Instant::now();
+            smol::block_on(async {
+                for _ in 0..PER_ROUND {
+                    let s = match which {
+                        0 => TcpStream::connect(("localhost", port)).await.unwrap(),
+                        _ => connector.connect(("localhost", port)).await.unwrap(),
+                    };
+                    drop(s);
+                }
+            });
+            t[which] = start.elapsed().as_secs_f64() * 1e6 / f64::from(PER_ROUND);
+        }
+        rounds.push(t);
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "paired by name (localhost), {ROUNDS} rounds of {PER_ROUND}: async-net {:.1} µs, \
+         eyeballs {:.1} µs (medians); median ratio {:.3}",
+        median(rounds.iter().map(|t| t[0]).collect()),
+        median(rounds.iter().map(|t| t[1]).collect()),
+        median(rounds.iter().map(|t| t[1] / t[0]).collect()),
+    );
+}
+
+criterion_group!(benches, overhead, paired_by_name);
 criterion_main!(benches);

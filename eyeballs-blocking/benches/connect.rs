@@ -104,5 +104,46 @@ fn paired(_: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, overhead, paired);
+/// Like [`paired`] by name: `("localhost", port)` through std (`getaddrinfo` once) and
+/// through eyeballs (per-family system lookups, answered for localhost names without
+/// `getaddrinfo` as RFC 6761 asks, and a source-address probe per destination, cached 1 s).
+fn paired_by_name(_: &mut Criterion) {
+    const ROUNDS: usize = 101;
+    const PER_ROUND: u32 = 200;
+    let port = eyeballs_lab::loopback::sink_both();
+    let connector = Connector::builder().build().unwrap();
+    let time = |f: &mut dyn FnMut()| {
+        let start = Instant::now();
+        for _ in 0..PER_ROUND {
+            f();
+        }
+        start.elapsed() / PER_ROUND
+    };
+    let mut rounds: Vec<[f64; 2]> = Vec::new();
+    for round in 0..ROUNDS {
+        let mut t = [0.0; 2];
+        for k in 0..2 {
+            let which = (round + k) % 2;
+            let d = match which {
+                0 => time(&mut || drop(TcpStream::connect(("localhost", port)).unwrap())),
+                _ => time(&mut || drop(connector.connect(("localhost", port)).unwrap())),
+            };
+            t[which] = d.as_secs_f64() * 1e6;
+        }
+        rounds.push(t);
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "paired by name (localhost), {ROUNDS} rounds of {PER_ROUND}: std {:.1} µs, eyeballs {:.1} µs \
+         (medians); median ratio {:.3}",
+        median(rounds.iter().map(|t| t[0]).collect()),
+        median(rounds.iter().map(|t| t[1]).collect()),
+        median(rounds.iter().map(|t| t[1] / t[0]).collect()),
+    );
+}
+
+criterion_group!(benches, overhead, paired, paired_by_name);
 criterion_main!(benches);
