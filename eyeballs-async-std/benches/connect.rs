@@ -2,7 +2,7 @@
 //! of one healthy connect.
 //!
 //! Run: `cargo bench -p eyeballs-async-std --bench connect`.
-#![allow(missing_docs, clippy::unwrap_used)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::print_stdout)]
 
 use std::time::{Duration, Instant};
 
