@@ -628,8 +628,12 @@ fn failure_message(target: &HostPort, e: &io::Error, only: Option<Family>) -> St
         .iter()
         .take(shown)
         .map(|a| match &a.error {
+            // A TLS or QUIC attempt's error names its endpoint (transport, address, ALPN).
+            Some(e) if names_its_endpoint(e) => e.to_string(),
             Some(e) => format!("{}: {e}", a.endpoint.addr()),
-            None => format!("{}: cancelled", a.endpoint.addr()),
+            // A plain TCP endpoint is its address; a TLS or QUIC one shows what it offered.
+            None if a.endpoint.alpn().is_empty() => format!("{}: cancelled", a.endpoint.addr()),
+            None => format!("{}: cancelled", a.endpoint),
         })
         .collect();
     if failure.attempts().len() > shown {
@@ -667,6 +671,12 @@ fn failure_message(target: &HostPort, e: &io::Error, only: Option<Family>) -> St
     } else {
         format!("{head}; {}", dns.join("; "))
     }
+}
+
+/// Whether an attempt's error is an `AttemptError`, whose text starts with its endpoint.
+fn names_its_endpoint(e: &io::Error) -> bool {
+    e.get_ref()
+        .is_some_and(|inner| inner.is::<eyeballs_net::AttemptError>())
 }
 
 fn configure(args: &ConnectArgs) -> Config {
