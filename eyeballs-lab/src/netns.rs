@@ -260,7 +260,11 @@ impl NetLab {
     ///
     /// When the rule cannot be added.
     pub fn drop_udp(&self, ip: IpAddr, port: u16) -> io::Result<()> {
-        let tables = if ip.is_ipv6() { "ip6tables" } else { "iptables" };
+        let tables = if ip.is_ipv6() {
+            "ip6tables"
+        } else {
+            "iptables"
+        };
         let (dst, port) = (ip.to_string(), port.to_string());
         let udp = ["-d", dst.as_str(), "-p", "udp", "--dport", port.as_str()];
         self.firewall(tables, "OUTPUT", &udp, &["-j", "DROP"])

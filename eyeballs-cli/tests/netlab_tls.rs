@@ -1,0 +1,624 @@
+//! Happy Eyeballs v3 in the network lab: `eyeballs connect --tls` run inside a namespace
+//! whose DNS server answers HTTPS records (priorities, ports, hints, alias mode) and whose
+//! addresses run TLS and QUIC servers (eyeballs-lab), with the kernel dropping TCP SYNs or
+//! UDP datagrams as a scenario says.
+//!
+//! Every async driver runs each scenario: tokio races TCP+TLS and QUIC; async-std and smol
+//! race TCP+TLS only (quinn needs tokio), so in the QUIC scenarios they must use TCP+TLS and
+//! never offer QUIC. (The blocking driver has no TLS.)
+//!
+//! Needs root (CI runs as root); without it each test skips with one line, or fails where
+//! `EYEBALLS_REQUIRE_ROOT` is set (`eyeballs_lab::netns::root_or_skip`). Addresses are
+//! documentation prefixes that exist only inside the test's namespace.
+#![allow(clippy::unwrap_used)]
+
+use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use eyeballs_lab::dns::{https, param, Reply, Zone};
+use eyeballs_lab::netns::{root_or_skip, Behaviour, NetLab};
+use eyeballs_lab::tls::{QuicServe, QuicServer, TestCa, TlsServe, TlsServer};
+use hickory_proto::rr::rdata::svcb::{SvcParamKey, SvcParamValue, SVCB};
+use hickory_proto::rr::RecordType;
+use serde_json::Value;
+
+const NAME: &str = "www.lab.test";
+/// The authority port: HTTPS records are asked for `NAME` itself (RFC 9460 §9.1).
+const PORT: u16 = 443;
+/// The port of the lab's plain listeners (unused here: the servers are TLS and QUIC).
+const PLAIN: u16 = 8080;
+const RUNTIMES: [&str; 3] = ["tokio", "async-std", "smol"];
+
+const V6: &str = "2001:db8::1";
+const V4: &str = "203.0.113.1";
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn sa(addr: &str, port: u16) -> String {
+    SocketAddr::new(ip(addr), port).to_string()
+}
+
+/// What runs on one address of the lab at `port`: a TLS server (h2, http/1.1) on TCP, a
+/// QUIC server (h3) on UDP, or both.
+#[derive(Clone, Copy)]
+struct Serve {
+    addr: &'static str,
+    port: u16,
+    tls: Option<TlsServe>,
+    quic: bool,
+}
+
+/// TLS (echo) and QUIC on `addr`, at the authority port.
+fn both(addr: &'static str) -> Serve {
+    Serve {
+        addr,
+        port: PORT,
+        tls: Some(TlsServe::Echo),
+        quic: true,
+    }
+}
+
+/// A lab with its servers and the CA file; dropped in that order (servers first).
+struct TlsLab {
+    _tls: Vec<TlsServer>,
+    _quic: Vec<QuicServer>,
+    lab: NetLab,
+    ca: CaFile,
+}
+
+/// The test CA's root in a file, removed when dropped.
+struct CaFile(PathBuf);
+
+impl Drop for CaFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A lab (or `None` when not root: see [`root_or_skip`]) with these addresses (their
+/// behaviour is the kernel's for TCP SYNs), `zone` served inside, and `serve`'s servers,
+/// whose certificates (for `NAME`) come from a CA made here.
+fn tls_lab(addrs: &[(&str, Behaviour)], zone: Zone, serve: &[Serve]) -> Option<TlsLab> {
+    if !root_or_skip() {
+        return None;
+    }
+    let addrs: Vec<(IpAddr, Behaviour)> = addrs.iter().map(|(a, b)| (ip(a), *b)).collect();
+    let lab = NetLab::new(&addrs, PLAIN, zone).unwrap();
+    let ca = TestCa::new();
+    let (mut tls, mut quic) = (Vec::new(), Vec::new());
+    for s in serve.iter().copied() {
+        let at = SocketAddr::new(ip(s.addr), s.port);
+        let (listener, socket) = lab
+            .in_namespace(move || {
+                let listener = s.tls.map(|_| TcpListener::bind(at)).transpose()?;
+                let socket = s.quic.then(|| UdpSocket::bind(at)).transpose()?;
+                Ok((listener, socket))
+            })
+            .unwrap();
+        if let (Some(l), Some(serve)) = (listener, s.tls) {
+            let config = ca.server_config(&[NAME], &["h2", "http/1.1"]);
+            tls.push(TlsServer::start(l, config, serve).unwrap());
+        }
+        if let Some(u) = socket {
+            let config = ca.server_config(&[NAME], &["h3"]);
+            quic.push(QuicServer::start(u, config, QuicServe::Echo).unwrap());
+        }
+    }
+    let path = std::env::temp_dir().join(format!("{}-ca.pem", lab.name()));
+    std::fs::write(&path, ca.root_pem()).unwrap();
+    Some(TlsLab {
+        _tls: tls,
+        _quic: quic,
+        lab,
+        ca: CaFile(path),
+    })
+}
+
+/// `NAME` with AAAA `V6` and A `V4` at once, and these HTTPS records after `delay`.
+fn zone(delay: Duration, records: Vec<SVCB>) -> Zone {
+    Zone::default()
+        .set(NAME, RecordType::AAAA, Reply::Addrs(ms(0), vec![ip(V6)]))
+        .set(NAME, RecordType::A, Reply::Addrs(ms(0), vec![ip(V4)]))
+        .set(NAME, RecordType::HTTPS, Reply::Https(delay, records))
+}
+
+/// `1 . alpn=h3,h2` and these params.
+fn h3_h2(mut params: Vec<(SvcParamKey, SvcParamValue)>) -> SVCB {
+    params.push(param::alpn(&["h3", "h2"]));
+    https(1, ".", params)
+}
+
+/// Runs `eyeballs connect NAME 443 --tls --ca FILE --json --runtime RUNTIME` (hickory, the
+/// default with --tls, asks the namespace's DNS server) plus `extra`; returns the exit code
+/// and one JSON object per race.
+fn race(l: &TlsLab, runtime: &str, extra: &[&str]) -> (Option<i32>, Vec<Value>) {
+    let port = PORT.to_string();
+    let ca = l.ca.0.to_str().unwrap();
+    let base = [
+        "connect",
+        NAME,
+        &port,
+        "--tls",
+        "--ca",
+        ca,
+        "--json",
+        "--runtime",
+        runtime,
+    ];
+    let out = l
+        .lab
+        .command(env!("CARGO_BIN_EXE_eyeballs"))
+        .args(base)
+        .args(extra)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let races = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    (out.status.code(), races)
+}
+
+/// One attempt as the JSON has it.
+struct Attempt {
+    addr: String,
+    transport: String,
+    result: String,
+    started: f64,
+    progressed: Option<f64>,
+    priority: Option<u64>,
+}
+
+fn attempts(race: &Value) -> Vec<Attempt> {
+    race["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| Attempt {
+            addr: a["addr"].as_str().unwrap().to_owned(),
+            transport: a["transport"].as_str().unwrap().to_owned(),
+            result: a["result"].as_str().unwrap().to_owned(),
+            started: a["started_ms"].as_f64().unwrap(),
+            progressed: a["progressed_ms"].as_f64(),
+            priority: a["priority"].as_u64(),
+        })
+        .collect()
+}
+
+/// The winner's address, transport and negotiated ALPN.
+fn winner(race: &Value) -> (String, String, String) {
+    let w = &race["winner"];
+    let field = |k: &str| {
+        w[k].as_str()
+            .unwrap_or_else(|| panic!("winner {k}: {race}"))
+            .to_owned()
+    };
+    (field("addr"), field("transport"), field("negotiated_alpn"))
+}
+
+/// What a runtime's healthy race to `addr` ends with: QUIC and h3 on tokio, TCP+TLS and h2
+/// elsewhere.
+fn expected(runtime: &str, addr: &str, port: u16) -> (String, String, String) {
+    let (transport, alpn) = match runtime {
+        "tokio" => ("quic", "h3"),
+        _ => ("tcp", "h2"),
+    };
+    (sa(addr, port), transport.to_owned(), alpn.to_owned())
+}
+
+/// async-io offers no QUIC: no attempt of the race is a QUIC one.
+fn no_quic_off_tokio(runtime: &str, r: &Value) {
+    if runtime != "tokio" {
+        assert!(
+            attempts(r).iter().all(|a| a.transport == "tcp"),
+            "{runtime}: QUIC offered: {r}"
+        );
+    }
+}
+
+fn elapsed(r: &Value) -> f64 {
+    r["elapsed_ms"].as_f64().unwrap()
+}
+
+/// QUIC healthy: the record's h3 endpoint on IPv6 wins at once on tokio (QUIC is dealt
+/// before TCP, HG1); elsewhere TCP+TLS with h2, one attempt each.
+#[test]
+fn quic_healthy_h3_wins() {
+    let addrs = [(V6, Behaviour::Accept), (V4, Behaviour::Accept)];
+    let Some(l) = tls_lab(
+        &addrs,
+        zone(ms(0), vec![h3_h2(vec![])]),
+        &[both(V6), both(V4)],
+    ) else {
+        return;
+    };
+    for rt in RUNTIMES {
+        let (code, races) = race(&l, rt, &[]);
+        assert_eq!(code, Some(0), "{rt}: {races:?}");
+        let r = &races[0];
+        assert_eq!(winner(r), expected(rt, V6, PORT), "{rt}: {r}");
+        assert_eq!(attempts(r).len(), 1, "{rt}: {r}");
+        assert_eq!(
+            attempts(r)[0].priority,
+            Some(1),
+            "{rt}: the record's endpoint: {r}"
+        );
+        no_quic_off_tokio(rt, r);
+    }
+}
+
+/// UDP dropped (QUIC blocked by the firewall): on tokio the QUIC attempt hangs and TCP+TLS
+/// to the same address starts one Connection Attempt Delay later and wins; async-io goes
+/// TCP+TLS at once.
+#[test]
+fn udp_dropped_tcp_tls_wins_after_the_attempt_delay() {
+    let addrs = [(V6, Behaviour::Accept), (V4, Behaviour::Accept)];
+    let Some(l) = tls_lab(
+        &addrs,
+        zone(ms(0), vec![h3_h2(vec![])]),
+        &[both(V6), both(V4)],
+    ) else {
+        return;
+    };
+    l.lab.drop_udp(ip(V6), PORT).unwrap();
+    l.lab.drop_udp(ip(V4), PORT).unwrap();
+    for rt in RUNTIMES {
+        let (code, races) = race(&l, rt, &[]);
+        assert_eq!(code, Some(0), "{rt}: {races:?}");
+        let r = &races[0];
+        assert_eq!(winner(r), expected("async-io", V6, PORT), "{rt}: {r}");
+        let a = attempts(r);
+        if rt == "tokio" {
+            assert_eq!(a.len(), 2, "{r}");
+            assert_eq!(
+                (a[0].transport.as_str(), a[0].result.as_str()),
+                ("quic", "cancelled"),
+                "{r}"
+            );
+            assert!(
+                (250.0..1000.0).contains(&a[1].started),
+                "TCP at {}: {r}",
+                a[1].started
+            );
+        } else {
+            assert_eq!(a.len(), 1, "{rt}: {r}");
+            assert!(elapsed(r) < 200.0, "{rt}: {r}");
+        }
+        no_quic_off_tokio(rt, r);
+    }
+}
+
+/// The HTTPS answer 300 ms late (§4.2): the race does not wait for it. After the
+/// Resolution Delay (50 ms) it starts with the addresses it has, over TCP to the authority
+/// port, where nothing listens (refused); then, when the record arrives, its service
+/// (port 8443, h3 and h2) is merged in and wins.
+#[test]
+fn https_300ms_late_starts_after_the_resolution_delay_and_merges_the_service() {
+    let record = h3_h2(vec![param::port(8443)]);
+    let addrs = [(V6, Behaviour::Accept), (V4, Behaviour::Accept)];
+    let serve = [
+        Serve {
+            port: 8443,
+            ..both(V6)
+        },
+        Serve {
+            port: 8443,
+            ..both(V4)
+        },
+    ];
+    let Some(l) = tls_lab(&addrs, zone(ms(300), vec![record]), &serve) else {
+        return;
+    };
+    for rt in RUNTIMES {
+        let (code, races) = race(&l, rt, &[]);
+        assert_eq!(code, Some(0), "{rt}: {races:?}");
+        let r = &races[0];
+        let https_at = r["dns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["query"] == "HTTPS")
+            .and_then(|q| q["answered_ms"].as_f64())
+            .unwrap_or_else(|| panic!("{rt}: the HTTPS answer: {r}"));
+        assert!(https_at >= 290.0, "{rt}: {r}");
+        let a = attempts(r);
+        let first = &a[0];
+        assert_eq!(
+            first.addr,
+            sa(V6, PORT),
+            "{rt}: the host's own address first: {r}"
+        );
+        assert!(
+            (45.0..250.0).contains(&first.started),
+            "{rt}: after the Resolution Delay: {r}"
+        );
+        assert_eq!(first.result, "failed", "{rt}: {r}");
+        assert_eq!(winner(r), expected(rt, V6, 8443), "{rt}: {r}");
+        let won = a.iter().find(|x| x.result == "connected").unwrap();
+        assert!(
+            won.started >= https_at,
+            "{rt}: the service after its record: {r}"
+        );
+        assert_eq!(won.priority, Some(1), "{rt}: {r}");
+        no_quic_off_tokio(rt, r);
+    }
+}
+
+/// Hints only: the record's ipv6hint and ipv4hint are the service's addresses until the
+/// real AAAA and A answers come, 1000 ms late, so the race connects to the hinted address
+/// long before they arrive.
+#[test]
+fn hints_only_with_the_real_answers_late() {
+    let record = h3_h2(vec![
+        param::ipv4hint(&[V4.parse().unwrap()]),
+        param::ipv6hint(&[V6.parse().unwrap()]),
+    ]);
+    let z = Zone::default()
+        .set(NAME, RecordType::AAAA, Reply::Addrs(ms(1000), vec![ip(V6)]))
+        .set(NAME, RecordType::A, Reply::Addrs(ms(1000), vec![ip(V4)]))
+        .set(NAME, RecordType::HTTPS, Reply::Https(ms(0), vec![record]));
+    let addrs = [(V6, Behaviour::Accept), (V4, Behaviour::Accept)];
+    let Some(l) = tls_lab(&addrs, z, &[both(V6), both(V4)]) else {
+        return;
+    };
+    for rt in RUNTIMES {
+        let (code, races) = race(&l, rt, &[]);
+        assert_eq!(code, Some(0), "{rt}: {races:?}");
+        let r = &races[0];
+        assert_eq!(winner(r), expected(rt, V6, PORT), "{rt}: {r}");
+        assert!(elapsed(r) < 800.0, "{rt}: before the real answers: {r}");
+        let unanswered: Vec<&Value> = r["dns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|q| q["query"] != "HTTPS")
+            .collect();
+        assert!(
+            unanswered.iter().all(|q| q["answered_ms"].is_null()),
+            "{rt}: AAAA and A still pending: {r}"
+        );
+        no_quic_off_tokio(rt, r);
+    }
+}
+
+/// Alias mode: `www.lab.test HTTPS 0 cdn.lab.test`, whose own record `1 . alpn=h3,h2` and
+/// addresses serve; the host's own addresses drop everything. The alias target's endpoint
+/// wins (the TLS name is still `www.lab.test`, RFC 9460 §9.1).
+///
+/// The target's A answers 50 ms after its AAAA. With both at once, an A that came back
+/// first started IPv4 at once (seen on smol): the core waits for the preferred family of the
+/// host's own queries (answered here), not of the alias target's.
+#[test]
+fn alias_mode_follows_to_the_target() {
+    let (cdn6, cdn4) = ("2001:db8::2", "203.0.113.2");
+    let z = zone(ms(0), vec![https(0, "cdn.lab.test.", vec![])])
+        .set(
+            "cdn.lab.test",
+            RecordType::AAAA,
+            Reply::Addrs(ms(0), vec![ip(cdn6)]),
+        )
+        .set(
+            "cdn.lab.test",
+            RecordType::A,
+            Reply::Addrs(ms(50), vec![ip(cdn4)]),
+        )
+        .set(
+            "cdn.lab.test",
+            RecordType::HTTPS,
+            Reply::Https(ms(0), vec![h3_h2(vec![])]),
+        );
+    let addrs = [
+        (V6, Behaviour::Drop),
+        (V4, Behaviour::Drop),
+        (cdn6, Behaviour::Accept),
+        (cdn4, Behaviour::Accept),
+    ];
+    let Some(l) = tls_lab(&addrs, z, &[both(cdn6), both(cdn4)]) else {
+        return;
+    };
+    l.lab.drop_udp(ip(V6), PORT).unwrap();
+    l.lab.drop_udp(ip(V4), PORT).unwrap();
+    for rt in RUNTIMES {
+        let (code, races) = race(&l, rt, &[]);
+        assert_eq!(code, Some(0), "{rt}: {races:?}");
+        let r = &races[0];
+        assert_eq!(winner(r), expected(rt, cdn6, PORT), "{rt}: {r}");
+        let asked: Vec<String> = r["dns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| {
+                format!(
+                    "{} {}",
+                    q["query"].as_str().unwrap(),
+                    q["name"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert!(
+            asked.iter().any(|q| q.starts_with("HTTPS cdn.lab.test")),
+            "{rt}: the alias target's HTTPS: {asked:?}"
+        );
+        assert_eq!(
+            attempts(r).len(),
+            1,
+            "{rt}: the target's service first: {r}"
+        );
+        no_quic_off_tokio(rt, r);
+    }
+}
+
+/// Two priorities: `1 primary.lab.test` and `2 secondary.lab.test`, both h3 and h2. Every
+/// address of the first target drops (TCP SYNs and UDP): its endpoints are all tried first,
+/// one attempt delay apart, and then the second target's first endpoint wins.
+///
+/// The second target's addresses answer 50 ms after the first's. With both at once, the
+/// order of the follow-up answers decides: the core starts as soon as some service has an
+/// endpoint (V5, HG9), so when the second target's AAAA comes back first (it did, by a
+/// millisecond, on smol) its endpoint is tried before the first target's are known.
+#[test]
+fn two_priorities_where_the_first_target_drops() {
+    let (p6, p4, s6, s4) = ("2001:db8::a", "203.0.113.10", "2001:db8::b", "203.0.113.11");
+    let records = vec![
+        https(1, "primary.lab.test.", vec![param::alpn(&["h3", "h2"])]),
+        https(2, "secondary.lab.test.", vec![param::alpn(&["h3", "h2"])]),
+    ];
+    let z = zone(ms(0), records)
+        .set(
+            "primary.lab.test",
+            RecordType::AAAA,
+            Reply::Addrs(ms(0), vec![ip(p6)]),
+        )
+        .set(
+            "primary.lab.test",
+            RecordType::A,
+            Reply::Addrs(ms(0), vec![ip(p4)]),
+        )
+        .set(
+            "secondary.lab.test",
+            RecordType::AAAA,
+            Reply::Addrs(ms(50), vec![ip(s6)]),
+        )
+        .set(
+            "secondary.lab.test",
+            RecordType::A,
+            Reply::Addrs(ms(50), vec![ip(s4)]),
+        );
+    let addrs = [
+        (p6, Behaviour::Drop),
+        (p4, Behaviour::Drop),
+        (s6, Behaviour::Accept),
+        (s4, Behaviour::Accept),
+    ];
+    let Some(l) = tls_lab(&addrs, z, &[both(s6), both(s4)]) else {
+        return;
+    };
+    l.lab.drop_udp(ip(p6), PORT).unwrap();
+    l.lab.drop_udp(ip(p4), PORT).unwrap();
+    for rt in RUNTIMES {
+        let (code, races) = race(&l, rt, &[]);
+        assert_eq!(code, Some(0), "{rt}: {races:?}");
+        let r = &races[0];
+        assert_eq!(winner(r), expected(rt, s6, PORT), "{rt}: {r}");
+        let a = attempts(r);
+        // tokio: QUIC and TCP to each primary address; async-io: TCP only.
+        let primary = if rt == "tokio" { 4 } else { 2 };
+        assert_eq!(a.len(), primary + 1, "{rt}: {r}");
+        for x in &a[..primary] {
+            assert!(
+                x.addr == sa(p6, PORT) || x.addr == sa(p4, PORT),
+                "{rt}: {r}"
+            );
+            assert_eq!(
+                (x.priority, x.result.as_str()),
+                (Some(1), "cancelled"),
+                "{rt}: {r}"
+            );
+        }
+        let last = &a[primary];
+        assert_eq!(last.priority, Some(2), "{rt}: {r}");
+        let due = 250.0 * primary as f64;
+        assert!(
+            (due..due + 1000.0).contains(&last.started),
+            "{rt}: at {}: {r}",
+            last.started
+        );
+        no_quic_off_tokio(rt, r);
+    }
+}
+
+/// TLS stalls on IPv6 (TCP connects, the server never answers the ClientHello): the TCP
+/// connect is progress, so IPv4 starts one attempt delay after it (V33) and wins; the
+/// stalled attempt is cancelled. No HTTPS record (NOERROR, no data): TCP+TLS only, on every
+/// runtime.
+#[test]
+fn tls_stalls_on_ipv6_ipv4_wins() {
+    let z = Zone::default()
+        .set(NAME, RecordType::AAAA, Reply::Addrs(ms(0), vec![ip(V6)]))
+        .set(NAME, RecordType::A, Reply::Addrs(ms(0), vec![ip(V4)]));
+    let addrs = [(V6, Behaviour::Accept), (V4, Behaviour::Accept)];
+    let stall = Serve {
+        tls: Some(TlsServe::Stall),
+        quic: false,
+        ..both(V6)
+    };
+    let echo = Serve {
+        quic: false,
+        ..both(V4)
+    };
+    let Some(l) = tls_lab(&addrs, z, &[stall, echo]) else {
+        return;
+    };
+    for rt in RUNTIMES {
+        let (code, races) = race(&l, rt, &[]);
+        assert_eq!(code, Some(0), "{rt}: {races:?}");
+        let r = &races[0];
+        assert_eq!(
+            winner(r),
+            (sa(V4, PORT), "tcp".into(), "h2".into()),
+            "{rt}: {r}"
+        );
+        let a = attempts(r);
+        assert_eq!(a.len(), 2, "{rt}: {r}");
+        assert_eq!(
+            (a[0].addr.as_str(), a[0].result.as_str()),
+            (sa(V6, PORT).as_str(), "cancelled"),
+            "{rt}: {r}"
+        );
+        let tcp_up = a[0]
+            .progressed
+            .unwrap_or_else(|| panic!("{rt}: TCP up: {r}"));
+        assert!(
+            a[1].started >= tcp_up + 245.0,
+            "{rt}: IPv4 a delay after TCP up: {r}"
+        );
+        assert!(a[1].started < 1000.0, "{rt}: {r}");
+    }
+}
+
+/// QUIC blocked, then history: the first race's QUIC attempt hangs and TCP+TLS wins after
+/// the attempt delay; the second race (same process, same history) goes TCP first, since
+/// QUIC failed from this source (HG3), and connects at once. async-io: TCP+TLS both times.
+#[test]
+fn quic_blocked_then_history_goes_tcp_first() {
+    let addrs = [(V6, Behaviour::Accept), (V4, Behaviour::Accept)];
+    let Some(l) = tls_lab(
+        &addrs,
+        zone(ms(0), vec![h3_h2(vec![])]),
+        &[both(V6), both(V4)],
+    ) else {
+        return;
+    };
+    l.lab.drop_udp(ip(V6), PORT).unwrap();
+    l.lab.drop_udp(ip(V4), PORT).unwrap();
+    for rt in RUNTIMES {
+        let (code, races) = race(&l, rt, &["--repeat", "2"]);
+        assert_eq!(code, Some(0), "{rt}: {races:?}");
+        let [first, second] = &races[..] else {
+            panic!("{rt}: two races: {races:?}")
+        };
+        if rt == "tokio" {
+            let a = attempts(first);
+            assert_eq!(a[0].transport, "quic", "{first}");
+            assert!(a[1].started >= 250.0, "{first}");
+        }
+        let b = attempts(second);
+        assert_eq!(b.len(), 1, "{rt}: TCP first, nothing else: {second}");
+        assert_eq!(b[0].transport, "tcp", "{rt}: {second}");
+        assert_eq!(
+            winner(second),
+            expected("async-io", V6, PORT),
+            "{rt}: {second}"
+        );
+        assert!(elapsed(second) < 200.0, "{rt}: {second}");
+        no_quic_off_tokio(rt, first);
+    }
+}
