@@ -12,128 +12,14 @@
 //! documentation prefixes that exist only inside the test's namespace.
 #![allow(clippy::unwrap_used)]
 
-use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};
-use std::path::PathBuf;
-use std::time::Duration;
+#[path = "common/hev3_lab.rs"]
+mod hev3_lab;
 
-use eyeballs_lab::dns::{https, param, Reply, Zone};
-use eyeballs_lab::netns::{root_or_skip, Behaviour, NetLab};
-use eyeballs_lab::tls::{ech_config_list, QuicServe, QuicServer, TestCa, TlsServe, TlsServer};
-use hickory_proto::rr::rdata::svcb::{SvcParamKey, SvcParamValue, SVCB};
-use hickory_proto::rr::RecordType;
+use eyeballs_lab::tls::ech_config_list;
+use hev3_lab::*;
 use serde_json::Value;
 
-const NAME: &str = "www.lab.test";
-/// The authority port: HTTPS records are asked for `NAME` itself (RFC 9460 §9.1).
-const PORT: u16 = 443;
-/// The port of the lab's plain listeners (unused here: the servers are TLS and QUIC).
-const PLAIN: u16 = 8080;
 const RUNTIMES: [&str; 3] = ["tokio", "async-std", "smol"];
-
-const V6: &str = "2001:db8::1";
-const V4: &str = "203.0.113.1";
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
-fn sa(addr: &str, port: u16) -> String {
-    SocketAddr::new(ip(addr), port).to_string()
-}
-
-/// What runs on one address of the lab at `port`: a TLS server (h2, http/1.1) on TCP, a
-/// QUIC server (h3) on UDP, or both.
-#[derive(Clone, Copy)]
-struct Serve {
-    addr: &'static str,
-    port: u16,
-    tls: Option<TlsServe>,
-    quic: bool,
-}
-
-/// TLS (echo) and QUIC on `addr`, at the authority port.
-fn both(addr: &'static str) -> Serve {
-    Serve {
-        addr,
-        port: PORT,
-        tls: Some(TlsServe::Echo),
-        quic: true,
-    }
-}
-
-/// A lab with its servers and the CA file; dropped in that order (servers first).
-struct TlsLab {
-    _tls: Vec<TlsServer>,
-    _quic: Vec<QuicServer>,
-    lab: NetLab,
-    ca: CaFile,
-}
-
-/// The test CA's root in a file, removed when dropped.
-struct CaFile(PathBuf);
-
-impl Drop for CaFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// A lab (or `None` when not root: see [`root_or_skip`]) with these addresses (their
-/// behaviour is the kernel's for TCP SYNs), `zone` served inside, and `serve`'s servers,
-/// whose certificates (for `NAME`) come from a CA made here.
-fn tls_lab(addrs: &[(&str, Behaviour)], zone: Zone, serve: &[Serve]) -> Option<TlsLab> {
-    if !root_or_skip() {
-        return None;
-    }
-    let addrs: Vec<(IpAddr, Behaviour)> = addrs.iter().map(|(a, b)| (ip(a), *b)).collect();
-    let lab = NetLab::new(&addrs, PLAIN, zone).unwrap();
-    let ca = TestCa::new();
-    let (mut tls, mut quic) = (Vec::new(), Vec::new());
-    for s in serve.iter().copied() {
-        let at = SocketAddr::new(ip(s.addr), s.port);
-        let (listener, socket) = lab
-            .in_namespace(move || {
-                let listener = s.tls.map(|_| TcpListener::bind(at)).transpose()?;
-                let socket = s.quic.then(|| UdpSocket::bind(at)).transpose()?;
-                Ok((listener, socket))
-            })
-            .unwrap();
-        if let (Some(l), Some(serve)) = (listener, s.tls) {
-            let config = ca.server_config(&[NAME], &["h2", "http/1.1"]);
-            tls.push(TlsServer::start(l, config, serve).unwrap());
-        }
-        if let Some(u) = socket {
-            let config = ca.server_config(&[NAME], &["h3"]);
-            quic.push(QuicServer::start(u, config, QuicServe::Echo).unwrap());
-        }
-    }
-    let path = std::env::temp_dir().join(format!("{}-ca.pem", lab.name()));
-    std::fs::write(&path, ca.root_pem()).unwrap();
-    Some(TlsLab {
-        _tls: tls,
-        _quic: quic,
-        lab,
-        ca: CaFile(path),
-    })
-}
-
-/// `NAME` with AAAA `V6` and A `V4` at once, and these HTTPS records after `delay`.
-fn zone(delay: Duration, records: Vec<SVCB>) -> Zone {
-    Zone::default()
-        .set(NAME, RecordType::AAAA, Reply::Addrs(ms(0), vec![ip(V6)]))
-        .set(NAME, RecordType::A, Reply::Addrs(ms(0), vec![ip(V4)]))
-        .set(NAME, RecordType::HTTPS, Reply::Https(delay, records))
-}
-
-/// `1 . alpn=h3,h2` and these params.
-fn h3_h2(mut params: Vec<(SvcParamKey, SvcParamValue)>) -> SVCB {
-    params.push(param::alpn(&["h3", "h2"]));
-    https(1, ".", params)
-}
 
 /// Runs `eyeballs connect NAME 443 --tls --ca FILE --json --runtime RUNTIME` (hickory, the
 /// default with --tls, asks the namespace's DNS server) plus `extra`; returns the exit code
@@ -151,7 +37,7 @@ fn race(l: &TlsLab, runtime: &str, extra: &[&str]) -> (Option<i32>, Vec<Value>) 
 /// returns the exit code and what it printed.
 fn timeline(l: &TlsLab, runtime: &str, extra: &[&str]) -> (Option<i32>, String) {
     let port = PORT.to_string();
-    let ca = l.ca.0.to_str().unwrap();
+    let ca = l.ca().to_str().unwrap();
     let base = [
         "connect",
         NAME,
@@ -242,14 +128,12 @@ fn elapsed(r: &Value) -> f64 {
 /// ECH turned on (the command has no flag for it) they do not change the race.
 #[test]
 fn quic_healthy_h3_wins() {
-    let addrs = [(V6, Behaviour::Accept), (V4, Behaviour::Accept)];
-    let ech = ech_config_list("public.lab.test");
-    let record = h3_h2(vec![param::ech(&ech)]);
-    let Some(l) = tls_lab(&addrs, zone(ms(0), vec![record]), &[both(V6), both(V4)]) else {
+    let Some(l) = start(quic_healthy()) else {
         return;
     };
     let (code, text) = timeline(&l, "tokio", &[]);
     assert_eq!(code, Some(0), "{text}");
+    let ech = ech_config_list(ECH_PUBLIC_NAME);
     let answer = format!(
         "HTTPS www.lab.test answer: 1 . alpn=h3,h2 ech=({} bytes)",
         ech.len()
@@ -276,16 +160,9 @@ fn quic_healthy_h3_wins() {
 /// TCP+TLS at once.
 #[test]
 fn udp_dropped_tcp_tls_wins_after_the_attempt_delay() {
-    let addrs = [(V6, Behaviour::Accept), (V4, Behaviour::Accept)];
-    let Some(l) = tls_lab(
-        &addrs,
-        zone(ms(0), vec![h3_h2(vec![])]),
-        &[both(V6), both(V4)],
-    ) else {
+    let Some(l) = start(udp_dropped("UDP dropped")) else {
         return;
     };
-    l.lab.drop_udp(ip(V6), PORT).unwrap();
-    l.lab.drop_udp(ip(V4), PORT).unwrap();
     for rt in RUNTIMES {
         let (code, races) = race(&l, rt, &[]);
         assert_eq!(code, Some(0), "{rt}: {races:?}");
@@ -318,19 +195,7 @@ fn udp_dropped_tcp_tls_wins_after_the_attempt_delay() {
 /// (port 8443, h3 and h2) is merged in and wins.
 #[test]
 fn https_300ms_late_starts_after_the_resolution_delay_and_merges_the_service() {
-    let record = h3_h2(vec![param::port(8443)]);
-    let addrs = [(V6, Behaviour::Accept), (V4, Behaviour::Accept)];
-    let serve = [
-        Serve {
-            port: 8443,
-            ..both(V6)
-        },
-        Serve {
-            port: 8443,
-            ..both(V4)
-        },
-    ];
-    let Some(l) = tls_lab(&addrs, zone(ms(300), vec![record]), &serve) else {
+    let Some(l) = start(https_late()) else {
         return;
     };
     for rt in RUNTIMES {
@@ -357,7 +222,7 @@ fn https_300ms_late_starts_after_the_resolution_delay_and_merges_the_service() {
             "{rt}: after the Resolution Delay: {r}"
         );
         assert_eq!(first.result, "failed", "{rt}: {r}");
-        assert_eq!(winner(r), expected(rt, V6, 8443), "{rt}: {r}");
+        assert_eq!(winner(r), expected(rt, V6, SERVICE_PORT), "{rt}: {r}");
         let won = a.iter().find(|x| x.result == "connected").unwrap();
         assert!(
             won.started >= https_at,
@@ -373,16 +238,7 @@ fn https_300ms_late_starts_after_the_resolution_delay_and_merges_the_service() {
 /// long before they arrive.
 #[test]
 fn hints_only_with_the_real_answers_late() {
-    let record = h3_h2(vec![
-        param::ipv4hint(&[V4.parse().unwrap()]),
-        param::ipv6hint(&[V6.parse().unwrap()]),
-    ]);
-    let z = Zone::default()
-        .set(NAME, RecordType::AAAA, Reply::Addrs(ms(1000), vec![ip(V6)]))
-        .set(NAME, RecordType::A, Reply::Addrs(ms(1000), vec![ip(V4)]))
-        .set(NAME, RecordType::HTTPS, Reply::Https(ms(0), vec![record]));
-    let addrs = [(V6, Behaviour::Accept), (V4, Behaviour::Accept)];
-    let Some(l) = tls_lab(&addrs, z, &[both(V6), both(V4)]) else {
+    let Some(l) = start(hints_only()) else {
         return;
     };
     for rt in RUNTIMES {
@@ -414,39 +270,14 @@ fn hints_only_with_the_real_answers_late() {
 /// host's own queries (answered here), not of the alias target's.
 #[test]
 fn alias_mode_follows_to_the_target() {
-    let (cdn6, cdn4) = ("2001:db8::2", "203.0.113.2");
-    let z = zone(ms(0), vec![https(0, "cdn.lab.test.", vec![])])
-        .set(
-            "cdn.lab.test",
-            RecordType::AAAA,
-            Reply::Addrs(ms(0), vec![ip(cdn6)]),
-        )
-        .set(
-            "cdn.lab.test",
-            RecordType::A,
-            Reply::Addrs(ms(50), vec![ip(cdn4)]),
-        )
-        .set(
-            "cdn.lab.test",
-            RecordType::HTTPS,
-            Reply::Https(ms(0), vec![h3_h2(vec![])]),
-        );
-    let addrs = [
-        (V6, Behaviour::Drop),
-        (V4, Behaviour::Drop),
-        (cdn6, Behaviour::Accept),
-        (cdn4, Behaviour::Accept),
-    ];
-    let Some(l) = tls_lab(&addrs, z, &[both(cdn6), both(cdn4)]) else {
+    let Some(l) = start(alias()) else {
         return;
     };
-    l.lab.drop_udp(ip(V6), PORT).unwrap();
-    l.lab.drop_udp(ip(V4), PORT).unwrap();
     for rt in RUNTIMES {
         let (code, races) = race(&l, rt, &[]);
         assert_eq!(code, Some(0), "{rt}: {races:?}");
         let r = &races[0];
-        assert_eq!(winner(r), expected(rt, cdn6, PORT), "{rt}: {r}");
+        assert_eq!(winner(r), expected(rt, CDN6, PORT), "{rt}: {r}");
         let asked: Vec<String> = r["dns"]
             .as_array()
             .unwrap()
@@ -482,55 +313,21 @@ fn alias_mode_follows_to_the_target() {
 /// millisecond, on smol) its endpoint is tried before the first target's are known.
 #[test]
 fn two_priorities_where_the_first_target_drops() {
-    let (p6, p4, s6, s4) = ("2001:db8::a", "203.0.113.10", "2001:db8::b", "203.0.113.11");
-    let records = vec![
-        https(1, "primary.lab.test.", vec![param::alpn(&["h3", "h2"])]),
-        https(2, "secondary.lab.test.", vec![param::alpn(&["h3", "h2"])]),
-    ];
-    let z = zone(ms(0), records)
-        .set(
-            "primary.lab.test",
-            RecordType::AAAA,
-            Reply::Addrs(ms(0), vec![ip(p6)]),
-        )
-        .set(
-            "primary.lab.test",
-            RecordType::A,
-            Reply::Addrs(ms(0), vec![ip(p4)]),
-        )
-        .set(
-            "secondary.lab.test",
-            RecordType::AAAA,
-            Reply::Addrs(ms(50), vec![ip(s6)]),
-        )
-        .set(
-            "secondary.lab.test",
-            RecordType::A,
-            Reply::Addrs(ms(50), vec![ip(s4)]),
-        );
-    let addrs = [
-        (p6, Behaviour::Drop),
-        (p4, Behaviour::Drop),
-        (s6, Behaviour::Accept),
-        (s4, Behaviour::Accept),
-    ];
-    let Some(l) = tls_lab(&addrs, z, &[both(s6), both(s4)]) else {
+    let Some(l) = start(two_priorities()) else {
         return;
     };
-    l.lab.drop_udp(ip(p6), PORT).unwrap();
-    l.lab.drop_udp(ip(p4), PORT).unwrap();
     for rt in RUNTIMES {
         let (code, races) = race(&l, rt, &[]);
         assert_eq!(code, Some(0), "{rt}: {races:?}");
         let r = &races[0];
-        assert_eq!(winner(r), expected(rt, s6, PORT), "{rt}: {r}");
+        assert_eq!(winner(r), expected(rt, SECONDARY6, PORT), "{rt}: {r}");
         let a = attempts(r);
         // tokio: QUIC and TCP to each primary address; async-io: TCP only.
         let primary = if rt == "tokio" { 4 } else { 2 };
         assert_eq!(a.len(), primary + 1, "{rt}: {r}");
         for x in &a[..primary] {
             assert!(
-                x.addr == sa(p6, PORT) || x.addr == sa(p4, PORT),
+                x.addr == sa(PRIMARY6, PORT) || x.addr == sa(PRIMARY4, PORT),
                 "{rt}: {r}"
             );
             assert_eq!(
@@ -557,20 +354,7 @@ fn two_priorities_where_the_first_target_drops() {
 /// runtime.
 #[test]
 fn tls_stalls_on_ipv6_ipv4_wins() {
-    let z = Zone::default()
-        .set(NAME, RecordType::AAAA, Reply::Addrs(ms(0), vec![ip(V6)]))
-        .set(NAME, RecordType::A, Reply::Addrs(ms(0), vec![ip(V4)]));
-    let addrs = [(V6, Behaviour::Accept), (V4, Behaviour::Accept)];
-    let stall = Serve {
-        tls: Some(TlsServe::Stall),
-        quic: false,
-        ..both(V6)
-    };
-    let echo = Serve {
-        quic: false,
-        ..both(V4)
-    };
-    let Some(l) = tls_lab(&addrs, z, &[stall, echo]) else {
+    let Some(l) = start(tls_stalls_on_ipv6()) else {
         return;
     };
     for rt in RUNTIMES {
@@ -605,16 +389,9 @@ fn tls_stalls_on_ipv6_ipv4_wins() {
 /// QUIC failed from this source (HG3), and connects at once. async-io: TCP+TLS both times.
 #[test]
 fn quic_blocked_then_history_goes_tcp_first() {
-    let addrs = [(V6, Behaviour::Accept), (V4, Behaviour::Accept)];
-    let Some(l) = tls_lab(
-        &addrs,
-        zone(ms(0), vec![h3_h2(vec![])]),
-        &[both(V6), both(V4)],
-    ) else {
+    let Some(l) = start(udp_dropped("QUIC blocked")) else {
         return;
     };
-    l.lab.drop_udp(ip(V6), PORT).unwrap();
-    l.lab.drop_udp(ip(V4), PORT).unwrap();
     for rt in RUNTIMES {
         let (code, races) = race(&l, rt, &["--repeat", "2"]);
         assert_eq!(code, Some(0), "{rt}: {races:?}");
