@@ -45,7 +45,7 @@ enum Command {
     /// root and no network.
     Demo,
     /// Races a real host and prints the timeline.
-    Connect(ConnectArgs),
+    Connect(Box<ConnectArgs>),
 }
 
 #[derive(Debug, clap::Args)]
