@@ -26,7 +26,7 @@ use eyeballs_core::{
     Alpn, Config, ConfigError, Failure, FailureReason, FamilyPolicy, Host, HostError, HostPort,
     Nat64Prefix, Report, Transport, ATTEMPT_START_FLOOR, MAX_CONNECTION_ATTEMPT_DELAY,
 };
-use eyeballs_net::TlsStack;
+use eyeballs_net::{TlsConfigError, TlsStack};
 use eyeballs_tokio::{BuildError, Connector, HickoryResolver};
 
 /// Happy Eyeballs (RFC 8305): the fastest working connection out of a host name.
@@ -377,11 +377,13 @@ fn tls_for<T: TlsStack + Default>(
     ids: &[Alpn],
 ) -> Result<eyeballs_net::Tls<T>, ExitCode> {
     let config = tls::client_config(roots.clone(), ids);
-    let tls = eyeballs_net::Tls::<T>::new(config).map_err(|e| {
-        usage(format!(
-            "--alpn {}: {e}; QUIC ids (h3) need --runtime tokio, so give a TCP id (h2, http/1.1) too",
+    let tls = eyeballs_net::Tls::<T>::new(config).map_err(|e| match e {
+        TlsConfigError::NoAlpn => usage(format!(
+            "--alpn {}: nothing to offer here: QUIC ids (h3) need --runtime tokio; add a TCP \
+             id (h2, http/1.1)",
             args.alpn
-        ))
+        )),
+        other => usage(format!("--alpn {}: {other}", args.alpn)),
     })?;
     let offered = tls.protocols();
     let left: Vec<String> = ids
