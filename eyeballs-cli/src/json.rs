@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use eyeballs_core::{AttemptStatus, Endpoint, Report};
+use eyeballs_core::{Alpn, AttemptStatus, Endpoint, Report};
 use serde_json::{json, Value};
 
 /// Milliseconds with microsecond precision.
@@ -23,9 +23,15 @@ fn endpoint(e: &Endpoint) -> Value {
     })
 }
 
-/// The object: `host`, `port`, `ok`, `elapsed_ms`, `winner`, `attempts`, `dns`, `error`.
-pub(crate) fn race(host: &str, port: u16, report: &Report) -> Value {
-    let winner = report.winner_endpoint().map(endpoint);
+/// The object: `host`, `port`, `ok`, `elapsed_ms`, `winner` (with `negotiated_alpn`, the id
+/// its TLS or QUIC handshake chose: `null` for plain TCP), `attempts` (each with
+/// `progressed_ms`: TCP up while TLS goes on), `dns`, `error`.
+pub(crate) fn race(host: &str, port: u16, report: &Report, alpn: Option<&Alpn>) -> Value {
+    let winner = report.winner_endpoint().map(|e| {
+        let mut v = endpoint(e);
+        v["negotiated_alpn"] = json!(alpn.map(ToString::to_string));
+        v
+    });
     let attempts: Vec<Value> = report
         .attempts()
         .iter()
@@ -38,6 +44,7 @@ pub(crate) fn race(host: &str, port: u16, report: &Report) -> Value {
             };
             let mut v = endpoint(&a.endpoint);
             v["started_ms"] = json!(ms(a.started));
+            v["progressed_ms"] = json!(a.progressed.map(ms));
             v["ended_ms"] = json!(a.ended.map(ms));
             v["result"] = json!(result);
             v["error"] = json!(a.error);

@@ -1,28 +1,33 @@
 //! `eyeballs`: watch a Happy Eyeballs (RFC 8305) race happen.
 //!
-//! - `eyeballs demo`: a self-contained race on loopback where IPv6 hangs.
+//! - `eyeballs demo`: self-contained races on loopback: IPv6 hangs (RFC 8305), then QUIC
+//!   hangs and TCP+TLS wins (Happy Eyeballs v3).
 //! - `eyeballs connect HOST PORT` (or `HOST:PORT`, `[IPV6]:PORT`): one real race (or
-//!   `--repeat N`), printed as a timeline or as JSON.
+//!   `--repeat N`), printed as a timeline or as JSON; `--tls` races TLS and QUIC with the
+//!   host's HTTPS records.
 //!
 //! Messages are in the user's words: a problem names the flag and the rule, never a library
 //! setting; IPv6 addresses with a port are bracketed; a failed lookup is one sentence.
 // A command-line tool prints to stdout by design.
 #![allow(clippy::print_stdout)]
 
+mod demo;
 mod json;
+mod tls;
 
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use eyeballs_core::{
-    Config, ConfigError, Failure, FailureReason, FamilyPolicy, Host, HostError, HostPort,
-    Nat64Prefix, Report, ATTEMPT_START_FLOOR, MAX_CONNECTION_ATTEMPT_DELAY,
+    Alpn, Config, ConfigError, Failure, FailureReason, FamilyPolicy, Host, HostError, HostPort,
+    Nat64Prefix, Report, Transport, ATTEMPT_START_FLOOR, MAX_CONNECTION_ATTEMPT_DELAY,
 };
-use eyeballs_lab::loopback::{Behaviour, Lab, V4, V6};
-use eyeballs_tokio::{BuildError, Connector, HickoryResolver, StaticResolver};
+use eyeballs_net::{TlsConfigError, TlsStack};
+use eyeballs_tokio::{BuildError, Connector, HickoryResolver};
 
 /// Happy Eyeballs (RFC 8305): the fastest working connection out of a host name.
 #[derive(Debug, Parser)]
@@ -34,11 +39,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Shows a race on loopback: IPv6 hangs, IPv4 wins after the attempt delay, and the
-    /// history sends the next race straight to IPv4. Needs no root and no network.
+    /// Shows races on loopback: IPv6 hangs, IPv4 wins after the attempt delay, and the
+    /// history sends the next race straight to IPv4; then Happy Eyeballs v3: QUIC hangs,
+    /// TCP+TLS wins after the attempt delay, and the next race goes TCP first. Needs no
+    /// root and no network.
     Demo,
     /// Races a real host and prints the timeline.
-    Connect(ConnectArgs),
+    Connect(Box<ConnectArgs>),
 }
 
 #[derive(Debug, clap::Args)]
@@ -54,10 +61,11 @@ struct ConnectArgs {
     /// Which runtime drives the race.
     #[arg(long, value_enum, default_value_t = Runtime::Tokio)]
     runtime: Runtime,
-    /// Which resolver answers: the system's getaddrinfo (one query for both families) or
-    /// hickory (AAAA and A as two queries, from /etc/resolv.conf), on every runtime.
-    #[arg(long, value_enum, default_value_t = ResolverKind::System)]
-    resolver: ResolverKind,
+    /// Which resolver answers: the system's getaddrinfo (once per family) or hickory (AAAA,
+    /// A and HTTPS as DNS queries, from /etc/resolv.conf), on every runtime. Default: system,
+    /// or hickory with --tls.
+    #[arg(long, value_enum)]
+    resolver: Option<ResolverKind>,
     /// With --resolver hickory: ask this name server (IP:PORT) instead of those of
     /// /etc/resolv.conf.
     #[arg(long, value_name = "IP:PORT")]
@@ -91,6 +99,31 @@ struct ConnectArgs {
     /// Prints one JSON object per race instead of a timeline.
     #[arg(long)]
     json: bool,
+    /// Happy Eyeballs v3: asks the host's HTTPS records (through hickory) and races TCP+TLS
+    /// and, on tokio, QUIC; an attempt counts once its handshake is done. Certificates are
+    /// always checked (see --ca).
+    #[arg(long)]
+    tls: bool,
+    /// With --tls: the ALPN ids to offer, best first; h3 runs over QUIC (tokio only), the
+    /// others over TCP.
+    #[arg(long, value_name = "IDS", requires = "tls", default_value = tls::DEFAULT_ALPN)]
+    alpn: String,
+    /// With --tls: a PEM file of the CA certificates to trust (required: this build has no
+    /// platform trust store).
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    ca: Option<PathBuf>,
+}
+
+impl ConnectArgs {
+    /// The resolver asked for, or the default: hickory with --tls (HEv3 needs HTTPS
+    /// records), the system's otherwise.
+    fn resolver(&self) -> ResolverKind {
+        match (self.resolver, self.tls) {
+            (Some(kind), _) => kind,
+            (None, true) => ResolverKind::Hickory,
+            (None, false) => ResolverKind::System,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -125,7 +158,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Demo => match tokio_runtime() {
-            Ok(rt) => rt.block_on(demo()),
+            Ok(rt) => rt.block_on(demo::run()),
             Err(code) => code,
         },
         Command::Connect(args) => connect(&args),
@@ -161,22 +194,45 @@ fn hickory<R>(
     .map_err(|e| usage(format!("--resolver hickory: {e}")))
 }
 
-/// One connector on the runtime the user chose; every runtime prints the same report.
+/// One connector on the runtime the user chose, with its TLS racing under --tls; every
+/// runtime prints the same report.
 enum Runner {
-    Tokio(tokio::runtime::Runtime, eyeballs_tokio::Connector),
-    AsyncStd(eyeballs_async_std::Connector),
-    Smol(eyeballs_async_std::Connector),
+    Tokio(TokioRunner),
+    AsyncStd(
+        eyeballs_async_std::Connector,
+        Option<eyeballs_async_std::Tls>,
+    ),
+    Smol(
+        eyeballs_async_std::Connector,
+        Option<eyeballs_async_std::Tls>,
+    ),
     Blocking(eyeballs_blocking::Connector),
+}
+
+/// The tokio connector, its TLS (QUIC sockets live on the runtime) and the runtime, dropped
+/// in that order.
+struct TokioRunner {
+    connector: eyeballs_tokio::Connector,
+    tls: Option<eyeballs_tokio::Tls>,
+    rt: tokio::runtime::Runtime,
+}
+
+/// What a won race tells beyond its report: the ALPN id its TLS or QUIC handshake chose
+/// (`None` for plain TCP, or a TLS server that chose none).
+struct Won {
+    alpn: Option<Alpn>,
+    transport: Transport,
 }
 
 impl Runner {
     fn new(args: &ConnectArgs) -> Result<Runner, ExitCode> {
-        if args.dns_server.is_some() && args.resolver != ResolverKind::Hickory {
+        if args.dns_server.is_some() && args.resolver() != ResolverKind::Hickory {
             return Err(usage(
                 "--dns-server needs --resolver hickory (the system resolver asks the servers of \
                  /etc/resolv.conf)",
             ));
         }
+        let alpn = tls_flags(args)?;
         let mut config = configure(args);
         // Checked before any NAT64 lookup, so a bad flag fails at once.
         config
@@ -189,7 +245,7 @@ impl Runner {
         let runner = match args.runtime {
             Runtime::Tokio => {
                 let mut builder = Connector::builder().config(config);
-                if args.resolver == ResolverKind::Hickory {
+                if args.resolver() == ResolverKind::Hickory {
                     builder = builder.resolver(hickory(
                         args,
                         HickoryResolver::with_name_servers,
@@ -197,12 +253,20 @@ impl Runner {
                     )?);
                 }
                 let connector = builder.build().map_err(built)?;
-                Runner::Tokio(tokio_runtime()?, connector)
+                let tls = match &alpn {
+                    Some((roots, ids)) => Some(tls_for(args, roots, ids)?),
+                    None => None,
+                };
+                Runner::Tokio(TokioRunner {
+                    connector,
+                    tls,
+                    rt: tokio_runtime()?,
+                })
             }
             Runtime::AsyncStd | Runtime::Smol => {
                 use eyeballs_async_std::HickoryResolver;
                 let mut builder = eyeballs_async_std::Connector::builder().config(config);
-                if args.resolver == ResolverKind::Hickory {
+                if args.resolver() == ResolverKind::Hickory {
                     builder = builder.resolver(hickory(
                         args,
                         HickoryResolver::with_name_servers,
@@ -210,16 +274,20 @@ impl Runner {
                     )?);
                 }
                 let connector = builder.build().map_err(built)?;
+                let tls = match &alpn {
+                    Some((roots, ids)) => Some(tls_for(args, roots, ids)?),
+                    None => None,
+                };
                 if args.runtime == Runtime::Smol {
-                    Runner::Smol(connector)
+                    Runner::Smol(connector, tls)
                 } else {
-                    Runner::AsyncStd(connector)
+                    Runner::AsyncStd(connector, tls)
                 }
             }
             Runtime::Blocking => {
                 use eyeballs_blocking::HickoryResolver;
                 let mut builder = eyeballs_blocking::Connector::builder().config(config);
-                if args.resolver == ResolverKind::Hickory {
+                if args.resolver() == ResolverKind::Hickory {
                     builder = builder.resolver(hickory(
                         args,
                         HickoryResolver::with_name_servers,
@@ -232,20 +300,110 @@ impl Runner {
         Ok(runner)
     }
 
-    /// Runs one race; the stream, if any, is closed at once.
-    fn race(&self, target: &HostPort) -> (Result<(), std::io::Error>, Option<Report>) {
+    /// Runs one race; the connection, if any, is closed at once.
+    fn race(&self, target: &HostPort) -> (Result<Won, std::io::Error>, Option<Report>) {
         fn done<S>(
             r: (std::io::Result<S>, Option<Report>),
-        ) -> (std::io::Result<()>, Option<Report>) {
-            (r.0.map(drop), r.1)
+        ) -> (std::io::Result<Won>, Option<Report>) {
+            let won = |_| Won {
+                alpn: None,
+                transport: Transport::Tcp,
+            };
+            (r.0.map(won), r.1)
+        }
+        fn tls<S>(
+            r: (std::io::Result<eyeballs_net::Connection<S>>, Option<Report>),
+        ) -> (std::io::Result<Won>, Option<Report>) {
+            let won = |c: eyeballs_net::Connection<S>| Won {
+                alpn: c.alpn().cloned(),
+                transport: c.transport(),
+            };
+            (r.0.map(won), r.1)
         }
         match self {
-            Runner::Tokio(rt, c) => done(rt.block_on(c.connect_with_report(target))),
-            Runner::AsyncStd(c) => done(async_std::task::block_on(c.connect_with_report(target))),
-            Runner::Smol(c) => done(smol::block_on(c.connect_with_report(target))),
+            Runner::Tokio(t) => match &t.tls {
+                Some(config) => tls(t
+                    .rt
+                    .block_on(t.connector.connect_tls_with_report(target, config))),
+                None => done(t.rt.block_on(t.connector.connect_with_report(target))),
+            },
+            Runner::AsyncStd(c, Some(config)) => tls(async_std::task::block_on(
+                c.connect_tls_with_report(target, config),
+            )),
+            Runner::AsyncStd(c, None) => {
+                done(async_std::task::block_on(c.connect_with_report(target)))
+            }
+            Runner::Smol(c, Some(config)) => {
+                tls(smol::block_on(c.connect_tls_with_report(target, config)))
+            }
+            Runner::Smol(c, None) => done(smol::block_on(c.connect_with_report(target))),
             Runner::Blocking(c) => done(c.connect_with_report(target)),
         }
     }
+}
+
+/// Checks --tls with the other flags, and reads --alpn and --ca: `None` without --tls.
+fn tls_flags(args: &ConnectArgs) -> Result<Option<(rustls::RootCertStore, Vec<Alpn>)>, ExitCode> {
+    if !args.tls {
+        return Ok(None);
+    }
+    if args.runtime == Runtime::Blocking {
+        return Err(usage(
+            "--tls: the blocking driver has no TLS; use --runtime tokio (TLS and QUIC), \
+             async-std or smol (TLS)",
+        ));
+    }
+    if args.resolver == Some(ResolverKind::System) {
+        return Err(usage(
+            "--tls --resolver system: Happy Eyeballs v3 needs the host's HTTPS records, and \
+             getaddrinfo cannot ask for them; leave --resolver out (--tls uses hickory)",
+        ));
+    }
+    let ids = tls::parse_alpn(&args.alpn).map_err(usage)?;
+    let Some(ca) = &args.ca else {
+        return Err(usage(
+            "--tls needs --ca FILE, a PEM file of the CA certificates to trust: this build has \
+             no platform trust store, and no option skips the certificate check",
+        ));
+    };
+    let roots = tls::roots(ca).map_err(usage)?;
+    Ok(Some((roots, ids)))
+}
+
+/// The runtime's `Tls` for --alpn and --ca; warns about ids this runtime cannot offer.
+fn tls_for<T: TlsStack + Default>(
+    args: &ConnectArgs,
+    roots: &rustls::RootCertStore,
+    ids: &[Alpn],
+) -> Result<eyeballs_net::Tls<T>, ExitCode> {
+    let config = tls::client_config(roots.clone(), ids);
+    let tls = eyeballs_net::Tls::<T>::new(config).map_err(|e| match e {
+        TlsConfigError::NoAlpn => usage(format!(
+            "--alpn {}: nothing to offer here: QUIC ids (h3) need --runtime tokio; add a TCP \
+             id (h2, http/1.1)",
+            args.alpn
+        )),
+        other => usage(format!("--alpn {}: {other}", args.alpn)),
+    })?;
+    let offered = tls.protocols();
+    let left: Vec<String> = ids
+        .iter()
+        .filter(|id| {
+            !offered.alpn(Transport::Tcp).contains(id)
+                && !offered.alpn(Transport::Quic).contains(id)
+        })
+        .map(ToString::to_string)
+        .collect();
+    // Only ids the user named: the default's h3 is left out on async-io without a word.
+    if !left.is_empty() && args.alpn != tls::DEFAULT_ALPN {
+        eprintln!(
+            "eyeballs: warning: --alpn {}: {} not offered: they run over QUIC, which only \
+             --runtime tokio has",
+            args.alpn,
+            left.join(",")
+        );
+    }
+    Ok(tls)
 }
 
 fn connect(args: &ConnectArgs) -> ExitCode {
@@ -268,13 +426,18 @@ fn connect(args: &ConnectArgs) -> ExitCode {
             return usage(format!("{target}: {error}"));
         };
         failed |= result.is_err();
+        let won = result.as_ref().ok();
         if args.json {
-            println!("{}", json::race(&host, target.port(), &report));
+            let alpn = won.and_then(|w| w.alpn.as_ref());
+            println!("{}", json::race(&host, target.port(), &report, alpn));
         } else {
             if args.repeat > 1 {
                 println!("race {} of {}", i + 1, args.repeat);
             }
             println!("{report}");
+            if let (true, Some(won)) = (args.tls, won) {
+                println!("{}", negotiated(won));
+            }
         }
         if let Err(e) = &result {
             eprintln!("eyeballs: {}", failure_message(&target, e, args.only));
@@ -284,6 +447,18 @@ fn connect(args: &ConnectArgs) -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// The timeline's last line under --tls: what the winner's handshake chose.
+fn negotiated(won: &Won) -> String {
+    let how = match won.transport {
+        Transport::Quic => "QUIC",
+        _ => "TCP+TLS",
+    };
+    match &won.alpn {
+        Some(alpn) => format!("{:>10}  {how}: the server chose ALPN {alpn}", ""),
+        None => format!("{:>10}  {how}: the server chose no ALPN id", ""),
     }
 }
 
@@ -455,8 +630,12 @@ fn failure_message(target: &HostPort, e: &io::Error, only: Option<Family>) -> St
         .iter()
         .take(shown)
         .map(|a| match &a.error {
+            // A TLS or QUIC attempt's error names its endpoint (transport, address, ALPN).
+            Some(e) if names_its_endpoint(e) => e.to_string(),
             Some(e) => format!("{}: {e}", a.endpoint.addr()),
-            None => format!("{}: cancelled", a.endpoint.addr()),
+            // A plain TCP endpoint is its address; a TLS or QUIC one shows what it offered.
+            None if a.endpoint.alpn().is_empty() => format!("{}: cancelled", a.endpoint.addr()),
+            None => format!("{}: cancelled", a.endpoint),
         })
         .collect();
     if failure.attempts().len() > shown {
@@ -496,6 +675,12 @@ fn failure_message(target: &HostPort, e: &io::Error, only: Option<Family>) -> St
     }
 }
 
+/// Whether an attempt's error is an `AttemptError`, whose text starts with its endpoint.
+fn names_its_endpoint(e: &io::Error) -> bool {
+    e.get_ref()
+        .is_some_and(|inner| inner.is::<eyeballs_net::AttemptError>())
+}
+
 fn configure(args: &ConnectArgs) -> Config {
     let mut c = Config::default();
     if let Some(ms) = args.attempt_delay {
@@ -521,68 +706,4 @@ fn configure(args: &ConnectArgs) -> Config {
         c = c.timeout(Some(Duration::from_millis(ms)));
     }
     c
-}
-
-const DEMO_NAME: &str = "demo.eyeballs.test";
-
-async fn demo() -> ExitCode {
-    if std::net::TcpListener::bind("[::1]:0").is_err() {
-        eprintln!("eyeballs demo: this machine has no IPv6 loopback (::1), which the demo races");
-        return ExitCode::FAILURE;
-    }
-    let lab = Lab::new(Behaviour::Hang, Behaviour::Accept);
-    let connector = match Connector::builder()
-        .resolver(StaticResolver::new().host(DEMO_NAME, [V6, V4]))
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => return usage(e),
-    };
-    println!("eyeballs demo: a Happy Eyeballs (RFC 8305) race on loopback, nothing else");
-    println!("  {DEMO_NAME} resolves to ::1 and 127.0.0.1 (a static resolver: no DNS traffic)");
-    println!(
-        "  {} hangs: its listener's accept queue is full, so the kernel drops the SYN",
-        lab.addr(V6)
-    );
-    println!("  {} accepts", lab.addr(V4));
-    println!();
-    println!("Race 1: IPv6 goes first; IPv4 starts after the Connection Attempt Delay");
-    let first = match demo_race(&connector, &lab).await {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    println!();
-    println!("Race 2, same connector: its history saw IPv6 lose, so IPv4 goes first");
-    let second = match demo_race(&connector, &lab).await {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    println!();
-    println!(
-        "Without history: {} to connect. With it: {}.",
-        ms(first.elapsed()),
-        ms(second.elapsed())
-    );
-    drop(lab);
-    ExitCode::SUCCESS
-}
-
-async fn demo_race(connector: &Connector, lab: &Lab) -> Result<Report, ExitCode> {
-    let (stream, report) = connector.connect_with_report((DEMO_NAME, lab.port)).await;
-    let report = report.ok_or(ExitCode::FAILURE)?;
-    println!("{report}");
-    match stream {
-        Ok(stream) => {
-            drop(stream);
-            Ok(report)
-        }
-        Err(e) => {
-            eprintln!("eyeballs demo: the race failed: {e}");
-            Err(ExitCode::FAILURE)
-        }
-    }
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }

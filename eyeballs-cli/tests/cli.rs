@@ -18,27 +18,89 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The demo: RFC 8305 (races 1 and 2), then Happy Eyeballs v3 (races 3 and 4). It runs in
+/// an empty folder that is its working directory and TMPDIR, which it must leave empty,
+/// and is quick: the two races that wait for the Connection Attempt Delay (250 ms) are most
+/// of its time.
 #[test]
 fn demo_shows_ipv4_winning_then_history() {
-    let out = eyeballs(&["demo"]);
+    let dir = std::env::temp_dir().join(format!("eyeballs-demo-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_eyeballs"))
+        .arg("demo")
+        .current_dir(&dir)
+        .env("TMPDIR", &dir)
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    std::fs::remove_dir_all(&dir).unwrap();
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
-    let races: Vec<&str> = stdout.split("Race 2").collect();
-    assert_eq!(races.len(), 2, "{stdout}");
-    // Race 1: IPv6 first, IPv4 second and the winner, IPv6 cancelled.
-    assert!(races[0].contains("attempt 0 IPv6 TCP [::1]"), "{stdout}");
+    assert!(left.is_empty(), "the demo left {left:?}");
     assert!(
-        races[0].contains("attempt 1 IPv4 TCP 127.0.0.1"),
+        took < std::time::Duration::from_secs(5),
+        "{took:?}: {stdout}"
+    );
+    let races: Vec<&str> = stdout.split("\nRace ").collect();
+    assert_eq!(races.len(), 5, "{stdout}");
+    // Race 1: IPv6 first, IPv4 second and the winner, IPv6 cancelled.
+    assert!(races[1].contains("attempt 0 IPv6 TCP [::1]"), "{stdout}");
+    assert!(
+        races[1].contains("attempt 1 IPv4 TCP 127.0.0.1"),
         "{stdout}"
     );
-    assert!(races[0].contains("cancelled"), "{stdout}");
-    assert!(races[0].contains("connected (winner)"), "{stdout}");
+    assert!(races[1].contains("cancelled"), "{stdout}");
+    assert!(races[1].contains("connected (winner)"), "{stdout}");
     // Race 2: straight to IPv4.
     assert!(
-        races[1].contains("attempt 0 IPv4 TCP 127.0.0.1"),
+        races[2].contains("attempt 0 IPv4 TCP 127.0.0.1"),
         "{stdout}"
     );
-    assert!(!races[1].contains("attempt 1"), "{stdout}");
+    assert!(!races[2].contains("attempt 1"), "{stdout}");
+    // Race 3: the HTTPS record is used; QUIC first (h3) and cancelled, then TCP+TLS (h2)
+    // wins after the attempt delay.
+    let race3 = races[3];
+    assert!(race3.contains("HTTPS _"), "{stdout}");
+    assert!(race3.contains("answer: 1 . alpn=h3,h2"), "{stdout}");
+    assert!(
+        race3.contains("attempt 0 IPv4 QUIC 127.0.0.1") && race3.contains(" h3 started"),
+        "{stdout}"
+    );
+    assert!(race3.contains("QUIC 127.0.0.1"), "{stdout}");
+    let tcp_start = race3
+        .lines()
+        .find(|l| l.contains("attempt 1 IPv4 TCP 127.0.0.1") && l.contains("started"))
+        .unwrap_or_else(|| panic!("a TCP attempt: {stdout}"));
+    let at: f64 = tcp_start
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((250.0..2000.0).contains(&at), "{stdout}");
+    assert!(
+        race3
+            .lines()
+            .any(|l| l.contains("attempt 0 QUIC") && l.ends_with("cancelled")),
+        "{stdout}"
+    );
+    assert!(
+        race3
+            .lines()
+            .any(|l| l.contains("attempt 1 TCP") && l.ends_with("connected (winner)")),
+        "{stdout}"
+    );
+    assert!(race3.contains("the server chose ALPN h2"), "{stdout}");
+    // Race 4: TCP+TLS first, and nothing else.
+    let race4 = races[4];
+    assert!(race4.contains("attempt 0 IPv4 TCP 127.0.0.1"), "{stdout}");
+    assert!(
+        !race4.contains("attempt 1") && !race4.contains("QUIC 127"),
+        "{stdout}"
+    );
+    assert!(race4.contains("the server chose ALPN h2"), "{stdout}");
 }
 
 #[test]

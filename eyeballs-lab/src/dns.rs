@@ -242,7 +242,8 @@ fn serve(socket: &UdpSocket, zone: &Zone, stop: &AtomicBool) {
         if delay.is_zero() {
             let _ = socket.send_to(&bytes, peer);
         } else if pending.len() < MAX_PENDING {
-            pending.push((now + delay, bytes, peer));
+            // From when the query came, not from `now` (before the wait for it).
+            pending.push((Instant::now() + delay, bytes, peer));
         }
     }
 }

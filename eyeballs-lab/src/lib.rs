@@ -12,11 +12,12 @@
 //!   runs against that server, written once.
 //! - [`tls`] (feature `tls`): a test certificate authority, TLS servers that echo or stall,
 //!   QUIC servers that echo or accept late and record how each connection ended, a UDP
-//!   blackhole, and the count of open UDP sockets.
+//!   blackhole, and the count of open UDP sockets; the CA's root as PEM for a CA file.
 //!
 //! - [`netns`] (feature `netns`, Linux, root): a network namespace per test with
 //!   documentation-prefix addresses that accept, refuse, answer ICMP unreachable, drop, or
-//!   hold the SYN; a DNS server and resolv.conf inside. `netns::root_or_skip` is where every
+//!   hold the SYN; a DNS server and resolv.conf inside; a test's own servers bound inside
+//!   (`NetLab::in_namespace`), UDP to a port dropped (`NetLab::drop_udp`). `netns::root_or_skip` is where every
 //!   root-needing test decides to run, skip, or (with `EYEBALLS_REQUIRE_ROOT=1`, in CI) fail.
 //!
 //! Everything here sends only to loopback (or, in [`netns`], to addresses that exist only

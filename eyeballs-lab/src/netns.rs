@@ -230,6 +230,46 @@ impl NetLab {
         )
     }
 
+    /// Runs `f` on a thread that entered the namespace and returns what it returns: sockets
+    /// made there belong to the namespace (a socket belongs to the namespace of the thread
+    /// that made it), so a test binds its own servers' listeners and UDP sockets with it (a
+    /// TLS or QUIC server of `eyeballs_lab::tls`, started on them, serves inside).
+    ///
+    /// # Errors
+    ///
+    /// When the thread cannot enter the namespace, or `f` fails.
+    pub fn in_namespace<T, F>(&self, f: F) -> io::Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> io::Result<T> + Send + 'static,
+    {
+        let netns = self.netns_file()?;
+        let thread = std::thread::spawn(move || {
+            setns(&netns, CloneFlags::CLONE_NEWNET).map_err(io::Error::from)?;
+            f()
+        });
+        thread
+            .join()
+            .map_err(|_| io::Error::other("a thread in the lab's namespace panicked"))?
+    }
+
+    /// Drops every UDP datagram to `port` of `ip` (an iptables or ip6tables rule): QUIC
+    /// to that address is blocked, its attempts hang, as on a network that filters UDP.
+    ///
+    /// # Errors
+    ///
+    /// When the rule cannot be added.
+    pub fn drop_udp(&self, ip: IpAddr, port: u16) -> io::Result<()> {
+        let tables = if ip.is_ipv6() {
+            "ip6tables"
+        } else {
+            "iptables"
+        };
+        let (dst, port) = (ip.to_string(), port.to_string());
+        let udp = ["-d", dst.as_str(), "-p", "udp", "--dport", port.as_str()];
+        self.firewall(tables, "OUTPUT", &udp, &["-j", "DROP"])
+    }
+
     /// Returns the namespace's name.
     pub fn name(&self) -> &str {
         &self.name

@@ -63,6 +63,20 @@ impl TestCa {
         self.issuer.der().clone()
     }
 
+    /// Returns the CA's certificate as PEM (`-----BEGIN CERTIFICATE-----`, base64 in lines of
+    /// 64): what a tool that reads a CA file (`eyeballs connect --tls --ca FILE`) takes.
+    pub fn root_pem(&self) -> String {
+        let base64 = data_encoding::BASE64.encode(self.issuer.der());
+        let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
+        // BASE64 is ASCII, so every 64-byte chunk is a whole string.
+        for line in base64.as_bytes().chunks(64) {
+            pem.push_str(&String::from_utf8_lossy(line));
+            pem.push('\n');
+        }
+        pem.push_str("-----END CERTIFICATE-----\n");
+        pem
+    }
+
     /// Returns a trust store that holds only this CA.
     pub fn roots(&self) -> RootCertStore {
         let mut roots = RootCertStore::empty();
@@ -704,4 +718,22 @@ pub fn open_udp_sockets() -> usize {
         })
         .filter(|inode| inodes.contains(inode))
         .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestCa;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+
+    #[test]
+    fn the_root_as_pem_reads_back_as_the_root() {
+        let ca = TestCa::new();
+        let pem = ca.root_pem();
+        assert!(pem.lines().all(|l| l.len() <= 64), "{pem}");
+        let read: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem.as_bytes())
+            .collect::<Result<_, _>>()
+            .expect("PEM that parses");
+        assert_eq!(read, [ca.root()]);
+    }
 }

@@ -1,0 +1,100 @@
+//! `--tls`, `--alpn` and `--ca`: the rustls config of a Happy Eyeballs v3 race, and the
+//! problems with those flags in the command line's words.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use eyeballs_core::Alpn;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use rustls::{ClientConfig, RootCertStore};
+
+/// The ALPN ids `--tls` offers without `--alpn`: HTTP/3 over QUIC (tokio only), then
+/// HTTP/2 and HTTP/1.1 over TCP.
+pub(crate) const DEFAULT_ALPN: &str = "h3,h2,http/1.1";
+
+/// The most ids `--alpn` takes (a ClientHello's list is 2^16 bytes; nobody needs more).
+const MAX_IDS: usize = 32;
+
+/// Parses `--alpn`: ids separated by commas, each 1 to 255 bytes (RFC 7301), none twice.
+pub(crate) fn parse_alpn(given: &str) -> Result<Vec<Alpn>, String> {
+    let example = "write ids separated by commas, like h3,h2,http/1.1";
+    let mut ids: Vec<Alpn> = Vec::new();
+    for id in given.split(',') {
+        if id.is_empty() {
+            return Err(format!("--alpn {given:?}: an empty ALPN id; {example}"));
+        }
+        let alpn = Alpn::new(id.as_bytes());
+        if !alpn.is_valid() {
+            return Err(format!(
+                "--alpn: the id {:?}... is over 255 bytes (RFC 7301 allows 1 to 255)",
+                id.chars().take(16).collect::<String>()
+            ));
+        }
+        if ids.contains(&alpn) {
+            return Err(format!("--alpn {given}: {id} is given twice"));
+        }
+        if ids.len() == MAX_IDS {
+            return Err(format!("--alpn: more than {MAX_IDS} ids"));
+        }
+        ids.push(alpn);
+    }
+    Ok(ids)
+}
+
+/// Reads the trust store of `--ca`: every certificate of a PEM file.
+pub(crate) fn roots(path: &Path) -> Result<RootCertStore, String> {
+    let shown = path.display();
+    let bytes = std::fs::read(path).map_err(|e| format!("--ca {shown}: {e}"))?;
+    let mut roots = RootCertStore::empty();
+    for (i, cert) in CertificateDer::pem_slice_iter(&bytes).enumerate() {
+        let cert = cert.map_err(|e| format!("--ca {shown}: certificate {}: {e}", i + 1))?;
+        roots
+            .add(cert)
+            .map_err(|e| format!("--ca {shown}: certificate {} is not usable: {e}", i + 1))?;
+    }
+    if roots.is_empty() {
+        return Err(format!(
+            "--ca {shown}: no certificate in it; give a PEM file (-----BEGIN CERTIFICATE-----)"
+        ));
+    }
+    Ok(roots)
+}
+
+/// A client config (ring; TLS 1.3 and 1.2) that trusts `roots` and offers `alpn`.
+pub(crate) fn client_config(roots: RootCertStore, alpn: &[Alpn]) -> Arc<ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports rustls' default protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|a| a.as_bytes().to_vec()).collect();
+    Arc::new(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alpn_lists_parse_and_problems_name_the_flag() {
+        let ids = parse_alpn("h3,h2,http/1.1").unwrap_or_default();
+        let text: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        assert_eq!(text, ["h3", "h2", "http/1.1"]);
+        for bad in ["", "h2,", ",h2", "h2,,h3"] {
+            let e = parse_alpn(bad).unwrap_err();
+            assert!(
+                e.starts_with("--alpn") && e.contains("empty"),
+                "{bad:?}: {e}"
+            );
+        }
+        let long = "x".repeat(256);
+        assert!(parse_alpn(&long).unwrap_err().contains("255 bytes"));
+        assert!(parse_alpn("h2,h2").unwrap_err().contains("given twice"));
+        let many: Vec<String> = (0..33).map(|i| format!("p{i}")).collect();
+        assert!(parse_alpn(&many.join(","))
+            .unwrap_err()
+            .contains("more than"));
+    }
+}

@@ -1,0 +1,330 @@
+//! `eyeballs connect --tls` on loopback (no root): the HTTPS records from the lab's DNS
+//! server through hickory, TLS and QUIC servers with a test CA, the CA as a `--ca` file; and
+//! the usage errors of `--tls`, `--alpn` and `--ca`.
+#![allow(clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use eyeballs_lab::dns::{https, param, DnsServer, Reply, Zone};
+use eyeballs_lab::loopback::{V4, V6};
+use eyeballs_lab::tls::{same_port, QuicServe, QuicServer, TestCa, TlsServe, TlsServer};
+use hickory_proto::rr::RecordType;
+use serde_json::Value;
+
+const NAME: &str = "www.tls.eyeballs.test";
+
+fn eyeballs(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_eyeballs"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A file in the temporary folder, removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(tag: &str, contents: &str) -> TempFile {
+        let path =
+            std::env::temp_dir().join(format!("eyeballs-cli-tls-{}-{tag}.pem", std::process::id()));
+        std::fs::write(&path, contents).unwrap();
+        TempFile(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// TLS (h2, http/1.1) on both loopback addresses' TCP port, QUIC (h3) on their UDP port
+/// of the same number, a DNS server whose zone gives `NAME` both addresses and an HTTPS
+/// record `1 . alpn=h3,h2`, and the CA as a file.
+struct Servers {
+    port: u16,
+    _tls: Vec<TlsServer>,
+    quic: Vec<QuicServer>,
+    dns: DnsServer,
+    ca: TempFile,
+}
+
+fn servers(tag: &str) -> Servers {
+    let ca = TestCa::new();
+    let (port, listeners, sockets) = same_port(&[V6, V4], &[V6, V4]).unwrap();
+    let tls = listeners
+        .into_iter()
+        .map(|l| {
+            let config = ca.server_config(&[NAME], &["h2", "http/1.1"]);
+            TlsServer::start(l, config, TlsServe::Echo).unwrap()
+        })
+        .collect();
+    let quic = sockets
+        .into_iter()
+        .map(|u| QuicServer::start(u, ca.server_config(&[NAME], &["h3"]), QuicServe::Echo).unwrap())
+        .collect();
+    let zone = Zone::default()
+        .set(
+            NAME,
+            RecordType::AAAA,
+            Reply::Addrs(Duration::ZERO, vec![V6]),
+        )
+        .set(NAME, RecordType::A, Reply::Addrs(Duration::ZERO, vec![V4]))
+        .set(
+            &format!("_{port}._https.{NAME}"),
+            RecordType::HTTPS,
+            Reply::Https(
+                Duration::ZERO,
+                vec![https(1, ".", vec![param::alpn(&["h3", "h2"])])],
+            ),
+        );
+    Servers {
+        port,
+        _tls: tls,
+        quic,
+        dns: DnsServer::start(zone),
+        ca: TempFile::new(tag, &ca.root_pem()),
+    }
+}
+
+/// `eyeballs connect NAME PORT --tls --ca FILE --dns-server DNS --json` plus `extra`.
+fn connect_tls(s: &Servers, extra: &[&str]) -> (Output, Vec<Value>) {
+    let (port, dns) = (s.port.to_string(), s.dns.addr.to_string());
+    let mut args = vec![
+        "connect",
+        NAME,
+        &port,
+        "--tls",
+        "--ca",
+        s.ca.path(),
+        "--dns-server",
+        &dns,
+    ];
+    args.extend_from_slice(extra);
+    let out = eyeballs(&args);
+    let races = text(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (out, races)
+}
+
+/// tokio: the record's QUIC endpoint on `::1` wins with h3 (QUIC is dealt first); the
+/// HTTPS query goes through hickory (the default with --tls). async-std and smol: QUIC is
+/// not offered (quinn needs tokio), TCP+TLS to `::1` wins with h2 and no QUIC attempt is
+/// made.
+#[test]
+fn tls_races_the_https_record_on_every_async_runtime() {
+    let s = servers("race");
+    for runtime in ["tokio", "async-std", "smol"] {
+        let (out, races) = connect_tls(&s, &["--runtime", runtime, "--json"]);
+        assert!(out.status.success(), "{runtime}: {}", text(&out.stderr));
+        let r = &races[0];
+        let kinds: Vec<&str> = r["dns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["query"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds[0], "HTTPS", "{runtime}: {r}");
+        let winner = &r["winner"];
+        assert_eq!(
+            winner["addr"],
+            SocketAddr::new(V6, s.port).to_string(),
+            "{r}"
+        );
+        let transports: Vec<&str> = r["attempts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["transport"].as_str().unwrap())
+            .collect();
+        if runtime == "tokio" {
+            assert_eq!(winner["transport"], "quic", "{r}");
+            assert_eq!(winner["negotiated_alpn"], "h3", "{r}");
+            assert_eq!(winner["alpn"], serde_json::json!(["h3"]), "{r}");
+            assert_eq!(transports, ["quic"], "{r}");
+        } else {
+            assert_eq!(winner["transport"], "tcp", "{runtime}: {r}");
+            assert_eq!(winner["negotiated_alpn"], "h2", "{runtime}: {r}");
+            assert_eq!(winner["alpn"], serde_json::json!(["h2", "http/1.1"]), "{r}");
+            assert_eq!(
+                winner["priority"], 1,
+                "{runtime}: the record's endpoint: {r}"
+            );
+            assert_eq!(transports, ["tcp"], "{runtime}: no QUIC: {r}");
+            assert!(r["attempts"][0]["progressed_ms"].is_number(), "{r}");
+        }
+    }
+    assert!(
+        s.quic[0].handshakes() >= 1,
+        "the QUIC server saw tokio's h3"
+    );
+}
+
+/// The timeline names each attempt's transport and ALPN ids, and its last line what the
+/// server chose; `--alpn h2` offers only h2, so QUIC is not raced even on tokio.
+#[test]
+fn timeline_shows_transport_and_alpn() {
+    let s = servers("timeline");
+    let (out, _) = connect_tls(&s, &[]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("attempt 0 IPv6 QUIC [::1]:"), "{stdout}");
+    assert!(
+        stdout.contains(" h3 started (service priority 1)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("QUIC: the server chose ALPN h3"),
+        "{stdout}"
+    );
+
+    let (out, races) = connect_tls(&s, &["--alpn", "h2", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let r = &races[0];
+    assert_eq!(r["winner"]["transport"], "tcp", "{r}");
+    assert_eq!(r["winner"]["alpn"], serde_json::json!(["h2"]), "{r}");
+    assert_eq!(r["winner"]["negotiated_alpn"], "h2", "{r}");
+    assert_eq!(r["attempts"].as_array().unwrap().len(), 1, "{r}");
+    let (out, _) = connect_tls(&s, &["--alpn", "h2"]);
+    assert!(text(&out.stdout).contains("TCP+TLS: the server chose ALPN h2"));
+}
+
+/// A CA that did not issue the server's certificate: every attempt fails with a
+/// certificate error, exit status 1. There is no flag that skips the check.
+#[test]
+fn another_ca_fails_the_certificate_check() {
+    let s = servers("wrong-ca");
+    let other = TempFile::new("other-ca", &TestCa::new().root_pem());
+    let (port, dns) = (s.port.to_string(), s.dns.addr.to_string());
+    for runtime in ["tokio", "smol"] {
+        let out = eyeballs(&[
+            "connect",
+            NAME,
+            &port,
+            "--tls",
+            "--ca",
+            other.path(),
+            "--dns-server",
+            &dns,
+            "--runtime",
+            runtime,
+            "--json",
+            "--timeout",
+            "5000",
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{runtime}: {}",
+            text(&out.stderr)
+        );
+        let v: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+        assert!(v["winner"].is_null(), "{v}");
+        let error = v["error"].as_str().unwrap();
+        assert!(error.contains("certificate"), "{runtime}: {error}");
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains("certificate not accepted"),
+            "{runtime}: {stderr}"
+        );
+        assert!(
+            !stderr.contains(&format!("]:{port}: TCP [")),
+            "{runtime}: each endpoint named once: {stderr}"
+        );
+    }
+    let help = text(&eyeballs(&["connect", "--help"]).stdout);
+    assert!(
+        help.contains("--ca") && !help.contains("insecure"),
+        "{help}"
+    );
+}
+
+/// Problems with --tls, --alpn and --ca: exit status 2, a sentence naming the flag.
+#[test]
+fn tls_usage_errors_name_the_flag() {
+    let ca = TempFile::new("usage", &TestCa::new().root_pem());
+    let empty = TempFile::new("empty", "not a certificate\n");
+    let missing = std::env::temp_dir().join("eyeballs-cli-tls-no-such-file.pem");
+    assert!(!Path::new(&missing).exists());
+    let missing = missing.to_str().unwrap();
+    let base = ["connect", "127.0.0.1", "443", "--tls"];
+    let cases: [(&[&str], &str); 11] = [
+        (
+            &["--ca", ca.path(), "--runtime", "blocking"],
+            "the blocking driver has no TLS",
+        ),
+        (
+            &["--ca", ca.path(), "--resolver", "system"],
+            "HTTPS records",
+        ),
+        (&[], "--tls needs --ca FILE"),
+        (
+            &["--ca", ca.path(), "--alpn", ""],
+            "--alpn \"\": an empty ALPN id",
+        ),
+        (
+            &["--ca", ca.path(), "--alpn", "h2,,h3"],
+            "--alpn \"h2,,h3\": an empty ALPN id",
+        ),
+        (&["--ca", ca.path(), "--alpn", "h2,h2"], "h2 is given twice"),
+        (
+            &["--ca", ca.path(), "--alpn", &"x".repeat(300)],
+            "over 255 bytes",
+        ),
+        (&["--ca", missing], "--ca "),
+        (&["--ca", empty.path()], "no certificate in it"),
+        (
+            &["--ca", ca.path(), "--alpn", "h3", "--runtime", "smol"],
+            "need --runtime tokio",
+        ),
+        (
+            &["--ca", ca.path(), "--alpn", "h3", "--runtime", "async-std"],
+            "need --runtime tokio",
+        ),
+    ];
+    for (extra, says) in cases {
+        let out = eyeballs(&[&base[..], extra].concat());
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(says), "{extra:?}: {stderr}");
+    }
+    // --alpn and --ca belong to --tls.
+    for flag in [["--alpn", "h2"], ["--ca", ca.path()]] {
+        let out = eyeballs(&[&["connect", "127.0.0.1", "443"][..], &flag].concat());
+        assert_eq!(out.status.code(), Some(2), "{flag:?}");
+        assert!(
+            text(&out.stderr).contains("--tls"),
+            "{flag:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+/// Ids this runtime cannot offer are named in a warning, and the race goes on with the
+/// others: h3 on smol.
+#[test]
+fn quic_ids_on_async_io_are_a_warning() {
+    let s = servers("warning");
+    let (out, races) = connect_tls(&s, &["--runtime", "smol", "--alpn", "h3,h2", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--alpn h3,h2: h3 not offered"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(races[0]["winner"]["negotiated_alpn"], "h2");
+}

@@ -1,0 +1,417 @@
+//! Happy Eyeballs v3 in the network lab: `eyeballs connect --tls` run inside a namespace
+//! whose DNS server answers HTTPS records (priorities, ports, hints, alias mode) and whose
+//! addresses run TLS and QUIC servers (eyeballs-lab), with the kernel dropping TCP SYNs or
+//! UDP datagrams as a scenario says.
+//!
+//! Every async driver runs each scenario: tokio races TCP+TLS and QUIC; async-std and smol
+//! race TCP+TLS only (quinn needs tokio), so in the QUIC scenarios they must use TCP+TLS and
+//! never offer QUIC. (The blocking driver has no TLS.)
+//!
+//! Needs root (CI runs as root); without it each test skips with one line, or fails where
+//! `EYEBALLS_REQUIRE_ROOT` is set (`eyeballs_lab::netns::root_or_skip`). Addresses are
+//! documentation prefixes that exist only inside the test's namespace.
+#![allow(clippy::unwrap_used)]
+
+#[path = "common/hev3_lab.rs"]
+mod hev3_lab;
+
+use eyeballs_lab::tls::ech_config_list;
+use hev3_lab::*;
+use serde_json::Value;
+
+const RUNTIMES: [&str; 3] = ["tokio", "async-std", "smol"];
+
+/// Runs `eyeballs connect NAME 443 --tls --ca FILE --json --runtime RUNTIME` (hickory, the
+/// default with --tls, asks the namespace's DNS server) plus `extra`; returns the exit code
+/// and one JSON object per race.
+fn race(l: &TlsLab, runtime: &str, extra: &[&str]) -> (Option<i32>, Vec<Value>) {
+    let (code, stdout) = timeline(l, runtime, &[&["--json"], extra].concat());
+    let races = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    (code, races)
+}
+
+/// Runs `eyeballs connect NAME 443 --tls --ca FILE --runtime RUNTIME` plus `extra`;
+/// returns the exit code and what it printed.
+fn timeline(l: &TlsLab, runtime: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let port = PORT.to_string();
+    let ca = l.ca().to_str().unwrap();
+    let base = [
+        "connect",
+        NAME,
+        &port,
+        "--tls",
+        "--ca",
+        ca,
+        "--runtime",
+        runtime,
+    ];
+    let out = l
+        .lab
+        .command(env!("CARGO_BIN_EXE_eyeballs"))
+        .args(base)
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// One attempt as the JSON has it.
+struct Attempt {
+    addr: String,
+    transport: String,
+    result: String,
+    started: f64,
+    progressed: Option<f64>,
+    priority: Option<u64>,
+}
+
+fn attempts(race: &Value) -> Vec<Attempt> {
+    race["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| Attempt {
+            addr: a["addr"].as_str().unwrap().to_owned(),
+            transport: a["transport"].as_str().unwrap().to_owned(),
+            result: a["result"].as_str().unwrap().to_owned(),
+            started: a["started_ms"].as_f64().unwrap(),
+            progressed: a["progressed_ms"].as_f64(),
+            priority: a["priority"].as_u64(),
+        })
+        .collect()
+}
+
+/// The winner's address, transport and negotiated ALPN.
+fn winner(race: &Value) -> (String, String, String) {
+    let w = &race["winner"];
+    let field = |k: &str| {
+        w[k].as_str()
+            .unwrap_or_else(|| panic!("winner {k}: {race}"))
+            .to_owned()
+    };
+    (field("addr"), field("transport"), field("negotiated_alpn"))
+}
+
+/// What a runtime's healthy race to `addr` ends with: QUIC and h3 on tokio, TCP+TLS and h2
+/// elsewhere.
+fn expected(runtime: &str, addr: &str, port: u16) -> (String, String, String) {
+    let (transport, alpn) = match runtime {
+        "tokio" => ("quic", "h3"),
+        _ => ("tcp", "h2"),
+    };
+    (sa(addr, port), transport.to_owned(), alpn.to_owned())
+}
+
+/// async-io offers no QUIC: no attempt of the race is a QUIC one.
+fn no_quic_off_tokio(runtime: &str, r: &Value) {
+    if runtime != "tokio" {
+        assert!(
+            attempts(r).iter().all(|a| a.transport == "tcp"),
+            "{runtime}: QUIC offered: {r}"
+        );
+    }
+}
+
+fn elapsed(r: &Value) -> f64 {
+    r["elapsed_ms"].as_f64().unwrap()
+}
+
+/// QUIC healthy: the record's h3 endpoint on IPv6 wins at once on tokio (QUIC is dealt
+/// before TCP, HG1); elsewhere TCP+TLS with h2, one attempt each. The record also carries
+/// ECH config bytes, which reach the client (the timeline shows their length); without
+/// ECH turned on (the command has no flag for it) they do not change the race.
+#[test]
+fn quic_healthy_h3_wins() {
+    let Some(l) = start(quic_healthy()) else {
+        return;
+    };
+    let (code, text) = timeline(&l, "tokio", &[]);
+    assert_eq!(code, Some(0), "{text}");
+    let ech = ech_config_list(ECH_PUBLIC_NAME);
+    let answer = format!(
+        "HTTPS www.lab.test answer: 1 . alpn=h3,h2 ech=({} bytes)",
+        ech.len()
+    );
+    assert!(text.contains(&answer), "{text}");
+    assert!(text.contains("QUIC: the server chose ALPN h3"), "{text}");
+    for rt in RUNTIMES {
+        let (code, races) = race(&l, rt, &[]);
+        assert_eq!(code, Some(0), "{rt}: {races:?}");
+        let r = &races[0];
+        assert_eq!(winner(r), expected(rt, V6, PORT), "{rt}: {r}");
+        assert_eq!(attempts(r).len(), 1, "{rt}: {r}");
+        assert_eq!(
+            attempts(r)[0].priority,
+            Some(1),
+            "{rt}: the record's endpoint: {r}"
+        );
+        no_quic_off_tokio(rt, r);
+    }
+}
+
+/// UDP dropped (QUIC blocked by the firewall): on tokio the QUIC attempt hangs and TCP+TLS
+/// to the same address starts one Connection Attempt Delay later and wins; async-io goes
+/// TCP+TLS at once.
+#[test]
+fn udp_dropped_tcp_tls_wins_after_the_attempt_delay() {
+    let Some(l) = start(udp_dropped("UDP dropped")) else {
+        return;
+    };
+    for rt in RUNTIMES {
+        let (code, races) = race(&l, rt, &[]);
+        assert_eq!(code, Some(0), "{rt}: {races:?}");
+        let r = &races[0];
+        assert_eq!(winner(r), expected("async-io", V6, PORT), "{rt}: {r}");
+        let a = attempts(r);
+        if rt == "tokio" {
+            assert_eq!(a.len(), 2, "{r}");
+            assert_eq!(
+                (a[0].transport.as_str(), a[0].result.as_str()),
+                ("quic", "cancelled"),
+                "{r}"
+            );
+            assert!(
+                (250.0..1000.0).contains(&a[1].started),
+                "TCP at {}: {r}",
+                a[1].started
+            );
+        } else {
+            assert_eq!(a.len(), 1, "{rt}: {r}");
+            assert!(elapsed(r) < 200.0, "{rt}: {r}");
+        }
+        no_quic_off_tokio(rt, r);
+    }
+}
+
+/// The HTTPS answer 300 ms late (§4.2): the race does not wait for it. After the
+/// Resolution Delay (50 ms) it starts with the addresses it has, over TCP to the authority
+/// port, where nothing listens (refused); then, when the record arrives, its service
+/// (port 8443, h3 and h2) is merged in and wins.
+#[test]
+fn https_300ms_late_starts_after_the_resolution_delay_and_merges_the_service() {
+    let Some(l) = start(https_late()) else {
+        return;
+    };
+    for rt in RUNTIMES {
+        let (code, races) = race(&l, rt, &[]);
+        assert_eq!(code, Some(0), "{rt}: {races:?}");
+        let r = &races[0];
+        let https_at = r["dns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["query"] == "HTTPS")
+            .and_then(|q| q["answered_ms"].as_f64())
+            .unwrap_or_else(|| panic!("{rt}: the HTTPS answer: {r}"));
+        assert!(https_at >= 290.0, "{rt}: {r}");
+        let a = attempts(r);
+        let first = &a[0];
+        assert_eq!(
+            first.addr,
+            sa(V6, PORT),
+            "{rt}: the host's own address first: {r}"
+        );
+        assert!(
+            (45.0..250.0).contains(&first.started),
+            "{rt}: after the Resolution Delay: {r}"
+        );
+        assert_eq!(first.result, "failed", "{rt}: {r}");
+        assert_eq!(winner(r), expected(rt, V6, SERVICE_PORT), "{rt}: {r}");
+        let won = a.iter().find(|x| x.result == "connected").unwrap();
+        assert!(
+            won.started >= https_at,
+            "{rt}: the service after its record: {r}"
+        );
+        assert_eq!(won.priority, Some(1), "{rt}: {r}");
+        no_quic_off_tokio(rt, r);
+    }
+}
+
+/// Hints only: the record's ipv6hint and ipv4hint are the service's addresses until the
+/// real AAAA and A answers come, 1000 ms late, so the race connects to the hinted address
+/// long before they arrive.
+#[test]
+fn hints_only_with_the_real_answers_late() {
+    let Some(l) = start(hints_only()) else {
+        return;
+    };
+    for rt in RUNTIMES {
+        let (code, races) = race(&l, rt, &[]);
+        assert_eq!(code, Some(0), "{rt}: {races:?}");
+        let r = &races[0];
+        assert_eq!(winner(r), expected(rt, V6, PORT), "{rt}: {r}");
+        assert!(elapsed(r) < 800.0, "{rt}: before the real answers: {r}");
+        let unanswered: Vec<&Value> = r["dns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|q| q["query"] != "HTTPS")
+            .collect();
+        assert!(
+            unanswered.iter().all(|q| q["answered_ms"].is_null()),
+            "{rt}: AAAA and A still pending: {r}"
+        );
+        no_quic_off_tokio(rt, r);
+    }
+}
+
+/// Alias mode: `www.lab.test HTTPS 0 cdn.lab.test`, whose own record `1 . alpn=h3,h2` and
+/// addresses serve; the host's own addresses drop everything. The alias target's endpoint
+/// wins (the TLS name is still `www.lab.test`, RFC 9460 §9.1).
+///
+/// The target's A answers 50 ms after its AAAA. With both at once, an A that came back
+/// first started IPv4 at once (seen on smol): the core waits for the preferred family of the
+/// host's own queries (answered here), not of the alias target's.
+#[test]
+fn alias_mode_follows_to_the_target() {
+    let Some(l) = start(alias()) else {
+        return;
+    };
+    for rt in RUNTIMES {
+        let (code, races) = race(&l, rt, &[]);
+        assert_eq!(code, Some(0), "{rt}: {races:?}");
+        let r = &races[0];
+        assert_eq!(winner(r), expected(rt, CDN6, PORT), "{rt}: {r}");
+        let asked: Vec<String> = r["dns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| {
+                format!(
+                    "{} {}",
+                    q["query"].as_str().unwrap(),
+                    q["name"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert!(
+            asked.iter().any(|q| q.starts_with("HTTPS cdn.lab.test")),
+            "{rt}: the alias target's HTTPS: {asked:?}"
+        );
+        assert_eq!(
+            attempts(r).len(),
+            1,
+            "{rt}: the target's service first: {r}"
+        );
+        no_quic_off_tokio(rt, r);
+    }
+}
+
+/// Two priorities: `1 primary.lab.test` and `2 secondary.lab.test`, both h3 and h2. Every
+/// address of the first target drops (TCP SYNs and UDP): its endpoints are all tried first,
+/// one attempt delay apart, and then the second target's first endpoint wins.
+///
+/// The second target's addresses answer 50 ms after the first's. With both at once, the
+/// order of the follow-up answers decides: the core starts as soon as some service has an
+/// endpoint (V5, HG9), so when the second target's AAAA comes back first (it did, by a
+/// millisecond, on smol) its endpoint is tried before the first target's are known.
+#[test]
+fn two_priorities_where_the_first_target_drops() {
+    let Some(l) = start(two_priorities()) else {
+        return;
+    };
+    for rt in RUNTIMES {
+        let (code, races) = race(&l, rt, &[]);
+        assert_eq!(code, Some(0), "{rt}: {races:?}");
+        let r = &races[0];
+        assert_eq!(winner(r), expected(rt, SECONDARY6, PORT), "{rt}: {r}");
+        let a = attempts(r);
+        // tokio: QUIC and TCP to each primary address; async-io: TCP only.
+        let primary = if rt == "tokio" { 4 } else { 2 };
+        assert_eq!(a.len(), primary + 1, "{rt}: {r}");
+        for x in &a[..primary] {
+            assert!(
+                x.addr == sa(PRIMARY6, PORT) || x.addr == sa(PRIMARY4, PORT),
+                "{rt}: {r}"
+            );
+            assert_eq!(
+                (x.priority, x.result.as_str()),
+                (Some(1), "cancelled"),
+                "{rt}: {r}"
+            );
+        }
+        let last = &a[primary];
+        assert_eq!(last.priority, Some(2), "{rt}: {r}");
+        let due = 250.0 * primary as f64;
+        assert!(
+            (due..due + 1000.0).contains(&last.started),
+            "{rt}: at {}: {r}",
+            last.started
+        );
+        no_quic_off_tokio(rt, r);
+    }
+}
+
+/// TLS stalls on IPv6 (TCP connects, the server never answers the ClientHello): the TCP
+/// connect is progress, so IPv4 starts one attempt delay after it (V33) and wins; the
+/// stalled attempt is cancelled. No HTTPS record (NOERROR, no data): TCP+TLS only, on every
+/// runtime.
+#[test]
+fn tls_stalls_on_ipv6_ipv4_wins() {
+    let Some(l) = start(tls_stalls_on_ipv6()) else {
+        return;
+    };
+    for rt in RUNTIMES {
+        let (code, races) = race(&l, rt, &[]);
+        assert_eq!(code, Some(0), "{rt}: {races:?}");
+        let r = &races[0];
+        assert_eq!(
+            winner(r),
+            (sa(V4, PORT), "tcp".into(), "h2".into()),
+            "{rt}: {r}"
+        );
+        let a = attempts(r);
+        assert_eq!(a.len(), 2, "{rt}: {r}");
+        assert_eq!(
+            (a[0].addr.as_str(), a[0].result.as_str()),
+            (sa(V6, PORT).as_str(), "cancelled"),
+            "{rt}: {r}"
+        );
+        let tcp_up = a[0]
+            .progressed
+            .unwrap_or_else(|| panic!("{rt}: TCP up: {r}"));
+        assert!(
+            a[1].started >= tcp_up + 245.0,
+            "{rt}: IPv4 a delay after TCP up: {r}"
+        );
+        assert!(a[1].started < 1000.0, "{rt}: {r}");
+    }
+}
+
+/// QUIC blocked, then history: the first race's QUIC attempt hangs and TCP+TLS wins after
+/// the attempt delay; the second race (same process, same history) goes TCP first, since
+/// QUIC failed from this source (HG3), and connects at once. async-io: TCP+TLS both times.
+#[test]
+fn quic_blocked_then_history_goes_tcp_first() {
+    let Some(l) = start(udp_dropped("QUIC blocked")) else {
+        return;
+    };
+    for rt in RUNTIMES {
+        let (code, races) = race(&l, rt, &["--repeat", "2"]);
+        assert_eq!(code, Some(0), "{rt}: {races:?}");
+        let [first, second] = &races[..] else {
+            panic!("{rt}: two races: {races:?}")
+        };
+        if rt == "tokio" {
+            let a = attempts(first);
+            assert_eq!(a[0].transport, "quic", "{first}");
+            assert!(a[1].started >= 250.0, "{first}");
+        }
+        let b = attempts(second);
+        assert_eq!(b.len(), 1, "{rt}: TCP first, nothing else: {second}");
+        assert_eq!(b[0].transport, "tcp", "{rt}: {second}");
+        assert_eq!(
+            winner(second),
+            expected("async-io", V6, PORT),
+            "{rt}: {second}"
+        );
+        assert!(elapsed(second) < 200.0, "{rt}: {second}");
+        no_quic_off_tokio(rt, first);
+    }
+}
