@@ -43,8 +43,10 @@ enum GroupKey {
 
 #[derive(Debug)]
 pub(crate) struct Candidates {
-    /// Untried endpoints, next first.
-    order: VecDeque<Pending>,
+    /// Untried endpoints, next first, each with its group and the group's dealing state once
+    /// it is picked. A rebuild makes the new list in this same buffer, so it allocates
+    /// nothing once the buffer is big enough, and endpoints never move from list to list.
+    order: VecDeque<Cand>,
     /// Every endpoint started (sorted, filled from the race's attempts at each rebuild), so
     /// none is started twice.
     tried: Vec<EndpointKey>,
@@ -62,19 +64,9 @@ pub(crate) struct Candidates {
     /// Every waiting IPv6 endpoint has a poor route (see [`SortKey::is_poor_route`]).
     v6_poor: bool,
     skipped_without_ech: usize,
-    /// Reused by every rebuild, so that a rebuild allocates next to nothing.
-    cands: Vec<Cand>,
 }
 
-#[derive(Debug)]
-struct Pending {
-    endpoint: Endpoint,
-    group: GroupKey,
-    /// The group's dealing state once this endpoint is picked.
-    deal: Deal,
-}
-
-/// One candidate while a rebuild sorts it.
+/// One candidate: made and sorted by a rebuild, then waiting in the order.
 #[derive(Debug)]
 struct Cand {
     group: GroupKey,
@@ -89,6 +81,10 @@ struct Cand {
     skipped: bool,
     /// Dealt already in this rebuild.
     taken: bool,
+    /// Its place in the dealt order (0 = next), once taken.
+    pos: usize,
+    /// The group's dealing state once this endpoint is picked.
+    deal: Deal,
     endpoint: Endpoint,
 }
 
@@ -126,7 +122,6 @@ impl Candidates {
             failed: [false; 2],
             v6_poor: false,
             skipped_without_ech: 0,
-            cands: Vec::new(),
         }
     }
 
@@ -192,8 +187,10 @@ impl Candidates {
             self.tried.extend(new.iter().map(|a| a.endpoint.key()));
             self.tried.sort_unstable();
         }
-        let mut cands = core::mem::take(&mut self.cands);
-        cands.clear();
+        // The order's buffer is reused: cleared, it converts to a vector and back in place.
+        let mut order = core::mem::take(&mut self.order);
+        order.clear();
+        let mut cands = Vec::from(order);
         let r = cx.resolution;
         let addrs: usize = r
             .names
@@ -250,26 +247,24 @@ impl Candidates {
             )
         });
         self.deal(cx, &mut cands);
-        cands.clear();
+        cands.retain(|c| c.taken);
+        arrange(&mut cands);
         let cap = cx.config.max_endpoints.unwrap_or(MAX_ENDPOINTS);
-        self.order.truncate(cap.saturating_sub(self.tried.len()));
+        cands.truncate(cap.saturating_sub(self.tried.len()));
         (self.v6, self.v4, self.services) = (0, 0, 0);
-        let order = core::mem::take(&mut self.order);
-        for p in &order {
-            self.count(p, true);
+        for c in &cands {
+            self.count(c, true);
         }
-        self.order = order;
-        self.cands = cands;
+        self.order = VecDeque::from(cands);
     }
 
-    /// Deals the sorted candidates out into `order`, group by group, a unit (one address
-    /// over each transport) a turn.
-    fn deal(&mut self, cx: &Context<'_>, cands: &mut [Cand]) {
+    /// Deals the sorted candidates out, group by group, a unit (one address over each
+    /// transport) a turn: each one dealt is marked taken, with its place in the order.
+    fn deal(&self, cx: &Context<'_>, cands: &mut [Cand]) {
         let prefer_v6 = cx.config.family_policy.prefers_v6();
         let flip = self.should_flip(prefer_v6);
         let count = cx.config.first_address_family_count;
-        self.order.clear();
-        self.order.reserve(cands.len());
+        let mut pos = 0;
         let mut offset = 0;
         while offset < cands.len() {
             let key = cands[offset].group;
@@ -300,7 +295,7 @@ impl Candidates {
             if let Some((v6, unit)) = deal.turn.take() {
                 let at = range(v6).find(|&i| !cands[i].taken && cands[i].unit() == unit);
                 if let Some(at) = at {
-                    self.deal_unit(cands, at, end, key, &mut deal, v6);
+                    deal_unit(cands, at, end, &mut deal, v6, &mut pos);
                 }
             }
             let mut next = [offset, split];
@@ -315,42 +310,10 @@ impl Candidates {
                     break;
                 };
                 let at = next[usize::from(!v6)];
-                self.deal_unit(cands, at, end, key, &mut deal, v6);
+                deal_unit(cands, at, end, &mut deal, v6, &mut pos);
             }
             offset = end;
         }
-    }
-
-    /// Deals the unit starting at `cands[at]`: its endpoints in transport order, each with
-    /// the dealing state once it is picked (a turn under way until its last).
-    fn deal_unit(
-        &mut self,
-        cands: &mut [Cand],
-        at: usize,
-        end: usize,
-        group: GroupKey,
-        deal: &mut Deal,
-        v6: bool,
-    ) {
-        let unit = cands[at].unit();
-        let mut i = at;
-        while i < end && cands[i].unit() == unit {
-            if !cands[i].taken {
-                cands[i].taken = true;
-                let last = !(i + 1..end)
-                    .take_while(|&j| cands[j].unit() == unit)
-                    .any(|j| !cands[j].taken);
-                deal.turn = (!last).then_some((v6, unit));
-                let endpoint = core::mem::replace(&mut cands[i].endpoint, placeholder());
-                self.order.push_back(Pending {
-                    endpoint,
-                    group,
-                    deal: *deal,
-                });
-            }
-            i += 1;
-        }
-        deal.turn = None;
     }
 
     fn deal_of(&self, group: GroupKey) -> Deal {
@@ -365,7 +328,7 @@ impl Candidates {
         }
     }
 
-    fn count(&mut self, p: &Pending, add: bool) {
+    fn count(&mut self, p: &Cand, add: bool) {
         let n = if p.endpoint.addr.is_ipv6() {
             &mut self.v6
         } else {
@@ -516,6 +479,8 @@ impl Maker<'_, '_> {
                     made,
                     skipped: self.ech_only && endpoint.ech.is_none(),
                     taken: false,
+                    pos: 0,
+                    deal: Deal::default(),
                     endpoint,
                 });
             }
@@ -581,9 +546,55 @@ fn dedup(cands: &mut Vec<Cand>) {
     cands.dedup_by(|later, first| first.endpoint.key_eq(&later.endpoint));
 }
 
-/// What a moved-out candidate leaves behind (never read; allocates nothing).
-fn placeholder() -> Endpoint {
-    Endpoint::new(SocketAddr::from(([0, 0, 0, 0], 0)), Transport::Tcp)
+/// Deals the unit starting at `cands[at]` (its group ends before `end`): its endpoints in
+/// transport order, each with the dealing state once it is picked (a turn under way until
+/// its last) and the next place in the order.
+fn deal_unit(
+    cands: &mut [Cand],
+    at: usize,
+    end: usize,
+    deal: &mut Deal,
+    v6: bool,
+    pos: &mut usize,
+) {
+    let unit = cands[at].unit();
+    let mut i = at;
+    while i < end && cands[i].unit() == unit {
+        if !cands[i].taken {
+            let last = !(i + 1..end)
+                .take_while(|&j| cands[j].unit() == unit)
+                .any(|j| !cands[j].taken);
+            deal.turn = (!last).then_some((v6, unit));
+            let c = &mut cands[i];
+            c.taken = true;
+            c.pos = *pos;
+            c.deal = *deal;
+            *pos += 1;
+        }
+        i += 1;
+    }
+    deal.turn = None;
+}
+
+/// Puts dealt candidates in order: the one at place `k` moves to index `k`. The places are
+/// exactly `0..n` (each taken candidate got the next one), so following the cycles of the
+/// permutation takes fewer than `n` swaps, each of which puts one candidate where it
+/// belongs; the count bounds the loop all the same. Candidates already dealt in the order
+/// they were sorted (one family, or families that alternate as sorted) do not move.
+fn arrange(cands: &mut [Cand]) {
+    let n = cands.len();
+    let mut swaps = 0;
+    for i in 0..n {
+        while swaps < n {
+            let to = cands[i].pos.min(n - 1);
+            if to == i {
+                break;
+            }
+            cands.swap(i, to);
+            swaps += 1;
+        }
+    }
+    debug_assert!(cands.iter().enumerate().all(|(k, c)| c.pos == k));
 }
 
 /// How one group's endpoints are dealt (R17, R18, V25, HG1): a *turn* gives one family's

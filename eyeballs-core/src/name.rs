@@ -8,7 +8,7 @@ use std::sync::Arc;
 /// Names compare case-insensitively (ASCII, as DNS does) and without their final dot, so
 /// `Example.TEST.` and `example.test` are one name. The root, `.`, is the empty name: in a
 /// [`ServiceRecord`](crate::ServiceRecord)'s TargetName it means "the owner" (RFC 9460 §2.5).
-/// Cloning is cheap (one reference count).
+/// Cloning is cheap (one reference count; the root holds nothing).
 ///
 /// # Examples
 ///
@@ -20,33 +20,37 @@ use std::sync::Arc;
 /// assert_eq!(Name::new("svc.example.test").to_string(), "svc.example.test");
 /// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Name(Arc<str>);
+pub struct Name(Option<Arc<str>>);
 
 impl Name {
     /// Makes a name from its text form. Nothing is rejected: the core never sends a query
     /// itself, so a name it cannot resolve fails in the driver's resolver.
     pub fn new(name: &str) -> Self {
         let trimmed = name.strip_suffix('.').unwrap_or(name);
-        if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
-            Name(Arc::from(trimmed.to_ascii_lowercase()))
+        if trimmed.is_empty() {
+            Name::root()
+        } else if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
+            Name(Some(Arc::from(trimmed.to_ascii_lowercase())))
         } else {
-            Name(Arc::from(trimmed))
+            Name(Some(Arc::from(trimmed)))
         }
     }
 
     /// The root name `.`: as a TargetName, "the owner of the record".
     pub fn root() -> Self {
-        Name(Arc::from(""))
+        // `None`, not an empty string: the root allocates nothing (a race over literal
+        // addresses names its entry so). It sorts first, as "" would.
+        Name(None)
     }
 
     /// Returns whether this is the root name `.`.
     pub fn is_root(&self) -> bool {
-        self.0.is_empty()
+        self.0.is_none()
     }
 
     /// Returns the name without its final dot, lower case (`""` for the root).
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_deref().unwrap_or("")
     }
 }
 
@@ -55,7 +59,7 @@ impl fmt::Display for Name {
         if self.is_root() {
             f.write_str(".")
         } else {
-            f.write_str(&self.0)
+            f.write_str(self.as_str())
         }
     }
 }

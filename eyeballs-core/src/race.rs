@@ -128,7 +128,7 @@ impl<E> Race<E> {
                 port,
                 combined,
             } => Resolution::host(name, port, policy, want_a, combined, https_name),
-            TargetKind::Addrs(addrs) => (Resolution::literal(&addrs, policy), Vec::new()),
+            TargetKind::Addrs(addrs) => (Resolution::literal(addrs, policy), Vec::new()),
         };
         let mut race = Race {
             config,
