@@ -197,7 +197,11 @@ impl Candidates {
             .iter()
             .map(|n| n.v6.addrs.len() + n.v4.addrs.len())
             .sum();
-        cands.reserve(addrs * 2);
+        // Service endpoints go over each transport the caller speaks; the rest over one.
+        let both = cx.protocols.speaks(Transport::Quic) && cx.protocols.speaks(Transport::Tcp);
+        // Exact: a vector of these rounds a small reserve up to four, past what the
+        // allocator's cache of small blocks holds.
+        cands.reserve_exact(addrs.saturating_mul(if both { 2 } else { 1 }));
         self.make(cx, &mut cands);
         dedup(&mut cands);
         let before = cands.len();
