@@ -100,6 +100,8 @@ struct Driver<'p> {
     connected: BTreeMap<AttemptId, mio::net::TcpStream>,
     /// Attempts connected when `connect` returned, not yet reported.
     connected_now: Vec<AttemptId>,
+    /// Answers the resolver knew without the pool ([`Resolve::answer_now`]), not yet fed.
+    answered_now: Vec<Answer>,
 }
 
 impl Drop for Driver<'_> {
@@ -108,6 +110,33 @@ impl Drop for Driver<'_> {
             pool::withdraw(group);
         }
     }
+}
+
+/// Feeds one DNS answer to the race, with the source addresses of its destinations.
+fn feed(
+    inner: &Settings<dyn Resolve>,
+    race: &mut Race<io::Error>,
+    query: QueryId,
+    answer: pool::Answer,
+    now: Instant,
+) {
+    if let Ok(Reply::Addrs(addrs)) = &answer {
+        // RFC 6724 sorts with each destination's source, and history is kept per source
+        // address (R15).
+        let sources = probe_sources_with(addrs.iter().copied(), &inner.socket);
+        race.handle_input(Input::Sources { sources }, now);
+    }
+    let input = match answer {
+        Ok(Reply::Addrs(addrs)) => Input::Resolved { query, addrs },
+        Ok(Reply::Records(records)) => Input::ResolvedServices { query, records },
+        // `Reply` may grow; what a driver does not know is no answer.
+        Ok(_) => Input::Resolved {
+            query,
+            addrs: Vec::new(),
+        },
+        Err(error) => Input::ResolveFailed { query, error },
+    };
+    race.handle_input(input, now);
 }
 
 impl<'p> Driver<'p> {
@@ -119,6 +148,7 @@ impl<'p> Driver<'p> {
             attempts: BTreeMap::new(),
             connected: BTreeMap::new(),
             connected_now: Vec::new(),
+            answered_now: Vec::new(),
         }
     }
 
@@ -175,6 +205,13 @@ impl<'p> Driver<'p> {
                 }
                 continue;
             }
+            if !self.answered_now.is_empty() {
+                let now = Instant::now();
+                for (query, answer) in std::mem::take(&mut self.answered_now) {
+                    feed(inner, race, query, answer, now);
+                }
+                continue;
+            }
             let timeout = race
                 .poll_timeout()
                 .map(|t| t.saturating_duration_since(Instant::now()));
@@ -194,23 +231,7 @@ impl<'p> Driver<'p> {
                 }
             }
             while let Some(Ok((query, answer))) = self.answers.as_ref().map(|a| a.2.try_recv()) {
-                if let Ok(Reply::Addrs(addrs)) = &answer {
-                    // RFC 6724 sorts with each destination's source, and history is kept per
-                    // source address (R15).
-                    let sources = probe_sources_with(addrs.iter().copied(), &inner.socket);
-                    race.handle_input(Input::Sources { sources }, now);
-                }
-                let input = match answer {
-                    Ok(Reply::Addrs(addrs)) => Input::Resolved { query, addrs },
-                    Ok(Reply::Records(records)) => Input::ResolvedServices { query, records },
-                    // `Reply` may grow; what a driver does not know is no answer.
-                    Ok(_) => Input::Resolved {
-                        query,
-                        addrs: Vec::new(),
-                    },
-                    Err(error) => Input::ResolveFailed { query, error },
-                };
-                race.handle_input(input, now);
+                feed(inner, race, query, answer, now);
             }
             // The core compares its deadline with `now`; an early call is a no-op.
             race.handle_timeout(now);
@@ -231,6 +252,13 @@ impl<'p> Driver<'p> {
             (Group::unique(), tx, rx)
         });
         let (group, answers) = (*group, answers.clone());
+        if kind != QueryKind::Https {
+            if let Some(answer) = inner.resolver.answer_now(name, kind) {
+                // Fed to the race by the loop before it polls, like a connect that is done.
+                self.answered_now.push((query, answer.map(Reply::Addrs)));
+                return;
+            }
+        }
         let submitted = self.waker().and_then(|waker| {
             let job = Job::new(&inner.resolver, name, kind, |r, name, kind| {
                 if kind == QueryKind::Https {

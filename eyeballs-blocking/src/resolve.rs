@@ -62,6 +62,14 @@ pub trait Resolve: Send + Sync + 'static {
     fn answers_https(&self) -> bool {
         false
     }
+
+    /// Returns the answer when it is known without blocking, so that the race needs no
+    /// resolver-pool thread for it; `None` (the default) sends the query to the pool. The
+    /// system resolvers answer `localhost` names here (RFC 6761 §6.3).
+    fn answer_now(&self, name: &str, kind: QueryKind) -> Option<io::Result<Vec<IpAddr>>> {
+        let _ = (name, kind);
+        None
+    }
 }
 
 /// The operating system's resolver: `getaddrinfo`, once per family (`AF_INET6`, `AF_INET`),
@@ -81,6 +89,10 @@ impl Resolve for SystemResolver {
     fn resolve(&self, name: &str, kind: QueryKind) -> io::Result<Vec<IpAddr>> {
         eyeballs_net::system_lookup(name, kind)
     }
+
+    fn answer_now(&self, name: &str, kind: QueryKind) -> Option<io::Result<Vec<IpAddr>>> {
+        eyeballs_net::localhost_answer(name, kind).map(Ok)
+    }
 }
 
 /// The operating system's resolver asked once for both families, as `std::net` does.
@@ -97,6 +109,10 @@ impl Resolve for CombinedSystemResolver {
 
     fn answers_both(&self) -> bool {
         true
+    }
+
+    fn answer_now(&self, name: &str, _kind: QueryKind) -> Option<io::Result<Vec<IpAddr>>> {
+        eyeballs_net::localhost_answer(name, QueryKind::Both).map(Ok)
     }
 }
 

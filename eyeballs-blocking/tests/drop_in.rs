@@ -76,3 +76,33 @@ fn connect_timeout_and_build_checks() {
         .unwrap_err();
     assert!(matches!(err, BuildError::Socket(_)), "{err}");
 }
+
+/// A resolver that knows its answer at once (`Resolve::answer_now`, as the system resolvers
+/// do for `localhost`) is never asked on the pool: its blocking lookup would hang here.
+#[test]
+fn an_answer_known_at_once_needs_no_pool_thread() {
+    struct Instant4;
+    impl eyeballs_blocking::Resolve for Instant4 {
+        fn resolve(
+            &self,
+            name: &str,
+            _kind: eyeballs_blocking::QueryKind,
+        ) -> io::Result<Vec<std::net::IpAddr>> {
+            panic!("{name}: asked on the pool");
+        }
+        fn answer_now(
+            &self,
+            _name: &str,
+            kind: eyeballs_blocking::QueryKind,
+        ) -> Option<io::Result<Vec<std::net::IpAddr>>> {
+            Some(Ok(match kind {
+                eyeballs_blocking::QueryKind::A => vec![V4],
+                _ => Vec::new(),
+            }))
+        }
+    }
+    let lab = Lab::new(Behaviour::Accept, Behaviour::Accept);
+    let connector = Connector::builder().resolver(Instant4).build().unwrap();
+    let stream = connector.connect(("instant.test", lab.port)).unwrap();
+    assert_eq!(stream.peer_addr().unwrap(), lab.addr(V4));
+}

@@ -6,8 +6,9 @@ use eyeballs_core::{History, Race};
 
 /// The history of a connector: shared by its clones, or off.
 ///
-/// Each connect takes a snapshot when it starts ([`Race::with_history`]) and records its
-/// outcome when it ends ([`History::record_race`]); the lock is held only for those copies.
+/// Each connect takes a snapshot when it starts ([`Race::with_history`], through
+/// [`SharedHistory::read`]) and records its outcome when it ends
+/// ([`History::record_race`]); the lock is held only for those copies.
 #[derive(Debug, Clone, Default)]
 pub struct SharedHistory(Option<Arc<Mutex<History>>>);
 
@@ -25,6 +26,16 @@ impl SharedHistory {
     /// Returns a copy of the history, or `None` when it is off.
     pub fn snapshot(&self) -> Option<History> {
         self.0.as_ref().map(|h| lock(h).clone())
+    }
+
+    /// Calls `f` with the history (`None` when it is off), under its lock: a race starts
+    /// from it with one copy ([`Race::with_history`] takes its own snapshot). Keep `f`
+    /// short; it must not block.
+    pub fn read<T>(&self, f: impl FnOnce(Option<&History>) -> T) -> T {
+        match &self.0 {
+            Some(h) => f(Some(&lock(h))),
+            None => f(None),
+        }
     }
 
     /// Forgets everything (call it when the network attachment changes, R16).

@@ -60,8 +60,8 @@ pub use history::SharedHistory;
 pub use quinn;
 pub use race::{finish, start};
 pub use resolve::{
-    discover_nat64, system_lookup, system_lookup_error, v6_only, Resolve, Resolving,
-    ResolvingServices, StaticResolver,
+    discover_nat64, localhost_answer, system_lookup, system_lookup_error, v6_only, Resolve,
+    Resolving, ResolvingServices, StaticResolver,
 };
 /// The rustls this crate's `tls` feature is built on (feature `tls`).
 #[cfg(feature = "tls")]

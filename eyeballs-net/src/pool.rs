@@ -63,7 +63,7 @@ use std::time::Duration;
 
 use eyeballs_core::{QueryKind, ServiceRecord};
 
-use crate::resolve::system_lookup;
+use crate::resolve::{localhost_answer, system_lookup};
 
 /// The most pool threads the process runs at once: the most lookups that run at once.
 pub const THREADS: usize = 8;
@@ -344,6 +344,12 @@ impl Future for Lookup {
             let State::Unsent(job) = std::mem::replace(&mut self.state, State::Done) else {
                 unreachable!("the state was just matched as unsent")
             };
+            // RFC 6761: the system's answer for a localhost name is known; no thread needed.
+            if job.who == Who::System {
+                if let Some(addrs) = localhost_answer(&job.name, job.kind) {
+                    return Poll::Ready(Ok(Reply::Addrs(addrs)));
+                }
+            }
             let (group, slot) = (Group::unique(), Arc::new(Slot::default()));
             let filler = slot.clone();
             if let Err(e) = submit(job, group, move |answer| filler.fill(answer)) {

@@ -31,7 +31,6 @@ pub fn start<R: ?Sized>(
     (protocols, https): (Protocols, bool),
     now: Instant,
 ) -> io::Result<Race<io::Error>> {
-    let snapshot = settings.history.snapshot();
     let race_target = match target.host() {
         Host::Name(name) => {
             let t = if answers_both {
@@ -53,21 +52,24 @@ pub fn start<R: ?Sized>(
         }
     };
     let race_target = race_target.protocols(protocols);
-    match snapshot {
-        Some(h) => Race::with_history(race_target, config, &h, now),
-        None => Race::new(race_target, config, now),
-    }
-    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
+    settings
+        .history
+        .read(|history| match history {
+            Some(h) => Race::with_history(race_target, config, h, now),
+            None => Race::new(race_target, config, now),
+        })
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
 }
 
 /// The addresses of a literal host.
-fn literal_ips(host: &Host) -> Vec<IpAddr> {
-    match host {
-        Host::Ip(ip) => vec![*ip],
-        Host::ZonedIpv6 { addr, .. } => vec![IpAddr::V6(*addr)],
-        Host::Addrs(addrs) => addrs.iter().map(|a| a.ip()).collect(),
-        _ => Vec::new(),
-    }
+fn literal_ips(host: &Host) -> impl Iterator<Item = IpAddr> + '_ {
+    let (one, many): (Option<IpAddr>, &[std::net::SocketAddr]) = match host {
+        Host::Ip(ip) => (Some(*ip), &[]),
+        Host::ZonedIpv6 { addr, .. } => (Some(IpAddr::V6(*addr)), &[]),
+        Host::Addrs(addrs) => (None, addrs),
+        _ => (None, &[]),
+    };
+    one.into_iter().chain(many.iter().map(|a| a.ip()))
 }
 
 /// Ends a race: records it in the history, builds the report if asked, and turns a failure

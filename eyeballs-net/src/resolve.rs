@@ -214,7 +214,7 @@ pub fn system_lookup_error(name: &str, error: io::Error) -> io::Error {
 /// ```
 pub fn system_lookup(name: &str, kind: QueryKind) -> io::Result<Vec<IpAddr>> {
     use dns_lookup::{AddrInfoHints, LookupErrorKind};
-    if let Some(loopback) = localhost(name, kind) {
+    if let Some(loopback) = localhost_answer(name, kind) {
         return Ok(loopback);
     }
     let family = match kind {
@@ -247,19 +247,39 @@ pub fn system_lookup(name: &str, kind: QueryKind) -> io::Result<Vec<IpAddr>> {
     Ok(addrs)
 }
 
-/// RFC 6761 §6.3: the loopback answer for a localhost name, or `None` for any other name.
-fn localhost(name: &str, kind: QueryKind) -> Option<Vec<IpAddr>> {
+/// RFC 6761 §6.3: the loopback answer for `localhost` and names under `.localhost` (any
+/// case, with or without the final dot), or `None` for any other name (and for an HTTPS
+/// query): `::1` for [`QueryKind::Aaaa`], `127.0.0.1` for [`QueryKind::A`], both for a
+/// combined query.
+///
+/// [`system_lookup`] answers these names so, and the drivers' system resolvers answer them
+/// on the calling thread, without a trip through the resolver pool.
+///
+/// # Examples
+///
+/// ```
+/// use eyeballs_core::QueryKind;
+/// use eyeballs_net::localhost_answer;
+///
+/// assert_eq!(
+///     localhost_answer("app.localhost.", QueryKind::A),
+///     Some(vec![std::net::IpAddr::from([127, 0, 0, 1])])
+/// );
+/// assert_eq!(localhost_answer("example.test", QueryKind::A), None);
+/// ```
+pub fn localhost_answer(name: &str, kind: QueryKind) -> Option<Vec<IpAddr>> {
     let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
     if name != "localhost" && !name.ends_with(".localhost") {
         return None;
     }
     let v6 = IpAddr::V6(std::net::Ipv6Addr::LOCALHOST);
     let v4 = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
-    Some(match kind {
-        QueryKind::Aaaa => vec![v6],
-        QueryKind::A => vec![v4],
-        _ => vec![v6, v4],
-    })
+    match kind {
+        QueryKind::Aaaa => Some(vec![v6]),
+        QueryKind::A => Some(vec![v4]),
+        QueryKind::Https => None,
+        _ => Some(vec![v6, v4]),
+    }
 }
 
 /// Discovers the network's NAT64 prefix (RFC 7050) by asking `resolver` for the AAAA records

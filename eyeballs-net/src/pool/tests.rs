@@ -164,3 +164,25 @@ fn caps_threads_coalesces_fails_fast_withdraws_and_idles_out() {
     // Idle threads exit.
     assert!(until(IDLE * 5, || threads() == 0), "{} threads", threads());
 }
+
+/// RFC 6761: the system's answer for a localhost name is ready at the first poll, so no
+/// pool thread or queue entry is involved (a thread would answer only after the poll).
+#[test]
+fn a_localhost_name_is_answered_at_the_first_poll() {
+    let waker = std::task::Waker::from(Arc::new(Flag::default()));
+    let mut cx = Context::from_waker(&waker);
+    for (name, kind, want) in [
+        (
+            "localhost",
+            QueryKind::Aaaa,
+            IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        ),
+        ("App.Localhost.", QueryKind::A, IpAddr::from([127, 0, 0, 1])),
+    ] {
+        let mut lookup = lookup(Job::system(name, kind));
+        let Poll::Ready(answer) = Pin::new(&mut lookup).poll(&mut cx) else {
+            panic!("{name}: not answered at the first poll");
+        };
+        assert_eq!(answer.unwrap().into_addrs(), vec![want], "{name}");
+    }
+}
