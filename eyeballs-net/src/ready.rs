@@ -18,6 +18,9 @@ pub(crate) struct ReadySet<K, F> {
     free: Vec<usize>,
     keys: BTreeMap<K, usize>,
     shared: Arc<Shared>,
+    /// The other half of the ready queue: a poll swaps it with the queue's vector, so that
+    /// wake-ups reuse two buffers instead of allocating one each time.
+    spare: Vec<Arc<SlotWaker>>,
 }
 
 struct Slot<K, F> {
@@ -57,6 +60,7 @@ impl<K: Ord + Copy, F: Future + Unpin> ReadySet<K, F> {
             free: Vec::new(),
             keys: BTreeMap::new(),
             shared: Arc::default(),
+            spare: Vec::new(),
         }
     }
 
@@ -96,14 +100,15 @@ impl<K: Ord + Copy, F: Future + Unpin> ReadySet<K, F> {
     /// Polls the woken futures until one is ready, and returns its key and output, removed
     /// from the set. Pending when none of them is ready (the task is woken when one is).
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<(K, F::Output)> {
-        let mut woken = {
+        let mut woken = std::mem::take(&mut self.spare);
+        {
             let mut queue = self.shared.lock();
             match &queue.task {
                 Some(task) if task.will_wake(cx.waker()) => {}
                 _ => queue.task = Some(cx.waker().clone()),
             }
-            std::mem::take(&mut queue.ready)
-        };
+            std::mem::swap(&mut queue.ready, &mut woken);
+        }
         let mut found = None;
         let mut rest = woken.drain(..);
         for waker in rest.by_ref() {
@@ -130,7 +135,8 @@ impl<K: Ord + Copy, F: Future + Unpin> ReadySet<K, F> {
             let newer = std::mem::replace(&mut queue.ready, rest);
             queue.ready.extend(newer);
         }
-        drop(woken);
+        // Emptied by the drain; its buffer waits for the next poll.
+        self.spare = woken;
         match found {
             Some(found) => Poll::Ready(found),
             None => Poll::Pending,
