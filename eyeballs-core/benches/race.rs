@@ -12,7 +12,7 @@ use eyeballs_core::{
     Action, AttemptId, Config, Input, Protocols, QueryId, QueryKind, Race, ServiceRecord, Target,
 };
 
-/// `n` IPv6 and `n` IPv4 documentation addresses.
+/// `n` IPv6 (2001:db8::/32) and `n` IPv4 (198.18.0.0/15, RFC 2544) addresses.
 fn addrs(n: u32) -> (Vec<IpAddr>, Vec<IpAddr>) {
     let v6 = (0..n)
         .map(|i| {
@@ -29,7 +29,7 @@ fn addrs(n: u32) -> (Vec<IpAddr>, Vec<IpAddr>) {
         })
         .collect();
     let v4 = (0..n)
-        .map(|i| IpAddr::V4(Ipv4Addr::from(0xcb00_7100 + i))) // 203.0.113.0 upwards
+        .map(|i| IpAddr::V4(Ipv4Addr::from(0xc612_0000 + i))) // 198.18.0.0/15 (RFC 2544)
         .collect();
     (v6, v4)
 }

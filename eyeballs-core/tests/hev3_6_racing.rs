@@ -319,7 +319,8 @@ fn many(n: usize) -> Vec<SocketAddr> {
             let ip = if i % 2 == 0 {
                 IpAddr::V6(Ipv6Addr::from(0x2001_0db8_u128 << 96 | u128::from(k)))
             } else {
-                IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | k))
+                // 198.18.0.0/15 (RFC 2544): room for the IPv4 half of 262,144 addresses.
+                IpAddr::V4(Ipv4Addr::from(0xc612_0000 + k / 2))
             };
             SocketAddr::new(ip, 443)
         })
