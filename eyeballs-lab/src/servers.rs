@@ -225,7 +225,8 @@ struct Server {
 
 struct Listening {
     listener: mio::net::TcpListener,
-    /// For a slow listener: its period and when it accepts next.
+    /// For a slow listener: its period and when it accepts next (`None` also once the next
+    /// accept cannot be represented: it never comes).
     slow: Option<(Duration, Instant)>,
 }
 
@@ -296,7 +297,8 @@ impl Server {
             if next > now {
                 continue;
             }
-            self.listeners[i].slow = Some((period, now + period));
+            // A period too long to represent: this accept was the last one.
+            self.listeners[i].slow = now.checked_add(period).map(|next| (period, next));
             if let Ok((stream, _)) = self.listeners[i].listener.accept() {
                 self.hold(stream);
             }
