@@ -60,63 +60,75 @@
 //!
 //! # Resolvers
 //!
-//! - [`SystemResolver`] (the default): `getaddrinfo` on the `blocking` pool, both families
-//!   in one query. It cannot return HTTPS records.
-//! - `HickoryResolver` (feature `hickory`): hickory-resolver on this crate's async-io
-//!   runtime provider (`hickory::AsyncIoRuntimeProvider`; no tokio), under async-std, smol
-//!   or any executor. AAAA and A are two queries, so RFC 8305 §3's Resolution Delay and
-//!   late-answer merging apply, and HTTPS records (RFC 9460) are decoded into
-//!   [`ServiceRecord`]s: Happy Eyeballs v3 needs it. hickory's background tasks run on one
-//!   process-wide thread, `eyeballs-hickory`; the `hickory` module lists every thread, task
-//!   and socket it uses, and their bounds.
+//! - [`SystemResolver`] (the default): `getaddrinfo` once per family, in parallel, on the
+//!   process's resolver pool (see below). It cannot return HTTPS records.
+//! - `HickoryResolver` (feature `hickory`): hickory-resolver on async-io (no tokio), under
+//!   async-std, smol or any executor. AAAA and A are two queries, so RFC 8305 §3's
+//!   Resolution Delay and late-answer merging apply, and HTTPS records (RFC 9460) are
+//!   decoded into [`ServiceRecord`]s: Happy Eyeballs v3 needs it. hickory's background
+//!   tasks run on one process-wide thread, `eyeballs-hickory`.
 //! - [`StaticResolver`], or your own [`Resolve`].
 //!
 //! Every action and input is a `tracing` event at `DEBUG` with target `eyeballs`.
 //!
-//! The decisions are all [`eyeballs_core`]'s; this crate only opens sockets, runs timers and
-//! resolves, through the loop it shares with `eyeballs-tokio` (`eyeballs_net::run_async`).
+//! The decisions are all [`eyeballs_core`]'s; the race runner, the dialers and the
+//! resolvers are `eyeballs_net`'s, shared with every other driver. This crate only says how
+//! async-io keeps time, arms a timer, connects a socket and runs TLS ([`AsyncIo`], an
+//! `eyeballs_net::runtime::Runtime`).
 
-mod connector;
-mod driver;
-#[cfg(feature = "hickory")]
-pub mod hickory;
-mod resolve;
-#[cfg(feature = "tls")]
-mod tls;
+mod runtime;
 
-pub use connector::{Connector, ConnectorBuilder};
-pub use driver::{AsyncIoClock, AsyncIoRuntime};
-#[cfg(feature = "ech")]
-#[doc(inline)]
-pub use eyeballs_net::ech_hook;
+pub use runtime::AsyncIo;
 #[cfg(feature = "tls")]
-#[doc(inline)]
-pub use eyeballs_net::{EchHook, TlsConfigError};
+pub use runtime::TlsStream;
+
+/// Connects with Happy Eyeballs on async-io (async-std, smol, any executor):
+/// `eyeballs_net::Connector` on [`AsyncIo`]. Its connects return an
+/// [`async_net::TcpStream`] (and, with `tls`, a [`Connection`]); see the
+/// [crate docs](crate) for examples.
+pub type Connector = eyeballs_net::Connector<AsyncIo>;
+
+/// Builds a [`Connector`]: [`Config`], [`SocketOptions`], resolver (default
+/// [`SystemResolver`]), history (default on), handshake timeout.
+pub type ConnectorBuilder = eyeballs_net::ConnectorBuilder<AsyncIo>;
+
+/// hickory-resolver on async-io (feature `hickory`; no tokio): AAAA and A as two queries,
+/// and HTTPS records, so Happy Eyeballs v3 applies. hickory's background tasks (one per
+/// name server connection) run on one process-wide thread, `eyeballs-hickory`
+/// ([`hickory_background_tasks`] counts them); a lookup's own future and its UDP socket run
+/// where the connect is polled.
+///
+/// # Examples
+///
+/// ```no_run
+/// use eyeballs_async_std::{Connector, HickoryResolver};
+///
+/// # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let connector = Connector::builder()
+///     .resolver(HickoryResolver::from_system_conf()?)
+///     .build()?;
+/// # let _ = connector;
+/// # Ok(())
+/// # }
+/// ```
 #[cfg(feature = "hickory")]
-pub use hickory::HickoryResolver;
-pub use resolve::{CombinedSystemResolver, SystemResolver};
-/// The rustls the `tls` feature is built on (feature `tls`).
+pub type HickoryResolver = eyeballs_net::HickoryResolver<AsyncIo>;
+#[cfg(feature = "hickory")]
+pub use eyeballs_net::{hickory_background_tasks, AsyncIoRuntimeProvider};
+
+/// What a won TLS attempt gives on async-io (feature `tls`): a [`TlsStream`], the endpoint
+/// and the ALPN id negotiated.
 #[cfg(feature = "tls")]
-pub use rustls;
+pub type Connection = eyeballs_net::Connection<TlsStream>;
+
+/// The connection of a [`Connection`] (feature `tls`).
 #[cfg(feature = "tls")]
-pub use tls::{AsyncIoTls, Connection, Established, Tls, TlsBuilder, TlsStream};
+pub type Established = eyeballs_net::Established<TlsStream>;
 
 pub use async_net::TcpStream;
 // What the API uses, so that one dependency is enough.
-pub use eyeballs_core::{
-    Alpn, AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, EchConfig, Endpoint,
-    FailedAttempt, FailedQuery, Failure, FailureReason, FamilyPolicy, History, Host, HostError,
-    HostPort, Name, Nat64Error, Nat64Prefix, Path, Protocols, Provenance, QueryId, QueryKind,
-    QueryReport, Report, ServiceRecord, Source, ToHostPort, Transport, Winner, ATTEMPT_START_FLOOR,
-    CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY, HISTORY_TTL, MAX_CONNECTION_ATTEMPT_DELAY,
-    MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
-};
 #[doc(inline)]
-pub use eyeballs_net::{
-    discover_nat64, AttemptContext, AttemptError, AttemptErrorKind, BuildError, Builder,
-    Connecting, Handshake, Next, PlainTcp, Resolve, Resolving, ResolvingServices, SocketHook,
-    SocketOptionError, SocketOptions, StaticResolver, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
-};
+pub use eyeballs_net::prelude::*;
 
 use std::io;
 use std::sync::OnceLock;

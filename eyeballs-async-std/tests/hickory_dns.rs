@@ -11,7 +11,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use eyeballs_async_std::hickory::{background_tasks, AsyncIoResolver, AsyncIoRuntimeProvider};
+use eyeballs_async_std::{hickory_background_tasks as background_tasks, AsyncIoRuntimeProvider};
 use eyeballs_async_std::{Connector, HickoryResolver, QueryKind, Resolve, ServiceRecord};
 use eyeballs_core::Config;
 use eyeballs_lab::dns::{DnsServer, Reply, Zone};
@@ -41,12 +41,11 @@ fn resolver(server: SocketAddr, timeout: Option<Duration>) -> HickoryResolver {
     let Some(timeout) = timeout else {
         return HickoryResolver::with_name_servers(&[server]).unwrap();
     };
-    let config = eyeballs_net::hickory::name_servers(&[server]);
-    let provider = AsyncIoRuntimeProvider::new().unwrap();
-    let mut builder = AsyncIoResolver::builder_with_config(config, provider);
-    builder.options_mut().timeout = timeout;
-    builder.options_mut().attempts = 0;
-    HickoryResolver::from_resolver(builder.build().unwrap())
+    HickoryResolver::with_options(&[server], |options| {
+        options.timeout = timeout;
+        options.attempts = 0;
+    })
+    .unwrap()
 }
 
 impl HickoryDriver for Executor {

@@ -25,73 +25,165 @@
 //! error is the [`Failure`]. This crate re-exports every type its API uses, so one
 //! dependency is enough.
 //!
+//! # TLS and Happy Eyeballs v3
+//!
+//! With the feature `tls`, [`Connector::connect_tls`] races TCP+TLS on the same thread:
+//! rustls' own state machine is stepped on the poller, an attempt counts once its handshake
+//! is done (HEv3 §6.1), its TCP connect is progress (V33), and a handshake that stalls past
+//! the handshake timeout (10 s by default) fails its attempt. With the feature `hickory`,
+//! the race asks for HTTPS records, so each service's port, ALPN ids, hints and ECH apply
+//! (Happy Eyeballs v3). QUIC is not raced here: it needs an async runtime (eyeballs-tokio,
+//! eyeballs-async-std). The result is a [`Connection`] over a [`BlockingTlsStream`]
+//! (`rustls::StreamOwned`), read and written with `std::io::{Read, Write}`.
+//!
+//! ```
+//! # #[cfg(not(feature = "tls"))]
+//! # fn main() {}
+//! # #[cfg(feature = "tls")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::io::{Read, Write};
+//! use std::sync::Arc;
+//! use eyeballs_blocking::{Connector, StaticResolver, Tls};
+//! # use eyeballs_lab::tls::{TestCa, TlsServe, TlsServer};
+//! # let ca = TestCa::new();
+//! # let server = TlsServer::bind("[::1]:0".parse()?, ca.server_config(&["www.example.test"], &["h2"]), TlsServe::Echo)?;
+//! # let (port, resolver) = (server.addr().port(), StaticResolver::new().host("www.example.test", [server.addr().ip()]));
+//! # let mut config = ca.client_config(&[]);
+//!
+//! // Any rustls ClientConfig (its crypto provider, its roots); ALPN ids say what to race.
+//! config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+//! let tls = Tls::new(Arc::new(config))?;
+//! let connector = Connector::builder().resolver(resolver).build()?;
+//! let connection = connector.connect_tls(("www.example.test", port), &tls)?;
+//! println!("{} won, ALPN {:?}", connection.endpoint(), connection.alpn());
+//! let mut stream = connection.into_tls().expect("TLS over TCP");
+//! stream.write_all(b"ping")?;
+//! let mut echo = [0; 4];
+//! stream.read_exact(&mut echo)?;
+//! assert_eq!(&echo, b"ping");
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # How it runs
 //!
 //! One thread — the caller's — drives the whole race: every attempt is a non-blocking socket
 //! registered with one readiness poller (mio: epoll, kqueue, ...), not a thread per attempt.
 //! An attempt is connected when its socket is writable, `SO_ERROR` is zero and it has a
 //! peer — not when it is readable. The winner is returned in blocking mode; the losers are
-//! closed before `connect` returns.
+//! closed before `connect` returns. Each thread that has raced keeps its poller (on Linux
+//! an epoll and an eventfd descriptor) for its next race, until it exits.
 //!
-//! DNS runs on one process-wide pool of at most 8 resolver threads, which wake the poller
-//! when they answer (RFC 8305 §3, R3, allows exactly this emulation of asynchronous DNS).
-//! It is eyeballs-net's `pool`, the same one the async drivers' system resolvers use, so a
-//! process with several drivers still has one pool.
-//! The [`SystemResolver`] asks `getaddrinfo` through std, which answers both families in one
-//! call; a [`Resolve`] that answers AAAA and A separately gets two lookups, and the
-//! Resolution Delay applies.
-//!
-//! A blocking lookup cannot be cancelled, so the pool bounds what a slow or hung resolver
-//! can hold:
+//! Resolvers are the same as on every eyeballs driver: the one [`Resolve`] trait, whose
+//! futures this thread polls and whose wakers wake its poller. The [`SystemResolver`] asks
+//! `getaddrinfo` once per family, in parallel, on one process-wide pool of at most
+//! [`RESOLVER_THREADS`] threads (RFC 8305 §3, R3, allows exactly this emulation of
+//! asynchronous DNS); a blocking resolver of yours goes there with [`on_pool`]. A blocking
+//! lookup cannot be cancelled, so the pool bounds what a slow or hung resolver can hold:
 //!
 //! - Identical lookups in flight (the same resolver, name and query kind) are one call,
 //!   whose answer goes to every race that asked.
-//! - A lookup runs on one of at most 8 threads; up to 64 more wait in a queue. When every
-//!   thread is busy and the queue is full, a new lookup fails at once (`WouldBlock`), and
-//!   the race treats it as a failed query: a hung resolver makes races fail fast instead of
-//!   piling up threads or waiting without bound.
+//! - A lookup runs on one of at most [`RESOLVER_THREADS`] (8) threads; up to
+//!   [`RESOLVER_QUEUE`] (64) more wait in a queue. When every thread is busy and the queue
+//!   is full, a new lookup fails at once (`WouldBlock`), and the race treats it as a failed
+//!   query: a hung resolver makes races fail fast instead of piling up threads.
 //! - A race that ends (won, failed, timed out) withdraws from its lookups: a queued lookup
 //!   nobody waits for is dropped, a running one finishes on its thread and its answer is
 //!   dropped. A hung lookup holds at most one thread.
 //! - A thread with nothing to do for a second exits.
 //!
-//! Each thread that has raced keeps its poller (on Linux an epoll and an eventfd descriptor)
-//! for its next race, until it exits.
+//! With feature `hickory`, [`HickoryResolver`] asks AAAA and A apart through hickory-resolver
+//! on async-io, and answers HTTPS queries with records decoded into [`ServiceRecord`]s:
+//! Happy Eyeballs v3 needs it, since `getaddrinfo` cannot return HTTPS records. Its
+//! background tasks run on one process-wide thread, `eyeballs-hickory`
+//! ([`hickory_background_tasks`] counts them); async-io's reactor is driven by its own
+//! thread while this one waits on its poller.
 //!
-//! With feature `hickory`, `HickoryResolver` asks AAAA and A apart through hickory-resolver
-//! (eyeballs-async-std's, on async-io, waited for on each query's thread), and answers HTTPS
-//! queries with records decoded into [`ServiceRecord`]s: Happy Eyeballs v3 needs it, since
-//! `getaddrinfo` cannot return HTTPS records. Its background tasks run on one process-wide
-//! thread, `eyeballs-hickory`; the `hickory` module lists every thread and its bounds.
-//!
-//! The decisions are all [`eyeballs_core`]'s; this crate only opens sockets, waits and
-//! resolves.
+//! The decisions are all [`eyeballs_core`]'s; the race runner, the dialers and the
+//! resolvers are `eyeballs_net`'s, shared with every other driver. This crate is its
+//! blocking front door.
 
-mod connector;
-mod driver;
-#[cfg(feature = "hickory")]
-pub mod hickory;
-mod resolve;
+pub use eyeballs_net::Blocking;
 
-pub use connector::{Connector, ConnectorBuilder};
+/// Connects with Happy Eyeballs on the calling thread: `eyeballs_net::Connector` on
+/// [`Blocking`], whose connects return a [`std::net::TcpStream`] (and, with `tls`, a
+/// [`Connection`]).
+///
+/// # Examples
+///
+/// Set the delays and a timeout, then see which address won and why the others failed:
+///
+/// ```
+/// use std::net::{SocketAddr, TcpListener};
+/// use std::time::Duration;
+/// use eyeballs_blocking::{AttemptStatus, Config, Connector, SocketOptions};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let open = TcpListener::bind("127.0.0.1:0")?;
+/// let refused = TcpListener::bind("127.0.0.2:0")?.local_addr()?; // closed again
+/// let connector = Connector::builder()
+///     .config(
+///         Config::default()
+///             .connection_attempt_delay(Duration::from_millis(300))
+///             .timeout(Some(Duration::from_secs(10))),
+///     )
+///     .socket(SocketOptions::new().nodelay(true))
+///     .build()?;
+/// let addrs: [SocketAddr; 2] = [refused, open.local_addr()?];
+/// let (stream, report) = connector.connect_with_report(&addrs[..]);
+/// let report = report.expect("the race started");
+/// assert_eq!(report.winner(), Some(stream?.peer_addr()?));
+/// for attempt in report.attempts() {
+///     if attempt.status == AttemptStatus::Failed {
+///         println!("{} failed: {:?}", attempt.endpoint, attempt.error);
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub type Connector = eyeballs_net::Connector<Blocking>;
+
+/// Builds a [`Connector`]: [`Config`], [`SocketOptions`], resolver (default
+/// [`SystemResolver`]), history (default on), handshake timeout.
+pub type ConnectorBuilder = eyeballs_net::ConnectorBuilder<Blocking>;
+
+/// hickory-resolver for the blocking driver (feature `hickory`), on async-io: AAAA and A as
+/// two queries, and HTTPS records, so Happy Eyeballs v3 applies.
+///
+/// # Examples
+///
+/// ```no_run
+/// use eyeballs_blocking::{Connector, HickoryResolver};
+///
+/// # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let connector = Connector::builder()
+///     .resolver(HickoryResolver::from_system_conf()?)
+///     .build()?;
+/// # let _ = connector;
+/// # Ok(())
+/// # }
+/// ```
 #[cfg(feature = "hickory")]
-pub use hickory::HickoryResolver;
-pub use resolve::{discover_nat64, CombinedSystemResolver, Resolve, SystemResolver};
+pub type HickoryResolver = eyeballs_net::HickoryResolver<Blocking>;
+#[cfg(feature = "hickory")]
+pub use eyeballs_net::{hickory_background_tasks, AsyncIoRuntimeProvider};
+
+/// A TLS stream over a blocking [`std::net::TcpStream`] (feature `tls`).
+#[cfg(feature = "tls")]
+pub use eyeballs_net::BlockingTlsStream;
+
+/// What a won TLS attempt gives (feature `tls`): a [`BlockingTlsStream`], the endpoint and
+/// the ALPN id negotiated.
+#[cfg(feature = "tls")]
+pub type Connection = eyeballs_net::Connection<BlockingTlsStream>;
+
+/// The connection of a [`Connection`] (feature `tls`).
+#[cfg(feature = "tls")]
+pub type Established = eyeballs_net::Established<BlockingTlsStream>;
 
 // What the API uses, so that one dependency is enough.
-pub use eyeballs_core::{
-    Alpn, AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, EchConfig, Endpoint,
-    FailedAttempt, FailedQuery, Failure, FailureReason, FamilyPolicy, History, Host, HostError,
-    HostPort, Name, Nat64Error, Nat64Prefix, Path, Protocols, Provenance, QueryId, QueryKind,
-    QueryReport, Report, ServiceRecord, Source, ToHostPort, Transport, Winner, ATTEMPT_START_FLOOR,
-    CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY, HISTORY_TTL, MAX_CONNECTION_ATTEMPT_DELAY,
-    MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
-};
 #[doc(inline)]
-pub use eyeballs_net::{
-    BuildError, Builder, SocketHook, SocketOptionError, SocketOptions, StaticResolver,
-    MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
-};
+pub use eyeballs_net::prelude::*;
 
 use std::io;
 use std::net::TcpStream;
@@ -123,4 +215,36 @@ pub fn connect<T: ToHostPort>(target: T) -> io::Result<TcpStream> {
 /// As [`Connector::connect_timeout`].
 pub fn connect_timeout<T: ToHostPort>(target: T, timeout: Duration) -> io::Result<TcpStream> {
     default_connector().connect_timeout(target, timeout)
+}
+
+/// Discovers the network's NAT64 prefix (RFC 7050) by asking `resolver` for the AAAA
+/// records of `ipv4only.arpa`, blocking; see [`discover_nat64`]. `None` when the network
+/// has no DNS64.
+///
+/// # Errors
+///
+/// The resolver's error, except "no such name", which means no DNS64.
+pub fn discover_nat64_blocking(resolver: &dyn Resolve) -> io::Result<Option<Nat64Prefix>> {
+    block_on(discover_nat64(resolver))
+}
+
+/// Runs a future to its end on this thread (the resolver's futures wake it).
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::park();
+    }
 }

@@ -77,32 +77,35 @@ fn connect_timeout_and_build_checks() {
     assert!(matches!(err, BuildError::Socket(_)), "{err}");
 }
 
-/// A resolver that knows its answer at once (`Resolve::answer_now`, as the system resolvers
-/// do for `localhost`) is never asked on the pool: its blocking lookup would hang here.
+/// A resolver that knows its answer at once (a ready future, as the system resolvers give
+/// for `localhost`) is asked and answered on the race's own thread: no pool thread, no
+/// wait.
 #[test]
 fn an_answer_known_at_once_needs_no_pool_thread() {
-    struct Instant4;
+    struct Instant4(std::thread::ThreadId);
     impl eyeballs_blocking::Resolve for Instant4 {
         fn resolve(
             &self,
             name: &str,
-            _kind: eyeballs_blocking::QueryKind,
-        ) -> io::Result<Vec<std::net::IpAddr>> {
-            panic!("{name}: asked on the pool");
-        }
-        fn answer_now(
-            &self,
-            _name: &str,
             kind: eyeballs_blocking::QueryKind,
-        ) -> Option<io::Result<Vec<std::net::IpAddr>>> {
-            Some(Ok(match kind {
+        ) -> eyeballs_blocking::Resolving {
+            assert_eq!(
+                std::thread::current().id(),
+                self.0,
+                "{name}: asked off the race's thread"
+            );
+            Box::pin(std::future::ready(Ok(match kind {
                 eyeballs_blocking::QueryKind::A => vec![V4],
                 _ => Vec::new(),
-            }))
+            })))
         }
     }
     let lab = Lab::new(Behaviour::Accept, Behaviour::Accept);
-    let connector = Connector::builder().resolver(Instant4).build().unwrap();
+    let here = std::thread::current().id();
+    let connector = Connector::builder()
+        .resolver(Instant4(here))
+        .build()
+        .unwrap();
     let stream = connector.connect(("instant.test", lab.port)).unwrap();
     assert_eq!(stream.peer_addr().unwrap(), lab.addr(V4));
 }

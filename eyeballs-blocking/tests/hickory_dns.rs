@@ -1,4 +1,4 @@
-//! hickory-resolver for the blocking driver (on async-io, waited for on each query's
+//! hickory-resolver for the blocking driver (on async-io, its lookups polled on the race's
 //! thread) against a real DNS server on loopback: the lab's hickory scenarios (AAAA and A as
 //! separate queries, errors as sentences, HTTPS records decoded, nothing left behind once
 //! hickory's timeout has ended the lookups a race abandoned). One test in this binary, so
@@ -10,7 +10,6 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use eyeballs_blocking::hickory::{background_tasks, AsyncIoResolver, AsyncIoRuntimeProvider};
 use eyeballs_blocking::{Connector, HickoryResolver, Resolve, ServiceRecord};
 use eyeballs_core::Config;
 use eyeballs_lab::hickory::{run_all, HickoryDriver};
@@ -23,12 +22,11 @@ fn resolver(server: SocketAddr, timeout: Option<Duration>) -> HickoryResolver {
     let Some(timeout) = timeout else {
         return HickoryResolver::with_name_servers(&[server]).unwrap();
     };
-    let config = eyeballs_net::hickory::name_servers(&[server]);
-    let provider = AsyncIoRuntimeProvider::new().unwrap();
-    let mut builder = AsyncIoResolver::builder_with_config(config, provider);
-    builder.options_mut().timeout = timeout;
-    builder.options_mut().attempts = 0;
-    HickoryResolver::from_resolver(builder.build().unwrap())
+    HickoryResolver::with_options(&[server], |options| {
+        options.timeout = timeout;
+        options.attempts = 0;
+    })
+    .unwrap()
 }
 
 impl HickoryDriver for Blocking {
@@ -55,16 +53,19 @@ impl HickoryDriver for Blocking {
 
     fn https(&self, server: SocketAddr, name: &str) -> (bool, io::Result<Vec<ServiceRecord>>) {
         let resolver = resolver(server, None);
-        (resolver.answers_https(), resolver.resolve_https(name))
+        (
+            resolver.answers_https(),
+            futures_lite::future::block_on(resolver.resolve_https(name)),
+        )
     }
 
     fn cancels_lookups(&self) -> bool {
-        // A blocking lookup cannot be stopped: it ends at hickory's timeout.
-        false
+        // The race's lookups are futures polled on its thread: dropped when it ends.
+        true
     }
 
     fn background_tasks(&self) -> Option<usize> {
-        Some(background_tasks())
+        Some(eyeballs_blocking::hickory_background_tasks())
     }
 }
 

@@ -26,7 +26,7 @@ use eyeballs_core::{
     Alpn, Config, ConfigError, Failure, FailureReason, FamilyPolicy, Host, HostError, HostPort,
     Nat64Prefix, Report, Transport, ATTEMPT_START_FLOOR, MAX_CONNECTION_ATTEMPT_DELAY,
 };
-use eyeballs_net::{TlsConfigError, TlsStack};
+use eyeballs_net::{Tls, TlsConfigError};
 use eyeballs_tokio::{BuildError, Connector, HickoryResolver};
 
 /// Happy Eyeballs (RFC 8305): the fastest working connection out of a host name.
@@ -206,7 +206,7 @@ enum Runner {
         eyeballs_async_std::Connector,
         Option<eyeballs_async_std::Tls>,
     ),
-    Blocking(eyeballs_blocking::Connector),
+    Blocking(eyeballs_blocking::Connector, Option<Tls>),
 }
 
 /// The tokio connector, its TLS (QUIC sockets live on the runtime) and the runtime, dropped
@@ -294,7 +294,12 @@ impl Runner {
                         HickoryResolver::from_system_conf,
                     )?);
                 }
-                Runner::Blocking(builder.build().map_err(built)?)
+                let connector = builder.build().map_err(built)?;
+                let tls = match &alpn {
+                    Some((roots, ids)) => Some(tls_for(args, roots, ids)?),
+                    None => None,
+                };
+                Runner::Blocking(connector, tls)
             }
         };
         Ok(runner)
@@ -337,7 +342,8 @@ impl Runner {
                 tls(smol::block_on(c.connect_tls_with_report(target, config)))
             }
             Runner::Smol(c, None) => done(smol::block_on(c.connect_with_report(target))),
-            Runner::Blocking(c) => done(c.connect_with_report(target)),
+            Runner::Blocking(c, Some(config)) => tls(c.connect_tls_with_report(target, config)),
+            Runner::Blocking(c, None) => done(c.connect_with_report(target)),
         }
     }
 }
@@ -346,12 +352,6 @@ impl Runner {
 fn tls_flags(args: &ConnectArgs) -> Result<Option<(rustls::RootCertStore, Vec<Alpn>)>, ExitCode> {
     if !args.tls {
         return Ok(None);
-    }
-    if args.runtime == Runtime::Blocking {
-        return Err(usage(
-            "--tls: the blocking driver has no TLS; use --runtime tokio (TLS and QUIC), \
-             async-std or smol (TLS)",
-        ));
     }
     if args.resolver == Some(ResolverKind::System) {
         return Err(usage(
@@ -370,14 +370,24 @@ fn tls_flags(args: &ConnectArgs) -> Result<Option<(rustls::RootCertStore, Vec<Al
     Ok(Some((roots, ids)))
 }
 
-/// The runtime's `Tls` for --alpn and --ca; warns about ids this runtime cannot offer.
-fn tls_for<T: TlsStack + Default>(
+/// The `Tls` for --alpn and --ca; warns about ids this runtime cannot offer.
+fn tls_for(
     args: &ConnectArgs,
     roots: &rustls::RootCertStore,
     ids: &[Alpn],
-) -> Result<eyeballs_net::Tls<T>, ExitCode> {
+) -> Result<Tls, ExitCode> {
     let config = tls::client_config(roots.clone(), ids);
-    let tls = eyeballs_net::Tls::<T>::new(config).map_err(|e| match e {
+    // QUIC runs where the runtime runs quinn: tokio.
+    let quic = args.runtime == Runtime::Tokio;
+    let config = match quic {
+        true => config,
+        false => {
+            let mut tcp = rustls::ClientConfig::clone(&config);
+            tcp.alpn_protocols.retain(|id| !id.starts_with(b"h3"));
+            std::sync::Arc::new(tcp)
+        }
+    };
+    let tls = Tls::new(config).map_err(|e| match e {
         TlsConfigError::NoAlpn => usage(format!(
             "--alpn {}: nothing to offer here: QUIC ids (h3) need --runtime tokio; add a TCP \
              id (h2, http/1.1)",
@@ -483,7 +493,9 @@ fn nat64_prefix(arg: &str, runtime: Runtime) -> Result<Nat64Prefix, ExitCode> {
         Runtime::AsyncStd | Runtime::Smol => smol::block_on(eyeballs_async_std::discover_nat64(
             &eyeballs_async_std::SystemResolver,
         )),
-        Runtime::Blocking => eyeballs_blocking::discover_nat64(&eyeballs_blocking::SystemResolver),
+        Runtime::Blocking => {
+            eyeballs_blocking::discover_nat64_blocking(&eyeballs_blocking::SystemResolver)
+        }
     };
     match found {
         Ok(Some(prefix)) => Ok(prefix),

@@ -126,9 +126,9 @@ fn connect_tls(s: &Servers, extra: &[&str]) -> (Output, Vec<Value>) {
 /// not offered (quinn needs tokio), TCP+TLS to `::1` wins with h2 and no QUIC attempt is
 /// made.
 #[test]
-fn tls_races_the_https_record_on_every_async_runtime() {
+fn tls_races_the_https_record_on_every_runtime() {
     let s = servers("race");
-    for runtime in ["tokio", "async-std", "smol"] {
+    for runtime in ["tokio", "async-std", "smol", "blocking"] {
         let (out, races) = connect_tls(&s, &["--runtime", runtime, "--json"]);
         assert!(out.status.success(), "{runtime}: {}", text(&out.stderr));
         let r = &races[0];
@@ -264,8 +264,8 @@ fn tls_usage_errors_name_the_flag() {
     let base = ["connect", "127.0.0.1", "443", "--tls"];
     let cases: [(&[&str], &str); 11] = [
         (
-            &["--ca", ca.path(), "--runtime", "blocking"],
-            "the blocking driver has no TLS",
+            &["--ca", ca.path(), "--alpn", "h3", "--runtime", "blocking"],
+            "need --runtime tokio",
         ),
         (
             &["--ca", ca.path(), "--resolver", "system"],

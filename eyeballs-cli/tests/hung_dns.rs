@@ -2,7 +2,7 @@
 //! resolv.conf points at a DNS server that never answers the name, 200 connects by name,
 //! one after another, each given up after 100 ms, on every runtime (tokio, async-std, smol,
 //! blocking) with the system resolver. While lookups are still hung, the process may hold at
-//! most the resolver pool's threads (`eyeballs_net::pool::THREADS`, each with the socket of
+//! most the resolver pool's threads (`eyeballs_net::RESOLVER_THREADS`, each with the socket of
 //! its `getaddrinfo`) beyond its baseline; once they have returned and the pool has idled
 //! out, threads and descriptors must be back at the baseline.
 //!
@@ -166,7 +166,7 @@ impl Report {
     }
 
     fn problems(&self, runtime: &str) -> Vec<String> {
-        let pool = eyeballs_net::pool::THREADS as u64;
+        let pool = eyeballs_net::RESOLVER_THREADS as u64;
         // The blocking driver races on a thread of its own, which keeps a poller (an epoll
         // and an eventfd) while it races and exits after.
         let (racer_threads, racer_fds) = if runtime == "blocking" {

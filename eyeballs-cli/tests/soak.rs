@@ -445,7 +445,7 @@ impl Runner {
                 .build()
                 .unwrap(),
             blocking_connector: eyeballs_blocking::Connector::builder()
-                .resolver(BlockingDns { gate })
+                .resolver(BlockingDns(Arc::new(Lookups { gate })))
                 .config(config())
                 .build()
                 .unwrap(),
@@ -700,13 +700,24 @@ impl eyeballs_net::Resolve for AsyncDns {
     }
 }
 
-/// The soak's DNS for the blocking driver, on its resolver pool's threads.
-struct BlockingDns {
+/// The soak's DNS for the blocking driver: blocking lookups, on the resolver pool's
+/// threads ([`eyeballs_net::on_pool`]).
+struct BlockingDns(Arc<Lookups>);
+
+struct Lookups {
     gate: Arc<Gate>,
 }
 
-impl eyeballs_blocking::Resolve for BlockingDns {
-    fn resolve(&self, name: &str, kind: QueryKind) -> io::Result<Vec<IpAddr>> {
+impl eyeballs_net::Resolve for BlockingDns {
+    fn resolve(&self, name: &str, kind: QueryKind) -> eyeballs_net::Resolving {
+        eyeballs_net::on_pool(&self.0, name, kind, |lookups, name, kind| {
+            lookups.lookup(name, kind)
+        })
+    }
+}
+
+impl Lookups {
+    fn lookup(&self, name: &str, kind: QueryKind) -> io::Result<Vec<IpAddr>> {
         let (dns, result) = answer(name, kind);
         match dns {
             Dns::Now => result,

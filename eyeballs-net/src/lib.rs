@@ -1,79 +1,106 @@
-//! Plumbing shared by the eyeballs drivers (`eyeballs-tokio`, `eyeballs-async-std`,
-//! `eyeballs-blocking`), so that they stay thin and alike.
+//! The driver layer of eyeballs: everything a Happy Eyeballs connect does around the
+//! sans-IO race of `eyeballs-core`, written once for every runtime.
 //!
-//! No runtime and no racing logic here (that is `eyeballs-core`'s): only what every driver
-//! does the same way around the core's loop.
+//! Users meet it through a driver crate (`eyeballs-tokio`, `eyeballs-async-std`,
+//! `eyeballs-blocking`), which re-exports what they need; a runtime author meets it
+//! through [`runtime`], the one way in.
 //!
-//! - [`SocketOptions`]: how every attempt's socket is opened (socket2), non-blocking.
-//! - [`start`] and [`finish`]: building a race from a `host:port` (IP literals and zones
-//!   included, with the history's snapshot), and ending it (history, report, `io::Error`).
-//! - [`run_async`] and [`AsyncIo`]: the driver loop of the async drivers, written once;
-//!   a runtime gives it a clock, a timer and a way to connect a socket. A wake-up polls only
-//!   the lookups and attempts that were woken (each has its own waker), so its cost does not
-//!   grow with the attempts in flight, and a cancel is `O(log n)`.
-//! - [`Connector`] over a [`Runtime`]: the connector of the async drivers, written once.
-//! - [`Builder`] and [`Settings`]: the one connector builder of every driver.
-//! - [`SharedHistory`]: one connector's history, shared by its clones.
-//! - [`Resolve`] and [`StaticResolver`]: the resolver trait of the async drivers and a map.
-//! - `hickory` (feature `hickory`): hickory-resolver's answers in eyeballs' terms, on any
-//!   runtime provider: AAAA and A apart, HTTPS records as service records, errors as
-//!   sentences. The drivers' `HickoryResolver`s are this, on their runtime.
-//! - [`pool`]: the one process-wide pool of threads for blocking lookups (`getaddrinfo`,
-//!   a blocking driver's resolver) that every driver uses: at most [`pool::THREADS`]
-//!   threads and [`pool::QUEUED`] queued lookups, identical lookups in flight coalesced,
-//!   fail-fast (`WouldBlock`) when full, a dropped or timed-out connect's waiters withdrawn,
-//!   idle threads gone after [`pool::IDLE`]. A hung `getaddrinfo` holds one pool thread,
-//!   not a thread per connect.
-//! - [`AttemptError`]: why one attempt failed, naming its endpoint (port 0, and with `tls`
-//!   a certificate, ALPN, ECH or QUIC failure).
-//! - [`Tls`] (feature `tls`): TLS-aware racing (HEv3 §6.1), and with `quic` QUIC racing over
-//!   quinn, written once over a driver's [`TlsStack`]. `eyeballs-tokio` and
-//!   `eyeballs-async-std` name it `Tls` and return its [`Connection`].
+//! # What is here
+//!
+//! - [`Connector`] and [`ConnectorBuilder`]: the connector every driver hands out (a
+//!   generic type: `eyeballs_tokio::Connector` is `Connector<Tokio>`), with its
+//!   configuration, socket options, resolver, history and handshake timeout.
+//! - [`Resolve`]: the one resolver trait of every driver, the system resolver on a bounded
+//!   pool of threads ([`SystemResolver`], [`on_pool`]), a [`StaticResolver`], and with
+//!   feature `hickory` the hickory resolver (HTTPS records, so HEv3 services, ALPN, ECH).
+//! - [`Tls`] (feature `tls`): TLS-aware racing (HEv3 §6.1) and QUIC (feature `quic`).
+//! - [`AttemptError`]: why one attempt failed, naming its endpoint.
+//! - [`runtime`]: what a runtime gives eyeballs (clock, timer, TCP connect; TLS and QUIC
+//!   optionally), with a complete example.
+//!
+//! # How it is built
+//!
+//! ```text
+//! connector/  the connector users hold, its builder and its connects
+//! runner/     the race runner (runtime-free) and the two loops that drive it:
+//!             async (any Runtime) and blocking (one mio poller, feature `blocking`)
+//! dial/       one dialer per transport, the same events for all: TCP, TCP+step,
+//!             TCP+TLS, QUIC
+//! sockets/    socket options, the non-blocking connect, zones, source facts
+//! resolve/    the resolver trait, the system resolver and its thread pool
+//! hickory/    hickory-resolver in eyeballs' terms, and its async-io provider
+//! tls/        TLS and QUIC configuration, server names, error wording
+//! runtime.rs  the runtime traits
+//! ```
+//!
+//! The runner decides nothing the core decides: it feeds the core's inputs and performs
+//! its actions, keeps each attempt's handshake deadline, and finishes the race (history,
+//! report, the caller's `io::Error`).
 
-mod attempt_error;
-mod builder;
 mod connector;
-mod drive;
-mod handshake;
+mod dial;
+mod error;
 #[cfg(feature = "hickory")]
-pub mod hickory;
-mod history;
-pub mod pool;
-#[cfg(feature = "quic")]
-mod quic;
-mod race;
-mod ready;
+mod hickory;
 mod resolve;
-mod socket;
-mod source;
+mod runner;
+pub mod runtime;
+mod sockets;
 #[cfg(feature = "tls")]
 mod tls;
 
-pub use attempt_error::{AttemptError, AttemptErrorKind};
-pub use builder::{BuildError, Builder, ResolverObject, Settings};
-pub use connector::{Connector, Runtime, Stream};
-pub use drive::{run_async, AsyncIo, Connecting};
-pub use handshake::{AttemptContext, Handshake, Next, PlainTcp, Step};
-pub use history::SharedHistory;
-/// The quinn this crate's `quic` feature is built on (feature `quic`).
-#[cfg(feature = "quic")]
-pub use quinn;
-pub use race::{finish, start};
+#[cfg(feature = "blocking")]
+pub use connector::Blocking;
+#[cfg(all(feature = "blocking", feature = "tls"))]
+pub use connector::BlockingTlsStream;
+pub use connector::{BuildError, Connector, ConnectorBuilder, HANDSHAKE_TIMEOUT};
+pub use error::{AttemptError, AttemptErrorKind};
+#[cfg(all(feature = "hickory", feature = "async-io"))]
+pub use hickory::async_io::{background_tasks as hickory_background_tasks, AsyncIoRuntimeProvider};
+#[cfg(feature = "hickory")]
+pub use hickory::HickoryResolver;
 pub use resolve::{
-    discover_nat64, localhost_answer, system_lookup, system_lookup_error, v6_only, Resolve,
-    Resolving, ResolvingServices, StaticResolver,
+    discover_nat64, on_pool, CombinedSystemResolver, Resolve, Resolving, ResolvingServices,
+    StaticResolver, SystemResolver, RESOLVER_QUEUE, RESOLVER_THREADS,
 };
-/// The rustls this crate's `tls` feature is built on (feature `tls`).
-#[cfg(feature = "tls")]
-pub use rustls;
-pub use socket::{
-    zone_index, SocketHook, SocketOptionError, SocketOptions, MAX_KEEPALIVE_IDLE,
-    MIN_KEEPALIVE_IDLE,
+pub use sockets::{
+    SocketHook, SocketOptionError, SocketOptions, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
+    SOURCE_CACHE_CAPACITY, SOURCE_CACHE_TTL,
 };
-pub use source::{probe_sources, probe_sources_with, SOURCE_CACHE_CAPACITY, SOURCE_CACHE_TTL};
 #[cfg(feature = "ech")]
 pub use tls::ech_hook;
 #[cfg(feature = "tls")]
-pub use tls::{
-    split_alpn, Connection, EchHook, Established, Tls, TlsBuilder, TlsConfigError, TlsStack,
-};
+pub use tls::{Connection, EchHook, Established, Tls, TlsBuilder, TlsConfigError};
+
+/// The quinn this crate's `quic` feature is built on (feature `quic`).
+#[cfg(feature = "quic")]
+pub use quinn;
+/// The rustls this crate's `tls` feature is built on (feature `tls`).
+#[cfg(feature = "tls")]
+pub use rustls;
+
+/// What every driver re-exports, so that its users need one dependency: the core's types
+/// that the API uses (configuration, targets, endpoints, reports, failures, history) and
+/// this crate's (resolvers, socket options, errors). A driver adds its runtime's names
+/// (`Connector`, `TlsStream`, ...) with `pub use eyeballs_net::prelude::*;`.
+pub mod prelude {
+    pub use eyeballs_core::{
+        Alpn, AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, EchConfig, Endpoint,
+        FailedAttempt, FailedQuery, Failure, FailureReason, FamilyPolicy, History, Host, HostError,
+        HostPort, Name, Nat64Error, Nat64Prefix, Path, Protocols, Provenance, QueryId, QueryKind,
+        QueryReport, Report, ServiceRecord, Source, ToHostPort, Transport, Winner,
+        ATTEMPT_START_FLOOR, CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY, HISTORY_TTL,
+        MAX_CONNECTION_ATTEMPT_DELAY, MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
+    };
+
+    #[cfg(feature = "ech")]
+    pub use crate::ech_hook;
+    pub use crate::{
+        discover_nat64, on_pool, AttemptError, AttemptErrorKind, BuildError,
+        CombinedSystemResolver, Resolve, Resolving, ResolvingServices, SocketHook,
+        SocketOptionError, SocketOptions, StaticResolver, SystemResolver, HANDSHAKE_TIMEOUT,
+        MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE, RESOLVER_QUEUE, RESOLVER_THREADS,
+    };
+    #[cfg(feature = "tls")]
+    pub use crate::{rustls, EchHook, Tls, TlsBuilder, TlsConfigError};
+}

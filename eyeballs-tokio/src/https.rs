@@ -7,16 +7,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use eyeballs_core::{Protocols, Transport};
+use eyeballs_core::Transport;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use crate::connector::Connector;
-use crate::tls::{Tls, TlsStream};
-use eyeballs_net::TlsConfigError;
+use crate::{Connector, Tls, TlsConfigError, TlsStream};
 
 /// An HTTPS connector for hyper-util's legacy `Client`: each `https` connection is a
 /// TLS-aware Happy Eyeballs race (an attempt counts once its TLS handshake is done, HEv3
@@ -68,11 +66,7 @@ impl HttpsConnector {
     /// [`TlsConfigError::NoAlpn`] when `config` has no TCP ALPN id (hyper needs `h2` or
     /// `http/1.1`), [`TlsConfigError::InvalidAlpn`] for an id of 0 or over 255 bytes.
     pub fn new(connector: Connector, config: Arc<ClientConfig>) -> Result<Self, TlsConfigError> {
-        let tcp_only = eyeballs_net::split_alpn(&config)
-            .alpn(Transport::Tcp)
-            .iter()
-            .fold(Protocols::new(), |p, id| p.tcp(id.clone()));
-        let tls = Tls::builder(config).protocols(tcp_only).build()?;
+        let tls = Tls::builder(config).tcp_only().build()?;
         Ok(HttpsConnector {
             connector,
             tls,

@@ -8,14 +8,16 @@ use std::task::{Context, Poll};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use crate::connector::Connector;
+use crate::Connector;
 
-/// A `Connector` is a `tower_service::Service<http::Uri>`, so hyper-util's legacy `Client`
-/// connects through Happy Eyeballs (feature `hyper`).
+/// hyper-util's legacy `Client` connector that races with Happy Eyeballs (feature `hyper`):
+/// a `tower_service::Service<http::Uri>`, the eyeballs stand-in for hyper-util's own
+/// `HttpConnector`.
 ///
 /// The port defaults to 443 for `https` and 80 otherwise. TLS is the caller's layer (wrap
-/// this connector as you would hyper-util's `HttpConnector`, say with hyper-rustls'
-/// `HttpsConnectorBuilder::wrap_connector`).
+/// it as you would hyper-util's `HttpConnector`, say with hyper-rustls'
+/// `HttpsConnectorBuilder::wrap_connector`), or use [`HttpsConnector`](crate::HttpsConnector)
+/// (features `hyper` and `tls`), whose race counts the TLS handshake (HEv3 §6.1).
 ///
 /// # Examples
 ///
@@ -24,16 +26,35 @@ use crate::connector::Connector;
 /// use http_body_util::Empty;
 /// use hyper_util::client::legacy::Client;
 /// use hyper_util::rt::TokioExecutor;
+/// use eyeballs_tokio::HttpConnector;
 ///
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let client: Client<_, Empty<Bytes>> =
-///     Client::builder(TokioExecutor::new()).build(eyeballs_tokio::Connector::default());
+///     Client::builder(TokioExecutor::new()).build(HttpConnector::default());
 /// let response = client.get("http://localhost:8080/".parse()?).await?;
 /// println!("{}", response.status());
 /// # Ok(())
 /// # }
 /// ```
-impl tower_service::Service<http::Uri> for Connector {
+#[derive(Debug, Clone, Default)]
+pub struct HttpConnector {
+    connector: Connector,
+}
+
+impl HttpConnector {
+    /// Races with `connector`'s settings, resolver and history.
+    pub fn new(connector: Connector) -> Self {
+        HttpConnector { connector }
+    }
+}
+
+impl From<Connector> for HttpConnector {
+    fn from(connector: Connector) -> Self {
+        HttpConnector::new(connector)
+    }
+}
+
+impl tower_service::Service<http::Uri> for HttpConnector {
     type Response = TokioIo<TcpStream>;
     type Error = io::Error;
     type Future = Pin<Box<dyn Future<Output = io::Result<TokioIo<TcpStream>>> + Send>>;
@@ -43,7 +64,7 @@ impl tower_service::Service<http::Uri> for Connector {
     }
 
     fn call(&mut self, uri: http::Uri) -> Self::Future {
-        let connector = self.clone();
+        let connector = self.connector.clone();
         Box::pin(async move {
             let host = uri.host().ok_or_else(|| {
                 io::Error::new(io::ErrorKind::InvalidInput, format!("{uri} has no host"))

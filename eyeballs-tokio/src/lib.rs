@@ -92,9 +92,10 @@
 //!
 //! # Use it with hyper-util
 //!
-//! With the feature `hyper`, a [`Connector`] is a `tower_service::Service<http::Uri>`, the
-//! connector of hyper-util's legacy `Client` (wrap it for TLS as you would hyper-util's
-//! `HttpConnector`):
+//! With the feature `hyper`, an [`HttpConnector`] (a [`Connector`] inside) is a
+//! `tower_service::Service<http::Uri>`, the connector of hyper-util's legacy `Client`
+//! (wrap it for TLS as you would hyper-util's own `HttpConnector`, or use
+//! `HttpsConnector`, below):
 //!
 //! ```
 //! # #[cfg(feature = "hyper")]
@@ -105,7 +106,7 @@
 //! use hyper_util::rt::TokioExecutor;
 //!
 //! let client: Client<_, Empty<Bytes>> =
-//!     Client::builder(TokioExecutor::new()).build(eyeballs_tokio::Connector::default());
+//!     Client::builder(TokioExecutor::new()).build(eyeballs_tokio::HttpConnector::default());
 //! # let _ = client;
 //! # }
 //! ```
@@ -160,10 +161,14 @@
 //! - **Timer**: an attempt whose TCP is up and TLS under way is progress: the next attempt
 //!   starts one Connection Attempt Delay after the TCP connect, not after the attempt started
 //!   (V33: the loop reports the TCP connect, the core moves the timer).
-//! - **QUIC sockets**: one quinn `Endpoint` (UDP socket) per address family per [`Tls`], made
-//!   on the first QUIC attempt of that family and shared by every race and connection; a
-//!   losing QUIC attempt is dropped, which sends CONNECTION_CLOSE. The sockets close when the
-//!   `Tls` and its connections are gone. [`SocketOptions`] apply to TCP only.
+//! - **Nothing hangs**: a TLS or QUIC handshake that has not finished within the
+//!   connector's handshake timeout ([`HANDSHAKE_TIMEOUT`], 10 s, set with
+//!   `ConnectorBuilder::handshake_timeout`) fails its attempt as
+//!   [`AttemptErrorKind::Stalled`], naming the endpoint.
+//! - **QUIC sockets**: each QUIC attempt has a UDP socket of its own, connected to its
+//!   destination, so a port that refuses fails the attempt at once; a losing QUIC attempt is
+//!   dropped, which sends CONNECTION_CLOSE and closes its socket. [`SocketOptions`] apply to
+//!   TCP only.
 //! - **Bad input** gets a typed error naming the endpoint: an empty or malformed ALPN list is
 //!   refused by [`Tls::new`] ([`TlsConfigError`]); a certificate that does not verify, no
 //!   ALPN in common (over TLS or QUIC), an ECH failure and a target port of 0 fail their
@@ -215,13 +220,15 @@
 //!   ALPN, ECH, hints) needs it: `getaddrinfo` cannot return HTTPS records.
 //! - [`StaticResolver`], or your own [`Resolve`] implementation.
 //!
-//! The system resolvers run `getaddrinfo` on the process's resolver pool (eyeballs-net's
-//! `pool`, shared by every eyeballs driver), not on tokio's blocking pool, so that a hung
-//! system resolver cannot leave a thread behind per abandoned connect:
+//! The system resolvers run `getaddrinfo` on the process's resolver pool (shared by every
+//! eyeballs driver; [`on_pool`] puts your own blocking lookups there), not on tokio's
+//! blocking pool, so that a hung system resolver cannot leave a thread behind per abandoned
+//! connect:
 //!
 //! - Identical lookups in flight (the same name and family) are one call, whose answer goes
 //!   to every connect that asked.
-//! - At most 8 lookups run at once, each on a pool thread; up to 64 more wait. When every
+//! - At most [`RESOLVER_THREADS`] (8) lookups run at once, each on a pool thread; up to
+//!   [`RESOLVER_QUEUE`] (64) more wait. When every
 //!   thread is busy and the queue is full, a new lookup fails at once (`WouldBlock`), and
 //!   the race treats it as a failed query.
 //! - A dropped or timed-out connect withdraws from its lookups: a queued one nobody waits
@@ -230,83 +237,74 @@
 //!
 //! IP literals, including IPv6 with a zone (`[fe80::1%eth0]:80`), skip DNS.
 //!
-//! # hyper
-//!
-//! With feature `hyper`, a [`Connector`] is a connector for hyper-util's legacy `Client`
-//! (the port defaults to 443 for `https`, 80 otherwise; TLS is the caller's layer, or
-//! [`HttpsConnector`] with `tls` too, above):
-//!
-//! ```no_run
-//! # #[cfg(feature = "hyper")] {
-//! use bytes::Bytes;
-//! use http_body_util::Empty;
-//! use hyper_util::client::legacy::Client;
-//! use hyper_util::rt::TokioExecutor;
-//!
-//! let client: Client<_, Empty<Bytes>> =
-//!     Client::builder(TokioExecutor::new()).build(eyeballs_tokio::Connector::default());
-//! # let _ = client;
-//! # }
-//! ```
-//!
 //! # Tracing
 //!
 //! Every action and input is a `tracing` event at `DEBUG` with target `eyeballs`; without a
 //! subscriber they cost nothing.
 //!
-//! The decisions are all [`eyeballs_core`]'s: this crate only opens sockets, runs timers and
-//! resolves names, and feeds what happens back to the core's state machine, through the loop
-//! it shares with `eyeballs-async-std` (`eyeballs_net::run_async`).
+//! The decisions are all [`eyeballs_core`]'s; the race runner, the dialers and the
+//! resolvers are `eyeballs_net`'s, shared with every other driver. This crate only says
+//! how tokio keeps time, arms a timer, connects a socket and runs TLS, QUIC and hickory
+//! ([`Tokio`], an `eyeballs_net::runtime::Runtime`).
 
-mod connector;
-mod driver;
-#[cfg(feature = "hickory")]
-mod hickory;
 #[cfg(all(feature = "hyper", feature = "tls"))]
 mod https;
 #[cfg(feature = "hyper")]
 mod hyper;
-mod resolve;
-#[cfg(feature = "tls")]
-mod tls;
+mod runtime;
 
-pub use connector::{Connector, ConnectorBuilder};
-pub use driver::{Tokio, TokioIo};
-#[cfg(feature = "ech")]
-#[doc(inline)]
-pub use eyeballs_net::ech_hook;
-#[cfg(feature = "tls")]
-#[doc(inline)]
-pub use eyeballs_net::{EchHook, TlsConfigError};
-#[cfg(feature = "hickory")]
-pub use hickory::HickoryResolver;
 #[cfg(all(feature = "hyper", feature = "tls"))]
 pub use https::{HttpsConnector, HttpsStream};
+#[cfg(feature = "hyper")]
+pub use hyper::HttpConnector;
+#[cfg(feature = "tls")]
+pub use runtime::TlsStream;
+pub use runtime::Tokio;
+
+/// Connects with Happy Eyeballs on tokio: `eyeballs_net::Connector` on [`Tokio`]. Its
+/// connects return tokio's `TcpStream` (and, with `tls`, a
+/// [`Connection`]); see the [crate docs](crate) for examples.
+pub type Connector = eyeballs_net::Connector<Tokio>;
+
+/// Builds a [`Connector`]: [`Config`], [`SocketOptions`], resolver (default
+/// [`SystemResolver`]), history (default on), handshake timeout.
+pub type ConnectorBuilder = eyeballs_net::ConnectorBuilder<Tokio>;
+
+/// hickory-resolver on tokio (feature `hickory`): AAAA and A as two queries, and HTTPS
+/// records, so Happy Eyeballs v3 applies. hickory's background work (one task per name
+/// server connection) runs on the tokio runtime the lookups run on.
+///
+/// # Examples
+///
+/// ```no_run
+/// use eyeballs_tokio::{Connector, HickoryResolver};
+///
+/// # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let connector = Connector::builder()
+///     .resolver(HickoryResolver::from_system_conf()?)
+///     .build()?;
+/// # let _ = connector;
+/// # Ok(())
+/// # }
+/// ```
+#[cfg(feature = "hickory")]
+pub type HickoryResolver = eyeballs_net::HickoryResolver<Tokio>;
+
+/// What a won TLS or QUIC attempt gives on tokio (feature `tls`): a [`TlsStream`] or a
+/// `quinn::Connection`, the endpoint and the ALPN id negotiated.
+#[cfg(feature = "tls")]
+pub type Connection = eyeballs_net::Connection<TlsStream>;
+
+/// The connection of a [`Connection`]: TLS over TCP, or QUIC (feature `tls`).
+#[cfg(feature = "tls")]
+pub type Established = eyeballs_net::Established<TlsStream>;
+
 /// The quinn the `quic` feature is built on (feature `quic`).
 #[cfg(feature = "quic")]
 pub use quinn;
-pub use resolve::{CombinedSystemResolver, SystemResolver};
-/// The rustls the `tls` feature is built on (feature `tls`).
-#[cfg(feature = "tls")]
-pub use rustls;
-#[cfg(feature = "tls")]
-pub use tls::{Connection, Established, Tls, TlsBuilder, TlsStream, TokioTls};
-
 // What the API uses, so that one dependency is enough.
-pub use eyeballs_core::{
-    Alpn, AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, EchConfig, Endpoint,
-    FailedAttempt, FailedQuery, Failure, FailureReason, FamilyPolicy, History, Host, HostError,
-    HostPort, Name, Nat64Error, Nat64Prefix, Path, Protocols, Provenance, QueryId, QueryKind,
-    QueryReport, Report, ServiceRecord, Source, ToHostPort, Transport, Winner, ATTEMPT_START_FLOOR,
-    CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY, HISTORY_TTL, MAX_CONNECTION_ATTEMPT_DELAY,
-    MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
-};
 #[doc(inline)]
-pub use eyeballs_net::{
-    discover_nat64, AttemptContext, AttemptError, AttemptErrorKind, BuildError, Builder,
-    Connecting, Handshake, Next, PlainTcp, Resolve, Resolving, ResolvingServices, SocketHook,
-    SocketOptionError, SocketOptions, StaticResolver, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
-};
+pub use eyeballs_net::prelude::*;
 
 use std::io;
 use std::sync::OnceLock;

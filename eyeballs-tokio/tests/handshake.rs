@@ -1,5 +1,6 @@
 //! The handshake hook (HEv3 §6.1, G2, V32, V33) on real sockets: a step after TCP that
-//! decides when an attempt counts, and QUIC endpoints handed to the connector's own code.
+//! decides when an attempt counts, and the handshake timeout that keeps a step that never
+//! ends from holding the race.
 #![allow(clippy::unwrap_used)]
 
 use std::io;
@@ -8,8 +9,8 @@ use std::time::Duration;
 
 use eyeballs_lab::loopback::{V4, V6};
 use eyeballs_tokio::{
-    AttemptContext, AttemptStatus, Connecting, Connector, Handshake, Next, Protocols,
-    StaticResolver, Transport,
+    AttemptError, AttemptErrorKind, AttemptStatus, Connector, Failure, FailureReason,
+    StaticResolver,
 };
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
@@ -25,19 +26,11 @@ fn connector() -> Connector {
 }
 
 /// A stand-in for TLS: an attempt counts once the server has sent one byte.
-struct Greeting;
-
-impl Handshake<TcpStream> for Greeting {
-    type Output = (TcpStream, SocketAddr);
-
-    fn tcp(&self, mut stream: TcpStream, attempt: AttemptContext<'_>) -> Next<Self::Output> {
-        let addr = attempt.endpoint.addr();
-        Next::Then(Box::pin(async move {
-            let mut byte = [0u8; 1];
-            stream.read_exact(&mut byte).await?;
-            Ok((stream, addr))
-        }))
-    }
+async fn greeting(mut stream: TcpStream) -> io::Result<(TcpStream, SocketAddr)> {
+    let addr = stream.peer_addr()?;
+    let mut byte = [0u8; 1];
+    stream.read_exact(&mut byte).await?;
+    Ok((stream, addr))
 }
 
 /// IPv6 accepts TCP but never speaks (a TLS server that stalls); IPv4 greets. The IPv6
@@ -58,7 +51,7 @@ async fn a_stalled_handshake_loses_to_the_other_family() {
         let _ = std::io::Read::read(&mut s, &mut buf);
     });
     let (result, report) = connector()
-        .connect_with_handshake((NAME, port), &Greeting)
+        .connect_established_with_report((NAME, port), greeting)
         .await;
     let (stream, addr) = result.unwrap();
     let report = report.unwrap();
@@ -76,54 +69,54 @@ async fn a_stalled_handshake_loses_to_the_other_family() {
     drop(v6);
 }
 
-/// A QUIC-only caller: the race's endpoints are QUIC, and each goes to `Handshake::quic`
-/// (here a stand-in that "connects" over IPv4 in 5 ms and never over IPv6).
-struct FakeQuic;
-
-impl Handshake<TcpStream> for FakeQuic {
-    type Output = SocketAddr;
-
-    fn protocols(&self) -> Protocols {
-        Protocols::new().quic("x-test")
-    }
-
-    fn tcp(&self, _stream: TcpStream, attempt: AttemptContext<'_>) -> Next<SocketAddr> {
-        panic!(
-            "a QUIC-only caller got a TCP endpoint: {}",
-            attempt.endpoint
-        )
-    }
-
-    fn quic(&self, attempt: AttemptContext<'_>) -> Connecting<SocketAddr> {
-        assert_eq!(attempt.endpoint.transport(), Transport::Quic);
-        assert_eq!(attempt.endpoint.alpn()[0].as_bytes(), b"x-test");
-        assert_eq!(attempt.host.port(), 4433);
-        let addr = attempt.endpoint.addr();
-        Box::pin(async move {
-            if addr.is_ipv6() {
-                std::future::pending::<()>().await;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-            Ok::<_, io::Error>(addr)
-        })
-    }
-}
-
+/// Both families accept TCP and never speak (servers that stall after the TCP handshake):
+/// each attempt's handshake fails as stalled at the handshake timeout, counted from its TCP
+/// connect, and the race ends in bounded time with a failure that names both stalled
+/// endpoints. Without the timeout this race would never end.
 #[tokio::test]
-async fn quic_endpoints_go_to_the_quic_step() {
-    let (result, report) = connector()
-        .connect_with_handshake((NAME, 4433), &FakeQuic)
+async fn every_stalled_handshake_ends_the_race_in_bounded_time() {
+    let v6 = std::net::TcpListener::bind(SocketAddr::new(V6, 0)).unwrap();
+    let port = v6.local_addr().unwrap().port();
+    let v4 = std::net::TcpListener::bind(SocketAddr::new(V4, port)).unwrap();
+    let timeout = Duration::from_millis(300);
+    let connector = Connector::builder()
+        .resolver(StaticResolver::new().host(NAME, [V6, V4]))
+        .history(false)
+        .handshake_timeout(timeout)
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let (result, report) = connector
+        .connect_established_with_report((NAME, port), greeting)
         .await;
+    let elapsed = started.elapsed();
     let report = report.unwrap();
-    assert_eq!(result.unwrap(), SocketAddr::new(V4, 4433), "{report}");
-    let transports: Vec<Transport> = report
-        .attempts()
-        .iter()
-        .map(|a| a.endpoint.transport())
-        .collect();
-    assert_eq!(transports, [Transport::Quic, Transport::Quic], "{report}");
-    assert!(
-        report.to_string().contains("QUIC [::1]:4433 x-test"),
+    let error = result.unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::TimedOut, "{error}");
+    let failure = error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<Failure<io::Error>>())
+        .unwrap();
+    assert_eq!(
+        failure.reason(),
+        FailureReason::AllAttemptsFailed,
         "{report}"
     );
+    assert_eq!(failure.attempts().len(), 2, "{report}");
+    for attempt in failure.attempts() {
+        let error = attempt.error.as_ref().unwrap();
+        let inner = AttemptError::of(error).unwrap();
+        assert_eq!(inner.kind(), AttemptErrorKind::Stalled, "{error}");
+        assert_eq!(inner.endpoint().addr(), attempt.endpoint.addr());
+        assert!(error.to_string().contains("handshake stalled"), "{error}");
+    }
+    // The second attempt starts at the attempt delay after the first's TCP connect (V33)
+    // and stalls for the timeout: about 250 + 300 ms. Wide bounds: real sockets.
+    assert!(elapsed >= timeout, "{elapsed:?}\n{report}");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}\n{report}");
+    assert!(
+        failure.to_string().contains(&format!("[::1]:{port}")),
+        "{failure}"
+    );
+    drop((v6, v4));
 }

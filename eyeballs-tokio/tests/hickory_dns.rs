@@ -14,8 +14,6 @@ use eyeballs_core::{Config, ServiceRecord};
 use eyeballs_lab::hickory::{run_all, HickoryDriver};
 use eyeballs_lab::scenarios::Outcome;
 use eyeballs_tokio::{Connector, HickoryResolver, Resolve};
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
-use hickory_resolver::TokioResolver;
 
 struct Tokio;
 
@@ -24,11 +22,11 @@ fn resolver(server: SocketAddr, timeout: Option<Duration>) -> HickoryResolver {
     let Some(timeout) = timeout else {
         return HickoryResolver::with_name_servers(&[server]).unwrap();
     };
-    let config = eyeballs_net::hickory::name_servers(&[server]);
-    let mut builder = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
-    builder.options_mut().timeout = timeout;
-    builder.options_mut().attempts = 0;
-    HickoryResolver::from_resolver(builder.build().unwrap())
+    HickoryResolver::with_options(&[server], |options| {
+        options.timeout = timeout;
+        options.attempts = 0;
+    })
+    .unwrap()
 }
 
 fn runtime() -> tokio::runtime::Runtime {

@@ -36,7 +36,8 @@ async fn hyper_client_connects_through_eyeballs() {
         .resolver(StaticResolver::new().host("web.eyeballs.test", [V6, V4]))
         .build()
         .unwrap();
-    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
+    let client: Client<_, Empty<Bytes>> =
+        Client::builder(TokioExecutor::new()).build(eyeballs_tokio::HttpConnector::new(connector));
     for path in ["/a", "/b"] {
         let uri = format!("http://web.eyeballs.test:{port}{path}")
             .parse()

@@ -1,0 +1,97 @@
+//! async-io, as eyeballs drives it (for async-std and smol): its clock, its timer, its
+//! sockets (and, with features, futures-rustls and hickory's async-io provider). Written
+//! with nothing but `eyeballs_net::runtime`, as any runtime can be.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use async_io::{Async, Timer};
+use async_net::TcpStream;
+use eyeballs_net::runtime::{finish_connect, start_connect, Runtime, Socket};
+
+/// The async-io reactor, as eyeballs drives it (for async-std and smol):
+/// [`Connector`](crate::Connector) is `eyeballs_net::Connector<AsyncIo>`. It holds nothing:
+/// sockets and timers are async-io's, whose reactor async-std and smol share (driven by
+/// whichever thread waits in `block_on`, or by async-io's own thread).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsyncIo;
+
+/// async-io's timer, re-armed in place.
+#[derive(Debug)]
+pub struct AsyncIoTimer(Timer);
+
+impl eyeballs_net::runtime::Timer for AsyncIoTimer {
+    fn reset(&mut self, deadline: Instant) {
+        self.0.set_at(deadline);
+    }
+
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.0).poll(cx).map(drop)
+    }
+}
+
+impl Runtime for AsyncIo {
+    type Tcp = TcpStream;
+    type Timer = AsyncIoTimer;
+    type Connect = Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send>>;
+
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn timer(&self) -> AsyncIoTimer {
+        AsyncIoTimer(Timer::never())
+    }
+
+    fn connect(&self, socket: Socket, addr: SocketAddr) -> Self::Connect {
+        Box::pin(async move {
+            start_connect(&socket, addr)?;
+            let stream = Async::new(std::net::TcpStream::from(socket))?;
+            // Writable without an error but with no peer is a spurious wake-up.
+            loop {
+                stream.writable().await?;
+                match finish_connect(stream.get_ref()) {
+                    Err(e) if e.kind() == io::ErrorKind::NotConnected => continue,
+                    result => break result?,
+                }
+            }
+            Ok(TcpStream::from(stream))
+        })
+    }
+}
+
+/// A TLS stream over TCP, as futures-rustls makes it (feature `tls`).
+#[cfg(feature = "tls")]
+pub type TlsStream = futures_rustls::client::TlsStream<TcpStream>;
+
+#[cfg(feature = "tls")]
+impl eyeballs_net::runtime::TlsRuntime for AsyncIo {
+    type TlsStream = TlsStream;
+    type Handshake = futures_rustls::Connect<TcpStream>;
+
+    fn handshake(
+        &self,
+        config: std::sync::Arc<rustls::ClientConfig>,
+        name: rustls::pki_types::ServerName<'static>,
+        tcp: TcpStream,
+    ) -> Self::Handshake {
+        futures_rustls::TlsConnector::from(config).connect(name, tcp)
+    }
+
+    fn alpn(stream: &TlsStream) -> Option<&[u8]> {
+        stream.get_ref().1.alpn_protocol()
+    }
+}
+
+#[cfg(feature = "hickory")]
+impl eyeballs_net::runtime::HickoryRuntime for AsyncIo {
+    type Provider = eyeballs_net::AsyncIoRuntimeProvider;
+
+    fn provider() -> io::Result<Self::Provider> {
+        eyeballs_net::AsyncIoRuntimeProvider::new()
+    }
+}

@@ -1,0 +1,96 @@
+//! The connector users hold: cheap to clone, one per network attachment.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use eyeballs_core::{Config, History};
+
+use super::settings::Settings;
+
+/// Connects with Happy Eyeballs (RFC 8305, and HEv3 for TLS and QUIC) on the runtime `R`;
+/// holds the configuration, the resolver, the history and what the host knows of its
+/// routes. Every driver's `Connector` is this type: `eyeballs_tokio::Connector` is
+/// `Connector<Tokio>`, `eyeballs_async_std::Connector` is `Connector<AsyncIo>`,
+/// `eyeballs_blocking::Connector` is `Connector<Blocking>` (with blocking methods), and a
+/// runtime of yours works the same way (see [`runtime`](crate::runtime)).
+///
+/// Cloning is cheap (one `Arc`), and clones share the history, so keep one connector per
+/// network attachment and use it from every task or thread.
+///
+/// # History
+///
+/// On by default: each connect records, per source address, destination and transport,
+/// round-trip times and failures (see [`History`]), and the next connect to the same host
+/// starts with what worked: after a broken IPv6 path it goes straight to IPv4, after QUIC
+/// failed from this network TCP goes first. Turn it off with
+/// [`ConnectorBuilder::history`](crate::ConnectorBuilder::history), look at it with
+/// [`Connector::history`], and clear it with [`Connector::clear_history`] when the network
+/// changes (RFC 8305 §4, R15/R16). A race reads only the entries of its own destinations.
+///
+/// # What a connect does with its sockets
+///
+/// - Losing attempts are closed the moment the winner is known.
+/// - Dropping a connect's future (or returning from a blocking connect) closes every
+///   socket it opened and withdraws its lookups; a `getaddrinfo` already running finishes
+///   on its resolver-pool thread, and its answer is dropped.
+/// - A TLS or QUIC handshake that does not finish within the handshake timeout (10 s by
+///   default) fails its attempt, so a server that accepts and never answers cannot hold a
+///   connect.
+pub struct Connector<R> {
+    settings: Arc<Settings>,
+    runtime: R,
+}
+
+impl<R: Clone> Clone for Connector<R> {
+    fn clone(&self) -> Self {
+        Connector {
+            settings: self.settings.clone(),
+            runtime: self.runtime.clone(),
+        }
+    }
+}
+
+impl<R> fmt::Debug for Connector<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Connector").field(&self.settings).finish()
+    }
+}
+
+impl<R> Connector<R> {
+    pub(crate) fn from_settings(settings: Settings, runtime: R) -> Self {
+        Connector {
+            settings: Arc::new(settings),
+            runtime,
+        }
+    }
+
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub(crate) fn runtime(&self) -> &R {
+        &self.runtime
+    }
+
+    /// Returns a copy of the history, or `None` when it is off.
+    pub fn history(&self) -> Option<History> {
+        self.settings.history.snapshot()
+    }
+
+    /// Forgets the history (call it when the network attachment changes, R16).
+    pub fn clear_history(&self) {
+        self.settings.history.clear();
+    }
+
+    /// Returns the race configuration.
+    pub fn config(&self) -> &Config {
+        &self.settings.config
+    }
+
+    /// Returns how long a TLS or QUIC handshake may take before its attempt fails as
+    /// stalled.
+    pub fn handshake_timeout(&self) -> Duration {
+        self.settings.handshake_timeout
+    }
+}

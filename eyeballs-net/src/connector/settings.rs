@@ -1,0 +1,33 @@
+//! What a connector holds, shared by its clones and read by every race it runs.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use eyeballs_core::Config;
+
+use super::history::SharedHistory;
+use crate::resolve::Resolve;
+use crate::sockets::{SocketOptions, SourceCache};
+
+/// A connector's settings and state: built once by the builder, never changed but for
+/// the history and the source cache, which live behind their own locks.
+pub(crate) struct Settings {
+    pub(crate) config: Config,
+    pub(crate) socket: SocketOptions,
+    pub(crate) resolver: Arc<dyn Resolve>,
+    pub(crate) history: SharedHistory,
+    pub(crate) sources: Arc<SourceCache>,
+    pub(crate) handshake_timeout: Duration,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("config", &self.config)
+            .field("socket", &self.socket)
+            .field("history", &self.history.is_on())
+            .field("handshake_timeout", &self.handshake_timeout)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,86 @@
+//! TCP+TLS and QUIC on an async runtime (feature `tls`): an attempt counts when its
+//! handshake is done (HEv3 §6.1), its TCP connect is progress (V33).
+
+use std::sync::Arc;
+
+use eyeballs_core::{Alpn, Endpoint, HostPort, Transport};
+
+use super::{refuse, tcp, Dial, Dialing, Step};
+use crate::runtime::TlsRuntime;
+use crate::sockets::SocketOptions;
+use crate::tls::{check_alpn, server_name, tls_io_error, Configs, Connection, Established, Tls};
+
+/// The dialers of a TLS-aware race on `R`.
+pub(crate) struct TlsDial {
+    configs: Arc<Configs>,
+}
+
+impl TlsDial {
+    pub(crate) fn new(tls: &Tls) -> Self {
+        TlsDial {
+            configs: tls.configs().clone(),
+        }
+    }
+}
+
+impl<R: TlsRuntime> Dial<R> for TlsDial {
+    type Output = Connection<R::TlsStream>;
+
+    fn dial(
+        &self,
+        rt: &R,
+        socket: &SocketOptions,
+        endpoint: Endpoint,
+        host: &HostPort,
+    ) -> Dialing<Self::Output> {
+        match endpoint.transport() {
+            Transport::Tcp => tls_over_tcp(rt, &self.configs, socket, endpoint, host),
+            #[cfg(feature = "quic")]
+            Transport::Quic => match rt.quinn() {
+                Some(quinn) => super::quic::dial(quinn, &self.configs, endpoint, host),
+                None => refuse(endpoint),
+            },
+            _ => refuse(endpoint),
+        }
+    }
+}
+
+/// TCP, then TLS with the endpoint's config and the caller's host as the server name.
+fn tls_over_tcp<R: TlsRuntime>(
+    rt: &R,
+    configs: &Configs,
+    socket: &SocketOptions,
+    endpoint: Endpoint,
+    host: &HostPort,
+) -> Dialing<Connection<R::TlsStream>> {
+    let setup = configs
+        .config_for(&endpoint, Transport::Tcp)
+        .and_then(|config| Ok((config, server_name(host, &endpoint)?)));
+    let (config, name) = match setup {
+        Ok(setup) => setup,
+        Err(e) => return Box::pin(std::future::ready(Step::Done(Err(e.into())))),
+    };
+    let tcp = tcp(rt, socket, endpoint.addr());
+    let rt = rt.clone();
+    Box::pin(async move {
+        let stream = match tcp {
+            Ok(connecting) => match connecting.await {
+                Ok(stream) => stream,
+                Err(e) => return Step::Done(Err(e)),
+            },
+            Err(e) => return Step::Done(Err(e)),
+        };
+        let handshake = rt.handshake(config, name, stream);
+        Step::Progressed(Box::pin(async move {
+            let stream = match handshake.await {
+                Ok(stream) => stream,
+                Err(e) => return Step::Done(Err(tls_io_error(&endpoint, e).into())),
+            };
+            let alpn = R::alpn(&stream).map(Alpn::new);
+            Step::Done(
+                check_alpn(&endpoint, alpn.as_ref(), false)
+                    .map(|()| Connection::new(Established::Tls(stream), endpoint, alpn)),
+            )
+        }))
+    })
+}

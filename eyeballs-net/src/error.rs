@@ -1,0 +1,169 @@
+//! Why one attempt failed, with the endpoint named: the typed error inside an attempt's
+//! `io::Error` for what the driver (not the kernel) rejects or a handshake reports.
+
+use std::error::Error;
+use std::fmt;
+use std::io;
+
+use eyeballs_core::Endpoint;
+
+/// What went wrong with one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AttemptErrorKind {
+    /// The endpoint's port is 0, which is no destination (the attempt is not made).
+    Port,
+    /// The server's certificate did not verify (or the server rejected the client's).
+    Certificate,
+    /// No ALPN protocol in common: the server refused every id offered, or answered one that
+    /// was not offered.
+    Alpn,
+    /// Encrypted ClientHello: the endpoint has an ECH configuration and it could not be used
+    /// (no ECH support configured, a configuration rustls rejects, or a server that refused
+    /// it). The attempt is not made without ECH: that would be the downgrade HEv3 §6.1 and
+    /// `Config::ech` forbid.
+    Ech,
+    /// The caller's host is not a name TLS can send (SNI) or check a certificate against.
+    ServerName,
+    /// Another TLS failure (an alert, a protocol error).
+    Tls,
+    /// A QUIC failure that is not one of the above (timed out, reset, refused).
+    Quic,
+    /// The connection broke during the handshake (reset, closed).
+    Io,
+    /// The handshake stalled: the attempt connected (TCP) or started (QUIC) and its
+    /// TLS or QUIC handshake did not finish within the connector's handshake timeout.
+    Stalled,
+    /// The connector cannot dial this endpoint's transport (QUIC without a QUIC-capable
+    /// connect, or a transport this version does not know): the attempt is refused, never
+    /// dialled as something else.
+    Unsupported,
+}
+
+impl AttemptErrorKind {
+    fn describe(self) -> &'static str {
+        match self {
+            AttemptErrorKind::Port => "port 0 is not a destination",
+            AttemptErrorKind::Certificate => "certificate not accepted",
+            AttemptErrorKind::Alpn => "no ALPN protocol in common",
+            AttemptErrorKind::Ech => "Encrypted ClientHello failed",
+            AttemptErrorKind::ServerName => "not a TLS server name",
+            AttemptErrorKind::Tls => "TLS handshake failed",
+            AttemptErrorKind::Quic => "QUIC handshake failed",
+            AttemptErrorKind::Io => "connection lost during the handshake",
+            AttemptErrorKind::Stalled => "handshake stalled",
+            AttemptErrorKind::Unsupported => "transport not supported by this connect",
+        }
+    }
+
+    /// The `io::ErrorKind` an attempt's `io::Error` gets for this kind.
+    fn io_kind(self) -> io::ErrorKind {
+        match self {
+            AttemptErrorKind::Port | AttemptErrorKind::ServerName => io::ErrorKind::InvalidInput,
+            AttemptErrorKind::Ech | AttemptErrorKind::Unsupported => io::ErrorKind::Unsupported,
+            AttemptErrorKind::Stalled => io::ErrorKind::TimedOut,
+            _ => io::ErrorKind::InvalidData,
+        }
+    }
+}
+
+/// Why one attempt failed, naming its endpoint: the inner error of that attempt's
+/// `io::Error` (in [`Failure::attempts`](eyeballs_core::Failure::attempts)) when the driver
+/// or a TLS or QUIC handshake, not the kernel, ended it.
+///
+/// # Examples
+///
+/// ```
+/// use eyeballs_core::{Endpoint, Transport};
+/// use eyeballs_net::{AttemptError, AttemptErrorKind};
+///
+/// let endpoint = Endpoint::new("127.0.0.1:0".parse().unwrap(), Transport::Tcp);
+/// let err = std::io::Error::from(AttemptError::new(endpoint, AttemptErrorKind::Port));
+/// let inner = AttemptError::of(&err).expect("an attempt error");
+/// assert_eq!(inner.kind(), AttemptErrorKind::Port);
+/// assert_eq!(err.to_string(), "TCP 127.0.0.1:0: port 0 is not a destination");
+/// ```
+#[derive(Debug)]
+pub struct AttemptError {
+    endpoint: Endpoint,
+    kind: AttemptErrorKind,
+    source: Option<Box<dyn Error + Send + Sync>>,
+    /// The kind of the `io::Error` made of it.
+    io_kind: io::ErrorKind,
+}
+
+impl AttemptError {
+    /// An error of `kind` for `endpoint`, with no underlying error.
+    pub fn new(endpoint: Endpoint, kind: AttemptErrorKind) -> Self {
+        AttemptError {
+            endpoint,
+            kind,
+            source: None,
+            io_kind: kind.io_kind(),
+        }
+    }
+
+    /// An error of `kind` for `endpoint`, caused by `source` (a rustls or quinn error).
+    pub fn with_source(
+        endpoint: Endpoint,
+        kind: AttemptErrorKind,
+        source: impl Into<Box<dyn Error + Send + Sync>>,
+    ) -> Self {
+        let source = source.into();
+        // A broken connection keeps its own kind (reset, unexpected EOF, timed out).
+        let io_kind = match source.downcast_ref::<io::Error>() {
+            Some(e) if kind == AttemptErrorKind::Io => e.kind(),
+            _ => kind.io_kind(),
+        };
+        AttemptError {
+            endpoint,
+            kind,
+            source: Some(source),
+            io_kind,
+        }
+    }
+
+    /// Makes the `io::Error` of this error `TimedOut` (a QUIC handshake that timed out).
+    #[cfg_attr(not(feature = "quic"), allow(dead_code))]
+    pub(crate) fn timed_out(mut self) -> Self {
+        self.io_kind = io::ErrorKind::TimedOut;
+        self
+    }
+
+    /// Returns the endpoint the attempt was for.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// Returns what went wrong.
+    pub fn kind(&self) -> AttemptErrorKind {
+        self.kind
+    }
+
+    /// Returns the attempt error inside `err`, if it holds one.
+    pub fn of(err: &io::Error) -> Option<&AttemptError> {
+        err.get_ref().and_then(|e| e.downcast_ref::<AttemptError>())
+    }
+}
+
+impl fmt::Display for AttemptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.endpoint, self.kind.describe())?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Error for AttemptError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn Error + 'static))
+    }
+}
+
+impl From<AttemptError> for io::Error {
+    fn from(e: AttemptError) -> Self {
+        io::Error::new(e.io_kind, e)
+    }
+}

@@ -1,0 +1,116 @@
+//! The async loop: a [`Runner`] driven on any [`Runtime`]. It only waits: for the
+//! resolver's futures, the dialers' futures and the runtime's timer, each polled only when
+//! woken ([`ReadySet`]); what they report goes to the runner.
+
+use std::future::{poll_fn, Future};
+use std::io;
+use std::pin::Pin;
+use std::task::Poll;
+
+use eyeballs_core::{AttemptId, HostPort, QueryId, QueryKind, Report};
+
+use crate::connector::Settings;
+use crate::dial::{Dial, Dialing, Step};
+use crate::resolve::Resolve;
+use crate::runner::ready::ReadySet;
+use crate::runner::{Answer, DialEvent, Plan, Runner, Work};
+use crate::runtime::{Runtime, Timer};
+use crate::sockets::FlagsRead;
+
+pub(crate) type Query = Pin<Box<dyn Future<Output = io::Result<Answer>> + Send>>;
+
+/// What woke the loop.
+enum Event<O> {
+    Answer(QueryId, io::Result<Answer>),
+    Attempt(AttemptId, Step<O>),
+    Timer,
+}
+
+/// Runs one race to its end on `rt` with `dial`'s dialers. Everything it opened lives in
+/// this future: dropping it closes every socket and drops every lookup and handshake.
+pub(crate) async fn run<R: Runtime, D: Dial<R>>(
+    settings: &Settings,
+    rt: &R,
+    target: &HostPort,
+    plan: Plan,
+    dial: &D,
+) -> (io::Result<D::Output>, Option<Report>) {
+    let mut runner = match Runner::start(settings, target, plan, FlagsRead::Pool, rt.now()) {
+        Ok(runner) => runner,
+        Err(e) => return (Err(e), None),
+    };
+    // Polled only when woken: a wake-up costs what became ready, a cancel O(log n).
+    let mut queries: ReadySet<QueryId, Query> = ReadySet::new();
+    let mut attempts: ReadySet<AttemptId, Dialing<D::Output>> = ReadySet::new();
+    let mut timer = rt.timer();
+    let mut armed = None;
+    let mut now = rt.now();
+    loop {
+        while let Some(work) = runner.poll_work(now) {
+            match work {
+                Work::Resolve { query, name, kind } => {
+                    queries.insert(query, ask(&*settings.resolver, name.as_str(), kind));
+                }
+                Work::Dial { attempt, endpoint } => {
+                    attempts.insert(attempt, dial.dial(rt, &settings.socket, endpoint, target));
+                }
+                // Dropping the dialer closes its socket now.
+                Work::Close { attempt } => drop(attempts.remove(attempt)),
+            }
+        }
+        if runner.is_finished() {
+            return runner.finish(now);
+        }
+        // Re-armed only when the deadline changes; the runner compares it with the clock.
+        let deadline = runner.poll_timeout();
+        if deadline != armed {
+            if let Some(d) = deadline {
+                timer.reset(d);
+            }
+            armed = deadline;
+        }
+        let event = poll_fn(|cx| {
+            if let Poll::Ready((query, r)) = queries.poll_next(cx) {
+                return Poll::Ready(Event::Answer(query, r));
+            }
+            if let Poll::Ready((attempt, step)) = attempts.poll_next(cx) {
+                return Poll::Ready(Event::Attempt(attempt, step));
+            }
+            if armed.is_some() && timer.poll(cx).is_ready() {
+                return Poll::Ready(Event::Timer);
+            }
+            Poll::Pending
+        })
+        .await;
+        now = rt.now();
+        match event {
+            Event::Answer(query, answer) => runner.handle_answer(query, answer, now),
+            Event::Attempt(attempt, Step::Progressed(next)) => {
+                attempts.insert(attempt, next);
+                runner.handle_dial(attempt, DialEvent::Progressed, now);
+            }
+            Event::Attempt(attempt, Step::Done(Ok(output))) => {
+                runner.handle_dial(attempt, DialEvent::Established(output), now);
+            }
+            Event::Attempt(attempt, Step::Done(Err(error))) => {
+                runner.handle_dial(attempt, DialEvent::Failed(error), now);
+            }
+            Event::Timer => {
+                // An early wake is a no-op for the runner; re-arm on the next turn.
+                armed = None;
+                runner.handle_timeout(now);
+            }
+        }
+    }
+}
+
+/// Sends one query: HTTPS records through [`Resolve::resolve_https`], addresses otherwise.
+pub(crate) fn ask(resolver: &dyn Resolve, name: &str, kind: QueryKind) -> Query {
+    if kind == QueryKind::Https {
+        let records = resolver.resolve_https(name);
+        Box::pin(async move { records.await.map(Answer::Records) })
+    } else {
+        let addrs = resolver.resolve(name, kind);
+        Box::pin(async move { addrs.await.map(Answer::Addrs) })
+    }
+}

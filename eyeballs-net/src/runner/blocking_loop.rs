@@ -1,0 +1,536 @@
+//! The blocking loop (feature `blocking`): a [`Runner`] driven on the caller's thread with
+//! non-blocking sockets and one mio poller, kept per thread. It only waits: for attempts'
+//! readiness, resolver futures (woken through the poller's waker) and the runner's
+//! deadline; what it sees goes to the runner. TLS over TCP is rustls' own sans-IO state,
+//! stepped here on readiness.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::Arc;
+use std::task::{Context, Poll as TaskPoll, Wake, Waker};
+use std::time::Instant;
+
+use eyeballs_core::{AttemptId, Endpoint, HostPort, QueryId, Report, Transport};
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
+use socket2::SockRef;
+
+use crate::connector::Settings;
+use crate::error::{AttemptError, AttemptErrorKind};
+use crate::runner::async_loop::{ask, Query};
+use crate::runner::ready::ReadySet;
+use crate::runner::{DialEvent, Plan, Runner, Work};
+use crate::sockets::{finish_connect, start_connect, FlagsRead};
+
+/// The poller token of the resolver futures' waker; attempt `n` has token `n + 1`.
+const WAKER: Token = Token(0);
+
+/// How a blocking connect turns a connected TCP stream into what the caller gets.
+pub(crate) trait SyncDial {
+    /// What an established attempt gives.
+    type Output;
+
+    /// Returns whether this connect dials `transport`; others are refused.
+    fn dials(&self, transport: Transport) -> bool;
+
+    /// What follows the TCP connect of `endpoint`: established at once, or a handshake.
+    fn connected(
+        &self,
+        stream: TcpStream,
+        endpoint: &Endpoint,
+        host: &HostPort,
+    ) -> io::Result<Next<Self::Output>>;
+
+    /// Makes the output of a finished TLS handshake.
+    #[cfg(feature = "tls")]
+    fn handshaken(&self, done: tls::Done) -> io::Result<Self::Output>;
+}
+
+/// What follows a TCP connect.
+pub(crate) enum Next<O> {
+    /// Established now.
+    Done(O),
+    /// A TLS handshake to step.
+    #[cfg(feature = "tls")]
+    Tls(Box<tls::Handshake>),
+}
+
+/// Plain TCP: the stream, in blocking mode as std's `connect` returns it.
+pub(crate) struct PlainTcp;
+
+impl SyncDial for PlainTcp {
+    type Output = std::net::TcpStream;
+
+    fn dials(&self, transport: Transport) -> bool {
+        transport == Transport::Tcp
+    }
+
+    fn connected(
+        &self,
+        stream: TcpStream,
+        _: &Endpoint,
+        _: &HostPort,
+    ) -> io::Result<Next<Self::Output>> {
+        blocking(stream).map(Next::Done)
+    }
+
+    #[cfg(feature = "tls")]
+    fn handshaken(&self, done: tls::Done) -> io::Result<Self::Output> {
+        drop(done);
+        Err(io::Error::other(
+            "a plain TCP connect made no TLS handshake",
+        ))
+    }
+}
+
+/// Puts a stream back in blocking mode, as std's `TcpStream::connect` returns it.
+pub(crate) fn blocking(stream: TcpStream) -> io::Result<std::net::TcpStream> {
+    let stream = std::net::TcpStream::from(stream);
+    stream.set_nonblocking(false)?;
+    Ok(stream)
+}
+
+/// Runs one race to its end on this thread.
+pub(crate) fn run<D: SyncDial>(
+    settings: &Settings,
+    target: &HostPort,
+    plan: Plan,
+    dial: &D,
+) -> (io::Result<D::Output>, Option<Report>) {
+    let runner = match Runner::start(settings, target, plan, FlagsRead::Here, Instant::now()) {
+        Ok(runner) => runner,
+        Err(e) => return (Err(e), None),
+    };
+    with_poller(|poller| Loop::new(poller, settings, target, dial).run(runner))
+}
+
+/// A poller and its waker, made once per thread: creating and closing them per race (an
+/// epoll and an eventfd descriptor on Linux) was a large part of a blocking connect's cost
+/// over std's.
+struct Poller {
+    poll: Poll,
+    /// Made with the first resolver future that waits: a race over IP literals needs none.
+    waker: Option<Waker>,
+}
+
+thread_local! {
+    /// The thread's poller between races: it costs the thread two descriptors until it
+    /// exits.
+    static POLLER: Cell<Option<Poller>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with this thread's poller (made on first use). Every socket of a race is
+/// closed, and so deregistered, before the poller goes back; a stale wake-up is only a
+/// spurious one for the next race.
+fn with_poller<T>(
+    f: impl FnOnce(&mut Poller) -> (io::Result<T>, Option<Report>),
+) -> (io::Result<T>, Option<Report>) {
+    // A nested race (a resolver that connects) or a thread being torn down gets its own.
+    let cached = POLLER.try_with(Cell::take).ok().flatten();
+    let mut poller = match cached {
+        Some(poller) => poller,
+        None => match Poll::new() {
+            Ok(poll) => Poller { poll, waker: None },
+            Err(e) => return (Err(e), None),
+        },
+    };
+    let result = f(&mut poller);
+    let _ = POLLER.try_with(|p| p.set(Some(poller)));
+    result
+}
+
+/// Wakes the poller: the waker the resolver futures get.
+struct WakePoller(mio::Waker);
+
+impl Wake for WakePoller {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        // A failed wake-up (the poller is gone) has nobody left to tell.
+        let _ = self.0.wake();
+    }
+}
+
+/// An attempt in flight.
+enum Attempt {
+    /// Its TCP connect is under way.
+    Connecting(TcpStream, Endpoint),
+    /// Its TLS handshake is under way (rustls' state is large: boxed).
+    #[cfg(feature = "tls")]
+    Tls(Box<tls::Handshake>),
+}
+
+struct Loop<'a, D: SyncDial> {
+    poller: &'a mut Poller,
+    settings: &'a Settings,
+    host: &'a HostPort,
+    dial: &'a D,
+    queries: ReadySet<QueryId, Query>,
+    attempts: BTreeMap<AttemptId, Attempt>,
+    /// Events found without waiting (a connect done as `connect` returned, a refusal):
+    /// fed before the next wait.
+    found: Vec<(AttemptId, DialEvent<D::Output>)>,
+}
+
+impl<'a, D: SyncDial> Loop<'a, D> {
+    fn new(
+        poller: &'a mut Poller,
+        settings: &'a Settings,
+        host: &'a HostPort,
+        dial: &'a D,
+    ) -> Self {
+        Loop {
+            poller,
+            settings,
+            host,
+            dial,
+            queries: ReadySet::new(),
+            attempts: BTreeMap::new(),
+            found: Vec::new(),
+        }
+    }
+
+    /// The loop of the runner: do its work, feed what is ready, wait for the rest.
+    fn run(mut self, mut runner: Runner<'_, D::Output>) -> (io::Result<D::Output>, Option<Report>) {
+        let mut events = Events::with_capacity(64);
+        let mut now = Instant::now();
+        loop {
+            while let Some(work) = runner.poll_work(now) {
+                match work {
+                    Work::Resolve { query, name, kind } => {
+                        let resolver = &*self.settings.resolver;
+                        self.queries
+                            .insert(query, ask(resolver, name.as_str(), kind));
+                    }
+                    Work::Dial { attempt, endpoint } => self.dial(attempt, endpoint),
+                    Work::Close { attempt } => self.close(attempt),
+                }
+            }
+            if runner.is_finished() {
+                return runner.finish(now);
+            }
+            if let Some((attempt, event)) = self.found.pop() {
+                runner.handle_dial(attempt, event, Instant::now());
+                continue;
+            }
+            if !self.queries.is_empty() {
+                let waker = match self.waker() {
+                    Ok(waker) => waker,
+                    Err(e) => return (Err(e), None),
+                };
+                let mut cx = Context::from_waker(&waker);
+                if let TaskPoll::Ready((query, answer)) = self.queries.poll_next(&mut cx) {
+                    now = Instant::now();
+                    runner.handle_answer(query, answer, now);
+                    continue;
+                }
+            }
+            let timeout = runner
+                .poll_timeout()
+                .map(|t| t.saturating_duration_since(Instant::now()));
+            match self.poller.poll.poll(&mut events, timeout) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let finished = runner.finish(Instant::now());
+                    return (Err(e), finished.1);
+                }
+            }
+            now = Instant::now();
+            for event in &events {
+                // The waker's token: the resolver futures are polled on the next turn.
+                if event.token() == WAKER {
+                    continue;
+                }
+                let attempt = AttemptId::from_index(event.token().0 - 1);
+                if let Some(event) = self.step(attempt) {
+                    runner.handle_dial(attempt, event, now);
+                }
+            }
+            // The runner compares its deadline with `now`; an early call does nothing.
+            runner.handle_timeout(now);
+        }
+    }
+
+    /// Starts a non-blocking connect and registers it, or keeps what it found already.
+    fn dial(&mut self, attempt: AttemptId, endpoint: Endpoint) {
+        if !self.dial.dials(endpoint.transport()) {
+            let error = AttemptError::with_source(
+                endpoint,
+                AttemptErrorKind::Unsupported,
+                "this connect does not offer that transport",
+            );
+            self.found.push((attempt, DialEvent::Failed(error.into())));
+            return;
+        }
+        let addr = endpoint.addr();
+        let started = self.settings.socket.open(addr).and_then(|socket| {
+            start_connect(&socket, addr)?;
+            Ok(TcpStream::from_std(std::net::TcpStream::from(socket)))
+        });
+        let mut stream = match started {
+            Ok(stream) => stream,
+            Err(e) => return self.found.push((attempt, DialEvent::Failed(e))),
+        };
+        // On loopback the handshake is often over before `connect` returns: one
+        // `getpeername` then saves registering, waiting and deregistering.
+        if stream.peer_addr().is_ok() {
+            let event = self.connected(attempt, stream, endpoint);
+            return self.found.push((attempt, event));
+        }
+        let token = Token(attempt.index() + 1);
+        let registered =
+            self.poller
+                .poll
+                .registry()
+                .register(&mut stream, token, Interest::WRITABLE);
+        match registered {
+            Ok(()) => {
+                self.attempts
+                    .insert(attempt, Attempt::Connecting(stream, endpoint));
+            }
+            Err(e) => self.found.push((attempt, DialEvent::Failed(e))),
+        }
+    }
+
+    /// Looks at an attempt the poller reported.
+    fn step(&mut self, attempt: AttemptId) -> Option<DialEvent<D::Output>> {
+        match self.attempts.get_mut(&attempt)? {
+            Attempt::Connecting(stream, _) => match finish_connect(&SockRef::from(&*stream)) {
+                // Writable without an error or a peer: a spurious wake-up.
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => None,
+                Err(e) => {
+                    self.close(attempt);
+                    Some(DialEvent::Failed(e))
+                }
+                Ok(()) => {
+                    let Some(Attempt::Connecting(mut stream, endpoint)) =
+                        self.attempts.remove(&attempt)
+                    else {
+                        unreachable!("the attempt was found connecting")
+                    };
+                    let _ = self.poller.poll.registry().deregister(&mut stream);
+                    Some(self.connected(attempt, stream, endpoint))
+                }
+            },
+            #[cfg(feature = "tls")]
+            Attempt::Tls(handshake) => match handshake.step() {
+                Ok(false) => None,
+                Ok(true) => {
+                    let Some(Attempt::Tls(mut handshake)) = self.attempts.remove(&attempt) else {
+                        unreachable!("the attempt was found handshaking")
+                    };
+                    let _ = self
+                        .poller
+                        .poll
+                        .registry()
+                        .deregister(handshake.stream_mut());
+                    Some(
+                        match handshake
+                            .finish()
+                            .and_then(|done| self.dial.handshaken(done))
+                        {
+                            Ok(output) => DialEvent::Established(output),
+                            Err(e) => DialEvent::Failed(e),
+                        },
+                    )
+                }
+                Err(e) => {
+                    self.close(attempt);
+                    Some(DialEvent::Failed(e))
+                }
+            },
+        }
+    }
+
+    /// A TCP connect is done: established, or a handshake to start.
+    fn connected(
+        &mut self,
+        attempt: AttemptId,
+        stream: TcpStream,
+        endpoint: Endpoint,
+    ) -> DialEvent<D::Output> {
+        match self.dial.connected(stream, &endpoint, self.host) {
+            Ok(Next::Done(output)) => DialEvent::Established(output),
+            #[cfg(feature = "tls")]
+            Ok(Next::Tls(mut handshake)) => {
+                let token = Token(attempt.index() + 1);
+                let interest = Interest::READABLE | Interest::WRITABLE;
+                if let Err(e) =
+                    self.poller
+                        .poll
+                        .registry()
+                        .register(handshake.stream_mut(), token, interest)
+                {
+                    return DialEvent::Failed(e);
+                }
+                // The ClientHello goes out now; the server's answer comes with readiness.
+                match handshake.step() {
+                    Ok(_) => {
+                        self.attempts.insert(attempt, Attempt::Tls(handshake));
+                        DialEvent::Progressed
+                    }
+                    Err(e) => {
+                        let _ = self
+                            .poller
+                            .poll
+                            .registry()
+                            .deregister(handshake.stream_mut());
+                        DialEvent::Failed(e)
+                    }
+                }
+            }
+            Err(e) => DialEvent::Failed(e),
+        }
+    }
+
+    /// Deregisters and closes an attempt.
+    fn close(&mut self, attempt: AttemptId) {
+        match self.attempts.remove(&attempt) {
+            Some(Attempt::Connecting(mut stream, _)) => {
+                let _ = self.poller.poll.registry().deregister(&mut stream);
+            }
+            #[cfg(feature = "tls")]
+            Some(Attempt::Tls(mut handshake)) => {
+                let _ = self
+                    .poller
+                    .poll
+                    .registry()
+                    .deregister(handshake.stream_mut());
+            }
+            None => {}
+        }
+    }
+
+    /// Returns the waker of the resolver futures, made on first use.
+    fn waker(&mut self) -> io::Result<Waker> {
+        if let Some(waker) = &self.poller.waker {
+            return Ok(waker.clone());
+        }
+        let waker = Waker::from(Arc::new(WakePoller(mio::Waker::new(
+            self.poller.poll.registry(),
+            WAKER,
+        )?)));
+        self.poller.waker = Some(waker.clone());
+        Ok(waker)
+    }
+}
+
+#[cfg(feature = "tls")]
+pub(crate) mod tls {
+    //! TLS over TCP on the blocking loop: rustls' client state, stepped on readiness.
+
+    use std::io;
+    use std::sync::Arc;
+
+    use eyeballs_core::{Alpn, Endpoint, HostPort, Transport};
+    use mio::net::TcpStream;
+    use rustls::ClientConnection;
+
+    use crate::error::{AttemptError, AttemptErrorKind};
+    use crate::tls::{check_alpn, server_name, tls_kind, Configs};
+
+    /// A TLS handshake under way over a connected, non-blocking stream.
+    pub(crate) struct Handshake {
+        stream: TcpStream,
+        conn: ClientConnection,
+        endpoint: Endpoint,
+    }
+
+    /// A finished handshake: the stream (blocking again), rustls' state, the endpoint and
+    /// the ALPN id negotiated.
+    pub(crate) struct Done {
+        pub(crate) stream: rustls::StreamOwned<ClientConnection, std::net::TcpStream>,
+        pub(crate) endpoint: Endpoint,
+        pub(crate) alpn: Option<Alpn>,
+    }
+
+    impl Handshake {
+        /// Starts a handshake to `endpoint` for the caller's `host` over `stream`.
+        pub(crate) fn new(
+            configs: &Arc<Configs>,
+            stream: TcpStream,
+            endpoint: &Endpoint,
+            host: &HostPort,
+        ) -> io::Result<Self> {
+            let config = configs.config_for(endpoint, Transport::Tcp)?;
+            let name = server_name(host, endpoint)?;
+            let conn = ClientConnection::new(config, name).map_err(|e| {
+                let kind = tls_kind(&e);
+                AttemptError::with_source(endpoint.clone(), kind, e)
+            })?;
+            Ok(Handshake {
+                stream,
+                conn,
+                endpoint: endpoint.clone(),
+            })
+        }
+
+        pub(crate) fn stream_mut(&mut self) -> &mut TcpStream {
+            &mut self.stream
+        }
+
+        /// Moves the handshake as far as the socket allows: writes what rustls has, reads
+        /// what the server sent. `Ok(true)` when the handshake is done and flushed.
+        pub(crate) fn step(&mut self) -> io::Result<bool> {
+            loop {
+                while self.conn.wants_write() {
+                    match self.conn.write_tls(&mut self.stream) {
+                        Ok(_) => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(self.io_error(e)),
+                    }
+                }
+                if !self.conn.is_handshaking() {
+                    return Ok(!self.conn.wants_write());
+                }
+                if !self.conn.wants_read() {
+                    return Ok(false);
+                }
+                match self.conn.read_tls(&mut self.stream) {
+                    Ok(0) => {
+                        let eof = io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the server closed the connection during the handshake",
+                        );
+                        return Err(self.io_error(eof));
+                    }
+                    Ok(_) => {
+                        if let Err(e) = self.conn.process_new_packets() {
+                            // Send the alert rustls queued before giving up.
+                            let _ = self.conn.write_tls(&mut self.stream);
+                            let kind = tls_kind(&e);
+                            return Err(
+                                AttemptError::with_source(self.endpoint.clone(), kind, e).into()
+                            );
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(self.io_error(e)),
+                }
+            }
+        }
+
+        /// Ends a finished handshake: checks the ALPN id and puts the stream back in
+        /// blocking mode.
+        pub(crate) fn finish(self) -> io::Result<Done> {
+            let alpn = self.conn.alpn_protocol().map(Alpn::new);
+            check_alpn(&self.endpoint, alpn.as_ref(), false)?;
+            let stream = super::blocking(self.stream)?;
+            Ok(Done {
+                stream: rustls::StreamOwned::new(self.conn, stream),
+                endpoint: self.endpoint,
+                alpn,
+            })
+        }
+
+        fn io_error(&self, e: io::Error) -> io::Error {
+            AttemptError::with_source(self.endpoint.clone(), AttemptErrorKind::Io, e).into()
+        }
+    }
+}

@@ -1,0 +1,425 @@
+//! The race runner and the two loops that drive it.
+//!
+//! [`Runner`] is everything a driver does around one race, with no runtime: it builds the
+//! race from a target (literals, zones, source facts, history), turns the core's actions
+//! into work for a loop (look up, dial, close), feeds back what the loop saw (answers,
+//! dial events), keeps each attempt's handshake deadline, holds the established
+//! connections until the core names the winner, and finishes (history, report, the
+//! caller's `io::Error`). Time enters only as `now`, from the loop's runtime.
+//!
+//! The loops only wait and move bytes: [`async_loop`] over a [`Runtime`](crate::runtime::Runtime),
+//! and `blocking_loop` (feature `blocking`) over one mio poller.
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use eyeballs_core::{
+    Action, AttemptId, Config, Endpoint, Failure, Host, HostPort, Input, Name, Protocols, QueryId,
+    QueryKind, Race, Report, ServiceRecord, Target, Transport, Winner,
+};
+
+use crate::connector::Settings;
+use crate::error::{AttemptError, AttemptErrorKind};
+use crate::sockets::{zone_index, FlagsRead};
+
+pub(crate) mod async_loop;
+#[cfg(feature = "blocking")]
+pub(crate) mod blocking_loop;
+pub(crate) mod ready;
+
+/// What the loop must do next.
+#[derive(Debug)]
+pub(crate) enum Work {
+    /// Send this query to the resolver.
+    Resolve {
+        /// The query, to feed its answer back with.
+        query: QueryId,
+        /// The name to look up.
+        name: Name,
+        /// The record type.
+        kind: QueryKind,
+    },
+    /// Start this attempt: the loop's dialer for the endpoint's transport.
+    Dial {
+        /// The attempt, to feed its events back with.
+        attempt: AttemptId,
+        /// What to dial.
+        endpoint: Endpoint,
+    },
+    /// Stop this attempt and close everything it opened (it lost, or stalled).
+    Close {
+        /// The attempt.
+        attempt: AttemptId,
+    },
+}
+
+/// A DNS answer, as a resolver gives it.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    /// The addresses of an AAAA, A or combined query.
+    Addrs(Vec<IpAddr>),
+    /// The records of an HTTPS query.
+    Records(Vec<ServiceRecord>),
+}
+
+/// What a dialer reports of its attempt: the same events for every transport.
+#[derive(Debug)]
+pub(crate) enum DialEvent<O> {
+    /// The attempt made progress without being established (TCP up, TLS under way).
+    Progressed,
+    /// The attempt is established (TCP; TLS done; QUIC done).
+    Established(O),
+    /// The attempt failed.
+    Failed(io::Error),
+}
+
+/// What a race needs from its connect, besides the connector's settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    /// The race configuration.
+    pub(crate) config: Config,
+    /// The protocols the attempts offer (ALPN ids per transport).
+    pub(crate) protocols: Protocols,
+    /// Whether to ask for HTTPS records (when the resolver answers them).
+    pub(crate) https: bool,
+    /// Whether the caller wants the report.
+    pub(crate) report: bool,
+}
+
+/// One race and the bookkeeping around it, for a loop to drive. `O` is what an
+/// established attempt gives (a stream, a TLS connection).
+pub(crate) struct Runner<'s, O> {
+    settings: &'s Settings,
+    race: Race<io::Error>,
+    /// Attempts whose handshake has a deadline, with it: they fail as stalled when it
+    /// passes. At most the attempts in flight.
+    stalls: Vec<(AttemptId, Instant)>,
+    /// Established attempts, kept until the core names the winner or cancels them.
+    connected: Vec<(AttemptId, O)>,
+    /// Closes the runner decided on its own (stalled attempts), for the loop.
+    closes: VecDeque<AttemptId>,
+    result: Option<Result<(Winner, O), Failure<io::Error>>>,
+    want_report: bool,
+    flags: FlagsRead,
+}
+
+impl<'s, O> Runner<'s, O> {
+    /// Builds the race for `target` at `now`: a name is asked as two queries (AAAA, A), or
+    /// one combined query when the resolver answers both at once, plus an HTTPS query when
+    /// the plan asks and the resolver can (HEv3 §4.1); a literal's zone gets its interface
+    /// index, and its addresses their source facts.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for an unknown zone or a configuration the core rejects.
+    pub(crate) fn start(
+        settings: &'s Settings,
+        target: &HostPort,
+        plan: Plan,
+        flags: FlagsRead,
+        now: Instant,
+    ) -> io::Result<Self> {
+        let resolver = &settings.resolver;
+        let race_target = match target.host() {
+            Host::Name(name) => {
+                let t = if resolver.answers_both() {
+                    Target::host_combined(name.as_str(), target.port())
+                } else {
+                    Target::host(name.as_str(), target.port())
+                };
+                t.https(plan.https && resolver.answers_https())
+            }
+            host => {
+                let scope = match host {
+                    Host::ZonedIpv6 { zone, .. } => zone_index(zone)?,
+                    _ => 0,
+                };
+                let literal = target
+                    .literal_target(scope)
+                    .unwrap_or_else(|| unreachable!("only names have no literal target"));
+                let sources =
+                    settings
+                        .sources
+                        .probe(literal_ips(host), &settings.socket, now, flags);
+                literal.sources(sources)
+            }
+        };
+        let race_target = race_target.protocols(plan.protocols);
+        let config = plan.config.seed(seed());
+        let race = settings
+            .history
+            .read(|history| match history {
+                Some(h) => Race::with_history(race_target, config, h, now),
+                None => Race::new(race_target, config, now),
+            })
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        tracing::debug!(target: "eyeballs", %target, "race started");
+        Ok(Runner {
+            settings,
+            race,
+            stalls: Vec::new(),
+            connected: Vec::new(),
+            closes: VecDeque::new(),
+            result: None,
+            want_report: plan.report,
+            flags,
+        })
+    }
+
+    /// Returns the next piece of work, or `None` when there is none until the next input
+    /// or deadline (or the race is over: see [`Runner::is_finished`]). `now` stamps what is
+    /// decided without I/O (an endpoint refused before any socket, a QUIC attempt's
+    /// handshake deadline): call it right after the input or timeout it follows.
+    pub(crate) fn poll_work(&mut self, now: Instant) -> Option<Work> {
+        if let Some(attempt) = self.closes.pop_front() {
+            return Some(Work::Close { attempt });
+        }
+        while let Some(action) = self.race.poll_action() {
+            match action {
+                Action::Resolve {
+                    query, name, kind, ..
+                } => {
+                    tracing::debug!(target: "eyeballs", %query, %name, %kind, "resolve");
+                    return Some(Work::Resolve { query, name, kind });
+                }
+                Action::Connect {
+                    attempt, endpoint, ..
+                } => {
+                    tracing::debug!(target: "eyeballs", %attempt, %endpoint, "connect");
+                    if let Some(refusal) = refusal(&endpoint) {
+                        self.race.handle_input(
+                            Input::ConnectFailed {
+                                attempt,
+                                error: refusal.into(),
+                            },
+                            now,
+                        );
+                        continue;
+                    }
+                    if endpoint.transport() == Transport::Quic {
+                        // A QUIC attempt is all handshake: its deadline runs from its start.
+                        self.arm_stall(attempt, now);
+                    }
+                    return Some(Work::Dial { attempt, endpoint });
+                }
+                Action::Cancel { attempt } => {
+                    tracing::debug!(target: "eyeballs", %attempt, "cancel");
+                    self.disarm_stall(attempt);
+                    // Dropping a kept connection closes it now.
+                    drop(self.take_connected(attempt));
+                    return Some(Work::Close { attempt });
+                }
+                Action::Finish(Ok(winner)) => {
+                    self.stalls.clear();
+                    // The core names a winner only after our `Connected`, which we send only
+                    // with the connection kept.
+                    let Some(output) = self.take_connected(winner.attempt()) else {
+                        unreachable!("the winner's connection was kept before it was reported")
+                    };
+                    tracing::debug!(target: "eyeballs", winner = %winner.endpoint(), "race won");
+                    self.result = Some(Ok((winner, output)));
+                    return None;
+                }
+                Action::Finish(Err(failure)) => {
+                    self.stalls.clear();
+                    tracing::debug!(target: "eyeballs", reason = ?failure.reason(), "race failed");
+                    self.result = Some(Err(failure));
+                    return None;
+                }
+                // `Action` may grow; what this version does not know asks nothing of a loop.
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Returns whether the race is over: [`Runner::finish`] gives its result.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.result.is_some()
+    }
+
+    /// Returns the next deadline: the race's timers and the handshake deadlines.
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        let stall = self.stalls.iter().map(|&(_, at)| at).min();
+        match (self.race.poll_timeout(), stall) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Feeds a DNS answer (or its failure) at `now`. Addresses come with their source facts
+    /// (RFC 6724 sorts with them; history is kept per source, R15).
+    pub(crate) fn handle_answer(
+        &mut self,
+        query: QueryId,
+        answer: io::Result<Answer>,
+        now: Instant,
+    ) {
+        let input = match answer {
+            Ok(Answer::Addrs(addrs)) => {
+                tracing::debug!(target: "eyeballs", %query, ?addrs, "resolved");
+                let settings = self.settings;
+                let sources = settings.sources.probe(
+                    addrs.iter().copied(),
+                    &settings.socket,
+                    now,
+                    self.flags,
+                );
+                self.race.handle_input(Input::Sources { sources }, now);
+                Input::Resolved { query, addrs }
+            }
+            Ok(Answer::Records(records)) => {
+                tracing::debug!(target: "eyeballs", %query, ?records, "resolved");
+                Input::ResolvedServices { query, records }
+            }
+            Err(error) => {
+                tracing::debug!(target: "eyeballs", %query, %error, "resolve failed");
+                Input::ResolveFailed { query, error }
+            }
+        };
+        self.race.handle_input(input, now);
+    }
+
+    /// Feeds what a dialer reported of `attempt` at `now`.
+    pub(crate) fn handle_dial(&mut self, attempt: AttemptId, event: DialEvent<O>, now: Instant) {
+        match event {
+            DialEvent::Progressed => {
+                tracing::debug!(target: "eyeballs", %attempt, "tcp connected, handshake under way");
+                // V33: TCP is up, the handshake under way; it has until the deadline.
+                self.arm_stall(attempt, now);
+                self.race.handle_input(Input::Progressed { attempt }, now);
+            }
+            DialEvent::Established(output) => {
+                tracing::debug!(target: "eyeballs", %attempt, "connected");
+                self.disarm_stall(attempt);
+                self.connected.push((attempt, output));
+                self.race.handle_input(Input::Connected { attempt }, now);
+            }
+            DialEvent::Failed(error) => {
+                tracing::debug!(target: "eyeballs", %attempt, %error, "connect failed");
+                self.disarm_stall(attempt);
+                self.race
+                    .handle_input(Input::ConnectFailed { attempt, error }, now);
+            }
+        }
+    }
+
+    /// Fires what is due at `now`: handshakes past their deadline fail as stalled (and are
+    /// closed), then the race's own timers. An early call does nothing.
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        let timeout = self.settings.handshake_timeout;
+        while let Some(i) = self.stalls.iter().position(|&(_, at)| at <= now) {
+            let (attempt, _) = self.stalls.swap_remove(i);
+            let Some(endpoint) = self.endpoint_of(attempt) else {
+                continue;
+            };
+            let error = AttemptError::with_source(
+                endpoint,
+                AttemptErrorKind::Stalled,
+                format!("no answer within {}", Seconds(timeout)),
+            );
+            tracing::debug!(target: "eyeballs", %attempt, %error, "handshake stalled");
+            self.closes.push_back(attempt);
+            self.race.handle_input(
+                Input::ConnectFailed {
+                    attempt,
+                    error: error.into(),
+                },
+                now,
+            );
+        }
+        self.race.handle_timeout(now);
+    }
+
+    /// Ends the runner: records what the race learned in the history, builds the report
+    /// if asked, and turns a failure into an `io::Error` whose inner error is the
+    /// [`Failure`].
+    ///
+    /// A race that is not over (its loop stopped: the poller failed) is aborted first.
+    pub(crate) fn finish(mut self, now: Instant) -> (io::Result<O>, Option<Report>) {
+        if self.result.is_none() {
+            self.race.handle_input(Input::Aborted, now);
+            while self.result.is_none() && self.poll_work(now).is_some() {}
+        }
+        let Some(result) = self.result.take() else {
+            unreachable!("an aborted race finishes at once")
+        };
+        self.settings.history.record(&self.race);
+        let report = self
+            .want_report
+            .then(|| Report::new(&self.race, Some(result.as_ref().map(|(w, _)| w))));
+        (result.map(|(_, o)| o).map_err(io::Error::from), report)
+    }
+
+    /// The endpoint of an attempt the race started.
+    pub(crate) fn endpoint_of(&self, attempt: AttemptId) -> Option<Endpoint> {
+        self.race
+            .attempts()
+            .get(attempt.index())
+            .map(|a| a.endpoint().clone())
+    }
+
+    fn arm_stall(&mut self, attempt: AttemptId, now: Instant) {
+        self.disarm_stall(attempt);
+        // A deadline past what `Instant` can hold is none.
+        if let Some(at) = now.checked_add(self.settings.handshake_timeout) {
+            self.stalls.push((attempt, at));
+        }
+    }
+
+    fn disarm_stall(&mut self, attempt: AttemptId) {
+        self.stalls.retain(|&(a, _)| a != attempt);
+    }
+
+    fn take_connected(&mut self, attempt: AttemptId) -> Option<O> {
+        let i = self.connected.iter().position(|(a, _)| *a == attempt)?;
+        Some(self.connected.swap_remove(i).1)
+    }
+}
+
+/// Why an endpoint is not dialled at all: a destination that cannot be one (a target's
+/// port 0; the core makes no endpoint of a record with port 0).
+fn refusal(endpoint: &Endpoint) -> Option<AttemptError> {
+    (endpoint.addr().port() == 0)
+        .then(|| AttemptError::new(endpoint.clone(), AttemptErrorKind::Port))
+}
+
+/// The addresses of a literal host.
+fn literal_ips(host: &Host) -> impl Iterator<Item = IpAddr> + '_ {
+    let (one, many): (Option<IpAddr>, &[SocketAddr]) = match host {
+        Host::Ip(ip) => (Some(*ip), &[]),
+        Host::ZonedIpv6 { addr, .. } => (Some(IpAddr::V6(*addr)), &[]),
+        Host::Addrs(addrs) => (None, addrs),
+        _ => (None, &[]),
+    };
+    one.into_iter().chain(many.iter().map(|a| a.ip()))
+}
+
+/// A fresh seed for the race's shuffle of equal service priorities (HEv3 §5.2, V20): from
+/// std's per-process random hasher keys and a counter.
+fn seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.finish()
+}
+
+/// A duration as people write it: `10 s`, `1.5 s`, `250 ms`.
+struct Seconds(Duration);
+
+impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = self.0.as_millis();
+        if ms < 1000 {
+            write!(f, "{ms} ms")
+        } else if ms % 1000 == 0 {
+            write!(f, "{} s", ms / 1000)
+        } else {
+            write!(f, "{:.1} s", self.0.as_secs_f64())
+        }
+    }
+}
