@@ -38,10 +38,9 @@ pub(crate) fn dial<S: Send + 'static>(
         let socket = open(endpoint.addr())
             .map_err(|e| AttemptError::with_source(endpoint.clone(), AttemptErrorKind::Io, e))?;
         let quinn_endpoint =
-            quinn::Endpoint::new(quinn::EndpointConfig::default(), None, socket, quinn)
-                .map_err(|e| {
-                    AttemptError::with_source(endpoint.clone(), AttemptErrorKind::Io, e)
-                })?;
+            quinn::Endpoint::new(quinn::EndpointConfig::default(), None, socket, quinn).map_err(
+                |e| AttemptError::with_source(endpoint.clone(), AttemptErrorKind::Io, e),
+            )?;
         let connecting = quinn_endpoint
             .connect_with(config, endpoint.addr(), &quinn_name(&name, &endpoint))
             .map_err(|e| quic_error(&endpoint, QuicFailure::Connect(e)))?;
