@@ -229,8 +229,14 @@ fn block_on<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static)
     };
     let (runnable, mut task) = async_task::spawn(future, schedule);
     runnable.schedule();
-    let noop = Waker::noop();
-    let mut cx = Context::from_waker(noop);
+    // The main task's own waker schedules it on the queue; this context only polls its
+    // handle, whose wake-up the queue already carries.
+    struct Nothing;
+    impl std::task::Wake for Nothing {
+        fn wake(self: Arc<Self>) {}
+    }
+    let noop = Waker::from(Arc::new(Nothing));
+    let mut cx = Context::from_waker(&noop);
     // Bounded: every scenario has its own deadlines; this one only stops a broken runtime.
     let give_up = Instant::now() + Duration::from_secs(60);
     loop {
