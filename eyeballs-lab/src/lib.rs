@@ -10,6 +10,8 @@
 //!   per-type delays, empty answers, error codes and HTTPS records.
 //! - [`hickory`] (feature `dns`): the hickory scenarios every driver's `HickoryResolver`
 //!   runs against that server, written once.
+//! - [`tls_scenarios`] (feature `tls`): the TLS scenarios every driver must pass, written
+//!   once.
 //! - [`tls`] (feature `tls`): a test certificate authority, TLS servers that echo or stall,
 //!   QUIC servers that echo or accept late and record how each connection ended, a UDP
 //!   blackhole, and the count of open UDP sockets; the CA's root as PEM for a CA file.
@@ -38,6 +40,8 @@ pub mod scenarios;
 pub mod servers;
 #[cfg(feature = "tls")]
 pub mod tls;
+#[cfg(feature = "tls")]
+pub mod tls_scenarios;
 
 /// The history type the scenarios hand between connectors.
 pub use eyeballs_core::History;

@@ -1,6 +1,5 @@
-//! TLS-aware racing on real sockets (feature `tls`; HEv3 §6.1, G2, V33, V39, V42): an
-//! attempt counts when its TLS handshake is done, each endpoint offers its ALPN ids, bad
-//! input is a typed error naming the endpoint, and nothing stays open.
+//! TLS-aware racing on tokio beyond the shared TLS scenarios (`tls_scenarios.rs`): a
+//! certificate for another name, bad ALPN lists, a record with port 0, and ECH.
 #![cfg(feature = "tls")]
 #![allow(clippy::unwrap_used)]
 
@@ -8,13 +7,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use eyeballs_lab::loopback::{open_fds, V4, V6};
+use eyeballs_lab::loopback::{V4, V6};
 use eyeballs_lab::tls::{same_port, TestCa, TlsServe, TlsServer};
 use eyeballs_tokio::{
-    AttemptError, AttemptErrorKind, AttemptStatus, Config, Connector, EchConfig, Failure,
-    ServiceRecord, StaticResolver, Tls, TlsConfigError, Transport,
+    AttemptError, AttemptErrorKind, Config, Connector, EchConfig, Failure, ServiceRecord,
+    StaticResolver, Tls, TlsConfigError,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const NAME: &str = "tls.eyeballs.test";
 
@@ -88,119 +86,6 @@ fn attempt_errors(err: &std::io::Error) -> Vec<(SocketAddr, AttemptErrorKind)> {
         .collect()
 }
 
-/// Both families serve TLS: IPv6 wins once its handshake is done, offering every TCP id
-/// of the caller (V39); the stream works; the server saw the id it chose.
-#[test]
-fn tls_wins_with_the_alpn_the_server_chose() {
-    serial(async {
-        let ca = TestCa::new();
-        let (port, v6, _v4) = servers(&ca, TlsServe::Echo, TlsServe::Echo, &["http/1.1", "h2"]);
-        let c = connector(both(), Config::default());
-        let (conn, report) = c
-            .connect_tls_with_report((NAME, port), &tls(&ca, &["h2", "http/1.1"]))
-            .await;
-        let conn = conn.unwrap();
-        let report = report.unwrap();
-        assert_eq!(
-            conn.endpoint().addr(),
-            SocketAddr::new(V6, port),
-            "{report}"
-        );
-        assert_eq!(conn.transport(), Transport::Tcp);
-        // The server prefers its own order among the ids offered (rustls servers do).
-        assert_eq!(conn.alpn().unwrap().as_bytes(), b"http/1.1");
-        let ids: Vec<String> = conn
-            .endpoint()
-            .alpn()
-            .iter()
-            .map(|a| a.to_string())
-            .collect();
-        assert_eq!(ids, ["h2", "http/1.1"], "every TCP id offered");
-        let mut stream = conn.into_tls().unwrap();
-        stream.write_all(b"ping").await.unwrap();
-        let mut buf = [0u8; 4];
-        stream.read_exact(&mut buf).await.unwrap();
-        assert_eq!(&buf, b"ping");
-        assert!(eventually(|| v6.alpn() == [Some(b"http/1.1".to_vec())]).await);
-        let [only] = report.attempts() else {
-            panic!("one attempt: {report}")
-        };
-        assert!(only.progressed.is_some(), "TCP up before TLS: {report}");
-    });
-}
-
-/// IPv6 accepts TCP and never answers the ClientHello; IPv4 serves TLS. IPv6's TCP
-/// progress pushes the next start to one attempt delay after it (V33), IPv4 then wins,
-/// and IPv6's connection is closed (the server sees it go).
-#[test]
-fn a_stalled_tls_server_on_ipv6_loses_to_ipv4_after_the_attempt_delay() {
-    serial(async {
-        let ca = TestCa::new();
-        let (port, v6, v4) = servers(&ca, TlsServe::Stall, TlsServe::Echo, &["h2"]);
-        let delay = Duration::from_millis(150);
-        let c = connector(both(), Config::default().connection_attempt_delay(delay));
-        let (conn, report) = c
-            .connect_tls_with_report((NAME, port), &tls(&ca, &["h2"]))
-            .await;
-        let conn = conn.unwrap();
-        let report = report.unwrap();
-        assert_eq!(
-            conn.endpoint().addr(),
-            SocketAddr::new(V4, port),
-            "{report}"
-        );
-        let [first, second] = report.attempts() else {
-            panic!("two attempts: {report}")
-        };
-        let progressed = first.progressed.expect("IPv6's TCP was up");
-        assert!(second.started >= progressed + delay, "{report}");
-        assert_eq!(first.status, AttemptStatus::Cancelled, "{report}");
-        assert_eq!(second.status, AttemptStatus::Connected, "{report}");
-        assert!(
-            eventually(|| v6.open() == 0).await,
-            "the stalled connection was closed"
-        );
-        // The server counts its handshake when it has read the client's Finished, which
-        // can be after the client's handshake is done.
-        assert!(
-            eventually(|| v4.handshakes() == 1).await,
-            "IPv4's handshake"
-        );
-        assert_eq!((v6.accepted(), v6.handshakes(), v4.handshakes()), (1, 0, 1));
-    });
-}
-
-/// A certificate from another CA: every attempt fails with a `Certificate` error that
-/// names its endpoint, and the server saw both connections closed.
-#[test]
-fn a_certificate_that_fails_to_verify_is_a_typed_error_per_endpoint() {
-    serial(async {
-        let (ca, other) = (TestCa::new(), TestCa::new());
-        let (port, v6, v4) = servers(&other, TlsServe::Echo, TlsServe::Echo, &["h2"]);
-        let c = connector(both(), Config::default());
-        let baseline = open_fds();
-        let err = c
-            .connect_tls((NAME, port), &tls(&ca, &["h2"]))
-            .await
-            .unwrap_err();
-        let errors = attempt_errors(&err);
-        assert_eq!(
-            errors,
-            [
-                (SocketAddr::new(V6, port), AttemptErrorKind::Certificate),
-                (SocketAddr::new(V4, port), AttemptErrorKind::Certificate)
-            ],
-            "{err}"
-        );
-        assert!(err.to_string().contains("certificate"), "{err}");
-        assert!(eventually(|| v6.open() + v4.open() == 0).await);
-        assert!(
-            eventually(|| open_fds() == baseline).await,
-            "no socket left open"
-        );
-    });
-}
-
 /// A certificate for another name (the right CA): the name checked is the caller's host.
 #[test]
 fn a_certificate_for_another_name_is_refused() {
@@ -221,42 +106,6 @@ fn a_certificate_for_another_name_is_refused() {
         assert_eq!(
             attempt_errors(&err),
             [(server.addr(), AttemptErrorKind::Certificate)]
-        );
-    });
-}
-
-/// An IP literal: no DNS, no SNI, the certificate's IP address is checked.
-#[test]
-fn an_ip_literal_checks_the_certificate_ip() {
-    serial(async {
-        let ca = TestCa::new();
-        let (port, _v6, _v4) = servers(&ca, TlsServe::Echo, TlsServe::Echo, &["h2"]);
-        let c = connector(StaticResolver::new(), Config::default());
-        let conn = c
-            .connect_tls(SocketAddr::new(V4, port), &tls(&ca, &["h2"]))
-            .await
-            .unwrap();
-        assert_eq!(conn.endpoint().addr(), SocketAddr::new(V4, port));
-    });
-}
-
-/// A server that speaks none of the ids offered answers `no_application_protocol`: an
-/// `Alpn` error per endpoint.
-#[test]
-fn no_alpn_in_common_is_a_typed_error() {
-    serial(async {
-        let ca = TestCa::new();
-        let (port, _v6, _v4) = servers(&ca, TlsServe::Echo, TlsServe::Echo, &["h2"]);
-        let c = connector(both(), Config::default());
-        let err = c
-            .connect_tls((NAME, port), &tls(&ca, &["http/1.1"]))
-            .await
-            .unwrap_err();
-        let kinds: Vec<_> = attempt_errors(&err).into_iter().map(|(_, k)| k).collect();
-        assert_eq!(
-            kinds,
-            [AttemptErrorKind::Alpn, AttemptErrorKind::Alpn],
-            "{err}"
         );
     });
 }
@@ -283,29 +132,6 @@ fn bad_alpn_lists_are_refused_early() {
     assert!(build(vec![vec![b'x'; 255]]).is_ok());
     #[cfg(not(feature = "quic"))]
     assert_eq!(build(vec![b"h3".to_vec()]), Err(TlsConfigError::NoAlpn));
-}
-
-/// A target whose port is 0: every endpoint fails with a `Port` error before any socket is
-/// opened.
-#[test]
-fn port_zero_is_a_typed_error_per_endpoint() {
-    serial(async {
-        let ca = TestCa::new();
-        let c = connector(both(), Config::default());
-        let fds = open_fds();
-        let err = c
-            .connect_tls((NAME, 0), &tls(&ca, &["h2"]))
-            .await
-            .unwrap_err();
-        assert_eq!(
-            attempt_errors(&err),
-            [
-                (SocketAddr::new(V6, 0), AttemptErrorKind::Port),
-                (SocketAddr::new(V4, 0), AttemptErrorKind::Port)
-            ]
-        );
-        assert_eq!(open_fds(), fds, "no socket is left open");
-    });
 }
 
 /// An HTTPS record whose port is 0 is unusable (RFC 9460 gives it no meaning; the core
@@ -408,44 +234,6 @@ fn ech_endpoints_use_the_hooks_config() {
         assert_eq!(
             attempt_errors(&err),
             [(SocketAddr::new(V4, port), AttemptErrorKind::Ech)]
-        );
-    });
-}
-
-/// Races that win, races that fail, and a connect dropped mid-race (both families stalled)
-/// leave no descriptor open, and the servers see every connection closed.
-#[test]
-fn descriptors_come_back_after_races_and_a_dropped_connect() {
-    serial(async {
-        let ca = TestCa::new();
-        let (port, v6, v4) = servers(&ca, TlsServe::Echo, TlsServe::Echo, &["h2"]);
-        let (stalled, s6, s4) = servers(&ca, TlsServe::Stall, TlsServe::Stall, &["h2"]);
-        let c = connector(
-            both(),
-            Config::default().connection_attempt_delay(Duration::from_millis(20)),
-        );
-        let tls = tls(&ca, &["h2"]);
-        let baseline = open_fds();
-        for _ in 0..5 {
-            drop(c.connect_tls((NAME, port), &tls).await.unwrap());
-        }
-        let dropped = tokio::time::timeout(
-            Duration::from_millis(200),
-            c.connect_tls((NAME, stalled), &tls),
-        )
-        .await;
-        assert!(dropped.is_err(), "the stalled race was still running");
-        // The servers run in this process: their side closes once they see the client's close.
-        assert!(eventually(|| v6.open() + v4.open() + s6.open() + s4.open() == 0).await);
-        assert!(
-            eventually(|| open_fds() == baseline).await,
-            "every socket is closed: {} open, {baseline} before",
-            open_fds()
-        );
-        assert_eq!(
-            s6.accepted() + s4.accepted(),
-            2,
-            "both stalled attempts had started"
         );
     });
 }
