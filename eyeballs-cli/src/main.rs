@@ -70,9 +70,15 @@ struct ConnectArgs {
     /// or hickory with --tls.
     #[arg(long, value_enum)]
     resolver: Option<ResolverKind>,
-    /// With --resolver hickory: ask this name server instead of those of /etc/resolv.conf
-    /// (an IP address; port 53 unless given: 127.0.0.1, 127.0.0.1:5353, [::1]:5353).
-    #[arg(long, value_name = "IP[:PORT]", value_parser = args::dns_server)]
+    // An attribute, not a doc comment, like HOST's help: `[::1]` would be a rustdoc link.
+    #[arg(
+        long,
+        value_name = "IP[:PORT]",
+        value_parser = args::dns_server,
+        help = "With --resolver hickory: ask this name server instead of those of \
+                /etc/resolv.conf (an IP address; port 53 unless given: 127.0.0.1, \
+                127.0.0.1:5353, [::1]:5353)"
+    )]
     dns_server: Option<SocketAddr>,
     /// Connection Attempt Delay (RFC 8305 §5; default 250ms, from 10ms to 2s). A duration
     /// is a whole number with a unit (250ms, 5s, 2m); a bare number is milliseconds.
