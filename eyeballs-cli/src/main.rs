@@ -11,20 +11,22 @@
 // A command-line tool prints to stdout by design.
 #![allow(clippy::print_stdout)]
 
+mod args;
+mod certificate;
 mod demo;
+mod failure;
 mod json;
+mod target;
 mod tls;
 
-use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use eyeballs_core::{
-    Alpn, Config, ConfigError, Failure, FailureReason, FamilyPolicy, Host, HostError, HostPort,
-    Nat64Prefix, Report, Transport, ATTEMPT_START_FLOOR, MAX_CONNECTION_ATTEMPT_DELAY,
+    Alpn, Config, ConfigError, FamilyPolicy, Host, HostPort, Nat64Prefix, Report, Transport,
+    ATTEMPT_START_FLOOR, MAX_CONNECTION_ATTEMPT_DELAY,
 };
 use eyeballs_net::{Tls, TlsConfigError};
 use eyeballs_tokio::{BuildError, Connector, HickoryResolver};
@@ -53,10 +55,12 @@ struct ConnectArgs {
     // The help is an attribute, not a doc comment: rustdoc would read `[IPV6]` as a link.
     #[arg(
         value_name = "HOST",
-        help = "Host name or IP literal, or HOST:PORT, or [IPV6]:PORT"
+        help = "Host name or IP literal, or HOST:PORT, or [IPV6]:PORT (not a URL: no \
+                scheme, no path)"
     )]
     target: String,
     /// TCP port (1 to 65535), unless HOST has one.
+    #[arg(value_parser = args::port, allow_negative_numbers = true)]
     port: Option<u16>,
     /// Which runtime drives the race.
     #[arg(long, value_enum, default_value_t = Runtime::Tokio)]
@@ -66,16 +70,23 @@ struct ConnectArgs {
     /// or hickory with --tls.
     #[arg(long, value_enum)]
     resolver: Option<ResolverKind>,
-    /// With --resolver hickory: ask this name server (IP:PORT) instead of those of
-    /// /etc/resolv.conf.
-    #[arg(long, value_name = "IP:PORT")]
+    // An attribute, not a doc comment, like HOST's help: `[::1]` would be a rustdoc link.
+    #[arg(
+        long,
+        value_name = "IP[:PORT]",
+        value_parser = args::dns_server,
+        help = "With --resolver hickory: ask this name server instead of those of \
+                /etc/resolv.conf (an IP address; port 53 unless given: 127.0.0.1, \
+                127.0.0.1:5353, [::1]:5353)"
+    )]
     dns_server: Option<SocketAddr>,
-    /// Connection Attempt Delay in milliseconds (RFC 8305 §5; default 250, from 10 to 2000).
-    #[arg(long, value_name = "MS")]
-    attempt_delay: Option<u64>,
-    /// Resolution Delay in milliseconds (RFC 8305 §3; default 50).
-    #[arg(long, value_name = "MS")]
-    resolution_delay: Option<u64>,
+    /// Connection Attempt Delay (RFC 8305 §5; default 250ms, from 10ms to 2s). A duration
+    /// is a whole number with a unit (250ms, 5s, 2m); a bare number is milliseconds.
+    #[arg(long, value_name = "DURATION", value_parser = args::delay, allow_negative_numbers = true)]
+    attempt_delay: Option<args::Delay>,
+    /// Resolution Delay (RFC 8305 §3; default 50ms): a duration, like --attempt-delay.
+    #[arg(long, value_name = "DURATION", value_parser = args::delay, allow_negative_numbers = true)]
+    resolution_delay: Option<args::Delay>,
     /// Family to try first.
     #[arg(long, value_enum, conflicts_with = "only")]
     prefer: Option<Family>,
@@ -85,9 +96,16 @@ struct ConnectArgs {
     /// First Address Family Count (RFC 8305 §4; default 1, at least 1).
     #[arg(long, value_name = "N")]
     family_count: Option<usize>,
-    /// Overall deadline in milliseconds (at least 1; default none).
-    #[arg(long, value_name = "MS")]
-    timeout: Option<u64>,
+    /// Overall deadline of each race, from 1ms to 60m: a duration, like --attempt-delay.
+    /// There is always one, so the command always ends.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        value_parser = args::timeout,
+        allow_negative_numbers = true,
+        default_value = args::DEFAULT_TIMEOUT
+    )]
+    timeout: args::Delay,
     /// Races one after another through one connector, so the history shows.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     repeat: u32,
@@ -104,12 +122,12 @@ struct ConnectArgs {
     /// always checked (see --ca).
     #[arg(long)]
     tls: bool,
-    /// With --tls: the ALPN ids to offer, best first; h3 runs over QUIC (tokio only), the
-    /// others over TCP.
+    /// With --tls: the ALPN ids to offer, best first, separated by commas; h3 runs over QUIC
+    /// (tokio only), the others over TCP.
     #[arg(long, value_name = "IDS", requires = "tls", default_value = tls::DEFAULT_ALPN)]
     alpn: String,
-    /// With --tls: a PEM file of the CA certificates to trust (required: this build has no
-    /// platform trust store).
+    /// With --tls: a PEM file of the CA certificates to trust, at most 1 MiB (required: this
+    /// build has no platform trust store).
     #[arg(long, value_name = "FILE", requires = "tls")]
     ca: Option<PathBuf>,
 }
@@ -450,7 +468,7 @@ fn connect(args: &ConnectArgs) -> ExitCode {
             }
         }
         if let Err(e) = &result {
-            eprintln!("eyeballs: {}", failure_message(&target, e, args.only));
+            eprintln!("eyeballs: {}", failure::message(&target, e, &report, args));
         }
     }
     if failed {
@@ -475,16 +493,18 @@ fn negotiated(won: &Won) -> String {
 /// The prefix `--nat64` names, or the one the runtime's system resolver discovers.
 fn nat64_prefix(arg: &str, runtime: Runtime) -> Result<Nat64Prefix, ExitCode> {
     if arg != "auto" {
+        let forms = "write auto, or PREFIX/LEN like 64:ff9b::/96";
+        let refuse = |why: String| usage(format!("--nat64 {arg}: {why}; {forms}"));
         let (addr, len) = arg
             .split_once('/')
-            .ok_or_else(|| usage(format!("--nat64 {arg}: write auto or PREFIX/LEN")))?;
+            .ok_or_else(|| refuse("no prefix length".to_owned()))?;
         let addr = addr
             .parse()
-            .map_err(|e| usage(format!("--nat64 {arg}: {e}")))?;
+            .map_err(|_| refuse(format!("{addr:?} is not an IPv6 address")))?;
         let len = len
             .parse()
-            .map_err(|e| usage(format!("--nat64 {arg}: {e}")))?;
-        return Nat64Prefix::new(addr, len).map_err(usage);
+            .map_err(|_| refuse(format!("{len:?} is not a prefix length")))?;
+        return Nat64Prefix::new(addr, len).map_err(|e| refuse(e.to_string()));
     }
     let found = match runtime {
         Runtime::Tokio => tokio_runtime()?.block_on(eyeballs_tokio::discover_nat64(
@@ -512,50 +532,7 @@ fn nat64_prefix(arg: &str, runtime: Runtime) -> Result<Nat64Prefix, ExitCode> {
 
 /// The host and port from `HOST PORT`, `HOST:PORT` or `[IPV6]:PORT`.
 fn target(args: &ConnectArgs) -> Result<HostPort, ExitCode> {
-    let given = &args.target;
-    let target = match (args.port, given.parse::<HostPort>()) {
-        (Some(port), Ok(with_port)) if with_port.port() != port => {
-            return Err(usage(format!(
-                "{given} names port {}, and PORT says {port}: give the port once",
-                with_port.port()
-            )));
-        }
-        (_, Ok(with_port)) => with_port,
-        (Some(port), Err(_)) => {
-            HostPort::new(given, port).map_err(|e| usage(host_problem(&e, given)))?
-        }
-        (None, Err(e)) => return Err(usage(host_problem(&e, given))),
-    };
-    if target.port() == 0 {
-        return Err(usage(format!(
-            "{target}: port 0 cannot be connected to; give a port from 1 to 65535"
-        )));
-    }
-    Ok(target)
-}
-
-/// What is wrong with the HOST argument, in the command line's terms.
-fn host_problem(e: &HostError, given: &str) -> String {
-    match e {
-        HostError::MissingPort(_) if given.contains(':') => {
-            let ip = given.trim_start_matches('[').trim_end_matches(']');
-            format!("{given} has no port: write [{ip}]:PORT, or {ip} PORT")
-        }
-        HostError::MissingPort(_) => {
-            format!("{given} has no port: write {given}:PORT, or {given} PORT")
-        }
-        HostError::BadPort(port) => format!("{given}: {port} is not a port (1 to 65535)"),
-        HostError::BadBrackets(_) => {
-            format!(
-                "{given} is not a bracketed address: write an IPv6 address and port as [IPV6]:PORT"
-            )
-        }
-        HostError::BadName(name) => format!(
-            "{name:?} is not a host name: dot-separated labels of letters, digits, '-' and '_'"
-        ),
-        HostError::EmptyHost => format!("{given}: the host is empty"),
-        other => format!("{given}: {other}"),
-    }
+    target::parse(&args.target, args.port).map_err(usage)
 }
 
 /// The name or address of the target, as the JSON `host` field shows it (no brackets).
@@ -571,21 +548,20 @@ fn host_text(target: &HostPort) -> String {
 /// The core clamps the fixed Connection Attempt Delay to [10 ms, 2 s]: say so when a value
 /// is outside.
 fn warn_about_delays(args: &ConnectArgs) {
-    let Some(ms) = args.attempt_delay else {
+    let Some(delay) = &args.attempt_delay else {
         return;
     };
     let floor = ATTEMPT_START_FLOOR.as_millis();
-    let max = MAX_CONNECTION_ATTEMPT_DELAY.as_millis();
     let max_s = MAX_CONNECTION_ATTEMPT_DELAY.as_secs_f64();
-    if u128::from(ms) < floor {
+    if delay.value() < ATTEMPT_START_FLOOR {
         eprintln!(
-            "eyeballs: warning: --attempt-delay {ms} is below the RFC 8305 floor of {floor} ms; \
-             using {floor} ms"
+            "eyeballs: warning: --attempt-delay {delay} is below the RFC 8305 floor of {floor} \
+             ms; using {floor} ms"
         );
-    } else if u128::from(ms) > max {
+    } else if delay.value() > MAX_CONNECTION_ATTEMPT_DELAY {
         eprintln!(
-            "eyeballs: warning: --attempt-delay {ms} is above the {max_s} s maximum (RFC 8305 \
-             §5); using {max_s} s"
+            "eyeballs: warning: --attempt-delay {delay} is above the {max_s} s maximum (RFC \
+             8305 §5); using {max_s} s"
         );
     }
 }
@@ -597,10 +573,6 @@ fn config_problem(e: &ConfigError, args: &ConnectArgs) -> String {
             "--family-count {}: the First Address Family Count (RFC 8305 §4) is at least 1; \
              1, the default, alternates families from the first address",
             args.family_count.unwrap_or(0)
-        ),
-        ConfigError::ZeroTimeout => format!(
-            "--timeout {}: the deadline is at least 1 ms; leave --timeout out for no deadline",
-            args.timeout.unwrap_or(0)
         ),
         // The command line sets nothing else that the core checks.
         other => format!("unusable settings: {other}"),
@@ -615,91 +587,13 @@ fn build_problem(e: &BuildError, args: &ConnectArgs) -> String {
     }
 }
 
-/// One sentence for a failed race: failed lookups once each (AAAA and A often fail the same
-/// way), then each attempt with its bracketed address.
-fn failure_message(target: &HostPort, e: &io::Error, only: Option<Family>) -> String {
-    let only = only.map(|f| match f {
-        Family::V6 => "IPv6",
-        Family::V4 => "IPv4",
-    });
-    let Some(failure) = e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<Failure<io::Error>>())
-    else {
-        return format!("{target}: {e}");
-    };
-    let mut dns: Vec<String> = Vec::new();
-    for q in failure.queries() {
-        let text = q.error.to_string();
-        if !dns.contains(&text) {
-            dns.push(text);
-        }
-    }
-    // Bounded like the core's own text: the first few attempts, then a count.
-    let shown = eyeballs_core::FAILURE_DISPLAY_LIMIT;
-    let mut attempts: Vec<String> = failure
-        .attempts()
-        .iter()
-        .take(shown)
-        .map(|a| match &a.error {
-            // A TLS or QUIC attempt's error names its endpoint (transport, address, ALPN).
-            Some(e) if names_its_endpoint(e) => e.to_string(),
-            Some(e) => format!("{}: {e}", a.endpoint.addr()),
-            // A plain TCP endpoint is its address; a TLS or QUIC one shows what it offered.
-            None if a.endpoint.alpn().is_empty() => format!("{}: cancelled", a.endpoint.addr()),
-            None => format!("{}: cancelled", a.endpoint),
-        })
-        .collect();
-    if failure.attempts().len() > shown {
-        attempts.push(format!("and {} more", failure.attempts().len() - shown));
-    }
-    let head = match failure.reason() {
-        FailureReason::DnsFailed if !dns.is_empty() => return dns.join("; "),
-        FailureReason::AllAttemptsFailed if attempts.len() == 1 => attempts.remove(0),
-        FailureReason::AllAttemptsFailed => {
-            let n = attempts.len();
-            format!(
-                "{target}: all {n} connection attempts failed: {}",
-                attempts.join("; ")
-            )
-        }
-        FailureReason::NoAddresses => match only {
-            Some(family) => format!("{target}: DNS answered with no {family} address (--only)"),
-            None => format!("{target}: DNS answered with no address to connect to"),
-        },
-        FailureReason::TimedOut { after, .. } if attempts.is_empty() => {
-            format!(
-                "{target}: timed out after {} ms (--timeout)",
-                after.as_millis()
-            )
-        }
-        FailureReason::TimedOut { after, .. } => format!(
-            "{target}: timed out after {} ms (--timeout): {}",
-            after.as_millis(),
-            attempts.join("; ")
-        ),
-        _ => format!("{target}: {failure}"),
-    };
-    if dns.is_empty() {
-        head
-    } else {
-        format!("{head}; {}", dns.join("; "))
-    }
-}
-
-/// Whether an attempt's error is an `AttemptError`, whose text starts with its endpoint.
-fn names_its_endpoint(e: &io::Error) -> bool {
-    e.get_ref()
-        .is_some_and(|inner| inner.is::<eyeballs_net::AttemptError>())
-}
-
 fn configure(args: &ConnectArgs) -> Config {
     let mut c = Config::default();
-    if let Some(ms) = args.attempt_delay {
-        c = c.connection_attempt_delay(Duration::from_millis(ms));
+    if let Some(d) = &args.attempt_delay {
+        c = c.connection_attempt_delay(d.value());
     }
-    if let Some(ms) = args.resolution_delay {
-        c = c.resolution_delay(Duration::from_millis(ms));
+    if let Some(d) = &args.resolution_delay {
+        c = c.resolution_delay(d.value());
     }
     let policy = match (args.only, args.prefer) {
         (Some(Family::V6), _) => Some(FamilyPolicy::V6Only),
@@ -714,8 +608,5 @@ fn configure(args: &ConnectArgs) -> Config {
     if let Some(n) = args.family_count {
         c = c.first_address_family_count(n);
     }
-    if let Some(ms) = args.timeout {
-        c = c.timeout(Some(Duration::from_millis(ms)));
-    }
-    c
+    c.timeout(Some(args.timeout.value()))
 }

@@ -317,7 +317,7 @@ fn timed_out<T>(_: T) -> io::Error {
 /// Half the connects end by the connector's deadline (`connect_timeout`), half by the
 /// runtime dropping the connect future.
 fn by_deadline(i: usize) -> bool {
-    i % 2 == 0
+    i.is_multiple_of(2)
 }
 
 fn tokio_connects() -> String {

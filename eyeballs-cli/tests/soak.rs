@@ -134,7 +134,10 @@ fn plan(race: u64) -> Plan {
         14..=16 => 3,
         _ => 4,
     };
-    let cut = (r.next() % 3 == 0).then(|| Duration::from_micros(1 + r.next() % 60_000));
+    let cut = r
+        .next()
+        .is_multiple_of(3)
+        .then(|| Duration::from_micros(1 + r.next() % 60_000));
     Plan {
         pair,
         name: NAMES[name].0,

@@ -307,6 +307,9 @@ mod service;
 mod sort;
 mod target;
 
+#[doc = include_str!("../docs/requirements.md")]
+pub mod requirements {}
+
 pub use candidates::MAX_ENDPOINTS;
 pub use config::{
     Config, ConfigError, FamilyPolicy, ATTEMPT_START_FLOOR, CONNECTION_ATTEMPT_DELAY,
