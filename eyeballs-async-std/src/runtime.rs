@@ -11,7 +11,8 @@ use std::time::Instant;
 
 use async_io::{Async, Timer};
 use async_net::TcpStream;
-use eyeballs_net::runtime::{finish_connect, start_connect, Runtime, Socket};
+use eyeballs_net::runtime::{finish_connect, start_connect, Runtime};
+use eyeballs_net::SocketOptions;
 
 /// The async-io reactor, as eyeballs drives it (for async-std and smol):
 /// [`Connector`](crate::Connector) is `eyeballs_net::Connector<AsyncIo>`. It holds nothing:
@@ -47,8 +48,10 @@ impl Runtime for AsyncIo {
         AsyncIoTimer(Timer::never())
     }
 
-    fn connect(&self, socket: Socket, addr: SocketAddr) -> Self::Connect {
+    fn connect(&self, addr: SocketAddr, options: &SocketOptions) -> Self::Connect {
+        let socket = options.open(addr);
         Box::pin(async move {
+            let socket = socket?;
             start_connect(&socket, addr)?;
             let stream = Async::new(std::net::TcpStream::from(socket))?;
             // Writable without an error but with no peer is a spurious wake-up.

@@ -15,8 +15,8 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use eyeballs_lab::scenarios::{run_all, Connect, Driver, Outcome, Setup};
-use eyeballs_net::runtime::{finish_connect, start_connect, Runtime, Socket, Timer};
-use eyeballs_net::Connector;
+use eyeballs_net::runtime::{finish_connect, start_connect, Runtime, Timer};
+use eyeballs_net::{Connector, SocketOptions};
 use mio::{Events, Interest, Token};
 
 /// The reactor: one poller, the wakers of the sockets waiting on it, and the timers.
@@ -192,7 +192,11 @@ impl Runtime for Mini {
         }
     }
 
-    fn connect(&self, socket: Socket, addr: SocketAddr) -> Self::Connect {
+    fn connect(&self, addr: SocketAddr, options: &SocketOptions) -> Self::Connect {
+        let socket = match options.open(addr) {
+            Ok(socket) => socket,
+            Err(e) => return Box::pin(std::future::ready(Err(e))),
+        };
         if let Err(e) = start_connect(&socket, addr) {
             return Box::pin(std::future::ready(Err(e)));
         }

@@ -7,9 +7,10 @@
 //!
 //! - its **clock** ([`Runtime::now`]), so that a paused or simulated clock moves the race;
 //! - a **timer** ([`Runtime::timer`], a [`Timer`] the loop re-arms);
-//! - a **TCP connect** on its reactor ([`Runtime::connect`]): a socket eyeballs opened,
-//!   non-blocking and with the connector's options, becomes the runtime's stream once its
-//!   handshake is done. [`start_connect`] and [`finish_connect`] do the system-call part;
+//! - a **TCP connect** on its reactor ([`Runtime::connect`]): a socket opened with the
+//!   connector's options ([`SocketOptions::open`]) becomes the runtime's stream once its
+//!   handshake is done. [`start_connect`] and [`finish_connect`] do the system-call part (a
+//!   simulated runtime opens nothing at all);
 //! - nothing to spawn: a race runs inside the future the caller polls, and the system
 //!   resolver's blocking lookups run on eyeballs' own bounded pool of threads.
 //!
@@ -33,7 +34,7 @@
 //! use std::time::Instant;
 //!
 //! use eyeballs_net::runtime::{finish_connect, start_connect, Runtime, Timer};
-//! use eyeballs_net::Connector;
+//! use eyeballs_net::{Connector, SocketOptions};
 //!
 //! #[derive(Debug, Clone, Copy, Default)]
 //! struct MyRuntime;
@@ -60,8 +61,10 @@
 //!     fn timer(&self) -> MyTimer {
 //!         MyTimer(async_io::Timer::never())
 //!     }
-//!     fn connect(&self, socket: socket2::Socket, addr: SocketAddr) -> Self::Connect {
+//!     fn connect(&self, addr: SocketAddr, options: &SocketOptions) -> Self::Connect {
+//!         let socket = options.open(addr);
 //!         Box::pin(async move {
+//!             let socket = socket?;
 //!             start_connect(&socket, addr)?;
 //!             let stream = async_io::Async::new(std::net::TcpStream::from(socket))?;
 //!             stream.writable().await?;
@@ -98,6 +101,8 @@ use std::time::Instant;
 
 pub use socket2::{SockRef, Socket};
 
+use crate::sockets::SocketOptions;
+
 /// What an async runtime gives eyeballs: its clock, a timer, and TCP connects on its
 /// reactor. See the [module docs](self) for the contract and a complete example.
 ///
@@ -118,11 +123,12 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     /// Makes a timer, not armed: the loop arms it with [`Timer::reset`].
     fn timer(&self) -> Self::Timer;
 
-    /// Connects `socket` (opened non-blocking by eyeballs, with the connector's options,
-    /// and not yet connected) to `addr` on the runtime's reactor. The future ends with the
-    /// stream when the TCP handshake is done, or with the connect's error: call
-    /// [`start_connect`], wait until the socket is writable, then [`finish_connect`].
-    fn connect(&self, socket: Socket, addr: SocketAddr) -> Self::Connect;
+    /// Connects to `addr` on the runtime's reactor, with a socket made as `options` say
+    /// ([`SocketOptions::open`]: non-blocking, options applied, bound if asked). The future
+    /// ends with the stream when the TCP handshake is done, or with the error (opening the
+    /// socket included): call [`start_connect`], wait until the socket is writable, then
+    /// [`finish_connect`].
+    fn connect(&self, addr: SocketAddr, options: &SocketOptions) -> Self::Connect;
 }
 
 /// A re-armable timer of a [`Runtime`]: one per race, re-armed whenever the race's next

@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use eyeballs_net::runtime::{Runtime, Socket, Timer};
+use eyeballs_net::runtime::{Runtime, Timer};
+use eyeballs_net::SocketOptions;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{Instant, Sleep};
 
@@ -47,9 +48,10 @@ impl Runtime for Tokio {
         TokioTimer(Box::pin(tokio::time::sleep_until(Instant::now())))
     }
 
-    fn connect(&self, socket: Socket, addr: SocketAddr) -> Self::Connect {
+    fn connect(&self, addr: SocketAddr, options: &SocketOptions) -> Self::Connect {
+        let socket = options.open(addr);
         Box::pin(async move {
-            let socket = TcpSocket::from_std_stream(std::net::TcpStream::from(socket));
+            let socket = TcpSocket::from_std_stream(std::net::TcpStream::from(socket?));
             socket.connect(addr).await
         })
     }

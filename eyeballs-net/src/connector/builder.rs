@@ -41,7 +41,7 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// #     type Tcp = (); type Timer = T; type Connect = Connect;
 /// #     fn now(&self) -> std::time::Instant { std::time::Instant::now() }
 /// #     fn timer(&self) -> T { T }
-/// #     fn connect(&self, _: socket2::Socket, _: std::net::SocketAddr) -> Connect { Box::pin(async { Ok(()) }) }
+/// #     fn connect(&self, _: std::net::SocketAddr, _: &SocketOptions) -> Connect { Box::pin(async { Ok(()) }) }
 /// # }
 ///
 /// let connector: Connector<MyRuntime> = Connector::builder()
@@ -78,7 +78,7 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// #     type Tcp = (); type Timer = T; type Connect = Connect;
 /// #     fn now(&self) -> std::time::Instant { std::time::Instant::now() }
 /// #     fn timer(&self) -> T { T }
-/// #     fn connect(&self, _: socket2::Socket, _: std::net::SocketAddr) -> Connect { Box::pin(async { Ok(()) }) }
+/// #     fn connect(&self, _: std::net::SocketAddr, _: &SocketOptions) -> Connect { Box::pin(async { Ok(()) }) }
 /// # }
 ///
 /// let Err(err) = Connector::<MyRuntime>::builder()

@@ -129,13 +129,13 @@ where
     }
 }
 
-/// Opens `addr`'s socket with the connector's options and starts the runtime's connect.
+/// Starts the runtime's connect to `addr` with the connector's socket options.
 pub(crate) fn tcp<R: Runtime>(
     rt: &R,
     socket: &SocketOptions,
     addr: SocketAddr,
 ) -> io::Result<R::Connect> {
-    Ok(rt.connect(socket.open(addr)?, addr))
+    Ok(rt.connect(addr, socket))
 }
 
 /// Refuses an endpoint whose transport this connect does not speak.

@@ -177,12 +177,13 @@ impl SocketOptions {
     }
 
     /// Opens a non-blocking TCP socket for `addr` with every option applied and, if asked,
-    /// bound; the caller connects it.
+    /// bound; the caller connects it. A [`Runtime`](crate::runtime::Runtime)'s connect
+    /// starts here.
     ///
     /// # Errors
     ///
     /// Whatever the kernel says to `socket`, `setsockopt` or `bind`, or the hook's error.
-    pub(crate) fn open(&self, addr: SocketAddr) -> io::Result<Socket> {
+    pub fn open(&self, addr: SocketAddr) -> io::Result<Socket> {
         // Non-blocking from the start where the kernel allows it: one system call, not two
         // (measured: the second call cost 20% of the throughput of 1,000 concurrent
         // connects).
