@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use crate::config::Config;
 use crate::endpoint::{EchConfig, Endpoint, EndpointKey, Protocols, Provenance, Transport};
-use crate::history::{History, Path};
+use crate::history::{Path, Snapshot};
 use crate::record::AttemptRecord;
 use crate::resolution::{Resolution, Service};
 use crate::sort::{Route, SortKey};
@@ -26,7 +26,7 @@ pub(crate) struct Context<'a> {
     pub(crate) resolution: &'a Resolution,
     pub(crate) config: &'a Config,
     pub(crate) protocols: &'a Protocols,
-    pub(crate) history: Option<&'a History>,
+    pub(crate) history: Option<&'a Snapshot>,
     /// Destination → route (`None`: no route), from [`Input::Sources`](crate::Input).
     pub(crate) sources: &'a BTreeMap<IpAddr, Option<Route>>,
     pub(crate) now: Instant,

@@ -8,14 +8,16 @@ use crate::candidates::{Candidates, Context};
 use crate::config::{Config, ConfigError, ATTEMPT_START_FLOOR};
 use crate::endpoint::{Endpoint, Protocols};
 use crate::error::{FailedAttempt, FailedQuery, Failure, FailureReason, Winner};
-use crate::event::{Action, Input, Source};
-use crate::history::{History, Path};
+use crate::event::{Action, Input};
+use crate::history::{History, Path, Snapshot};
+use crate::id::{AttemptId, QueryId, QueryKind};
 use crate::record::{AttemptRecord, AttemptStatus, QueryRecord};
 use crate::resolution::{Ask, QueryFor, Resolution, MAX_ANSWER_ADDRS, MAX_ANSWER_RECORDS};
 use crate::rng::SplitMix64;
 use crate::service::ServiceRecord;
 use crate::sort::Route;
-use crate::target::{AttemptId, QueryId, QueryKind, Target, TargetKind};
+use crate::source::Source;
+use crate::target::{Target, TargetKind};
 
 /// The most destinations whose source address a race remembers
 /// ([`Input::Sources`](crate::Input::Sources)); facts beyond it are ignored.
@@ -28,7 +30,10 @@ pub const MAX_SOURCES: usize = 4096;
 pub struct Race<E> {
     config: Config,
     protocols: Protocols,
-    history: Option<History>,
+    /// What the race copied of its history (`None`: built without one).
+    history: Option<Snapshot>,
+    /// Destinations whose source address arrived since the last copy from the history.
+    uncopied: Vec<IpAddr>,
     started: Instant,
     /// The latest time seen: time that goes backwards is clamped to it.
     now: Instant,
@@ -88,9 +93,14 @@ impl<E> Race<E> {
     }
 
     /// Starts a race like [`Race::new`], ordering endpoints and timing attempts with what
-    /// `history` knows (a snapshot is taken; feed the outcome back with
-    /// [`History::record_race`]). History applies only to destinations whose source address
-    /// the driver reports ([`Input::Sources`]), so it never crosses networks (R15).
+    /// `history` knows (feed the outcome back with [`History::record_race`]). History
+    /// applies only to destinations whose source address the driver reports, so it never
+    /// crosses networks (R15).
+    ///
+    /// The race copies only what it needs, never the whole history: the entries of the
+    /// destinations whose source the target gives ([`Target::sources`]: a literal's
+    /// addresses), and, per source address, whether each transport fails from it (HG3).
+    /// Destinations learned later get theirs with [`Race::handle_history`].
     ///
     /// # Errors
     ///
@@ -101,13 +111,35 @@ impl<E> Race<E> {
         history: &History,
         now: Instant,
     ) -> Result<Self, ConfigError> {
-        Self::build(target, config, Some(history.clone()), now)
+        Self::build(target, config, Some(history), now)
+    }
+
+    /// Copies what `history` knows of the destinations whose source address arrived
+    /// ([`Input::Sources`]) since the race last copied from it: their entries (every port
+    /// and transport, from that source) and, for a source not seen before, whether each
+    /// transport fails from it. Then, like every `handle_*` call, fires any timer due at
+    /// `now`.
+    ///
+    /// Drivers call it right after feeding `Sources` for new destinations, under the lock
+    /// that guards their history, and before the answer that holds those destinations: then
+    /// the race decides exactly as if it had the whole history. It costs O(k log n) for k
+    /// destinations in a history of n entries; with nothing new it copies nothing. A race
+    /// built with [`Race::new`] has no history and copies nothing.
+    pub fn handle_history(&mut self, history: &History, now: Instant) {
+        let now = self.clamp(now);
+        if self.result.is_some() {
+            return;
+        }
+        if self.copy_history(history) {
+            self.rebuild(now);
+        }
+        self.step(now);
     }
 
     fn build(
         mut target: Target,
         config: Config,
-        history: Option<History>,
+        history: Option<&History>,
         now: Instant,
     ) -> Result<Self, ConfigError> {
         config.validate()?;
@@ -133,7 +165,8 @@ impl<E> Race<E> {
         let mut race = Race {
             config,
             protocols: target.protocols,
-            history,
+            history: history.map(Snapshot::new),
+            uncopied: Vec::new(),
             started: now,
             now,
             deadline: config.timeout.and_then(|t| now.checked_add(t)),
@@ -156,7 +189,11 @@ impl<E> Race<E> {
             finished_at: None,
         };
         race.ask(asks, now);
-        race.on_sources(target_sources, now);
+        race.learn_sources(target_sources);
+        if let Some(h) = history {
+            race.copy_history(h);
+        }
+        race.rebuild(now);
         race.step(now);
         Ok(race)
     }
@@ -391,12 +428,40 @@ impl<E> Race<E> {
     }
 
     fn on_sources(&mut self, sources: Vec<Source>, now: Instant) {
+        self.learn_sources(sources);
+        self.rebuild(now);
+    }
+
+    fn learn_sources(&mut self, sources: Vec<Source>) {
         for s in sources {
-            if self.sources.len() < MAX_SOURCES || self.sources.contains_key(&s.destination()) {
-                self.sources.insert(s.destination(), s.route());
+            let destination = s.destination();
+            if self.sources.len() < MAX_SOURCES || self.sources.contains_key(&destination) {
+                let route = s.route();
+                self.sources.insert(destination, route);
+                // A pair copied before is not copied again (`Snapshot::copy`).
+                if route.is_some() && self.history.is_some() {
+                    self.uncopied.push(destination);
+                }
             }
         }
-        self.rebuild(now);
+    }
+
+    /// Copies what `history` knows of the destinations whose source arrived since the last
+    /// copy; returns whether anything was copied.
+    fn copy_history(&mut self, history: &History) -> bool {
+        let Some(snapshot) = self.history.as_mut() else {
+            return false;
+        };
+        if self.uncopied.is_empty() {
+            return false;
+        }
+        let sources = &self.sources;
+        let mut pairs: Vec<(IpAddr, IpAddr)> = self
+            .uncopied
+            .drain(..)
+            .filter_map(|d| sources.get(&d).copied().flatten().map(|r| (d, r.source)))
+            .collect();
+        snapshot.copy(history, &mut pairs)
     }
 
     /// V33, HG10: progress pushes the next start back to this attempt's expected full setup,
@@ -642,5 +707,58 @@ impl<E> Race<E> {
             }
         }
         self.in_flight = 0;
+    }
+}
+
+/// Learning from a race lives here, beside the race, so that the history module needs
+/// nothing of races.
+impl History {
+    /// Learns from a finished (or running) race.
+    ///
+    /// - A connected attempt records its round trip (from its start to its connection).
+    /// - A failed attempt records a failure.
+    /// - A cancelled attempt that had started no later than the winner records a failure: it
+    ///   had at least as long as the winner and did not connect (a hanging IPv6 path, say).
+    ///   One cancelled by the overall deadline records a failure too. One cancelled because
+    ///   the caller aborted teaches nothing.
+    ///
+    /// Outcomes are recorded in the order they happened, each at its own time (clamped, like
+    /// every record, to the latest time the history has recorded).
+    pub fn record_race<E>(&mut self, race: &Race<E>) {
+        let attempts = race.attempts();
+        let winner_start = attempts
+            .iter()
+            .find(|a| a.status() == AttemptStatus::Connected)
+            .map(|a| a.started());
+        let timed_out = race.is_timed_out();
+        let mut record = |a: &AttemptRecord<E>| {
+            let Some(ended) = a.ended() else { return };
+            // R15: a destination whose source address is unknown teaches nothing.
+            let Some(source) = race.source_of(a.addr().ip()) else {
+                return;
+            };
+            let path = Path::new(source, a.addr(), a.endpoint().transport());
+            match a.status() {
+                AttemptStatus::Connected => {
+                    self.record_success(path, ended.saturating_duration_since(a.started()), ended);
+                }
+                AttemptStatus::Failed => self.record_failure(path, ended),
+                AttemptStatus::Cancelled => {
+                    let lost = winner_start.is_some_and(|w| a.started() <= w);
+                    if lost || timed_out {
+                        self.record_failure(path, ended);
+                    }
+                }
+                AttemptStatus::Connecting => {}
+            }
+        };
+        // Attempts are kept in the order they started; they usually end in that order too.
+        if attempts.is_sorted_by_key(|a| a.ended()) {
+            attempts.iter().for_each(&mut record);
+        } else {
+            let mut order: Vec<&AttemptRecord<E>> = attempts.iter().collect();
+            order.sort_by_key(|a| a.ended());
+            order.into_iter().for_each(record);
+        }
     }
 }

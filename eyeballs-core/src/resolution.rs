@@ -5,10 +5,10 @@ use std::net::{IpAddr, SocketAddr};
 
 use crate::config::FamilyPolicy;
 use crate::endpoint::{EchConfig, Protocols};
+use crate::id::QueryKind;
 use crate::name::Name;
 use crate::rng::SplitMix64;
 use crate::service::{ServiceRecord, Transports, MAX_HINTS, MAX_SERVICE_RECORDS};
-use crate::target::QueryKind;
 
 /// The most AliasMode hops a race follows (RFC 9460 §2.4.2 asks for a bound; V8: at the cap
 /// the race acts as if there were no record).
