@@ -306,11 +306,6 @@ impl Endpoint {
         }
     }
 
-    /// Returns whether two endpoints are the same attempt (HG11).
-    pub(crate) fn key_eq(&self, other: &Endpoint) -> bool {
-        self.addr == other.addr && self.transport == other.transport && self.ech == other.ech
-    }
-
     /// The identity of an endpoint for deduplication (HG11): address, port, transport, ECH.
     pub(crate) fn key(&self) -> EndpointKey {
         EndpointKey {

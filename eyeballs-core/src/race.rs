@@ -542,7 +542,7 @@ impl<E> Race<E> {
             && !self.at_cap()
             && (self.last_start.is_none() || self.next_start_at().is_some_and(|at| now >= at))
         {
-            if let Some(endpoint) = self.candidates.pop_next() {
+            if let Some(endpoint) = self.candidates.pop_next(&self.resolution, &self.protocols) {
                 self.start(endpoint, now);
             }
         }
