@@ -12,8 +12,8 @@
 //! config, provenance) only when it is taken. Its buffers are kept from one rebuild to the
 //! next, so a race allocates them once.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::net::{IpAddr, SocketAddr};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::Instant;
 
 use crate::config::Config;
@@ -22,6 +22,7 @@ use crate::history::{Path, Snapshot};
 use crate::name::Name;
 use crate::record::AttemptRecord;
 use crate::resolution::{Resolution, Service};
+use crate::small::SmallBuf;
 use crate::sort::{Route, SortKey};
 
 /// The most endpoints a race considers when [`Config::max_endpoints`] sets no lower cap.
@@ -60,18 +61,14 @@ struct Group {
 
 #[derive(Debug)]
 pub(crate) struct Candidates {
-    /// Untried endpoints, next first, each with the group's dealing state once it is picked.
-    order: VecDeque<Cand>,
+    /// Untried endpoints, next first from `head` on, each with the group's dealing state
+    /// once it is picked.
+    order: SmallBuf<Next, INLINE>,
+    head: usize,
     /// The groups of the last rebuild, by index (the order they are tried in); the order's
     /// candidates refer to them.
-    groups: Vec<Group>,
-    /// Scratch of a rebuild, kept for its capacity: every candidate made, in making order,
-    /// and indices into it (sorted, then dealt).
-    made: Vec<Cand>,
-    keys: Vec<OrderKey>,
-    dedup: Vec<DedupKey>,
-    sorted: Vec<u32>,
-    dealt: Vec<u32>,
+    groups: SmallBuf<Group, INLINE>,
+    scratch: Scratch,
     /// Every endpoint started (sorted, filled from the race's attempts at each rebuild), so
     /// none is started twice.
     tried: Vec<EndpointKey>,
@@ -91,6 +88,25 @@ pub(crate) struct Candidates {
     skipped_without_ech: usize,
 }
 
+/// How many candidates, groups and the like a race keeps without allocating.
+const INLINE: usize = 2;
+
+/// The buffers of a rebuild, kept for their capacity: every candidate made, in making order,
+/// and indices into it (sorted, then dealt).
+#[derive(Debug)]
+struct Scratch {
+    made: SmallBuf<Cand, INLINE>,
+    keys: SmallBuf<OrderKey, INLINE>,
+    dedup: Vec<DedupKey>,
+    sorted: SmallBuf<u32, INLINE>,
+    /// Whether each sorted candidate is of the same unit as the one before it.
+    same_unit: Vec<bool>,
+    dealt: SmallBuf<(u32, Deal), INLINE>,
+}
+
+/// A placeholder address for the inline slots of empty buffers.
+const NOWHERE: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0));
+
 /// One candidate: made and sorted by a rebuild, then waiting in the order.
 #[derive(Debug, Clone, Copy)]
 struct Cand {
@@ -98,15 +114,11 @@ struct Cand {
     /// The best key of its unit (its address, over every transport): units sort by it.
     unit_key: SortKey,
     addr: SocketAddr,
-    /// The group's dealing state once this endpoint is picked.
-    deal: Deal,
     /// Order of making: the first of two duplicates is kept (HG11).
     made: u32,
     /// Its group's index in [`Candidates::groups`].
     group: u16,
     transport: Transport,
-    /// It has its service's ECH config.
-    ech: bool,
     /// TCP goes first in this candidate's group (HG1, HG3).
     tcp_first: bool,
     /// Left out by the ECH downgrade rule (V35).
@@ -134,19 +146,61 @@ impl Cand {
     }
 }
 
+/// How each group's dealing stands after the picks made so far: the last pick's group's,
+/// and the others' (see [`Candidates`]'s `deal` and `deals`).
+type Dealing<'a> = (&'a Option<(GroupKey, Deal)>, &'a [(GroupKey, Deal)]);
+
 /// An address (with its port) and whether rule 1 demoted it: what one turn deals.
 type Unit = (SocketAddr, bool);
+
+/// One endpoint of the order: what taking it needs.
+#[derive(Debug, Clone, Copy)]
+struct Next {
+    addr: SocketAddr,
+    /// The group's dealing state once this endpoint is picked.
+    deal: Deal,
+    group: u16,
+    transport: Transport,
+}
 
 impl Candidates {
     pub(crate) fn new() -> Self {
         Candidates {
-            order: VecDeque::new(),
-            groups: Vec::new(),
-            made: Vec::new(),
-            keys: Vec::new(),
-            dedup: Vec::new(),
-            sorted: Vec::new(),
-            dealt: Vec::new(),
+            order: SmallBuf::new(Next {
+                addr: NOWHERE,
+                deal: Deal::default(),
+                group: 0,
+                transport: Transport::Tcp,
+            }),
+            head: 0,
+            groups: SmallBuf::new(Group {
+                key: GroupKey::Address,
+                service: 0,
+                ech: 0,
+            }),
+            scratch: Scratch {
+                made: SmallBuf::new(Cand {
+                    key: SortKey::ZERO,
+                    unit_key: SortKey::ZERO,
+                    addr: NOWHERE,
+                    made: 0,
+                    group: 0,
+                    transport: Transport::Tcp,
+                    tcp_first: false,
+                    skipped: false,
+                    dup: false,
+                    taken: false,
+                }),
+                keys: SmallBuf::new(OrderKey {
+                    hi: 0,
+                    lo: 0,
+                    index: 0,
+                }),
+                dedup: Vec::new(),
+                sorted: SmallBuf::new(0),
+                same_unit: Vec::new(),
+                dealt: SmallBuf::new((0, Deal::default())),
+            },
             tried: Vec::new(),
             deal: None,
             deals: Vec::new(),
@@ -162,7 +216,7 @@ impl Candidates {
 
     /// Returns whether no endpoint is waiting to be tried.
     pub(crate) fn is_empty(&self) -> bool {
-        self.order.is_empty()
+        self.head >= self.order.len()
     }
 
     /// Returns whether an endpoint of this family is waiting.
@@ -194,9 +248,7 @@ impl Candidates {
     /// broken for this host (an endpoint of it failed recently and none worked since) and the
     /// other is not.
     pub(crate) fn should_flip(&self, prefer_v6: bool) -> bool {
-        let (p, o) = if prefer_v6 { (0, 1) } else { (1, 0) };
-        let bad = |i: usize| self.failed[i] && !self.good[i];
-        bad(p) && !bad(o)
+        should_flip(self.good, self.failed, prefer_v6)
     }
 
     /// Takes the next endpoint to try; `resolution` and `protocols` give its details (its
@@ -206,7 +258,8 @@ impl Candidates {
         resolution: &Resolution,
         protocols: &Protocols,
     ) -> Option<Endpoint> {
-        let p = self.order.pop_front()?;
+        let p = *self.order.get(self.head)?;
+        self.head += 1;
         let group = self.groups[usize::from(p.group)];
         match self.deal.replace((group.key, p.deal)) {
             Some((key, deal)) if key != group.key => {
@@ -225,7 +278,7 @@ impl Candidates {
                     priority: s.rank.0,
                     target: s.target.clone(),
                 };
-                (s.ech.clone().filter(|_| p.ech), provenance)
+                (s.ech.clone(), provenance)
             }
             GroupKey::AliasFallback => {
                 // This group is made only with an alias target.
@@ -252,12 +305,17 @@ impl Candidates {
             self.tried.extend(new.iter().map(|a| a.endpoint.key()));
             self.tried.sort_unstable();
         }
-        let mut cands = core::mem::take(&mut self.made);
+        let Scratch {
+            made: cands,
+            keys,
+            dedup,
+            sorted,
+            same_unit,
+            dealt,
+        } = &mut self.scratch;
         cands.clear();
-        self.make(cx, &mut cands);
-        let mut sorted = core::mem::take(&mut self.sorted);
-        let mut keys = core::mem::take(&mut self.keys);
-        mark_duplicates(&mut cands, &mut self.dedup, &self.groups);
+        make(cx, &self.tried, &mut self.groups, cands);
+        mark_duplicates(cands, dedup, &self.groups);
         // Whether a family is broken is judged on TCP, when there is TCP: a QUIC failure
         // alone says UDP is blocked (HG3), not that IPv6 is.
         self.good = [false; 2];
@@ -284,7 +342,7 @@ impl Candidates {
         }
         self.skipped_without_ech = skipped;
         self.v6_poor = v6_seen && v6_poor;
-        for &i in &sorted {
+        for &i in sorted.iter() {
             let c = &cands[i as usize];
             if any_tcp && c.transport != Transport::Tcp {
                 continue;
@@ -337,101 +395,50 @@ impl Candidates {
         });
         sorted.clear();
         sorted.extend(keys.iter().map(|k| k.index));
-        let mut dealt = core::mem::take(&mut self.dealt);
+        // Units of more than one endpoint exist only with more than one transport.
+        same_unit.clear();
+        if !one_transport {
+            same_unit.extend((0..sorted.len()).map(|k| {
+                k > 0 && {
+                    let (a, b) = (&cands[sorted[k - 1] as usize], &cands[sorted[k] as usize]);
+                    a.group == b.group && a.unit() == b.unit()
+                }
+            }));
+        }
         dealt.clear();
-        self.deal(cx, &mut cands, &sorted, &mut dealt);
+        let flip = should_flip(self.good, self.failed, cx.config.family_policy.prefers_v6());
+        let dealing = (&self.deal, &self.deals[..]);
+        deal(
+            cx,
+            flip,
+            dealing,
+            &self.groups,
+            cands,
+            (sorted, same_unit),
+            dealt,
+        );
         let cap = cx.config.max_endpoints.unwrap_or(MAX_ENDPOINTS);
         dealt.truncate(cap.saturating_sub(self.tried.len()));
         self.order.clear();
-        self.order.extend(dealt.iter().map(|&i| cands[i as usize]));
+        self.head = 0;
+        self.order.extend(dealt.iter().map(|&(i, deal)| {
+            let c = &cands[i as usize];
+            Next {
+                addr: c.addr,
+                deal,
+                group: c.group,
+                transport: c.transport,
+            }
+        }));
         (self.v6, self.v4, self.services) = (0, 0, 0);
         for i in 0..self.order.len() {
             let c = self.order[i];
             self.count(&c, true);
         }
-        self.made = cands;
-        self.keys = keys;
-        self.sorted = sorted;
-        self.dealt = dealt;
     }
 
-    /// Deals the sorted candidates out, group by group, a unit (one address over each
-    /// transport) a turn: each one dealt is marked taken and its index pushed to `dealt`.
-    fn deal(&self, cx: &Context<'_>, cands: &mut [Cand], sorted: &[u32], dealt: &mut Vec<u32>) {
-        let prefer_v6 = cx.config.family_policy.prefers_v6();
-        let flip = self.should_flip(prefer_v6);
-        let count = cx.config.first_address_family_count;
-        let at = |k: usize| sorted[k] as usize;
-        let mut offset = 0;
-        while offset < sorted.len() {
-            let group = cands[at(offset)].group;
-            let mut end = offset;
-            while end < sorted.len() && cands[at(end)].group == group {
-                end += 1;
-            }
-            // Each family's candidates: IPv6 in [offset, split), IPv4 in [split, end).
-            let split = offset + (offset..end).take_while(|&k| cands[at(k)].v6()).count();
-            let range = |v6: bool| if v6 { offset..split } else { split..end };
-            // The opening family: with IPv6 preferred (the default), the one whose best
-            // endpoint RFC 6724 ranks first (rules 1–8: a link-local or ULA-only IPv6 source
-            // for a global destination puts IPv4 first); IPv4 when the caller prefers it;
-            // the other one when history says the preferred family is broken.
-            let best = |v6: bool| {
-                let r = range(v6);
-                (r.start < r.end).then(|| cands[at(r.start)].unit_key.family_rank())
-            };
-            let first_v6 = if flip {
-                !prefer_v6
-            } else if prefer_v6 {
-                match (best(true), best(false)) {
-                    (Some(v6), Some(v4)) => v6 <= v4,
-                    _ => true,
-                }
-            } else {
-                false
-            };
-            let mut deal = self.deal_of(self.groups[usize::from(group)].key);
-            // A turn cut short by this rebuild is finished first (its unit may have moved).
-            if let Some((v6, unit)) = deal.turn.take() {
-                let found = range(v6).find(|&k| {
-                    let c = &cands[at(k)];
-                    !c.taken && c.unit() == unit
-                });
-                if let Some(k) = found {
-                    deal_unit(cands, sorted, k, end, &mut deal, v6, dealt);
-                }
-            }
-            let mut next = [offset, split];
-            loop {
-                for (v6, n) in [(true, 0), (false, 1)] {
-                    while next[n] < range(v6).end && cands[at(next[n])].taken {
-                        next[n] += 1;
-                    }
-                }
-                let has = |v6: bool| next[usize::from(!v6)] < range(v6).end;
-                let Some(v6) = deal.pick(has, count, first_v6) else {
-                    break;
-                };
-                let k = next[usize::from(!v6)];
-                deal_unit(cands, sorted, k, end, &mut deal, v6, dealt);
-            }
-            offset = end;
-        }
-    }
-
-    fn deal_of(&self, group: GroupKey) -> Deal {
-        if let Some((g, deal)) = self.deal {
-            if g == group {
-                return deal;
-            }
-        }
-        match self.deals.binary_search_by_key(&group, |(g, _)| *g) {
-            Ok(i) => self.deals[i].1,
-            Err(_) => Deal::default(),
-        }
-    }
-
-    fn count(&mut self, p: &Cand, add: bool) {
+    /// Counts an endpoint into (or out of) the order's tallies.
+    fn count(&mut self, p: &Next, add: bool) {
         let n = if p.addr.is_ipv6() {
             &mut self.v6
         } else {
@@ -447,53 +454,154 @@ impl Candidates {
             *s -= usize::from(service);
         }
     }
+}
 
-    /// Makes every untried endpoint from what DNS said, in groups.
-    fn make(&mut self, cx: &Context<'_>, cands: &mut Vec<Cand>) {
-        let r = cx.resolution;
-        let ech_only = cx.config.ech && r.services.iter().any(|s| s.ech.is_some());
-        let fallback = if cx.protocols.speaks(Transport::Tcp) {
-            Transport::Tcp
+/// Deals the sorted candidates out, group by group, a unit (one address over each
+/// transport) a turn: each one dealt is marked taken and its index pushed to `dealt`.
+/// `flip`: history says the preferred family is broken; `dealing`: how each group's dealing
+/// stands after the picks made so far.
+fn deal(
+    cx: &Context<'_>,
+    flip: bool,
+    dealing: Dealing<'_>,
+    groups: &[Group],
+    cands: &mut [Cand],
+    (sorted, same_unit): (&[u32], &[bool]),
+    dealt: &mut SmallBuf<(u32, Deal), INLINE>,
+) {
+    let prefer_v6 = cx.config.family_policy.prefers_v6();
+
+    let count = cx.config.first_address_family_count;
+    let at = |k: usize| sorted[k] as usize;
+    let mut offset = 0;
+    while offset < sorted.len() {
+        let group = cands[at(offset)].group;
+        let mut end = offset;
+        while end < sorted.len() && cands[at(end)].group == group {
+            end += 1;
+        }
+        // Each family's candidates: IPv6 in [offset, split), IPv4 in [split, end).
+        let split = offset + (offset..end).take_while(|&k| cands[at(k)].v6()).count();
+        let range = |v6: bool| if v6 { offset..split } else { split..end };
+        // The opening family: with IPv6 preferred (the default), the one whose best
+        // endpoint RFC 6724 ranks first (rules 1–8: a link-local or ULA-only IPv6 source
+        // for a global destination puts IPv4 first); IPv4 when the caller prefers it;
+        // the other one when history says the preferred family is broken.
+        let best = |v6: bool| {
+            let r = range(v6);
+            (r.start < r.end).then(|| cands[at(r.start)].unit_key.family_rank())
+        };
+        let first_v6 = if flip {
+            !prefer_v6
+        } else if prefer_v6 {
+            match (best(true), best(false)) {
+                (Some(v6), Some(v4)) => v6 <= v4,
+                _ => true,
+            }
         } else {
-            Transport::Quic
+            false
         };
-        self.groups.clear();
-        let mut maker = Maker {
-            cx,
-            tried: &self.tried,
-            cands,
-            groups: &mut self.groups,
-            ech_only,
-            first: 0,
-        };
-        for (i, service) in r.services.iter().enumerate() {
-            // At most MAX_SERVICE_RECORDS (64) services: these fit.
-            let index = u16::try_from(i).unwrap_or(u16::MAX);
-            let ech = service.ech.as_ref().map_or(0, |e| {
-                let first = r.services.iter().position(|s| s.ech.as_ref() == Some(e));
-                u8::try_from(first.unwrap_or(i) + 1).unwrap_or(u8::MAX)
+        let mut deal = deal_of(dealing, groups[usize::from(group)].key);
+        // A turn cut short by this rebuild is finished first (its unit may have moved).
+        if let Some((v6, unit)) = deal.turn.take() {
+            let found = range(v6).find(|&k| {
+                let c = &cands[at(k)];
+                !c.taken && c.unit() == unit
             });
-            maker.start(GroupKey::Service(service.rank), index, ech);
-            maker.add_service(service);
-            maker.finish();
-        }
-        if let Some(alias) = r.alias {
-            let n = &r.names[alias];
-            maker.start(GroupKey::AliasFallback, 0, 0);
-            for v6 in [true, false] {
-                let addrs = &n.family(v6).addrs;
-                maker.add(addrs.iter().copied(), &[fallback], None);
+            if let Some(k) = found {
+                deal_unit(cands, (sorted, same_unit), k, end, &mut deal, v6, dealt);
             }
-            maker.finish();
         }
-        if let Some(n) = r.names.first() {
-            maker.start(GroupKey::Address, 0, 0);
-            for v6 in [true, false] {
-                let addrs = &n.family(v6).addrs;
-                maker.add(addrs.iter().copied(), &[fallback], None);
+        let mut next = [offset, split];
+        loop {
+            for (v6, n) in [(true, 0), (false, 1)] {
+                while next[n] < range(v6).end && cands[at(next[n])].taken {
+                    next[n] += 1;
+                }
             }
-            maker.finish();
+            let has = |v6: bool| next[usize::from(!v6)] < range(v6).end;
+            let Some(v6) = deal.pick(has, count, first_v6) else {
+                break;
+            };
+            let k = next[usize::from(!v6)];
+            deal_unit(cands, (sorted, same_unit), k, end, &mut deal, v6, dealt);
         }
+        offset = end;
+    }
+}
+
+/// The dealing state of `group` after the picks made so far (the default before any).
+fn deal_of(dealing: Dealing<'_>, group: GroupKey) -> Deal {
+    if let Some((g, deal)) = dealing.0 {
+        if *g == group {
+            return *deal;
+        }
+    }
+    match dealing.1.binary_search_by_key(&group, |(g, _)| *g) {
+        Ok(i) => dealing.1[i].1,
+        Err(_) => Deal::default(),
+    }
+}
+
+/// Returns whether the other family should go first: history says the preferred one is
+/// broken for this host (an endpoint of it failed recently and none worked since) and the
+/// other is not.
+fn should_flip(good: [bool; 2], failed: [bool; 2], prefer_v6: bool) -> bool {
+    let (p, o) = if prefer_v6 { (0, 1) } else { (1, 0) };
+    let bad = |i: usize| failed[i] && !good[i];
+    bad(p) && !bad(o)
+}
+
+/// Makes every untried endpoint from what DNS said, in groups.
+fn make(
+    cx: &Context<'_>,
+    tried: &[EndpointKey],
+    groups: &mut SmallBuf<Group, INLINE>,
+    cands: &mut SmallBuf<Cand, INLINE>,
+) {
+    let r = cx.resolution;
+    let ech_only = cx.config.ech && r.services.iter().any(|s| s.ech.is_some());
+    let fallback = if cx.protocols.speaks(Transport::Tcp) {
+        Transport::Tcp
+    } else {
+        Transport::Quic
+    };
+    groups.clear();
+    let mut maker = Maker {
+        cx,
+        tried,
+        cands,
+        groups,
+        ech_only,
+        first: 0,
+    };
+    for (i, service) in r.services.iter().enumerate() {
+        // At most MAX_SERVICE_RECORDS (64) services: these fit.
+        let index = u16::try_from(i).unwrap_or(u16::MAX);
+        let ech = service.ech.as_ref().map_or(0, |e| {
+            let first = r.services.iter().position(|s| s.ech.as_ref() == Some(e));
+            u8::try_from(first.unwrap_or(i) + 1).unwrap_or(u8::MAX)
+        });
+        maker.start(GroupKey::Service(service.rank), index, ech);
+        maker.add_service(service);
+        maker.finish();
+    }
+    if let Some(alias) = r.alias {
+        let n = &r.names[alias];
+        maker.start(GroupKey::AliasFallback, 0, 0);
+        for v6 in [true, false] {
+            let addrs = &n.family(v6).addrs;
+            maker.add(addrs.iter().copied(), &[fallback], None);
+        }
+        maker.finish();
+    }
+    if let Some(n) = r.names.first() {
+        maker.start(GroupKey::Address, 0, 0);
+        for v6 in [true, false] {
+            let addrs = &n.family(v6).addrs;
+            maker.add(addrs.iter().copied(), &[fallback], None);
+        }
+        maker.finish();
     }
 }
 
@@ -501,8 +609,8 @@ impl Candidates {
 struct Maker<'a, 'c> {
     cx: &'a Context<'c>,
     tried: &'a [EndpointKey],
-    cands: &'a mut Vec<Cand>,
-    groups: &'a mut Vec<Group>,
+    cands: &'a mut SmallBuf<Cand, INLINE>,
+    groups: &'a mut SmallBuf<Group, INLINE>,
     ech_only: bool,
     /// Where the group being made starts.
     first: usize,
@@ -574,11 +682,9 @@ impl Maker<'_, '_> {
                     key,
                     unit_key: key,
                     addr,
-                    deal: Deal::default(),
                     made,
                     group,
                     transport,
-                    ech: ech.is_some(),
                     tcp_first: false,
                     skipped: self.ech_only && ech.is_none(),
                     dup: false,
@@ -631,7 +737,12 @@ fn is_tried(
     ech: Option<&EchConfig>,
 ) -> bool {
     tried
-        .binary_search_by(|k| (k.addr, k.transport, k.ech.as_ref()).cmp(&(addr, transport, ech)))
+        .binary_search_by(|k| {
+            k.addr
+                .cmp(&addr)
+                .then(k.transport.cmp(&transport))
+                .then_with(|| k.ech.as_ref().cmp(&ech))
+        })
         .is_ok()
 }
 
@@ -704,33 +815,36 @@ struct DedupKey {
 
 /// Deals the unit starting at `sorted[at]` (its group ends before `end`): its endpoints in
 /// transport order, each with the dealing state once it is picked (a turn under way until
-/// its last), pushed to `dealt`.
+/// its last), pushed to `dealt`. `same_unit` is empty when every unit is one endpoint.
 fn deal_unit(
     cands: &mut [Cand],
-    sorted: &[u32],
+    (sorted, same_unit): (&[u32], &[bool]),
     at: usize,
     end: usize,
     deal: &mut Deal,
     v6: bool,
-    dealt: &mut Vec<u32>,
+    dealt: &mut SmallBuf<(u32, Deal), INLINE>,
 ) {
-    let unit = cands[sorted[at] as usize].unit();
-    let mut k = at;
-    while k < end && cands[sorted[k] as usize].unit() == unit {
-        if !cands[sorted[k] as usize].taken {
-            let last = !(k + 1..end)
-                .take_while(|&j| cands[sorted[j] as usize].unit() == unit)
-                .any(|j| !cands[sorted[j] as usize].taken);
-            deal.turn = (!last).then_some((v6, unit));
-            let c = &mut cands[sorted[k] as usize];
-            c.taken = true;
-            c.deal = *deal;
-            dealt.push(sorted[k]);
+    let mut stop = at + 1;
+    if !same_unit.is_empty() {
+        while stop < end && same_unit[stop] {
+            stop += 1;
         }
-        k += 1;
+    }
+    let unit = cands[sorted[at] as usize].unit();
+    for k in at..stop {
+        let c = &mut cands[sorted[k] as usize];
+        if c.taken {
+            continue;
+        }
+        c.taken = true;
+        let last = !(k + 1..stop).any(|j| !cands[sorted[j] as usize].taken);
+        deal.turn = (!last).then_some((v6, unit));
+        dealt.push((sorted[k], *deal));
     }
     deal.turn = None;
 }
+
 /// How one group's endpoints are dealt (R17, R18, V25, HG1): a *turn* gives one family's
 /// next address over each transport in the group's order; the opening family gets
 /// `first_address_family_count` turns in a row, then families alternate; a family that ran

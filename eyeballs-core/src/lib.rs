@@ -317,6 +317,7 @@ mod report;
 mod resolution;
 mod rng;
 mod service;
+mod small;
 mod sort;
 mod source;
 mod target;

@@ -1,6 +1,6 @@
 //! The race: one Happy Eyeballs connection establishment as a state machine.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Instant;
 
@@ -15,6 +15,7 @@ use crate::record::{AttemptRecord, AttemptStatus, QueryRecord};
 use crate::resolution::{Ask, QueryFor, Resolution, MAX_ANSWER_ADDRS, MAX_ANSWER_RECORDS};
 use crate::rng::SplitMix64;
 use crate::service::ServiceRecord;
+use crate::small::SmallQueue;
 use crate::sort::Route;
 use crate::source::Source;
 use crate::target::{Target, TargetKind};
@@ -60,7 +61,8 @@ pub struct Race<E> {
     next_due: Option<Instant>,
     /// A failure brought the next attempt forward, and it has not started yet.
     expedited: bool,
-    actions: VecDeque<Action<E>>,
+    /// Actions not yet drained: a few inline, so a small race allocates no queue.
+    actions: SmallQueue<Action<E>, 4>,
     result: Option<Result<Winner, FailureReason>>,
     finished_at: Option<Instant>,
 }
@@ -184,7 +186,7 @@ impl<E> Race<E> {
             last_start: None,
             next_due: None,
             expedited: false,
-            actions: VecDeque::with_capacity(8),
+            actions: SmallQueue::new(),
             result: None,
             finished_at: None,
         };

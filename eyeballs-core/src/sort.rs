@@ -71,6 +71,9 @@ const RTT_SHIFT: u32 = 34;
 const UNKNOWN_RTT: u128 = ((u64::MAX as u128) << 30) | 999_999_999;
 
 impl SortKey {
+    /// A placeholder key (for the inline slots of empty buffers).
+    pub(crate) const ZERO: SortKey = SortKey { hi: 0, lo: 0 };
+
     /// Builds the key of `dest`, the `seq`-th address of its answer, with its route (`None`:
     /// unknown; `Some(None)`: no route) and what history knows of it.
     pub(crate) fn new(
