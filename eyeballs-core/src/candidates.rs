@@ -101,7 +101,7 @@ struct Scratch {
     sorted: SmallBuf<u32, INLINE>,
     /// Whether each sorted candidate is of the same unit as the one before it.
     same_unit: Vec<bool>,
-    dealt: SmallBuf<(u32, Deal), INLINE>,
+    dealt: SmallBuf<(u32, Dealt), INLINE>,
 }
 
 /// A placeholder address for the inline slots of empty buffers.
@@ -158,9 +158,11 @@ type Unit = (SocketAddr, bool);
 struct Next {
     addr: SocketAddr,
     /// The group's dealing state once this endpoint is picked.
-    deal: Deal,
+    deal: Dealt,
     group: u16,
     transport: Transport,
+    /// Rule 1 demoted it: with its address, its unit.
+    demoted: bool,
 }
 
 impl Candidates {
@@ -168,9 +170,10 @@ impl Candidates {
         Candidates {
             order: SmallBuf::new(Next {
                 addr: NOWHERE,
-                deal: Deal::default(),
+                deal: Dealt::default(),
                 group: 0,
                 transport: Transport::Tcp,
+                demoted: false,
             }),
             head: 0,
             groups: SmallBuf::new(Group {
@@ -199,7 +202,7 @@ impl Candidates {
                 dedup: Vec::new(),
                 sorted: SmallBuf::new(0),
                 same_unit: Vec::new(),
-                dealt: SmallBuf::new((0, Deal::default())),
+                dealt: SmallBuf::new((0, Dealt::default())),
             },
             tried: Vec::new(),
             deal: None,
@@ -261,7 +264,10 @@ impl Candidates {
         let p = *self.order.get(self.head)?;
         self.head += 1;
         let group = self.groups[usize::from(p.group)];
-        match self.deal.replace((group.key, p.deal)) {
+        match self
+            .deal
+            .replace((group.key, p.deal.expand((p.addr, p.demoted))))
+        {
             Some((key, deal)) if key != group.key => {
                 match self.deals.binary_search_by_key(&key, |(g, _)| *g) {
                     Ok(i) => self.deals[i].1 = deal,
@@ -321,6 +327,7 @@ impl Candidates {
         self.good = [false; 2];
         self.failed = [false; 2];
         sorted.clear();
+        sorted.reserve(cands.len());
         let (mut any_tcp, mut v6_seen, mut v6_poor, mut skipped) = (false, false, true, 0);
         let mut first = None;
         let mut one_transport = true;
@@ -406,6 +413,7 @@ impl Candidates {
             }));
         }
         dealt.clear();
+        dealt.reserve(sorted.len());
         let flip = should_flip(self.good, self.failed, cx.config.family_policy.prefers_v6());
         let dealing = (&self.deal, &self.deals[..]);
         deal(
@@ -428,6 +436,7 @@ impl Candidates {
                 deal,
                 group: c.group,
                 transport: c.transport,
+                demoted: c.key.is_demoted(),
             }
         }));
         (self.v6, self.v4, self.services) = (0, 0, 0);
@@ -467,7 +476,7 @@ fn deal(
     groups: &[Group],
     cands: &mut [Cand],
     (sorted, same_unit): (&[u32], &[bool]),
-    dealt: &mut SmallBuf<(u32, Deal), INLINE>,
+    dealt: &mut SmallBuf<(u32, Dealt), INLINE>,
 ) {
     let prefer_v6 = cx.config.family_policy.prefers_v6();
 
@@ -567,6 +576,14 @@ fn make(
         Transport::Quic
     };
     groups.clear();
+    // Room for every candidate at once: each address over each transport.
+    let addrs: usize = r
+        .names
+        .iter()
+        .map(|n| n.v6.addrs.len() + n.v4.addrs.len())
+        .sum();
+    let both = cx.protocols.speaks(Transport::Quic) && cx.protocols.speaks(Transport::Tcp);
+    cands.reserve(addrs.saturating_mul(if both { 2 } else { 1 }));
     let mut maker = Maker {
         cx,
         tried,
@@ -823,7 +840,7 @@ fn deal_unit(
     end: usize,
     deal: &mut Deal,
     v6: bool,
-    dealt: &mut SmallBuf<(u32, Deal), INLINE>,
+    dealt: &mut SmallBuf<(u32, Dealt), INLINE>,
 ) {
     let mut stop = at + 1;
     if !same_unit.is_empty() {
@@ -840,7 +857,7 @@ fn deal_unit(
         c.taken = true;
         let last = !(k + 1..stop).any(|j| !cands[sorted[j] as usize].taken);
         deal.turn = (!last).then_some((v6, unit));
-        dealt.push((sorted[k], *deal));
+        dealt.push((sorted[k], deal.compact()));
     }
     deal.turn = None;
 }
@@ -860,15 +877,46 @@ struct Deal {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Opening {
     v6: bool,
-    run: usize,
+    /// Turns of the opening family in a row (at most one per endpoint: it fits).
+    run: u32,
     done: bool,
+}
+
+/// A [`Deal`] as each endpoint of the order keeps it: a turn under way is the endpoint's
+/// own unit's, so only its family is kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Dealt {
+    opening: Option<Opening>,
+    last_v6: Option<bool>,
+    turn_v6: Option<bool>,
+}
+
+impl Deal {
+    fn compact(&self) -> Dealt {
+        Dealt {
+            opening: self.opening,
+            last_v6: self.last_v6,
+            turn_v6: self.turn.map(|(v6, _)| v6),
+        }
+    }
+}
+
+impl Dealt {
+    /// The deal, with the turn's unit: `unit`, the endpoint's own.
+    fn expand(self, unit: Unit) -> Deal {
+        Deal {
+            opening: self.opening,
+            last_v6: self.last_v6,
+            turn: self.turn_v6.map(|v6| (v6, unit)),
+        }
+    }
 }
 
 impl Deal {
     /// Picks the family of the next turn among those `has` says have a unit left.
     fn pick(&mut self, has: impl Fn(bool) -> bool, count: usize, first_v6: bool) -> Option<bool> {
         let want = match (self.opening, self.last_v6) {
-            (Some(o), _) if !o.done && o.run < count => o.v6,
+            (Some(o), _) if !o.done && (o.run as usize) < count => o.v6,
             (_, Some(last)) => !last,
             _ => first_v6,
         };

@@ -28,7 +28,12 @@ pub const MAX_SOURCES: usize = 4096;
 ///
 /// See the [crate docs](crate) for the driver contract and complete examples.
 #[derive(Debug)]
-pub struct Race<E> {
+pub struct Race<E>(Box<State<E>>);
+
+/// The state of a race, boxed: a race moves as one pointer, and its small buffers
+/// live inline in the box (one allocation for all of them).
+#[derive(Debug)]
+struct State<E> {
     config: Config,
     protocols: Protocols,
     /// What the race copied of its history (`None`: built without one).
@@ -91,7 +96,7 @@ impl<E> Race<E> {
     /// # Ok::<(), eyeballs_core::ConfigError>(())
     /// ```
     pub fn new(target: Target, config: Config, now: Instant) -> Result<Self, ConfigError> {
-        Self::build(target, config, None, now)
+        State::build(target, config, None, now).map(Race)
     }
 
     /// Starts a race like [`Race::new`], ordering endpoints and timing attempts with what
@@ -113,7 +118,7 @@ impl<E> Race<E> {
         history: &History,
         now: Instant,
     ) -> Result<Self, ConfigError> {
-        Self::build(target, config, Some(history), now)
+        State::build(target, config, Some(history), now).map(Race)
     }
 
     /// Copies what `history` knows of the destinations whose source address arrived
@@ -128,6 +133,90 @@ impl<E> Race<E> {
     /// destinations in a history of n entries; with nothing new it copies nothing. A race
     /// built with [`Race::new`] has no history and copies nothing.
     pub fn handle_history(&mut self, history: &History, now: Instant) {
+        self.0.handle_history(history, now)
+    }
+
+    /// Feeds one input at `now`, then fires any timer that is due.
+    ///
+    /// Input comes first: a connection reported at 260 ms wins even though the 250 ms timer
+    /// would also start another attempt in the same call. Unknown, late and duplicate ids are
+    /// ignored, and nothing is ever accepted after the race finished. A `Connected` for an
+    /// attempt that was already cancelled needs no answer: its [`Action::Cancel`] already told
+    /// the driver to close it.
+    pub fn handle_input(&mut self, input: Input<E>, now: Instant) {
+        self.0.handle_input(input, now)
+    }
+
+    /// Fires whatever timer is due at `now`: the Resolution Delay, the Connection Attempt
+    /// Delay, the overall deadline. A call before any deadline changes nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.0.handle_timeout(now)
+    }
+
+    /// Returns the next action for the driver, or `None` when there is nothing to do until
+    /// an input or [`Race::poll_timeout`]'s deadline. [`Action::Finish`] is the last one.
+    #[must_use]
+    pub fn poll_action(&mut self) -> Option<Action<E>> {
+        self.0.poll_action()
+    }
+
+    /// Returns when [`Race::handle_timeout`] must next be called, or `None` when only an
+    /// input can move the race on (or it is finished). After a `handle_*` call at `now`, the
+    /// deadline is always later than `now`.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.0.poll_timeout()
+    }
+
+    /// Returns whether the race has decided; [`Action::Finish`] is queued or was drained.
+    pub fn is_finished(&self) -> bool {
+        self.0.is_finished()
+    }
+
+    /// Returns the outcome once finished: the winner, or why it failed.
+    pub fn result(&self) -> Option<Result<&Winner, FailureReason>> {
+        self.0.result()
+    }
+
+    /// Returns whether the race failed because its deadline passed.
+    pub fn is_timed_out(&self) -> bool {
+        self.0.is_timed_out()
+    }
+
+    /// Returns when the race started.
+    pub fn started(&self) -> Instant {
+        self.0.started()
+    }
+
+    /// Returns when the race finished.
+    pub fn finished(&self) -> Option<Instant> {
+        self.0.finished()
+    }
+
+    /// Returns every attempt so far, in the order they started (index = [`AttemptId::index`]).
+    pub fn attempts(&self) -> &[AttemptRecord<E>] {
+        self.0.attempts()
+    }
+
+    /// Returns every DNS query, in the order they were asked for (index = [`QueryId::index`]).
+    pub fn queries(&self) -> &[QueryRecord<E>] {
+        self.0.queries()
+    }
+
+    /// Returns how many attempts are in flight.
+    pub fn in_flight(&self) -> usize {
+        self.0.in_flight()
+    }
+
+    /// Returns the source address the driver reported for `destination`
+    /// ([`Input::Sources`]), if it reported one.
+    pub fn source_of(&self, destination: IpAddr) -> Option<IpAddr> {
+        self.0.source_of(destination)
+    }
+}
+
+impl<E> State<E> {
+    fn handle_history(&mut self, history: &History, now: Instant) {
         let now = self.clamp(now);
         if self.result.is_some() {
             return;
@@ -143,7 +232,7 @@ impl<E> Race<E> {
         config: Config,
         history: Option<&History>,
         now: Instant,
-    ) -> Result<Self, ConfigError> {
+    ) -> Result<Box<Self>, ConfigError> {
         config.validate()?;
         if let Some(alpn) = target.protocols.invalid() {
             return Err(ConfigError::InvalidAlpn {
@@ -162,9 +251,9 @@ impl<E> Race<E> {
                 port,
                 combined,
             } => Resolution::host(name, port, policy, want_a, combined, https_name),
-            TargetKind::Addrs(addrs) => (Resolution::literal(addrs, policy), Vec::new()),
+            TargetKind::Addrs(addrs) => (Resolution::literal(&addrs, policy), Vec::new()),
         };
-        let mut race = Race {
+        let mut race = Box::new(State {
             config,
             protocols: target.protocols,
             history: history.map(Snapshot::new),
@@ -189,7 +278,7 @@ impl<E> Race<E> {
             actions: SmallQueue::new(),
             result: None,
             finished_at: None,
-        };
+        });
         race.ask(asks, now);
         race.learn_sources(target_sources);
         if let Some(h) = history {
@@ -200,14 +289,7 @@ impl<E> Race<E> {
         Ok(race)
     }
 
-    /// Feeds one input at `now`, then fires any timer that is due.
-    ///
-    /// Input comes first: a connection reported at 260 ms wins even though the 250 ms timer
-    /// would also start another attempt in the same call. Unknown, late and duplicate ids are
-    /// ignored, and nothing is ever accepted after the race finished. A `Connected` for an
-    /// attempt that was already cancelled needs no answer: its [`Action::Cancel`] already told
-    /// the driver to close it.
-    pub fn handle_input(&mut self, input: Input<E>, now: Instant) {
+    fn handle_input(&mut self, input: Input<E>, now: Instant) {
         let now = self.clamp(now);
         if self.result.is_some() {
             return;
@@ -240,25 +322,16 @@ impl<E> Race<E> {
         self.step(now);
     }
 
-    /// Fires whatever timer is due at `now`: the Resolution Delay, the Connection Attempt
-    /// Delay, the overall deadline. A call before any deadline changes nothing.
-    pub fn handle_timeout(&mut self, now: Instant) {
+    fn handle_timeout(&mut self, now: Instant) {
         let now = self.clamp(now);
         self.step(now);
     }
 
-    /// Returns the next action for the driver, or `None` when there is nothing to do until
-    /// an input or [`Race::poll_timeout`]'s deadline. [`Action::Finish`] is the last one.
-    #[must_use]
-    pub fn poll_action(&mut self) -> Option<Action<E>> {
+    fn poll_action(&mut self) -> Option<Action<E>> {
         self.actions.pop_front()
     }
 
-    /// Returns when [`Race::handle_timeout`] must next be called, or `None` when only an
-    /// input can move the race on (or it is finished). After a `handle_*` call at `now`, the
-    /// deadline is always later than `now`.
-    #[must_use]
-    pub fn poll_timeout(&self) -> Option<Instant> {
+    fn poll_timeout(&self) -> Option<Instant> {
         if self.result.is_some() {
             return None;
         }
@@ -281,49 +354,39 @@ impl<E> Race<E> {
             .min()
     }
 
-    /// Returns whether the race has decided; [`Action::Finish`] is queued or was drained.
-    pub fn is_finished(&self) -> bool {
+    fn is_finished(&self) -> bool {
         self.result.is_some()
     }
 
-    /// Returns the outcome once finished: the winner, or why it failed.
-    pub fn result(&self) -> Option<Result<&Winner, FailureReason>> {
+    fn result(&self) -> Option<Result<&Winner, FailureReason>> {
         self.result.as_ref().map(|r| r.as_ref().map_err(|e| *e))
     }
 
-    /// Returns whether the race failed because its deadline passed.
-    pub fn is_timed_out(&self) -> bool {
+    fn is_timed_out(&self) -> bool {
         matches!(self.result, Some(Err(FailureReason::TimedOut { .. })))
     }
 
-    /// Returns when the race started.
-    pub fn started(&self) -> Instant {
+    fn started(&self) -> Instant {
         self.started
     }
 
-    /// Returns when the race finished.
-    pub fn finished(&self) -> Option<Instant> {
+    fn finished(&self) -> Option<Instant> {
         self.finished_at
     }
 
-    /// Returns every attempt so far, in the order they started (index = [`AttemptId::index`]).
-    pub fn attempts(&self) -> &[AttemptRecord<E>] {
+    fn attempts(&self) -> &[AttemptRecord<E>] {
         &self.attempts
     }
 
-    /// Returns every DNS query, in the order they were asked for (index = [`QueryId::index`]).
-    pub fn queries(&self) -> &[QueryRecord<E>] {
+    fn queries(&self) -> &[QueryRecord<E>] {
         &self.queries
     }
 
-    /// Returns how many attempts are in flight.
-    pub fn in_flight(&self) -> usize {
+    fn in_flight(&self) -> usize {
         self.in_flight
     }
 
-    /// Returns the source address the driver reported for `destination`
-    /// ([`Input::Sources`]), if it reported one.
-    pub fn source_of(&self, destination: IpAddr) -> Option<IpAddr> {
+    fn source_of(&self, destination: IpAddr) -> Option<IpAddr> {
         self.sources
             .get(&destination)
             .copied()

@@ -229,7 +229,7 @@ impl Resolution {
     }
 
     /// The state of a race over addresses given directly: all answered, no DNS.
-    pub(crate) fn literal(addrs: Vec<SocketAddr>, policy: FamilyPolicy) -> Self {
+    pub(crate) fn literal(addrs: &[SocketAddr], policy: FamilyPolicy) -> Self {
         let port = addrs.first().map_or(0, SocketAddr::port);
         let mut r = Resolution::new(port, policy, true, false);
         let family = |v6: bool| {
@@ -292,6 +292,7 @@ impl Resolution {
             let family = entry.family_mut(v6);
             family.state = State::Answered;
             family.addrs.clear();
+            family.addrs.reserve(addrs.len());
             family.addrs.extend(
                 addrs
                     .iter()

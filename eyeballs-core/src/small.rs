@@ -6,7 +6,8 @@ use std::collections::VecDeque;
 
 /// A vector of `Copy` elements whose first `N` live inline; past `N` they move to a heap
 /// vector, whose capacity is kept by [`SmallBuf::clear`] (a race rebuilds its lists often).
-#[derive(Debug, Clone)]
+/// It compares and prints as its elements.
+#[derive(Clone)]
 pub(crate) struct SmallBuf<T: Copy, const N: usize> {
     inline: [T; N],
     len: usize,
@@ -49,6 +50,15 @@ impl<T: Copy, const N: usize> SmallBuf<T, N> {
         self.spilled = true;
     }
 
+    /// Makes room for `more` elements: on the heap at once when they will not fit inline.
+    pub(crate) fn reserve(&mut self, more: usize) {
+        if self.spilled {
+            self.heap.reserve(more);
+        } else if self.len + more > N {
+            self.spill(self.len + more);
+        }
+    }
+
     /// Removes every element, keeping the heap's capacity.
     pub(crate) fn clear(&mut self) {
         self.len = 0;
@@ -82,6 +92,20 @@ impl<T: Copy, const N: usize> SmallBuf<T, N> {
         self.len = kept;
     }
 }
+
+impl<T: Copy + core::fmt::Debug, const N: usize> core::fmt::Debug for SmallBuf<T, N> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<T: Copy + PartialEq, const N: usize> PartialEq for SmallBuf<T, N> {
+    fn eq(&self, other: &Self) -> bool {
+        self[..] == other[..]
+    }
+}
+
+impl<T: Copy + Eq, const N: usize> Eq for SmallBuf<T, N> {}
 
 impl<T: Copy, const N: usize> Extend<T> for SmallBuf<T, N> {
     fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {

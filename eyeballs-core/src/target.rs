@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use crate::endpoint::Protocols;
 use crate::name::Name;
+use crate::small::SmallBuf;
 use crate::source::Source;
 
 /// What a race connects to: a host name to resolve, or addresses given directly, and the
@@ -43,7 +44,8 @@ pub(crate) enum TargetKind {
         port: u16,
         combined: bool,
     },
-    Addrs(Vec<SocketAddr>),
+    /// Two inline: a dual-stack pair allocates nothing.
+    Addrs(SmallBuf<SocketAddr, 2>),
 }
 
 impl Target {
@@ -69,7 +71,9 @@ impl Target {
 
     /// Addresses given directly, such as IP literals: no DNS at all.
     pub fn addrs<I: IntoIterator<Item = SocketAddr>>(addrs: I) -> Self {
-        Target::with_kind(TargetKind::Addrs(addrs.into_iter().collect()))
+        let mut list = SmallBuf::new(SocketAddr::from(([0, 0, 0, 0], 0)));
+        list.extend(addrs);
+        Target::with_kind(TargetKind::Addrs(list))
     }
 
     fn with_kind(kind: TargetKind) -> Self {
