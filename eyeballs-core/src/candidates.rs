@@ -6,16 +6,23 @@
 //! group (V22, V23), deduplicated (HG11) and dealt out interleaved (V25, HG1). Dealing
 //! continues from the picks already made, so a late family's best endpoint is the next one
 //! tried (R8, R33, G6, V45) and interleaving is never broken by an update.
+//!
+//! A rebuild handles small candidates and sorts indices, not endpoints: a candidate is its
+//! address, transport, group and packed sort keys, and becomes an [`Endpoint`] (ALPN ids, ECH
+//! config, provenance) only when it is taken. Its buffers are kept from one rebuild to the
+//! next, so a race allocates them once.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::net::{IpAddr, SocketAddr};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::Instant;
 
 use crate::config::Config;
 use crate::endpoint::{EchConfig, Endpoint, EndpointKey, Protocols, Provenance, Transport};
-use crate::history::{History, Path};
+use crate::history::{Path, Snapshot};
+use crate::name::Name;
 use crate::record::AttemptRecord;
 use crate::resolution::{Resolution, Service};
+use crate::small::SmallBuf;
 use crate::sort::{Route, SortKey};
 
 /// The most endpoints a race considers when [`Config::max_endpoints`] sets no lower cap.
@@ -26,7 +33,7 @@ pub(crate) struct Context<'a> {
     pub(crate) resolution: &'a Resolution,
     pub(crate) config: &'a Config,
     pub(crate) protocols: &'a Protocols,
-    pub(crate) history: Option<&'a History>,
+    pub(crate) history: Option<&'a Snapshot>,
     /// Destination → route (`None`: no route), from [`Input::Sources`](crate::Input).
     pub(crate) sources: &'a BTreeMap<IpAddr, Option<Route>>,
     pub(crate) now: Instant,
@@ -41,12 +48,27 @@ enum GroupKey {
     Address,
 }
 
+/// One group of a rebuild: its key (its dealing state is kept by key across rebuilds) and
+/// where its endpoints' details come from.
+#[derive(Debug, Clone, Copy)]
+struct Group {
+    key: GroupKey,
+    /// The index of its service in [`Resolution::services`], for service groups.
+    service: u16,
+    /// Its ECH config as a number: 0 for none, equal numbers for equal configs.
+    ech: u8,
+}
+
 #[derive(Debug)]
 pub(crate) struct Candidates {
-    /// Untried endpoints, next first, each with its group and the group's dealing state once
-    /// it is picked. A rebuild makes the new list in this same buffer, so it allocates
-    /// nothing once the buffer is big enough, and endpoints never move from list to list.
-    order: VecDeque<Cand>,
+    /// Untried endpoints, next first from `head` on, each with the group's dealing state
+    /// once it is picked.
+    order: SmallBuf<Next, INLINE>,
+    head: usize,
+    /// The groups of the last rebuild, by index (the order they are tried in); the order's
+    /// candidates refer to them.
+    groups: SmallBuf<Group, INLINE>,
+    scratch: Scratch,
     /// Every endpoint started (sorted, filled from the race's attempts at each rebuild), so
     /// none is started twice.
     tried: Vec<EndpointKey>,
@@ -66,52 +88,122 @@ pub(crate) struct Candidates {
     skipped_without_ech: usize,
 }
 
-/// One candidate: made and sorted by a rebuild, then waiting in the order.
+/// How many candidates, groups and the like a race keeps without allocating.
+const INLINE: usize = 2;
+
+/// The buffers of a rebuild, kept for their capacity: every candidate made, in making order,
+/// and indices into it (sorted, then dealt).
 #[derive(Debug)]
+struct Scratch {
+    made: SmallBuf<Cand, INLINE>,
+    keys: SmallBuf<OrderKey, INLINE>,
+    dedup: Vec<DedupKey>,
+    sorted: SmallBuf<u32, INLINE>,
+    /// Whether each sorted candidate is of the same unit as the one before it.
+    same_unit: Vec<bool>,
+    dealt: SmallBuf<(u32, Dealt), INLINE>,
+}
+
+/// A placeholder address for the inline slots of empty buffers.
+const NOWHERE: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0));
+
+/// One candidate: made and sorted by a rebuild, then waiting in the order.
+#[derive(Debug, Clone, Copy)]
 struct Cand {
-    group: GroupKey,
-    /// TCP goes first in this candidate's group (HG1, HG3).
-    tcp_first: bool,
     key: SortKey,
     /// The best key of its unit (its address, over every transport): units sort by it.
     unit_key: SortKey,
+    addr: SocketAddr,
     /// Order of making: the first of two duplicates is kept (HG11).
     made: u32,
+    /// Its group's index in [`Candidates::groups`].
+    group: u16,
+    transport: Transport,
+    /// TCP goes first in this candidate's group (HG1, HG3).
+    tcp_first: bool,
     /// Left out by the ECH downgrade rule (V35).
     skipped: bool,
+    /// A later copy of an endpoint made before (HG11).
+    dup: bool,
     /// Dealt already in this rebuild.
     taken: bool,
-    /// Its place in the dealt order (0 = next), once taken.
-    pos: usize,
-    /// The group's dealing state once this endpoint is picked.
-    deal: Deal,
-    endpoint: Endpoint,
 }
 
 impl Cand {
     fn v6(&self) -> bool {
-        self.endpoint.addr.is_ipv6()
+        self.addr.is_ipv6()
     }
 
     /// The unit an endpoint belongs to: its address and port, and whether rule 1 demoted it
     /// (a failed QUIC endpoint does not drag its address's TCP endpoint down with it).
     fn unit(&self) -> Unit {
-        (self.endpoint.addr, self.key.is_demoted())
+        (self.addr, self.key.is_demoted())
     }
 
     /// 0 for the transport that goes first in its group, 1 for the other.
     fn transport_rank(&self) -> u8 {
-        u8::from((self.endpoint.transport == Transport::Tcp) != self.tcp_first)
+        u8::from((self.transport == Transport::Tcp) != self.tcp_first)
     }
 }
+
+/// How each group's dealing stands after the picks made so far: the last pick's group's,
+/// and the others' (see [`Candidates`]'s `deal` and `deals`).
+type Dealing<'a> = (&'a Option<(GroupKey, Deal)>, &'a [(GroupKey, Deal)]);
 
 /// An address (with its port) and whether rule 1 demoted it: what one turn deals.
 type Unit = (SocketAddr, bool);
 
+/// One endpoint of the order: what taking it needs.
+#[derive(Debug, Clone, Copy)]
+struct Next {
+    addr: SocketAddr,
+    /// The group's dealing state once this endpoint is picked.
+    deal: Dealt,
+    group: u16,
+    transport: Transport,
+    /// Rule 1 demoted it: with its address, its unit.
+    demoted: bool,
+}
+
 impl Candidates {
     pub(crate) fn new() -> Self {
         Candidates {
-            order: VecDeque::new(),
+            order: SmallBuf::new(Next {
+                addr: NOWHERE,
+                deal: Dealt::default(),
+                group: 0,
+                transport: Transport::Tcp,
+                demoted: false,
+            }),
+            head: 0,
+            groups: SmallBuf::new(Group {
+                key: GroupKey::Address,
+                service: 0,
+                ech: 0,
+            }),
+            scratch: Scratch {
+                made: SmallBuf::new(Cand {
+                    key: SortKey::ZERO,
+                    unit_key: SortKey::ZERO,
+                    addr: NOWHERE,
+                    made: 0,
+                    group: 0,
+                    transport: Transport::Tcp,
+                    tcp_first: false,
+                    skipped: false,
+                    dup: false,
+                    taken: false,
+                }),
+                keys: SmallBuf::new(OrderKey {
+                    hi: 0,
+                    lo: 0,
+                    index: 0,
+                }),
+                dedup: Vec::new(),
+                sorted: SmallBuf::new(0),
+                same_unit: Vec::new(),
+                dealt: SmallBuf::new((0, Dealt::default())),
+            },
             tried: Vec::new(),
             deal: None,
             deals: Vec::new(),
@@ -127,7 +219,7 @@ impl Candidates {
 
     /// Returns whether no endpoint is waiting to be tried.
     pub(crate) fn is_empty(&self) -> bool {
-        self.order.is_empty()
+        self.head >= self.order.len()
     }
 
     /// Returns whether an endpoint of this family is waiting.
@@ -159,25 +251,57 @@ impl Candidates {
     /// broken for this host (an endpoint of it failed recently and none worked since) and the
     /// other is not.
     pub(crate) fn should_flip(&self, prefer_v6: bool) -> bool {
-        let (p, o) = if prefer_v6 { (0, 1) } else { (1, 0) };
-        let bad = |i: usize| self.failed[i] && !self.good[i];
-        bad(p) && !bad(o)
+        should_flip(self.good, self.failed, prefer_v6)
     }
 
-    /// Takes the next endpoint to try.
-    pub(crate) fn pop_next(&mut self) -> Option<Endpoint> {
-        let p = self.order.pop_front()?;
-        match self.deal.replace((p.group, p.deal)) {
-            Some((group, deal)) if group != p.group => {
-                match self.deals.binary_search_by_key(&group, |(g, _)| *g) {
+    /// Takes the next endpoint to try; `resolution` and `protocols` give its details (its
+    /// group's, as at the last rebuild: anything that changes them rebuilds).
+    pub(crate) fn pop_next(
+        &mut self,
+        resolution: &Resolution,
+        protocols: &Protocols,
+    ) -> Option<Endpoint> {
+        let p = *self.order.get(self.head)?;
+        self.head += 1;
+        let group = self.groups[usize::from(p.group)];
+        match self
+            .deal
+            .replace((group.key, p.deal.expand((p.addr, p.demoted))))
+        {
+            Some((key, deal)) if key != group.key => {
+                match self.deals.binary_search_by_key(&key, |(g, _)| *g) {
                     Ok(i) => self.deals[i].1 = deal,
-                    Err(i) => self.deals.insert(i, (group, deal)),
+                    Err(i) => self.deals.insert(i, (key, deal)),
                 }
             }
             _ => {}
         }
         self.count(&p, false);
-        Some(p.endpoint)
+        let (ech, provenance) = match group.key {
+            GroupKey::Service(_) => {
+                let s = &resolution.services[usize::from(group.service)];
+                let provenance = Provenance::Service {
+                    priority: s.rank.0,
+                    target: s.target.clone(),
+                };
+                (s.ech.clone(), provenance)
+            }
+            GroupKey::AliasFallback => {
+                // This group is made only with an alias target.
+                let target = resolution
+                    .alias
+                    .map_or_else(Name::root, |a| resolution.names[a].name.clone());
+                (None, Provenance::AliasFallback { target })
+            }
+            GroupKey::Address => (None, Provenance::Address),
+        };
+        Some(Endpoint {
+            addr: p.addr,
+            transport: p.transport,
+            alpn: protocols.shared(p.transport),
+            ech,
+            provenance,
+        })
     }
 
     /// Rebuilds the list from everything known (see the module docs).
@@ -187,159 +311,150 @@ impl Candidates {
             self.tried.extend(new.iter().map(|a| a.endpoint.key()));
             self.tried.sort_unstable();
         }
-        // The order's buffer is reused: cleared, it converts to a vector and back in place.
-        let mut order = core::mem::take(&mut self.order);
-        order.clear();
-        let mut cands = Vec::from(order);
-        let r = cx.resolution;
-        let addrs: usize = r
-            .names
-            .iter()
-            .map(|n| n.v6.addrs.len() + n.v4.addrs.len())
-            .sum();
-        // Service endpoints go over each transport the caller speaks; the rest over one.
-        let both = cx.protocols.speaks(Transport::Quic) && cx.protocols.speaks(Transport::Tcp);
-        // Exact: a vector of these rounds a small reserve up to four, past what the
-        // allocator's cache of small blocks holds.
-        cands.reserve_exact(addrs.saturating_mul(if both { 2 } else { 1 }));
-        self.make(cx, &mut cands);
-        dedup(&mut cands);
-        let before = cands.len();
-        cands.retain(|c| !c.skipped);
-        self.skipped_without_ech = before - cands.len();
+        let Scratch {
+            made: cands,
+            keys,
+            dedup,
+            sorted,
+            same_unit,
+            dealt,
+        } = &mut self.scratch;
+        cands.clear();
+        make(cx, &self.tried, &mut self.groups, cands);
+        mark_duplicates(cands, dedup, &self.groups);
         // Whether a family is broken is judged on TCP, when there is TCP: a QUIC failure
         // alone says UDP is blocked (HG3), not that IPv6 is.
         self.good = [false; 2];
         self.failed = [false; 2];
-        let any_tcp = cands.iter().any(|c| c.endpoint.transport == Transport::Tcp);
-        let mut v6 = cands.iter().filter(|c| c.v6()).peekable();
-        self.v6_poor = v6.peek().is_some() && v6.all(|c| c.key.is_poor_route());
-        for c in &cands {
-            if any_tcp && c.endpoint.transport != Transport::Tcp {
+        sorted.clear();
+        sorted.reserve(cands.len());
+        let (mut any_tcp, mut v6_seen, mut v6_poor, mut skipped) = (false, false, true, 0);
+        let mut first = None;
+        let mut one_transport = true;
+        for (i, c) in cands.iter().enumerate() {
+            if c.dup {
                 continue;
             }
-            let i = usize::from(!c.endpoint.addr.is_ipv6());
-            self.good[i] |= c.key.is_good();
-            self.failed[i] |= c.key.is_demoted();
+            if c.skipped {
+                skipped += 1;
+                continue;
+            }
+            sorted.push(i as u32);
+            any_tcp |= c.transport == Transport::Tcp;
+            if c.v6() {
+                v6_seen = true;
+                v6_poor &= c.key.is_poor_route();
+            }
+            one_transport &= *first.get_or_insert(c.transport) == c.transport;
+        }
+        self.skipped_without_ech = skipped;
+        self.v6_poor = v6_seen && v6_poor;
+        for &i in sorted.iter() {
+            let c = &cands[i as usize];
+            if any_tcp && c.transport != Transport::Tcp {
+                continue;
+            }
+            let f = usize::from(!c.addr.is_ipv6());
+            self.good[f] |= c.key.is_good();
+            self.failed[f] |= c.key.is_demoted();
         }
         // Units: the endpoints of one address in one group, over each transport. A unit
         // sorts by its best endpoint; equal keys keep the order of arrival (RFC 6724 rule
         // 10: `made` follows the answers).
-        // With one transport, every unit is one endpoint and its key is its own.
-        let one_transport = cands
-            .iter()
-            .all(|c| Some(c.endpoint.transport) == cands.first().map(|f| f.endpoint.transport));
+        // With one transport, every unit is one endpoint and its key is its own (as made).
         if !one_transport {
-            cands.sort_unstable_by_key(|c| (c.group, !c.v6(), c.unit(), c.key));
-        }
-        let mut i = if one_transport { cands.len() } else { 0 };
-        while i < cands.len() {
-            let (group, unit, best) = (cands[i].group, cands[i].unit(), cands[i].key);
-            while i < cands.len() && cands[i].group == group && cands[i].unit() == unit {
-                cands[i].unit_key = best;
-                i += 1;
-            }
-        }
-        cands.sort_unstable_by_key(|c| {
-            (
-                c.group,
-                !c.v6(),
-                c.unit_key,
-                c.unit(),
-                c.transport_rank(),
-                c.made,
-            )
-        });
-        self.deal(cx, &mut cands);
-        cands.retain(|c| c.taken);
-        arrange(&mut cands);
-        let cap = cx.config.max_endpoints.unwrap_or(MAX_ENDPOINTS);
-        cands.truncate(cap.saturating_sub(self.tried.len()));
-        (self.v6, self.v4, self.services) = (0, 0, 0);
-        for c in &cands {
-            self.count(c, true);
-        }
-        self.order = VecDeque::from(cands);
-    }
-
-    /// Deals the sorted candidates out, group by group, a unit (one address over each
-    /// transport) a turn: each one dealt is marked taken, with its place in the order.
-    fn deal(&self, cx: &Context<'_>, cands: &mut [Cand]) {
-        let prefer_v6 = cx.config.family_policy.prefers_v6();
-        let flip = self.should_flip(prefer_v6);
-        let count = cx.config.first_address_family_count;
-        let mut pos = 0;
-        let mut offset = 0;
-        while offset < cands.len() {
-            let key = cands[offset].group;
-            let mut end = offset;
-            while end < cands.len() && cands[end].group == key {
-                end += 1;
-            }
-            // Each family's candidates: IPv6 in [offset, split), IPv4 in [split, end).
-            let split = offset + cands[offset..end].iter().take_while(|c| c.v6()).count();
-            let range = |v6: bool| if v6 { offset..split } else { split..end };
-            // The opening family: with IPv6 preferred (the default), the one whose best
-            // endpoint RFC 6724 ranks first (rules 1–8: a link-local or ULA-only IPv6 source
-            // for a global destination puts IPv4 first); IPv4 when the caller prefers it;
-            // the other one when history says the preferred family is broken.
-            let best = |v6: bool| cands[range(v6)].first().map(|c| c.unit_key.family_rank());
-            let first_v6 = if flip {
-                !prefer_v6
-            } else if prefer_v6 {
-                match (best(true), best(false)) {
-                    (Some(v6), Some(v4)) => v6 <= v4,
-                    _ => true,
-                }
-            } else {
-                false
-            };
-            let mut deal = self.deal_of(key);
-            // A turn cut short by this rebuild is finished first (its unit may have moved).
-            if let Some((v6, unit)) = deal.turn.take() {
-                let at = range(v6).find(|&i| !cands[i].taken && cands[i].unit() == unit);
-                if let Some(at) = at {
-                    deal_unit(cands, at, end, &mut deal, v6, &mut pos);
-                }
-            }
-            let mut next = [offset, split];
-            loop {
-                for (v6, n) in [(true, 0), (false, 1)] {
-                    while next[n] < range(v6).end && cands[next[n]].taken {
-                        next[n] += 1;
+            sorted.sort_unstable_by(|&a, &b| {
+                let (x, y) = (&cands[a as usize], &cands[b as usize]);
+                (x.group, !x.v6(), x.unit(), x.key).cmp(&(y.group, !y.v6(), y.unit(), y.key))
+            });
+            let mut i = 0;
+            while i < sorted.len() {
+                let c = &cands[sorted[i] as usize];
+                let (group, unit, best) = (c.group, c.unit(), c.key);
+                while i < sorted.len() {
+                    let c = &mut cands[sorted[i] as usize];
+                    if c.group != group || c.unit() != unit {
+                        break;
                     }
+                    c.unit_key = best;
+                    i += 1;
                 }
-                let has = |v6: bool| next[usize::from(!v6)] < range(v6).end;
-                let Some(v6) = deal.pick(has, count, first_v6) else {
-                    break;
-                };
-                let at = next[usize::from(!v6)];
-                deal_unit(cands, at, end, &mut deal, v6, &mut pos);
             }
-            offset = end;
+        }
+        // The order: group, family, unit key as packed integers, sorted in place; the rare
+        // ties (one unit's transports, or equal keys) by unit, transport and making order.
+        keys.clear();
+        keys.extend(sorted.iter().map(|&i| {
+            let c = &cands[i as usize];
+            let (rules, rest) = c.unit_key.packed();
+            let hi = (u64::from(c.group) << 48) | (u64::from(!c.v6()) << 47) | u64::from(rules);
+            OrderKey {
+                hi,
+                lo: rest,
+                index: i,
+            }
+        }));
+        keys.sort_unstable_by(|a, b| {
+            (a.hi, a.lo).cmp(&(b.hi, b.lo)).then_with(|| {
+                let (x, y) = (&cands[a.index as usize], &cands[b.index as usize]);
+                (x.unit(), x.transport_rank(), x.made).cmp(&(y.unit(), y.transport_rank(), y.made))
+            })
+        });
+        sorted.clear();
+        sorted.extend(keys.iter().map(|k| k.index));
+        // Units of more than one endpoint exist only with more than one transport.
+        same_unit.clear();
+        if !one_transport {
+            same_unit.extend((0..sorted.len()).map(|k| {
+                k > 0 && {
+                    let (a, b) = (&cands[sorted[k - 1] as usize], &cands[sorted[k] as usize]);
+                    a.group == b.group && a.unit() == b.unit()
+                }
+            }));
+        }
+        dealt.clear();
+        dealt.reserve(sorted.len());
+        let flip = should_flip(self.good, self.failed, cx.config.family_policy.prefers_v6());
+        let dealing = (&self.deal, &self.deals[..]);
+        deal(
+            cx,
+            flip,
+            dealing,
+            &self.groups,
+            cands,
+            (sorted, same_unit),
+            dealt,
+        );
+        let cap = cx.config.max_endpoints.unwrap_or(MAX_ENDPOINTS);
+        dealt.truncate(cap.saturating_sub(self.tried.len()));
+        self.order.clear();
+        self.head = 0;
+        self.order.extend(dealt.iter().map(|&(i, deal)| {
+            let c = &cands[i as usize];
+            Next {
+                addr: c.addr,
+                deal,
+                group: c.group,
+                transport: c.transport,
+                demoted: c.key.is_demoted(),
+            }
+        }));
+        (self.v6, self.v4, self.services) = (0, 0, 0);
+        for i in 0..self.order.len() {
+            let c = self.order[i];
+            self.count(&c, true);
         }
     }
 
-    fn deal_of(&self, group: GroupKey) -> Deal {
-        if let Some((g, deal)) = self.deal {
-            if g == group {
-                return deal;
-            }
-        }
-        match self.deals.binary_search_by_key(&group, |(g, _)| *g) {
-            Ok(i) => self.deals[i].1,
-            Err(_) => Deal::default(),
-        }
-    }
-
-    fn count(&mut self, p: &Cand, add: bool) {
-        let n = if p.endpoint.addr.is_ipv6() {
+    /// Counts an endpoint into (or out of) the order's tallies.
+    fn count(&mut self, p: &Next, add: bool) {
+        let n = if p.addr.is_ipv6() {
             &mut self.v6
         } else {
             &mut self.v4
         };
         let s = &mut self.services;
-        let service = matches!(p.group, GroupKey::Service(_));
+        let service = matches!(self.groups[usize::from(p.group)].key, GroupKey::Service(_));
         if add {
             *n += 1;
             *s += usize::from(service);
@@ -348,54 +463,162 @@ impl Candidates {
             *s -= usize::from(service);
         }
     }
+}
 
-    /// Makes every untried endpoint from what DNS said, in groups.
-    fn make(&self, cx: &Context<'_>, cands: &mut Vec<Cand>) {
-        let r = cx.resolution;
-        let ech_only = cx.config.ech && r.services.iter().any(|s| s.ech.is_some());
-        let fallback = if cx.protocols.speaks(Transport::Tcp) {
-            Transport::Tcp
+/// Deals the sorted candidates out, group by group, a unit (one address over each
+/// transport) a turn: each one dealt is marked taken and its index pushed to `dealt`.
+/// `flip`: history says the preferred family is broken; `dealing`: how each group's dealing
+/// stands after the picks made so far.
+fn deal(
+    cx: &Context<'_>,
+    flip: bool,
+    dealing: Dealing<'_>,
+    groups: &[Group],
+    cands: &mut [Cand],
+    (sorted, same_unit): (&[u32], &[bool]),
+    dealt: &mut SmallBuf<(u32, Dealt), INLINE>,
+) {
+    let prefer_v6 = cx.config.family_policy.prefers_v6();
+
+    let count = cx.config.first_address_family_count;
+    let at = |k: usize| sorted[k] as usize;
+    let mut offset = 0;
+    while offset < sorted.len() {
+        let group = cands[at(offset)].group;
+        let mut end = offset;
+        while end < sorted.len() && cands[at(end)].group == group {
+            end += 1;
+        }
+        // Each family's candidates: IPv6 in [offset, split), IPv4 in [split, end).
+        let split = offset + (offset..end).take_while(|&k| cands[at(k)].v6()).count();
+        let range = |v6: bool| if v6 { offset..split } else { split..end };
+        // The opening family: with IPv6 preferred (the default), the one whose best
+        // endpoint RFC 6724 ranks first (rules 1–8: a link-local or ULA-only IPv6 source
+        // for a global destination puts IPv4 first); IPv4 when the caller prefers it;
+        // the other one when history says the preferred family is broken.
+        let best = |v6: bool| {
+            let r = range(v6);
+            (r.start < r.end).then(|| cands[at(r.start)].unit_key.family_rank())
+        };
+        let first_v6 = if flip {
+            !prefer_v6
+        } else if prefer_v6 {
+            match (best(true), best(false)) {
+                (Some(v6), Some(v4)) => v6 <= v4,
+                _ => true,
+            }
         } else {
-            Transport::Quic
+            false
         };
-        let mut maker = Maker {
-            cx,
-            tried: &self.tried,
-            cands,
-            ech_only,
-            group: GroupKey::Address,
-            first: 0,
-        };
-        for service in &r.services {
-            maker.start(GroupKey::Service(service.rank));
-            maker.add_service(service);
-            maker.finish();
+        let mut deal = deal_of(dealing, groups[usize::from(group)].key);
+        // A turn cut short by this rebuild is finished first (its unit may have moved).
+        if let Some((v6, unit)) = deal.turn.take() {
+            let found = range(v6).find(|&k| {
+                let c = &cands[at(k)];
+                !c.taken && c.unit() == unit
+            });
+            if let Some(k) = found {
+                deal_unit(cands, (sorted, same_unit), k, end, &mut deal, v6, dealt);
+            }
         }
-        if let Some(alias) = r.alias {
-            let n = &r.names[alias];
-            maker.start(GroupKey::AliasFallback);
-            let provenance = Provenance::AliasFallback {
-                target: n.name.clone(),
+        let mut next = [offset, split];
+        loop {
+            for (v6, n) in [(true, 0), (false, 1)] {
+                while next[n] < range(v6).end && cands[at(next[n])].taken {
+                    next[n] += 1;
+                }
+            }
+            let has = |v6: bool| next[usize::from(!v6)] < range(v6).end;
+            let Some(v6) = deal.pick(has, count, first_v6) else {
+                break;
             };
-            for v6 in [true, false] {
-                let addrs = &n.family(v6).addrs;
-                maker.add(addrs.iter().copied(), &[fallback], None, &provenance);
-            }
-            maker.finish();
+            let k = next[usize::from(!v6)];
+            deal_unit(cands, (sorted, same_unit), k, end, &mut deal, v6, dealt);
         }
-        if let Some(n) = r.names.first() {
-            maker.start(GroupKey::Address);
-            for v6 in [true, false] {
-                let addrs = &n.family(v6).addrs;
-                maker.add(
-                    addrs.iter().copied(),
-                    &[fallback],
-                    None,
-                    &Provenance::Address,
-                );
-            }
-            maker.finish();
+        offset = end;
+    }
+}
+
+/// The dealing state of `group` after the picks made so far (the default before any).
+fn deal_of(dealing: Dealing<'_>, group: GroupKey) -> Deal {
+    if let Some((g, deal)) = dealing.0 {
+        if *g == group {
+            return *deal;
         }
+    }
+    match dealing.1.binary_search_by_key(&group, |(g, _)| *g) {
+        Ok(i) => dealing.1[i].1,
+        Err(_) => Deal::default(),
+    }
+}
+
+/// Returns whether the other family should go first: history says the preferred one is
+/// broken for this host (an endpoint of it failed recently and none worked since) and the
+/// other is not.
+fn should_flip(good: [bool; 2], failed: [bool; 2], prefer_v6: bool) -> bool {
+    let (p, o) = if prefer_v6 { (0, 1) } else { (1, 0) };
+    let bad = |i: usize| failed[i] && !good[i];
+    bad(p) && !bad(o)
+}
+
+/// Makes every untried endpoint from what DNS said, in groups.
+fn make(
+    cx: &Context<'_>,
+    tried: &[EndpointKey],
+    groups: &mut SmallBuf<Group, INLINE>,
+    cands: &mut SmallBuf<Cand, INLINE>,
+) {
+    let r = cx.resolution;
+    let ech_only = cx.config.ech && r.services.iter().any(|s| s.ech.is_some());
+    let fallback = if cx.protocols.speaks(Transport::Tcp) {
+        Transport::Tcp
+    } else {
+        Transport::Quic
+    };
+    groups.clear();
+    // Room for every candidate at once: each address over each transport.
+    let addrs: usize = r
+        .names
+        .iter()
+        .map(|n| n.v6.addrs.len() + n.v4.addrs.len())
+        .sum();
+    let both = cx.protocols.speaks(Transport::Quic) && cx.protocols.speaks(Transport::Tcp);
+    cands.reserve(addrs.saturating_mul(if both { 2 } else { 1 }));
+    let mut maker = Maker {
+        cx,
+        tried,
+        cands,
+        groups,
+        ech_only,
+        first: 0,
+    };
+    for (i, service) in r.services.iter().enumerate() {
+        // At most MAX_SERVICE_RECORDS (64) services: these fit.
+        let index = u16::try_from(i).unwrap_or(u16::MAX);
+        let ech = service.ech.as_ref().map_or(0, |e| {
+            let first = r.services.iter().position(|s| s.ech.as_ref() == Some(e));
+            u8::try_from(first.unwrap_or(i) + 1).unwrap_or(u8::MAX)
+        });
+        maker.start(GroupKey::Service(service.rank), index, ech);
+        maker.add_service(service);
+        maker.finish();
+    }
+    if let Some(alias) = r.alias {
+        let n = &r.names[alias];
+        maker.start(GroupKey::AliasFallback, 0, 0);
+        for v6 in [true, false] {
+            let addrs = &n.family(v6).addrs;
+            maker.add(addrs.iter().copied(), &[fallback], None);
+        }
+        maker.finish();
+    }
+    if let Some(n) = r.names.first() {
+        maker.start(GroupKey::Address, 0, 0);
+        for v6 in [true, false] {
+            let addrs = &n.family(v6).addrs;
+            maker.add(addrs.iter().copied(), &[fallback], None);
+        }
+        maker.finish();
     }
 }
 
@@ -403,37 +626,36 @@ impl Candidates {
 struct Maker<'a, 'c> {
     cx: &'a Context<'c>,
     tried: &'a [EndpointKey],
-    cands: &'a mut Vec<Cand>,
+    cands: &'a mut SmallBuf<Cand, INLINE>,
+    groups: &'a mut SmallBuf<Group, INLINE>,
     ech_only: bool,
-    /// The group being made, and where its candidates start.
-    group: GroupKey,
+    /// Where the group being made starts.
     first: usize,
 }
 
 impl Maker<'_, '_> {
-    fn start(&mut self, key: GroupKey) {
-        self.group = key;
+    fn start(&mut self, key: GroupKey, service: u16, ech: u8) {
+        self.groups.push(Group { key, service, ech });
         self.first = self.cands.len();
     }
 
     /// The endpoints of one service: its addresses (hints until the TargetName's answer) over
     /// each transport it offers the caller.
     fn add_service(&mut self, s: &Service) {
-        let mut transports = Vec::with_capacity(2);
+        let mut transports = [Transport::Quic; 2];
+        let mut n = 0;
         if s.transports.quic {
-            transports.push(Transport::Quic);
+            transports[n] = Transport::Quic;
+            n += 1;
         }
         if s.transports.tcp {
-            transports.push(Transport::Tcp);
+            transports[n] = Transport::Tcp;
+            n += 1;
         }
-        let provenance = Provenance::Service {
-            priority: s.rank.0,
-            target: s.target.clone(),
-        };
         for v6 in [true, false] {
             let addrs = self.cx.resolution.service_addrs(s, v6);
             let addrs = addrs.into_iter().map(|ip| SocketAddr::new(ip, s.port));
-            self.add(addrs, &transports, s.ech.as_ref(), &provenance);
+            self.add(addrs, &transports[..n], s.ech.as_ref());
         }
     }
 
@@ -442,9 +664,10 @@ impl Maker<'_, '_> {
         addrs: impl Iterator<Item = SocketAddr>,
         transports: &[Transport],
         ech: Option<&EchConfig>,
-        provenance: &Provenance,
     ) {
         let cx = self.cx;
+        // At most MAX_SERVICE_RECORDS + 2 groups.
+        let group = u16::try_from(self.groups.len() - 1).unwrap_or(u16::MAX);
         for (seq, addr) in addrs.enumerate() {
             // R36: with a NAT64 prefix, IPv4 is reached through synthesized IPv6.
             let addr = match (addr, cx.config.nat64) {
@@ -456,17 +679,14 @@ impl Maker<'_, '_> {
             if !cx.config.family_policy.allows(addr.is_ipv6()) {
                 continue;
             }
-            let route = cx.sources.get(&addr.ip()).copied();
+            let route = if cx.sources.is_empty() {
+                None
+            } else {
+                cx.sources.get(&addr.ip()).copied()
+            };
             let source = route.flatten().map(|r| r.source);
             for &transport in transports {
-                let endpoint = Endpoint {
-                    addr,
-                    transport,
-                    alpn: cx.protocols.shared(transport),
-                    ech: ech.cloned(),
-                    provenance: provenance.clone(),
-                };
-                if !self.tried.is_empty() && self.tried.binary_search(&endpoint.key()).is_ok() {
+                if !self.tried.is_empty() && is_tried(self.tried, addr, transport, ech) {
                     continue;
                 }
                 let path = source.map(|s| Path::new(s, addr, transport));
@@ -476,16 +696,16 @@ impl Maker<'_, '_> {
                 let made = u32::try_from(self.cands.len()).unwrap_or(u32::MAX);
                 let key = SortKey::new(addr.ip(), route, seq as u64, failing, rtt);
                 self.cands.push(Cand {
-                    group: self.group,
-                    tcp_first: false,
                     key,
                     unit_key: key,
+                    addr,
                     made,
-                    skipped: self.ech_only && endpoint.ech.is_none(),
+                    group,
+                    transport,
+                    tcp_first: false,
+                    skipped: self.ech_only && ech.is_none(),
+                    dup: false,
                     taken: false,
-                    pos: 0,
-                    deal: Deal::default(),
-                    endpoint,
                 });
             }
         }
@@ -502,11 +722,9 @@ impl Maker<'_, '_> {
         if let (false, Some(h)) = (tcp_first, cx.history) {
             // Every QUIC candidate's source is looked at (a group may use several), once.
             let mut seen: Vec<IpAddr> = Vec::new();
-            let quic = mine
-                .iter()
-                .filter(|c| c.endpoint.transport == Transport::Quic);
+            let quic = mine.iter().filter(|c| c.transport == Transport::Quic);
             for c in quic {
-                let route = cx.sources.get(&c.endpoint.addr.ip()).copied().flatten();
+                let route = cx.sources.get(&c.addr.ip()).copied().flatten();
                 let Some(source) = route.map(|r| r.source) else {
                     continue;
                 };
@@ -520,85 +738,128 @@ impl Maker<'_, '_> {
                 }
             }
         }
-        for c in mine {
-            c.tcp_first = tcp_first;
+        if tcp_first {
+            for c in mine {
+                c.tcp_first = true;
+            }
         }
     }
 }
 
+/// Whether `tried` (sorted) holds the endpoint (address, transport, ECH).
+fn is_tried(
+    tried: &[EndpointKey],
+    addr: SocketAddr,
+    transport: Transport,
+    ech: Option<&EchConfig>,
+) -> bool {
+    tried
+        .binary_search_by(|k| {
+            k.addr
+                .cmp(&addr)
+                .then(k.transport.cmp(&transport))
+                .then_with(|| k.ech.as_ref().cmp(&ech))
+        })
+        .is_ok()
+}
+
 /// HG11: of endpoints alike (address, port, transport, ECH), the first made is kept: the one
-/// of the best group. Small lists are compared pairwise; large ones sorted.
-fn dedup(cands: &mut Vec<Cand>) {
+/// of the best group; the later ones are marked. Small lists are compared pairwise; large
+/// ones sorted by a key of integers (in `scratch`) that brings each class together, first
+/// made first.
+fn mark_duplicates(cands: &mut [Cand], scratch: &mut Vec<DedupKey>, groups: &[Group]) {
+    let ech = |c: &Cand| groups[usize::from(c.group)].ech;
     if cands.len() <= 16 {
-        let mut i = 1;
-        while i < cands.len() {
-            if cands[..i]
-                .iter()
-                .any(|c| c.endpoint.key_eq(&cands[i].endpoint))
-            {
-                cands.remove(i);
-            } else {
-                i += 1;
+        let alike =
+            |a: &Cand, b: &Cand| a.addr == b.addr && a.transport == b.transport && ech(a) == ech(b);
+        for i in 1..cands.len() {
+            if cands[..i].iter().any(|c| !c.dup && alike(c, &cands[i])) {
+                cands[i].dup = true;
             }
         }
         return;
     }
-    cands.sort_unstable_by(|a, b| {
-        let (x, y) = (&a.endpoint, &b.endpoint);
-        (x.addr, x.transport, &x.ech, a.made).cmp(&(y.addr, y.transport, &y.ech, b.made))
-    });
-    cands.dedup_by(|later, first| first.endpoint.key_eq(&later.endpoint));
+    scratch.clear();
+    scratch.extend(cands.iter().map(|c| {
+        let (v6, ip, flowinfo, scope) = match c.addr {
+            SocketAddr::V4(a) => (false, u128::from(u32::from(*a.ip())), 0, 0),
+            SocketAddr::V6(a) => (true, u128::from(*a.ip()), a.flowinfo(), a.scope_id()),
+        };
+        DedupKey {
+            v6,
+            ip,
+            port: c.addr.port(),
+            flowinfo,
+            scope,
+            quic: c.transport == Transport::Quic,
+            ech: ech(c),
+            made: c.made,
+        }
+    }));
+    scratch.sort_unstable();
+    for k in 1..scratch.len() {
+        let (a, b) = (scratch[k - 1], scratch[k]);
+        let class = |k: DedupKey| DedupKey { made: 0, ..k };
+        if class(a) == class(b) {
+            // `made` is the candidate's index.
+            cands[b.made as usize].dup = true;
+        }
+    }
 }
 
-/// Deals the unit starting at `cands[at]` (its group ends before `end`): its endpoints in
+/// What the main sort compares first: group, family and unit key packed in integers, with
+/// the candidate's index.
+#[derive(Debug, Clone, Copy)]
+struct OrderKey {
+    hi: u64,
+    lo: u128,
+    index: u32,
+}
+
+/// An endpoint's identity for deduplication (HG11) as integers: the address (family, IP,
+/// port, flow, scope: `SocketAddr`'s equality), transport, ECH config; then the making order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct DedupKey {
+    v6: bool,
+    ip: u128,
+    port: u16,
+    flowinfo: u32,
+    scope: u32,
+    quic: bool,
+    ech: u8,
+    made: u32,
+}
+
+/// Deals the unit starting at `sorted[at]` (its group ends before `end`): its endpoints in
 /// transport order, each with the dealing state once it is picked (a turn under way until
-/// its last) and the next place in the order.
+/// its last), pushed to `dealt`. `same_unit` is empty when every unit is one endpoint.
 fn deal_unit(
     cands: &mut [Cand],
+    (sorted, same_unit): (&[u32], &[bool]),
     at: usize,
     end: usize,
     deal: &mut Deal,
     v6: bool,
-    pos: &mut usize,
+    dealt: &mut SmallBuf<(u32, Dealt), INLINE>,
 ) {
-    let unit = cands[at].unit();
-    let mut i = at;
-    while i < end && cands[i].unit() == unit {
-        if !cands[i].taken {
-            let last = !(i + 1..end)
-                .take_while(|&j| cands[j].unit() == unit)
-                .any(|j| !cands[j].taken);
-            deal.turn = (!last).then_some((v6, unit));
-            let c = &mut cands[i];
-            c.taken = true;
-            c.pos = *pos;
-            c.deal = *deal;
-            *pos += 1;
+    let mut stop = at + 1;
+    if !same_unit.is_empty() {
+        while stop < end && same_unit[stop] {
+            stop += 1;
         }
-        i += 1;
+    }
+    let unit = cands[sorted[at] as usize].unit();
+    for k in at..stop {
+        let c = &mut cands[sorted[k] as usize];
+        if c.taken {
+            continue;
+        }
+        c.taken = true;
+        let last = !(k + 1..stop).any(|j| !cands[sorted[j] as usize].taken);
+        deal.turn = (!last).then_some((v6, unit));
+        dealt.push((sorted[k], deal.compact()));
     }
     deal.turn = None;
-}
-
-/// Puts dealt candidates in order: the one at place `k` moves to index `k`. The places are
-/// exactly `0..n` (each taken candidate got the next one), so following the cycles of the
-/// permutation takes fewer than `n` swaps, each of which puts one candidate where it
-/// belongs; the count bounds the loop all the same. Candidates already dealt in the order
-/// they were sorted (one family, or families that alternate as sorted) do not move.
-fn arrange(cands: &mut [Cand]) {
-    let n = cands.len();
-    let mut swaps = 0;
-    for i in 0..n {
-        while swaps < n {
-            let to = cands[i].pos.min(n - 1);
-            if to == i {
-                break;
-            }
-            cands.swap(i, to);
-            swaps += 1;
-        }
-    }
-    debug_assert!(cands.iter().enumerate().all(|(k, c)| c.pos == k));
 }
 
 /// How one group's endpoints are dealt (R17, R18, V25, HG1): a *turn* gives one family's
@@ -616,15 +877,46 @@ struct Deal {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Opening {
     v6: bool,
-    run: usize,
+    /// Turns of the opening family in a row (at most one per endpoint: it fits).
+    run: u32,
     done: bool,
+}
+
+/// A [`Deal`] as each endpoint of the order keeps it: a turn under way is the endpoint's
+/// own unit's, so only its family is kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Dealt {
+    opening: Option<Opening>,
+    last_v6: Option<bool>,
+    turn_v6: Option<bool>,
+}
+
+impl Deal {
+    fn compact(&self) -> Dealt {
+        Dealt {
+            opening: self.opening,
+            last_v6: self.last_v6,
+            turn_v6: self.turn.map(|(v6, _)| v6),
+        }
+    }
+}
+
+impl Dealt {
+    /// The deal, with the turn's unit: `unit`, the endpoint's own.
+    fn expand(self, unit: Unit) -> Deal {
+        Deal {
+            opening: self.opening,
+            last_v6: self.last_v6,
+            turn: self.turn_v6.map(|v6| (v6, unit)),
+        }
+    }
 }
 
 impl Deal {
     /// Picks the family of the next turn among those `has` says have a unit left.
     fn pick(&mut self, has: impl Fn(bool) -> bool, count: usize, first_v6: bool) -> Option<bool> {
         let want = match (self.opening, self.last_v6) {
-            (Some(o), _) if !o.done && o.run < count => o.v6,
+            (Some(o), _) if !o.done && (o.run as usize) < count => o.v6,
             (_, Some(last)) => !last,
             _ => first_v6,
         };

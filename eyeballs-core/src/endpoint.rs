@@ -16,6 +16,14 @@ pub enum Transport {
     Quic,
 }
 
+/// Every transport, in declaration order (history copies each one's entries).
+pub(crate) const TRANSPORTS: [Transport; 2] = [Transport::Tcp, Transport::Quic];
+
+// A new transport stops this match from compiling until it joins `TRANSPORTS` above.
+const _: () = match Transport::Tcp {
+    Transport::Tcp | Transport::Quic => {}
+};
+
 impl fmt::Display for Transport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -296,11 +304,6 @@ impl Endpoint {
             Provenance::Service { priority, .. } => Some(*priority),
             _ => None,
         }
-    }
-
-    /// Returns whether two endpoints are the same attempt (HG11).
-    pub(crate) fn key_eq(&self, other: &Endpoint) -> bool {
-        self.addr == other.addr && self.transport == other.transport && self.ech == other.ech
     }
 
     /// The identity of an endpoint for deduplication (HG11): address, port, transport, ECH.

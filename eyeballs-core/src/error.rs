@@ -5,8 +5,8 @@ use core::time::Duration;
 use std::net::SocketAddr;
 
 use crate::endpoint::Endpoint;
+use crate::id::{AttemptId, QueryId, QueryKind};
 use crate::name::Name;
-use crate::target::{AttemptId, QueryId, QueryKind};
 
 /// How many attempts and queries a [`Failure`]'s `Display` names; the rest are counted.
 pub const FAILURE_DISPLAY_LIMIT: usize = 8;

@@ -1,13 +1,22 @@
 //! A bounded, expiring, clock-injected store of what past races learned (RFC 8305 §4 R13–R16,
-//! §5 R26).
+//! §5 R26; HEV3.md HG3), and the small copy of it one race keeps.
+//!
+//! The store is three ordered maps kept in step: the entries by [`Path`] (lookups), the same
+//! entries by last update (eviction of the least recently updated), and, per source address
+//! and transport, the multiset of their latest failure and success times (HG3's "does QUIC
+//! fail from here"). Every record, lookup and eviction is O(log n); nothing scans the store.
+//!
+//! A race never copies the store: it copies the entries of the destinations whose source
+//! address it learns, and the per-source aggregates, into a [`Snapshot`] (O(k log n) for k
+//! destinations). Every question a race asks is about such a destination or source, and the
+//! snapshot answers it exactly as the store would.
 
 use core::time::Duration;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use crate::endpoint::Transport;
-use crate::race::Race;
-use crate::record::AttemptStatus;
+use crate::endpoint::{Transport, TRANSPORTS};
 
 /// Default number of destinations a [`History`] remembers.
 pub const HISTORY_CAPACITY: usize = 256;
@@ -71,7 +80,10 @@ impl Path {
 /// address, destination and transport.
 ///
 /// A history lives outside any race and is shared across races by the adapter (behind a
-/// mutex, say). A race built with [`Race::with_history`] takes a snapshot of it and uses it to
+/// mutex, say). A race built with [`Race::with_history`](crate::Race::with_history) copies
+/// what it needs of it (the entries of the destinations whose source address it knows, then
+/// more with [`Race::handle_history`](crate::Race::handle_history) as their sources are
+/// reported) and uses it to
 ///
 /// - order endpoints that failed recently after the others (RFC 6724 rule 1, "known to be
 ///   otherwise unusable"), and start with the other family when every address of the preferred
@@ -87,7 +99,14 @@ impl Path {
 ///
 /// Entries are keyed by [`Path`]: the local source address, the destination and the
 /// transport. They expire [`ttl`](History::ttl) after their last update, and the least
-/// recently updated entry is evicted when the store is full. A race learns the source address
+/// recently updated entry is evicted when the store holds [`capacity`](History::capacity)
+/// entries (256 by default; each entry costs about 200 bytes in three ordered maps).
+/// Recording, looking up and evicting are O(log n) in the number of entries, so a store of
+/// 100,000 entries is as quick to use as a small one.
+///
+/// Time that goes backwards is clamped: a record stamped earlier than the latest time the
+/// history has recorded counts as made at that latest time, so a late report of an old
+/// failure cannot move an entry back in time or bring an expired one back. A race learns the source address
 /// of each destination from its driver ([`Input::Sources`](crate::Input::Sources)); it uses
 /// and records history only for destinations whose source it knows. So history learned on
 /// one network never applies on another (R15), and a new network starts with none (R16);
@@ -113,19 +132,42 @@ impl Path {
 /// ```
 #[derive(Debug, Clone)]
 pub struct History {
-    /// Sorted by path, so lookups are binary searches and a snapshot is one copy.
-    entries: Vec<(Path, Entry)>,
+    entries: BTreeMap<Path, Entry>,
+    /// The same entries by last update, oldest first: eviction takes the first.
+    by_age: BTreeSet<(Instant, Path)>,
+    /// Per source address and transport, the latest failure and success times of its
+    /// entries (as multisets, so an entry that changes or goes leaves the right maximum).
+    transports: BTreeMap<(IpAddr, Transport), Outcomes>,
     capacity: usize,
     ttl: Duration,
+    /// The latest time recorded: an earlier record is clamped to it.
+    latest: Option<Instant>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
     srtt: Option<Duration>,
     rttvar: Duration,
     last_success: Option<Instant>,
     last_failure: Option<Instant>,
+    /// The latest of `last_success` and `last_failure` (every record sets one of them to the
+    /// record's time, and time is clamped so it never goes back).
     updated: Instant,
+}
+
+/// The `last_failure` and `last_success` times of one (source, transport)'s entries, with
+/// their counts.
+#[derive(Debug, Clone, Default)]
+struct Outcomes {
+    failures: BTreeMap<Instant, u32>,
+    successes: BTreeMap<Instant, u32>,
+}
+
+/// The latest failure and success of a (source, transport), over its entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Latest {
+    failure: Option<Instant>,
+    success: Option<Instant>,
 }
 
 impl Default for History {
@@ -138,13 +180,17 @@ impl History {
     /// Makes an empty history with the default capacity (256) and time to live (10 min).
     pub fn new() -> Self {
         History {
-            entries: Vec::new(),
+            entries: BTreeMap::new(),
+            by_age: BTreeSet::new(),
+            transports: BTreeMap::new(),
             capacity: HISTORY_CAPACITY,
             ttl: HISTORY_TTL,
+            latest: None,
         }
     }
 
-    /// Sets how many destinations are remembered; 0 remembers nothing.
+    /// Sets how many destinations are remembered; 0 remembers nothing. The least recently
+    /// updated entries beyond it are dropped at once.
     pub fn capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity;
         self.evict_to(capacity);
@@ -167,84 +213,46 @@ impl History {
         self.entries.is_empty()
     }
 
-    /// Forgets everything, as R16 asks when the network attachment changes.
+    /// Forgets everything, as R16 asks when the network attachment changes. The latest time
+    /// recorded is kept: time still does not go backwards.
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.by_age.clear();
+        self.transports.clear();
     }
 
     /// Records that a connection over `path` completed after `rtt` (RFC 6298 smoothing,
-    /// saturating: any `rtt` is accepted).
+    /// saturating: any `rtt` is accepted). A `now` earlier than the latest time recorded
+    /// counts as that time.
     pub fn record_success(&mut self, path: Path, rtt: Duration, now: Instant) {
-        let Some(entry) = self.entry_mut(path, now) else {
-            return;
-        };
-        match entry.srtt {
-            None => {
-                entry.srtt = Some(rtt);
-                entry.rttvar = rtt / 2;
+        self.update(path, now, |entry, now| {
+            match entry.srtt {
+                None => {
+                    entry.srtt = Some(rtt);
+                    entry.rttvar = rtt / 2;
+                }
+                Some(srtt) => {
+                    // RFC 6298 §2.3 with alpha = 1/8 and beta = 1/4; dividing first cannot
+                    // overflow.
+                    let diff = srtt.abs_diff(rtt);
+                    entry.rttvar = (entry.rttvar / 4 * 3).saturating_add(diff / 4);
+                    entry.srtt = Some((srtt / 8 * 7).saturating_add(rtt / 8));
+                }
             }
-            Some(srtt) => {
-                // RFC 6298 §2.3 with alpha = 1/8 and beta = 1/4; dividing first cannot overflow.
-                let diff = srtt.abs_diff(rtt);
-                entry.rttvar = (entry.rttvar / 4 * 3).saturating_add(diff / 4);
-                entry.srtt = Some((srtt / 8 * 7).saturating_add(rtt / 8));
-            }
-        }
-        entry.last_success = Some(now);
-        entry.updated = now;
+            entry.last_success = Some(now);
+        });
     }
 
-    /// Records that a connection over `path` failed, or lost to a later-started attempt.
+    /// Records that a connection over `path` failed, or lost to a later-started attempt. A
+    /// `now` earlier than the latest time recorded counts as that time.
     pub fn record_failure(&mut self, path: Path, now: Instant) {
-        let Some(entry) = self.entry_mut(path, now) else {
-            return;
-        };
-        entry.last_failure = Some(now);
-        entry.updated = now;
-    }
-
-    /// Learns from a finished (or running) race.
-    ///
-    /// - A connected attempt records its round trip (from its start to its connection).
-    /// - A failed attempt records a failure.
-    /// - A cancelled attempt that had started no later than the winner records a failure: it
-    ///   had at least as long as the winner and did not connect (a hanging IPv6 path, say).
-    ///   One cancelled by the overall deadline records a failure too. One cancelled because
-    ///   the caller aborted teaches nothing.
-    pub fn record_race<E>(&mut self, race: &Race<E>) {
-        let winner_start = race
-            .attempts()
-            .iter()
-            .find(|a| a.status() == AttemptStatus::Connected)
-            .map(|a| a.started());
-        let timed_out = race.is_timed_out();
-        for a in race.attempts() {
-            let Some(ended) = a.ended() else { continue };
-            // R15: a destination whose source address is unknown teaches nothing.
-            let Some(source) = race.source_of(a.addr().ip()) else {
-                continue;
-            };
-            let path = Path::new(source, a.addr(), a.endpoint().transport());
-            match a.status() {
-                AttemptStatus::Connected => {
-                    self.record_success(path, ended.saturating_duration_since(a.started()), ended);
-                }
-                AttemptStatus::Failed => self.record_failure(path, ended),
-                AttemptStatus::Cancelled => {
-                    let lost = winner_start.is_some_and(|w| a.started() <= w);
-                    if lost || timed_out {
-                        self.record_failure(path, ended);
-                    }
-                }
-                AttemptStatus::Connecting => {}
-            }
-        }
+        self.update(path, now, |entry, now| entry.last_failure = Some(now));
     }
 
     /// Returns the smoothed round trip over `path`, if one was recorded within the time to
     /// live.
     pub fn rtt(&self, path: Path, now: Instant) -> Option<Duration> {
-        self.fresh(path, now).and_then(|e| e.srtt)
+        self.fresh(path, now).and_then(Entry::rtt)
     }
 
     /// Returns whether `path` failed more recently than it succeeded, within the time to live.
@@ -256,99 +264,136 @@ impl History {
     /// saturating): when its second SYN (or, for QUIC, about when its first probe timeout)
     /// would go out, which R26 and HEv3 §6 (V29) suggest as the Connection Attempt Delay.
     pub fn retransmission_timeout(&self, path: Path, now: Instant) -> Option<Duration> {
-        self.fresh(path, now).and_then(|e| {
-            e.srtt
-                .map(|srtt| srtt.saturating_add(e.rttvar.saturating_mul(4)))
-        })
+        self.fresh(path, now)
+            .and_then(Entry::retransmission_timeout)
     }
 
     /// Returns whether `transport` fails from `source`: its most recent fresh outcome to any
     /// destination was a failure ("QUIC is blocked on this network", HEV3.md HG3).
+    ///
+    /// O(log n): the answer comes from the latest failure and success over the source's
+    /// entries of that transport, kept as they are recorded (see [`History`]).
     pub fn is_transport_failing(&self, source: IpAddr, transport: Transport, now: Instant) -> bool {
-        let start = self
-            .entries
-            .partition_point(|(p, _)| (p.source, p.transport) < (source, transport));
-        let mut failure = None;
-        let mut success = None;
-        for (p, e) in &self.entries[start..] {
-            if (p.source, p.transport) != (source, transport) {
-                break;
-            }
-            if !self.is_fresh(e, now) {
-                continue;
-            }
-            failure = failure.max(e.last_failure);
-            success = success.max(e.last_success);
-        }
-        match (failure, success) {
-            (Some(f), Some(s)) => f > s,
-            (Some(_), None) => true,
-            (None, _) => false,
-        }
-    }
-
-    fn is_fresh(&self, entry: &Entry, now: Instant) -> bool {
-        now.saturating_duration_since(entry.updated) < self.ttl
+        self.latest(source, transport)
+            .is_some_and(|l| l.is_failing(self.ttl, now))
     }
 
     fn fresh(&self, path: Path, now: Instant) -> Option<&Entry> {
-        let i = self.entries.binary_search_by(|(p, _)| p.cmp(&path)).ok()?;
-        let entry = &self.entries[i].1;
-        self.is_fresh(entry, now).then_some(entry)
+        let entry = self.entries.get(&path)?;
+        is_fresh(entry.updated, self.ttl, now).then_some(entry)
     }
 
-    /// Finds or makes the entry of `path`; `None` when the capacity is 0.
-    fn entry_mut(&mut self, path: Path, now: Instant) -> Option<&mut Entry> {
-        match self.entries.binary_search_by(|(p, _)| p.cmp(&path)) {
-            Ok(i) => {
-                let ttl = self.ttl;
-                let entry = &mut self.entries[i].1;
-                if now.saturating_duration_since(entry.updated) >= ttl {
-                    *entry = Entry::new(now);
-                }
-                Some(entry)
+    fn latest(&self, source: IpAddr, transport: Transport) -> Option<Latest> {
+        let o = self.transports.get(&(source, transport))?;
+        Some(Latest {
+            failure: o.failures.last_key_value().map(|(t, _)| *t),
+            success: o.successes.last_key_value().map(|(t, _)| *t),
+        })
+    }
+
+    /// Applies one record to the entry of `path` (made if new, renewed if expired) at `now`
+    /// clamped to the latest time recorded, keeping the three maps in step.
+    fn update(&mut self, path: Path, now: Instant, record: impl FnOnce(&mut Entry, Instant)) {
+        let now = match self.latest {
+            Some(latest) if latest > now => latest,
+            _ => now,
+        };
+        self.latest = Some(now);
+        let ttl = self.ttl;
+        if let Some(entry) = self.entries.get_mut(&path) {
+            let old = *entry;
+            if !is_fresh(old.updated, ttl, now) {
+                *entry = Entry::new(now);
             }
-            Err(_) if self.capacity == 0 => None,
-            Err(_) => {
-                self.evict_to(self.capacity - 1);
-                let i = self
-                    .entries
-                    .binary_search_by(|(p, _)| p.cmp(&path))
-                    .unwrap_or_else(|i| i);
-                self.entries.insert(i, (path, Entry::new(now)));
-                Some(&mut self.entries[i].1)
+            record(entry, now);
+            entry.updated = now;
+            let new = *entry;
+            if old.updated != new.updated {
+                self.by_age.remove(&(old.updated, path));
+                self.by_age.insert((new.updated, path));
             }
+            // The entry had an outcome, so its (source, transport) has its multisets.
+            if let Some(o) = self.transports.get_mut(&(path.source, path.transport)) {
+                replace(&mut o.failures, old.last_failure, new.last_failure);
+                replace(&mut o.successes, old.last_success, new.last_success);
+            }
+            return;
         }
+        if self.capacity == 0 {
+            return;
+        }
+        self.evict_to(self.capacity - 1);
+        let mut entry = Entry::new(now);
+        record(&mut entry, now);
+        entry.updated = now;
+        self.by_age.insert((now, path));
+        let o = self
+            .transports
+            .entry((path.source, path.transport))
+            .or_default();
+        replace(&mut o.failures, None, entry.last_failure);
+        replace(&mut o.successes, None, entry.last_success);
+        self.entries.insert(path, entry);
     }
 
     /// Drops the least recently updated entries until at most `keep` remain.
     fn evict_to(&mut self, keep: usize) {
         while self.entries.len() > keep {
-            let oldest = self
-                .entries
-                .iter()
-                .enumerate()
-                .min_by_key(|(_, (_, e))| e.updated)
-                .map(|(i, _)| i);
-            match oldest {
-                Some(i) => {
-                    self.entries.remove(i);
-                }
-                None => break,
+            let Some((_, path)) = self.by_age.pop_first() else {
+                break;
+            };
+            if let Some(old) = self.entries.remove(&path) {
+                self.forget_outcomes(path, &old);
             }
+        }
+    }
+
+    /// Takes an entry's outcome times out of its (source, transport)'s multisets.
+    fn forget_outcomes(&mut self, path: Path, old: &Entry) {
+        let key = (path.source, path.transport);
+        let Some(o) = self.transports.get_mut(&key) else {
+            return;
+        };
+        if let Some(t) = old.last_failure {
+            take_one(&mut o.failures, t);
+        }
+        if let Some(t) = old.last_success {
+            take_one(&mut o.successes, t);
+        }
+        if o.failures.is_empty() && o.successes.is_empty() {
+            self.transports.remove(&key);
         }
     }
 }
 
-impl Entry {
-    fn is_failing(&self) -> bool {
-        match (self.last_failure, self.last_success) {
-            (Some(f), Some(s)) => f > s,
-            (Some(_), None) => true,
-            (None, _) => false,
+/// Replaces one `old` by `new` in a multiset of times (`None`: nothing).
+fn replace(set: &mut BTreeMap<Instant, u32>, old: Option<Instant>, new: Option<Instant>) {
+    if old == new {
+        return;
+    }
+    if let Some(t) = old {
+        take_one(set, t);
+    }
+    if let Some(t) = new {
+        *set.entry(t).or_insert(0) += 1;
+    }
+}
+
+/// Removes one `t` from a multiset of times.
+fn take_one(set: &mut BTreeMap<Instant, u32>, t: Instant) {
+    if let Some(n) = set.get_mut(&t) {
+        *n -= 1;
+        if *n == 0 {
+            set.remove(&t);
         }
     }
+}
 
+fn is_fresh(updated: Instant, ttl: Duration, now: Instant) -> bool {
+    now.saturating_duration_since(updated) < ttl
+}
+
+impl Entry {
     fn new(now: Instant) -> Self {
         Entry {
             srtt: None,
@@ -356,6 +401,238 @@ impl Entry {
             last_success: None,
             last_failure: None,
             updated: now,
+        }
+    }
+
+    fn rtt(&self) -> Option<Duration> {
+        self.srtt
+    }
+
+    fn is_failing(&self) -> bool {
+        self.last_failure > self.last_success
+    }
+
+    fn retransmission_timeout(&self) -> Option<Duration> {
+        self.srtt
+            .map(|srtt| srtt.saturating_add(self.rttvar.saturating_mul(4)))
+    }
+}
+
+impl Latest {
+    /// Whether the most recent fresh outcome over the entries is a failure.
+    ///
+    /// The entry updated last holds the most recent outcome of all (an entry's update time
+    /// is its latest outcome) and is the last to expire: while it is fresh, the latest fresh
+    /// failure is the latest failure of all exactly when that is the most recent outcome,
+    /// and likewise for successes. So the answer is "the latest failure is newer than the
+    /// latest success, and fresh": what a scan of the fresh entries gives.
+    fn is_failing(self, ttl: Duration, now: Instant) -> bool {
+        match self.failure.max(self.success) {
+            Some(newest) => is_fresh(newest, ttl, now) && self.failure > self.success,
+            None => false,
+        }
+    }
+}
+
+/// What one race knows of a [`History`]: the entries of the destinations whose source
+/// address it learned, and the latest outcomes per source and transport. It answers the
+/// race's questions about those destinations and sources exactly as the history did when
+/// they were copied.
+#[derive(Debug, Clone)]
+pub(crate) struct Snapshot {
+    ttl: Duration,
+    /// Sorted by path.
+    entries: Vec<(Path, Entry)>,
+    /// Sorted by (source, transport).
+    transports: Vec<((IpAddr, Transport), Latest)>,
+    /// The (destination, source) pairs copied, sorted.
+    copied: Vec<(IpAddr, IpAddr)>,
+    /// The sources whose latest outcomes were copied, sorted.
+    sources: Vec<IpAddr>,
+}
+
+impl Snapshot {
+    /// An empty snapshot of `history` (nothing copied yet).
+    pub(crate) fn new(history: &History) -> Self {
+        Snapshot {
+            ttl: history.ttl,
+            entries: Vec::new(),
+            transports: Vec::new(),
+            copied: Vec::new(),
+            sources: Vec::new(),
+        }
+    }
+
+    /// Copies from `history` the entries of each (destination, source) pair not copied yet
+    /// (every port and transport of the destination from that source), and the latest
+    /// outcomes of each source not seen yet. O(k log n) for k pairs in a history of n
+    /// entries. Returns whether anything was copied.
+    pub(crate) fn copy(&mut self, history: &History, pairs: &mut [(IpAddr, IpAddr)]) -> bool {
+        pairs.sort_unstable();
+        let (entries, transports, copied) =
+            (self.entries.len(), self.transports.len(), self.copied.len());
+        let mut last = None;
+        for &(destination, source) in pairs.iter() {
+            let pair = (destination, source);
+            if last == Some(pair) || self.copied[..copied].binary_search(&pair).is_ok() {
+                continue;
+            }
+            last = Some(pair);
+            self.copied.push(pair);
+            for transport in TRANSPORTS {
+                let from = Path::new(source, SocketAddr::new(destination, 0), transport);
+                let found = history.entries.range(from..).take_while(|(p, _)| {
+                    p.source == source
+                        && p.transport == transport
+                        && p.destination.ip() == destination
+                });
+                self.entries.extend(found.map(|(p, e)| (*p, *e)));
+            }
+        }
+        // The sources of the pairs just copied, each once, that had none copied before.
+        let sources = self.sources.len();
+        let mut new: Vec<IpAddr> = self.copied[copied..].iter().map(|p| p.1).collect();
+        new.sort_unstable();
+        new.dedup();
+        for source in new {
+            if self.sources[..sources].binary_search(&source).is_ok() {
+                continue;
+            }
+            self.sources.push(source);
+            for transport in TRANSPORTS {
+                if let Some(l) = history.latest(source, transport) {
+                    self.transports.push(((source, transport), l));
+                }
+            }
+        }
+        if self.sources.len() > sources {
+            self.sources.sort_unstable();
+        }
+        if self.copied.len() > copied {
+            self.copied.sort_unstable();
+        }
+        if self.entries.len() > entries {
+            self.entries.sort_unstable_by_key(|(p, _)| *p);
+        }
+        if self.transports.len() > transports {
+            self.transports.sort_unstable_by_key(|(k, _)| *k);
+        }
+        self.entries.len() > entries || self.transports.len() > transports
+    }
+
+    /// As [`History::rtt`].
+    pub(crate) fn rtt(&self, path: Path, now: Instant) -> Option<Duration> {
+        self.fresh(path, now).and_then(Entry::rtt)
+    }
+
+    /// As [`History::is_failing`].
+    pub(crate) fn is_failing(&self, path: Path, now: Instant) -> bool {
+        self.fresh(path, now).is_some_and(Entry::is_failing)
+    }
+
+    /// As [`History::retransmission_timeout`].
+    pub(crate) fn retransmission_timeout(&self, path: Path, now: Instant) -> Option<Duration> {
+        self.fresh(path, now)
+            .and_then(Entry::retransmission_timeout)
+    }
+
+    /// As [`History::is_transport_failing`].
+    pub(crate) fn is_transport_failing(
+        &self,
+        source: IpAddr,
+        transport: Transport,
+        now: Instant,
+    ) -> bool {
+        let i = self
+            .transports
+            .binary_search_by_key(&(source, transport), |(k, _)| *k);
+        i.is_ok_and(|i| self.transports[i].1.is_failing(self.ttl, now))
+    }
+
+    fn fresh(&self, path: Path, now: Instant) -> Option<&Entry> {
+        let i = self.entries.binary_search_by_key(&path, |(p, _)| *p).ok()?;
+        let entry = &self.entries[i].1;
+        is_fresh(entry.updated, self.ttl, now).then_some(entry)
+    }
+}
+
+#[cfg(test)]
+// The test's one clock reading: every time is an offset from it.
+#[allow(clippy::disallowed_methods)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SOURCES: [&str; 3] = ["2001:db8:ffff::1", "2001:db8:eeee::1", "198.51.100.1"];
+    const DESTS: [&str; 4] = ["2001:db8::1", "2001:db8::2", "192.0.2.1", "192.0.2.2"];
+    const PORTS: [u16; 3] = [0, 443, u16::MAX];
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    fn paths() -> Vec<Path> {
+        let mut all = Vec::new();
+        for s in SOURCES {
+            for d in DESTS {
+                for port in PORTS {
+                    for t in TRANSPORTS {
+                        all.push(Path::new(ip(s), SocketAddr::new(ip(d), port), t));
+                    }
+                }
+            }
+        }
+        all
+    }
+
+    proptest! {
+        /// A snapshot answers every question about the pairs it copied, and about their
+        /// sources, exactly as the whole history does, at any time (before, during and
+        /// after the entries' lives), however the pairs came in batches.
+        #[test]
+        fn a_snapshot_answers_as_the_whole_history(
+            records in prop::collection::vec((0usize..72, any::<bool>(), 0u64..300, 0u64..2000), 0..80),
+            batches in prop::collection::vec(
+                prop::collection::vec((0usize..4, 0usize..3), 0..6), 0..4),
+            capacity in 1usize..40,
+        ) {
+            let t0 = Instant::now();
+            let all = paths();
+            let mut h = History::new().capacity(capacity).ttl(Duration::from_millis(700));
+            for (i, ok, rtt, at) in records {
+                let at = t0 + Duration::from_millis(at);
+                if ok {
+                    h.record_success(all[i], Duration::from_millis(rtt), at);
+                } else {
+                    h.record_failure(all[i], at);
+                }
+            }
+            let mut snap = Snapshot::new(&h);
+            let mut copied = Vec::new();
+            for batch in batches {
+                let mut pairs: Vec<(IpAddr, IpAddr)> =
+                    batch.iter().map(|&(d, s)| (ip(DESTS[d]), ip(SOURCES[s]))).collect();
+                copied.extend(pairs.iter().copied());
+                snap.copy(&h, &mut pairs);
+            }
+            for now in [0u64, 500, 1000, 1500, 2000, 2700, 3000] {
+                let now = t0 + Duration::from_millis(now);
+                for p in &all {
+                    if !copied.contains(&(p.destination().ip(), p.source())) {
+                        continue;
+                    }
+                    prop_assert_eq!(snap.rtt(*p, now), h.rtt(*p, now));
+                    prop_assert_eq!(snap.is_failing(*p, now), h.is_failing(*p, now));
+                    prop_assert_eq!(
+                        snap.retransmission_timeout(*p, now),
+                        h.retransmission_timeout(*p, now)
+                    );
+                    prop_assert_eq!(
+                        snap.is_transport_failing(p.source(), p.transport(), now),
+                        h.is_transport_failing(p.source(), p.transport(), now)
+                    );
+                }
+            }
         }
     }
 }

@@ -16,7 +16,7 @@
 //! `eyeballs-tokio`, `eyeballs-async-std` and `eyeballs-blocking` crates, or your own — owns
 //! the sockets, timers and resolver, and runs this loop:
 //!
-//! 1. Make a [`Race`] with [`Race::new`] (or [`Race::with_history`]).
+//! 1. Make a [`Race`] with [`Race::new`] (or [`Race::with_history`]: see below).
 //! 2. Drain [`Race::poll_action`] until it returns `None`, performing each [`Action`]:
 //!    [`Action::Resolve`] sends a DNS query, [`Action::Connect`] starts a connection attempt
 //!    to an [`Endpoint`] (an address, a [`Transport`], ALPN ids, maybe an ECH config),
@@ -28,6 +28,18 @@
 //!    [`Race::handle_timeout`] when the deadline passed, then go to 2. A driver that keeps
 //!    [`History`] also reports each destination's source address ([`Input::Sources`]):
 //!    history is kept per source address, so it never crosses networks (R15).
+//!
+//! With history, the race never copies the whole store. [`Race::with_history`] copies the
+//! entries of the destinations whose source the target gives (a literal's addresses); for
+//! the destinations of an answer, the driver does three things in this order, at one `now`:
+//!
+//! 1. feed [`Input::Sources`] with the answer's new destinations and their sources;
+//! 2. call [`Race::handle_history`] with the history, under the lock that guards it (the
+//!    race copies the entries of those destinations, O(k log n));
+//! 3. feed the answer ([`Input::Resolved`] or [`Input::ResolvedServices`]).
+//!
+//! Then the race decides exactly as if it held the whole history. When it is over,
+//! [`History::record_race`] (under the same lock) records what it learned.
 //!
 //! After any `handle_*` call at `now`, `poll_timeout()` is `None` or later than `now`, so the
 //! loop never spins. Ids that are unknown, late or duplicated are ignored, and time that goes
@@ -238,7 +250,7 @@
 //! | §3 R8, §6 R33, G6 | late answers merged at their sorted place | [`Input::Resolved`], [`Input::AddressesChanged`] |
 //! | §4 R11, R12 | all addresses, sorted by RFC 6724 §6, all ten rules (source facts from the driver) | [`Target`], [`Source`], `sort` module docs |
 //! | §4 R13, R14 | prefer lower RTT / used addresses | [`History`] |
-//! | §4 R15, R16 | history per source address (network), clearable | [`Path`], [`Input::Sources`], [`History::clear`] |
+//! | §4 R15, R16 | history per source address (network), clearable | [`Path`], [`Input::Sources`], [`Race::handle_history`], [`History::clear`] |
 //! | §4 R17, R18 | families interleaved, First Address Family Count | [`Config::first_address_family_count`], [`FamilyPolicy`] |
 //! | §5 R20, R21 | staggered attempts that keep running | [`Action::Connect`] |
 //! | §5 R22, R23 | cancel the losers, ignore untried addresses | [`Action::Cancel`], [`Action::Finish`] |
@@ -296,6 +308,7 @@ mod error;
 mod event;
 mod history;
 mod host;
+mod id;
 mod name;
 mod nat64;
 mod race;
@@ -304,7 +317,9 @@ mod report;
 mod resolution;
 mod rng;
 mod service;
+mod small;
 mod sort;
+mod source;
 mod target;
 
 #[doc = include_str!("../docs/requirements.md")]
@@ -319,9 +334,10 @@ pub use endpoint::{Alpn, EchConfig, Endpoint, Protocols, Provenance, Transport};
 pub use error::{
     FailedAttempt, FailedQuery, Failure, FailureReason, Winner, FAILURE_DISPLAY_LIMIT,
 };
-pub use event::{Action, Input, Source};
+pub use event::{Action, Input};
 pub use history::{History, Path, HISTORY_CAPACITY, HISTORY_TTL};
 pub use host::{Host, HostError, HostPort, ToHostPort};
+pub use id::{AttemptId, QueryId, QueryKind};
 pub use name::Name;
 pub use nat64::{Nat64Error, Nat64Prefix};
 pub use race::{Race, MAX_SOURCES};
@@ -329,4 +345,5 @@ pub use record::{AttemptRecord, AttemptStatus, QueryRecord};
 pub use report::{AttemptReport, QueryReport, Report};
 pub use resolution::{MAX_ALIAS_DEPTH, MAX_ANSWER_ADDRS, MAX_ANSWER_RECORDS, MAX_TARGET_NAMES};
 pub use service::{ServiceRecord, MAX_HINTS, MAX_SERVICE_RECORDS};
-pub use target::{AttemptId, QueryId, QueryKind, Target};
+pub use source::Source;
+pub use target::Target;

@@ -1,6 +1,6 @@
 //! The race: one Happy Eyeballs connection establishment as a state machine.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Instant;
 
@@ -8,14 +8,17 @@ use crate::candidates::{Candidates, Context};
 use crate::config::{Config, ConfigError, ATTEMPT_START_FLOOR};
 use crate::endpoint::{Endpoint, Protocols};
 use crate::error::{FailedAttempt, FailedQuery, Failure, FailureReason, Winner};
-use crate::event::{Action, Input, Source};
-use crate::history::{History, Path};
+use crate::event::{Action, Input};
+use crate::history::{History, Path, Snapshot};
+use crate::id::{AttemptId, QueryId, QueryKind};
 use crate::record::{AttemptRecord, AttemptStatus, QueryRecord};
 use crate::resolution::{Ask, QueryFor, Resolution, MAX_ANSWER_ADDRS, MAX_ANSWER_RECORDS};
 use crate::rng::SplitMix64;
 use crate::service::ServiceRecord;
+use crate::small::SmallQueue;
 use crate::sort::Route;
-use crate::target::{AttemptId, QueryId, QueryKind, Target, TargetKind};
+use crate::source::Source;
+use crate::target::{Target, TargetKind};
 
 /// The most destinations whose source address a race remembers
 /// ([`Input::Sources`](crate::Input::Sources)); facts beyond it are ignored.
@@ -25,10 +28,18 @@ pub const MAX_SOURCES: usize = 4096;
 ///
 /// See the [crate docs](crate) for the driver contract and complete examples.
 #[derive(Debug)]
-pub struct Race<E> {
+pub struct Race<E>(Box<State<E>>);
+
+/// The state of a race, boxed: a race moves as one pointer, and its small buffers
+/// live inline in the box (one allocation for all of them).
+#[derive(Debug)]
+struct State<E> {
     config: Config,
     protocols: Protocols,
-    history: Option<History>,
+    /// What the race copied of its history (`None`: built without one).
+    history: Option<Snapshot>,
+    /// Destinations whose source address arrived since the last copy from the history.
+    uncopied: Vec<IpAddr>,
     started: Instant,
     /// The latest time seen: time that goes backwards is clamped to it.
     now: Instant,
@@ -55,7 +66,8 @@ pub struct Race<E> {
     next_due: Option<Instant>,
     /// A failure brought the next attempt forward, and it has not started yet.
     expedited: bool,
-    actions: VecDeque<Action<E>>,
+    /// Actions not yet drained: a few inline, so a small race allocates no queue.
+    actions: SmallQueue<Action<E>, 4>,
     result: Option<Result<Winner, FailureReason>>,
     finished_at: Option<Instant>,
 }
@@ -84,13 +96,18 @@ impl<E> Race<E> {
     /// # Ok::<(), eyeballs_core::ConfigError>(())
     /// ```
     pub fn new(target: Target, config: Config, now: Instant) -> Result<Self, ConfigError> {
-        Self::build(target, config, None, now)
+        State::build(target, config, None, now).map(Race)
     }
 
     /// Starts a race like [`Race::new`], ordering endpoints and timing attempts with what
-    /// `history` knows (a snapshot is taken; feed the outcome back with
-    /// [`History::record_race`]). History applies only to destinations whose source address
-    /// the driver reports ([`Input::Sources`]), so it never crosses networks (R15).
+    /// `history` knows (feed the outcome back with [`History::record_race`]). History
+    /// applies only to destinations whose source address the driver reports, so it never
+    /// crosses networks (R15).
+    ///
+    /// The race copies only what it needs, never the whole history: the entries of the
+    /// destinations whose source the target gives ([`Target::sources`]: a literal's
+    /// addresses), and, per source address, whether each transport fails from it (HG3).
+    /// Destinations learned later get theirs with [`Race::handle_history`].
     ///
     /// # Errors
     ///
@@ -101,15 +118,121 @@ impl<E> Race<E> {
         history: &History,
         now: Instant,
     ) -> Result<Self, ConfigError> {
-        Self::build(target, config, Some(history.clone()), now)
+        State::build(target, config, Some(history), now).map(Race)
+    }
+
+    /// Copies what `history` knows of the destinations whose source address arrived
+    /// ([`Input::Sources`]) since the race last copied from it: their entries (every port
+    /// and transport, from that source) and, for a source not seen before, whether each
+    /// transport fails from it. Then, like every `handle_*` call, fires any timer due at
+    /// `now`.
+    ///
+    /// Drivers call it right after feeding `Sources` for new destinations, under the lock
+    /// that guards their history, and before the answer that holds those destinations: then
+    /// the race decides exactly as if it had the whole history. It costs O(k log n) for k
+    /// destinations in a history of n entries; with nothing new it copies nothing. A race
+    /// built with [`Race::new`] has no history and copies nothing.
+    pub fn handle_history(&mut self, history: &History, now: Instant) {
+        self.0.handle_history(history, now)
+    }
+
+    /// Feeds one input at `now`, then fires any timer that is due.
+    ///
+    /// Input comes first: a connection reported at 260 ms wins even though the 250 ms timer
+    /// would also start another attempt in the same call. Unknown, late and duplicate ids are
+    /// ignored, and nothing is ever accepted after the race finished. A `Connected` for an
+    /// attempt that was already cancelled needs no answer: its [`Action::Cancel`] already told
+    /// the driver to close it.
+    pub fn handle_input(&mut self, input: Input<E>, now: Instant) {
+        self.0.handle_input(input, now)
+    }
+
+    /// Fires whatever timer is due at `now`: the Resolution Delay, the Connection Attempt
+    /// Delay, the overall deadline. A call before any deadline changes nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.0.handle_timeout(now)
+    }
+
+    /// Returns the next action for the driver, or `None` when there is nothing to do until
+    /// an input or [`Race::poll_timeout`]'s deadline. [`Action::Finish`] is the last one.
+    #[must_use]
+    pub fn poll_action(&mut self) -> Option<Action<E>> {
+        self.0.poll_action()
+    }
+
+    /// Returns when [`Race::handle_timeout`] must next be called, or `None` when only an
+    /// input can move the race on (or it is finished). After a `handle_*` call at `now`, the
+    /// deadline is always later than `now`.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.0.poll_timeout()
+    }
+
+    /// Returns whether the race has decided; [`Action::Finish`] is queued or was drained.
+    pub fn is_finished(&self) -> bool {
+        self.0.is_finished()
+    }
+
+    /// Returns the outcome once finished: the winner, or why it failed.
+    pub fn result(&self) -> Option<Result<&Winner, FailureReason>> {
+        self.0.result()
+    }
+
+    /// Returns whether the race failed because its deadline passed.
+    pub fn is_timed_out(&self) -> bool {
+        self.0.is_timed_out()
+    }
+
+    /// Returns when the race started.
+    pub fn started(&self) -> Instant {
+        self.0.started()
+    }
+
+    /// Returns when the race finished.
+    pub fn finished(&self) -> Option<Instant> {
+        self.0.finished()
+    }
+
+    /// Returns every attempt so far, in the order they started (index = [`AttemptId::index`]).
+    pub fn attempts(&self) -> &[AttemptRecord<E>] {
+        self.0.attempts()
+    }
+
+    /// Returns every DNS query, in the order they were asked for (index = [`QueryId::index`]).
+    pub fn queries(&self) -> &[QueryRecord<E>] {
+        self.0.queries()
+    }
+
+    /// Returns how many attempts are in flight.
+    pub fn in_flight(&self) -> usize {
+        self.0.in_flight()
+    }
+
+    /// Returns the source address the driver reported for `destination`
+    /// ([`Input::Sources`]), if it reported one.
+    pub fn source_of(&self, destination: IpAddr) -> Option<IpAddr> {
+        self.0.source_of(destination)
+    }
+}
+
+impl<E> State<E> {
+    fn handle_history(&mut self, history: &History, now: Instant) {
+        let now = self.clamp(now);
+        if self.result.is_some() {
+            return;
+        }
+        if self.copy_history(history) {
+            self.rebuild(now);
+        }
+        self.step(now);
     }
 
     fn build(
         mut target: Target,
         config: Config,
-        history: Option<History>,
+        history: Option<&History>,
         now: Instant,
-    ) -> Result<Self, ConfigError> {
+    ) -> Result<Box<Self>, ConfigError> {
         config.validate()?;
         if let Some(alpn) = target.protocols.invalid() {
             return Err(ConfigError::InvalidAlpn {
@@ -128,12 +251,13 @@ impl<E> Race<E> {
                 port,
                 combined,
             } => Resolution::host(name, port, policy, want_a, combined, https_name),
-            TargetKind::Addrs(addrs) => (Resolution::literal(addrs, policy), Vec::new()),
+            TargetKind::Addrs(addrs) => (Resolution::literal(&addrs, policy), Vec::new()),
         };
-        let mut race = Race {
+        let mut race = Box::new(State {
             config,
             protocols: target.protocols,
-            history,
+            history: history.map(Snapshot::new),
+            uncopied: Vec::new(),
             started: now,
             now,
             deadline: config.timeout.and_then(|t| now.checked_add(t)),
@@ -151,24 +275,21 @@ impl<E> Race<E> {
             last_start: None,
             next_due: None,
             expedited: false,
-            actions: VecDeque::with_capacity(8),
+            actions: SmallQueue::new(),
             result: None,
             finished_at: None,
-        };
+        });
         race.ask(asks, now);
-        race.on_sources(target_sources, now);
+        race.learn_sources(target_sources);
+        if let Some(h) = history {
+            race.copy_history(h);
+        }
+        race.rebuild(now);
         race.step(now);
         Ok(race)
     }
 
-    /// Feeds one input at `now`, then fires any timer that is due.
-    ///
-    /// Input comes first: a connection reported at 260 ms wins even though the 250 ms timer
-    /// would also start another attempt in the same call. Unknown, late and duplicate ids are
-    /// ignored, and nothing is ever accepted after the race finished. A `Connected` for an
-    /// attempt that was already cancelled needs no answer: its [`Action::Cancel`] already told
-    /// the driver to close it.
-    pub fn handle_input(&mut self, input: Input<E>, now: Instant) {
+    fn handle_input(&mut self, input: Input<E>, now: Instant) {
         let now = self.clamp(now);
         if self.result.is_some() {
             return;
@@ -201,25 +322,16 @@ impl<E> Race<E> {
         self.step(now);
     }
 
-    /// Fires whatever timer is due at `now`: the Resolution Delay, the Connection Attempt
-    /// Delay, the overall deadline. A call before any deadline changes nothing.
-    pub fn handle_timeout(&mut self, now: Instant) {
+    fn handle_timeout(&mut self, now: Instant) {
         let now = self.clamp(now);
         self.step(now);
     }
 
-    /// Returns the next action for the driver, or `None` when there is nothing to do until
-    /// an input or [`Race::poll_timeout`]'s deadline. [`Action::Finish`] is the last one.
-    #[must_use]
-    pub fn poll_action(&mut self) -> Option<Action<E>> {
+    fn poll_action(&mut self) -> Option<Action<E>> {
         self.actions.pop_front()
     }
 
-    /// Returns when [`Race::handle_timeout`] must next be called, or `None` when only an
-    /// input can move the race on (or it is finished). After a `handle_*` call at `now`, the
-    /// deadline is always later than `now`.
-    #[must_use]
-    pub fn poll_timeout(&self) -> Option<Instant> {
+    fn poll_timeout(&self) -> Option<Instant> {
         if self.result.is_some() {
             return None;
         }
@@ -242,49 +354,39 @@ impl<E> Race<E> {
             .min()
     }
 
-    /// Returns whether the race has decided; [`Action::Finish`] is queued or was drained.
-    pub fn is_finished(&self) -> bool {
+    fn is_finished(&self) -> bool {
         self.result.is_some()
     }
 
-    /// Returns the outcome once finished: the winner, or why it failed.
-    pub fn result(&self) -> Option<Result<&Winner, FailureReason>> {
+    fn result(&self) -> Option<Result<&Winner, FailureReason>> {
         self.result.as_ref().map(|r| r.as_ref().map_err(|e| *e))
     }
 
-    /// Returns whether the race failed because its deadline passed.
-    pub fn is_timed_out(&self) -> bool {
+    fn is_timed_out(&self) -> bool {
         matches!(self.result, Some(Err(FailureReason::TimedOut { .. })))
     }
 
-    /// Returns when the race started.
-    pub fn started(&self) -> Instant {
+    fn started(&self) -> Instant {
         self.started
     }
 
-    /// Returns when the race finished.
-    pub fn finished(&self) -> Option<Instant> {
+    fn finished(&self) -> Option<Instant> {
         self.finished_at
     }
 
-    /// Returns every attempt so far, in the order they started (index = [`AttemptId::index`]).
-    pub fn attempts(&self) -> &[AttemptRecord<E>] {
+    fn attempts(&self) -> &[AttemptRecord<E>] {
         &self.attempts
     }
 
-    /// Returns every DNS query, in the order they were asked for (index = [`QueryId::index`]).
-    pub fn queries(&self) -> &[QueryRecord<E>] {
+    fn queries(&self) -> &[QueryRecord<E>] {
         &self.queries
     }
 
-    /// Returns how many attempts are in flight.
-    pub fn in_flight(&self) -> usize {
+    fn in_flight(&self) -> usize {
         self.in_flight
     }
 
-    /// Returns the source address the driver reported for `destination`
-    /// ([`Input::Sources`]), if it reported one.
-    pub fn source_of(&self, destination: IpAddr) -> Option<IpAddr> {
+    fn source_of(&self, destination: IpAddr) -> Option<IpAddr> {
         self.sources
             .get(&destination)
             .copied()
@@ -391,12 +493,40 @@ impl<E> Race<E> {
     }
 
     fn on_sources(&mut self, sources: Vec<Source>, now: Instant) {
+        self.learn_sources(sources);
+        self.rebuild(now);
+    }
+
+    fn learn_sources(&mut self, sources: Vec<Source>) {
         for s in sources {
-            if self.sources.len() < MAX_SOURCES || self.sources.contains_key(&s.destination()) {
-                self.sources.insert(s.destination(), s.route());
+            let destination = s.destination();
+            if self.sources.len() < MAX_SOURCES || self.sources.contains_key(&destination) {
+                let route = s.route();
+                self.sources.insert(destination, route);
+                // A pair copied before is not copied again (`Snapshot::copy`).
+                if route.is_some() && self.history.is_some() {
+                    self.uncopied.push(destination);
+                }
             }
         }
-        self.rebuild(now);
+    }
+
+    /// Copies what `history` knows of the destinations whose source arrived since the last
+    /// copy; returns whether anything was copied.
+    fn copy_history(&mut self, history: &History) -> bool {
+        let Some(snapshot) = self.history.as_mut() else {
+            return false;
+        };
+        if self.uncopied.is_empty() {
+            return false;
+        }
+        let sources = &self.sources;
+        let mut pairs: Vec<(IpAddr, IpAddr)> = self
+            .uncopied
+            .drain(..)
+            .filter_map(|d| sources.get(&d).copied().flatten().map(|r| (d, r.source)))
+            .collect();
+        snapshot.copy(history, &mut pairs)
     }
 
     /// V33, HG10: progress pushes the next start back to this attempt's expected full setup,
@@ -477,7 +607,7 @@ impl<E> Race<E> {
             && !self.at_cap()
             && (self.last_start.is_none() || self.next_start_at().is_some_and(|at| now >= at))
         {
-            if let Some(endpoint) = self.candidates.pop_next() {
+            if let Some(endpoint) = self.candidates.pop_next(&self.resolution, &self.protocols) {
                 self.start(endpoint, now);
             }
         }
@@ -642,5 +772,58 @@ impl<E> Race<E> {
             }
         }
         self.in_flight = 0;
+    }
+}
+
+/// Learning from a race lives here, beside the race, so that the history module needs
+/// nothing of races.
+impl History {
+    /// Learns from a finished (or running) race.
+    ///
+    /// - A connected attempt records its round trip (from its start to its connection).
+    /// - A failed attempt records a failure.
+    /// - A cancelled attempt that had started no later than the winner records a failure: it
+    ///   had at least as long as the winner and did not connect (a hanging IPv6 path, say).
+    ///   One cancelled by the overall deadline records a failure too. One cancelled because
+    ///   the caller aborted teaches nothing.
+    ///
+    /// Outcomes are recorded in the order they happened, each at its own time (clamped, like
+    /// every record, to the latest time the history has recorded).
+    pub fn record_race<E>(&mut self, race: &Race<E>) {
+        let attempts = race.attempts();
+        let winner_start = attempts
+            .iter()
+            .find(|a| a.status() == AttemptStatus::Connected)
+            .map(|a| a.started());
+        let timed_out = race.is_timed_out();
+        let mut record = |a: &AttemptRecord<E>| {
+            let Some(ended) = a.ended() else { return };
+            // R15: a destination whose source address is unknown teaches nothing.
+            let Some(source) = race.source_of(a.addr().ip()) else {
+                return;
+            };
+            let path = Path::new(source, a.addr(), a.endpoint().transport());
+            match a.status() {
+                AttemptStatus::Connected => {
+                    self.record_success(path, ended.saturating_duration_since(a.started()), ended);
+                }
+                AttemptStatus::Failed => self.record_failure(path, ended),
+                AttemptStatus::Cancelled => {
+                    let lost = winner_start.is_some_and(|w| a.started() <= w);
+                    if lost || timed_out {
+                        self.record_failure(path, ended);
+                    }
+                }
+                AttemptStatus::Connecting => {}
+            }
+        };
+        // Attempts are kept in the order they started; they usually end in that order too.
+        if attempts.is_sorted_by_key(|a| a.ended()) {
+            attempts.iter().for_each(&mut record);
+        } else {
+            let mut order: Vec<&AttemptRecord<E>> = attempts.iter().collect();
+            order.sort_by_key(|a| a.ended());
+            order.into_iter().for_each(record);
+        }
     }
 }

@@ -4,9 +4,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use crate::endpoint::Endpoint;
+use crate::id::{AttemptId, QueryId, QueryKind};
 use crate::name::Name;
 use crate::service::ServiceRecord;
-use crate::target::{AttemptId, QueryId, QueryKind};
 
 /// Where an attempt stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -7,11 +7,11 @@ use std::net::{IpAddr, SocketAddr};
 
 use crate::endpoint::Endpoint;
 use crate::error::{Failure, Winner};
+use crate::id::QueryKind;
 use crate::name::Name;
 use crate::race::Race;
 use crate::record::AttemptStatus;
 use crate::service::ServiceRecord;
-use crate::target::QueryKind;
 
 /// A finished race's timeline: DNS answers, attempts, the winner, the total time.
 ///

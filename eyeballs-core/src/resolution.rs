@@ -5,10 +5,11 @@ use std::net::{IpAddr, SocketAddr};
 
 use crate::config::FamilyPolicy;
 use crate::endpoint::{EchConfig, Protocols};
+use crate::id::QueryKind;
 use crate::name::Name;
 use crate::rng::SplitMix64;
 use crate::service::{ServiceRecord, Transports, MAX_HINTS, MAX_SERVICE_RECORDS};
-use crate::target::QueryKind;
+use crate::small::SmallBuf;
 
 /// The most AliasMode hops a race follows (RFC 9460 §2.4.2 asks for a bound; V8: at the cap
 /// the race acts as if there were no record).
@@ -51,7 +52,7 @@ pub(crate) enum State {
 pub(crate) struct Family {
     pub(crate) state: State,
     /// The answer's addresses, with the authority's port (or a literal's own).
-    pub(crate) addrs: Vec<SocketAddr>,
+    pub(crate) addrs: SmallBuf<SocketAddr, 2>,
 }
 
 /// The answers for one name.
@@ -76,6 +77,79 @@ impl NameAnswers {
             &mut self.v6
         } else {
             &mut self.v4
+        }
+    }
+}
+
+/// The answers of every name a race asked about: the host's (the first) inline, since most
+/// races ask about no other.
+#[derive(Debug)]
+pub(crate) struct Names {
+    origin: Option<NameAnswers>,
+    others: Vec<NameAnswers>,
+}
+
+impl Names {
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.origin.is_some()) + self.others.len()
+    }
+
+    pub(crate) fn push(&mut self, n: NameAnswers) {
+        if self.origin.is_none() {
+            self.origin = Some(n);
+        } else {
+            self.others.push(n);
+        }
+    }
+
+    pub(crate) fn first(&self) -> Option<&NameAnswers> {
+        self.origin.as_ref()
+    }
+
+    pub(crate) fn first_mut(&mut self) -> Option<&mut NameAnswers> {
+        self.origin.as_mut()
+    }
+
+    pub(crate) fn get(&self, i: usize) -> Option<&NameAnswers> {
+        match i {
+            0 => self.origin.as_ref(),
+            _ => self.others.get(i - 1),
+        }
+    }
+
+    pub(crate) fn get_mut(&mut self, i: usize) -> Option<&mut NameAnswers> {
+        match i {
+            0 => self.origin.as_mut(),
+            _ => self.others.get_mut(i - 1),
+        }
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &NameAnswers> {
+        self.origin.iter().chain(self.others.iter())
+    }
+
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut NameAnswers> {
+        self.origin.iter_mut().chain(self.others.iter_mut())
+    }
+}
+
+impl core::ops::Index<usize> for Names {
+    type Output = NameAnswers;
+
+    fn index(&self, i: usize) -> &NameAnswers {
+        match self.get(i) {
+            Some(n) => n,
+            None => panic!("name {i} of {}: an index the race made", self.len()),
+        }
+    }
+}
+
+impl core::ops::IndexMut<usize> for Names {
+    fn index_mut(&mut self, i: usize) -> &mut NameAnswers {
+        let len = self.len();
+        match self.get_mut(i) {
+            Some(n) => n,
+            None => panic!("name {i} of {len}: an index the race made"),
         }
     }
 }
@@ -109,7 +183,7 @@ enum Https {
 pub(crate) struct Resolution {
     /// `names[0]` is the host itself (for addresses given directly, an unnamed entry that
     /// holds them).
-    pub(crate) names: Vec<NameAnswers>,
+    pub(crate) names: Names,
     port: u16,
     policy: FamilyPolicy,
     /// Ask for A even when IPv4 is not allowed: NAT64 synthesizes from it (R36).
@@ -155,33 +229,32 @@ impl Resolution {
     }
 
     /// The state of a race over addresses given directly: all answered, no DNS.
-    pub(crate) fn literal(mut addrs: Vec<SocketAddr>, policy: FamilyPolicy) -> Self {
+    pub(crate) fn literal(addrs: &[SocketAddr], policy: FamilyPolicy) -> Self {
         let port = addrs.first().map_or(0, SocketAddr::port);
         let mut r = Resolution::new(port, policy, true, false);
-        // The caller's vector keeps the IPv6 addresses (in their order): one allocation less.
-        let v4: Vec<SocketAddr> = addrs
-            .iter()
-            .filter(|a| a.is_ipv4())
-            .take(MAX_ANSWER_ADDRS)
-            .copied()
-            .collect();
-        addrs.retain(SocketAddr::is_ipv6);
-        addrs.truncate(MAX_ANSWER_ADDRS);
-        let answered = |addrs| Family {
-            state: State::Answered,
-            addrs,
+        let family = |v6: bool| {
+            let mut f = Family {
+                state: State::Answered,
+                addrs: empty_addrs(),
+            };
+            let mine = addrs.iter().filter(|a| a.is_ipv6() == v6);
+            f.addrs.extend(mine.take(MAX_ANSWER_ADDRS).copied());
+            f
         };
         r.names.push(NameAnswers {
             name: Name::root(),
-            v6: answered(addrs),
-            v4: answered(v4),
+            v6: family(true),
+            v4: family(false),
         });
         r
     }
 
     fn new(port: u16, policy: FamilyPolicy, want_a: bool, combined: bool) -> Self {
         Resolution {
-            names: Vec::new(),
+            names: Names {
+                origin: None,
+                others: Vec::new(),
+            },
             port,
             policy,
             want_a,
@@ -218,12 +291,15 @@ impl Resolution {
             }
             let family = entry.family_mut(v6);
             family.state = State::Answered;
-            family.addrs = addrs
-                .iter()
-                .filter(|a| a.is_ipv6() == v6)
-                .take(MAX_ANSWER_ADDRS)
-                .map(|ip| SocketAddr::new(*ip, port))
-                .collect();
+            family.addrs.clear();
+            family.addrs.reserve(addrs.len());
+            family.addrs.extend(
+                addrs
+                    .iter()
+                    .filter(|a| a.is_ipv6() == v6)
+                    .take(MAX_ANSWER_ADDRS)
+                    .map(|ip| SocketAddr::new(*ip, port)),
+            );
         }
     }
 
@@ -349,7 +425,7 @@ impl Resolution {
             return;
         }
         let gone = |ip: &IpAddr| removed.contains(ip);
-        for n in &mut self.names {
+        for n in self.names.iter_mut() {
             n.v6.addrs.retain(|a| !gone(&a.ip()));
             n.v4.addrs.retain(|a| !gone(&a.ip()));
         }
@@ -430,8 +506,13 @@ impl Resolution {
 fn unasked() -> Family {
     Family {
         state: State::Unasked,
-        addrs: Vec::new(),
+        addrs: empty_addrs(),
     }
+}
+
+/// No addresses (a placeholder fills the inline slots).
+fn empty_addrs() -> SmallBuf<SocketAddr, 2> {
+    SmallBuf::new(SocketAddr::from(([0, 0, 0, 0], 0)))
 }
 
 /// Returns whether an answer of `kind` covers the family.

@@ -38,34 +38,42 @@ pub(crate) struct Route {
     pub(crate) encapsulated: bool,
 }
 
-/// The sort key of one candidate: smaller sorts first. Fields are in rule order.
+/// The sort key of one candidate: smaller sorts first.
+///
+/// Packed in rule order into two integers, so that comparing two keys is two integer
+/// comparisons (a race sorts thousands of them):
+///
+/// - `hi`, from bit 31 down: rule 1 (no route, or recently failed: last), rule 2 (the
+///   source's scope differs from the destination's), rule 3 (deprecated source), rule 4 (not
+///   a home address), rule 5 (the source's label differs), rule 6 (`u8::MAX - precedence`,
+///   8 bits), rule 7 (encapsulated), rule 8 (scope, 8 bits); bits 9..0 are zero.
+/// - `lo`, from bit 127 down: R13/R14's smoothed round trip (seconds, 64 bits, then
+///   nanoseconds, 30 bits; unknown is `Duration::MAX`, last), rule 9 (`128 -
+///   CommonPrefixLen`, 8 bits), rule 10 (the order of arrival, 26 bits: an answer holds at
+///   most [`MAX_ANSWER_ADDRS`](crate::MAX_ANSWER_ADDRS) addresses, far fewer than 2^26).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct SortKey {
-    /// Rule 1: no route, or recently failed, last.
-    demoted: bool,
-    /// Rule 2: the source's scope differs from the destination's.
-    scope_mismatch: bool,
-    /// Rule 3: the source is deprecated.
-    deprecated: bool,
-    /// Rule 4: the source is not a home address.
-    not_home: bool,
-    /// Rule 5: the source's label differs from the destination's.
-    label_mismatch: bool,
-    /// Rule 6: `u8::MAX - precedence`, so that higher precedence sorts first.
-    inverse_precedence: u8,
-    /// Rule 7: reached through an encapsulating transition mechanism.
-    encapsulated: bool,
-    /// Rule 8: smaller scope first.
-    scope: u8,
-    /// R13/R14: lower smoothed round trip first; unknown last.
-    rtt: Duration,
-    /// Rule 9: `128 - CommonPrefixLen(Source(D), D)`, so that longer sorts first.
-    inverse_prefix: u8,
-    /// Rule 10: otherwise keep the order of arrival.
-    seq: u64,
+    hi: u32,
+    lo: u128,
 }
 
+const DEMOTED: u32 = 1 << 31;
+const SCOPE_MISMATCH: u32 = 1 << 30;
+const DEPRECATED: u32 = 1 << 29;
+const NOT_HOME: u32 = 1 << 28;
+const LABEL_MISMATCH: u32 = 1 << 27;
+const PRECEDENCE_SHIFT: u32 = 19;
+const ENCAPSULATED: u32 = 1 << 18;
+const SCOPE_SHIFT: u32 = 10;
+const SEQ_BITS: u32 = 26;
+/// `lo >> RTT_SHIFT` of an unknown round trip (`Duration::MAX`).
+const RTT_SHIFT: u32 = 34;
+const UNKNOWN_RTT: u128 = ((u64::MAX as u128) << 30) | 999_999_999;
+
 impl SortKey {
+    /// A placeholder key (for the inline slots of empty buffers).
+    pub(crate) const ZERO: SortKey = SortKey { hi: 0, lo: 0 };
+
     /// Builds the key of `dest`, the `seq`-th address of its answer, with its route (`None`:
     /// unknown; `Some(None)`: no route) and what history knows of it.
     pub(crate) fn new(
@@ -75,63 +83,72 @@ impl SortKey {
         failing: bool,
         rtt: Option<Duration>,
     ) -> Self {
-        let mut key = SortKey {
-            demoted: failing || route == Some(None),
-            scope_mismatch: false,
-            deprecated: false,
-            // Unknown is the usual case, not a home address: no better than a known one.
-            not_home: true,
-            label_mismatch: false,
-            inverse_precedence: u8::MAX - policy(dest).0,
-            encapsulated: false,
-            scope: scope(dest),
-            rtt: rtt.unwrap_or(Duration::MAX),
-            inverse_prefix: 128,
-            seq,
-        };
-        if let Some(Some(r)) = route {
-            key.scope_mismatch = scope(r.source) != key.scope;
-            key.deprecated = r.deprecated;
-            key.not_home = !r.home;
-            key.label_mismatch = policy(r.source).1 != policy(dest).1;
-            key.encapsulated = r.encapsulated || is_transition(r.source);
-            if let (IpAddr::V6(s), IpAddr::V6(d)) = (r.source, dest) {
-                key.inverse_prefix = 128 - common_prefix_len(s, d).min(64);
-            }
+        let (dest_precedence, dest_label) = policy(dest);
+        let dest_scope = scope(dest);
+        let mut hi = (u32::from(u8::MAX - dest_precedence) << PRECEDENCE_SHIFT)
+            | (u32::from(dest_scope) << SCOPE_SHIFT);
+        if failing || route == Some(None) {
+            hi |= DEMOTED;
         }
-        key
+        let mut inverse_prefix: u8 = 128;
+        match route {
+            Some(Some(r)) => {
+                let (_, label) = policy(r.source);
+                hi |= flag(scope(r.source) != dest_scope, SCOPE_MISMATCH)
+                    | flag(r.deprecated, DEPRECATED)
+                    | flag(!r.home, NOT_HOME)
+                    | flag(label != dest_label, LABEL_MISMATCH)
+                    | flag(r.encapsulated || is_transition(r.source), ENCAPSULATED);
+                if let (IpAddr::V6(s), IpAddr::V6(d)) = (r.source, dest) {
+                    inverse_prefix = 128 - common_prefix_len(s, d).min(64);
+                }
+            }
+            // Unknown is the usual case, not a home address: no better than a known one.
+            _ => hi |= NOT_HOME,
+        }
+        let rtt = rtt.unwrap_or(Duration::MAX);
+        let seq = seq.min((1 << SEQ_BITS) - 1);
+        let lo = (u128::from(rtt.as_secs()) << 64)
+            | (u128::from(rtt.subsec_nanos()) << RTT_SHIFT)
+            | (u128::from(inverse_prefix) << SEQ_BITS)
+            | u128::from(seq);
+        SortKey { hi, lo }
     }
 
     /// Returns whether this destination is demoted by rule 1.
     pub(crate) fn is_demoted(&self) -> bool {
-        self.demoted
+        self.hi & DEMOTED != 0
     }
 
     /// Returns whether history saw this destination work, and not fail since.
     pub(crate) fn is_good(&self) -> bool {
-        !self.demoted && self.rtt != Duration::MAX
+        !self.is_demoted() && self.lo >> RTT_SHIFT != UNKNOWN_RTT
     }
 
     /// Returns whether the route to this destination is poor: no route, or a source whose
     /// scope or label differs from the destination's (a link-local or ULA-only source for a
     /// global destination: RFC 6724 rules 1, 2, 5).
     pub(crate) fn is_poor_route(&self) -> bool {
-        self.demoted || self.scope_mismatch || self.label_mismatch
+        self.hi & (DEMOTED | SCOPE_MISMATCH | LABEL_MISMATCH) != 0
+    }
+
+    /// The key as two integers that compare as it does: rules 1–8 (22 bits), then the rest.
+    pub(crate) fn packed(&self) -> (u32, u128) {
+        (self.hi >> SCOPE_SHIFT, self.lo)
     }
 
     /// The part of the key that compares destinations of different families (rules 1–8):
     /// which family RFC 6724 puts first.
-    pub(crate) fn family_rank(&self) -> (bool, bool, bool, bool, bool, u8, bool, u8) {
-        (
-            self.demoted,
-            self.scope_mismatch,
-            self.deprecated,
-            self.not_home,
-            self.label_mismatch,
-            self.inverse_precedence,
-            self.encapsulated,
-            self.scope,
-        )
+    pub(crate) fn family_rank(&self) -> u32 {
+        self.hi
+    }
+}
+
+fn flag(on: bool, bit: u32) -> u32 {
+    if on {
+        bit
+    } else {
+        0
     }
 }
 

@@ -1,69 +1,11 @@
-//! What a race is about: its target, and the ids of its queries and attempts.
+//! What a race is about: a host name or addresses, and the protocols the caller speaks.
 
-use core::fmt;
 use std::net::SocketAddr;
 
 use crate::endpoint::Protocols;
-use crate::event::Source;
 use crate::name::Name;
-
-/// Identifies one DNS query of a race. Counted from 0 in the order the queries are asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct QueryId(pub(crate) usize);
-
-/// Identifies one connection attempt of a race. Counted from 0 in the order attempts start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct AttemptId(pub(crate) usize);
-
-macro_rules! id_methods {
-    ($t:ident, $what:literal) => {
-        impl $t {
-            #[doc = concat!("Makes the id of the ", $what, " with this index (for tests and replays).")]
-            pub const fn from_index(index: usize) -> Self {
-                $t(index)
-            }
-
-            #[doc = concat!("Returns the index of the ", $what, ", counted from 0.")]
-            pub const fn index(self) -> usize {
-                self.0
-            }
-        }
-
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "#{}", self.0)
-            }
-        }
-    };
-}
-id_methods!(QueryId, "query");
-id_methods!(AttemptId, "attempt");
-
-/// What a DNS query asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[non_exhaustive]
-pub enum QueryKind {
-    /// IPv6 addresses (AAAA records).
-    Aaaa,
-    /// IPv4 addresses (A records).
-    A,
-    /// Both families in one call, as `getaddrinfo` answers.
-    Both,
-    /// HTTPS records (RFC 9460 §9): service information, answered with
-    /// [`Input::ResolvedServices`](crate::Input::ResolvedServices).
-    Https,
-}
-
-impl fmt::Display for QueryKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            QueryKind::Aaaa => "AAAA",
-            QueryKind::A => "A",
-            QueryKind::Both => "AAAA+A",
-            QueryKind::Https => "HTTPS",
-        })
-    }
-}
+use crate::small::SmallBuf;
+use crate::source::Source;
 
 /// What a race connects to: a host name to resolve, or addresses given directly, and the
 /// application protocols the caller speaks.
@@ -102,7 +44,8 @@ pub(crate) enum TargetKind {
         port: u16,
         combined: bool,
     },
-    Addrs(Vec<SocketAddr>),
+    /// Two inline: a dual-stack pair allocates nothing.
+    Addrs(SmallBuf<SocketAddr, 2>),
 }
 
 impl Target {
@@ -128,7 +71,9 @@ impl Target {
 
     /// Addresses given directly, such as IP literals: no DNS at all.
     pub fn addrs<I: IntoIterator<Item = SocketAddr>>(addrs: I) -> Self {
-        Target::with_kind(TargetKind::Addrs(addrs.into_iter().collect()))
+        let mut list = SmallBuf::new(SocketAddr::from(([0, 0, 0, 0], 0)));
+        list.extend(addrs);
+        Target::with_kind(TargetKind::Addrs(list))
     }
 
     fn with_kind(kind: TargetKind) -> Self {

@@ -17,10 +17,10 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use common::sim::{ms, Answer, Ev, Outcome, Scenario, Trace, HOST};
+use common::sim::{ms, source_for, Answer, Ev, Outcome, Scenario, SourcesAt, Trace, HOST};
 use eyeballs_core::{
-    Config, FailureReason, FamilyPolicy, Protocols, QueryKind, Race, ServiceRecord, Target,
-    Transport,
+    Config, FailureReason, FamilyPolicy, History, Path, Protocols, QueryKind, Race, ServiceRecord,
+    Target, Transport,
 };
 use proptest::prelude::*;
 
@@ -256,6 +256,72 @@ fn starts(trace: &Trace) -> Vec<(Duration, Ep)> {
             (t, (a.addr(), a.endpoint().transport()))
         })
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Histories: what past races recorded about the world's paths and others.
+// ---------------------------------------------------------------------------------------
+
+/// One record: a destination of the pools (or one outside them), a port, a transport,
+/// the simulated host's source or another network's, success or failure, and when (in
+/// seconds after the history's start; the races run 20 minutes in, so with the default
+/// 10-minute time to live some entries have expired).
+#[derive(Debug, Clone)]
+struct Rec2 {
+    dest: IpAddr,
+    port: u16,
+    quic: bool,
+    elsewhere: bool,
+    rtt: Option<Duration>,
+    at_s: u64,
+}
+
+fn past() -> impl Strategy<Value = Vec<Rec2>> {
+    let dest = prop_oneof![
+        4 => prop::sample::select(&V6[..]).prop_map(ip),
+        4 => prop::sample::select(&V4[..]).prop_map(ip),
+        1 => Just(ip("2001:db8::99")),
+    ];
+    let rec = (
+        dest,
+        prop::sample::select(vec![443u16, 443, 8443, 80]),
+        any::<bool>(),
+        prop::bool::weighted(0.2),
+        prop::option::of((0u64..400).prop_map(ms)),
+        0u64..1200,
+    )
+        .prop_map(|(dest, port, quic, elsewhere, rtt, at_s)| Rec2 {
+            dest,
+            port,
+            quic,
+            elsewhere,
+            rtt,
+            at_s,
+        });
+    prop::collection::vec(rec, 0..40)
+}
+
+fn history_of(past: &[Rec2], t0: std::time::Instant) -> History {
+    let mut h = History::new();
+    for r in past {
+        let source = if r.elsewhere {
+            ip("2001:db8:eeee::2")
+        } else {
+            source_for(r.dest)
+        };
+        let transport = if r.quic {
+            Transport::Quic
+        } else {
+            Transport::Tcp
+        };
+        let path = Path::new(source, SocketAddr::new(r.dest, r.port), transport);
+        let at = t0 + Duration::from_secs(r.at_s);
+        match r.rtt {
+            Some(rtt) => h.record_success(path, rtt, at),
+            None => h.record_failure(path, at),
+        }
+    }
+    h
 }
 
 // ---------------------------------------------------------------------------------------
@@ -586,5 +652,45 @@ proptest! {
                 _ => {}
             }
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: cases(),
+        max_global_rejects: cases().saturating_mul(4),
+        ..ProptestConfig::default()
+    })]
+
+    /// A race copies only the history of the destinations whose source it learns
+    /// (`Race::with_history` for the target's, `Race::handle_history` after each
+    /// `Input::Sources`), and decides exactly as with the whole history at hand: whether
+    /// every source comes with the target (all copied when the race is built), right after
+    /// the start, or just before each answer that holds its destinations, the timelines are
+    /// equal, event for event, over random worlds and random histories (other ports,
+    /// transports, networks and destinations; expired entries; records out of order).
+    ///
+    /// Left aside (`prop_assume`): a timer due at the very instant sources are reported
+    /// before an answer (the driver's extra input lets it fire before the answer is in).
+    #[test]
+    fn history_copied_per_destination_decides_as_the_whole_history(
+        w in world(),
+        past in past(),
+    ) {
+        let t0 = common::sim::base_instant();
+        let h = history_of(&past, t0);
+        let t1 = t0 + Duration::from_secs(1200);
+        let run = |at: SourcesAt| {
+            let mut s = w.scenario().history(&h);
+            s.sources_at = at;
+            s.run_at(t1)
+        };
+        let whole = run(SourcesAt::Target);
+        let start = run(SourcesAt::Start);
+        let answers = run(SourcesAt::Answers);
+        prop_assume!(!answers.coincided, "a timer due as sources are reported");
+        prop_assert_eq!(&start.events, &whole.events);
+        prop_assert_eq!(&answers.events, &whole.events);
+        prop_assert_eq!(starts(&answers), starts(&whole));
     }
 }

@@ -2,8 +2,15 @@
 
 mod common;
 
-use common::sim::{base_instant, ms, path, sa, Extra, Outcome, Scenario};
-use eyeballs_core::{Config, History};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use common::sim::{
+    base_instant, ip, ms, path, path_over, sa, Extra, Outcome, Scenario, SourcesAt, SOURCE_V4,
+    SOURCE_V6,
+};
+use eyeballs_core::{Action, Config, History, Input, Path, Race, Source, Target, Transport};
+use proptest::prelude::*;
 
 /// R13: "prefer ... lower RTT" — within a family, the address with the lower smoothed round
 /// trip goes first; R14: a used address (one with a recorded round trip) before unknown ones.
@@ -209,4 +216,336 @@ fn record_race_blames_only_real_losers() {
     h.record_race(&timed_out.race);
     assert!(h.is_failing(path("[2001:db8::1]:443"), t0 + ms(400)));
     assert!(h.is_failing(path("192.0.2.1:443"), t0 + ms(400)));
+}
+
+/// STYLE.md §1, "time that goes backwards is clamped to the last seen time": a record
+/// stamped earlier than the latest time the history recorded counts as made at that time.
+/// A failure reported an hour late (stamped an hour early) neither moves its entry back in
+/// time, where it would expire early, nor revives what an expired entry knew.
+#[test]
+fn history_clamps_time_that_goes_backwards() {
+    let t0 = base_instant();
+    let hour = Duration::from_secs(3600);
+    let late = t0 + hour;
+    let a = path("[2001:db8::1]:443");
+    let mut h = History::new().ttl(Duration::from_secs(600));
+    h.record_success(a, ms(10), late);
+    h.record_failure(a, t0);
+    // Counted at `late`: failure and success at one instant, so not failing; the entry is
+    // as fresh as its latest update (at `late` + 9 min it still holds the round trip).
+    assert!(!h.is_failing(a, late));
+    assert_eq!(h.rtt(a, late + Duration::from_secs(540)), Some(ms(10)));
+
+    // An entry expired at `late` (updated at t0) is renewed by the early-stamped record, not
+    // revived: its round trip is gone, the failure is what it knows now.
+    let b = path("192.0.2.1:443");
+    let mut h = History::new().ttl(Duration::from_secs(600));
+    h.record_success(b, ms(5), t0);
+    h.record_success(a, ms(10), late);
+    h.record_failure(b, t0 + ms(60_000));
+    assert_eq!(
+        h.rtt(b, t0 + ms(120_000)),
+        None,
+        "the expired round trip is not revived"
+    );
+    assert!(h.is_failing(b, late));
+    assert!(h.is_failing(b, late + Duration::from_secs(599)));
+    assert!(
+        !h.is_failing(b, late + Duration::from_secs(600)),
+        "expires from `late`"
+    );
+
+    // HG3's per-source answer follows the clamped times too.
+    let q1 = path_over("[2001:db8::1]:443", Transport::Quic);
+    let q2 = path_over("[2001:db8::2]:443", Transport::Quic);
+    let mut h = History::new();
+    h.record_success(q1, ms(10), late);
+    h.record_failure(q2, t0);
+    assert!(
+        !h.is_transport_failing(ip(SOURCE_V6), Transport::Quic, late),
+        "an old failure reported late is no newer than the success"
+    );
+}
+
+/// The store stays O(log n) at its documented bound: 100,000 entries, the least recently
+/// updated evicted first, and every answer right after the churn.
+#[test]
+fn a_large_history_evicts_the_least_recently_updated() {
+    let t0 = base_instant();
+    let n = 100_000u32;
+    let mut h = History::new().capacity(n as usize);
+    let dest = |i: u32| SocketAddr::new(IpAddr::from((0xc612_0000u32 + i).to_be_bytes()), 443);
+    let p = |i: u32| Path::new(ip(SOURCE_V4), dest(i), Transport::Tcp);
+    for i in 0..n + 10 {
+        h.record_failure(p(i), t0 + Duration::from_micros(u64::from(i)));
+    }
+    assert_eq!(h.len(), n as usize);
+    let now = t0 + ms(1000);
+    assert!(!h.is_failing(p(9), now), "among the 10 oldest: evicted");
+    assert!(h.is_failing(p(10), now));
+    assert!(h.is_failing(p(n + 9), now));
+    assert!(h.is_transport_failing(ip(SOURCE_V4), Transport::Tcp, now));
+    // Updating an old entry makes it the newest: the next eviction spares it.
+    h.record_success(p(10), ms(3), now);
+    h.record_failure(p(n + 10), now);
+    assert!(h.rtt(p(10), now).is_some());
+    assert!(!h.is_failing(p(11), now), "the oldest after the update");
+    assert!(
+        !h.is_transport_failing(ip(SOURCE_V4), Transport::Tcp, now),
+        "a success and a failure at one instant: not failing"
+    );
+}
+
+/// R13/R14, R15 through the driver contract: a race over a host name learns its
+/// destinations' source addresses only as the driver reports them, so it copies nothing of
+/// the history when it starts; `Race::handle_history` after `Input::Sources` copies what the
+/// history knows of those destinations. Reported with the target, when each answer comes,
+/// or all at the start: the same order and the same times.
+#[test]
+fn handle_history_after_sources_decides_as_with_the_whole_history() {
+    let t0 = base_instant();
+    let mut h = History::new();
+    h.record_success(path("[2001:db8::2]:443"), ms(10), t0);
+    h.record_success(path("192.0.2.2:443"), ms(30), t0);
+    h.record_failure(path("[2001:db8::1]:443"), t0);
+    // Other ports, transports, sources and destinations: never copied, never consulted.
+    h.record_success(path("[2001:db8::1]:8443"), ms(1), t0);
+    h.record_success(path_over("192.0.2.1:443", Transport::Quic), ms(1), t0);
+    h.record_success(path("[2001:db8::9]:443"), ms(1), t0);
+    let elsewhere = Path::new(ip("2001:db8:eeee::2"), sa("192.0.2.1:443"), Transport::Tcp);
+    h.record_success(elsewhere, ms(1), t0);
+    // Lower round trips first (R13), the failed address last in its family (rule 1).
+    let want = vec![
+        (ms(5), sa("[2001:db8::2]:443")),
+        (ms(15), sa("192.0.2.2:443")),
+        (ms(25), sa("[2001:db8::1]:443")),
+        (ms(35), sa("192.0.2.1:443")),
+    ];
+    for at in [SourcesAt::Target, SourcesAt::Start, SourcesAt::Answers] {
+        let mut s = Scenario::host(Config::default())
+            .aaaa(5, &["2001:db8::1", "2001:db8::2"])
+            .a(7, &["192.0.2.1", "192.0.2.2"])
+            .history(&h)
+            .default_outcome(Outcome::Fail(ms(0)));
+        s.sources_at = at;
+        let trace = s.run_at(t0);
+        assert_eq!(trace.starts(), want, "sources reported: {at:?}");
+    }
+}
+
+/// The driver contract's other half: sources reported without `handle_history` teach the
+/// race their routes but none of their history, and a race built with `Race::new` has no
+/// history to copy into.
+#[test]
+fn without_handle_history_a_reported_source_brings_no_history() {
+    let t0 = base_instant();
+    let v6 = sa("[2001:db8::1]:443");
+    let v4 = sa("192.0.2.1:443");
+    let mut h = History::new();
+    h.record_failure(path("[2001:db8::1]:443"), t0);
+    let sources = vec![
+        Source::new(v6.ip(), ip(SOURCE_V6)),
+        Source::new(v4.ip(), ip(SOURCE_V4)),
+    ];
+    let first = |with: Option<&History>, copy: bool| {
+        let target = Target::host("example.test", 443);
+        let mut race: Race<()> = match with {
+            Some(h) => Race::with_history(target, Config::default(), h, t0),
+            None => Race::new(target, Config::default(), t0),
+        }
+        .expect("valid");
+        while race.poll_action().is_some() {}
+        race.handle_input(
+            Input::Sources {
+                sources: sources.clone(),
+            },
+            t0,
+        );
+        if copy {
+            race.handle_history(&h, t0);
+        }
+        let (q6, q4) = (
+            eyeballs_core::QueryId::from_index(0),
+            eyeballs_core::QueryId::from_index(1),
+        );
+        race.handle_input(
+            Input::Resolved {
+                query: q6,
+                addrs: vec![v6.ip()],
+            },
+            t0,
+        );
+        race.handle_input(
+            Input::Resolved {
+                query: q4,
+                addrs: vec![v4.ip()],
+            },
+            t0,
+        );
+        match race.poll_action() {
+            Some(Action::Connect { endpoint, .. }) => endpoint.addr(),
+            other => panic!("expected a connect, got {other:?}"),
+        }
+    };
+    assert_eq!(first(Some(&h), true), v4, "history: IPv6 failed here");
+    assert_eq!(first(Some(&h), false), v6, "not copied: no history");
+    assert_eq!(first(None, true), v6, "Race::new: no history");
+}
+
+/// One operation on a history, for the model below.
+#[derive(Debug, Clone)]
+enum Op {
+    Success(usize, Duration, i64),
+    Failure(usize, i64),
+}
+
+/// Paths of two sources, two transports, three destinations, two ports.
+fn model_paths() -> Vec<Path> {
+    let mut paths = Vec::new();
+    for source in [SOURCE_V6, "2001:db8:eeee::2"] {
+        for transport in [Transport::Tcp, Transport::Quic] {
+            for dest in ["[2001:db8::1]:443", "[2001:db8::1]:80", "[2001:db8::2]:443"] {
+                paths.push(Path::new(ip(source), sa(dest), transport));
+            }
+        }
+    }
+    paths
+}
+
+/// The history of the commit before this store (a vector scanned for every question), with
+/// the clamping of time added: what the store must answer, question by question.
+#[derive(Debug)]
+struct Model {
+    entries: Vec<(Path, ModelEntry)>,
+    capacity: usize,
+    ttl: Duration,
+    latest: Option<Instant>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ModelEntry {
+    srtt: Option<Duration>,
+    rttvar: Duration,
+    success: Option<Instant>,
+    failure: Option<Instant>,
+    updated: Instant,
+}
+
+impl Model {
+    fn fresh(&self, p: Path, now: Instant) -> Option<ModelEntry> {
+        let (_, e) = self.entries.iter().find(|(q, _)| *q == p)?;
+        (now.saturating_duration_since(e.updated) < self.ttl).then_some(*e)
+    }
+
+    fn record(&mut self, p: Path, now: Instant, f: impl FnOnce(&mut ModelEntry, Instant)) {
+        let now = self.latest.map_or(now, |l| l.max(now));
+        self.latest = Some(now);
+        let ttl = self.ttl;
+        let fresh = |now: Instant| ModelEntry {
+            srtt: None,
+            rttvar: Duration::ZERO,
+            success: None,
+            failure: None,
+            updated: now,
+        };
+        let i = match self.entries.iter().position(|(q, _)| *q == p) {
+            Some(i) => {
+                if now.saturating_duration_since(self.entries[i].1.updated) >= ttl {
+                    self.entries[i].1 = fresh(now);
+                }
+                i
+            }
+            None if self.capacity == 0 => return,
+            None => {
+                while self.entries.len() >= self.capacity {
+                    let oldest = (0..self.entries.len())
+                        .min_by_key(|&i| (self.entries[i].1.updated, self.entries[i].0))
+                        .expect("not empty");
+                    self.entries.remove(oldest);
+                }
+                self.entries.push((p, fresh(now)));
+                self.entries.len() - 1
+            }
+        };
+        let e = &mut self.entries[i].1;
+        f(e, now);
+        e.updated = now;
+    }
+
+    fn transport_failing(&self, source: IpAddr, t: Transport, now: Instant) -> bool {
+        let (mut f, mut s) = (None, None);
+        for (p, e) in &self.entries {
+            let fresh = now.saturating_duration_since(e.updated) < self.ttl;
+            if p.source() == source && p.transport() == t && fresh {
+                f = f.max(e.failure);
+                s = s.max(e.success);
+            }
+        }
+        f > s
+    }
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let n = model_paths().len();
+    prop_oneof![
+        (0..n, 0u64..500, -300i64..900).prop_map(|(p, r, t)| Op::Success(p, ms(r), t)),
+        (0..n, -300i64..900).prop_map(|(p, t)| Op::Failure(p, t)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// The O(log n) store answers every question as a scan of every entry would: round
+    /// trips, failures, retransmission timeouts, HG3's per-source answer, the count, and
+    /// which entry eviction drops, with time that jumps back and forth (clamped).
+    #[test]
+    fn the_store_answers_as_a_scan_would(
+        ops in prop::collection::vec(op(), 0..60),
+        capacity in 0usize..8,
+        ttl in 1u64..400,
+    ) {
+        let t0 = base_instant() + Duration::from_secs(1);
+        let at = |ms_: i64| if ms_ >= 0 { t0 + ms(ms_ as u64) } else { t0 - ms(ms_.unsigned_abs()) };
+        let paths = model_paths();
+        let mut h = History::new().capacity(capacity).ttl(ms(ttl));
+        let mut m = Model { entries: Vec::new(), capacity, ttl: ms(ttl), latest: None };
+        for op in ops {
+            match op {
+                Op::Success(i, rtt, t) => {
+                    h.record_success(paths[i], rtt, at(t));
+                    m.record(paths[i], at(t), |e, now| {
+                        match e.srtt {
+                            None => { e.srtt = Some(rtt); e.rttvar = rtt / 2; }
+                            Some(srtt) => {
+                                let diff = srtt.abs_diff(rtt);
+                                e.rttvar = (e.rttvar / 4 * 3).saturating_add(diff / 4);
+                                e.srtt = Some((srtt / 8 * 7).saturating_add(rtt / 8));
+                            }
+                        }
+                        e.success = Some(now);
+                    });
+                }
+                Op::Failure(i, t) => {
+                    h.record_failure(paths[i], at(t));
+                    m.record(paths[i], at(t), |e, now| e.failure = Some(now));
+                }
+            }
+            prop_assert_eq!(h.len(), m.entries.len());
+            for q in [-400i64, 0, 200, 500, 900, 1300] {
+                let now = at(q);
+                for &p in &paths {
+                    let e = m.fresh(p, now);
+                    prop_assert_eq!(h.rtt(p, now), e.and_then(|e| e.srtt));
+                    prop_assert_eq!(h.is_failing(p, now), e.is_some_and(|e| e.failure > e.success));
+                    let rto = e.and_then(|e| e.srtt.map(|s| s.saturating_add(e.rttvar.saturating_mul(4))));
+                    prop_assert_eq!(h.retransmission_timeout(p, now), rto);
+                    prop_assert_eq!(
+                        h.is_transport_failing(p.source(), p.transport(), now),
+                        m.transport_failing(p.source(), p.transport(), now)
+                    );
+                }
+            }
+        }
+    }
 }

@@ -321,8 +321,14 @@ pub fn run(data: &[u8], t0: Instant) {
             now = now
                 .checked_add(Duration::from_millis(u64::from(b.next() % 8)))
                 .unwrap_or(now);
+            let sources = matches!(input, Input::Sources { .. });
             checker.on_input(&input);
             race.handle_input(input, now);
+            // The driver contract: sources, then the history's entries for them (most of
+            // the time: a driver that forgets must not break anything either).
+            if let (true, Some(h)) = (sources && arg & 0x40 == 0, &history) {
+                race.handle_history(h, now);
+            }
         }
         checker.drain(&mut race, now);
     }

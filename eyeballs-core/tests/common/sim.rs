@@ -102,6 +102,8 @@ pub struct Scenario {
     pub net: BTreeMap<(SocketAddr, Transport), Outcome>,
     /// Report the default source of every address to the race (history needs them).
     pub sources: bool,
+    /// When the sources are reported (literal targets: always with the target).
+    pub sources_at: SourcesAt,
     /// The addresses of a literal target, for their sources.
     pub literals: Vec<IpAddr>,
     /// Routes that differ from [`source_for`]'s: per destination.
@@ -113,6 +115,21 @@ pub struct Scenario {
     pub extra: Vec<(Duration, Extra)>,
     /// The attempt delay the checker holds the race to (`None`: not checked).
     pub expected_delay: Option<Duration>,
+}
+
+/// When a scenario reports the source addresses of a host name's destinations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourcesAt {
+    /// All of them with the target (`Target::sources`): a race with history copies what it
+    /// needs of it when it is built.
+    Target,
+    /// All of them right after the race is built, with `Input::Sources` and, with history,
+    /// `Race::handle_history` (literal targets: with the target).
+    Start,
+    /// Each answer's new ones just before the answer, at its time, as a driver that probes
+    /// sources does: `Input::Sources`, then `Race::handle_history` (with history), then the
+    /// answer.
+    Answers,
 }
 
 /// An input a scenario injects at a fixed time.
@@ -152,6 +169,9 @@ pub struct Trace {
     /// Nothing was left to happen but the race had not finished: attempts or queries hang
     /// forever and there is no deadline. (The checker has verified something *is* in flight.)
     pub stalled: bool,
+    /// With [`SourcesAt::Answers`]: a timer was due when sources were reported before an
+    /// answer, so it fired before the answer was in (a driver's order, not the race's).
+    pub coincided: bool,
 }
 
 impl Trace {
@@ -205,6 +225,25 @@ enum Pending {
     Extra(Extra),
 }
 
+impl Pending {
+    /// The destinations this completion brings: an answer's addresses, its records' hints,
+    /// an address change's additions.
+    fn destinations(&self) -> Vec<IpAddr> {
+        match self {
+            Pending::Dns(_, _, Reply::Addrs(a)) => a.clone(),
+            Pending::Dns(_, _, Reply::Records(records)) => records
+                .iter()
+                .flat_map(|r| {
+                    let v6 = r.ipv6_hint_addrs().iter().map(|a| IpAddr::V6(*a));
+                    v6.chain(r.ipv4_hint_addrs().iter().map(|a| IpAddr::V4(*a)))
+                })
+                .collect(),
+            Pending::Extra(Extra::Changed { added, .. }) => added.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// What a DNS completion carries.
 #[derive(Debug, Clone)]
 enum Reply {
@@ -242,6 +281,7 @@ impl Scenario {
             dns: BTreeMap::new(),
             net: BTreeMap::new(),
             sources: true,
+            sources_at: SourcesAt::Start,
             literals: Vec::new(),
             routes: BTreeMap::new(),
             default_outcome: Outcome::Hang,
@@ -346,25 +386,15 @@ impl Scenario {
         let fixed_delay = self.expected_delay.filter(|_| self.history.is_none());
         let mut checker = Checker::new(fixed_delay);
         let sources: Vec<Source> = if self.sources {
-            self.addresses()
-                .into_iter()
-                .map(|d| {
-                    self.routes
-                        .get(&d)
-                        .copied()
-                        .unwrap_or_else(|| Source::new(d, source_for(d)))
-                })
-                .collect()
+            let all = self.addresses().into_iter();
+            all.map(|d| self.source_fact(d)).collect()
         } else {
             Vec::new()
         };
-        let target = self.target.clone().sources(sources);
-        let mut race = match &self.history {
-            Some(h) => Race::with_history(target, self.config, h, t0),
-            None => Race::new(target, self.config, t0),
-        }
-        .unwrap_or_else(|e| panic!("config rejected: {e}"));
+        let mut race = self.start(sources, t0, true);
         let mut now = t0;
+        let mut coincided = false;
+        let mut reported = BTreeSet::new();
         let mut queue: BTreeMap<(Instant, u64), Pending> = BTreeMap::new();
         let mut seq = 0u64;
         let mut events = Vec::new();
@@ -431,6 +461,7 @@ impl Scenario {
                     error,
                     t0,
                     stalled: false,
+                    coincided,
                 };
             }
             let io = queue.keys().next().copied();
@@ -442,6 +473,21 @@ impl Scenario {
                     };
                     now = at;
                     let t = now - t0;
+                    if self.reports_at_answers() {
+                        let new: Vec<Source> = pending
+                            .destinations()
+                            .into_iter()
+                            .filter(|d| reported.insert(*d))
+                            .map(|d| self.source_fact(d))
+                            .collect();
+                        if !new.is_empty() {
+                            coincided |= race.poll_timeout().is_some_and(|t| t <= now);
+                            race.handle_input(Input::Sources { sources: new }, now);
+                            if let Some(h) = &self.history {
+                                race.handle_history(h, now);
+                            }
+                        }
+                    }
                     let input = match pending {
                         Pending::Dns(q, kind, Reply::Addrs(addrs)) => {
                             events.push((t, Ev::Answered(kind)));
@@ -498,6 +544,7 @@ impl Scenario {
                         error,
                         t0,
                         stalled: true,
+                        coincided,
                     }
                 }
             }
@@ -531,6 +578,51 @@ fn far(now: Instant) -> Instant {
 }
 
 impl Scenario {
+    /// Builds the race at `t0` and tells it `sources` as [`Scenario::sources_at`] says. A
+    /// literal target carries them (its first attempt starts in `Race::new`). With
+    /// [`SourcesAt::Start`], a host name with history gets them as a driver gives them:
+    /// `Input::Sources`, then `Race::handle_history` to copy what the history knows of those
+    /// destinations (before any answer holds them, so the race decides as if it had the
+    /// whole history). With [`SourcesAt::Answers`], `run_at` reports them before each answer
+    /// (`run_unchecked` treats it as `Start`).
+    fn start(&self, sources: Vec<Source>, t0: Instant, at_answers: bool) -> Race<String> {
+        let host = self.target.name().is_some();
+        let (upfront, later) = match self.sources_at {
+            _ if !host => (sources, Vec::new()),
+            SourcesAt::Target => (sources, Vec::new()),
+            // Reported by `run_at` before each answer.
+            SourcesAt::Answers if at_answers => (Vec::new(), Vec::new()),
+            _ if self.history.is_some() => (Vec::new(), sources),
+            _ => (sources, Vec::new()),
+        };
+        let target = self.target.clone().sources(upfront);
+        let mut race = match &self.history {
+            Some(h) => Race::with_history(target, self.config, h, t0),
+            None => Race::new(target, self.config, t0),
+        }
+        .unwrap_or_else(|e| panic!("config rejected: {e}"));
+        if !later.is_empty() {
+            race.handle_input(Input::Sources { sources: later }, t0);
+            if let Some(h) = &self.history {
+                race.handle_history(h, t0);
+            }
+        }
+        race
+    }
+
+    /// Whether sources go to the race just before each answer.
+    fn reports_at_answers(&self) -> bool {
+        self.sources && self.sources_at == SourcesAt::Answers && self.target.name().is_some()
+    }
+
+    /// What the simulated host knows of its route to `d`.
+    fn source_fact(&self, d: IpAddr) -> Source {
+        self.routes
+            .get(&d)
+            .copied()
+            .unwrap_or_else(|| Source::new(d, source_for(d)))
+    }
+
     /// Every address the scenario's DNS or network could hand the race.
     fn addresses(&self) -> Vec<IpAddr> {
         let mut all = BTreeSet::new();
@@ -610,12 +702,7 @@ impl Scenario {
         } else {
             Vec::new()
         };
-        let target = self.target.clone().sources(sources);
-        let mut race = match &self.history {
-            Some(h) => Race::with_history(target, self.config, h, t0),
-            None => Race::new(target, self.config, t0),
-        }
-        .unwrap_or_else(|e| panic!("config rejected: {e}"));
+        let mut race = self.start(sources, t0, false);
         let mut now = t0;
         let mut queue: BTreeMap<(Instant, u64), Input<String>> = BTreeMap::new();
         let mut seq = 0u64;

@@ -1,0 +1,303 @@
+//! Race configuration: every RFC 8305 constant as a knob whose default is the RFC's value.
+
+use core::fmt;
+use core::time::Duration;
+
+use crate::nat64::Nat64Prefix;
+
+/// RFC 8305 §8: "Resolution Delay (50 milliseconds)".
+pub const RESOLUTION_DELAY: Duration = Duration::from_millis(50);
+/// RFC 8305 §8: "Connection Attempt Delay (250 milliseconds)".
+pub const CONNECTION_ATTEMPT_DELAY: Duration = Duration::from_millis(250);
+/// RFC 8305 §8: "Minimum Connection Attempt Delay (100 milliseconds)".
+pub const MIN_CONNECTION_ATTEMPT_DELAY: Duration = Duration::from_millis(100);
+/// RFC 8305 §8: "Maximum Connection Attempt Delay (2 seconds)".
+pub const MAX_CONNECTION_ATTEMPT_DELAY: Duration = Duration::from_secs(2);
+/// RFC 8305 §5 (R28): "Connection Attempt Delay MUST NOT be less than 10 milliseconds".
+///
+/// This is the hard floor between two attempt starts, also when an attempt is started early
+/// because the previous one failed (G1).
+pub const ATTEMPT_START_FLOOR: Duration = Duration::from_millis(10);
+
+/// Which address families a race uses, and which one it starts with.
+///
+/// RFC 8305 §4 (R17, R18): the list alternates families, starting with the preferred one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum FamilyPolicy {
+    /// Both families; the first attempt is IPv6 (the RFC's default).
+    #[default]
+    PreferV6,
+    /// Both families; the first attempt is IPv4.
+    PreferV4,
+    /// IPv6 addresses only: no A query is sent, IPv4 addresses are dropped.
+    V6Only,
+    /// IPv4 addresses only: no AAAA query is sent, IPv6 addresses are dropped.
+    V4Only,
+}
+
+impl FamilyPolicy {
+    /// Returns whether addresses of this family take part in the race.
+    pub fn allows(self, ipv6: bool) -> bool {
+        match self {
+            FamilyPolicy::PreferV6 | FamilyPolicy::PreferV4 => true,
+            FamilyPolicy::V6Only => ipv6,
+            FamilyPolicy::V4Only => !ipv6,
+        }
+    }
+
+    /// Returns whether the first attempt is IPv6 when both families are available.
+    pub fn prefers_v6(self) -> bool {
+        !matches!(self, FamilyPolicy::PreferV4 | FamilyPolicy::V4Only)
+    }
+}
+
+/// The settings of a race.
+///
+/// Every field is private and set through a chainable setter, so new knobs never break callers.
+/// Defaults are the values RFC 8305 §8 recommends. [`Config::validate`] (also called by
+/// [`Race::new`](crate::Race::new)) rejects settings that cannot work.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use eyeballs_core::{Config, FamilyPolicy};
+///
+/// let config = Config::default()
+///     .connection_attempt_delay(Duration::from_millis(300))
+///     .family_policy(FamilyPolicy::PreferV4)
+///     .timeout(Some(Duration::from_secs(10)));
+/// assert!(config.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    pub(crate) resolution_delay: Duration,
+    pub(crate) connection_attempt_delay: Duration,
+    pub(crate) min_connection_attempt_delay: Duration,
+    pub(crate) max_connection_attempt_delay: Duration,
+    pub(crate) first_address_family_count: usize,
+    pub(crate) family_policy: FamilyPolicy,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) max_attempts_in_flight: Option<usize>,
+    pub(crate) max_addresses: Option<usize>,
+    pub(crate) nat64: Option<Nat64Prefix>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            resolution_delay: RESOLUTION_DELAY,
+            connection_attempt_delay: CONNECTION_ATTEMPT_DELAY,
+            min_connection_attempt_delay: MIN_CONNECTION_ATTEMPT_DELAY,
+            max_connection_attempt_delay: MAX_CONNECTION_ATTEMPT_DELAY,
+            first_address_family_count: 1,
+            family_policy: FamilyPolicy::PreferV6,
+            timeout: None,
+            max_attempts_in_flight: None,
+            max_addresses: None,
+            nat64: None,
+        }
+    }
+}
+
+impl Config {
+    /// Sets the Resolution Delay (R5), default 50 ms.
+    ///
+    /// RFC 8305 §3: "If a positive A response is received first due to reordering, the client
+    /// SHOULD wait a short time for the AAAA response to ensure that preference is given to
+    /// IPv6 ... The recommended value for the Resolution Delay is 50 milliseconds."
+    /// Zero starts IPv4 attempts as soon as the A answer arrives.
+    pub fn resolution_delay(mut self, delay: Duration) -> Self {
+        self.resolution_delay = delay;
+        self
+    }
+
+    /// Sets the fixed Connection Attempt Delay (R26), default 250 ms.
+    ///
+    /// RFC 8305 §5: "A simple implementation can have a fixed delay for how long to wait
+    /// before starting the next connection attempt ... recommended value for a default delay
+    /// is 250 milliseconds."
+    ///
+    /// The value is clamped, not rejected: never below [`ATTEMPT_START_FLOOR`] (10 ms, R28's
+    /// MUST NOT) and never above the maximum set by
+    /// [`max_connection_attempt_delay`](Config::max_connection_attempt_delay) (2 s, R30).
+    /// The RFC recommends at least 100 ms (R29) to avoid congestion collapse on lossy paths.
+    pub fn connection_attempt_delay(mut self, delay: Duration) -> Self {
+        self.connection_attempt_delay = delay;
+        self
+    }
+
+    /// Sets the Minimum Connection Attempt Delay (R27, R29), default 100 ms.
+    ///
+    /// RFC 8305 §5: "Connection Attempt Delay MUST have a lower bound, especially if it is
+    /// computed using historical data ... The recommended minimum value is 100 milliseconds."
+    /// It bounds delays derived from round-trip history; it must be at least 10 ms.
+    pub fn min_connection_attempt_delay(mut self, delay: Duration) -> Self {
+        self.min_connection_attempt_delay = delay;
+        self
+    }
+
+    /// Sets the Maximum Connection Attempt Delay (R30), default 2 s.
+    ///
+    /// RFC 8305 §5: "Connection Attempt Delay SHOULD have an upper bound ... The recommended
+    /// maximum value is 2 seconds." It bounds both the fixed and the history-derived delay.
+    pub fn max_connection_attempt_delay(mut self, delay: Duration) -> Self {
+        self.max_connection_attempt_delay = delay;
+        self
+    }
+
+    /// Sets the First Address Family Count (R18), default 1; it must be at least 1.
+    ///
+    /// RFC 8305 §4: "An implementation MAY want to favor one address family more by allowing
+    /// multiple addresses of that family to be attempted before trying the next ... the
+    /// 'First Address Family Count' ... a value of 1 ... a value of 2 may be used."
+    pub fn first_address_family_count(mut self, count: usize) -> Self {
+        self.first_address_family_count = count;
+        self
+    }
+
+    /// Sets which families take part and which goes first (R17), default [`FamilyPolicy::PreferV6`].
+    pub fn family_policy(mut self, policy: FamilyPolicy) -> Self {
+        self.family_policy = policy;
+        self
+    }
+
+    /// Sets an overall deadline measured from the race's start, default none (G4).
+    ///
+    /// When it passes, every attempt in flight is cancelled and the race fails with
+    /// [`FailureReason::TimedOut`](crate::FailureReason::TimedOut). RFC 8305 sets no overall
+    /// timeout; without one a race ends when every address has failed.
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Caps how many attempts may be in flight at once, default no cap; at least 1.
+    ///
+    /// When the cap is reached the Connection Attempt Delay does not start another attempt;
+    /// the next starts when one in flight fails.
+    pub fn max_attempts_in_flight(mut self, cap: Option<usize>) -> Self {
+        self.max_attempts_in_flight = cap;
+        self
+    }
+
+    /// Caps how many distinct addresses a race considers, default no cap; at least 1.
+    ///
+    /// The list is kept sorted, so the cap drops the least preferred addresses (R11 asks for
+    /// the whole list; a cap is a safety valve against huge answers).
+    pub fn max_addresses(mut self, cap: Option<usize>) -> Self {
+        self.max_addresses = cap;
+        self
+    }
+
+    /// Sets a NAT64 prefix (RFC 8305 §7.1, R36), default none.
+    ///
+    /// With a prefix, every IPv4 address the race receives is replaced by the IPv6 address
+    /// synthesized from it (RFC 6052) before it is sorted. Set it only on an IPv6-only network
+    /// with NAT64 (R35); discovering the prefix (RFC 7050) is the adapter's job.
+    pub fn nat64(mut self, prefix: Option<Nat64Prefix>) -> Self {
+        self.nat64 = prefix;
+        self
+    }
+
+    /// Checks that the settings can work together.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the first setting that is out of range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.first_address_family_count == 0 {
+            return Err(ConfigError::ZeroFirstAddressFamilyCount);
+        }
+        if self.max_attempts_in_flight == Some(0) {
+            return Err(ConfigError::ZeroMaxAttemptsInFlight);
+        }
+        if self.max_addresses == Some(0) {
+            return Err(ConfigError::ZeroMaxAddresses);
+        }
+        if self.min_connection_attempt_delay < ATTEMPT_START_FLOOR {
+            return Err(ConfigError::MinDelayBelowFloor(
+                self.min_connection_attempt_delay,
+            ));
+        }
+        if self.min_connection_attempt_delay > self.max_connection_attempt_delay {
+            return Err(ConfigError::MinDelayAboveMax {
+                min: self.min_connection_attempt_delay,
+                max: self.max_connection_attempt_delay,
+            });
+        }
+        if self.timeout == Some(Duration::ZERO) {
+            return Err(ConfigError::ZeroTimeout);
+        }
+        Ok(())
+    }
+
+    /// The fixed Connection Attempt Delay after clamping to `[10 ms, max]`.
+    pub(crate) fn fixed_attempt_delay(&self) -> Duration {
+        self.connection_attempt_delay
+            .clamp(ATTEMPT_START_FLOOR, self.max_connection_attempt_delay)
+    }
+
+    /// A history-derived delay clamped to `[min, max]` (R27, R30).
+    pub(crate) fn clamp_history_delay(&self, delay: Duration) -> Duration {
+        delay.clamp(
+            self.min_connection_attempt_delay,
+            self.max_connection_attempt_delay,
+        )
+    }
+}
+
+/// A setting that [`Config::validate`] rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// `first_address_family_count` was 0; use 1 (the RFC's default) or more.
+    ZeroFirstAddressFamilyCount,
+    /// `max_attempts_in_flight` was `Some(0)`: no attempt could ever start.
+    ZeroMaxAttemptsInFlight,
+    /// `max_addresses` was `Some(0)`: no address could ever be tried.
+    ZeroMaxAddresses,
+    /// `min_connection_attempt_delay` was below the RFC's 10 ms floor.
+    MinDelayBelowFloor(Duration),
+    /// `min_connection_attempt_delay` was above `max_connection_attempt_delay`.
+    MinDelayAboveMax {
+        /// The minimum that was set.
+        min: Duration,
+        /// The maximum that was set.
+        max: Duration,
+    },
+    /// `timeout` was `Some(0)`: the race would fail before it began.
+    ZeroTimeout,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::ZeroFirstAddressFamilyCount => {
+                f.write_str("first_address_family_count must be at least 1 (RFC 8305 recommends 1)")
+            }
+            ConfigError::ZeroMaxAttemptsInFlight => {
+                f.write_str("max_attempts_in_flight must be at least 1, or None for no cap")
+            }
+            ConfigError::ZeroMaxAddresses => {
+                f.write_str("max_addresses must be at least 1, or None for no cap")
+            }
+            ConfigError::MinDelayBelowFloor(d) => write!(
+                f,
+                "min_connection_attempt_delay is {d:?}, but RFC 8305 forbids less than 10ms \
+                 (100ms is recommended)"
+            ),
+            ConfigError::MinDelayAboveMax { min, max } => write!(
+                f,
+                "min_connection_attempt_delay ({min:?}) is above \
+                 max_connection_attempt_delay ({max:?})"
+            ),
+            ConfigError::ZeroTimeout => {
+                f.write_str("timeout must be longer than zero, or None for no deadline")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}

@@ -1,0 +1,102 @@
+//! What a race remembers of its attempts and queries, for reports and history.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use crate::target::{AttemptId, QueryId, QueryKind};
+
+/// Where an attempt stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AttemptStatus {
+    /// Started, not yet ended.
+    Connecting,
+    /// Connected and won.
+    Connected,
+    /// Failed on its own.
+    Failed,
+    /// Cancelled by the race.
+    Cancelled,
+}
+
+/// One attempt of a race, as recorded for reports and for [`History::record_race`](crate::History::record_race).
+#[derive(Debug)]
+pub struct AttemptRecord<E> {
+    pub(crate) id: AttemptId,
+    pub(crate) addr: SocketAddr,
+    pub(crate) started: Instant,
+    pub(crate) ended: Option<Instant>,
+    pub(crate) status: AttemptStatus,
+    pub(crate) error: Option<E>,
+}
+
+impl<E> AttemptRecord<E> {
+    /// Returns the attempt's id.
+    pub fn id(&self) -> AttemptId {
+        self.id
+    }
+    /// Returns the address it tried.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    /// Returns when it started.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+    /// Returns when it connected, failed or was cancelled.
+    pub fn ended(&self) -> Option<Instant> {
+        self.ended
+    }
+    /// Returns where it stands.
+    pub fn status(&self) -> AttemptStatus {
+        self.status
+    }
+    /// Returns its error, if it failed, until the race fails: then the error moves into
+    /// the [`Failure`](crate::Failure).
+    pub fn error(&self) -> Option<&E> {
+        self.error.as_ref()
+    }
+}
+
+/// One DNS query of a race, as recorded for reports.
+#[derive(Debug)]
+pub struct QueryRecord<E> {
+    pub(crate) id: QueryId,
+    pub(crate) kind: QueryKind,
+    pub(crate) sent: Instant,
+    pub(crate) answered: Option<Instant>,
+    pub(crate) addrs: Vec<IpAddr>,
+    pub(crate) failed: bool,
+    pub(crate) error: Option<E>,
+}
+
+impl<E> QueryRecord<E> {
+    /// Returns the query's id.
+    pub fn id(&self) -> QueryId {
+        self.id
+    }
+    /// Returns what it asked for.
+    pub fn kind(&self) -> QueryKind {
+        self.kind
+    }
+    /// Returns when it was asked for.
+    pub fn sent(&self) -> Instant {
+        self.sent
+    }
+    /// Returns when it was answered or failed.
+    pub fn answered(&self) -> Option<Instant> {
+        self.answered
+    }
+    /// Returns the addresses of its answer, as given.
+    pub fn addrs(&self) -> &[IpAddr] {
+        &self.addrs
+    }
+    /// Returns whether it failed.
+    pub fn is_failed(&self) -> bool {
+        self.failed
+    }
+    /// Returns its error until the race fails: then the error moves into the [`Failure`](crate::Failure).
+    pub fn error(&self) -> Option<&E> {
+        self.error.as_ref()
+    }
+}
