@@ -6,9 +6,11 @@ use eyeballs_core::{History, Race};
 
 /// The history of a connector: shared by its clones, or off.
 ///
-/// Each connect takes a snapshot when it starts ([`Race::with_history`], through
-/// [`SharedHistory::read`]) and records its outcome when it ends
-/// ([`History::record_race`]); the lock is held only for those copies.
+/// A race copies only its own destinations' entries, under the lock: the literal target's
+/// when it starts ([`Race::with_history`]), each answer's when it arrives
+/// ([`Race::handle_history`]), both through [`SharedHistory::read`]; it records its outcome
+/// when it ends ([`History::record_race`]). Each of these costs O(k log n) for k
+/// destinations, whatever the history's size.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SharedHistory(Option<Arc<Mutex<History>>>);
 
@@ -29,7 +31,7 @@ impl SharedHistory {
     }
 
     /// Calls `f` with the history (`None` when it is off), under its lock: a race starts
-    /// from it with one copy ([`Race::with_history`] takes its own snapshot). Keep `f`
+    /// from it (it copies only its own destinations' entries). Keep `f`
     /// short; it must not block.
     pub(crate) fn read<T>(&self, f: impl FnOnce(Option<&History>) -> T) -> T {
         match &self.0 {

@@ -268,6 +268,14 @@ impl<'s, O> Runner<'s, O> {
                     self.flags,
                 );
                 self.race.handle_input(Input::Sources { sources }, now);
+                // The history of just these destinations, before the answer that holds
+                // them: the race decides as if it had the whole history (no copy of it).
+                let race = &mut self.race;
+                settings.history.read(|history| {
+                    if let Some(history) = history {
+                        race.handle_history(history, now);
+                    }
+                });
                 Input::Resolved { query, addrs }
             }
             Ok(Answer::Records(records)) => {
