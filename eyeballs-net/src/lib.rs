@@ -54,6 +54,8 @@ pub use connector::Blocking;
 #[cfg(all(feature = "blocking", feature = "tls"))]
 pub use connector::BlockingTlsStream;
 pub use connector::{BuildError, Connector, ConnectorBuilder, HANDSHAKE_TIMEOUT};
+#[cfg(all(feature = "quic", feature = "async-io"))]
+pub use dial::quic::async_io::{background_tasks as quic_background_tasks, AsyncIoQuinn};
 pub use error::{AttemptError, AttemptErrorKind};
 #[cfg(all(feature = "hickory", feature = "async-io"))]
 pub use hickory::async_io::{background_tasks as hickory_background_tasks, AsyncIoRuntimeProvider};
