@@ -33,6 +33,8 @@ use crate::tls::{
 pub(crate) mod async_io;
 mod scope;
 mod socket;
+#[cfg(target_os = "linux")]
+mod udp_state;
 
 use scope::{Scope, ScopedRuntime};
 use socket::GuardedUdp;
@@ -88,7 +90,10 @@ fn start(
     let rustls = configs.config_for(endpoint, Transport::Quic)?;
     let config = quic_config.client_config(endpoint, rustls)?;
     let name = quinn_name(&server_name(host, endpoint)?, endpoint);
-    let socket = Arc::new(GuardedUdp::new(open(endpoint.addr())?, |s| quic.udp(s))?);
+    let addr = endpoint.addr();
+    let socket = Arc::new(GuardedUdp::attempt(open(addr)?, addr.is_ipv6(), |s| {
+        quic.udp(s)
+    })?);
     let scope = Arc::new(Scope::default());
     let runtime = Arc::new(ScopedRuntime::new(quic.quinn()?, scope.clone()));
     let mut attempt = Attempt {

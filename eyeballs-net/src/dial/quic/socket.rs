@@ -34,7 +34,9 @@ const RECV_ERRORS_PER_POLL: usize = 16;
 /// [`Refusal`].
 pub(crate) struct GuardedUdp {
     io: Box<dyn UdpIo>,
-    state: UdpSocketState,
+    state: Arc<UdpSocketState>,
+    /// Whether the socket has GRO on (several datagrams per receive).
+    gro: bool,
     refusal: Refusal,
     /// Whether the last send found the socket full: only then does a sender wait for
     /// writability (see [`Writable`]).
@@ -44,14 +46,41 @@ pub(crate) struct GuardedUdp {
 impl GuardedUdp {
     /// Sets quinn-udp's options on `socket` (which makes it non-blocking) and registers it
     /// with a reactor through `register`.
+    #[cfg_attr(not(feature = "async-io"), allow(dead_code))]
     pub(crate) fn new(
         socket: std::net::UdpSocket,
         register: impl FnOnce(std::net::UdpSocket) -> io::Result<Box<dyn UdpIo>>,
     ) -> io::Result<Self> {
-        let state = UdpSocketState::new((&socket).into())?;
+        let state = Arc::new(UdpSocketState::new((&socket).into())?);
+        Self::with_state(socket, (state, true), register)
+    }
+
+    /// An attempt's socket (non-blocking, connected, of the family of `v6`): on Linux with
+    /// the family's shared state and no GRO (see `udp_state`).
+    pub(crate) fn attempt(
+        socket: std::net::UdpSocket,
+        v6: bool,
+        register: impl FnOnce(std::net::UdpSocket) -> io::Result<Box<dyn UdpIo>>,
+    ) -> io::Result<Self> {
+        #[cfg(target_os = "linux")]
+        let state = super::udp_state::attempt_state(&socket, v6)?;
+        #[cfg(not(target_os = "linux"))]
+        let state = (Arc::new(UdpSocketState::new((&socket).into())?), {
+            let _ = v6;
+            true
+        });
+        Self::with_state(socket, state, register)
+    }
+
+    fn with_state(
+        socket: std::net::UdpSocket,
+        (state, gro): (Arc<UdpSocketState>, bool),
+        register: impl FnOnce(std::net::UdpSocket) -> io::Result<Box<dyn UdpIo>>,
+    ) -> io::Result<Self> {
         Ok(GuardedUdp {
             io: register(socket)?,
             state,
+            gro,
             refusal: Refusal::default(),
             blocked: AtomicBool::new(false),
         })
@@ -164,7 +193,10 @@ impl AsyncUdpSocket for GuardedUdp {
     }
 
     fn max_receive_segments(&self) -> usize {
-        self.state.gro_segments()
+        match self.gro {
+            true => self.state.gro_segments(),
+            false => 1,
+        }
     }
 
     fn may_fragment(&self) -> bool {
