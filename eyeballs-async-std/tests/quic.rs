@@ -146,10 +146,15 @@ fn healthy_quic_wins_with_h3() {
             assert_eq!(report.attempts().len(), 1, "{report}");
             assert_eq!(counts(), (udp + 1, tasks + 2), "{on:?}");
             let quic = conn.into_quic().unwrap();
+            // 200 KB each way: many full-size datagrams on the attempt's socket.
+            let data: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
             let (mut send, mut recv) = quic.open_bi().await.unwrap();
-            send.write_all(b"ping").await.unwrap();
-            send.finish().unwrap();
-            assert_eq!(recv.read_to_end(64).await.unwrap(), b"ping");
+            let echo = async {
+                send.write_all(&data).await.unwrap();
+                send.finish().unwrap();
+            };
+            let (echoed, ()) = futures_lite::future::zip(recv.read_to_end(1 << 20), echo).await;
+            assert!(echoed.unwrap() == data, "{on:?}: echoed as sent");
             quic.close(0u32.into(), b"done");
             drop((quic, send, recv));
             assert!(

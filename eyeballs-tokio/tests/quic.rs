@@ -134,11 +134,16 @@ fn healthy_quic_wins_with_h3() {
         assert_eq!(conn.alpn().unwrap().as_bytes(), b"h3");
         assert_eq!(report.attempts().len(), 1, "{report}");
         let quic = conn.into_quic().unwrap();
+        // 200 KB each way: many full-size datagrams on the attempt's socket (no GRO, path
+        // MTU probing on, no fragments).
+        let data: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
         let (mut send, mut recv) = quic.open_bi().await.unwrap();
-        send.write_all(b"ping").await.unwrap();
-        send.finish().unwrap();
-        let echoed = recv.read_to_end(64).await.unwrap();
-        assert_eq!(echoed, b"ping");
+        let echo = async {
+            send.write_all(&data).await.unwrap();
+            send.finish().unwrap();
+        };
+        let (echoed, ()) = tokio::join!(recv.read_to_end(1 << 20), echo);
+        assert!(echoed.unwrap() == data, "echoed as sent");
     });
 }
 

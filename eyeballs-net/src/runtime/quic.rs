@@ -102,8 +102,8 @@ pub trait UdpIo: AsFd + Send + Sync + fmt::Debug + 'static {
     /// Waits for the socket's pending error (an ICMP port unreachable, say) and takes it
     /// (`SO_ERROR`). Only reactors whose read readiness ignores errors need it (tokio's does:
     /// it wakes writers on `EPOLLERR`, not readers; wait on `Interest::ERROR`). The default
-    /// never resolves: on reactors that count an error as readable (async-io, mio's
-    /// `is_error` with readable interest) the pending receive takes it.
+    /// never resolves: on reactors that count an error as readable (async-io) the pending
+    /// receive takes it.
     fn error(&self) -> Pin<Box<dyn Future<Output = io::Error> + Send + '_>> {
         Box::pin(std::future::pending())
     }
