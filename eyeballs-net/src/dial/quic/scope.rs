@@ -137,3 +137,94 @@ impl Future for ScopedTask {
         this.future.as_mut().poll(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+    use std::task::Wake;
+
+    use super::*;
+
+    /// A quinn runtime that keeps what is spawned, for the test to poll.
+    type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+    #[derive(Default)]
+    struct Kept(Mutex<Vec<Task>>);
+
+    impl fmt::Debug for Kept {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("Kept")
+        }
+    }
+
+    impl Runtime for Kept {
+        fn new_timer(&self, _: Instant) -> Pin<Box<dyn AsyncTimer>> {
+            unreachable!("no timer in these tests")
+        }
+        fn spawn(&self, future: Pin<Box<dyn Future<Output = ()> + Send>>) {
+            self.0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(future);
+        }
+        fn wrap_udp_socket(&self, _: std::net::UdpSocket) -> io::Result<Arc<dyn AsyncUdpSocket>> {
+            Err(io::ErrorKind::Unsupported.into())
+        }
+    }
+
+    /// Counts its wake-ups.
+    #[derive(Default)]
+    struct Wakes(AtomicUsize);
+
+    impl Wake for Wakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Spawns, through a scoped runtime, a task that never ends and counts its polls.
+    fn spawned() -> (Arc<Scope>, Task, Arc<AtomicUsize>) {
+        let kept = Arc::new(Kept::default());
+        let scope = Arc::new(Scope::default());
+        let polls = Arc::new(AtomicUsize::new(0));
+        let counted = polls.clone();
+        ScopedRuntime::new(kept.clone(), scope.clone()).spawn(Box::pin(std::future::poll_fn(
+            move |_| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                Poll::<()>::Pending
+            },
+        )));
+        let task = kept.0.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        (scope, task.expect("one task spawned"), polls)
+    }
+
+    #[test]
+    fn an_aborted_task_is_woken_polled_once_more_and_ends() {
+        let (scope, mut task, polls) = spawned();
+        let wakes = Arc::new(Wakes::default());
+        let waker = Waker::from(wakes.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert!(task.as_mut().poll(&mut cx).is_pending());
+        scope.abort();
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 1, "woken for its last poll");
+        assert!(task.as_mut().poll(&mut cx).is_ready());
+        assert_eq!(
+            polls.load(Ordering::SeqCst),
+            2,
+            "the last poll reached the future"
+        );
+    }
+
+    #[test]
+    fn a_detached_task_runs_on_after_an_abort() {
+        let (scope, mut task, polls) = spawned();
+        let waker = Waker::from(Arc::new(Wakes::default()));
+        let mut cx = Context::from_waker(&waker);
+        scope.detach();
+        scope.abort();
+        for _ in 0..3 {
+            assert!(task.as_mut().poll(&mut cx).is_pending());
+        }
+        assert_eq!(polls.load(Ordering::SeqCst), 3);
+    }
+}

@@ -300,3 +300,41 @@ fn is_hard(e: &io::Error) -> bool {
         Some(libc::ECONNREFUSED | libc::EHOSTUNREACH | libc::ENETUNREACH | libc::ENOPROTOOPT)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+    use std::task::Wake;
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Wakes(AtomicUsize);
+
+    impl Wake for Wakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn the_first_hard_error_is_kept_and_wakes_the_waiter() {
+        let refusal = Refusal::default();
+        let wakes = Arc::new(Wakes::default());
+        let waker = Waker::from(wakes.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert!(refusal.poll(&mut cx).is_pending());
+        // Soft errors (an MTU probe too big, a full buffer) are not refusals.
+        refusal.record(&io::Error::from_raw_os_error(libc::EMSGSIZE));
+        refusal.record(&io::ErrorKind::WouldBlock.into());
+        assert!(refusal.poll(&mut cx).is_pending());
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 0);
+        refusal.record(&io::Error::from_raw_os_error(libc::ECONNREFUSED));
+        refusal.record(&io::Error::from_raw_os_error(libc::EHOSTUNREACH));
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 1);
+        let Poll::Ready(e) = refusal.poll(&mut cx) else {
+            panic!("kept")
+        };
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused, "the first one");
+    }
+}
