@@ -38,13 +38,19 @@
 //! error naming the endpoint, as on tokio (`AttemptError`, `TlsConfigError`). ECH: as on
 //! tokio, `TlsBuilder::ech`, or `ech_hook` with the feature `ech`.
 //!
-//! # QUIC: not here
+//! # QUIC
 //!
-//! quinn runs on async-io (its `runtime-smol` and `runtime-async-std`), but it depends on
-//! tokio in every configuration (its `sync` module), and those runtimes spawn on smol's or
-//! async-std's executor: this crate would pull tokio and an executor into every async-io
-//! build for QUIC. So QUIC racing is on eyeballs-tokio only; here `h3` ids are not offered,
-//! and a config with only QUIC ids is refused (`TlsConfigError::NoAlpn`).
+//! With the feature `quic`, the config's `h3` ids race over QUIC (quinn) beside TCP+TLS, as
+//! on tokio: the result is a `Connection`, a TLS stream or a `quinn::Connection`. quinn
+//! runs on async-io without smol's or async-std's executor and without a tokio runtime
+//! (quinn depends on tokio's `sync` module only): its tasks (per connection, its driver and
+//! its endpoint's) run on one process-wide thread, `eyeballs-quic`, started by the first
+//! QUIC attempt (`quic_background_tasks` counts them); a connection's streams run
+//! wherever they are polled. Each QUIC attempt has a UDP socket of its own, connected to
+//! its destination: a port that refuses fails the attempt at once (`ConnectionRefused`),
+//! and a losing or dropped attempt sends its CONNECTION_CLOSE and releases its socket and
+//! tasks at once. Without `quic`, `h3` ids are not offered, and a config with only QUIC ids
+//! is refused (`TlsConfigError::NoAlpn`).
 //!
 //! # The system resolver's threads
 //!
@@ -74,7 +80,7 @@
 //! The decisions are all [`eyeballs_core`]'s; the race runner, the dialers and the
 //! resolvers are `eyeballs_net`'s, shared with every other driver. This crate only says how
 //! async-io keeps time, arms a timer, connects a socket and runs TLS ([`AsyncIo`], an
-//! `eyeballs_net::runtime::Runtime`).
+//! `eyeballs_net::runtime::Runtime`, with TLS and QUIC).
 
 mod runtime;
 
@@ -116,8 +122,8 @@ pub type HickoryResolver = eyeballs_net::HickoryResolver<AsyncIo>;
 #[cfg(feature = "hickory")]
 pub use eyeballs_net::{hickory_background_tasks, AsyncIoRuntimeProvider};
 
-/// What a won TLS attempt gives on async-io (feature `tls`): a [`TlsStream`], the endpoint
-/// and the ALPN id negotiated.
+/// What a won TLS or QUIC attempt gives on async-io (feature `tls`): a [`TlsStream`] or
+/// (feature `quic`) a `quinn::Connection`, the endpoint and the ALPN id negotiated.
 #[cfg(feature = "tls")]
 pub type Connection = eyeballs_net::Connection<TlsStream>;
 
@@ -126,6 +132,11 @@ pub type Connection = eyeballs_net::Connection<TlsStream>;
 pub type Established = eyeballs_net::Established<TlsStream>;
 
 pub use async_net::TcpStream;
+/// The quinn the `quic` feature is built on (feature `quic`).
+#[cfg(feature = "quic")]
+pub use eyeballs_net::quinn;
+#[cfg(feature = "quic")]
+pub use eyeballs_net::{quic_background_tasks, AsyncIoQuinn};
 // What the API uses, so that one dependency is enough.
 #[doc(inline)]
 pub use eyeballs_net::prelude::*;

@@ -88,6 +88,27 @@ impl eyeballs_net::runtime::TlsRuntime for AsyncIo {
     fn alpn(stream: &TlsStream) -> Option<&[u8]> {
         stream.get_ref().1.alpn_protocol()
     }
+
+    #[cfg(feature = "quic")]
+    fn quic(&self) -> Option<&dyn eyeballs_net::runtime::QuicRuntime> {
+        Some(self)
+    }
+}
+
+/// QUIC on async-io (feature `quic`): quinn's tasks on eyeballs-net's `eyeballs-quic`
+/// thread ([`AsyncIoQuinn`](eyeballs_net::AsyncIoQuinn)), sockets on async-io's reactor.
+#[cfg(feature = "quic")]
+impl eyeballs_net::runtime::QuicRuntime for AsyncIo {
+    fn quinn(&self) -> io::Result<std::sync::Arc<dyn eyeballs_net::quinn::Runtime>> {
+        Ok(std::sync::Arc::new(eyeballs_net::AsyncIoQuinn::new()?))
+    }
+
+    fn udp(
+        &self,
+        socket: std::net::UdpSocket,
+    ) -> io::Result<Box<dyn eyeballs_net::runtime::UdpIo>> {
+        Ok(Box::new(Async::new_nonblocking(socket)?))
+    }
 }
 
 #[cfg(feature = "hickory")]

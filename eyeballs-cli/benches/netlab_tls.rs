@@ -1,5 +1,5 @@
 //! Time to a TLS (or QUIC) connection per Happy Eyeballs v3 network-lab scenario
-//! (`tests/common/hev3_lab.rs`): eyeballs on tokio (TCP+TLS and QUIC) and on smol (TCP+TLS),
+//! (`tests/common/hev3_lab.rs`): eyeballs on tokio and on smol (TCP+TLS and QUIC on both),
 //! both with hickory asking the HTTPS records, against hyper-util's `HttpConnector` (its
 //! defaults: getaddrinfo, a 300 ms fallback) followed by a tokio-rustls handshake, which is
 //! what hyper-rustls does.
@@ -25,7 +25,7 @@ const REPS: usize = 5;
 const CAP: Duration = Duration::from_secs(10);
 const CLIENTS: [&str; 3] = [
     "eyeballs-tokio (TLS + QUIC)",
-    "eyeballs-async-std on smol (TLS)",
+    "eyeballs-async-std on smol (TLS + QUIC)",
     "hyper-util HttpConnector + tokio-rustls",
 ];
 /// The scenario whose cell is the second of two connects in one process (the history's).
@@ -129,7 +129,7 @@ fn client(kind: &str, ca: &str, second: bool) {
                 took = start.elapsed();
             }
         }),
-        "eyeballs-async-std on smol (TLS)" => smol::block_on(async {
+        "eyeballs-async-std on smol (TLS + QUIC)" => smol::block_on(async {
             let resolver = eyeballs_async_std::HickoryResolver::from_system_conf().unwrap();
             let c = eyeballs_async_std::Connector::builder()
                 .resolver(resolver)

@@ -118,12 +118,12 @@ struct ConnectArgs {
     #[arg(long)]
     json: bool,
     /// Happy Eyeballs v3: asks the host's HTTPS records (through hickory) and races TCP+TLS
-    /// and, on tokio, QUIC; an attempt counts once its handshake is done. Certificates are
+    /// and, except on blocking, QUIC; an attempt counts once its handshake is done. Certificates are
     /// always checked (see --ca).
     #[arg(long)]
     tls: bool,
     /// With --tls: the ALPN ids to offer, best first, separated by commas; h3 runs over QUIC
-    /// (tokio only), the others over TCP.
+    /// (not on blocking), the others over TCP.
     #[arg(long, value_name = "IDS", requires = "tls", default_value = tls::DEFAULT_ALPN)]
     alpn: String,
     /// With --tls: a PEM file of the CA certificates to trust, at most 1 MiB (required: this
@@ -395,8 +395,8 @@ fn tls_for(
     ids: &[Alpn],
 ) -> Result<Tls, ExitCode> {
     let config = tls::client_config(roots.clone(), ids);
-    // QUIC runs where the runtime runs quinn: tokio.
-    let quic = args.runtime == Runtime::Tokio;
+    // QUIC runs where the runtime runs quinn: tokio, smol, async-std.
+    let quic = args.runtime != Runtime::Blocking;
     let config = match quic {
         true => config,
         false => {
@@ -407,8 +407,8 @@ fn tls_for(
     };
     let tls = Tls::new(config).map_err(|e| match e {
         TlsConfigError::NoAlpn => usage(format!(
-            "--alpn {}: nothing to offer here: QUIC ids (h3) need --runtime tokio; add a TCP \
-             id (h2, http/1.1)",
+            "--alpn {}: nothing to offer here: QUIC ids (h3) need --runtime tokio, smol or \
+             async-std; add a TCP id (h2, http/1.1)",
             args.alpn
         )),
         other => usage(format!("--alpn {}: {other}", args.alpn)),
@@ -422,11 +422,11 @@ fn tls_for(
         })
         .map(ToString::to_string)
         .collect();
-    // Only ids the user named: the default's h3 is left out on async-io without a word.
+    // Only ids the user named: the default's h3 is left out on blocking without a word.
     if !left.is_empty() && args.alpn != tls::DEFAULT_ALPN {
         eprintln!(
-            "eyeballs: warning: --alpn {}: {} not offered: they run over QUIC, which only \
-             --runtime tokio has",
+            "eyeballs: warning: --alpn {}: {} not offered: they run over QUIC, which \
+             --runtime blocking does not have",
             args.alpn,
             left.join(",")
         );

@@ -3,9 +3,8 @@
 //! addresses run TLS and QUIC servers (eyeballs-lab), with the kernel dropping TCP SYNs or
 //! UDP datagrams as a scenario says.
 //!
-//! Every async driver runs each scenario: tokio races TCP+TLS and QUIC; async-std and smol
-//! race TCP+TLS only (quinn needs tokio), so in the QUIC scenarios they must use TCP+TLS and
-//! never offer QUIC. (The blocking driver has no TLS.)
+//! Every async driver runs each scenario, and each races TCP+TLS and QUIC (tokio on tokio's
+//! runtime, async-std and smol on quinn's async-io runtime): they must end the same way.
 //!
 //! Needs root (CI runs as root); without it each test skips with one line, or fails where
 //! `EYEBALLS_REQUIRE_ROOT` is set (`eyeballs_lab::netns::root_or_skip`). Addresses are
@@ -98,32 +97,22 @@ fn winner(race: &Value) -> (String, String, String) {
     (field("addr"), field("transport"), field("negotiated_alpn"))
 }
 
-/// What a runtime's healthy race to `addr` ends with: QUIC and h3 on tokio, TCP+TLS and h2
-/// elsewhere.
-fn expected(runtime: &str, addr: &str, port: u16) -> (String, String, String) {
-    let (transport, alpn) = match runtime {
-        "tokio" => ("quic", "h3"),
-        _ => ("tcp", "h2"),
-    };
-    (sa(addr, port), transport.to_owned(), alpn.to_owned())
+/// A race won over QUIC with h3 at `addr`: the winner's address, transport and ALPN.
+fn quic_h3(addr: &str, port: u16) -> (String, String, String) {
+    (sa(addr, port), "quic".to_owned(), "h3".to_owned())
 }
 
-/// async-io offers no QUIC: no attempt of the race is a QUIC one.
-fn no_quic_off_tokio(runtime: &str, r: &Value) {
-    if runtime != "tokio" {
-        assert!(
-            attempts(r).iter().all(|a| a.transport == "tcp"),
-            "{runtime}: QUIC offered: {r}"
-        );
-    }
+/// A race won over TCP+TLS with h2 at `addr`.
+fn tcp_h2(addr: &str, port: u16) -> (String, String, String) {
+    (sa(addr, port), "tcp".to_owned(), "h2".to_owned())
 }
 
 fn elapsed(r: &Value) -> f64 {
     r["elapsed_ms"].as_f64().unwrap()
 }
 
-/// QUIC healthy: the record's h3 endpoint on IPv6 wins at once on tokio (QUIC is dealt
-/// before TCP, HG1); elsewhere TCP+TLS with h2, one attempt each. The record also carries
+/// QUIC healthy: the record's h3 endpoint on IPv6 wins at once on every runtime (QUIC is
+/// dealt before TCP, HG1), one attempt each. The record also carries
 /// ECH config bytes, which reach the client (the timeline shows their length); without
 /// ECH turned on (the command has no flag for it) they do not change the race.
 #[test]
@@ -144,20 +133,18 @@ fn quic_healthy_h3_wins() {
         let (code, races) = race(&l, rt, &[]);
         assert_eq!(code, Some(0), "{rt}: {races:?}");
         let r = &races[0];
-        assert_eq!(winner(r), expected(rt, V6, PORT), "{rt}: {r}");
+        assert_eq!(winner(r), quic_h3(V6, PORT), "{rt}: {r}");
         assert_eq!(attempts(r).len(), 1, "{rt}: {r}");
         assert_eq!(
             attempts(r)[0].priority,
             Some(1),
             "{rt}: the record's endpoint: {r}"
         );
-        no_quic_off_tokio(rt, r);
     }
 }
 
-/// UDP dropped (QUIC blocked by the firewall): on tokio the QUIC attempt hangs and TCP+TLS
-/// to the same address starts one Connection Attempt Delay later and wins; async-io goes
-/// TCP+TLS at once.
+/// UDP dropped (QUIC blocked by the firewall): the QUIC attempt hangs and TCP+TLS to the
+/// same address starts one Connection Attempt Delay later and wins, on every runtime.
 #[test]
 fn udp_dropped_tcp_tls_wins_after_the_attempt_delay() {
     let Some(l) = start(udp_dropped("UDP dropped")) else {
@@ -167,25 +154,19 @@ fn udp_dropped_tcp_tls_wins_after_the_attempt_delay() {
         let (code, races) = race(&l, rt, &[]);
         assert_eq!(code, Some(0), "{rt}: {races:?}");
         let r = &races[0];
-        assert_eq!(winner(r), expected("async-io", V6, PORT), "{rt}: {r}");
+        assert_eq!(winner(r), tcp_h2(V6, PORT), "{rt}: {r}");
         let a = attempts(r);
-        if rt == "tokio" {
-            assert_eq!(a.len(), 2, "{r}");
-            assert_eq!(
-                (a[0].transport.as_str(), a[0].result.as_str()),
-                ("quic", "cancelled"),
-                "{r}"
-            );
-            assert!(
-                (250.0..1000.0).contains(&a[1].started),
-                "TCP at {}: {r}",
-                a[1].started
-            );
-        } else {
-            assert_eq!(a.len(), 1, "{rt}: {r}");
-            assert!(elapsed(r) < 200.0, "{rt}: {r}");
-        }
-        no_quic_off_tokio(rt, r);
+        assert_eq!(a.len(), 2, "{rt}: {r}");
+        assert_eq!(
+            (a[0].transport.as_str(), a[0].result.as_str()),
+            ("quic", "cancelled"),
+            "{rt}: {r}"
+        );
+        assert!(
+            (250.0..1000.0).contains(&a[1].started),
+            "{rt}: TCP at {}: {r}",
+            a[1].started
+        );
     }
 }
 
@@ -222,14 +203,13 @@ fn https_300ms_late_starts_after_the_resolution_delay_and_merges_the_service() {
             "{rt}: after the Resolution Delay: {r}"
         );
         assert_eq!(first.result, "failed", "{rt}: {r}");
-        assert_eq!(winner(r), expected(rt, V6, SERVICE_PORT), "{rt}: {r}");
+        assert_eq!(winner(r), quic_h3(V6, SERVICE_PORT), "{rt}: {r}");
         let won = a.iter().find(|x| x.result == "connected").unwrap();
         assert!(
             won.started >= https_at,
             "{rt}: the service after its record: {r}"
         );
         assert_eq!(won.priority, Some(1), "{rt}: {r}");
-        no_quic_off_tokio(rt, r);
     }
 }
 
@@ -245,7 +225,7 @@ fn hints_only_with_the_real_answers_late() {
         let (code, races) = race(&l, rt, &[]);
         assert_eq!(code, Some(0), "{rt}: {races:?}");
         let r = &races[0];
-        assert_eq!(winner(r), expected(rt, V6, PORT), "{rt}: {r}");
+        assert_eq!(winner(r), quic_h3(V6, PORT), "{rt}: {r}");
         assert!(elapsed(r) < 800.0, "{rt}: before the real answers: {r}");
         let unanswered: Vec<&Value> = r["dns"]
             .as_array()
@@ -257,7 +237,6 @@ fn hints_only_with_the_real_answers_late() {
             unanswered.iter().all(|q| q["answered_ms"].is_null()),
             "{rt}: AAAA and A still pending: {r}"
         );
-        no_quic_off_tokio(rt, r);
     }
 }
 
@@ -277,7 +256,7 @@ fn alias_mode_follows_to_the_target() {
         let (code, races) = race(&l, rt, &[]);
         assert_eq!(code, Some(0), "{rt}: {races:?}");
         let r = &races[0];
-        assert_eq!(winner(r), expected(rt, CDN6, PORT), "{rt}: {r}");
+        assert_eq!(winner(r), quic_h3(CDN6, PORT), "{rt}: {r}");
         let asked: Vec<String> = r["dns"]
             .as_array()
             .unwrap()
@@ -299,7 +278,6 @@ fn alias_mode_follows_to_the_target() {
             1,
             "{rt}: the target's service first: {r}"
         );
-        no_quic_off_tokio(rt, r);
     }
 }
 
@@ -320,10 +298,10 @@ fn two_priorities_where_the_first_target_drops() {
         let (code, races) = race(&l, rt, &[]);
         assert_eq!(code, Some(0), "{rt}: {races:?}");
         let r = &races[0];
-        assert_eq!(winner(r), expected(rt, SECONDARY6, PORT), "{rt}: {r}");
+        assert_eq!(winner(r), quic_h3(SECONDARY6, PORT), "{rt}: {r}");
         let a = attempts(r);
-        // tokio: QUIC and TCP to each primary address; async-io: TCP only.
-        let primary = if rt == "tokio" { 4 } else { 2 };
+        // QUIC and TCP to each primary address.
+        let primary = 4;
         assert_eq!(a.len(), primary + 1, "{rt}: {r}");
         for x in &a[..primary] {
             assert!(
@@ -344,7 +322,6 @@ fn two_priorities_where_the_first_target_drops() {
             "{rt}: at {}: {r}",
             last.started
         );
-        no_quic_off_tokio(rt, r);
     }
 }
 
@@ -386,7 +363,7 @@ fn tls_stalls_on_ipv6_ipv4_wins() {
 
 /// QUIC blocked, then history: the first race's QUIC attempt hangs and TCP+TLS wins after
 /// the attempt delay; the second race (same process, same history) goes TCP first, since
-/// QUIC failed from this source (HG3), and connects at once. async-io: TCP+TLS both times.
+/// QUIC failed from this source (HG3), and connects at once. The same on every runtime.
 #[test]
 fn quic_blocked_then_history_goes_tcp_first() {
     let Some(l) = start(udp_dropped("QUIC blocked")) else {
@@ -398,20 +375,13 @@ fn quic_blocked_then_history_goes_tcp_first() {
         let [first, second] = &races[..] else {
             panic!("{rt}: two races: {races:?}")
         };
-        if rt == "tokio" {
-            let a = attempts(first);
-            assert_eq!(a[0].transport, "quic", "{first}");
-            assert!(a[1].started >= 250.0, "{first}");
-        }
+        let a = attempts(first);
+        assert_eq!(a[0].transport, "quic", "{rt}: {first}");
+        assert!(a[1].started >= 250.0, "{rt}: {first}");
         let b = attempts(second);
         assert_eq!(b.len(), 1, "{rt}: TCP first, nothing else: {second}");
         assert_eq!(b[0].transport, "tcp", "{rt}: {second}");
-        assert_eq!(
-            winner(second),
-            expected("async-io", V6, PORT),
-            "{rt}: {second}"
-        );
+        assert_eq!(winner(second), tcp_h2(V6, PORT), "{rt}: {second}");
         assert!(elapsed(second) < 200.0, "{rt}: {second}");
-        no_quic_off_tokio(rt, first);
     }
 }

@@ -25,7 +25,8 @@
 //! runner/     the race runner (runtime-free) and the two loops that drive it:
 //!             async (any Runtime) and blocking (one mio poller, feature `blocking`)
 //! dial/       one dialer per transport, the same events for all: TCP, TCP+step,
-//!             TCP+TLS, QUIC
+//!             TCP+TLS, QUIC (quic/: its socket that keeps refusals, the scope that
+//!             ends its tasks, quinn's runtime on async-io)
 //! sockets/    socket options, the non-blocking connect, zones, source facts
 //! resolve/    the resolver trait, the system resolver and its thread pool
 //! hickory/    hickory-resolver in eyeballs' terms, and its async-io provider
@@ -54,6 +55,8 @@ pub use connector::Blocking;
 #[cfg(all(feature = "blocking", feature = "tls"))]
 pub use connector::BlockingTlsStream;
 pub use connector::{BuildError, Connector, ConnectorBuilder, HANDSHAKE_TIMEOUT};
+#[cfg(all(feature = "quic", feature = "async-io"))]
+pub use dial::quic::async_io::{background_tasks as quic_background_tasks, AsyncIoQuinn};
 pub use error::{AttemptError, AttemptErrorKind};
 #[cfg(all(feature = "hickory", feature = "async-io"))]
 pub use hickory::async_io::{background_tasks as hickory_background_tasks, AsyncIoRuntimeProvider};

@@ -16,9 +16,23 @@
 //!
 //! Implement it, and `Connector<YourRuntime>` connects with every RFC 8305 and HEv3 rule
 //! the other runtimes get. TLS and QUIC are optional extras ([`TlsRuntime`] with feature
-//! `tls`; [`TlsRuntime::quinn`] with feature `quic`), and so is hickory's DNS
+//! `tls`; `QuicRuntime` with feature `quic`, see below), and so is hickory's DNS
 //! ([`HickoryRuntime`], feature `hickory`). `eyeballs-tokio` and `eyeballs-async-std` are
 //! built this way, from outside this crate, with nothing but this module.
+//!
+//! # QUIC
+//!
+//! A runtime races QUIC (feature `quic`) when its [`TlsRuntime::quic`] returns a
+//! `QuicRuntime`: quinn's runtime (timers, spawner) and a way to register a connected UDP
+//! socket with its reactor (`UdpIo`: read and write readiness, and, where its read
+//! readiness ignores socket errors, a wait for them). Without it, the runtime's TLS races
+//! offer no QUIC ids. Each QUIC attempt then has a UDP socket and a quinn endpoint of its
+//! own: an ICMP port unreachable fails it at once (`ConnectionRefused`, as a refused TCP
+//! connect), and a losing, failed or dropped attempt sends its CONNECTION_CLOSE and
+//! releases its socket and tasks at once, where quinn would keep them for its draining
+//! period. `eyeballs-tokio` runs quinn's tasks on tokio; async-io runtimes use
+//! `AsyncIoQuinn` (features `quic` and `async-io`), one process-wide thread,
+//! `eyeballs-quic`, that runs quinn's tasks.
 //!
 //! # Example: a runtime on `async-io`
 //!
@@ -102,6 +116,11 @@ use std::time::Instant;
 pub use socket2::{SockRef, Socket};
 
 use crate::sockets::SocketOptions;
+
+#[cfg(feature = "quic")]
+mod quic;
+#[cfg(feature = "quic")]
+pub use quic::{QuicRuntime, UdpIo};
 
 /// What an async runtime gives eyeballs: its clock, a timer, and TCP connects on its
 /// reactor. See the [module docs](self) for the contract and a complete example.
@@ -208,10 +227,11 @@ pub trait TlsRuntime: Runtime {
     /// Returns the ALPN id the handshake of `stream` negotiated.
     fn alpn(stream: &Self::TlsStream) -> Option<&[u8]>;
 
-    /// Returns quinn's runtime for this one (its timers, UDP sockets and spawner), or
-    /// `None` (the default) when QUIC is not raced here: QUIC ids are then not offered.
+    /// Returns this runtime's QUIC (feature `quic`): `Some(self)` for a runtime that
+    /// implements [`QuicRuntime`], `None` (the default) where QUIC is not raced, and QUIC
+    /// ids are then not offered.
     #[cfg(feature = "quic")]
-    fn quinn(&self) -> Option<std::sync::Arc<dyn quinn::Runtime>> {
+    fn quic(&self) -> Option<&dyn QuicRuntime> {
         None
     }
 }

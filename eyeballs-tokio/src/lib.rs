@@ -138,7 +138,7 @@
 //!
 //! // Any rustls ClientConfig (its crypto provider, its roots); ALPN ids say what to race.
 //! config.alpn_protocols = vec![b"h3".to_vec(), b"h2".to_vec(), b"http/1.1".to_vec()];
-//! let tls = Tls::new(Arc::new(config))?; // keep it: QUIC sockets are shared
+//! let tls = Tls::new(Arc::new(config))?; // keep it: its configs are made once
 //! let connector = Connector::builder().resolver(resolver).build()?;
 //! let connection = connector.connect_tls(("www.example.test", port), &tls).await?;
 //! println!("{} won, ALPN {:?}", connection.endpoint(), connection.alpn());
@@ -165,10 +165,13 @@
 //!   connector's handshake timeout ([`HANDSHAKE_TIMEOUT`], 10 s, set with
 //!   `ConnectorBuilder::handshake_timeout`) fails its attempt as
 //!   [`AttemptErrorKind::Stalled`], naming the endpoint.
-//! - **QUIC sockets**: each QUIC attempt has a UDP socket of its own, connected to its
-//!   destination, so a port that refuses fails the attempt at once; a losing QUIC attempt is
-//!   dropped, which sends CONNECTION_CLOSE and closes its socket. [`SocketOptions`] apply to
-//!   TCP only.
+//! - **QUIC sockets**: each QUIC attempt has a UDP socket and a quinn endpoint of its own,
+//!   the socket connected to its destination, so a port that refuses (an ICMP port
+//!   unreachable) fails the attempt at once with `ConnectionRefused`, as a refused TCP
+//!   connect does (HEv3, RFC 8305 §5). A losing, failed or dropped QUIC attempt sends its
+//!   CONNECTION_CLOSE and frees its socket and its two tasks at once, not after quinn's
+//!   draining period; the winner's live as long as its `quinn::Connection`. quinn's tasks
+//!   run on the tokio runtime that polls the connect. [`SocketOptions`] apply to TCP only.
 //! - **Bad input** gets a typed error naming the endpoint: an empty or malformed ALPN list is
 //!   refused by [`Tls::new`] ([`TlsConfigError`]); a certificate that does not verify, no
 //!   ALPN in common (over TLS or QUIC), an ECH failure and a target port of 0 fail their

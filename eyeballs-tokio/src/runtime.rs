@@ -80,8 +80,86 @@ impl eyeballs_net::runtime::TlsRuntime for Tokio {
     }
 
     #[cfg(feature = "quic")]
-    fn quinn(&self) -> Option<std::sync::Arc<dyn quinn::Runtime>> {
-        Some(std::sync::Arc::new(quinn::TokioRuntime))
+    fn quic(&self) -> Option<&dyn eyeballs_net::runtime::QuicRuntime> {
+        Some(self)
+    }
+}
+
+/// QUIC on tokio (feature `quic`): quinn's tasks on the tokio runtime that polls the
+/// connect, sockets on its reactor.
+#[cfg(feature = "quic")]
+impl eyeballs_net::runtime::QuicRuntime for Tokio {
+    fn quinn(&self) -> io::Result<std::sync::Arc<dyn quinn::Runtime>> {
+        Ok(std::sync::Arc::new(quinn::TokioRuntime))
+    }
+
+    fn udp(
+        &self,
+        socket: std::net::UdpSocket,
+    ) -> io::Result<Box<dyn eyeballs_net::runtime::UdpIo>> {
+        Ok(Box::new(quic::TokioUdp(tokio::net::UdpSocket::from_std(
+            socket,
+        )?)))
+    }
+}
+
+#[cfg(feature = "quic")]
+mod quic {
+    use std::future::Future;
+    use std::io;
+    use std::os::fd::{AsFd, BorrowedFd};
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use tokio::io::Interest;
+
+    /// tokio's UDP socket as eyeballs' [`UdpIo`](eyeballs_net::runtime::UdpIo).
+    #[derive(Debug)]
+    pub(super) struct TokioUdp(pub(super) tokio::net::UdpSocket);
+
+    impl AsFd for TokioUdp {
+        fn as_fd(&self) -> BorrowedFd<'_> {
+            self.0.as_fd()
+        }
+    }
+
+    impl eyeballs_net::runtime::UdpIo for TokioUdp {
+        fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            self.0.poll_recv_ready(cx)
+        }
+
+        fn try_recv(&self, recv: &mut dyn FnMut() -> io::Result<usize>) -> io::Result<usize> {
+            self.0.try_io(Interest::READABLE, recv)
+        }
+
+        fn try_send(&self, send: &mut dyn FnMut() -> io::Result<()>) -> io::Result<()> {
+            self.0.try_io(Interest::WRITABLE, send)
+        }
+
+        fn writable(&self) -> Pin<Box<dyn Future<Output = io::Result<()>> + Send + Sync + '_>> {
+            Box::pin(self.0.writable())
+        }
+
+        // tokio wakes readers on read readiness only (EPOLLERR wakes writers): an ICMP
+        // error is waited for on its own.
+        fn error(&self) -> Pin<Box<dyn Future<Output = io::Error> + Send + '_>> {
+            Box::pin(async move {
+                // `async_io` runs the closure on ERROR readiness and, on `WouldBlock` (the
+                // error was taken by a send or receive first), clears it and waits again.
+                let taken = self
+                    .0
+                    .async_io(Interest::ERROR, || match self.0.take_error() {
+                        Ok(Some(e)) | Err(e) => Ok(e),
+                        Ok(None) => Err(io::ErrorKind::WouldBlock.into()),
+                    })
+                    .await;
+                match taken {
+                    Ok(e) => e,
+                    // The runtime is shutting down: nothing more will be reported.
+                    Err(_) => std::future::pending().await,
+                }
+            })
+        }
     }
 }
 

@@ -1,7 +1,8 @@
-//! QUIC racing on real sockets (feature `quic`; HEv3 §6, HG1, V39): QUIC endpoints of an
-//! HTTPS record race TCP+TLS ones, losers are closed (the server sees CONNECTION_CLOSE),
-//! a wrong ALPN is a typed error, and the UDP sockets are counted: one per family per
-//! `Tls`, none left once it and its connections are gone.
+//! QUIC racing on real sockets (feature `quic`; HEv3 §6, HG1, HG2, V39): QUIC endpoints of
+//! an HTTPS record race TCP+TLS ones, a refused QUIC attempt fails at once, losers are
+//! closed (the server sees CONNECTION_CLOSE), a wrong ALPN is a typed error, and the UDP
+//! sockets and tokio tasks are counted: one socket and two tasks per QUIC connection, none
+//! left by a lost, failed or dropped attempt.
 #![cfg(feature = "quic")]
 #![allow(clippy::unwrap_used)]
 
@@ -133,11 +134,88 @@ fn healthy_quic_wins_with_h3() {
         assert_eq!(conn.alpn().unwrap().as_bytes(), b"h3");
         assert_eq!(report.attempts().len(), 1, "{report}");
         let quic = conn.into_quic().unwrap();
+        // 200 KB each way: many full-size datagrams on the attempt's socket (no GRO, path
+        // MTU probing on, no fragments).
+        let data: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
         let (mut send, mut recv) = quic.open_bi().await.unwrap();
-        send.write_all(b"ping").await.unwrap();
-        send.finish().unwrap();
-        let echoed = recv.read_to_end(64).await.unwrap();
-        assert_eq!(echoed, b"ping");
+        let echo = async {
+            send.write_all(&data).await.unwrap();
+            send.finish().unwrap();
+        };
+        let (echoed, ()) = tokio::join!(recv.read_to_end(1 << 20), echo);
+        assert!(echoed.unwrap() == data, "echoed as sent");
+    });
+}
+
+/// The tokio tasks alive on the runtime of the test (the lab's servers run elsewhere).
+fn tasks() -> usize {
+    tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks()
+}
+
+/// QUIC to a closed UDP port: the ICMP port unreachable fails the QUIC attempt at once with
+/// `ConnectionRefused`, as a refused TCP connect would (HG2, RFC 8305 G1), and TCP+TLS to the
+/// same address starts then, long before the attempt delay (3 s) would have started it.
+/// The refused attempt leaves no socket and no task behind.
+#[test]
+fn a_refused_quic_attempt_fails_at_once_and_tcp_tls_wins() {
+    serial(async {
+        let ca = TestCa::new();
+        let p = serve(&ca, [Udp::Closed, Udp::Closed], &["h3"]);
+        let delay = Duration::from_secs(3);
+        let c = connector(
+            resolver(p.port, &["h3", "h2"], &[V6, V4]),
+            Config::default().connection_attempt_delay(delay),
+        );
+        let tls = tls(&ca, &["h3", "h2"]);
+        let (udp, tasks) = (open_udp_sockets(), tasks());
+        let (conn, report) = c.connect_tls_with_report((NAME, p.port), &tls).await;
+        let (conn, report) = (conn.unwrap(), report.unwrap());
+        assert_eq!(conn.transport(), Transport::Tcp, "{report}");
+        assert_eq!(conn.endpoint().addr(), SocketAddr::new(V6, p.port));
+        let [quic, tcp] = report.attempts() else {
+            panic!("QUIC, then TCP: {report}")
+        };
+        assert_eq!(quic.endpoint.transport(), Transport::Quic, "{report}");
+        assert_eq!(quic.status, AttemptStatus::Failed, "{report}");
+        let error = quic.error.as_deref().unwrap_or_default();
+        assert!(error.contains("refused"), "{report}");
+        assert!(quic.ended.unwrap() < quic.started + delay / 3, "{report}");
+        assert!(tcp.started < quic.started + delay / 3, "{report}");
+        assert!(
+            eventually(|| open_udp_sockets() == udp && self::tasks() == tasks).await,
+            "{} UDP sockets ({udp} before), {} tasks ({tasks} before)",
+            open_udp_sockets(),
+            self::tasks()
+        );
+    });
+}
+
+/// A QUIC-only race to a closed UDP port fails with the kernel's `ConnectionRefused` as the
+/// attempt's error, well within a second (quinn alone would wait for its idle timeout).
+#[test]
+fn a_quic_only_race_to_a_closed_port_is_refused() {
+    serial(async {
+        let ca = TestCa::new();
+        let p = serve(&ca, [Udp::Closed, Udp::Closed], &["h3"]);
+        let c = connector(resolver(p.port, &["h3"], &[V4]), Config::default());
+        let started = Instant::now();
+        let err = c
+            .connect_tls((NAME, p.port), &tls(&ca, &["h3"]))
+            .await
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(1), "{err}");
+        let failure = err
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<Failure<std::io::Error>>())
+            .unwrap();
+        let [attempt] = failure.attempts() else {
+            panic!("one attempt: {err}")
+        };
+        assert_eq!(attempt.endpoint.transport(), Transport::Quic);
+        let error = attempt.error.as_ref().unwrap();
+        assert_eq!(error.kind(), std::io::ErrorKind::ConnectionRefused, "{err}");
     });
 }
 
@@ -243,12 +321,15 @@ fn a_quic_server_with_another_alpn_is_a_typed_error() {
     });
 }
 
-/// UDP sockets: each QUIC attempt has a socket of its own, which the winner's connection
-/// keeps; a connect dropped mid-race (QUIC blackholed) leaves none behind once its attempts'
-/// closes are sent; once the connections are gone, none is left.
+/// UDP sockets and tasks: each QUIC attempt has a socket of its own, which the winner's
+/// connection keeps with its two tasks (endpoint and connection drivers); a connect dropped
+/// mid-race (QUIC blackholed) leaves none behind at once (within a second, where quinn's
+/// draining period would keep them about 3 s), having sent its closes; once the connections
+/// are gone, none is left.
 #[test]
 fn each_quic_connection_has_its_own_socket_and_none_are_left() {
     serial(async {
+        let tasks = tasks();
         let ca = TestCa::new();
         let p = serve(
             &ca,
@@ -272,6 +353,7 @@ fn each_quic_connection_has_its_own_socket_and_none_are_left() {
             baseline + 4,
             "one socket per connection"
         );
+        assert_eq!(self::tasks(), tasks + 8, "two tasks per connection");
 
         let stalled = connector(resolver(holes.port, &["h3"], &[V6, V4]), Config::default());
         let dropped = tokio::time::timeout(
@@ -280,19 +362,27 @@ fn each_quic_connection_has_its_own_socket_and_none_are_left() {
         )
         .await;
         assert!(dropped.is_err(), "the blackholed race was still running");
+        let released = Instant::now();
         assert!(
-            eventually(|| open_udp_sockets() == baseline + 4).await,
-            "the dropped race's sockets: {} open, {} expected",
+            eventually(|| open_udp_sockets() == baseline + 4 && self::tasks() == tasks + 8).await,
+            "the dropped race's sockets and tasks: {} and {} open, {} and {} expected",
             open_udp_sockets(),
-            baseline + 4
+            self::tasks(),
+            baseline + 4,
+            tasks + 8
         );
+        assert!(released.elapsed() < Duration::from_secs(1), "not at once");
+        // The first attempt (QUIC to IPv6) sent its Initial, then its close.
+        let hole = &holes.holes[0];
+        assert!(eventually(|| hole.received() >= 2).await, "no close");
 
         drop(kept);
         drop(tls);
         assert!(
-            eventually(|| open_udp_sockets() == baseline).await,
-            "{} UDP sockets open, {baseline} before",
-            open_udp_sockets()
+            eventually(|| open_udp_sockets() == baseline && self::tasks() == tasks).await,
+            "{} UDP sockets open, {baseline} before; {} tasks, {tasks} before",
+            open_udp_sockets(),
+            self::tasks()
         );
         for server in &p.quic {
             assert!(eventually(|| server.open() == 0).await);

@@ -149,7 +149,7 @@ mod tls {
             report: bool,
         ) -> (io::Result<Connection<R::TlsStream>>, Option<Report>) {
             #[cfg(feature = "quic")]
-            let quic = self.runtime().quinn().is_some();
+            let quic = self.runtime().quic().is_some();
             #[cfg(not(feature = "quic"))]
             let quic = false;
             let plan = Plan {

@@ -36,8 +36,8 @@ impl<R: TlsRuntime> Dial<R> for TlsDial {
         match endpoint.transport() {
             Transport::Tcp => tls_over_tcp(rt, &self.configs, socket, endpoint, host),
             #[cfg(feature = "quic")]
-            Transport::Quic => match rt.quinn() {
-                Some(quinn) => super::quic::dial(quinn, &self.configs, endpoint, host),
+            Transport::Quic => match rt.quic() {
+                Some(quic) => super::quic::dial(quic, &self.configs, endpoint, host),
                 None => refuse(endpoint),
             },
             _ => refuse(endpoint),

@@ -134,10 +134,12 @@ impl<S> fmt::Debug for Connection<S> {
 ///   [`TlsBuilder::ech`]'s config, or fails with
 ///   [`AttemptErrorKind::Ech`](crate::AttemptErrorKind::Ech): never a cleartext ClientHello
 ///   in its place.
-/// - **QUIC sockets**: each QUIC attempt has a UDP socket of its own, connected to its
-///   destination (so that a refusal, an ICMP port unreachable, fails the attempt at once as a
-///   refused TCP connect does); a losing attempt is dropped, which sends CONNECTION_CLOSE
-///   and closes its socket, and the winner's socket lives as long as its connection.
+/// - **QUIC sockets**: each QUIC attempt has a UDP socket and a quinn endpoint of its own,
+///   the socket connected to its destination, so that a refusal (an ICMP port unreachable)
+///   fails the attempt at once with `ConnectionRefused`, as a refused TCP connect does; a
+///   losing, failed or dropped attempt sends its CONNECTION_CLOSE and frees its socket and
+///   quinn's tasks at once, and the winner's live as long as its connection. QUIC needs a
+///   runtime with a [`QuicRuntime`](crate::runtime::QuicRuntime).
 ///
 /// Cloning is cheap (one `Arc`).
 #[derive(Clone)]
