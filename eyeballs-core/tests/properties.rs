@@ -643,7 +643,7 @@ proptest! {
         for (_, e) in &trace.events {
             match e {
                 Ev::Start(a) => {
-                    prop_assert!(x.cap.map_or(true, |c| in_flight < c), "{a} over the cap");
+                    prop_assert!(x.cap.is_none_or(|c| in_flight < c), "{a} over the cap");
                     in_flight += 1;
                 }
                 Ev::Connected(_) | Ev::Failed(_) | Ev::Cancel(_) => {

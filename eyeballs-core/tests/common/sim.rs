@@ -467,7 +467,7 @@ impl Scenario {
             let io = queue.keys().next().copied();
             let timer = race.poll_timeout();
             match (io, timer) {
-                (Some((at, key)), timer) if timer.map_or(true, |t| at <= t) => {
+                (Some((at, key)), timer) if timer.is_none_or(|t| at <= t) => {
                     let Some(pending) = queue.remove(&(at, key)) else {
                         unreachable!("the key was just read")
                     };
@@ -770,7 +770,7 @@ impl Scenario {
             }
             let io = queue.keys().next().copied();
             match (io, race.poll_timeout()) {
-                (Some((at, key)), timer) if timer.map_or(true, |t| at <= t) => {
+                (Some((at, key)), timer) if timer.is_none_or(|t| at <= t) => {
                     let Some(input) = queue.remove(&(at, key)) else {
                         unreachable!("the key was just read")
                     };

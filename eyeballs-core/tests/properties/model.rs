@@ -255,7 +255,7 @@ impl Rec {
         // Keys 1..=6 are understood, but `ech` (5) only with ECH on, which is off here.
         let understood = self
             .mandatory
-            .map_or(true, |k| (1..=6).contains(&k) && k != 5);
+            .is_none_or(|k| (1..=6).contains(&k) && k != 5);
         if !understood || (self.no_default_alpn && self.alpn.is_empty()) || self.port == Some(0) {
             return None;
         }
@@ -487,7 +487,7 @@ impl<'w> Model<'w> {
             let io = m.io.keys().next().copied();
             match (io, m.timer()) {
                 // I/O before timers at the same instant.
-                (Some((t, key)), timer) if timer.map_or(true, |d| t <= d) => {
+                (Some((t, key)), timer) if timer.is_none_or(|d| t <= d) => {
                     let Some(io) = m.io.remove(&(t, key)) else {
                         unreachable!("the key was just read")
                     };
@@ -763,7 +763,7 @@ impl<'w> Model<'w> {
                     continue;
                 }
             } else if self.due.is_some_and(|d| d <= self.now)
-                && self.w.cap.map_or(true, |c| self.in_flight() < c)
+                && self.w.cap.is_none_or(|c| self.in_flight() < c)
             {
                 if let Some((ep, g, deal, open)) = self.next_pick() {
                     self.open_question |= open;
@@ -800,7 +800,7 @@ impl<'w> Model<'w> {
                 .flatten()
                 .filter(|_| !self.resolution_over);
         }
-        let free = self.w.cap.map_or(true, |c| self.in_flight() < c);
+        let free = self.w.cap.is_none_or(|c| self.in_flight() < c);
         self.due.filter(|_| free && self.next_pick().is_some())
     }
 }
