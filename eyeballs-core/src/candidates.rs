@@ -98,12 +98,29 @@ struct Scratch {
     made: SmallBuf<Cand, INLINE>,
     keys: SmallBuf<OrderKey, INLINE>,
     narrow_keys: SmallBuf<(u64, u32), INLINE>,
+    /// Each candidate's unit's best key, with more than one transport.
+    unit_keys: Vec<SortKey>,
     digests: Vec<(u64, u32)>,
     dedup: Vec<DedupKey>,
     sorted: SmallBuf<u32, INLINE>,
     /// Whether each sorted candidate is of the same unit as the one before it.
     same_unit: Vec<bool>,
     dealt: SmallBuf<(u32, Dealt), INLINE>,
+}
+
+impl Scratch {
+    /// Empties every buffer and frees what is on the heap.
+    fn release(&mut self) {
+        self.made.release();
+        self.keys.release();
+        self.narrow_keys.release();
+        self.unit_keys = Vec::new();
+        self.digests = Vec::new();
+        self.dedup = Vec::new();
+        self.sorted.release();
+        self.same_unit = Vec::new();
+        self.dealt.release();
+    }
 }
 
 /// A placeholder address for the inline slots of empty buffers.
@@ -113,8 +130,6 @@ const NOWHERE: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFI
 #[derive(Debug, Clone, Copy)]
 struct Cand {
     key: SortKey,
-    /// The best key of its unit (its address, over every transport): units sort by it.
-    unit_key: SortKey,
     addr: SocketAddr,
     /// Order of making: the first of two duplicates is kept (HG11).
     made: u32,
@@ -186,7 +201,6 @@ impl Candidates {
             scratch: Scratch {
                 made: SmallBuf::new(Cand {
                     key: SortKey::ZERO,
-                    unit_key: SortKey::ZERO,
                     addr: NOWHERE,
                     made: 0,
                     group: 0,
@@ -202,6 +216,7 @@ impl Candidates {
                     index: 0,
                 }),
                 narrow_keys: SmallBuf::new((0, 0)),
+                unit_keys: Vec::new(),
                 digests: Vec::new(),
                 dedup: Vec::new(),
                 sorted: SmallBuf::new(0),
@@ -219,6 +234,11 @@ impl Candidates {
             v6_poor: false,
             skipped_without_ech: 0,
         }
+    }
+
+    /// Returns how many endpoints are waiting to be tried.
+    pub(crate) fn len(&self) -> usize {
+        self.order.len() - self.head
     }
 
     /// Returns whether no endpoint is waiting to be tried.
@@ -319,6 +339,7 @@ impl Candidates {
             made: cands,
             keys,
             narrow_keys,
+            unit_keys,
             digests,
             dedup,
             sorted,
@@ -368,7 +389,11 @@ impl Candidates {
         // sorts by its best endpoint; equal keys keep the order of arrival (RFC 6724 rule
         // 10: `made` follows the answers).
         // With one transport, every unit is one endpoint and its key is its own (as made).
+        // The best key of each unit (its address, over every transport), by candidate; empty
+        // with one transport, where every unit is one endpoint and its key its own.
+        unit_keys.clear();
         if !one_transport {
+            unit_keys.extend(cands.iter().map(|c| c.key));
             sorted.sort_unstable_by(|&a, &b| {
                 let (x, y) = (&cands[a as usize], &cands[b as usize]);
                 (x.group, !x.v6(), x.unit(), x.key).cmp(&(y.group, !y.v6(), y.unit(), y.key))
@@ -378,17 +403,19 @@ impl Candidates {
                 let c = &cands[sorted[i] as usize];
                 let (group, unit, best) = (c.group, c.unit(), c.key);
                 while i < sorted.len() {
-                    let c = &mut cands[sorted[i] as usize];
-                    if c.group != group || c.unit() != unit {
+                    let k = sorted[i] as usize;
+                    if cands[k].group != group || cands[k].unit() != unit {
                         break;
                     }
-                    c.unit_key = best;
+                    unit_keys[k] = best;
                     i += 1;
                 }
             }
         }
-        // The order: group, family, unit key as packed integers, sorted in place; the rare
-        // ties (one unit's transports, or equal keys) by unit, transport and making order.
+        let unit_key = |i: u32| match unit_keys.get(i as usize) {
+            Some(k) => *k,
+            None => cands[i as usize].key,
+        };
         // When every key shares its round trip and prefix part (no history, no source: the
         // usual case), group, family, rules 1–8 and the order of arrival fit in one `u64`,
         // and the sort moves 16 bytes a candidate; otherwise the whole key.
@@ -396,17 +423,15 @@ impl Candidates {
             let (x, y) = (&cands[a as usize], &cands[b as usize]);
             (x.unit(), x.transport_rank(), x.made).cmp(&(y.unit(), y.transport_rank(), y.made))
         };
-        let shared = sorted
-            .first()
-            .map(|&i| cands[i as usize].unit_key.packed().1 >> SEQ_BITS);
+        let shared = sorted.first().map(|&i| unit_key(i).packed().1 >> SEQ_BITS);
         let narrow = sorted
             .iter()
-            .all(|&i| Some(cands[i as usize].unit_key.packed().1 >> SEQ_BITS) == shared);
+            .all(|&i| Some(unit_key(i).packed().1 >> SEQ_BITS) == shared);
         if narrow {
             narrow_keys.clear();
             narrow_keys.extend(sorted.iter().map(|&i| {
                 let c = &cands[i as usize];
-                let (rules, rest) = c.unit_key.packed();
+                let (rules, rest) = unit_key(i).packed();
                 let seq = (rest & ((1 << SEQ_BITS) - 1)) as u64;
                 let key = (u64::from(c.group) << 49)
                     | (u64::from(!c.v6()) << 48)
@@ -421,7 +446,7 @@ impl Candidates {
             keys.clear();
             keys.extend(sorted.iter().map(|&i| {
                 let c = &cands[i as usize];
-                let (rules, rest) = c.unit_key.packed();
+                let (rules, rest) = unit_key(i).packed();
                 let hi = (u64::from(c.group) << 48) | (u64::from(!c.v6()) << 47) | u64::from(rules);
                 OrderKey {
                     hi,
@@ -456,7 +481,7 @@ impl Candidates {
             flip,
             dealing,
             &self.groups,
-            cands,
+            (cands, unit_keys),
             (sorted, same_unit),
             dealt,
         );
@@ -474,6 +499,10 @@ impl Candidates {
                 demoted: c.key.is_demoted(),
             }
         }));
+        // The scratch goes back to the allocator: kept, a long walk's buffers would stay with
+        // the race until it ends, and the allocator gives back (and faults in again) what a
+        // race frees at once past its trim threshold.
+        self.scratch.release();
         (self.v6, self.v4, self.services) = (0, 0, 0);
         for i in 0..self.order.len() {
             let c = self.order[i];
@@ -509,7 +538,7 @@ fn deal(
     flip: bool,
     dealing: Dealing<'_>,
     groups: &[Group],
-    cands: &mut [Cand],
+    (cands, unit_keys): (&mut [Cand], &[SortKey]),
     (sorted, same_unit): (&[u32], &[bool]),
     dealt: &mut SmallBuf<(u32, Dealt), INLINE>,
 ) {
@@ -533,7 +562,10 @@ fn deal(
         // the other one when history says the preferred family is broken.
         let best = |v6: bool| {
             let r = range(v6);
-            (r.start < r.end).then(|| cands[at(r.start)].unit_key.family_rank())
+            (r.start < r.end).then(|| {
+                let i = at(r.start);
+                unit_keys.get(i).unwrap_or(&cands[i].key).family_rank()
+            })
         };
         let first_v6 = if flip {
             !prefer_v6
@@ -732,7 +764,6 @@ impl Maker<'_, '_> {
                 let key = SortKey::new(addr.ip(), route, seq as u64, failing, rtt);
                 self.cands.push(Cand {
                     key,
-                    unit_key: key,
                     addr,
                     made,
                     group,
@@ -1044,7 +1075,6 @@ mod tests {
     fn cand(addr: SocketAddr, quic: bool, group: u16, made: u32) -> Cand {
         Cand {
             key: SortKey::ZERO,
-            unit_key: SortKey::ZERO,
             addr,
             made,
             group,

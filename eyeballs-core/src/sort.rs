@@ -54,7 +54,10 @@ pub(crate) struct Route {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct SortKey {
     hi: u32,
-    lo: u128,
+    /// `lo`'s upper half (the round trip's seconds) and lower half, kept apart so that a key
+    /// takes 24 bytes, not 32 (a `u128` would align it to 16).
+    lo_hi: u64,
+    lo_lo: u64,
 }
 
 const DEMOTED: u32 = 1 << 31;
@@ -73,7 +76,11 @@ const UNKNOWN_RTT: u128 = ((u64::MAX as u128) << 30) | 999_999_999;
 
 impl SortKey {
     /// A placeholder key (for the inline slots of empty buffers).
-    pub(crate) const ZERO: SortKey = SortKey { hi: 0, lo: 0 };
+    pub(crate) const ZERO: SortKey = SortKey {
+        hi: 0,
+        lo_hi: 0,
+        lo_lo: 0,
+    };
 
     /// Builds the key of `dest`, the `seq`-th address of its answer, with its route (`None`:
     /// unknown; `Some(None)`: no route) and what history knows of it.
@@ -113,7 +120,15 @@ impl SortKey {
             | (u128::from(rtt.subsec_nanos()) << RTT_SHIFT)
             | (u128::from(inverse_prefix) << SEQ_BITS)
             | u128::from(seq);
-        SortKey { hi, lo }
+        SortKey {
+            hi,
+            lo_hi: (lo >> 64) as u64,
+            lo_lo: lo as u64,
+        }
+    }
+
+    fn lo(&self) -> u128 {
+        (u128::from(self.lo_hi) << 64) | u128::from(self.lo_lo)
     }
 
     /// Returns whether this destination is demoted by rule 1.
@@ -123,7 +138,7 @@ impl SortKey {
 
     /// Returns whether history saw this destination work, and not fail since.
     pub(crate) fn is_good(&self) -> bool {
-        !self.is_demoted() && self.lo >> RTT_SHIFT != UNKNOWN_RTT
+        !self.is_demoted() && self.lo() >> RTT_SHIFT != UNKNOWN_RTT
     }
 
     /// Returns whether the route to this destination is poor: no route, or a source whose
@@ -135,7 +150,7 @@ impl SortKey {
 
     /// The key as two integers that compare as it does: rules 1–8 (22 bits), then the rest.
     pub(crate) fn packed(&self) -> (u32, u128) {
-        (self.hi >> SCOPE_SHIFT, self.lo)
+        (self.hi >> SCOPE_SHIFT, self.lo())
     }
 
     /// The part of the key that compares destinations of different families (rules 1–8):
