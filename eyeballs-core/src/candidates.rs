@@ -68,7 +68,6 @@ pub(crate) struct Candidates {
     /// The groups of the last rebuild, by index (the order they are tried in); the order's
     /// candidates refer to them.
     groups: SmallBuf<Group, INLINE>,
-    scratch: Scratch,
     /// Every endpoint started (sorted, filled from the race's attempts at each rebuild), so
     /// none is started twice.
     tried: Vec<EndpointKey>,
@@ -109,17 +108,32 @@ struct Scratch {
 }
 
 impl Scratch {
-    /// Empties every buffer and frees what is on the heap.
-    fn release(&mut self) {
-        self.made.release();
-        self.keys.release();
-        self.narrow_keys.release();
-        self.unit_keys = Vec::new();
-        self.digests = Vec::new();
-        self.dedup = Vec::new();
-        self.sorted.release();
-        self.same_unit = Vec::new();
-        self.dealt.release();
+    fn new() -> Self {
+        Scratch {
+            made: SmallBuf::new(Cand {
+                key: SortKey::ZERO,
+                addr: NOWHERE,
+                made: 0,
+                group: 0,
+                transport: Transport::Tcp,
+                tcp_first: false,
+                skipped: false,
+                dup: false,
+                taken: false,
+            }),
+            keys: SmallBuf::new(OrderKey {
+                hi: 0,
+                lo: 0,
+                index: 0,
+            }),
+            narrow_keys: SmallBuf::new((0, 0)),
+            unit_keys: Vec::new(),
+            digests: Vec::new(),
+            dedup: Vec::new(),
+            sorted: SmallBuf::new(0),
+            same_unit: Vec::new(),
+            dealt: SmallBuf::new((0, Dealt::default())),
+        }
     }
 }
 
@@ -198,31 +212,6 @@ impl Candidates {
                 service: 0,
                 ech: 0,
             }),
-            scratch: Scratch {
-                made: SmallBuf::new(Cand {
-                    key: SortKey::ZERO,
-                    addr: NOWHERE,
-                    made: 0,
-                    group: 0,
-                    transport: Transport::Tcp,
-                    tcp_first: false,
-                    skipped: false,
-                    dup: false,
-                    taken: false,
-                }),
-                keys: SmallBuf::new(OrderKey {
-                    hi: 0,
-                    lo: 0,
-                    index: 0,
-                }),
-                narrow_keys: SmallBuf::new((0, 0)),
-                unit_keys: Vec::new(),
-                digests: Vec::new(),
-                dedup: Vec::new(),
-                sorted: SmallBuf::new(0),
-                same_unit: Vec::new(),
-                dealt: SmallBuf::new((0, Dealt::default())),
-            },
             tried: Vec::new(),
             deal: None,
             deals: Vec::new(),
@@ -335,6 +324,10 @@ impl Candidates {
             self.tried.extend(new.iter().map(|a| a.endpoint.key()));
             self.tried.sort_unstable();
         }
+        // The scratch lives for one rebuild (inline while it is small): kept with the race,
+        // a long walk's buffers would stay until it ends, and the allocator gives back (and
+        // faults in again) what a race frees at once past its trim threshold.
+        let mut scratch = Scratch::new();
         let Scratch {
             made: cands,
             keys,
@@ -345,7 +338,7 @@ impl Candidates {
             sorted,
             same_unit,
             dealt,
-        } = &mut self.scratch;
+        } = &mut scratch;
         cands.clear();
         make(cx, &self.tried, &mut self.groups, cands);
         mark_duplicates(cands, (digests, dedup), &self.groups);
@@ -424,10 +417,17 @@ impl Candidates {
             (x.unit(), x.transport_rank(), x.made).cmp(&(y.unit(), y.transport_rank(), y.made))
         };
         let shared = sorted.first().map(|&i| unit_key(i).packed().1 >> SEQ_BITS);
-        let narrow = sorted
+        let full = |i: u32| {
+            let c = &cands[i as usize];
+            (c.group, !c.v6(), unit_key(i))
+        };
+        if sorted.len() <= 8 {
+            // A few: sorted in place, each comparison reading the keys.
+            sorted.sort_unstable_by(|&a, &b| full(a).cmp(&full(b)).then_with(|| tie(a, b)));
+        } else if sorted
             .iter()
-            .all(|&i| Some(unit_key(i).packed().1 >> SEQ_BITS) == shared);
-        if narrow {
+            .all(|&i| Some(unit_key(i).packed().1 >> SEQ_BITS) == shared)
+        {
             narrow_keys.clear();
             narrow_keys.extend(sorted.iter().map(|&i| {
                 let c = &cands[i as usize];
@@ -499,10 +499,6 @@ impl Candidates {
                 demoted: c.key.is_demoted(),
             }
         }));
-        // The scratch goes back to the allocator: kept, a long walk's buffers would stay with
-        // the race until it ends, and the allocator gives back (and faults in again) what a
-        // race frees at once past its trim threshold.
-        self.scratch.release();
         (self.v6, self.v4, self.services) = (0, 0, 0);
         for i in 0..self.order.len() {
             let c = self.order[i];

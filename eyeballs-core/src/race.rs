@@ -39,8 +39,9 @@ pub struct Race<E>(Box<State<E>>);
 struct State<E> {
     config: Config,
     protocols: Protocols,
-    /// What the race copied of its history (`None`: built without one).
-    history: Option<Snapshot>,
+    /// What the race copied of its history (`None`: built without one); boxed, so that a
+    /// race without history carries a pointer, not the snapshot's vectors.
+    history: Option<Box<Snapshot>>,
     /// Destinations whose source address arrived since the last copy from the history.
     uncopied: Vec<IpAddr>,
     started: Instant,
@@ -70,7 +71,7 @@ struct State<E> {
     /// A failure brought the next attempt forward, and it has not started yet.
     expedited: bool,
     /// Actions not yet drained: a few inline, so a small race allocates no queue.
-    actions: SmallQueue<Action<E>, 4>,
+    actions: SmallQueue<Action<E>, 2>,
     result: Option<Result<Winner, FailureReason>>,
     finished_at: Option<Instant>,
 }
@@ -259,7 +260,7 @@ impl<E> State<E> {
         let mut race = Box::new(State {
             config,
             protocols: target.protocols,
-            history: history.map(Snapshot::new),
+            history: history.map(|h| Box::new(Snapshot::new(h))),
             uncopied: Vec::new(),
             started: now,
             now,
@@ -564,7 +565,7 @@ impl<E> State<E> {
             resolution: &self.resolution,
             config: &self.config,
             protocols: &self.protocols,
-            history: self.history.as_ref(),
+            history: self.history.as_deref(),
             sources: &self.sources,
             now,
         };

@@ -66,12 +66,6 @@ impl<T: Copy, const N: usize> SmallBuf<T, N> {
         self.spilled = false;
     }
 
-    /// Removes every element and gives the heap's memory back.
-    pub(crate) fn release(&mut self) {
-        self.clear();
-        self.heap = Vec::new();
-    }
-
     /// Keeps the first `len` elements.
     pub(crate) fn truncate(&mut self, len: usize) {
         if self.spilled {
