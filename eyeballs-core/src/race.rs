@@ -24,9 +24,6 @@ use crate::target::{Target, TargetKind};
 /// ([`Input::Sources`](crate::Input::Sources)); facts beyond it are ignored.
 pub const MAX_SOURCES: usize = 4096;
 
-/// The most attempts a rebuild makes room for at once (beyond, the vector doubles).
-const ATTEMPTS_RESERVED: usize = 4096;
-
 /// One Happy Eyeballs race: from a host name or addresses to one established connection.
 ///
 /// See the [crate docs](crate) for the driver contract and complete examples.
@@ -570,9 +567,11 @@ impl<E> State<E> {
             now,
         };
         self.candidates.rebuild(&cx, &self.attempts);
-        // Room for the attempts the order may start, at once (up to a bound): growing one by
-        // one copies every record again at each doubling, a walk of thousands of addresses.
-        let waiting = self.candidates.len().min(ATTEMPTS_RESERVED);
+        // Room for every attempt the order may start, at once (the order holds at most
+        // `MAX_ENDPOINTS`): growing by doubling would copy every record again at each step
+        // and touch twice the memory, which a walk of thousands of addresses pays in page
+        // faults. Room never used is never touched.
+        let waiting = self.candidates.len();
         let room = self.attempts.capacity() - self.attempts.len();
         self.attempts.reserve(waiting.saturating_sub(room));
     }
