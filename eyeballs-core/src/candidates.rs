@@ -23,7 +23,7 @@ use crate::name::Name;
 use crate::record::AttemptRecord;
 use crate::resolution::{Resolution, Service};
 use crate::small::SmallBuf;
-use crate::sort::{Route, SortKey};
+use crate::sort::{Route, SortKey, SEQ_BITS};
 
 /// The most endpoints a race considers when [`Config::max_endpoints`] sets no lower cap.
 pub const MAX_ENDPOINTS: usize = 65_536;
@@ -68,7 +68,6 @@ pub(crate) struct Candidates {
     /// The groups of the last rebuild, by index (the order they are tried in); the order's
     /// candidates refer to them.
     groups: SmallBuf<Group, INLINE>,
-    scratch: Scratch,
     /// Every endpoint started (sorted, filled from the race's attempts at each rebuild), so
     /// none is started twice.
     tried: Vec<EndpointKey>,
@@ -97,11 +96,45 @@ const INLINE: usize = 2;
 struct Scratch {
     made: SmallBuf<Cand, INLINE>,
     keys: SmallBuf<OrderKey, INLINE>,
+    narrow_keys: SmallBuf<(u64, u32), INLINE>,
+    /// Each candidate's unit's best key, with more than one transport.
+    unit_keys: Vec<SortKey>,
+    digests: Vec<(u64, u32)>,
     dedup: Vec<DedupKey>,
     sorted: SmallBuf<u32, INLINE>,
     /// Whether each sorted candidate is of the same unit as the one before it.
     same_unit: Vec<bool>,
     dealt: SmallBuf<(u32, Dealt), INLINE>,
+}
+
+impl Scratch {
+    fn new() -> Self {
+        Scratch {
+            made: SmallBuf::new(Cand {
+                key: SortKey::ZERO,
+                addr: NOWHERE,
+                made: 0,
+                group: 0,
+                transport: Transport::Tcp,
+                tcp_first: false,
+                skipped: false,
+                dup: false,
+                taken: false,
+            }),
+            keys: SmallBuf::new(OrderKey {
+                hi: 0,
+                lo: 0,
+                index: 0,
+            }),
+            narrow_keys: SmallBuf::new((0, 0)),
+            unit_keys: Vec::new(),
+            digests: Vec::new(),
+            dedup: Vec::new(),
+            sorted: SmallBuf::new(0),
+            same_unit: Vec::new(),
+            dealt: SmallBuf::new((0, Dealt::default())),
+        }
+    }
 }
 
 /// A placeholder address for the inline slots of empty buffers.
@@ -111,8 +144,6 @@ const NOWHERE: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFI
 #[derive(Debug, Clone, Copy)]
 struct Cand {
     key: SortKey,
-    /// The best key of its unit (its address, over every transport): units sort by it.
-    unit_key: SortKey,
     addr: SocketAddr,
     /// Order of making: the first of two duplicates is kept (HG11).
     made: u32,
@@ -181,29 +212,6 @@ impl Candidates {
                 service: 0,
                 ech: 0,
             }),
-            scratch: Scratch {
-                made: SmallBuf::new(Cand {
-                    key: SortKey::ZERO,
-                    unit_key: SortKey::ZERO,
-                    addr: NOWHERE,
-                    made: 0,
-                    group: 0,
-                    transport: Transport::Tcp,
-                    tcp_first: false,
-                    skipped: false,
-                    dup: false,
-                    taken: false,
-                }),
-                keys: SmallBuf::new(OrderKey {
-                    hi: 0,
-                    lo: 0,
-                    index: 0,
-                }),
-                dedup: Vec::new(),
-                sorted: SmallBuf::new(0),
-                same_unit: Vec::new(),
-                dealt: SmallBuf::new((0, Dealt::default())),
-            },
             tried: Vec::new(),
             deal: None,
             deals: Vec::new(),
@@ -215,6 +223,11 @@ impl Candidates {
             v6_poor: false,
             skipped_without_ech: 0,
         }
+    }
+
+    /// Returns how many endpoints are waiting to be tried.
+    pub(crate) fn len(&self) -> usize {
+        self.order.len() - self.head
     }
 
     /// Returns whether no endpoint is waiting to be tried.
@@ -311,17 +324,24 @@ impl Candidates {
             self.tried.extend(new.iter().map(|a| a.endpoint.key()));
             self.tried.sort_unstable();
         }
+        // The scratch lives for one rebuild (inline while it is small): kept with the race,
+        // a long walk's buffers would stay until it ends, and the allocator gives back (and
+        // faults in again) what a race frees at once past its trim threshold.
+        let mut scratch = Scratch::new();
         let Scratch {
             made: cands,
             keys,
+            narrow_keys,
+            unit_keys,
+            digests,
             dedup,
             sorted,
             same_unit,
             dealt,
-        } = &mut self.scratch;
+        } = &mut scratch;
         cands.clear();
         make(cx, &self.tried, &mut self.groups, cands);
-        mark_duplicates(cands, dedup, &self.groups);
+        mark_duplicates(cands, (digests, dedup), &self.groups);
         // Whether a family is broken is judged on TCP, when there is TCP: a QUIC failure
         // alone says UDP is blocked (HG3), not that IPv6 is.
         self.good = [false; 2];
@@ -362,7 +382,11 @@ impl Candidates {
         // sorts by its best endpoint; equal keys keep the order of arrival (RFC 6724 rule
         // 10: `made` follows the answers).
         // With one transport, every unit is one endpoint and its key is its own (as made).
+        // The best key of each unit (its address, over every transport), by candidate; empty
+        // with one transport, where every unit is one endpoint and its key its own.
+        unit_keys.clear();
         if !one_transport {
+            unit_keys.extend(cands.iter().map(|c| c.key));
             sorted.sort_unstable_by(|&a, &b| {
                 let (x, y) = (&cands[a as usize], &cands[b as usize]);
                 (x.group, !x.v6(), x.unit(), x.key).cmp(&(y.group, !y.v6(), y.unit(), y.key))
@@ -372,36 +396,72 @@ impl Candidates {
                 let c = &cands[sorted[i] as usize];
                 let (group, unit, best) = (c.group, c.unit(), c.key);
                 while i < sorted.len() {
-                    let c = &mut cands[sorted[i] as usize];
-                    if c.group != group || c.unit() != unit {
+                    let k = sorted[i] as usize;
+                    if cands[k].group != group || cands[k].unit() != unit {
                         break;
                     }
-                    c.unit_key = best;
+                    unit_keys[k] = best;
                     i += 1;
                 }
             }
         }
-        // The order: group, family, unit key as packed integers, sorted in place; the rare
-        // ties (one unit's transports, or equal keys) by unit, transport and making order.
-        keys.clear();
-        keys.extend(sorted.iter().map(|&i| {
+        let unit_key = |i: u32| match unit_keys.get(i as usize) {
+            Some(k) => *k,
+            None => cands[i as usize].key,
+        };
+        // When every key shares its round trip and prefix part (no history, no source: the
+        // usual case), group, family, rules 1–8 and the order of arrival fit in one `u64`,
+        // and the sort moves 16 bytes a candidate; otherwise the whole key.
+        let tie = |a: u32, b: u32| {
+            let (x, y) = (&cands[a as usize], &cands[b as usize]);
+            (x.unit(), x.transport_rank(), x.made).cmp(&(y.unit(), y.transport_rank(), y.made))
+        };
+        let shared = sorted.first().map(|&i| unit_key(i).packed().1 >> SEQ_BITS);
+        let full = |i: u32| {
             let c = &cands[i as usize];
-            let (rules, rest) = c.unit_key.packed();
-            let hi = (u64::from(c.group) << 48) | (u64::from(!c.v6()) << 47) | u64::from(rules);
-            OrderKey {
-                hi,
-                lo: rest,
-                index: i,
-            }
-        }));
-        keys.sort_unstable_by(|a, b| {
-            (a.hi, a.lo).cmp(&(b.hi, b.lo)).then_with(|| {
-                let (x, y) = (&cands[a.index as usize], &cands[b.index as usize]);
-                (x.unit(), x.transport_rank(), x.made).cmp(&(y.unit(), y.transport_rank(), y.made))
-            })
-        });
-        sorted.clear();
-        sorted.extend(keys.iter().map(|k| k.index));
+            (c.group, !c.v6(), unit_key(i))
+        };
+        if sorted.len() <= 8 {
+            // A few: sorted in place, each comparison reading the keys.
+            sorted.sort_unstable_by(|&a, &b| full(a).cmp(&full(b)).then_with(|| tie(a, b)));
+        } else if sorted
+            .iter()
+            .all(|&i| Some(unit_key(i).packed().1 >> SEQ_BITS) == shared)
+        {
+            narrow_keys.clear();
+            narrow_keys.extend(sorted.iter().map(|&i| {
+                let c = &cands[i as usize];
+                let (rules, rest) = unit_key(i).packed();
+                let seq = (rest & ((1 << SEQ_BITS) - 1)) as u64;
+                let key = (u64::from(c.group) << 49)
+                    | (u64::from(!c.v6()) << 48)
+                    | (u64::from(rules) << SEQ_BITS)
+                    | seq;
+                (key, i)
+            }));
+            narrow_keys.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| tie(a.1, b.1)));
+            sorted.clear();
+            sorted.extend(narrow_keys.iter().map(|k| k.1));
+        } else {
+            keys.clear();
+            keys.extend(sorted.iter().map(|&i| {
+                let c = &cands[i as usize];
+                let (rules, rest) = unit_key(i).packed();
+                let hi = (u64::from(c.group) << 48) | (u64::from(!c.v6()) << 47) | u64::from(rules);
+                OrderKey {
+                    hi,
+                    lo: rest,
+                    index: i,
+                }
+            }));
+            keys.sort_unstable_by(|a, b| {
+                (a.hi, a.lo)
+                    .cmp(&(b.hi, b.lo))
+                    .then_with(|| tie(a.index, b.index))
+            });
+            sorted.clear();
+            sorted.extend(keys.iter().map(|k| k.index));
+        }
         // Units of more than one endpoint exist only with more than one transport.
         same_unit.clear();
         if !one_transport {
@@ -421,7 +481,7 @@ impl Candidates {
             flip,
             dealing,
             &self.groups,
-            cands,
+            (cands, unit_keys),
             (sorted, same_unit),
             dealt,
         );
@@ -474,7 +534,7 @@ fn deal(
     flip: bool,
     dealing: Dealing<'_>,
     groups: &[Group],
-    cands: &mut [Cand],
+    (cands, unit_keys): (&mut [Cand], &[SortKey]),
     (sorted, same_unit): (&[u32], &[bool]),
     dealt: &mut SmallBuf<(u32, Dealt), INLINE>,
 ) {
@@ -498,7 +558,10 @@ fn deal(
         // the other one when history says the preferred family is broken.
         let best = |v6: bool| {
             let r = range(v6);
-            (r.start < r.end).then(|| cands[at(r.start)].unit_key.family_rank())
+            (r.start < r.end).then(|| {
+                let i = at(r.start);
+                unit_keys.get(i).unwrap_or(&cands[i].key).family_rank()
+            })
         };
         let first_v6 = if flip {
             !prefer_v6
@@ -697,7 +760,6 @@ impl Maker<'_, '_> {
                 let key = SortKey::new(addr.ip(), route, seq as u64, failing, rtt);
                 self.cands.push(Cand {
                     key,
-                    unit_key: key,
                     addr,
                     made,
                     group,
@@ -753,6 +815,11 @@ fn is_tried(
     transport: Transport,
     ech: Option<&EchConfig>,
 ) -> bool {
+    if tried.len() <= 8 {
+        return tried
+            .iter()
+            .any(|k| k.addr == addr && k.transport == transport && k.ech.as_ref() == ech);
+    }
     tried
         .binary_search_by(|k| {
             k.addr
@@ -764,20 +831,73 @@ fn is_tried(
 }
 
 /// HG11: of endpoints alike (address, port, transport, ECH), the first made is kept: the one
-/// of the best group; the later ones are marked. Small lists are compared pairwise; large
-/// ones sorted by a key of integers (in `scratch`) that brings each class together, first
-/// made first.
-fn mark_duplicates(cands: &mut [Cand], scratch: &mut Vec<DedupKey>, groups: &[Group]) {
+/// of the best group; the later ones are marked. Small lists are compared pairwise. Large
+/// ones are sorted by a 64-bit digest of the endpoint and the making order (`quick`: exact
+/// for IPv4; for IPv6 a mix, whose equal runs are then compared endpoint by endpoint), or,
+/// when a run of equal digests is long (colliding addresses), by the whole key (`full`).
+fn mark_duplicates(
+    cands: &mut [Cand],
+    (quick, full): (&mut Vec<(u64, u32)>, &mut Vec<DedupKey>),
+    groups: &[Group],
+) {
     let ech = |c: &Cand| groups[usize::from(c.group)].ech;
+    let alike =
+        |a: &Cand, b: &Cand| a.addr == b.addr && a.transport == b.transport && ech(a) == ech(b);
     if cands.len() <= 16 {
-        let alike =
-            |a: &Cand, b: &Cand| a.addr == b.addr && a.transport == b.transport && ech(a) == ech(b);
         for i in 1..cands.len() {
             if cands[..i].iter().any(|c| !c.dup && alike(c, &cands[i])) {
                 cands[i].dup = true;
             }
         }
         return;
+    }
+    quick.clear();
+    quick.extend(cands.iter().map(|c| {
+        let tail = (u64::from(c.addr.port()) << 8)
+            | (u64::from(c.transport == Transport::Quic) << 7)
+            | u64::from(ech(c) & 0x7f);
+        let digest = match c.addr {
+            SocketAddr::V4(a) => (u64::from(u32::from(*a.ip())) << 24) | tail,
+            SocketAddr::V6(a) => {
+                let ip = u128::from(*a.ip());
+                let mut h = (ip as u64) ^ ((ip >> 64) as u64).rotate_left(29);
+                h ^= (u64::from(a.flowinfo()) << 32 | u64::from(a.scope_id())).rotate_left(13);
+                h = (h ^ tail ^ (u64::from(ech(c)) << 56)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                (1 << 63) | (h >> 1)
+            }
+        };
+        (digest, c.made)
+    }));
+    quick.sort_unstable();
+    let mut start = 0;
+    while start < quick.len() {
+        let mut end = start + 1;
+        while end < quick.len() && quick[end].0 == quick[start].0 {
+            end += 1;
+        }
+        if end - start > 16 {
+            return mark_duplicates_fully(cands, full, groups);
+        }
+        // `made` is the candidate's index; the run is in making order.
+        for k in start + 1..end {
+            let i = quick[k].1 as usize;
+            let seen = quick[start..k].iter().any(|&(_, j)| {
+                let j = j as usize;
+                !cands[j].dup && alike(&cands[j], &cands[i])
+            });
+            if seen {
+                cands[i].dup = true;
+            }
+        }
+        start = end;
+    }
+}
+
+/// [`mark_duplicates`] by the whole key: exact whatever the addresses.
+fn mark_duplicates_fully(cands: &mut [Cand], scratch: &mut Vec<DedupKey>, groups: &[Group]) {
+    let ech = |c: &Cand| groups[usize::from(c.group)].ech;
+    for c in cands.iter_mut() {
+        c.dup = false;
     }
     scratch.clear();
     scratch.extend(cands.iter().map(|c| {
@@ -940,5 +1060,111 @@ impl Deal {
         }
         self.last_v6 = Some(v6);
         Some(v6)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cand(addr: SocketAddr, quic: bool, group: u16, made: u32) -> Cand {
+        Cand {
+            key: SortKey::ZERO,
+            addr,
+            made,
+            group,
+            transport: if quic {
+                Transport::Quic
+            } else {
+                Transport::Tcp
+            },
+            tcp_first: false,
+            skipped: false,
+            dup: false,
+            taken: false,
+        }
+    }
+
+    fn addr(pick: u8, port: bool, scope: bool) -> SocketAddr {
+        let port = if port { 443 } else { 8443 };
+        match pick % 4 {
+            0 => SocketAddr::from(([192, 0, 2, pick / 4], port)),
+            1 => SocketAddr::from((
+                IpAddr::from([
+                    0x20,
+                    1,
+                    0xd,
+                    0xb8,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    pick / 4,
+                ]),
+                port,
+            )),
+            2 => SocketAddr::V6(std::net::SocketAddrV6::new(
+                std::net::Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, u16::from(pick / 4)),
+                port,
+                0,
+                u32::from(scope),
+            )),
+            _ => SocketAddr::from((
+                IpAddr::from([
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0xff,
+                    0xff,
+                    192,
+                    0,
+                    2,
+                    pick / 4,
+                ]),
+                port,
+            )),
+        }
+    }
+
+    proptest! {
+        /// HG11's marking by digest marks exactly what the marking by the whole key does:
+        /// the first made of each class kept, every later one marked.
+        #[test]
+        fn duplicates_by_digest_are_duplicates_by_key(
+            picks in prop::collection::vec((any::<u8>(), any::<bool>(), any::<bool>(), any::<bool>(), 0u16..3), 17..120),
+        ) {
+            let groups = [
+                Group { key: GroupKey::Service((1, 0, 0)), service: 0, ech: 1 },
+                Group { key: GroupKey::Service((2, 0, 1)), service: 1, ech: 1 },
+                Group { key: GroupKey::Address, service: 0, ech: 0 },
+            ];
+            let made: Vec<Cand> = picks
+                .iter()
+                .enumerate()
+                .map(|(i, &(p, port, scope, quic, g))| cand(addr(p % 24, port, scope), quic, g, i as u32))
+                .collect();
+            let mut quick = made.clone();
+            mark_duplicates(&mut quick, (&mut Vec::new(), &mut Vec::new()), &groups);
+            let mut full = made.clone();
+            mark_duplicates_fully(&mut full, &mut Vec::new(), &groups);
+            let q: Vec<bool> = quick.iter().map(|c| c.dup).collect();
+            let f: Vec<bool> = full.iter().map(|c| c.dup).collect();
+            prop_assert_eq!(q, f);
+        }
     }
 }

@@ -36,8 +36,9 @@ pub struct Race<E>(Box<State<E>>);
 struct State<E> {
     config: Config,
     protocols: Protocols,
-    /// What the race copied of its history (`None`: built without one).
-    history: Option<Snapshot>,
+    /// What the race copied of its history (`None`: built without one); boxed, so that a
+    /// race without history carries a pointer, not the snapshot's vectors.
+    history: Option<Box<Snapshot>>,
     /// Destinations whose source address arrived since the last copy from the history.
     uncopied: Vec<IpAddr>,
     started: Instant,
@@ -67,7 +68,7 @@ struct State<E> {
     /// A failure brought the next attempt forward, and it has not started yet.
     expedited: bool,
     /// Actions not yet drained: a few inline, so a small race allocates no queue.
-    actions: SmallQueue<Action<E>, 4>,
+    actions: SmallQueue<Action<E>, 2>,
     result: Option<Result<Winner, FailureReason>>,
     finished_at: Option<Instant>,
 }
@@ -256,7 +257,7 @@ impl<E> State<E> {
         let mut race = Box::new(State {
             config,
             protocols: target.protocols,
-            history: history.map(Snapshot::new),
+            history: history.map(|h| Box::new(Snapshot::new(h))),
             uncopied: Vec::new(),
             started: now,
             now,
@@ -561,11 +562,18 @@ impl<E> State<E> {
             resolution: &self.resolution,
             config: &self.config,
             protocols: &self.protocols,
-            history: self.history.as_ref(),
+            history: self.history.as_deref(),
             sources: &self.sources,
             now,
         };
         self.candidates.rebuild(&cx, &self.attempts);
+        // Room for every attempt the order may start, at once (the order holds at most
+        // `MAX_ENDPOINTS`): growing by doubling would copy every record again at each step
+        // and touch twice the memory, which a walk of thousands of addresses pays in page
+        // faults. Room never used is never touched.
+        let waiting = self.candidates.len();
+        let room = self.attempts.capacity() - self.attempts.len();
+        self.attempts.reserve(waiting.saturating_sub(room));
     }
 
     /// Marks a `Connecting` attempt as ended; returns `false` for unknown or ended attempts.

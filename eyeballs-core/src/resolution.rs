@@ -232,19 +232,21 @@ impl Resolution {
     pub(crate) fn literal(addrs: &[SocketAddr], policy: FamilyPolicy) -> Self {
         let port = addrs.first().map_or(0, SocketAddr::port);
         let mut r = Resolution::new(port, policy, true, false);
-        let family = |v6: bool| {
-            let mut f = Family {
-                state: State::Answered,
-                addrs: empty_addrs(),
-            };
-            let mine = addrs.iter().filter(|a| a.is_ipv6() == v6);
-            f.addrs.extend(mine.take(MAX_ANSWER_ADDRS).copied());
-            f
+        let mut v6 = Family {
+            state: State::Answered,
+            addrs: empty_addrs(),
         };
+        let mut v4 = v6.clone();
+        for &a in addrs {
+            let family = if a.is_ipv6() { &mut v6 } else { &mut v4 };
+            if family.addrs.len() < MAX_ANSWER_ADDRS {
+                family.addrs.push(a);
+            }
+        }
         r.names.push(NameAnswers {
             name: Name::root(),
-            v6: family(true),
-            v4: family(false),
+            v6,
+            v4,
         });
         r
     }
