@@ -219,6 +219,51 @@ fn a_quic_only_race_to_a_closed_port_is_refused() {
     });
 }
 
+/// A QUIC-only race whose every server swallows its packets (a stalled handshake): each
+/// attempt fails as stalled at the connector's handshake timeout, counted from its start,
+/// and the race ends in bounded time naming both endpoints. Without the timeout it would
+/// wait for quinn's 30 s idle timeout.
+#[test]
+fn a_quic_only_race_into_black_holes_ends_at_the_handshake_timeout() {
+    serial(async {
+        let ca = TestCa::new();
+        let p = serve(&ca, [Udp::Blackhole, Udp::Blackhole], &["h3"]);
+        let c = Connector::builder()
+            .resolver(resolver(p.port, &["h3"], &[V6, V4]))
+            .handshake_timeout(Duration::from_millis(300))
+            .history(false)
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        let err = c
+            .connect_tls((NAME, p.port), &tls(&ca, &["h3"]))
+            .await
+            .unwrap_err();
+        let elapsed = started.elapsed();
+        assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}: {err}");
+        assert!(
+            elapsed < Duration::from_secs(3),
+            "bounded: {elapsed:?}: {err}"
+        );
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
+        let failure = err
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<Failure<std::io::Error>>())
+            .unwrap();
+        let kinds: Vec<AttemptErrorKind> = failure
+            .attempts()
+            .iter()
+            .map(|a| AttemptError::of(a.error.as_ref().unwrap()).unwrap().kind())
+            .collect();
+        assert_eq!(
+            kinds,
+            [AttemptErrorKind::Stalled, AttemptErrorKind::Stalled],
+            "{err}"
+        );
+        assert!(p.holes.iter().all(|h| h.received() > 0), "both were tried");
+    });
+}
+
 /// QUIC to IPv6 is blackholed (a UDP socket that swallows the Initial packets): TCP+TLS to
 /// the same address starts one attempt delay later and wins; the QUIC attempt is
 /// cancelled.
