@@ -133,8 +133,9 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     type Tcp: Send + 'static;
     /// The runtime's timer.
     type Timer: Timer;
-    /// A TCP connect on its way. Dropping it closes the socket.
-    type Connect: Future<Output = io::Result<Self::Tcp>> + Send + 'static;
+    /// A TCP connect on its way. Dropping it closes the socket. (`Unpin`: a runtime whose
+    /// connect is an `async` block boxes it; a named future saves that allocation.)
+    type Connect: Future<Output = io::Result<Self::Tcp>> + Send + Unpin + 'static;
 
     /// Returns the runtime's idea of now: a race never reads another clock.
     fn now(&self) -> Instant;

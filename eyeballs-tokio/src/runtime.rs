@@ -8,9 +8,10 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use eyeballs_net::runtime::{Runtime, Timer};
+use eyeballs_net::runtime::{finish_connect, start_connect, Runtime, Timer};
 use eyeballs_net::SocketOptions;
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::io::Interest;
+use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
 /// The tokio runtime, as eyeballs drives it: [`Connector`](crate::Connector) is
@@ -37,7 +38,7 @@ impl Timer for TokioTimer {
 impl Runtime for Tokio {
     type Tcp = TcpStream;
     type Timer = TokioTimer;
-    type Connect = Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send>>;
+    type Connect = TokioConnect;
 
     fn now(&self) -> std::time::Instant {
         // tokio's clock, so that tests with paused time see the race's timers move.
@@ -49,11 +50,56 @@ impl Runtime for Tokio {
     }
 
     fn connect(&self, addr: SocketAddr, options: &SocketOptions) -> Self::Connect {
-        let socket = options.open(addr);
-        Box::pin(async move {
-            let socket = TcpSocket::from_std_stream(std::net::TcpStream::from(socket?));
-            socket.connect(addr).await
-        })
+        let stream = options.open(addr).and_then(|socket| {
+            start_connect(&socket, addr)?;
+            // Registered with the reactor of the runtime this runs on.
+            TcpStream::from_std(std::net::TcpStream::from(socket))
+        });
+        TokioConnect(Some(stream))
+    }
+}
+
+/// A TCP connect on tokio's reactor: writable, then `SO_ERROR` and a peer (what tokio's own
+/// `TcpStream::connect` does), as a named future, so a connect allocates no box for it.
+#[derive(Debug)]
+pub struct TokioConnect(Option<io::Result<TcpStream>>);
+
+impl Future for TokioConnect {
+    type Output = io::Result<TcpStream>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let stream = match self.0.as_mut() {
+            Some(Ok(stream)) => stream,
+            Some(Err(_)) | None => {
+                let done = self.0.take();
+                return Poll::Ready(
+                    done.unwrap_or_else(|| Err(io::Error::other("polled after the end"))),
+                );
+            }
+        };
+        loop {
+            std::task::ready!(stream.poll_write_ready(cx))?;
+            // A wake-up with the connect still under way clears the readiness and waits again.
+            let done = stream.try_io(Interest::WRITABLE, || match finish_connect(&*stream) {
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                    Err(io::ErrorKind::WouldBlock.into())
+                }
+                other => other,
+            });
+            match done {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => {
+                    self.0 = None;
+                    return Poll::Ready(Err(e));
+                }
+                Ok(()) => {
+                    let done = self.0.take();
+                    return Poll::Ready(
+                        done.unwrap_or_else(|| Err(io::Error::other("polled after the end"))),
+                    );
+                }
+            }
+        }
     }
 }
 

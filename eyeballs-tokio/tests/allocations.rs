@@ -7,15 +7,20 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 
 use eyeballs_tokio::Connector;
 
-/// The most allocations one eyeballs connect to an address may make (issue 18's bound).
+/// The most allocations one eyeballs connect to an address may make with history off
+/// (issue 18's bound).
 const MAX_PER_CONNECT: u64 = 8;
+
+/// The most with the history on (the default): the race copies its destinations' entries
+/// into a small snapshot of its own (eyeballs-core's `Race::with_history`).
+const MAX_WITH_HISTORY: u64 = 16;
 
 #[test]
 fn a_connect_to_an_address_allocates_little() {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     // Accept and close on a thread of its own (not counted); bounded by the test's connects.
-    let total = 300;
+    let total = 450; // 3 × 50 warm-up + 3 × 100 measured
     let acceptor = std::thread::spawn(move || {
         for _ in 0..total {
             drop(listener.accept());
@@ -25,9 +30,11 @@ fn a_connect_to_an_address_allocates_little() {
         .enable_all()
         .build()
         .unwrap();
-    let connector = Connector::builder().history(false).build().unwrap();
+    let bare = Connector::builder().history(false).build().unwrap();
+    // The default connector: history on.
+    let default = Connector::default();
     let rounds = 100u64;
-    let connect = |n: u64| {
+    let connect = |connector: &Connector, n: u64| {
         rt.block_on(async {
             for _ in 0..n {
                 drop(connector.connect(addr).await.unwrap());
@@ -41,22 +48,32 @@ fn a_connect_to_an_address_allocates_little() {
             }
         })
     };
-    // Warm-up: the runtime's and the source cache's buffers.
-    connect(50);
+    // Warm-up: the runtime's, the source cache's and the history's buffers.
+    connect(&bare, 50);
+    connect(&default, 50);
     plain(50);
-    let ours = allocation_counter::measure(|| connect(rounds));
+    let ours = allocation_counter::measure(|| connect(&bare, rounds));
+    let with_history = allocation_counter::measure(|| connect(&default, rounds));
     let theirs = allocation_counter::measure(|| plain(rounds));
     let per = ours.count_total / rounds;
+    let per_history = with_history.count_total / rounds;
     let per_tokio = theirs.count_total / rounds;
     eprintln!(
-        "allocations a connect: eyeballs {per} ({} bytes), tokio {per_tokio} ({} bytes)",
+        "allocations a connect: eyeballs {per} ({} bytes), with history {per_history} ({} \
+         bytes), tokio {per_tokio} ({} bytes)",
         ours.bytes_total / rounds,
+        with_history.bytes_total / rounds,
         theirs.bytes_total / rounds
     );
     assert!(
         per <= MAX_PER_CONNECT,
         "{per} allocations a connect (tokio: {per_tokio})"
     );
+    assert!(
+        per_history <= MAX_WITH_HISTORY,
+        "{per_history} with history"
+    );
     assert_eq!(ours.count_current, 0, "nothing kept");
+    assert_eq!(with_history.count_current, 0, "nothing kept");
     acceptor.join().unwrap();
 }

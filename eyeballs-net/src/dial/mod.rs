@@ -10,9 +10,9 @@
 use std::future::Future;
 use std::io;
 use std::marker::PhantomData;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use eyeballs_core::{Endpoint, HostPort, Transport};
 
@@ -25,21 +25,45 @@ pub(crate) mod quic;
 #[cfg(feature = "tls")]
 pub(crate) mod tls;
 
-/// An attempt on its way, as an async dialer drives it.
-pub(crate) type Dialing<O> = Pin<Box<dyn Future<Output = Step<O>> + Send>>;
-
-/// How far an async attempt got.
-pub(crate) enum Step<O> {
+/// How far an async attempt got; `F` is the rest of it.
+pub(crate) enum Step<O, F> {
     /// Progress without being established (TCP up, the handshake under way): the rest.
-    Progressed(Dialing<O>),
+    Progressed(F),
     /// Established, or failed, for good.
     Done(io::Result<O>),
+}
+
+/// An attempt on its way, boxed: the dialers with steps after TCP (TLS, QUIC, the caller's).
+pub(crate) struct Dialing<O>(Pin<Box<dyn Future<Output = Step<O, Dialing<O>>> + Send>>);
+
+impl<O> Dialing<O> {
+    pub(crate) fn new(future: impl Future<Output = Step<O, Dialing<O>>> + Send + 'static) -> Self {
+        Dialing(Box::pin(future))
+    }
+
+    /// An attempt that ended before it began (a refusal, a setup error).
+    pub(crate) fn done(result: io::Result<O>) -> Self
+    where
+        O: Send + 'static,
+    {
+        Dialing::new(std::future::ready(Step::Done(result)))
+    }
+}
+
+impl<O> Future for Dialing<O> {
+    type Output = Step<O, Dialing<O>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.as_mut().poll(cx)
+    }
 }
 
 /// How a connect dials the endpoints of its race on the runtime `R`.
 pub(crate) trait Dial<R: Runtime>: Sync {
     /// What an established attempt gives.
     type Output: Send + 'static;
+    /// An attempt on its way (no box for plain TCP).
+    type Future: Future<Output = Step<Self::Output, Self::Future>> + Send + Unpin + 'static;
 
     /// Starts an attempt to `endpoint` for the caller's `host`; dropping the returned
     /// future closes everything it opened.
@@ -49,7 +73,7 @@ pub(crate) trait Dial<R: Runtime>: Sync {
         socket: &SocketOptions,
         endpoint: Endpoint,
         host: &HostPort,
-    ) -> Dialing<Self::Output>;
+    ) -> Self::Future;
 }
 
 /// Plain TCP: an attempt is established when its TCP handshake is (RFC 8305).
@@ -58,6 +82,7 @@ pub(crate) struct PlainTcp;
 
 impl<R: Runtime> Dial<R> for PlainTcp {
     type Output = R::Tcp;
+    type Future = TcpDial<R::Connect>;
 
     fn dial(
         &self,
@@ -65,18 +90,35 @@ impl<R: Runtime> Dial<R> for PlainTcp {
         socket: &SocketOptions,
         endpoint: Endpoint,
         _: &HostPort,
-    ) -> Dialing<R::Tcp> {
+    ) -> Self::Future {
         match endpoint.transport() {
-            Transport::Tcp => {
-                let tcp = tcp(rt, socket, endpoint.addr());
-                Box::pin(async move {
-                    Step::Done(match tcp {
-                        Ok(connecting) => connecting.await,
-                        Err(e) => Err(e),
-                    })
-                })
+            Transport::Tcp => TcpDial::Connecting(rt.connect(endpoint.addr(), socket)),
+            _ => TcpDial::Refused(Some(refusal(endpoint))),
+        }
+    }
+}
+
+/// A plain TCP attempt: the runtime's connect, unboxed.
+pub(crate) enum TcpDial<C> {
+    Connecting(C),
+    Refused(Option<io::Error>),
+}
+
+impl<C, T> Future for TcpDial<C>
+where
+    C: Future<Output = io::Result<T>> + Unpin,
+{
+    type Output = Step<T, TcpDial<C>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut *self {
+            TcpDial::Connecting(connect) => Pin::new(connect).poll(cx).map(Step::Done),
+            TcpDial::Refused(error) => {
+                let error = error
+                    .take()
+                    .unwrap_or_else(|| io::Error::other("a refused attempt polled twice"));
+                Poll::Ready(Step::Done(Err(error)))
             }
-            _ => refuse(endpoint),
         }
     }
 }
@@ -105,45 +147,34 @@ where
     O: Send + 'static,
 {
     type Output = O;
+    type Future = Dialing<O>;
 
     fn dial(&self, rt: &R, socket: &SocketOptions, endpoint: Endpoint, _: &HostPort) -> Dialing<O> {
         match endpoint.transport() {
             Transport::Tcp => {
-                let tcp = tcp(rt, socket, endpoint.addr());
+                let tcp = rt.connect(endpoint.addr(), socket);
                 let step = self.step.clone();
-                Box::pin(async move {
-                    match tcp {
-                        Ok(tcp) => match tcp.await {
-                            Ok(stream) => {
-                                let then = step(stream);
-                                Step::Progressed(Box::pin(async move { Step::Done(then.await) }))
-                            }
-                            Err(e) => Step::Done(Err(e)),
-                        },
+                Dialing::new(async move {
+                    match tcp.await {
+                        Ok(stream) => {
+                            let then = step(stream);
+                            Step::Progressed(Dialing::new(async move { Step::Done(then.await) }))
+                        }
                         Err(e) => Step::Done(Err(e)),
                     }
                 })
             }
-            _ => refuse(endpoint),
+            _ => Dialing::done(Err(refusal(endpoint))),
         }
     }
 }
 
-/// Starts the runtime's connect to `addr` with the connector's socket options.
-pub(crate) fn tcp<R: Runtime>(
-    rt: &R,
-    socket: &SocketOptions,
-    addr: SocketAddr,
-) -> io::Result<R::Connect> {
-    Ok(rt.connect(addr, socket))
-}
-
-/// Refuses an endpoint whose transport this connect does not speak.
-pub(crate) fn refuse<O: Send + 'static>(endpoint: Endpoint) -> Dialing<O> {
-    let error = AttemptError::with_source(
+/// Why an endpoint whose transport this connect does not speak is refused.
+pub(crate) fn refusal(endpoint: Endpoint) -> io::Error {
+    AttemptError::with_source(
         endpoint,
         AttemptErrorKind::Unsupported,
         "this connect does not offer that transport",
-    );
-    Box::pin(std::future::ready(Step::Done(Err(error.into()))))
+    )
+    .into()
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use eyeballs_core::{Alpn, Endpoint, HostPort, Transport};
 
-use super::{refuse, tcp, Dial, Dialing, Step};
+use super::{refusal, Dial, Dialing, Step};
 use crate::runtime::TlsRuntime;
 use crate::sockets::SocketOptions;
 use crate::tls::{check_alpn, server_name, tls_io_error, Configs, Connection, Established, Tls};
@@ -25,6 +25,7 @@ impl TlsDial {
 
 impl<R: TlsRuntime> Dial<R> for TlsDial {
     type Output = Connection<R::TlsStream>;
+    type Future = Dialing<Self::Output>;
 
     fn dial(
         &self,
@@ -38,9 +39,9 @@ impl<R: TlsRuntime> Dial<R> for TlsDial {
             #[cfg(feature = "quic")]
             Transport::Quic => match rt.quic() {
                 Some(quic) => super::quic::dial(quic, &self.configs, endpoint, host),
-                None => refuse(endpoint),
+                None => Dialing::done(Err(refusal(endpoint))),
             },
-            _ => refuse(endpoint),
+            _ => Dialing::done(Err(refusal(endpoint))),
         }
     }
 }
@@ -58,20 +59,17 @@ fn tls_over_tcp<R: TlsRuntime>(
         .and_then(|config| Ok((config, server_name(host, &endpoint)?)));
     let (config, name) = match setup {
         Ok(setup) => setup,
-        Err(e) => return Box::pin(std::future::ready(Step::Done(Err(e.into())))),
+        Err(e) => return Dialing::done(Err(e.into())),
     };
-    let tcp = tcp(rt, socket, endpoint.addr());
+    let tcp = rt.connect(endpoint.addr(), socket);
     let rt = rt.clone();
-    Box::pin(async move {
-        let stream = match tcp {
-            Ok(connecting) => match connecting.await {
-                Ok(stream) => stream,
-                Err(e) => return Step::Done(Err(e)),
-            },
+    Dialing::new(async move {
+        let stream = match tcp.await {
+            Ok(stream) => stream,
             Err(e) => return Step::Done(Err(e)),
         };
         let handshake = rt.handshake(config, name, stream);
-        Step::Progressed(Box::pin(async move {
+        Step::Progressed(Dialing::new(async move {
             let stream = match handshake.await {
                 Ok(stream) => stream,
                 Err(e) => return Step::Done(Err(tls_io_error(&endpoint, e).into())),

@@ -10,7 +10,7 @@ use std::task::Poll;
 use eyeballs_core::{AttemptId, HostPort, QueryId, QueryKind, Report};
 
 use crate::connector::Settings;
-use crate::dial::{Dial, Dialing, Step};
+use crate::dial::{Dial, Step};
 use crate::resolve::Resolve;
 use crate::runner::ready::ReadySet;
 use crate::runner::{Answer, DialEvent, Plan, Runner, Work};
@@ -20,9 +20,9 @@ use crate::sockets::FlagsRead;
 pub(crate) type Query = Pin<Box<dyn Future<Output = io::Result<Answer>> + Send>>;
 
 /// What woke the loop.
-enum Event<O> {
+enum Event<O, F> {
     Answer(QueryId, io::Result<Answer>),
-    Attempt(AttemptId, Step<O>),
+    Attempt(AttemptId, Step<O, F>),
     Timer,
 }
 
@@ -41,8 +41,9 @@ pub(crate) async fn run<R: Runtime, D: Dial<R>>(
     };
     // Polled only when woken: a wake-up costs what became ready, a cancel O(log n).
     let mut queries: ReadySet<QueryId, Query> = ReadySet::new();
-    let mut attempts: ReadySet<AttemptId, Dialing<D::Output>> = ReadySet::new();
-    let mut timer = rt.timer();
+    let mut attempts: ReadySet<AttemptId, D::Future> = ReadySet::new();
+    // Made when the race first has a deadline: one that connects at once needs none.
+    let mut timer: Option<R::Timer> = None;
     let mut armed = None;
     let mut now = rt.now();
     loop {
@@ -65,7 +66,7 @@ pub(crate) async fn run<R: Runtime, D: Dial<R>>(
         let deadline = runner.poll_timeout();
         if deadline != armed {
             if let Some(d) = deadline {
-                timer.reset(d);
+                timer.get_or_insert_with(|| rt.timer()).reset(d);
             }
             armed = deadline;
         }
@@ -76,8 +77,10 @@ pub(crate) async fn run<R: Runtime, D: Dial<R>>(
             if let Poll::Ready((attempt, step)) = attempts.poll_next(cx) {
                 return Poll::Ready(Event::Attempt(attempt, step));
             }
-            if armed.is_some() && timer.poll(cx).is_ready() {
-                return Poll::Ready(Event::Timer);
+            if let (Some(_), Some(timer)) = (armed, timer.as_mut()) {
+                if timer.poll(cx).is_ready() {
+                    return Poll::Ready(Event::Timer);
+                }
             }
             Poll::Pending
         })

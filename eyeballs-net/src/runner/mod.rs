@@ -96,8 +96,10 @@ pub(crate) struct Runner<'s, O> {
     /// Attempts whose handshake has a deadline, with it: they fail as stalled when it
     /// passes. At most the attempts in flight.
     stalls: Vec<(AttemptId, Instant)>,
-    /// Established attempts, kept until the core names the winner or cancels them.
-    connected: Vec<(AttemptId, O)>,
+    /// Established attempts, kept until the core names the winner or cancels them: the
+    /// first inline (a race that connects at once allocates nothing for it), the rest after.
+    connected: Option<(AttemptId, O)>,
+    more_connected: Vec<(AttemptId, O)>,
     /// Closes the runner decided on its own (stalled attempts), for the loop.
     closes: VecDeque<AttemptId>,
     result: Option<Result<(Winner, O), Failure<io::Error>>>,
@@ -160,7 +162,8 @@ impl<'s, O> Runner<'s, O> {
             settings,
             race,
             stalls: Vec::new(),
-            connected: Vec::new(),
+            connected: None,
+            more_connected: Vec::new(),
             closes: VecDeque::new(),
             result: None,
             want_report: plan.report,
@@ -261,12 +264,10 @@ impl<'s, O> Runner<'s, O> {
             Ok(Answer::Addrs(addrs)) => {
                 tracing::debug!(target: "eyeballs", %query, ?addrs, "resolved");
                 let settings = self.settings;
-                let sources = settings.sources.probe(
-                    addrs.iter().copied(),
-                    &settings.socket,
-                    now,
-                    self.flags,
-                );
+                let sources = settings
+                    .sources
+                    .probe(addrs.iter().copied(), &settings.socket, now, self.flags)
+                    .collect();
                 self.race.handle_input(Input::Sources { sources }, now);
                 // The history of just these destinations, before the answer that holds
                 // them: the race decides as if it had the whole history (no copy of it).
@@ -302,7 +303,10 @@ impl<'s, O> Runner<'s, O> {
             DialEvent::Established(output) => {
                 tracing::debug!(target: "eyeballs", %attempt, "connected");
                 self.disarm_stall(attempt);
-                self.connected.push((attempt, output));
+                match self.connected {
+                    None => self.connected = Some((attempt, output)),
+                    Some(_) => self.more_connected.push((attempt, output)),
+                }
                 self.race.handle_input(Input::Connected { attempt }, now);
             }
             DialEvent::Failed(error) => {
@@ -382,8 +386,14 @@ impl<'s, O> Runner<'s, O> {
     }
 
     fn take_connected(&mut self, attempt: AttemptId) -> Option<O> {
-        let i = self.connected.iter().position(|(a, _)| *a == attempt)?;
-        Some(self.connected.swap_remove(i).1)
+        if self.connected.as_ref().is_some_and(|(a, _)| *a == attempt) {
+            return self.connected.take().map(|(_, o)| o);
+        }
+        let i = self
+            .more_connected
+            .iter()
+            .position(|(a, _)| *a == attempt)?;
+        Some(self.more_connected.swap_remove(i).1)
     }
 }
 

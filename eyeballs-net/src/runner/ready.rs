@@ -1,11 +1,12 @@
 //! A keyed set of futures that polls only the ones that were woken: a wake-up of the race
-//! loop costs what became ready, not every query and attempt in flight.
+//! loop costs a look at each future's flag and a poll of the woken ones, never a poll of
+//! every query and attempt in flight.
 //!
-//! Each future gets a waker of its own, which puts its slot on a shared ready queue and
-//! wakes the loop. Removing a future (a cancelled attempt) drops it at once, in
-//! `O(log n)`.
+//! Each future gets a waker of its own, which raises its flag and wakes the loop. A set
+//! holds a race's few lookups or attempts, so it keeps the first two inline and looks
+//! futures up by scanning: a race that connects at once allocates only its futures'
+//! wakers, and a removed future (a cancelled attempt) is dropped at once.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,14 +14,12 @@ use std::task::{Context, Poll, Wake, Waker};
 
 /// Futures keyed by `K`, polled when woken.
 pub(crate) struct ReadySet<K, F> {
-    /// Slot `i` holds a future or nothing; empty slots are listed in `free`.
-    slots: Vec<Option<Slot<K, F>>>,
-    free: Vec<usize>,
-    keys: BTreeMap<K, usize>,
-    shared: Arc<Shared>,
-    /// The other half of the ready queue: a poll swaps it with the queue's vector, so that
-    /// wake-ups reuse two buffers instead of allocating one each time.
-    spare: Vec<Arc<SlotWaker>>,
+    /// The first two futures, with no allocation.
+    inline: [Option<Slot<K, F>>; 2],
+    /// The others; an emptied entry is reused.
+    more: Vec<Option<Slot<K, F>>>,
+    /// Made with the first future: a set that never holds one allocates nothing.
+    shared: Option<Arc<Shared>>,
 }
 
 struct Slot<K, F> {
@@ -31,146 +30,123 @@ struct Slot<K, F> {
     as_waker: Waker,
 }
 
-/// The wake-up queue, shared by the set and every slot's waker.
+/// What the set and every slot's waker share: the task to wake.
 #[derive(Default)]
 struct Shared {
-    queue: Mutex<Queue>,
-}
-
-#[derive(Default)]
-struct Queue {
-    /// Woken slots, each at most once (see [`SlotWaker::queued`]); an entry whose slot has
-    /// been emptied or reused since is skipped.
-    ready: Vec<Arc<SlotWaker>>,
-    /// The waker of the task that polls the set.
-    task: Option<Waker>,
-    /// The set is gone: wake-ups are dropped. A slot's waker can outlive the set (a socket
-    /// or a timer keeps it until it is dropped itself); queued, it would hold `Shared`,
-    /// which holds it back: a cycle that never frees.
-    closed: bool,
+    task: Mutex<Option<Waker>>,
+    /// The set is gone: wake-ups wake nobody. (A slot's waker can outlive the set: a socket
+    /// or a timer keeps it until it is dropped itself; it holds `Shared`, and `Shared` holds
+    /// no slot, so nothing is kept in a cycle.)
+    closed: AtomicBool,
 }
 
 struct SlotWaker {
-    slot: usize,
     shared: Arc<Shared>,
-    /// On the ready queue now: a second wake-up before the poll adds nothing.
-    queued: AtomicBool,
+    /// Woken since the set last polled this slot.
+    woken: AtomicBool,
 }
 
-impl<K: Ord + Copy, F: Future + Unpin> ReadySet<K, F> {
+impl<K: PartialEq + Copy, F: Future + Unpin> ReadySet<K, F> {
+    pub(crate) fn new() -> Self {
+        ReadySet {
+            inline: [None, None],
+            more: Vec::new(),
+            shared: None,
+        }
+    }
+
     /// Returns whether the set holds no future.
     #[cfg_attr(not(feature = "blocking"), allow(dead_code))]
     pub(crate) fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-
-    pub(crate) fn new() -> Self {
-        ReadySet {
-            slots: Vec::new(),
-            free: Vec::new(),
-            keys: BTreeMap::new(),
-            shared: Arc::default(),
-            spare: Vec::new(),
-        }
+        self.slots().all(Option::is_none)
     }
 
     /// Adds `future` under `key` (replacing and dropping one with the same key); it is
     /// polled on the next [`ReadySet::poll_next`].
     pub(crate) fn insert(&mut self, key: K, future: F) {
         drop(self.remove(key));
-        let slot = self.free.pop().unwrap_or(self.slots.len());
+        let shared = self.shared.get_or_insert_with(Arc::default).clone();
         let waker = Arc::new(SlotWaker {
-            slot,
-            shared: self.shared.clone(),
-            queued: AtomicBool::new(false),
+            shared,
+            woken: AtomicBool::new(false),
         });
         let as_waker = Waker::from(waker.clone());
+        // Woken from the start: the next poll polls it, and a waiting loop wakes up.
         waker.wake_by_ref();
-        let entry = Some(Slot {
+        let slot = Some(Slot {
             key,
             future,
             waker,
             as_waker,
         });
-        match self.slots.get_mut(slot) {
-            Some(s) => *s = entry,
-            None => self.slots.push(entry),
+        if let Some(empty) = self.slots_mut().find(|s| s.is_none()) {
+            *empty = slot;
+            return;
         }
-        self.keys.insert(key, slot);
+        self.more.push(slot);
     }
 
     /// Takes out the future under `key`, if there is one.
     pub(crate) fn remove(&mut self, key: K) -> Option<F> {
-        let slot = self.keys.remove(&key)?;
-        let entry = self.slots.get_mut(slot)?.take()?;
-        self.free.push(slot);
-        Some(entry.future)
+        let slot = self
+            .slots_mut()
+            .find(|s| s.as_ref().is_some_and(|s| s.key == key))?;
+        slot.take().map(|s| s.future)
     }
 
     /// Polls the woken futures until one is ready, and returns its key and output, removed
     /// from the set. Pending when none of them is ready (the task is woken when one is).
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<(K, F::Output)> {
-        let mut woken = std::mem::take(&mut self.spare);
+        let Some(shared) = &self.shared else {
+            return Poll::Pending;
+        };
         {
-            let mut queue = self.shared.lock();
-            match &queue.task {
-                Some(task) if task.will_wake(cx.waker()) => {}
-                _ => queue.task = Some(cx.waker().clone()),
+            let mut task = shared.lock();
+            match &*task {
+                Some(t) if t.will_wake(cx.waker()) => {}
+                _ => *task = Some(cx.waker().clone()),
             }
-            std::mem::swap(&mut queue.ready, &mut woken);
         }
-        let mut found = None;
-        let mut rest = woken.drain(..);
-        for waker in rest.by_ref() {
-            waker.queued.store(false, Ordering::Release);
-            let Some(Some(entry)) = self.slots.get_mut(waker.slot) else {
-                continue;
-            };
-            // A wake-up for a slot's earlier tenant.
-            if !Arc::ptr_eq(&entry.waker, &waker) {
+        // The task is registered first: a wake-up after a flag was read wakes it again.
+        for slot in self.slots_mut() {
+            let Some(entry) = slot else { continue };
+            if !entry.waker.woken.swap(false, Ordering::AcqRel) {
                 continue;
             }
             let mut slot_cx = Context::from_waker(&entry.as_waker);
             if let Poll::Ready(out) = std::pin::Pin::new(&mut entry.future).poll(&mut slot_cx) {
                 let key = entry.key;
-                drop(self.remove(key));
-                found = Some((key, out));
-                break;
+                *slot = None;
+                return Poll::Ready((key, out));
             }
         }
-        // Wake-ups not looked at yet go back on the queue, in front of newer ones.
-        let rest: Vec<_> = rest.collect();
-        if !rest.is_empty() {
-            let mut queue = self.shared.lock();
-            let newer = std::mem::replace(&mut queue.ready, rest);
-            queue.ready.extend(newer);
-        }
-        // Emptied by the drain; its buffer waits for the next poll.
-        self.spare = woken;
-        match found {
-            Some(found) => Poll::Ready(found),
-            None => Poll::Pending,
-        }
+        Poll::Pending
+    }
+
+    fn slots(&self) -> impl Iterator<Item = &Option<Slot<K, F>>> {
+        self.inline.iter().chain(self.more.iter())
+    }
+
+    fn slots_mut(&mut self) -> impl Iterator<Item = &mut Option<Slot<K, F>>> {
+        self.inline.iter_mut().chain(self.more.iter_mut())
     }
 }
 
 impl<K, F> Drop for ReadySet<K, F> {
     fn drop(&mut self) {
-        let (ready, task) = {
-            let mut queue = self.shared.lock();
-            queue.closed = true;
-            (std::mem::take(&mut queue.ready), queue.task.take())
-        };
-        // Dropped outside the lock: a waker's drop may run arbitrary code.
-        drop((ready, task));
+        if let Some(shared) = &self.shared {
+            shared.closed.store(true, Ordering::Release);
+            // Dropped outside the lock: a waker's drop may run arbitrary code.
+            let task = shared.lock().take();
+            drop(task);
+        }
     }
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Queue> {
-        // Every change under the lock is one push, take or assignment: a panic cannot leave
-        // the queue half-changed.
-        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> MutexGuard<'_, Option<Waker>> {
+        // Every change under the lock is one assignment: a panic cannot leave it half-changed.
+        self.task.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -180,17 +156,10 @@ impl Wake for SlotWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if self.queued.swap(true, Ordering::AcqRel) {
+        if self.woken.swap(true, Ordering::AcqRel) || self.shared.closed.load(Ordering::Acquire) {
             return;
         }
-        let task = {
-            let mut queue = self.shared.lock();
-            if queue.closed {
-                return;
-            }
-            queue.ready.push(self.clone());
-            queue.task.clone()
-        };
+        let task = self.shared.lock().clone();
         if let Some(task) = task {
             task.wake();
         }
@@ -298,7 +267,7 @@ mod tests {
         let kept = Arc::new(Mutex::new(Probe::default()));
         set.insert(1, probe(&kept));
         assert_eq!(set.poll_next(&mut cx), Poll::Pending);
-        let shared = Arc::downgrade(&set.shared);
+        let shared = Arc::downgrade(set.shared.as_ref().unwrap());
         // Queued, not yet polled: the queue holds the slot's waker.
         answer(&kept, 1);
         drop(set);
@@ -326,7 +295,7 @@ mod tests {
             })),
         );
         assert_eq!(set.poll_next(&mut cx), Poll::Pending);
-        let shared = Arc::downgrade(&set.shared);
+        let shared = Arc::downgrade(set.shared.as_ref().unwrap());
         drop(set);
         let kept = outside.lock().unwrap_or_else(|e| e.into_inner()).take();
         let kept = kept.expect("the future kept its waker");
@@ -354,7 +323,10 @@ mod tests {
         assert!(set.remove(1).is_some());
         let new = Arc::new(Mutex::new(Probe::default()));
         set.insert(3, probe(&new));
-        assert_eq!(set.slots.len(), 1, "the slot is reused");
+        assert!(
+            set.inline[1].is_none() && set.more.is_empty(),
+            "the slot is reused"
+        );
         assert_eq!(set.poll_next(&mut cx), Poll::Pending);
         // The old tenant's wake-up does not poll the new one.
         answer(&old, 1);

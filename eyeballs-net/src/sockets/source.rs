@@ -57,50 +57,58 @@ struct Inner {
 impl SourceCache {
     /// Returns the facts for `dests` at `now`: the source address the host would use, or
     /// that it has no route. Destinations it cannot probe get no fact. No packet is sent.
-    pub(crate) fn probe<I: IntoIterator<Item = IpAddr>>(
-        self: &Arc<Self>,
+    /// Lazy: each destination is probed (or found in the cache) as the iterator is read, so
+    /// a literal's facts go into its race with no list of their own.
+    pub(crate) fn probe<'a, I: IntoIterator<Item = IpAddr> + 'a>(
+        self: &'a Arc<Self>,
         dests: I,
+        options: &'a SocketOptions,
+        now: Instant,
+        read: FlagsRead,
+    ) -> impl Iterator<Item = Source> + 'a {
+        dests
+            .into_iter()
+            .filter_map(move |dest| self.fact(dest, options, now, read))
+    }
+
+    /// The fact for one destination, cached or probed, with its IPv6 source's flags.
+    fn fact(
+        self: &Arc<Self>,
+        dest: IpAddr,
         options: &SocketOptions,
         now: Instant,
         read: FlagsRead,
-    ) -> Vec<Source> {
+    ) -> Option<Source> {
         // A device changes the route without a local address to key the cache by: no cache.
         let cacheable = options.device().is_none();
-        let mut facts = Vec::new();
-        let mut wants_flags = false;
-        for dest in dests {
-            let bind = options.bind_for(dest);
-            let cached = self.lock().entries.iter().find_map(|(d, b, fact, at)| {
-                (cacheable
-                    && *d == dest
-                    && *b == bind
-                    && now.saturating_duration_since(*at) < SOURCE_CACHE_TTL)
-                    .then_some(*fact)
-            });
-            let fact = match cached {
-                Some(fact) => fact,
-                None => {
-                    let fact = probe(dest, bind, options.device());
-                    if cacheable {
-                        self.remember(dest, bind, fact, now);
-                    }
-                    fact
+        let bind = options.bind_for(dest);
+        let cached = self.lock().entries.iter().find_map(|(d, b, fact, at)| {
+            (cacheable
+                && *d == dest
+                && *b == bind
+                && now.saturating_duration_since(*at) < SOURCE_CACHE_TTL)
+                .then_some(*fact)
+        });
+        let fact = match cached {
+            Some(fact) => fact,
+            None => {
+                let fact = probe(dest, bind, options.device());
+                if cacheable {
+                    self.remember(dest, bind, fact, now);
                 }
-            };
-            if let Some(fact) = fact {
-                wants_flags |= matches!(fact.source(), Some(IpAddr::V6(s)) if !s.is_loopback());
-                facts.push(fact);
+                fact
             }
+        };
+        let mut fact = fact?;
+        if matches!(fact.source(), Some(IpAddr::V6(s)) if !s.is_loopback()) {
+            self.flag(&mut fact, now, read);
         }
-        if wants_flags {
-            self.flag(&mut facts, now, read);
-        }
-        facts
+        Some(fact)
     }
 
-    /// Marks IPv6 sources deprecated or home addresses from the flags table, refreshing
+    /// Marks an IPv6 source deprecated or a home address from the flags table, refreshing
     /// it first when it is older than the cache's time to live.
-    fn flag(self: &Arc<Self>, facts: &mut [Source], now: Instant, read: FlagsRead) {
+    fn flag(self: &Arc<Self>, fact: &mut Source, now: Instant, read: FlagsRead) {
         let stale = {
             let inner = self.lock();
             !inner.flags_pending
@@ -114,14 +122,12 @@ impl SourceCache {
                 FlagsRead::Pool => self.refresh_on_pool(now),
             }
         }
+        let Some(IpAddr::V6(source)) = fact.source() else {
+            return;
+        };
         let inner = self.lock();
-        for fact in facts.iter_mut() {
-            let Some(IpAddr::V6(source)) = fact.source() else {
-                continue;
-            };
-            if let Some((_, f)) = inner.flags.iter().find(|(a, _)| *a == source) {
-                *fact = fact.deprecated(f & DEPRECATED != 0).home(f & HOME != 0);
-            }
+        if let Some((_, f)) = inner.flags.iter().find(|(a, _)| *a == source) {
+            *fact = fact.deprecated(f & DEPRECATED != 0).home(f & HOME != 0);
         }
     }
 
@@ -247,21 +253,19 @@ mod tests {
         let options = SocketOptions::new();
         let t0 = Instant::now();
         let v4 = IpAddr::V4(Ipv4Addr::LOCALHOST);
-        let facts = cache.probe([v4], &options, t0, FlagsRead::Here);
+        let facts: Vec<_> = cache.probe([v4], &options, t0, FlagsRead::Here).collect();
         assert_eq!(facts[0].source(), Some(v4));
         assert_eq!(cache.lock().entries.len(), 1);
         // Within the time to live by the given clock: the cached entry, not a new probe.
-        let again = cache.probe(
-            [v4],
-            &options,
-            t0 + Duration::from_millis(999),
-            FlagsRead::Here,
-        );
+        let soon = t0 + Duration::from_millis(999);
+        let again: Vec<_> = cache.probe([v4], &options, soon, FlagsRead::Here).collect();
         assert_eq!(again[0].source(), Some(v4));
         assert_eq!(cache.lock().entries[0].3, t0);
         // Past it: probed again and stamped with the new time.
         let later = t0 + SOURCE_CACHE_TTL;
-        cache.probe([v4], &options, later, FlagsRead::Here);
+        cache
+            .probe([v4], &options, later, FlagsRead::Here)
+            .for_each(drop);
         assert_eq!(cache.lock().entries[0].3, later);
     }
 
@@ -272,7 +276,9 @@ mod tests {
         let now = Instant::now();
         let dests = (0..=u8::MAX)
             .flat_map(|a| (1..3).map(move |b| IpAddr::V4(Ipv4Addr::new(127, 0, a, b))));
-        cache.probe(dests, &options, now, FlagsRead::Here);
+        cache
+            .probe(dests, &options, now, FlagsRead::Here)
+            .for_each(drop);
         assert_eq!(cache.lock().entries.len(), SOURCE_CACHE_CAPACITY);
     }
 

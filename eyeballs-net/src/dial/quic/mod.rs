@@ -47,8 +47,8 @@ pub(crate) fn dial<S: Send + 'static>(
     host: &HostPort,
 ) -> Dialing<Connection<S>> {
     match start(quic, configs, &endpoint, host) {
-        Ok(attempt) => Box::pin(attempt.finish(endpoint)),
-        Err(e) => Box::pin(std::future::ready(Step::Done(Err(e)))),
+        Ok(attempt) => Dialing::new(attempt.finish(endpoint)),
+        Err(e) => Dialing::done(Err(e)),
     }
 }
 
@@ -117,7 +117,10 @@ fn start(
 
 impl Attempt {
     /// Waits for the handshake, or for the socket's refusal, whichever comes first.
-    async fn finish<S>(mut self, endpoint: Endpoint) -> Step<Connection<S>> {
+    async fn finish<S>(
+        mut self,
+        endpoint: Endpoint,
+    ) -> Step<Connection<S>, Dialing<Connection<S>>> {
         let socket = self.socket.clone();
         let mut refused = std::pin::pin!(socket.refused());
         let done = poll_fn(|cx| {
