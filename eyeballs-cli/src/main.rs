@@ -12,7 +12,6 @@
 #![allow(clippy::print_stdout)]
 
 mod args;
-mod certificate;
 mod demo;
 mod failure;
 mod json;
@@ -30,6 +29,7 @@ use eyeballs_core::{
 };
 use eyeballs_net::{Tls, TlsConfigError};
 use eyeballs_tokio::{BuildError, Connector, HickoryResolver};
+use rustls::pki_types::CertificateDer;
 
 /// Happy Eyeballs (RFC 8305): the fastest working connection out of a host name.
 #[derive(Debug, Parser)]
@@ -118,16 +118,16 @@ struct ConnectArgs {
     #[arg(long)]
     json: bool,
     /// Happy Eyeballs v3: asks the host's HTTPS records (through hickory) and races TCP+TLS
-    /// and, except on blocking, QUIC; an attempt counts once its handshake is done. Certificates are
-    /// always checked (see --ca).
+    /// and, except on blocking, QUIC; an attempt counts once its handshake is done.
+    /// Certificates are always checked, against what this system trusts (and --ca).
     #[arg(long)]
     tls: bool,
     /// With --tls: the ALPN ids to offer, best first, separated by commas; h3 runs over QUIC
     /// (not on blocking), the others over TCP.
     #[arg(long, value_name = "IDS", requires = "tls", default_value = tls::DEFAULT_ALPN)]
     alpn: String,
-    /// With --tls: a PEM file of the CA certificates to trust, at most 1 MiB (required: this
-    /// build has no platform trust store).
+    /// With --tls: a PEM file of CA certificates to trust besides those this system trusts
+    /// (a private or test CA), at most 1 MiB.
     #[arg(long, value_name = "FILE", requires = "tls")]
     ca: Option<PathBuf>,
 }
@@ -366,8 +366,11 @@ impl Runner {
     }
 }
 
+/// What --tls races with: the extra roots of --ca (none without it) and the ALPN ids.
+type TlsFlags = (Vec<CertificateDer<'static>>, Vec<Alpn>);
+
 /// Checks --tls with the other flags, and reads --alpn and --ca: `None` without --tls.
-fn tls_flags(args: &ConnectArgs) -> Result<Option<(rustls::RootCertStore, Vec<Alpn>)>, ExitCode> {
+fn tls_flags(args: &ConnectArgs) -> Result<Option<TlsFlags>, ExitCode> {
     if !args.tls {
         return Ok(None);
     }
@@ -378,23 +381,24 @@ fn tls_flags(args: &ConnectArgs) -> Result<Option<(rustls::RootCertStore, Vec<Al
         ));
     }
     let ids = tls::parse_alpn(&args.alpn).map_err(usage)?;
-    let Some(ca) = &args.ca else {
-        return Err(usage(
-            "--tls needs --ca FILE, a PEM file of the CA certificates to trust: this build has \
-             no platform trust store, and no option skips the certificate check",
-        ));
+    let roots = match &args.ca {
+        Some(ca) => tls::roots(ca).map_err(usage)?,
+        None => Vec::new(),
     };
-    let roots = tls::roots(ca).map_err(usage)?;
     Ok(Some((roots, ids)))
 }
 
 /// The `Tls` for --alpn and --ca; warns about ids this runtime cannot offer.
 fn tls_for(
     args: &ConnectArgs,
-    roots: &rustls::RootCertStore,
+    roots: &[CertificateDer<'static>],
     ids: &[Alpn],
 ) -> Result<Tls, ExitCode> {
-    let config = tls::client_config(roots.clone(), ids);
+    let config = tls::client_config(roots.to_vec(), ids).map_err(|e| {
+        // Not a usage problem: this machine has no trust store to read.
+        eprintln!("eyeballs: {e}");
+        ExitCode::FAILURE
+    })?;
     // QUIC runs where the runtime runs quinn: tokio, smol, async-std.
     let quic = args.runtime != Runtime::Blocking;
     let config = match quic {

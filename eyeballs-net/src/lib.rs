@@ -38,6 +38,15 @@
 //! its actions, keeps each attempt's handshake deadline, and finishes the race (history,
 //! report, the caller's `io::Error`).
 
+#[cfg(all(
+    feature = "platform-verifier",
+    not(any(feature = "ring", feature = "aws-lc-rs"))
+))]
+compile_error!(
+    "eyeballs-net's feature `platform-verifier` needs a crypto provider: turn on `ring` or \
+     `aws-lc-rs` as well"
+);
+
 mod connector;
 mod dial;
 mod error;
@@ -70,10 +79,16 @@ pub use sockets::{
     SocketHook, SocketOptionError, SocketOptions, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
     SOURCE_CACHE_CAPACITY, SOURCE_CACHE_TTL,
 };
+#[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
+pub use tls::crypto_provider;
 #[cfg(feature = "ech")]
 pub use tls::ech_hook;
+#[cfg(feature = "platform-verifier")]
+pub use tls::platform_client_config;
 #[cfg(feature = "tls")]
-pub use tls::{Connection, EchHook, Established, Tls, TlsBuilder, TlsConfigError};
+pub use tls::{
+    CertificateProblem, Connection, EchHook, Established, Tls, TlsBuilder, TlsConfigError,
+};
 
 /// The quinn this crate's `quic` feature is built on (feature `quic`).
 #[cfg(feature = "quic")]
@@ -96,8 +111,12 @@ pub mod prelude {
         MAX_CONNECTION_ATTEMPT_DELAY, MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
     };
 
+    #[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
+    pub use crate::crypto_provider;
     #[cfg(feature = "ech")]
     pub use crate::ech_hook;
+    #[cfg(feature = "platform-verifier")]
+    pub use crate::platform_client_config;
     pub use crate::{
         discover_nat64, on_pool, AttemptError, AttemptErrorKind, BuildError,
         CombinedSystemResolver, Resolve, Resolving, ResolvingServices, SocketHook,
@@ -105,5 +124,5 @@ pub mod prelude {
         MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE, RESOLVER_QUEUE, RESOLVER_THREADS,
     };
     #[cfg(feature = "tls")]
-    pub use crate::{rustls, EchHook, Tls, TlsBuilder, TlsConfigError};
+    pub use crate::{rustls, CertificateProblem, EchHook, Tls, TlsBuilder, TlsConfigError};
 }
