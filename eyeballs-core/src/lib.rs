@@ -316,6 +316,8 @@ mod record;
 mod report;
 mod resolution;
 mod rng;
+#[cfg(feature = "serde")]
+mod serde_impls;
 mod service;
 mod small;
 mod sort;
