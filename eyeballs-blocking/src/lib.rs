@@ -103,7 +103,15 @@
 //! resolvers are `eyeballs_net`'s, shared with every other driver. This crate is its
 //! blocking front door.
 
+#[cfg(feature = "ureq")]
+mod ureq_transport;
+
 pub use eyeballs_net::Blocking;
+/// The ureq this crate's `ureq` feature plugs into (feature `ureq`).
+#[cfg(feature = "ureq")]
+pub use ureq;
+#[cfg(feature = "ureq")]
+pub use ureq_transport::{EyeballsTransport, UreqConnector};
 
 /// Connects with Happy Eyeballs on the calling thread: `eyeballs_net::Connector` on
 /// [`Blocking`], whose connects return a [`std::net::TcpStream`] (and, with `tls`, a
