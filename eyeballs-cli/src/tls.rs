@@ -14,8 +14,8 @@ use rustls::{ClientConfig, RootCertStore};
 
 use eyeballs_net::TlsConfigError;
 
-/// The ALPN ids `--tls` offers without `--alpn`: HTTP/3 over QUIC (tokio only), then
-/// HTTP/2 and HTTP/1.1 over TCP.
+/// The ALPN ids `--tls` offers without `--alpn`: HTTP/3 over QUIC (on every runtime but
+/// blocking), then HTTP/2 and HTTP/1.1 over TCP.
 pub(crate) const DEFAULT_ALPN: &str = "h3,h2,http/1.1";
 
 /// The most ids `--alpn` takes (a ClientHello's list is 2^16 bytes; nobody needs more).

@@ -5,6 +5,20 @@
 //! `eyeballs-blocking`), which re-exports what they need; a runtime author meets it
 //! through [`runtime`], the one way in.
 //!
+//! # Features
+//!
+//! | feature | what it adds |
+//! | --- | --- |
+//! | `hickory` | `HickoryResolver<R>`: hickory-resolver's answers (HTTPS records included) on any driver |
+//! | `tls` | `Tls`, `Connection`, TLS dialers, typed handshake errors (`CertificateProblem`) |
+//! | `quic` | QUIC dialers (quinn); brings `ring` |
+//! | `ring`, `aws-lc-rs` | a rustls crypto provider: `crypto_provider()` (aws-lc-rs when both are on) |
+//! | `platform-verifier` | `platform_client_config`, `Tls::platform` (rustls-platform-verifier; needs a provider) |
+//! | `ech` | `ech_hook`, Encrypted ClientHello on aws-lc-rs |
+//! | `blocking` | `Connector<Blocking>`: the blocking loop (one mio poller per thread) |
+//! | `async-io` | hickory's and quinn's runtime on async-io, for async-io runtimes and the blocking driver |
+//! | `serde` | eyeballs-core's `serde`: the report and failure serialize |
+//!
 //! # What is here
 //!
 //! - [`Connector`] and [`ConnectorBuilder`]: the connector every driver hands out (a
