@@ -22,6 +22,11 @@ use crate::{Connector, Tls, TlsConfigError, TlsStream};
 /// `h2` tells hyper to speak HTTP/2. `http` URIs get a plain TCP race (unless
 /// [`HttpsConnector::https_only`]).
 ///
+/// HTTPS records need a resolver that asks for them: the hickory resolver
+/// (`HickoryResolver`, feature `hickory`), which `HttpsConnector::platform` uses when it
+/// is there. A connector on the system resolver (`Connector::default()`) races the
+/// host's addresses only.
+///
 /// TCP only: hyper does not speak HTTP/3, so the config's QUIC ids (`h3`) are not offered.
 /// Set the rustls config's `alpn_protocols` to what the client speaks: `h2` and `http/1.1`
 /// when its `http2` feature is on, `http/1.1` otherwise.
