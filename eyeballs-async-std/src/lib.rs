@@ -5,6 +5,28 @@
 //! users alike (and any executor, since async-io drives its own reactor when nothing else
 //! does). It returns an [`async_net::TcpStream`].
 //!
+//! # Features
+//!
+//! | feature | what it adds |
+//! | --- | --- |
+//! | `hickory` | `HickoryResolver` on async-io (no tokio): AAAA and A as two queries, and HTTPS records (Happy Eyeballs v3, and QUIC) |
+//! | `tls` | `Connector::connect_tls`: TCP+TLS races (futures-rustls), `Tls` |
+//! | `quic` | QUIC endpoints (quinn on async-io, one process-wide thread) race beside TCP+TLS; brings `ring` |
+//! | `ring` | rustls' ring provider: `crypto_provider()`, used by the one-call constructors |
+//! | `aws-lc-rs` | rustls' aws-lc-rs provider (preferred over ring when both are on) |
+//! | `platform-verifier` | trust what the platform trusts: `Tls::platform`, `platform_client_config` (needs `ring` or `aws-lc-rs`) |
+//! | `ech` | Encrypted ClientHello (`ech_hook`, on aws-lc-rs) |
+//! | `serde` | `Report`, `Winner`, `Failure` and their records serialize (times in milliseconds) |
+//!
+//! # What QUIC needs
+//!
+//! A connect races QUIC for an endpoint only when the host's HTTPS record (RFC 9460) offers a
+//! QUIC id (`h3`) for it. So QUIC takes all four of: feature `quic`; the hickory resolver
+//! (`HickoryResolver`, feature `hickory`: the default system resolver, `getaddrinfo`, cannot
+//! ask for HTTPS records); a `Tls` whose ALPN ids include `h3`; and a host that publishes an
+//! HTTPS record with `alpn=h3`. Missing any one, `connect_tls` races TCP+TLS alone, which is
+//! the right thing, not an error.
+//!
 //! ```
 //! # fn main() -> std::io::Result<()> {
 //! # smol::block_on(async {
@@ -55,10 +77,11 @@
 //! # The system resolver's threads
 //!
 //! [`SystemResolver`] and [`CombinedSystemResolver`] run `getaddrinfo` on the process's
-//! resolver pool (eyeballs-net's `pool`, shared by every eyeballs driver), not on the
-//! `blocking` crate's pool, so that a hung system resolver cannot leave a thread behind per
+//! resolver pool (shared by every eyeballs driver; [`on_pool`] puts a blocking lookup of
+//! yours there), not on the `blocking` crate's pool, so that a hung system resolver cannot leave a thread behind per
 //! abandoned connect: identical lookups in flight (the same name and family) are one call;
-//! at most 8 run at once, each on a pool thread, and up to 64 more wait; when every thread
+//! at most [`RESOLVER_THREADS`] (8) run at once, each on a pool thread, and up to
+//! [`RESOLVER_QUEUE`] (64) more wait; when every thread
 //! is busy and the queue is full, a new lookup fails at once (`WouldBlock`), a failed query
 //! for the race. A dropped or timed-out connect withdraws from its lookups (a running one
 //! holds its thread until `getaddrinfo` returns), and a pool thread idle for a second
@@ -154,6 +177,13 @@ fn default_connector() -> &'static Connector {
 /// process-wide [`Connector`] (system resolver, history on).
 ///
 /// It takes what [`async_net::TcpStream::connect`] takes (see [`ToHostPort`]).
+///
+/// `localhost` and names under `.localhost` are answered at once, without DNS, with `::1`
+/// and `127.0.0.1` (RFC 6761 §6.3), and raced like any answer: `::1` first, `127.0.0.1`
+/// when it is refused or slow. The process-wide connector keeps one history for the whole
+/// process (RFC 8305 §4): a later connect to the same destination starts with what worked
+/// (after a broken IPv6 path, IPv4 first). For a history of your own, or none
+/// (`ConnectorBuilder::history(false)`), keep a [`Connector`] of your own.
 ///
 /// # Errors
 ///

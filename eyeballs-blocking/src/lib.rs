@@ -18,6 +18,18 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
+//! # Features
+//!
+//! | feature | what it adds |
+//! | --- | --- |
+//! | `hickory` | `HickoryResolver` (on async-io): AAAA and A as two queries, and HTTPS records (Happy Eyeballs v3) |
+//! | `tls` | `Connector::connect_tls`: TCP+TLS races on the calling thread, `Tls` (no QUIC: it needs an async runtime) |
+//! | `ureq` | `UreqConnector`: ureq 3's `Agent` with Happy Eyeballs connections (TCP+TLS for https) |
+//! | `ring` | rustls' ring provider: `crypto_provider()`, used by the one-call constructors |
+//! | `aws-lc-rs` | rustls' aws-lc-rs provider (preferred over ring when both are on) |
+//! | `platform-verifier` | trust what the platform trusts: `Tls::platform`, `platform_client_config`, `UreqConnector::platform` (needs `ring` or `aws-lc-rs`) |
+//! | `serde` | `Report`, `Winner`, `Failure` and their records serialize (times in milliseconds) |
+//!
 //! A [`Connector`] holds the settings ([`Config`]: the delays, the deadline, the family
 //! policy), the [`SocketOptions`], the resolver and the history;
 //! [`Connector::connect_with_report`] returns the race's [`Report`], which shows which
@@ -65,6 +77,14 @@
 //! # }
 //! ```
 //!
+//! # ureq
+//!
+//! With the feature `ureq`, `UreqConnector` is ureq 3's pluggable transport: an `Agent`
+//! made with `UreqConnector::agent` opens every connection with a race, TCP+TLS for
+//! `https` (an attempt counts once its TLS handshake is done) and TCP for `http`;
+//! `UreqConnector::platform()` trusts the platform's roots (features `platform-verifier`
+//! and `ring` or `aws-lc-rs`), and with `hickory` asks for HTTPS records.
+//!
 //! # How it runs
 //!
 //! One thread — the caller's — drives the whole race: every attempt is a non-blocking socket
@@ -103,7 +123,15 @@
 //! resolvers are `eyeballs_net`'s, shared with every other driver. This crate is its
 //! blocking front door.
 
+#[cfg(feature = "ureq")]
+mod ureq_transport;
+
 pub use eyeballs_net::Blocking;
+/// The ureq this crate's `ureq` feature plugs into (feature `ureq`).
+#[cfg(feature = "ureq")]
+pub use ureq;
+#[cfg(feature = "ureq")]
+pub use ureq_transport::{EyeballsTransport, UreqConnector};
 
 /// Connects with Happy Eyeballs on the calling thread: `eyeballs_net::Connector` on
 /// [`Blocking`], whose connects return a [`std::net::TcpStream`] (and, with `tls`, a
@@ -199,6 +227,13 @@ fn default_connector() -> &'static Connector {
 /// process-wide [`Connector`] (system resolver, history on).
 ///
 /// It takes what [`std::net::TcpStream::connect`] takes (see [`ToHostPort`]).
+///
+/// `localhost` and names under `.localhost` are answered at once, without DNS, with `::1`
+/// and `127.0.0.1` (RFC 6761 §6.3), and raced like any answer: `::1` first, `127.0.0.1`
+/// when it is refused or slow. The process-wide connector keeps one history for the whole
+/// process (RFC 8305 §4): a later connect to the same destination starts with what worked
+/// (after a broken IPv6 path, IPv4 first). For a history of your own, or none
+/// (`ConnectorBuilder::history(false)`), keep a [`Connector`] of your own.
 ///
 /// # Errors
 ///

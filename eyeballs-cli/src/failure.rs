@@ -1,6 +1,7 @@
 //! A failed race as one line on stderr: failed lookups once each (AAAA and A often fail the
 //! same way), attempts that failed the same way together with each endpoint named once,
-//! certificate problems as sentences, and, after a timeout, what was still waiting: a
+//! certificate problems as the library's sentences (where this command looked for trust
+//! added for an unknown issuer), and, after a timeout, what was still waiting: a
 //! handshake that did not finish, or a DNS server that did not answer.
 
 use std::io;
@@ -8,9 +9,9 @@ use std::io;
 use eyeballs_core::{
     AttemptReport, Failure, FailureReason, HostPort, Report, Transport, FAILURE_DISPLAY_LIMIT,
 };
-use eyeballs_net::AttemptError;
+use eyeballs_net::{AttemptError, CertificateProblem};
 
-use crate::{certificate, ConnectArgs, Family, ResolverKind};
+use crate::{ConnectArgs, Family, ResolverKind};
 
 /// The line for a race that failed with `e`, whose timeline is `report`.
 pub(crate) fn message(
@@ -32,7 +33,7 @@ pub(crate) fn message(
             dns.push(text);
         }
     }
-    let attempts = attempts(failure, report, args.tls);
+    let attempts = attempts(failure, report, args);
     let head = match failure.reason() {
         FailureReason::DnsFailed if !dns.is_empty() => return dns.join("; "),
         FailureReason::AllAttemptsFailed if failure.attempts().len() == 1 => attempts.join("; "),
@@ -70,12 +71,12 @@ pub(crate) fn message(
 
 /// The first few attempts, those that ended the same way together ("A, B: refused"), then a
 /// count of the rest: bounded like the core's own text.
-fn attempts(failure: &Failure<io::Error>, report: &Report, tls: bool) -> Vec<String> {
+fn attempts(failure: &Failure<io::Error>, report: &Report, args: &ConnectArgs) -> Vec<String> {
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
     for a in failure.attempts().iter().take(FAILURE_DISPLAY_LIMIT) {
         let (who, what) = match &a.error {
             Some(e) => match AttemptError::of(e) {
-                Some(ae) => (ae.endpoint().to_string(), attempt_error(ae)),
+                Some(ae) => (ae.endpoint().to_string(), attempt_error(ae, args)),
                 None => (a.endpoint.addr().to_string(), e.to_string()),
             },
             None => {
@@ -85,7 +86,7 @@ fn attempts(failure: &Failure<io::Error>, report: &Report, tls: bool) -> Vec<Str
                     false => a.endpoint.to_string(),
                 };
                 let seen = report.attempts().get(a.attempt.index());
-                (who, in_flight(seen, a.endpoint.transport(), tls))
+                (who, in_flight(seen, a.endpoint.transport(), args.tls))
             }
         };
         match groups.iter_mut().find(|(w, _)| *w == what) {
@@ -105,17 +106,17 @@ fn attempts(failure: &Failure<io::Error>, report: &Report, tls: bool) -> Vec<Str
     lines
 }
 
-/// A TLS or QUIC attempt's error without its endpoint (said once, before it): a sentence
-/// for a certificate problem, the library's words otherwise.
-fn attempt_error(e: &AttemptError) -> String {
-    if let Some(sentence) = certificate::explain(e) {
-        return sentence;
-    }
-    let text = e.to_string();
-    let prefix = format!("{}: ", e.endpoint());
-    match text.strip_prefix(&prefix) {
-        Some(rest) => rest.to_owned(),
-        None => text,
+/// A TLS or QUIC attempt's error without its endpoint (said once, before it): the
+/// library's sentence, and for an unknown issuer where this command looked for trust.
+fn attempt_error(e: &AttemptError, args: &ConnectArgs) -> String {
+    match (e.certificate(), &args.ca) {
+        (Some(CertificateProblem::UnknownIssuer), Some(_)) => {
+            format!("{e} (neither one this system trusts nor one of --ca)")
+        }
+        (Some(CertificateProblem::UnknownIssuer), None) => {
+            format!("{e} (not one this system trusts; give a private CA's root with --ca FILE)")
+        }
+        _ => e.to_string(),
     }
 }
 

@@ -3,8 +3,9 @@
 //! - `eyeballs demo`: self-contained races on loopback: IPv6 hangs (RFC 8305), then QUIC
 //!   hangs and TCP+TLS wins (Happy Eyeballs v3).
 //! - `eyeballs connect HOST PORT` (or `HOST:PORT`, `[IPV6]:PORT`): one real race (or
-//!   `--repeat N`), printed as a timeline or as JSON; `--tls` races TLS and QUIC with the
-//!   host's HTTPS records.
+//!   `--repeat N`), its timeline printed as it happens (a `tracing` layer over the
+//!   library's events, `timeline.rs`), or as JSON; `--tls` races TLS and QUIC with the
+//!   host's HTTPS records, trusting what the system trusts (and `--ca`).
 //!
 //! Messages are in the user's words: a problem names the flag and the rule, never a library
 //! setting; IPv6 addresses with a port are bracketed; a failed lookup is one sentence.
@@ -12,11 +13,11 @@
 #![allow(clippy::print_stdout)]
 
 mod args;
-mod certificate;
 mod demo;
 mod failure;
 mod json;
 mod target;
+mod timeline;
 mod tls;
 
 use std::net::SocketAddr;
@@ -30,6 +31,7 @@ use eyeballs_core::{
 };
 use eyeballs_net::{Tls, TlsConfigError};
 use eyeballs_tokio::{BuildError, Connector, HickoryResolver};
+use rustls::pki_types::CertificateDer;
 
 /// Happy Eyeballs (RFC 8305): the fastest working connection out of a host name.
 #[derive(Debug, Parser)]
@@ -46,7 +48,7 @@ enum Command {
     /// TCP+TLS wins after the attempt delay, and the next race goes TCP first. Needs no
     /// root and no network.
     Demo,
-    /// Races a real host and prints the timeline.
+    /// Races a real host and prints its timeline as it happens (or JSON).
     Connect(Box<ConnectArgs>),
 }
 
@@ -117,17 +119,22 @@ struct ConnectArgs {
     /// Prints one JSON object per race instead of a timeline.
     #[arg(long)]
     json: bool,
+    /// The timeline with more detail: each query as it is sent, each race's id, and the
+    /// library's other events. RUST_LOG (say RUST_LOG=eyeballs=debug,hickory=debug) logs
+    /// to stderr besides.
+    #[arg(short, long)]
+    verbose: bool,
     /// Happy Eyeballs v3: asks the host's HTTPS records (through hickory) and races TCP+TLS
-    /// and, except on blocking, QUIC; an attempt counts once its handshake is done. Certificates are
-    /// always checked (see --ca).
+    /// and, except on blocking, QUIC; an attempt counts once its handshake is done.
+    /// Certificates are always checked, against what this system trusts (and --ca).
     #[arg(long)]
     tls: bool,
     /// With --tls: the ALPN ids to offer, best first, separated by commas; h3 runs over QUIC
     /// (not on blocking), the others over TCP.
     #[arg(long, value_name = "IDS", requires = "tls", default_value = tls::DEFAULT_ALPN)]
     alpn: String,
-    /// With --tls: a PEM file of the CA certificates to trust, at most 1 MiB (required: this
-    /// build has no platform trust store).
+    /// With --tls: a PEM file of CA certificates to trust besides those this system trusts
+    /// (a private or test CA), at most 1 MiB.
     #[arg(long, value_name = "FILE", requires = "tls")]
     ca: Option<PathBuf>,
 }
@@ -202,13 +209,15 @@ fn usage(message: impl std::fmt::Display) -> ExitCode {
 /// The runtime's hickory resolver: asking `--dns-server`, or the system's name servers.
 fn hickory<R>(
     args: &ConnectArgs,
+    answers: &timeline::Answers,
     with_name_servers: fn(&[SocketAddr]) -> std::io::Result<R>,
     from_system_conf: fn() -> std::io::Result<R>,
-) -> Result<R, ExitCode> {
+) -> Result<timeline::Watched<R>, ExitCode> {
     match args.dns_server {
         Some(server) => with_name_servers(&[server]),
         None => from_system_conf(),
     }
+    .map(|r| timeline::Watched::new(r, answers.clone()))
     .map_err(|e| usage(format!("--resolver hickory: {e}")))
 }
 
@@ -243,7 +252,7 @@ struct Won {
 }
 
 impl Runner {
-    fn new(args: &ConnectArgs) -> Result<Runner, ExitCode> {
+    fn new(args: &ConnectArgs, answers: &timeline::Answers) -> Result<Runner, ExitCode> {
         if args.dns_server.is_some() && args.resolver() != ResolverKind::Hickory {
             return Err(usage(
                 "--dns-server needs --resolver hickory (the system resolver asks the servers of \
@@ -266,6 +275,7 @@ impl Runner {
                 if args.resolver() == ResolverKind::Hickory {
                     builder = builder.resolver(hickory(
                         args,
+                        answers,
                         HickoryResolver::with_name_servers,
                         HickoryResolver::from_system_conf,
                     )?);
@@ -287,6 +297,7 @@ impl Runner {
                 if args.resolver() == ResolverKind::Hickory {
                     builder = builder.resolver(hickory(
                         args,
+                        answers,
                         HickoryResolver::with_name_servers,
                         HickoryResolver::from_system_conf,
                     )?);
@@ -308,6 +319,7 @@ impl Runner {
                 if args.resolver() == ResolverKind::Hickory {
                     builder = builder.resolver(hickory(
                         args,
+                        answers,
                         HickoryResolver::with_name_servers,
                         HickoryResolver::from_system_conf,
                     )?);
@@ -366,8 +378,11 @@ impl Runner {
     }
 }
 
+/// What --tls races with: the extra roots of --ca (none without it) and the ALPN ids.
+type TlsFlags = (Vec<CertificateDer<'static>>, Vec<Alpn>);
+
 /// Checks --tls with the other flags, and reads --alpn and --ca: `None` without --tls.
-fn tls_flags(args: &ConnectArgs) -> Result<Option<(rustls::RootCertStore, Vec<Alpn>)>, ExitCode> {
+fn tls_flags(args: &ConnectArgs) -> Result<Option<TlsFlags>, ExitCode> {
     if !args.tls {
         return Ok(None);
     }
@@ -378,23 +393,24 @@ fn tls_flags(args: &ConnectArgs) -> Result<Option<(rustls::RootCertStore, Vec<Al
         ));
     }
     let ids = tls::parse_alpn(&args.alpn).map_err(usage)?;
-    let Some(ca) = &args.ca else {
-        return Err(usage(
-            "--tls needs --ca FILE, a PEM file of the CA certificates to trust: this build has \
-             no platform trust store, and no option skips the certificate check",
-        ));
+    let roots = match &args.ca {
+        Some(ca) => tls::roots(ca).map_err(usage)?,
+        None => Vec::new(),
     };
-    let roots = tls::roots(ca).map_err(usage)?;
     Ok(Some((roots, ids)))
 }
 
 /// The `Tls` for --alpn and --ca; warns about ids this runtime cannot offer.
 fn tls_for(
     args: &ConnectArgs,
-    roots: &rustls::RootCertStore,
+    roots: &[CertificateDer<'static>],
     ids: &[Alpn],
 ) -> Result<Tls, ExitCode> {
-    let config = tls::client_config(roots.clone(), ids);
+    let config = tls::client_config(roots.to_vec(), ids).map_err(|e| {
+        // Not a usage problem: this machine has no trust store to read.
+        eprintln!("eyeballs: {e}");
+        ExitCode::FAILURE
+    })?;
     // QUIC runs where the runtime runs quinn: tokio, smol, async-std.
     let quic = args.runtime != Runtime::Blocking;
     let config = match quic {
@@ -440,13 +456,17 @@ fn connect(args: &ConnectArgs) -> ExitCode {
         Err(code) => return code,
     };
     warn_about_delays(args);
-    let runner = match Runner::new(args) {
+    let answers = trace(args);
+    let runner = match Runner::new(args, &answers) {
         Ok(r) => r,
         Err(code) => return code,
     };
     let host = host_text(&target);
     let mut failed = false;
     for i in 0..args.repeat {
+        if args.repeat > 1 && !args.json {
+            println!("race {} of {}", i + 1, args.repeat);
+        }
         let (result, report) = runner.race(&target);
         let Some(report) = report else {
             // Only a race that could not start (an unknown IPv6 zone) has no report.
@@ -459,10 +479,9 @@ fn connect(args: &ConnectArgs) -> ExitCode {
             let alpn = won.and_then(|w| w.alpn.as_ref());
             println!("{}", json::race(&host, target.port(), &report, alpn));
         } else {
-            if args.repeat > 1 {
-                println!("race {} of {}", i + 1, args.repeat);
-            }
-            println!("{report}");
+            // The timeline's lines came as they happened; the report's last line ends it.
+            let text = report.to_string();
+            println!("{}", text.lines().last().unwrap_or_default());
             if let (true, Some(won)) = (args.tls, won) {
                 println!("{}", negotiated(won));
             }
@@ -476,6 +495,32 @@ fn connect(args: &ConnectArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Installs the tracing subscriber: the timeline as it happens on stdout (not with
+/// --json, whose stdout is one object per race), and with RUST_LOG set, tracing's own
+/// lines on stderr filtered by it. Returns where the timeline finds HTTPS answers.
+fn trace(args: &ConnectArgs) -> timeline::Answers {
+    use tracing_subscriber::filter::{EnvFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let answers = timeline::Answers::default();
+    let timeline = (!args.json).then(|| {
+        timeline::Timeline::new(args.verbose, answers.clone())
+            .with_filter(Targets::new().with_target("eyeballs", tracing::Level::DEBUG))
+    });
+    let log = std::env::var_os("RUST_LOG").map(|_| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_filter(EnvFilter::from_default_env())
+    });
+    // Only `main` installs one; should another exist, the timeline is what goes missing.
+    let _ = tracing_subscriber::registry()
+        .with(timeline)
+        .with(log)
+        .try_init();
+    answers
 }
 
 /// The timeline's last line under --tls: what the winner's handshake chose.

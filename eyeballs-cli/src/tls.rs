@@ -1,5 +1,6 @@
-//! `--tls`, `--alpn` and `--ca`: the rustls config of a Happy Eyeballs v3 race, and the
-//! problems with those flags in the command line's words.
+//! `--tls`, `--alpn` and `--ca`: the rustls config of a Happy Eyeballs v3 race (the
+//! platform's certificate verifier, plus the roots of `--ca`), and the problems with those
+//! flags in the command line's words.
 
 use std::fs::File;
 use std::io::Read;
@@ -11,8 +12,10 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use rustls::{ClientConfig, RootCertStore};
 
-/// The ALPN ids `--tls` offers without `--alpn`: HTTP/3 over QUIC (tokio only), then
-/// HTTP/2 and HTTP/1.1 over TCP.
+use eyeballs_net::TlsConfigError;
+
+/// The ALPN ids `--tls` offers without `--alpn`: HTTP/3 over QUIC (on every runtime but
+/// blocking), then HTTP/2 and HTTP/1.1 over TCP.
 pub(crate) const DEFAULT_ALPN: &str = "h3,h2,http/1.1";
 
 /// The most ids `--alpn` takes (a ClientHello's list is 2^16 bytes; nobody needs more).
@@ -61,17 +64,19 @@ pub(crate) fn parse_alpn(given: &str) -> Result<Vec<Alpn>, String> {
     Ok(ids)
 }
 
-/// Reads the trust store of `--ca`: every certificate of a PEM file, a regular file of at
-/// most [`MAX_CA_FILE`] bytes (a device or a FIFO could be read forever).
-pub(crate) fn roots(path: &Path) -> Result<RootCertStore, String> {
+/// Reads the extra roots of `--ca`: every certificate of a PEM file, a regular file of at
+/// most [`MAX_CA_FILE`] bytes (a device or a FIFO could be read forever), each one usable as
+/// a trust anchor.
+pub(crate) fn roots(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     let shown = path.display();
     let bytes = read_bounded(path).map_err(|e| format!("--ca {shown}: {e}"))?;
-    let mut roots = RootCertStore::empty();
+    let mut roots = Vec::new();
     for (i, cert) in CertificateDer::pem_slice_iter(&bytes).enumerate() {
         let cert = cert.map_err(|e| format!("--ca {shown}: certificate {}: {e}", i + 1))?;
-        roots
-            .add(cert)
+        RootCertStore::empty()
+            .add(cert.clone())
             .map_err(|e| format!("--ca {shown}: certificate {} is not usable: {e}", i + 1))?;
+        roots.push(cert);
     }
     if roots.is_empty() {
         return Err(format!(
@@ -108,16 +113,26 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// A client config (ring; TLS 1.3 and 1.2) that trusts `roots` and offers `alpn`.
-pub(crate) fn client_config(roots: RootCertStore, alpn: &[Alpn]) -> Arc<ClientConfig> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("ring supports rustls' default protocol versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+/// A client config that trusts what the platform trusts and `extra_roots` (`--ca`), and
+/// offers `alpn`: ring, TLS 1.3 and 1.2.
+///
+/// # Errors
+///
+/// The platform verifier cannot start: no CA certificate on this system and no `--ca`.
+pub(crate) fn client_config(
+    extra_roots: Vec<CertificateDer<'static>>,
+    alpn: &[Alpn],
+) -> Result<Arc<ClientConfig>, String> {
+    let given = !extra_roots.is_empty();
+    let mut config = eyeballs_net::platform_client_config(extra_roots).map_err(|e| match e {
+        TlsConfigError::Verifier(why) if !given => format!(
+            "--tls: this system's trusted CA certificates cannot be read ({why}); install them \
+             (the ca-certificates package) or give --ca FILE"
+        ),
+        other => format!("--tls: {other}"),
+    })?;
     config.alpn_protocols = alpn.iter().map(|a| a.as_bytes().to_vec()).collect();
-    Arc::new(config)
+    Ok(Arc::new(config))
 }
 
 #[cfg(test)]

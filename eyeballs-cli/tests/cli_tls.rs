@@ -281,7 +281,9 @@ fn tls_usage_errors_name_the_flag() {
             &["--ca", ca.path(), "--resolver", "system"],
             "HTTPS records",
         ),
-        (&[], "--tls needs --ca FILE"),
+        // --ca is optional (the system's trusted CAs): a problem with another flag still
+        // says what it is.
+        (&["--alpn", "h2 http/1.1"], "write h2,http/1.1"),
         (
             &["--ca", ca.path(), "--alpn", ""],
             "--alpn \"\": an empty ALPN id",
@@ -348,6 +350,43 @@ fn quic_ids_on_blocking_are_a_warning() {
         assert!(!text(&out.stderr).contains("not offered"), "{runtime}");
         assert_eq!(races[0]["winner"]["negotiated_alpn"], "h3", "{runtime}");
     }
+}
+
+/// Without --ca, --tls trusts what this system trusts: a server with a test CA's
+/// certificate fails with an unknown issuer, and the message says where to add its root.
+/// With the test CA in --ca (added to the system's CAs, not in their place), it connects.
+#[test]
+fn without_ca_the_system_trust_store_is_used() {
+    let s = servers("system-roots");
+    let (port, dns) = (s.port.to_string(), s.dns.addr.to_string());
+    let args = [
+        "connect",
+        NAME,
+        &port,
+        "--tls",
+        "--alpn",
+        "h2",
+        "--dns-server",
+        &dns,
+        "--only",
+        "v4",
+        "--timeout",
+        "5s",
+    ];
+    let out = eyeballs(&args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "TCP 127.0.0.1:{port} h2: the server's certificate is not trusted: issued by an \
+             unknown authority (not one this system trusts; give a private CA's root with --ca \
+             FILE)"
+        )),
+        "{stderr}"
+    );
+    let out = eyeballs(&[&args[..], &["--ca", s.ca.path()]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("TCP+TLS: the server chose ALPN h2"));
 }
 
 /// A certificate for another name: the sentence says so and which names it is for.

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use crate::name::Name;
 
 /// The transport of an endpoint.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Transport {
@@ -250,12 +252,22 @@ pub enum Provenance {
 /// assert_eq!(e.to_string(), "TCP [2001:db8::1]:443");
 /// assert!(e.alpn().is_empty());
 /// ```
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Endpoint {
     pub(crate) addr: SocketAddr,
     pub(crate) transport: Transport,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_impls::alpn"))]
     pub(crate) alpn: Option<Arc<[Alpn]>>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(serialize_with = "crate::serde_impls::has_ech")
+    )]
     pub(crate) ech: Option<EchConfig>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "priority", serialize_with = "crate::serde_impls::priority")
+    )]
     pub(crate) provenance: Provenance,
 }
 

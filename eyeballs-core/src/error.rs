@@ -12,6 +12,7 @@ use crate::name::Name;
 pub const FAILURE_DISPLAY_LIMIT: usize = 8;
 
 /// The attempt that won a race.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Winner {
     pub(crate) attempt: AttemptId,
@@ -37,6 +38,8 @@ impl Winner {
 }
 
 /// Why a race failed.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FailureReason {
@@ -50,6 +53,10 @@ pub enum FailureReason {
     /// The overall deadline passed (see [`Config::timeout`](crate::Config::timeout)).
     TimedOut {
         /// How long the race had run.
+        #[cfg_attr(
+            feature = "serde",
+            serde(rename = "after_ms", serialize_with = "crate::serde_impls::ms")
+        )]
         after: Duration,
         /// How many attempts were still in flight, and were cancelled.
         in_flight: usize,
@@ -63,6 +70,7 @@ pub enum FailureReason {
 /// It names its [`FailureReason`] and carries every failed attempt's address and error, and
 /// every failed DNS query's error, in the order they happened. `E` is the adapter's error type
 /// (for example `std::io::Error`); the core never looks inside it.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug)]
 pub struct Failure<E> {
     reason: FailureReason,
@@ -72,6 +80,7 @@ pub struct Failure<E> {
 }
 
 /// One attempt of a failed race.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct FailedAttempt<E> {
@@ -84,6 +93,7 @@ pub struct FailedAttempt<E> {
 }
 
 /// One DNS query that failed.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct FailedQuery<E> {

@@ -3,10 +3,12 @@
 use core::fmt;
 
 /// Identifies one DNS query of a race. Counted from 0 in the order the queries are asked for.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct QueryId(pub(crate) usize);
 
 /// Identifies one connection attempt of a race. Counted from 0 in the order attempts start.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AttemptId(pub(crate) usize);
 
@@ -35,17 +37,21 @@ id_methods!(QueryId, "query");
 id_methods!(AttemptId, "attempt");
 
 /// What a DNS query asks for.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum QueryKind {
     /// IPv6 addresses (AAAA records).
+    #[cfg_attr(feature = "serde", serde(rename = "AAAA"))]
     Aaaa,
     /// IPv4 addresses (A records).
     A,
     /// Both families in one call, as `getaddrinfo` answers.
+    #[cfg_attr(feature = "serde", serde(rename = "AAAA+A"))]
     Both,
     /// HTTPS records (RFC 9460 §9): service information, answered with
     /// [`Input::ResolvedServices`](crate::Input::ResolvedServices).
+    #[cfg_attr(feature = "serde", serde(rename = "HTTPS"))]
     Https,
 }
 

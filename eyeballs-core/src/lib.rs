@@ -8,6 +8,14 @@
 //! another every 250 ms (or at once when one fails), keeps the first that connects, and
 //! closes the rest.
 //!
+//! # Features
+//!
+//! | feature | what it adds |
+//! | --- | --- |
+//! | `serde` | `Report` (with its query and attempt records), `Winner`, `Failure` and the types inside them implement `serde::Serialize`: times in milliseconds (`elapsed_ms`, `started_ms`, ...), names and ALPN ids as text |
+//!
+//! Without features the crate has no dependencies.
+//!
 //! # Sans-IO
 //!
 //! This crate decides; it does nothing. It opens no socket, sends no DNS query, reads no
@@ -316,6 +324,8 @@ mod record;
 mod report;
 mod resolution;
 mod rng;
+#[cfg(feature = "serde")]
+mod serde_impls;
 mod service;
 mod small;
 mod sort;

@@ -9,6 +9,8 @@ use crate::name::Name;
 use crate::service::ServiceRecord;
 
 /// Where an attempt stands.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AttemptStatus {

@@ -36,9 +36,15 @@ use crate::service::ServiceRecord;
 /// assert!(report.to_string().contains("TCP 127.0.0.1:80 connected (winner)"));
 /// # Ok::<(), eyeballs_core::ConfigError>(())
 /// ```
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "elapsed_ms", serialize_with = "crate::serde_impls::ms")
+    )]
     elapsed: Duration,
+    #[cfg_attr(feature = "serde", serde(rename = "dns"))]
     queries: Vec<QueryReport>,
     attempts: Vec<AttemptReport>,
     winner: Option<Endpoint>,
@@ -46,14 +52,20 @@ pub struct Report {
 }
 
 /// One DNS query in a [`Report`].
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct QueryReport {
     /// The name it asked about.
     pub name: Name,
     /// What it asked for.
+    #[cfg_attr(feature = "serde", serde(rename = "query"))]
     pub kind: QueryKind,
     /// When it was answered (or failed), since the race started; `None` if never.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "answered_ms", serialize_with = "crate::serde_impls::ms_opt")
+    )]
     pub answered: Option<Duration>,
     /// The addresses in the answer.
     pub addrs: Vec<IpAddr>,
@@ -64,18 +76,36 @@ pub struct QueryReport {
 }
 
 /// One connection attempt in a [`Report`].
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AttemptReport {
     /// What it connected to.
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub endpoint: Endpoint,
     /// When it started, since the race started.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "started_ms", serialize_with = "crate::serde_impls::ms")
+    )]
     pub started: Duration,
     /// When it reported progress (TCP up, TLS under way), since the race started.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            rename = "progressed_ms",
+            serialize_with = "crate::serde_impls::ms_opt"
+        )
+    )]
     pub progressed: Option<Duration>,
     /// When it ended, since the race started.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "ended_ms", serialize_with = "crate::serde_impls::ms_opt")
+    )]
     pub ended: Option<Duration>,
     /// How it ended.
+    #[cfg_attr(feature = "serde", serde(rename = "result"))]
     pub status: AttemptStatus,
     /// Its error, if it failed.
     pub error: Option<String>,

@@ -38,6 +38,7 @@ const KEY_IPV6HINT: u16 = 6;
 /// let alias = ServiceRecord::alias("cdn.example.test");
 /// assert!(alias.is_alias());
 /// ```
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ServiceRecord {
     priority: u16,
@@ -47,6 +48,10 @@ pub struct ServiceRecord {
     port: Option<u16>,
     ipv4_hints: Vec<Ipv4Addr>,
     ipv6_hints: Vec<Ipv6Addr>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(serialize_with = "crate::serde_impls::has_ech")
+    )]
     ech: Option<EchConfig>,
     mandatory: Vec<u16>,
 }

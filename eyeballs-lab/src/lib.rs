@@ -27,6 +27,14 @@
 //!
 //! The crate is published so that `eyeballs demo` (eyeballs-cli) and the drivers' packaged
 //! tests can use it: it is test support for eyeballs, not a general-purpose library.
+//!
+//! # Features
+//!
+//! | feature | what it adds |
+//! | --- | --- |
+//! | `dns` | a DNS server on loopback UDP (delays, error codes, HTTPS records) and the hickory scenarios |
+//! | `tls` | a test CA, TLS servers (echo, stall, HTTP), QUIC servers, a UDP blackhole |
+//! | `netns` | network namespaces with real kernel behaviours (Linux, root; `ip` and iptables) |
 
 #[cfg(feature = "dns")]
 pub mod dns;

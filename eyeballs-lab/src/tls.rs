@@ -139,6 +139,10 @@ pub enum TlsServe {
     Echo,
     /// Accepts TCP and reads the ClientHello, but never answers: a TLS server that stalls.
     Stall,
+    /// Completes the TLS handshake, then answers each HTTP/1.1 request (keep-alive, no
+    /// request body) with `200 OK` and a body naming it (`GET /a`): an HTTPS server for
+    /// HTTP clients' tests.
+    Http,
 }
 
 /// What a server saw, shared with its thread.
@@ -306,6 +310,42 @@ impl TlsServer {
     }
 }
 
+/// Answers HTTP/1.1 requests on `stream` until the client closes: `200 OK`, the body the
+/// request's method and path. A request head is at most 16 KiB.
+pub async fn serve_http<S>(stream: &mut S)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let end = loop {
+            if let Some(at) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+            match stream.read(&mut buf).await {
+                Ok(n) if n > 0 && head.len() + n <= 16 * 1024 => head.extend_from_slice(&buf[..n]),
+                _ => return,
+            }
+        };
+        let text = String::from_utf8_lossy(&head[..end]).into_owned();
+        head.drain(..end);
+        let mut words = text.split_whitespace();
+        let body = format!(
+            "{} {}",
+            words.next().unwrap_or(""),
+            words.next().unwrap_or("")
+        );
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        if stream.write_all(response.as_bytes()).await.is_err() || stream.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
 async fn serve_tls(
     mut stream: tokio::net::TcpStream,
     config: Arc<ServerConfig>,
@@ -341,6 +381,17 @@ async fn serve_tls(
                     break;
                 }
             }
+        }
+        TlsServe::Http => {
+            let Ok(mut tls) = tokio_rustls::TlsAcceptor::from(config).accept(stream).await else {
+                return;
+            };
+            stats.handshakes.fetch_add(1, Ordering::Relaxed);
+            log(
+                &stats.alpn,
+                tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec),
+            );
+            serve_http(&mut tls).await;
         }
     }
 }

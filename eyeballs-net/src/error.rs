@@ -7,13 +7,18 @@ use std::io;
 
 use eyeballs_core::Endpoint;
 
+#[cfg(feature = "tls")]
+use crate::tls::CertificateProblem;
+
 /// What went wrong with one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AttemptErrorKind {
     /// The endpoint's port is 0, which is no destination (the attempt is not made).
     Port,
-    /// The server's certificate did not verify (or the server rejected the client's).
+    /// The server's certificate did not verify ([`AttemptError::certificate`] says why), or
+    /// the server refused the handshake with a certificate alert (it wants a client
+    /// certificate, say).
     Certificate,
     /// No ALPN protocol in common: the server refused every id offered, or answered one that
     /// was not offered.
@@ -67,9 +72,17 @@ impl AttemptErrorKind {
     }
 }
 
-/// Why one attempt failed, naming its endpoint: the inner error of that attempt's
-/// `io::Error` (in [`Failure::attempts`](eyeballs_core::Failure::attempts)) when the driver
-/// or a TLS or QUIC handshake, not the kernel, ended it.
+/// Why one attempt failed: the inner error of that attempt's `io::Error` (in
+/// [`Failure::attempts`](eyeballs_core::Failure::attempts)) when the driver or a TLS or
+/// QUIC handshake, not the kernel, ended it. It knows its endpoint
+/// ([`AttemptError::endpoint`]); its `Display` leaves it out, since every place that shows
+/// an attempt's error (the failure's text, the report's timeline) names the endpoint
+/// before it.
+///
+/// A certificate the client rejected is a sentence in the user's words ("the server's
+/// certificate is not trusted: issued by an unknown authority"), and
+/// [`AttemptError::certificate`] says which problem it was; the rustls error stays
+/// reachable as the [`source`](Error::source).
 ///
 /// # Examples
 ///
@@ -81,7 +94,8 @@ impl AttemptErrorKind {
 /// let err = std::io::Error::from(AttemptError::new(endpoint, AttemptErrorKind::Port));
 /// let inner = AttemptError::of(&err).expect("an attempt error");
 /// assert_eq!(inner.kind(), AttemptErrorKind::Port);
-/// assert_eq!(err.to_string(), "TCP 127.0.0.1:0: port 0 is not a destination");
+/// assert_eq!(inner.endpoint().to_string(), "TCP 127.0.0.1:0");
+/// assert_eq!(err.to_string(), "port 0 is not a destination");
 /// ```
 #[derive(Debug)]
 pub struct AttemptError {
@@ -140,6 +154,20 @@ impl AttemptError {
         self.kind
     }
 
+    /// Returns what is wrong with the server's certificate, when the client rejected it
+    /// (kind [`AttemptErrorKind::Certificate`]; `None` for a server that refused the
+    /// handshake with a certificate alert).
+    #[cfg(feature = "tls")]
+    pub fn certificate(&self) -> Option<CertificateProblem> {
+        // Read from the handshake's own error when asked: the error stays small.
+        match self.kind {
+            AttemptErrorKind::Certificate => {
+                crate::tls::certificate_problem(self.source.as_deref()?)
+            }
+            _ => None,
+        }
+    }
+
     /// Returns the attempt error inside `err`, if it holds one.
     pub fn of(err: &io::Error) -> Option<&AttemptError> {
         err.get_ref().and_then(|e| e.downcast_ref::<AttemptError>())
@@ -148,11 +176,38 @@ impl AttemptError {
 
 impl fmt::Display for AttemptError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.endpoint, self.kind.describe())?;
+        #[cfg(feature = "tls")]
+        if let Some(problem) = self.certificate() {
+            // A sentence of its own: rustls' text stays in `source`.
+            return problem.fmt(f);
+        }
+        #[cfg(feature = "tls")]
+        if let Some(rustls::Error::AlertReceived(alert)) = self.tls_source() {
+            if self.kind == AttemptErrorKind::Certificate {
+                return match alert {
+                    rustls::AlertDescription::CertificateRequired => f.write_str(
+                        "the server wants a client certificate, and none was configured",
+                    ),
+                    alert => write!(
+                        f,
+                        "the server refused the handshake over a certificate (TLS alert {})",
+                        crate::tls::alert_name(*alert)
+                    ),
+                };
+            }
+        }
+        f.write_str(self.kind.describe())?;
         if let Some(source) = &self.source {
             write!(f, ": {source}")?;
         }
         Ok(())
+    }
+}
+
+impl AttemptError {
+    #[cfg(feature = "tls")]
+    fn tls_source(&self) -> Option<&rustls::Error> {
+        self.source.as_deref().and_then(|s| s.downcast_ref())
     }
 }
 

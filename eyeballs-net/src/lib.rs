@@ -5,6 +5,20 @@
 //! `eyeballs-blocking`), which re-exports what they need; a runtime author meets it
 //! through [`runtime`], the one way in.
 //!
+//! # Features
+//!
+//! | feature | what it adds |
+//! | --- | --- |
+//! | `hickory` | `HickoryResolver<R>`: hickory-resolver's answers (HTTPS records included) on any driver |
+//! | `tls` | `Tls`, `Connection`, TLS dialers, typed handshake errors (`CertificateProblem`) |
+//! | `quic` | QUIC dialers (quinn); brings `ring` |
+//! | `ring`, `aws-lc-rs` | a rustls crypto provider: `crypto_provider()` (aws-lc-rs when both are on) |
+//! | `platform-verifier` | `platform_client_config`, `Tls::platform` (rustls-platform-verifier; needs a provider) |
+//! | `ech` | `ech_hook`, Encrypted ClientHello on aws-lc-rs |
+//! | `blocking` | `Connector<Blocking>`: the blocking loop (one mio poller per thread) |
+//! | `async-io` | hickory's and quinn's runtime on async-io, for async-io runtimes and the blocking driver |
+//! | `serde` | eyeballs-core's `serde`: the report and failure serialize |
+//!
 //! # What is here
 //!
 //! - [`Connector`] and [`ConnectorBuilder`]: the connector every driver hands out (a
@@ -38,6 +52,15 @@
 //! its actions, keeps each attempt's handshake deadline, and finishes the race (history,
 //! report, the caller's `io::Error`).
 
+#[cfg(all(
+    feature = "platform-verifier",
+    not(any(feature = "ring", feature = "aws-lc-rs"))
+))]
+compile_error!(
+    "eyeballs-net's feature `platform-verifier` needs a crypto provider: turn on `ring` or \
+     `aws-lc-rs` as well"
+);
+
 mod connector;
 mod dial;
 mod error;
@@ -70,10 +93,16 @@ pub use sockets::{
     SocketHook, SocketOptionError, SocketOptions, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
     SOURCE_CACHE_CAPACITY, SOURCE_CACHE_TTL,
 };
+#[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
+pub use tls::crypto_provider;
 #[cfg(feature = "ech")]
 pub use tls::ech_hook;
+#[cfg(feature = "platform-verifier")]
+pub use tls::platform_client_config;
 #[cfg(feature = "tls")]
-pub use tls::{Connection, EchHook, Established, Tls, TlsBuilder, TlsConfigError};
+pub use tls::{
+    CertificateProblem, Connection, EchHook, Established, Tls, TlsBuilder, TlsConfigError,
+};
 
 /// The quinn this crate's `quic` feature is built on (feature `quic`).
 #[cfg(feature = "quic")]
@@ -96,8 +125,12 @@ pub mod prelude {
         MAX_CONNECTION_ATTEMPT_DELAY, MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
     };
 
+    #[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
+    pub use crate::crypto_provider;
     #[cfg(feature = "ech")]
     pub use crate::ech_hook;
+    #[cfg(feature = "platform-verifier")]
+    pub use crate::platform_client_config;
     pub use crate::{
         discover_nat64, on_pool, AttemptError, AttemptErrorKind, BuildError,
         CombinedSystemResolver, Resolve, Resolving, ResolvingServices, SocketHook,
@@ -105,5 +138,5 @@ pub mod prelude {
         MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE, RESOLVER_QUEUE, RESOLVER_THREADS,
     };
     #[cfg(feature = "tls")]
-    pub use crate::{rustls, EchHook, Tls, TlsBuilder, TlsConfigError};
+    pub use crate::{rustls, CertificateProblem, EchHook, Tls, TlsBuilder, TlsConfigError};
 }

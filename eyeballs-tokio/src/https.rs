@@ -22,6 +22,11 @@ use crate::{Connector, Tls, TlsConfigError, TlsStream};
 /// `h2` tells hyper to speak HTTP/2. `http` URIs get a plain TCP race (unless
 /// [`HttpsConnector::https_only`]).
 ///
+/// HTTPS records need a resolver that asks for them: the hickory resolver
+/// (`HickoryResolver`, feature `hickory`), which `HttpsConnector::platform` uses when it
+/// is there. A connector on the system resolver (`Connector::default()`) races the
+/// host's addresses only.
+///
 /// TCP only: hyper does not speak HTTP/3, so the config's QUIC ids (`h3`) are not offered.
 /// Set the rustls config's `alpn_protocols` to what the client speaks: `h2` and `http/1.1`
 /// when its `http2` feature is on, `http/1.1` otherwise.
@@ -72,6 +77,50 @@ impl HttpsConnector {
             tls,
             https_only: false,
         })
+    }
+
+    /// An HTTPS connector that works out of the box (features `hyper`, `platform-verifier`
+    /// and `ring` or `aws-lc-rs`): certificates checked the way the platform checks them
+    /// ([`platform_client_config`](crate::platform_client_config)), `alpn` offered (`h2`
+    /// and `http/1.1` for a client with hyper-util's `http2` feature, `http/1.1` alone
+    /// otherwise), and, with feature `hickory`, the hickory resolver on the system's name
+    /// servers, so that the race asks for the host's HTTPS records (their ports, ALPN ids
+    /// and address hints; `getaddrinfo`, the default otherwise, cannot ask for them).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use bytes::Bytes;
+    /// use http_body_util::Empty;
+    /// use hyper_util::client::legacy::Client;
+    /// use hyper_util::rt::TokioExecutor;
+    ///
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let https = eyeballs_tokio::HttpsConnector::platform(&["h2", "http/1.1"])?;
+    /// let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
+    /// let response = client.get("https://example.test/".parse()?).await?;
+    /// # let _ = response;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The platform verifier's ([`TlsConfigError::Verifier`]), a bad ALPN list
+    /// ([`TlsConfigError::NoAlpn`], [`TlsConfigError::InvalidAlpn`]), or with `hickory`
+    /// a system resolver configuration hickory cannot read; all as `io::Error`.
+    #[cfg(feature = "platform-verifier")]
+    pub fn platform(alpn: &[&str]) -> io::Result<Self> {
+        let mut config = crate::platform_client_config([])?;
+        config.alpn_protocols = alpn.iter().map(|id| id.as_bytes().to_vec()).collect();
+        #[cfg(feature = "hickory")]
+        let connector = Connector::builder()
+            .resolver(crate::HickoryResolver::from_system_conf()?)
+            .build()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        #[cfg(not(feature = "hickory"))]
+        let connector = Connector::default();
+        Ok(HttpsConnector::new(connector, Arc::new(config))?)
     }
 
     /// Refuses `http` URIs when `on` (default off: they get a plain TCP race).

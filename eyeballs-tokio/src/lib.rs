@@ -8,6 +8,52 @@
 //! `SocketAddrV6`, `&[SocketAddr]`, ...: see [`ToHostPort`]); a list of addresses
 //! races without DNS, ordered the RFC 8305 way (IPv6 first, families interleaved).
 //!
+//! # Features
+//!
+//! | feature | what it adds |
+//! | --- | --- |
+//! | `hickory` | `HickoryResolver`: AAAA and A as two queries, and HTTPS records (services, ports, ALPN, hints, ECH: Happy Eyeballs v3, and QUIC) |
+//! | `hyper` | `HttpConnector`, the connector of hyper-util's legacy `Client` (and of tonic's `Endpoint::connect_with_connector`) |
+//! | `tls` | `Connector::connect_tls`: TCP+TLS races (tokio-rustls), `Tls`; with `hyper`, `HttpsConnector` |
+//! | `quic` | QUIC endpoints (quinn) race beside TCP+TLS; brings `ring` |
+//! | `ring` | rustls' ring provider: `crypto_provider()`, used by the one-call constructors |
+//! | `aws-lc-rs` | rustls' aws-lc-rs provider (preferred over ring when both are on) |
+//! | `platform-verifier` | trust what the platform trusts: `Tls::platform`, `platform_client_config`, `HttpsConnector::platform` (needs `ring` or `aws-lc-rs`) |
+//! | `ech` | Encrypted ClientHello (`ech_hook`, on aws-lc-rs) |
+//! | `serde` | `Report`, `Winner`, `Failure` and their records serialize (times in milliseconds) |
+//!
+//! # What QUIC needs
+//!
+//! A connect races QUIC for an endpoint only when the host's HTTPS record (RFC 9460) offers a
+//! QUIC id (`h3`) for it. So QUIC takes all four of: feature `quic`; the hickory resolver
+//! (`HickoryResolver`, feature `hickory`: the default system resolver, `getaddrinfo`, cannot
+//! ask for HTTPS records); a `Tls` whose ALPN ids include `h3`; and a host that publishes an
+//! HTTPS record with `alpn=h3`. Missing any one, `connect_tls` races TCP+TLS alone, which is
+//! the right thing, not an error.
+//!
+//! # HTTPS in a few lines
+//!
+//! ```toml
+//! eyeballs-tokio = { version = "0.2", features = ["hyper", "tls", "ring", "platform-verifier", "hickory"] }
+//! ```
+//!
+//! ```no_run
+//! # #[cfg(all(feature = "hyper", feature = "platform-verifier"))]
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use bytes::Bytes;
+//! use http_body_util::Empty;
+//! use hyper_util::client::legacy::Client;
+//! use hyper_util::rt::TokioExecutor;
+//!
+//! // The platform's roots, ring, the hickory resolver (HTTPS records), h2 and HTTP/1.1.
+//! let https = eyeballs_tokio::HttpsConnector::platform(&["h2", "http/1.1"])?;
+//! let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
+//! let response = client.get("https://example.test/".parse()?).await?;
+//! # let _ = response;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! One dependency is enough: this crate re-exports every type its API uses (the
 //! configuration, the failure, the report, the history, the target conversions).
 //!
@@ -137,6 +183,7 @@
 //! # let mut config = ca.client_config(&[]);
 //!
 //! // Any rustls ClientConfig (its crypto provider, its roots); ALPN ids say what to race.
+//! // With features `platform-verifier` and `ring`: Tls::platform(&["h3", "h2", "http/1.1"]).
 //! config.alpn_protocols = vec![b"h3".to_vec(), b"h2".to_vec(), b"http/1.1".to_vec()];
 //! let tls = Tls::new(Arc::new(config))?; // keep it: its configs are made once
 //! let connector = Connector::builder().resolver(resolver).build()?;
@@ -189,20 +236,36 @@
 //! With the features `hyper` and `tls`, [`HttpsConnector`] is hyper-util's legacy `Client`
 //! connector with a TLS-aware race: `https` URIs race TCP+TLS, the HTTPS records of the host
 //! are used when the resolver answers them, and an ALPN of `h2` makes hyper speak HTTP/2.
-//! hyper does not speak HTTP/3, so QUIC is not raced there. The alternative is hyper-rustls'
-//! `HttpsConnectorBuilder::wrap_connector` around a plain [`Connector`]: TLS then starts
-//! after the race, which counts TCP only (RFC 8305, not HEv3's §6.1).
+//! hyper does not speak HTTP/3, so QUIC is not raced there. `HttpsConnector::platform`
+//! (features `platform-verifier` and `ring` or `aws-lc-rs`) is the one-call form: the
+//! platform's roots, and with `hickory` the hickory resolver, so that HTTPS records are
+//! asked for. The alternative is hyper-rustls' `HttpsConnectorBuilder::wrap_connector`
+//! around a plain [`Connector`]: TLS then starts after the race, which counts TCP only
+//! (RFC 8305, not HEv3's §6.1).
 //!
 //! # reqwest
 //!
-//! reqwest cannot take this connector: it opens its own connections, and has no public API
-//! to give it a connector. Two ways out:
+//! reqwest (0.13) cannot race through eyeballs today, for two precise reasons:
 //!
-//! - Use hyper-util's legacy `Client` (what reqwest is built on) with [`HttpsConnector`]
-//!   (features `hyper`, `tls`) for HTTPS, or with this [`Connector`] for plain HTTP.
-//! - Keep reqwest and feed it addresses: its `ClientBuilder::resolve` and `dns_resolver`
-//!   hooks choose which addresses reqwest connects to. They cannot race: reqwest still does
-//!   the connecting, so this crate's attempt delays, history and reports do not apply.
+//! - `ClientBuilder::connector_layer` takes a tower layer over reqwest's own connector,
+//!   and the service it wraps must answer with `reqwest::connect::Conn`, a type reqwest
+//!   keeps private: no crate outside reqwest can make one from another stream, so an
+//!   eyeballs connection cannot be handed in.
+//! - `ClientBuilder::dns_resolver` (its `Resolve` trait) and `ClientBuilder::resolve`
+//!   hand reqwest addresses only. reqwest then connects to them itself: eyeballs' attempt
+//!   delays, TLS-aware racing, HTTPS records, history and report do not apply.
+//!
+//! What a reqwest user can do now:
+//!
+//! - Use hyper-util's legacy `Client` (reqwest is built on it) with [`HttpsConnector`]
+//!   (features `hyper`, `tls`; `HttpsConnector::platform` for the platform's roots) or
+//!   [`HttpConnector`] (plain HTTP); tonic takes the latter with
+//!   `Endpoint::connect_with_connector`.
+//! - Keep reqwest and choose its address with eyeballs: race once with
+//!   [`Connector::connect_with_report`], then pin the winner with
+//!   `ClientBuilder::resolve(host, winner)`. The winning connection is dropped and
+//!   reqwest opens its own to the same address, so this costs one extra TCP handshake and
+//!   counts TCP only (no TLS-aware racing); refresh it when the network changes.
 //!
 //! # What a connect does with its sockets
 //!
@@ -324,6 +387,13 @@ fn default_connector() -> &'static Connector {
 /// process-wide [`Connector`] (system resolver, history on).
 ///
 /// It takes what [`tokio::net::TcpStream::connect`] takes (see [`ToHostPort`]).
+///
+/// `localhost` and names under `.localhost` are answered at once, without DNS, with `::1`
+/// and `127.0.0.1` (RFC 6761 §6.3), and raced like any answer: `::1` first, `127.0.0.1`
+/// when it is refused or slow. The process-wide connector keeps one history for the whole
+/// process (RFC 8305 §4): a later connect to the same destination starts with what worked
+/// (after a broken IPv6 path, IPv4 first). For a history of your own, or none
+/// (`ConnectorBuilder::history(false)`), keep a [`Connector`] of your own.
 ///
 /// # Errors
 ///

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use eyeballs_lab::loopback::{V4, V6};
 use eyeballs_lab::tls::{same_port, TestCa, TlsServe, TlsServer};
 use eyeballs_tokio::{
-    AttemptError, AttemptErrorKind, Config, Connector, EchConfig, Failure, ServiceRecord,
-    StaticResolver, Tls, TlsConfigError,
+    AttemptError, AttemptErrorKind, CertificateProblem, Config, Connector, EchConfig, Failure,
+    ServiceRecord, StaticResolver, Tls, TlsConfigError,
 };
 
 const NAME: &str = "tls.eyeballs.test";
@@ -106,6 +106,76 @@ fn a_certificate_for_another_name_is_refused() {
         assert_eq!(
             attempt_errors(&err),
             [(server.addr(), AttemptErrorKind::Certificate)]
+        );
+        let failure = err
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<Failure<std::io::Error>>())
+            .unwrap();
+        let attempt = AttemptError::of(failure.attempts()[0].error.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            attempt.certificate(),
+            Some(CertificateProblem::OtherName {
+                names: vec!["elsewhere.test".into()]
+            })
+        );
+        // One sentence, the endpoint named once, no rustls debug words.
+        let text = err.to_string();
+        assert!(
+            text.ends_with(&format!(
+                "TCP {} h2: the server's certificate is for another name than the host's: it \
+                 is for elsewhere.test",
+                server.addr()
+            )),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches(&server.addr().to_string()).count(),
+            1,
+            "{text}"
+        );
+        assert!(!text.contains("NotValidForName"), "{text}");
+    });
+}
+
+/// `Tls::platform` trusts the platform's roots and nothing else: a test CA's server is
+/// issued by an unknown authority. `platform_client_config` with the test CA's root added
+/// connects (platform roots plus extra ones).
+#[cfg(feature = "platform-verifier")]
+#[test]
+fn platform_roots_and_extra_roots() {
+    serial(async {
+        let ca = TestCa::new();
+        let listener = std::net::TcpListener::bind((V4, 0)).unwrap();
+        let server =
+            TlsServer::start(listener, ca.server_config(&[NAME], &["h2"]), TlsServe::Echo).unwrap();
+        let c = connector(StaticResolver::new().host(NAME, [V4]), Config::default());
+        let target = (NAME, server.addr().port());
+        let err = c
+            .connect_tls(target, &Tls::platform(&["h2"]).unwrap())
+            .await
+            .unwrap_err();
+        let failure = err
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<Failure<std::io::Error>>())
+            .unwrap();
+        let attempt = AttemptError::of(failure.attempts()[0].error.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            attempt.certificate(),
+            Some(CertificateProblem::UnknownIssuer)
+        );
+        assert_eq!(
+            attempt.to_string(),
+            "the server's certificate is not trusted: issued by an unknown authority"
+        );
+        let mut config = eyeballs_tokio::platform_client_config([ca.root()]).unwrap();
+        config.alpn_protocols = vec![b"h2".to_vec()];
+        let connection = c
+            .connect_tls(target, &Tls::new(Arc::new(config)).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            connection.alpn().map(ToString::to_string).as_deref(),
+            Some("h2")
         );
     });
 }

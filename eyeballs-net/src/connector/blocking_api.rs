@@ -155,7 +155,25 @@ mod tls {
             target: T,
             tls: &Tls,
         ) -> io::Result<Connection<BlockingTlsStream>> {
-            self.connect_tls_with_report(target, tls).0
+            self.run_tls(target, tls, self.tls_plan(tls, false)).0
+        }
+
+        /// Connects like [`Connector::connect_tls`], giving up after `timeout` (DNS and
+        /// handshakes included).
+        ///
+        /// # Errors
+        ///
+        /// As [`Connector::connect_tls`]; `TimedOut` when the deadline passes, and
+        /// `InvalidInput` for a zero `timeout`.
+        pub fn connect_tls_timeout<T: ToHostPort>(
+            &self,
+            target: T,
+            tls: &Tls,
+            timeout: Duration,
+        ) -> io::Result<Connection<BlockingTlsStream>> {
+            let mut plan = self.tls_plan(tls, false);
+            plan.config = plan.config.timeout(Some(timeout));
+            self.run_tls(target, tls, plan).0
         }
 
         /// Connects like [`Connector::connect_tls`], and also returns the race's report.
@@ -164,12 +182,24 @@ mod tls {
             target: T,
             tls: &Tls,
         ) -> (io::Result<Connection<BlockingTlsStream>>, Option<Report>) {
-            let plan = Plan {
+            self.run_tls(target, tls, self.tls_plan(tls, true))
+        }
+
+        fn tls_plan(&self, tls: &Tls, report: bool) -> Plan {
+            Plan {
                 config: self.settings().config,
                 protocols: tls.configs().offered(false),
                 https: true,
-                report: true,
-            };
+                report,
+            }
+        }
+
+        fn run_tls<T: ToHostPort>(
+            &self,
+            target: T,
+            tls: &Tls,
+            plan: Plan,
+        ) -> (io::Result<Connection<BlockingTlsStream>>, Option<Report>) {
             let dial = SyncTls {
                 configs: tls.configs().clone(),
             };

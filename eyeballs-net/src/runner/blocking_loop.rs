@@ -431,7 +431,7 @@ pub(crate) mod tls {
     use rustls::ClientConnection;
 
     use crate::error::{AttemptError, AttemptErrorKind};
-    use crate::tls::{check_alpn, server_name, tls_kind, Configs};
+    use crate::tls::{check_alpn, server_name, tls_error, Configs};
 
     /// A TLS handshake under way over a connected, non-blocking stream.
     pub(crate) struct Handshake {
@@ -458,10 +458,7 @@ pub(crate) mod tls {
         ) -> io::Result<Self> {
             let config = configs.config_for(endpoint, Transport::Tcp)?;
             let name = server_name(host, endpoint)?;
-            let conn = ClientConnection::new(config, name).map_err(|e| {
-                let kind = tls_kind(&e);
-                AttemptError::with_source(endpoint.clone(), kind, e)
-            })?;
+            let conn = ClientConnection::new(config, name).map_err(|e| tls_error(endpoint, e))?;
             Ok(Handshake {
                 stream,
                 conn,
@@ -503,10 +500,7 @@ pub(crate) mod tls {
                         if let Err(e) = self.conn.process_new_packets() {
                             // Send the alert rustls queued before giving up.
                             let _ = self.conn.write_tls(&mut self.stream);
-                            let kind = tls_kind(&e);
-                            return Err(
-                                AttemptError::with_source(self.endpoint.clone(), kind, e).into()
-                            );
+                            return Err(tls_error(&self.endpoint, e).into());
                         }
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),

@@ -105,6 +105,9 @@ pub(crate) struct Runner<'s, O> {
     result: Option<Result<(Winner, O), Failure<io::Error>>>,
     want_report: bool,
     flags: FlagsRead,
+    /// The race's tracing span (`race`, with its id and target): entered by every method
+    /// that feeds or drains the race, so each event says which race it is of.
+    span: tracing::Span,
 }
 
 impl<'s, O> Runner<'s, O> {
@@ -157,7 +160,8 @@ impl<'s, O> Runner<'s, O> {
                 None => Race::new(race_target, config, now),
             })
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        tracing::debug!(target: "eyeballs", %target, "race started");
+        let span = race_span(target);
+        span.in_scope(|| tracing::debug!(target: "eyeballs", %target, "race started"));
         Ok(Runner {
             settings,
             race,
@@ -168,6 +172,7 @@ impl<'s, O> Runner<'s, O> {
             result: None,
             want_report: plan.report,
             flags,
+            span,
         })
     }
 
@@ -176,6 +181,7 @@ impl<'s, O> Runner<'s, O> {
     /// decided without I/O (an endpoint refused before any socket, a QUIC attempt's
     /// handshake deadline): call it right after the input or timeout it follows.
     pub(crate) fn poll_work(&mut self, now: Instant) -> Option<Work> {
+        let _race = self.span.clone().entered();
         if let Some(attempt) = self.closes.pop_front() {
             return Some(Work::Close { attempt });
         }
@@ -190,7 +196,8 @@ impl<'s, O> Runner<'s, O> {
                 Action::Connect {
                     attempt, endpoint, ..
                 } => {
-                    tracing::debug!(target: "eyeballs", %attempt, %endpoint, "connect");
+                    let priority = endpoint.priority();
+                    tracing::debug!(target: "eyeballs", %attempt, %endpoint, priority, "connect");
                     if let Some(refusal) = refusal(&endpoint) {
                         self.race.handle_input(
                             Input::ConnectFailed {
@@ -260,6 +267,7 @@ impl<'s, O> Runner<'s, O> {
         answer: io::Result<Answer>,
         now: Instant,
     ) {
+        let _race = self.span.clone().entered();
         let input = match answer {
             Ok(Answer::Addrs(addrs)) => {
                 tracing::debug!(target: "eyeballs", %query, ?addrs, "resolved");
@@ -293,6 +301,7 @@ impl<'s, O> Runner<'s, O> {
 
     /// Feeds what a dialer reported of `attempt` at `now`.
     pub(crate) fn handle_dial(&mut self, attempt: AttemptId, event: DialEvent<O>, now: Instant) {
+        let _race = self.span.clone().entered();
         match event {
             DialEvent::Progressed => {
                 tracing::debug!(target: "eyeballs", %attempt, "tcp connected, handshake under way");
@@ -321,6 +330,7 @@ impl<'s, O> Runner<'s, O> {
     /// Fires what is due at `now`: handshakes past their deadline fail as stalled (and are
     /// closed), then the race's own timers. An early call does nothing.
     pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        let _race = self.span.clone().entered();
         let timeout = self.settings.handshake_timeout;
         while let Some(i) = self.stalls.iter().position(|&(_, at)| at <= now) {
             let (attempt, _) = self.stalls.swap_remove(i);
@@ -351,6 +361,7 @@ impl<'s, O> Runner<'s, O> {
     ///
     /// A race that is not over (its loop stopped: the poller failed) is aborted first.
     pub(crate) fn finish(mut self, now: Instant) -> (io::Result<O>, Option<Report>) {
+        let _race = self.span.clone().entered();
         if self.result.is_none() {
             self.race.handle_input(Input::Aborted, now);
             while self.result.is_none() && self.poll_work(now).is_some() {}
@@ -413,6 +424,16 @@ fn literal_ips(host: &Host) -> impl Iterator<Item = IpAddr> + '_ {
         _ => (None, &[]),
     };
     one.into_iter().chain(many.iter().map(|a| a.ip()))
+}
+
+/// The span of one race: `race` at DEBUG with target `eyeballs`, its `id` (counted from 0
+/// per process, so that the lines of concurrent races can be told apart) and its
+/// `target`.
+fn race_span(target: &HostPort) -> tracing::Span {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static RACES: AtomicU64 = AtomicU64::new(0);
+    let id = RACES.fetch_add(1, Ordering::Relaxed);
+    tracing::debug_span!(target: "eyeballs", "race", id, target = %target)
 }
 
 /// A fresh seed for the race's shuffle of equal service priorities (HEv3 §5.2, V20): from

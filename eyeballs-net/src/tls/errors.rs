@@ -8,6 +8,7 @@ use std::fmt;
 use eyeballs_core::{Alpn, Endpoint};
 use rustls::{AlertDescription, PeerIncompatible, PeerMisbehaved};
 
+use super::certificate::CertificateProblem;
 use crate::error::{AttemptError, AttemptErrorKind};
 
 /// Why a [`Tls`](super::Tls) cannot be built: found before any connect.
@@ -22,6 +23,12 @@ pub enum TlsConfigError {
     /// The rustls config cannot run QUIC (quinn needs TLS 1.3 with
     /// `TLS13_AES_128_GCM_SHA256`).
     Quic(String),
+    /// The platform's certificate verifier could not start (feature `platform-verifier`):
+    /// on Linux and BSD, no CA certificate was found where the system keeps them.
+    Verifier(String),
+    /// The crypto provider cannot make a TLS 1.2 or 1.3 config (an installed default
+    /// provider without their cipher suites).
+    Provider(String),
 }
 
 impl fmt::Display for TlsConfigError {
@@ -35,6 +42,15 @@ impl fmt::Display for TlsConfigError {
                 write!(f, "ALPN id {a:?} is not 1 to 255 bytes (RFC 7301)")
             }
             TlsConfigError::Quic(e) => write!(f, "the rustls config cannot run QUIC: {e}"),
+            TlsConfigError::Provider(e) => {
+                write!(f, "the crypto provider cannot make a TLS config: {e}")
+            }
+            TlsConfigError::Verifier(e) => write!(
+                f,
+                "the platform's certificate verifier cannot start: {e} (on Linux, install the \
+                 system's CA certificates, say the ca-certificates package, or give roots of \
+                 your own)"
+            ),
         }
     }
 }
@@ -73,22 +89,37 @@ pub(crate) fn check_alpn(
 /// Classifies a failed TLS handshake over TCP: the `io::Error` holds a `rustls::Error`
 /// when TLS failed, or is the connection's own error.
 pub(crate) fn tls_io_error(endpoint: &Endpoint, e: io::Error) -> AttemptError {
-    let kind = match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-        Some(tls) => tls_kind(tls),
-        None => AttemptErrorKind::Io,
-    };
-    match kind {
-        AttemptErrorKind::Io => AttemptError::with_source(endpoint.clone(), kind, e),
-        // The rustls error itself, not the io::Error around it.
-        _ => {
-            let source = e.into_inner().unwrap_or_else(|| "TLS error".into());
-            AttemptError::with_source(endpoint.clone(), kind, source)
-        }
+    if !e.get_ref().is_some_and(|i| i.is::<rustls::Error>()) {
+        return AttemptError::with_source(endpoint.clone(), AttemptErrorKind::Io, e);
+    }
+    match e.into_inner().map(|i| i.downcast::<rustls::Error>()) {
+        Some(Ok(tls)) => tls_error(endpoint, *tls),
+        _ => unreachable!("checked above: the inner error is a rustls::Error"),
     }
 }
 
+/// Classifies a rustls error.
+pub(crate) fn tls_error(endpoint: &Endpoint, e: rustls::Error) -> AttemptError {
+    AttemptError::with_source(endpoint.clone(), tls_kind(&e), e)
+}
+
+/// What is wrong with the server's certificate, read from a handshake's error: a rustls
+/// `InvalidCertificate` (TCP), or the text quinn keeps of it (QUIC).
+pub(crate) fn certificate_problem(
+    source: &(dyn std::error::Error + Send + Sync + 'static),
+) -> Option<CertificateProblem> {
+    if let Some(rustls::Error::InvalidCertificate(c)) = source.downcast_ref() {
+        return Some(CertificateProblem::of(c));
+    }
+    #[cfg(feature = "quic")]
+    if let Some(quinn::ConnectionError::TransportError(t)) = source.downcast_ref() {
+        return CertificateProblem::from_text(&t.reason);
+    }
+    None
+}
+
 /// The kind of a rustls error.
-pub(crate) fn tls_kind(e: &rustls::Error) -> AttemptErrorKind {
+fn tls_kind(e: &rustls::Error) -> AttemptErrorKind {
     match e {
         rustls::Error::InvalidCertificate(_) => AttemptErrorKind::Certificate,
         rustls::Error::AlertReceived(alert) => alert_kind(*alert),
@@ -120,6 +151,21 @@ pub(crate) fn alert_kind(alert: AlertDescription) -> AttemptErrorKind {
     }
 }
 
+/// An alert's name as the TLS RFCs write it (`bad_certificate`).
+pub(crate) fn alert_name(alert: AlertDescription) -> String {
+    let debug = format!("{alert:?}");
+    let mut name = String::with_capacity(debug.len() + 4);
+    let mut after_lower = false;
+    for c in debug.chars() {
+        if c.is_ascii_uppercase() && after_lower {
+            name.push('_');
+        }
+        after_lower = c.is_ascii_lowercase();
+        name.push(c.to_ascii_lowercase());
+    }
+    name
+}
+
 /// Classifies a QUIC attempt's failure: a connect quinn refused at once, or a failed
 /// handshake, where a TLS alert (ours, or the server's) in the close says which kind; a
 /// timeout is `TimedOut`.
@@ -145,7 +191,16 @@ pub(crate) fn quic_error(endpoint: &Endpoint, e: QuicFailure) -> AttemptError {
             let alert = code
                 .and_then(|c| c.checked_sub(0x100))
                 .and_then(|a| u8::try_from(a).ok());
+            // Our own verifier's verdict: quinn keeps only rustls' text of it, and the alert
+            // rustls chose is not always a certificate one (`BadSignature` is decrypt_error).
+            let certificate = match &e {
+                ConnectionError::TransportError(t) => {
+                    CertificateProblem::from_text(&t.reason).is_some()
+                }
+                _ => false,
+            };
             let kind = match alert.map(|a| alert_kind(AlertDescription::from(a))) {
+                _ if certificate => AttemptErrorKind::Certificate,
                 Some(AttemptErrorKind::Tls) | None => AttemptErrorKind::Quic,
                 Some(kind) => kind,
             };

@@ -9,19 +9,27 @@ use std::sync::Arc;
 use eyeballs_core::{Alpn, EchConfig, Endpoint, Protocols, Transport};
 use rustls::ClientConfig;
 
+mod certificate;
 mod config;
 mod errors;
+#[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
+mod platform;
 #[cfg(feature = "quic")]
 mod quic;
 
+pub use certificate::CertificateProblem;
 pub use config::EchHook;
 pub(crate) use config::{server_name, Configs};
 #[cfg(feature = "blocking")]
-pub(crate) use errors::tls_kind;
+pub(crate) use errors::tls_error;
 pub use errors::TlsConfigError;
-pub(crate) use errors::{check_alpn, tls_io_error};
+pub(crate) use errors::{alert_name, certificate_problem, check_alpn, tls_io_error};
 #[cfg(feature = "quic")]
 pub(crate) use errors::{quic_error, QuicFailure};
+#[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
+pub use platform::crypto_provider;
+#[cfg(feature = "platform-verifier")]
+pub use platform::platform_client_config;
 
 /// What a won TLS or QUIC attempt gives: the connection, the endpoint it went to, and the
 /// ALPN id its handshake negotiated.
