@@ -38,7 +38,7 @@ impl eyeballs_net::runtime::Timer for AsyncIoTimer {
 impl Runtime for AsyncIo {
     type Tcp = TcpStream;
     type Timer = AsyncIoTimer;
-    type Connect = Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send>>;
+    type Connect = AsyncIoConnect;
 
     fn now(&self) -> Instant {
         Instant::now()
@@ -49,21 +49,51 @@ impl Runtime for AsyncIo {
     }
 
     fn connect(&self, addr: SocketAddr, options: &SocketOptions) -> Self::Connect {
-        let socket = options.open(addr);
-        Box::pin(async move {
-            let socket = socket?;
+        let stream = options.open(addr).and_then(|socket| {
             start_connect(&socket, addr)?;
-            let stream = Async::new(std::net::TcpStream::from(socket))?;
+            Async::new(std::net::TcpStream::from(socket))
+        });
+        AsyncIoConnect(Some(stream))
+    }
+}
+
+/// A TCP connect on async-io's reactor: writable, then `SO_ERROR` and a peer, as a named
+/// future, so a connect allocates no box for it.
+#[derive(Debug)]
+pub struct AsyncIoConnect(Option<io::Result<Async<std::net::TcpStream>>>);
+
+impl Future for AsyncIoConnect {
+    type Output = io::Result<TcpStream>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            let stream = match self.0.as_ref() {
+                Some(Ok(stream)) => stream,
+                _ => {
+                    let done = self.0.take();
+                    let error = match done {
+                        Some(Err(e)) => e,
+                        _ => io::Error::other("polled after the end"),
+                    };
+                    return Poll::Ready(Err(error));
+                }
+            };
+            std::task::ready!(stream.poll_writable(cx))?;
             // Writable without an error but with no peer is a spurious wake-up.
-            loop {
-                stream.writable().await?;
-                match finish_connect(stream.get_ref()) {
-                    Err(e) if e.kind() == io::ErrorKind::NotConnected => continue,
-                    result => break result?,
+            match finish_connect(stream.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => continue,
+                Err(e) => {
+                    self.0 = None;
+                    return Poll::Ready(Err(e));
+                }
+                Ok(()) => {
+                    let Some(Ok(stream)) = self.0.take() else {
+                        unreachable!("checked above")
+                    };
+                    return Poll::Ready(Ok(TcpStream::from(stream)));
                 }
             }
-            Ok(TcpStream::from(stream))
-        })
+        }
     }
 }
 

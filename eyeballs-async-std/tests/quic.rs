@@ -137,6 +137,8 @@ fn healthy_quic_wins_with_h3() {
             let p = serve(&ca, [Udp::Quic, Udp::Closed]);
             let c = connector(p.port, &["h3", "h2"], &[V6, V4], Config::default());
             let tls = tls(&ca, &["h3", "h2"]);
+            // The tasks of the tests before this one end first (they count process-wide).
+            assert!(eventually(|| quic_background_tasks() == 0).await, "{on:?}");
             let (udp, tasks) = counts();
             let (conn, report) = c.connect_tls_with_report((NAME, p.port), &tls).await;
             let (conn, report) = (conn.unwrap(), report.unwrap());

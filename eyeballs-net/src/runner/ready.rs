@@ -18,8 +18,9 @@ pub(crate) struct ReadySet<K, F> {
     inline: [Option<Slot<K, F>>; 2],
     /// The others; an emptied entry is reused.
     more: Vec<Option<Slot<K, F>>>,
-    /// Made with the first future: a set that never holds one allocates nothing.
-    shared: Option<Arc<Shared>>,
+    /// The waker of the task that polls the set, as last seen: each slot's waker keeps a
+    /// copy to wake it (no state shared between slots, so none to allocate).
+    task: Option<Waker>,
 }
 
 struct Slot<K, F> {
@@ -30,18 +31,11 @@ struct Slot<K, F> {
     as_waker: Waker,
 }
 
-/// What the set and every slot's waker share: the task to wake.
-#[derive(Default)]
-struct Shared {
-    task: Mutex<Option<Waker>>,
-    /// The set is gone: wake-ups wake nobody. (A slot's waker can outlive the set: a socket
-    /// or a timer keeps it until it is dropped itself; it holds `Shared`, and `Shared` holds
-    /// no slot, so nothing is kept in a cycle.)
-    closed: AtomicBool,
-}
-
+/// One slot's waker: a flag, and the task to wake.
 struct SlotWaker {
-    shared: Arc<Shared>,
+    /// The task that polls the set; `None` once the slot is emptied or the set is gone (a
+    /// slot's waker can outlive both: a socket or a timer keeps it until dropped itself).
+    task: Mutex<Option<Waker>>,
     /// Woken since the set last polled this slot.
     woken: AtomicBool,
 }
@@ -51,7 +45,7 @@ impl<K: PartialEq + Copy, F: Future + Unpin> ReadySet<K, F> {
         ReadySet {
             inline: [None, None],
             more: Vec::new(),
-            shared: None,
+            task: None,
         }
     }
 
@@ -65,9 +59,8 @@ impl<K: PartialEq + Copy, F: Future + Unpin> ReadySet<K, F> {
     /// polled on the next [`ReadySet::poll_next`].
     pub(crate) fn insert(&mut self, key: K, future: F) {
         drop(self.remove(key));
-        let shared = self.shared.get_or_insert_with(Arc::default).clone();
         let waker = Arc::new(SlotWaker {
-            shared,
+            task: Mutex::new(self.task.clone()),
             woken: AtomicBool::new(false),
         });
         let as_waker = Waker::from(waker.clone());
@@ -91,31 +84,33 @@ impl<K: PartialEq + Copy, F: Future + Unpin> ReadySet<K, F> {
         let slot = self
             .slots_mut()
             .find(|s| s.as_ref().is_some_and(|s| s.key == key))?;
-        slot.take().map(|s| s.future)
+        slot.take().map(|s| {
+            s.waker.forget_task();
+            s.future
+        })
     }
 
     /// Polls the woken futures until one is ready, and returns its key and output, removed
     /// from the set. Pending when none of them is ready (the task is woken when one is).
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<(K, F::Output)> {
-        let Some(shared) = &self.shared else {
-            return Poll::Pending;
-        };
-        {
-            let mut task = shared.lock();
-            match &*task {
-                Some(t) if t.will_wake(cx.waker()) => {}
-                _ => *task = Some(cx.waker().clone()),
-            }
+        let changed = !self.task.as_ref().is_some_and(|t| t.will_wake(cx.waker()));
+        if changed {
+            self.task = Some(cx.waker().clone());
         }
-        // The task is registered first: a wake-up after a flag was read wakes it again.
-        for slot in self.slots_mut() {
+        let task = &self.task;
+        for slot in self.inline.iter_mut().chain(self.more.iter_mut()) {
             let Some(entry) = slot else { continue };
+            // The task is registered first: a wake-up after the flag is read wakes it again.
+            if changed {
+                *entry.waker.lock() = task.clone();
+            }
             if !entry.waker.woken.swap(false, Ordering::AcqRel) {
                 continue;
             }
             let mut slot_cx = Context::from_waker(&entry.as_waker);
             if let Poll::Ready(out) = std::pin::Pin::new(&mut entry.future).poll(&mut slot_cx) {
                 let key = entry.key;
+                entry.waker.forget_task();
                 *slot = None;
                 return Poll::Ready((key, out));
             }
@@ -134,19 +129,24 @@ impl<K: PartialEq + Copy, F: Future + Unpin> ReadySet<K, F> {
 
 impl<K, F> Drop for ReadySet<K, F> {
     fn drop(&mut self) {
-        if let Some(shared) = &self.shared {
-            shared.closed.store(true, Ordering::Release);
-            // Dropped outside the lock: a waker's drop may run arbitrary code.
-            let task = shared.lock().take();
-            drop(task);
+        // A waker that outlives its slot wakes nobody (and holds no task).
+        for slot in self.inline.iter().chain(self.more.iter()).flatten() {
+            slot.waker.forget_task();
         }
     }
 }
 
-impl Shared {
+impl SlotWaker {
     fn lock(&self) -> MutexGuard<'_, Option<Waker>> {
         // Every change under the lock is one assignment: a panic cannot leave it half-changed.
         self.task.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Drops the task: the slot is emptied or the set is gone.
+    fn forget_task(&self) {
+        // Dropped outside the lock: a waker's drop may run arbitrary code.
+        let task = self.lock().take();
+        drop(task);
     }
 }
 
@@ -156,10 +156,10 @@ impl Wake for SlotWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if self.woken.swap(true, Ordering::AcqRel) || self.shared.closed.load(Ordering::Acquire) {
+        if self.woken.swap(true, Ordering::AcqRel) {
             return;
         }
-        let task = self.shared.lock().clone();
+        let task = self.lock().clone();
         if let Some(task) = task {
             task.wake();
         }
@@ -256,30 +256,10 @@ mod tests {
         assert_eq!(set.poll_next(&mut cx), Poll::Pending);
     }
 
-    /// A waker kept by someone else (a socket, a timer) after the set is gone must not keep
-    /// the set's shared state alive through the ready queue.
+    /// A waker kept by someone else (a socket, a timer) after the set is gone keeps only
+    /// its own flag: not the set's task, not the future, and a wake-up wakes nobody.
     #[test]
-    fn a_dropped_set_frees_its_shared_state_even_when_a_waker_outlives_it() {
-        let task = Arc::new(Count::default());
-        let waker = Waker::from(task.clone());
-        let mut cx = Context::from_waker(&waker);
-        let mut set: ReadySet<u32, Boxed> = ReadySet::new();
-        let kept = Arc::new(Mutex::new(Probe::default()));
-        set.insert(1, probe(&kept));
-        assert_eq!(set.poll_next(&mut cx), Poll::Pending);
-        let shared = Arc::downgrade(set.shared.as_ref().unwrap());
-        // Queued, not yet polled: the queue holds the slot's waker.
-        answer(&kept, 1);
-        drop(set);
-        // The probe's future is dropped with the set; a wake-up after it adds nothing.
-        assert!(
-            shared.upgrade().is_none(),
-            "the ready queue kept the shared state alive"
-        );
-    }
-
-    #[test]
-    fn a_wake_up_after_the_set_is_gone_queues_nothing() {
+    fn a_waker_that_outlives_the_set_holds_nothing_and_wakes_nobody() {
         let task = Arc::new(Count::default());
         let waker = Waker::from(task.clone());
         let mut cx = Context::from_waker(&waker);
@@ -287,28 +267,35 @@ mod tests {
         // A future that leaks its waker to the outside, as a reactor registration does.
         let outside: Arc<Mutex<Option<Waker>>> = Arc::default();
         let slot = outside.clone();
+        let dropped = Arc::new(());
+        let in_future = dropped.clone();
         set.insert(
             1,
             Box::pin(std::future::poll_fn(move |cx| {
+                let _alive = &in_future;
                 *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(cx.waker().clone());
                 Poll::<u32>::Pending
             })),
         );
         assert_eq!(set.poll_next(&mut cx), Poll::Pending);
-        let shared = Arc::downgrade(set.shared.as_ref().unwrap());
+        let before = task.0.load(Ordering::Relaxed);
         drop(set);
+        assert_eq!(
+            Arc::strong_count(&dropped),
+            1,
+            "the future went with the set"
+        );
         let kept = outside.lock().unwrap_or_else(|e| e.into_inner()).take();
         let kept = kept.expect("the future kept its waker");
         kept.wake_by_ref();
-        assert!(
-            shared.upgrade().is_some(),
-            "the outside waker still holds it"
+        assert_eq!(
+            task.0.load(Ordering::Relaxed),
+            before,
+            "a late wake-up woke the task"
         );
+        // Only the test's own handles hold the task now: the slot's waker let it go.
+        assert_eq!(Arc::strong_count(&task), 2);
         drop(kept);
-        assert!(
-            shared.upgrade().is_none(),
-            "a late wake-up queued the waker: a cycle"
-        );
     }
 
     #[test]

@@ -1,0 +1,44 @@
+//! Allocations of one healthy blocking connect to a loopback address, counted
+//! (`allocation-counter`: this thread's allocations, and the whole race runs on it), against
+//! std's own `TcpStream::connect`: a regression fails here, not in a benchmark.
+#![allow(clippy::unwrap_used)]
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+
+use eyeballs_blocking::Connector;
+
+/// The most allocations one connect to an address may make, history off (issue 18's bound).
+const MAX_PER_CONNECT: u64 = 8;
+
+#[test]
+fn a_connect_to_an_address_allocates_little() {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let rounds = 100u64;
+    let total = 2 * 50 + 2 * rounds;
+    let acceptor = std::thread::spawn(move || {
+        for _ in 0..total {
+            drop(listener.accept());
+        }
+    });
+    let connector = Connector::builder().history(false).build().unwrap();
+    let connect = |n: u64| (0..n).for_each(|_| drop(connector.connect(addr).unwrap()));
+    let plain = |n: u64| (0..n).for_each(|_| drop(TcpStream::connect(addr).unwrap()));
+    // Warm-up: the thread's poller, the source cache.
+    connect(50);
+    plain(50);
+    let ours = allocation_counter::measure(|| connect(rounds));
+    let theirs = allocation_counter::measure(|| plain(rounds));
+    let per = ours.count_total / rounds;
+    let per_std = theirs.count_total / rounds;
+    eprintln!(
+        "allocations a connect: eyeballs {per} ({} bytes), std {per_std}",
+        ours.bytes_total / rounds
+    );
+    assert!(
+        per <= MAX_PER_CONNECT,
+        "{per} allocations a connect (std: {per_std})"
+    );
+    assert_eq!(ours.count_current, 0, "nothing kept");
+    acceptor.join().unwrap();
+}
