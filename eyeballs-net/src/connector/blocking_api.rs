@@ -76,6 +76,7 @@ impl Connector<Blocking> {
             protocols: Protocols::new(),
             https: false,
             report,
+            seed: None,
         }
     }
 
@@ -169,6 +170,7 @@ mod tls {
                 protocols: tls.configs().offered(false),
                 https: true,
                 report: true,
+                seed: None,
             };
             let dial = SyncTls {
                 configs: tls.configs().clone(),

@@ -36,6 +36,40 @@ pub(crate) enum FlagsRead {
     Pool,
 }
 
+/// Where a connector's source facts come from: probed on this host (every connector a
+/// user builds), or given by a simulated host (feature `sim`).
+#[derive(Clone)]
+pub(crate) enum Sources {
+    /// Probed with UDP sockets and cached ([`SourceCache`]).
+    Probe(Arc<SourceCache>),
+    /// Answered by the simulated host of `eyeballs_net::sim`: no socket, no cache.
+    #[cfg(feature = "sim")]
+    Given(Arc<dyn Fn(IpAddr) -> Option<Source> + Send + Sync>),
+}
+
+impl Default for Sources {
+    fn default() -> Self {
+        Sources::Probe(Arc::default())
+    }
+}
+
+impl Sources {
+    /// Returns the facts for `dests` at `now` (see [`SourceCache::probe`]).
+    pub(crate) fn facts<I: IntoIterator<Item = IpAddr>>(
+        &self,
+        dests: I,
+        options: &SocketOptions,
+        now: Instant,
+        read: FlagsRead,
+    ) -> Vec<Source> {
+        match self {
+            Sources::Probe(cache) => cache.probe(dests, options, now, read),
+            #[cfg(feature = "sim")]
+            Sources::Given(host) => dests.into_iter().filter_map(|d| host(d)).collect(),
+        }
+    }
+}
+
 /// One connector's cache of source facts.
 #[derive(Debug, Default)]
 pub(crate) struct SourceCache {
