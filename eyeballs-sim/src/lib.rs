@@ -50,6 +50,8 @@
 //! Requirement ids (R, G, V, HG) are defined in [`eyeballs_core::requirements`].
 
 pub use eyeballs_net::sim::*;
+/// Why one attempt failed (the inner error of its `io::Error`), to assert on.
+pub use eyeballs_net::{AttemptError, AttemptErrorKind};
 
 /// The core's types a script and its assertions use, so one dependency is enough.
 pub use eyeballs_core::{

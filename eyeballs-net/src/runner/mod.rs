@@ -271,6 +271,18 @@ impl<'s, O> Runner<'s, O> {
             }
             Ok(Answer::Records(records)) => {
                 tracing::debug!(target: "eyeballs", %query, ?records, "resolved");
+                // Hints are destinations too (V10): with their source facts, history
+                // applies to a race that starts on hints alone (R15, HG3).
+                let hints: Vec<IpAddr> = records
+                    .iter()
+                    .flat_map(|r| {
+                        let v6 = r.ipv6_hint_addrs().iter().map(|a| IpAddr::V6(*a));
+                        v6.chain(r.ipv4_hint_addrs().iter().map(|a| IpAddr::V4(*a)))
+                    })
+                    .collect();
+                if !hints.is_empty() {
+                    self.learn_sources(&hints, now);
+                }
                 Input::ResolvedServices { query, records }
             }
             Err(error) => {
