@@ -19,7 +19,7 @@
 //!   winner is a real `quinn::Connection`, which needs real packets.
 //!
 //! Requirement ids in these docs are defined in
-//! [`eyeballs_core::requirements`](eyeballs_core::requirements).
+//! [`eyeballs_core::requirements`].
 
 mod engine;
 mod error;
