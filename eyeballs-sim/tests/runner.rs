@@ -279,6 +279,30 @@ fn no_route_fails_at_once() {
             .is_some_and(|e| e.contains("no IPv4 route"))));
 }
 
+/// A route of its own with no source (`Source::unreachable`): that one destination is
+/// unreachable, the rest of its family is fine.
+#[test]
+fn one_destination_without_a_route() {
+    let network = Network::new()
+        .aaaa("example.test", ["2001:db8::1", "2001:db8::2"])
+        .route(Source::unreachable("2001:db8::1".parse().unwrap()))
+        .tcp("[2001:db8::2]:443", Peer::accept(ms(3)));
+    let run = Sim::new(network).unwrap().connect(HOST);
+    assert_eq!(
+        run.winner().unwrap().addr(),
+        "[2001:db8::2]:443".parse().unwrap()
+    );
+    // Rule 1 of RFC 6724 sorts the unreachable destination last: never tried.
+    assert_eq!(run.tries(), tries(&[(0, "TCP [2001:db8::2]:443")]));
+    let scripted = Network::new()
+        .route(Source::unreachable("2001:db8::1".parse().unwrap()))
+        .tcp("[2001:db8::1]:443", Peer::accept(ms(3)));
+    assert!(matches!(
+        Sim::new(scripted),
+        Err(ScriptError::Unreachable { .. })
+    ));
+}
+
 /// RFC 8305 §7 (R36): an IPv6-only host behind NAT64 races an IPv4 literal as its
 /// synthesized address, which reaches the IPv4 server's script through the gateway.
 #[test]

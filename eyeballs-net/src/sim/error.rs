@@ -52,8 +52,8 @@ pub enum ScriptError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// An endpoint scripted to accept whose family the host has no route to: it can never
-    /// be reached.
+    /// An endpoint scripted to accept that the host has no route to (its family taken
+    /// away, or a route without a source): it can never be reached.
     Unreachable {
         /// The endpoint.
         endpoint: String,

@@ -112,7 +112,7 @@ impl Script {
         let family = Family::of(addr.ip());
         // Behind NAT64 an IPv4 endpoint is reached through a synthesized IPv6 address.
         let via_nat64 = family == Family::V4 && self.nat64.is_some() && self.v6.is_some();
-        if connects && self.source_of(addr.ip()).is_none() && !via_nat64 {
+        if connects && self.fact(addr.ip()).source().is_none() && !via_nat64 {
             return Err(ScriptError::Unreachable {
                 endpoint: addr.to_string(),
                 transport,
@@ -179,11 +179,11 @@ impl Script {
     pub(crate) fn attempt(&self, endpoint: &Endpoint, tls: bool) -> Vec<(Duration, Dialed)> {
         let addr = endpoint.addr();
         let transport = endpoint.transport();
-        if self.source_of(addr.ip()).is_none() && !self.routes.contains_key(&addr.ip()) {
+        if self.fact(addr.ip()).source().is_none() {
             let family = Family::of(addr.ip());
             let error = io::Error::new(
                 io::ErrorKind::NetworkUnreachable,
-                format!("network unreachable (the simulated host has no {family} route)"),
+                format!("network unreachable (the simulated host has no {family} route there)"),
             );
             return vec![(Duration::ZERO, Dialed::Failed(error))];
         }
