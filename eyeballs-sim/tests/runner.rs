@@ -214,6 +214,56 @@ fn a_rejected_ech_fails_the_attempt() {
         .is_some_and(|e| e.contains("Encrypted ClientHello")));
 }
 
+/// V8, V9, V11: an AliasMode record (at 10 ms) sends the race to the alias target: its
+/// HTTPS, AAAA and A are asked at once (its addresses serve its `.` record, and are the
+/// last resort, V11). Its ServiceMode `.` record (at 20 ms) brings h2 on port 8443 and a
+/// hint, and the service wins over the origin's plain address.
+#[test]
+fn an_alias_chain_is_followed() {
+    let network = Network::new()
+        .dns(
+            "example.test",
+            QueryKind::Https,
+            Answer::records([ServiceRecord::alias("cdn.example.test")]).after(ms(10)),
+        )
+        .a("example.test", ["192.0.2.1"])
+        .dns(
+            "cdn.example.test",
+            QueryKind::Https,
+            Answer::records([ServiceRecord::new(1, ".")
+                .alpn(["h2"])
+                .port(8443)
+                .ipv4_hints(["192.0.2.7".parse().unwrap()])])
+            .after(ms(10)),
+        )
+        .a("cdn.example.test", ["192.0.2.7"])
+        .otherwise(Peer::accept(ms(5)));
+    let run = Sim::new(network)
+        .unwrap()
+        .connect_tls(HOST, &Protocols::new().tcp("h2"));
+    let queries: Vec<(Duration, String)> = run
+        .events()
+        .iter()
+        .filter_map(|(t, e)| match e {
+            Event::Query { name, kind } => Some((*t, format!("{kind} {name}"))),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        queries,
+        tries(&[
+            (0, "HTTPS example.test"),
+            (0, "AAAA example.test"),
+            (0, "A example.test"),
+            (10, "HTTPS cdn.example.test"),
+            (10, "AAAA cdn.example.test"),
+            (10, "A cdn.example.test"),
+        ])
+    );
+    assert_eq!(run.tries(), tries(&[(20, "TCP 192.0.2.7:8443")]));
+    assert_eq!(run.elapsed(), ms(25));
+}
+
 /// A server that answers an ALPN id the attempt did not offer fails it (no ALPN in
 /// common); one that answers none is HTTP/1.1 without ALPN, fine over TCP.
 #[test]
