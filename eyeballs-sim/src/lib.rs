@@ -36,6 +36,8 @@
 //! - `tokio`: `tokio::runtime`, the real connector (`eyeballs_net::Connector`) on
 //!   [`SimRuntime`] with tokio's clock: under `tokio::time::pause`, your async code that
 //!   holds a connector runs against the script in virtual time.
+//! - `turmoil`: `turmoil::Turmoil`, a runtime whose TCP connects are turmoil's, so the
+//!   connector runs inside a turmoil simulation (DNS and the host from a script; TCP only).
 //! - `tls`: [`SimRuntime`] is also a `TlsRuntime` (`Connector::connect_tls` over the
 //!   script: TCP+TLS; QUIC is simulated by [`Sim`] only).
 //!
@@ -65,3 +67,5 @@ pub mod guide;
 pub mod strategy;
 #[cfg(feature = "tokio")]
 pub mod tokio;
+#[cfg(feature = "turmoil")]
+pub mod turmoil;

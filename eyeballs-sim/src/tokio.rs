@@ -35,16 +35,9 @@
 //!
 //! # turmoil
 //!
-//! turmoil (tokio's simulator of distributed systems) was evaluated as a second carrier
-//! and not adapted. A runtime over it is possible for TCP (`turmoil::net::TcpStream`, its
-//! tokio clock), but it cannot carry what these tests are about: each turmoil host has
-//! exactly one IP address, and a simulation is either IPv4 or IPv6, so a dual-stack client
-//! with a source address per family does not exist there; its DNS maps a name to one
-//! address, with no AAAA/A split, no delays and no HTTPS records; a partitioned link drops
-//! the SYN and the connect fails at once with "connection refused" (the SYN's reply
-//! channel is dropped), so a black hole — the failure Happy Eyeballs exists for — cannot
-//! be expressed (`hold` comes closest, a connect pending until `release`); and it has no
-//! QUIC. The script here covers all of those directly.
+//! For a turmoil simulation (hosts, links, partitions), feature `turmoil` has a runtime
+//! whose connects are turmoil's: `eyeballs_sim::turmoil`, whose docs say what turmoil
+//! can and cannot carry.
 
 use eyeballs_net::sim::{Network, ScriptError, SimRuntime};
 use eyeballs_tokio::Tokio;

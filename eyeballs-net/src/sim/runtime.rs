@@ -113,8 +113,17 @@ impl<C: Runtime> SimRuntime<C> {
     /// (a [`ConnectorBuilder::config`] call replaces it). The rest is a connector's usual
     /// builder.
     pub fn connector(&self) -> ConnectorBuilder<SimRuntime<C>> {
+        self.connector_on(self.clone())
+    }
+
+    /// Starts a connector builder on another runtime, with this script's DNS (on this
+    /// runtime's clock) and host, as [`SimRuntime::connector`] does: for a runtime whose
+    /// connects go elsewhere, such as another simulator's sockets (`eyeballs-sim`'s
+    /// turmoil runtime). Only the script's DNS and host facts are used then; its
+    /// endpoints are not.
+    pub fn connector_on<R>(&self, runtime: R) -> ConnectorBuilder<R> {
         let host = self.script.clone();
-        let mut builder = Connector::builder_on(self.clone())
+        let mut builder = Connector::builder_on(runtime)
             .resolver(self.resolver())
             .config(Config::default().nat64(self.script.nat64));
         builder.sources = Sources::Given(Arc::new(move |dest| Some(host.fact(dest))));
