@@ -31,13 +31,16 @@
 //! - [`AttemptError`]: why one attempt failed, naming its endpoint.
 //! - [`runtime`]: what a runtime gives eyeballs (clock, timer, TCP connect; TLS and QUIC
 //!   optionally), with a complete example.
+//! - `sim` (feature `sim`): a scripted network and a virtual clock that run the race
+//!   runner below deterministically, for tests (the `eyeballs-sim` crate).
 //!
 //! # How it is built
 //!
 //! ```text
 //! connector/  the connector users hold, its builder and its connects
-//! runner/     the race runner (runtime-free) and the two loops that drive it:
-//!             async (any Runtime) and blocking (one mio poller, feature `blocking`)
+//! runner/     the race runner (runtime-free) and the loops that drive it: async
+//!             (any Runtime), blocking (one mio poller, feature `blocking`) and
+//!             simulated (virtual time, feature `sim`)
 //! dial/       one dialer per transport, the same events for all: TCP, TCP+step,
 //!             TCP+TLS, QUIC (quic/: its socket that keeps refusals, the scope that
 //!             ends its tasks, quinn's runtime on async-io)
@@ -46,6 +49,8 @@
 //! hickory/    hickory-resolver in eyeballs' terms, and its async-io provider
 //! tls/        TLS and QUIC configuration, server names, error wording
 //! runtime.rs  the runtime traits
+//! sim/        the simulator (feature `sim`): the script, its checks, the engine over
+//!             the simulated loop, and a runtime over the script
 //! ```
 //!
 //! The runner decides nothing the core decides: it feeds the core's inputs and performs
@@ -69,6 +74,8 @@ mod hickory;
 mod resolve;
 mod runner;
 pub mod runtime;
+#[cfg(feature = "sim")]
+pub mod sim;
 mod sockets;
 #[cfg(feature = "tls")]
 mod tls;

@@ -87,6 +87,7 @@ impl<R: Runtime> Connector<R> {
             protocols: Protocols::new(),
             https: false,
             report,
+            seed: None,
         }
     }
 
@@ -157,6 +158,7 @@ mod tls {
                 protocols: tls.configs().offered(quic),
                 https: true,
                 report,
+                seed: None,
             };
             self.run(target, plan, &TlsDial::new(tls)).await
         }

@@ -76,6 +76,7 @@ impl Connector<Blocking> {
             protocols: Protocols::new(),
             https: false,
             report,
+            seed: None,
         }
     }
 
@@ -191,6 +192,7 @@ mod tls {
                 protocols: tls.configs().offered(false),
                 https: true,
                 report,
+                seed: None,
             }
         }
 

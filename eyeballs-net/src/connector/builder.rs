@@ -11,7 +11,7 @@ use super::handle::Connector;
 use super::history::SharedHistory;
 use super::settings::Settings;
 use crate::resolve::{Resolve, SystemResolver};
-use crate::sockets::{SocketOptionError, SocketOptions, SourceCache};
+use crate::sockets::{SocketOptionError, SocketOptions, Sources};
 
 /// How long a handshake (TLS after TCP, QUIC) may take by default before its attempt fails
 /// as stalled: Go's `TLSHandshakeTimeout`, and well past any real handshake's round trips.
@@ -105,6 +105,8 @@ pub struct ConnectorBuilder<R> {
     resolver: Arc<dyn Resolve>,
     history: Option<History>,
     handshake_timeout: Duration,
+    /// Probed by default; the simulator gives its host's.
+    pub(crate) sources: Sources,
 }
 
 impl<R: Clone> Clone for ConnectorBuilder<R> {
@@ -116,6 +118,7 @@ impl<R: Clone> Clone for ConnectorBuilder<R> {
             resolver: self.resolver.clone(),
             history: self.history.clone(),
             handshake_timeout: self.handshake_timeout,
+            sources: self.sources.clone(),
         }
     }
 }
@@ -166,6 +169,7 @@ impl<R> ConnectorBuilder<R> {
             resolver: Arc::new(SystemResolver),
             history: Some(History::new()),
             handshake_timeout: HANDSHAKE_TIMEOUT,
+            sources: Sources::default(),
         }
     }
 
@@ -232,7 +236,7 @@ impl<R> ConnectorBuilder<R> {
                 socket: self.socket,
                 resolver: self.resolver,
                 history: SharedHistory::new(self.history),
-                sources: Arc::new(SourceCache::default()),
+                sources: self.sources,
                 handshake_timeout: self.handshake_timeout,
             },
             self.runtime,

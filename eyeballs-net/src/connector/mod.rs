@@ -15,4 +15,6 @@ pub use blocking_api::Blocking;
 pub use blocking_api::BlockingTlsStream;
 pub use builder::{BuildError, ConnectorBuilder, HANDSHAKE_TIMEOUT};
 pub use handle::Connector;
+#[cfg(feature = "sim")]
+pub(crate) use history::SharedHistory;
 pub(crate) use settings::Settings;

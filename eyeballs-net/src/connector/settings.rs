@@ -8,7 +8,7 @@ use eyeballs_core::Config;
 
 use super::history::SharedHistory;
 use crate::resolve::Resolve;
-use crate::sockets::{SocketOptions, SourceCache};
+use crate::sockets::{SocketOptions, Sources};
 
 /// A connector's settings and state: built once by the builder, never changed but for
 /// the history and the source cache, which live behind their own locks.
@@ -17,7 +17,8 @@ pub(crate) struct Settings {
     pub(crate) socket: SocketOptions,
     pub(crate) resolver: Arc<dyn Resolve>,
     pub(crate) history: SharedHistory,
-    pub(crate) sources: Arc<SourceCache>,
+    /// Where source facts come from: probed (a user's connector) or given (a simulated host).
+    pub(crate) sources: Sources,
     pub(crate) handshake_timeout: Duration,
 }
 

@@ -8,7 +8,8 @@
 //! caller's `io::Error`). Time enters only as `now`, from the loop's runtime.
 //!
 //! The loops only wait and move bytes: [`async_loop`] over a [`Runtime`](crate::runtime::Runtime),
-//! and `blocking_loop` (feature `blocking`) over one mio poller.
+//! `blocking_loop` (feature `blocking`) over one mio poller, and `sim_loop` (feature `sim`)
+//! over a scripted network in virtual time.
 
 use std::collections::VecDeque;
 use std::io;
@@ -28,6 +29,8 @@ pub(crate) mod async_loop;
 #[cfg(feature = "blocking")]
 pub(crate) mod blocking_loop;
 pub(crate) mod ready;
+#[cfg(feature = "sim")]
+pub(crate) mod sim_loop;
 
 /// What the loop must do next.
 #[derive(Debug)]
@@ -86,6 +89,9 @@ pub(crate) struct Plan {
     pub(crate) https: bool,
     /// Whether the caller wants the report.
     pub(crate) report: bool,
+    /// The seed of the shuffle of equal service priorities (HEv3 §5.2, V20): `None` for a
+    /// fresh one per race, a fixed one for a reproducible race (the simulator's).
+    pub(crate) seed: Option<u64>,
 }
 
 /// One race and the bookkeeping around it, for a loop to drive. `O` is what an
@@ -147,12 +153,12 @@ impl<'s, O> Runner<'s, O> {
                 let sources =
                     settings
                         .sources
-                        .probe(literal_ips(host), &settings.socket, now, flags);
+                        .facts(literal_ips(host), &settings.socket, now, flags);
                 literal.sources(sources)
             }
         };
         let race_target = race_target.protocols(plan.protocols);
-        let config = plan.config.seed(seed());
+        let config = plan.config.seed(plan.seed.unwrap_or_else(seed));
         let race = settings
             .history
             .read(|history| match history {
@@ -271,24 +277,23 @@ impl<'s, O> Runner<'s, O> {
         let input = match answer {
             Ok(Answer::Addrs(addrs)) => {
                 tracing::debug!(target: "eyeballs", %query, ?addrs, "resolved");
-                let settings = self.settings;
-                let sources = settings
-                    .sources
-                    .probe(addrs.iter().copied(), &settings.socket, now, self.flags)
-                    .collect();
-                self.race.handle_input(Input::Sources { sources }, now);
-                // The history of just these destinations, before the answer that holds
-                // them: the race decides as if it had the whole history (no copy of it).
-                let race = &mut self.race;
-                settings.history.read(|history| {
-                    if let Some(history) = history {
-                        race.handle_history(history, now);
-                    }
-                });
+                self.learn_sources(&addrs, now);
                 Input::Resolved { query, addrs }
             }
             Ok(Answer::Records(records)) => {
                 tracing::debug!(target: "eyeballs", %query, ?records, "resolved");
+                // Hints are destinations too (V10): with their source facts, history
+                // applies to a race that starts on hints alone (R15, HG3).
+                let hints: Vec<IpAddr> = records
+                    .iter()
+                    .flat_map(|r| {
+                        let v6 = r.ipv6_hint_addrs().iter().map(|a| IpAddr::V6(*a));
+                        v6.chain(r.ipv4_hint_addrs().iter().map(|a| IpAddr::V4(*a)))
+                    })
+                    .collect();
+                if !hints.is_empty() {
+                    self.learn_sources(&hints, now);
+                }
                 Input::ResolvedServices { query, records }
             }
             Err(error) => {
@@ -297,6 +302,39 @@ impl<'s, O> Runner<'s, O> {
             }
         };
         self.race.handle_input(input, now);
+    }
+
+    /// Feeds a change of the host's addresses at `now` (DNS push, a TTL expiry: RFC 8305
+    /// §6, HEv3 §7), the added addresses with their source facts, as an answer's.
+    #[cfg(feature = "sim")]
+    pub(crate) fn handle_addresses_changed(
+        &mut self,
+        added: Vec<IpAddr>,
+        removed: Vec<IpAddr>,
+        now: Instant,
+    ) {
+        tracing::debug!(target: "eyeballs", ?added, ?removed, "addresses changed");
+        self.learn_sources(&added, now);
+        self.race
+            .handle_input(Input::AddressesChanged { added, removed }, now);
+    }
+
+    /// Tells the race the source facts of `addrs`, then lets it copy the history of just
+    /// these destinations, before the input that holds them: the race decides as if it had
+    /// the whole history (no copy of it).
+    fn learn_sources(&mut self, addrs: &[IpAddr], now: Instant) {
+        let settings = self.settings;
+        let sources = settings
+            .sources
+            .facts(addrs.iter().copied(), &settings.socket, now, self.flags)
+            .collect();
+        self.race.handle_input(Input::Sources { sources }, now);
+        let race = &mut self.race;
+        settings.history.read(|history| {
+            if let Some(history) = history {
+                race.handle_history(history, now);
+            }
+        });
     }
 
     /// Feeds what a dialer reported of `attempt` at `now`.

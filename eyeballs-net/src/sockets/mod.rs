@@ -13,6 +13,6 @@ pub(crate) use connect::{finish_connect, start_connect};
 pub use options::{
     SocketHook, SocketOptionError, SocketOptions, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
 };
-pub(crate) use source::{FlagsRead, SourceCache};
+pub(crate) use source::{FlagsRead, Sources};
 pub use source::{SOURCE_CACHE_CAPACITY, SOURCE_CACHE_TTL};
 pub(crate) use zone::zone_index;

@@ -36,6 +36,41 @@ pub(crate) enum FlagsRead {
     Pool,
 }
 
+/// Where a connector's source facts come from: probed on this host (every connector a
+/// user builds), or given by a simulated host (feature `sim`).
+#[derive(Clone)]
+pub(crate) enum Sources {
+    /// Probed with UDP sockets and cached ([`SourceCache`]).
+    Probe(Arc<SourceCache>),
+    /// Answered by the simulated host of `eyeballs_net::sim`: no socket, no cache.
+    #[cfg(feature = "sim")]
+    Given(Arc<dyn Fn(IpAddr) -> Option<Source> + Send + Sync>),
+}
+
+impl Default for Sources {
+    fn default() -> Self {
+        Sources::Probe(Arc::default())
+    }
+}
+
+impl Sources {
+    /// Returns the facts for `dests` at `now` (see [`SourceCache::probe`]), lazily: a
+    /// literal's facts go into its race with no list of their own.
+    pub(crate) fn facts<'a, I: IntoIterator<Item = IpAddr> + 'a>(
+        &'a self,
+        dests: I,
+        options: &'a SocketOptions,
+        now: Instant,
+        read: FlagsRead,
+    ) -> impl Iterator<Item = Source> + 'a {
+        dests.into_iter().filter_map(move |dest| match self {
+            Sources::Probe(cache) => cache.fact(dest, options, now, read),
+            #[cfg(feature = "sim")]
+            Sources::Given(host) => host(dest),
+        })
+    }
+}
+
 /// One connector's cache of source facts.
 #[derive(Debug, Default)]
 pub(crate) struct SourceCache {
@@ -59,7 +94,8 @@ impl SourceCache {
     /// that it has no route. Destinations it cannot probe get no fact. No packet is sent.
     /// Lazy: each destination is probed (or found in the cache) as the iterator is read, so
     /// a literal's facts go into its race with no list of their own.
-    pub(crate) fn probe<'a, I: IntoIterator<Item = IpAddr> + 'a>(
+    #[cfg(test)]
+    fn probe<'a, I: IntoIterator<Item = IpAddr> + 'a>(
         self: &'a Arc<Self>,
         dests: I,
         options: &'a SocketOptions,

@@ -1,0 +1,315 @@
+//! The simulated loop (feature `sim`): a [`Runner`] driven in virtual time against a
+//! [`World`] (the simulator's scripted network). Nothing waits: the clock jumps to the
+//! next event, answers and dial events before timers due at the same instant (an input
+//! first, then expired timers), and events of one instant in the order they were
+//! scheduled, so one script always gives one run.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use eyeballs_core::{Alpn, AttemptId, Endpoint, HostPort, Name, QueryId, QueryKind, Report};
+
+use crate::connector::Settings;
+use crate::runner::{Answer, DialEvent, Plan, Runner, Work};
+use crate::sockets::FlagsRead;
+
+/// What the simulated network does with the loop's work.
+pub(crate) trait World {
+    /// How a query is answered: after how long, and what; `None` for never.
+    fn resolve(&self, name: &Name, kind: QueryKind) -> Option<(Duration, io::Result<Answer>)>;
+
+    /// How an attempt to `endpoint` goes, as its events with their times since the dial, in
+    /// order; none at all for an attempt that hangs. `tls`: the race counts an attempt
+    /// when its TLS or QUIC handshake is done (HEv3 §6.1), not at its TCP connect.
+    fn dial(&self, endpoint: &Endpoint, tls: bool) -> Vec<(Duration, Dialed)>;
+
+    /// Changes of the host's addresses: (time since the race started, added, removed).
+    fn changes(&self) -> Vec<(Duration, Vec<IpAddr>, Vec<IpAddr>)>;
+}
+
+/// One event of a simulated attempt.
+#[derive(Debug)]
+pub(crate) enum Dialed {
+    /// TCP is up, the handshake under way.
+    Progressed,
+    /// Established, with the ALPN id the server chose.
+    Established(Option<Alpn>),
+    /// Failed.
+    Failed(io::Error),
+}
+
+/// What a simulated race's winner gives: the endpoint and the ALPN id its handshake
+/// negotiated.
+#[derive(Debug)]
+pub(crate) struct Won {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) alpn: Option<Alpn>,
+}
+
+/// Something the loop did or saw, at a time since the race started: the race as the
+/// network saw it, for tests that check order and timing (see `eyeballs_net::sim::Run`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A query was sent.
+    Query {
+        /// The name asked about.
+        name: Name,
+        /// The record type.
+        kind: QueryKind,
+    },
+    /// A query was answered (addresses, records, nothing) or failed.
+    Answered {
+        /// The name asked about.
+        name: Name,
+        /// The record type.
+        kind: QueryKind,
+        /// The resolver's error, for a failed query.
+        error: Option<String>,
+    },
+    /// The host's addresses changed (DNS push, a TTL expiry).
+    AddressesChanged {
+        /// Addresses added.
+        added: Vec<IpAddr>,
+        /// Addresses withdrawn.
+        removed: Vec<IpAddr>,
+    },
+    /// An attempt started: the first packet (a SYN, a QUIC Initial) left.
+    Dial {
+        /// Where it went.
+        endpoint: Endpoint,
+    },
+    /// An attempt's TCP connect finished and its TLS handshake started.
+    Progressed {
+        /// The attempt's endpoint.
+        endpoint: Endpoint,
+    },
+    /// An attempt was established (TCP; TLS or QUIC done).
+    Established {
+        /// The attempt's endpoint.
+        endpoint: Endpoint,
+    },
+    /// An attempt failed (refused, no route, a handshake error).
+    Failed {
+        /// The attempt's endpoint.
+        endpoint: Endpoint,
+        /// Its error.
+        error: String,
+    },
+    /// An attempt was closed: it lost, the race ended, or its handshake stalled.
+    Closed {
+        /// The attempt's endpoint.
+        endpoint: Endpoint,
+    },
+}
+
+/// How a simulated race ended.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    /// The winner, or the caller's error.
+    pub(crate) result: io::Result<Won>,
+    /// The report (`None` only when the race could not start).
+    pub(crate) report: Option<Report>,
+    /// What happened, in order, with times since the start.
+    pub(crate) events: Vec<(Duration, Event)>,
+    /// The race would have waited forever (nothing in flight ever ends and no deadline):
+    /// the loop aborted it.
+    pub(crate) stuck: bool,
+    /// The virtual time the race ended at.
+    pub(crate) end: Instant,
+}
+
+/// A completion the loop has scheduled.
+enum Pending {
+    Answer(QueryId, io::Result<Answer>),
+    Attempt(AttemptId, Dialed),
+    Change(Vec<IpAddr>, Vec<IpAddr>),
+}
+
+/// Runs one race from `start` to its end against `world`.
+pub(crate) fn run<W: World + ?Sized>(
+    settings: &Settings,
+    target: &HostPort,
+    plan: Plan,
+    world: &W,
+    tls: bool,
+    start: Instant,
+) -> Outcome {
+    let mut runner: Runner<'_, Won> =
+        match Runner::start(settings, target, plan, FlagsRead::Here, start) {
+            Ok(runner) => runner,
+            Err(e) => {
+                return Outcome {
+                    result: Err(e),
+                    report: None,
+                    events: Vec::new(),
+                    stuck: false,
+                    end: start,
+                }
+            }
+        };
+    let mut sim = Loop {
+        start,
+        now: start,
+        queue: BTreeMap::new(),
+        seq: 0,
+        queries: BTreeMap::new(),
+        attempts: BTreeMap::new(),
+        events: Vec::new(),
+    };
+    for (after, added, removed) in world.changes() {
+        sim.schedule(after, start, Pending::Change(added, removed));
+    }
+    loop {
+        while let Some(work) = runner.poll_work(sim.now) {
+            sim.perform(work, world, tls);
+        }
+        if runner.is_finished() {
+            return sim.finish(runner, false);
+        }
+        let io = sim.queue.keys().next().copied();
+        match (io, runner.poll_timeout()) {
+            // An input first, then the timers due at the same instant.
+            (Some((at, key)), timer) if timer.is_none_or(|t| at <= t) => {
+                let Some(pending) = sim.queue.remove(&(at, key)) else {
+                    unreachable!("the key was just read")
+                };
+                sim.now = at;
+                sim.feed(&mut runner, pending);
+            }
+            (_, Some(t)) => {
+                // Time never goes back: a deadline already past fires now.
+                sim.now = sim.now.max(t);
+                runner.handle_timeout(sim.now);
+            }
+            (_, None) => return sim.finish(runner, true),
+        }
+    }
+}
+
+/// The loop's state: the clock, what is scheduled, and the log.
+struct Loop {
+    start: Instant,
+    now: Instant,
+    /// (when, order scheduled) → completion.
+    queue: BTreeMap<(Instant, u64), Pending>,
+    seq: u64,
+    queries: BTreeMap<QueryId, (Name, QueryKind)>,
+    attempts: BTreeMap<AttemptId, Endpoint>,
+    events: Vec<(Duration, Event)>,
+}
+
+impl Loop {
+    fn log(&mut self, event: Event) {
+        let t = self.now.saturating_duration_since(self.start);
+        self.events.push((t, event));
+    }
+
+    /// Schedules `pending` `after` past `from`; a time `Instant` cannot hold is never.
+    fn schedule(&mut self, after: Duration, from: Instant, pending: Pending) {
+        if let Some(at) = from.checked_add(after) {
+            self.queue.insert((at, self.seq), pending);
+            self.seq += 1;
+        }
+    }
+
+    fn perform<W: World + ?Sized>(&mut self, work: Work, world: &W, tls: bool) {
+        match work {
+            Work::Resolve { query, name, kind } => {
+                self.log(Event::Query {
+                    name: name.clone(),
+                    kind,
+                });
+                if let Some((after, answer)) = world.resolve(&name, kind) {
+                    self.schedule(after, self.now, Pending::Answer(query, answer));
+                }
+                self.queries.insert(query, (name, kind));
+            }
+            Work::Dial { attempt, endpoint } => {
+                self.log(Event::Dial {
+                    endpoint: endpoint.clone(),
+                });
+                for (after, step) in world.dial(&endpoint, tls) {
+                    self.schedule(after, self.now, Pending::Attempt(attempt, step));
+                }
+                self.attempts.insert(attempt, endpoint);
+            }
+            Work::Close { attempt } => {
+                self.queue
+                    .retain(|_, p| !matches!(p, Pending::Attempt(a, _) if *a == attempt));
+                if let Some(endpoint) = self.attempts.get(&attempt).cloned() {
+                    self.log(Event::Closed { endpoint });
+                }
+            }
+        }
+    }
+
+    fn feed(&mut self, runner: &mut Runner<'_, Won>, pending: Pending) {
+        let now = self.now;
+        match pending {
+            Pending::Answer(query, answer) => {
+                if let Some((name, kind)) = self.queries.get(&query).cloned() {
+                    let error = answer.as_ref().err().map(ToString::to_string);
+                    self.log(Event::Answered { name, kind, error });
+                }
+                runner.handle_answer(query, answer, now);
+            }
+            Pending::Change(added, removed) => {
+                self.log(Event::AddressesChanged {
+                    added: added.clone(),
+                    removed: removed.clone(),
+                });
+                runner.handle_addresses_changed(added, removed, now);
+            }
+            Pending::Attempt(attempt, step) => {
+                let Some(endpoint) = self.attempts.get(&attempt).cloned() else {
+                    return;
+                };
+                let event = match step {
+                    Dialed::Progressed => {
+                        self.log(Event::Progressed { endpoint });
+                        DialEvent::Progressed
+                    }
+                    Dialed::Established(alpn) => {
+                        self.log(Event::Established {
+                            endpoint: endpoint.clone(),
+                        });
+                        DialEvent::Established(Won { endpoint, alpn })
+                    }
+                    Dialed::Failed(error) => {
+                        self.log(Event::Failed {
+                            endpoint,
+                            error: error.to_string(),
+                        });
+                        // A failed attempt has nothing more to come.
+                        self.queue
+                            .retain(|_, p| !matches!(p, Pending::Attempt(a, _) if *a == attempt));
+                        DialEvent::Failed(error)
+                    }
+                };
+                runner.handle_dial(attempt, event, now);
+            }
+        }
+    }
+
+    fn finish(mut self, mut runner: Runner<'_, Won>, stuck: bool) -> Outcome {
+        // Whatever the runner closed on its way out (the losers' closes are drained already).
+        while let Some(work) = runner.poll_work(self.now) {
+            if let Work::Close { attempt } = work {
+                if let Some(endpoint) = self.attempts.get(&attempt).cloned() {
+                    self.log(Event::Closed { endpoint });
+                }
+            }
+        }
+        let (result, report) = runner.finish(self.now);
+        Outcome {
+            result,
+            report,
+            events: self.events,
+            stuck,
+            end: self.now,
+        }
+    }
+}

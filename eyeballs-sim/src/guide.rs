@@ -1,0 +1,2 @@
+//! Testing connection logic deterministically: a guide.
+#![doc = include_str!("../docs/guide.md")]
