@@ -347,6 +347,7 @@ impl<'a, D: SyncDial> Loop<'a, D> {
     }
 
     /// A TCP connect is done: established, or a handshake to start.
+    #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
     fn connected(
         &mut self,
         attempt: AttemptId,
