@@ -4,6 +4,7 @@ use core::fmt;
 use core::time::Duration;
 
 use crate::nat64::Nat64Prefix;
+use crate::resolution::MAX_ALIAS_DEPTH;
 
 /// RFC 8305 §8: "Resolution Delay (50 milliseconds)".
 pub const RESOLUTION_DELAY: Duration = Duration::from_millis(50);
@@ -89,6 +90,7 @@ pub struct Config {
     pub(crate) seed: u64,
     pub(crate) ech: bool,
     pub(crate) prefer_tcp: bool,
+    pub(crate) max_alias_depth: usize,
 }
 
 impl Default for Config {
@@ -107,6 +109,7 @@ impl Default for Config {
             seed: 0,
             ech: false,
             prefer_tcp: false,
+            max_alias_depth: MAX_ALIAS_DEPTH,
         }
     }
 }
@@ -230,6 +233,18 @@ impl Config {
         self
     }
 
+    /// Sets how many AliasMode hops a race follows (HEv3 §4.2.1, V8; RFC 9460 §2.4.2 asks
+    /// for a bound), default [`MAX_ALIAS_DEPTH`] (8, RFC 9460 §10.2's "more than 8 aliases
+    /// ... NOT RECOMMENDED"); at least 1.
+    ///
+    /// An alias past the cap is not followed: the race acts as if the last target had no
+    /// record (V8), and its own addresses are the last resort (V11). Every hop costs a
+    /// round trip and three queries (HTTPS, AAAA, A) before service information is in.
+    pub fn max_alias_depth(mut self, hops: usize) -> Self {
+        self.max_alias_depth = hops;
+        self
+    }
+
     /// Sets a NAT64 prefix (RFC 8305 §7.1, R36), default none.
     ///
     /// With a prefix, every IPv4 address the race receives is replaced by the IPv6 address
@@ -268,6 +283,9 @@ impl Config {
         }
         if self.timeout == Some(Duration::ZERO) {
             return Err(ConfigError::ZeroTimeout);
+        }
+        if self.max_alias_depth == 0 {
+            return Err(ConfigError::ZeroAliasDepth);
         }
         Ok(())
     }
@@ -308,6 +326,8 @@ pub enum ConfigError {
     },
     /// `timeout` was `Some(0)`: the race would fail before it began.
     ZeroTimeout,
+    /// `max_alias_depth` was 0: V8 asks for a cap of at least one hop.
+    ZeroAliasDepth,
     /// An ALPN id of [`Target::protocols`](crate::Target::protocols) was empty or longer
     /// than 255 bytes (RFC 7301).
     InvalidAlpn {
@@ -340,6 +360,9 @@ impl fmt::Display for ConfigError {
             ),
             ConfigError::ZeroTimeout => {
                 f.write_str("timeout must be longer than zero, or None for no deadline")
+            }
+            ConfigError::ZeroAliasDepth => {
+                f.write_str("max_alias_depth must be at least 1 (RFC 9460 recommends 8)")
             }
             ConfigError::InvalidAlpn { len } => write!(
                 f,

@@ -472,7 +472,7 @@ impl<E> State<E> {
     fn take_records(&mut self, records: &[ServiceRecord], now: Instant) {
         let asks =
             self.resolution
-                .answer_https(records, &self.protocols, self.config.ech, &mut self.rng);
+                .answer_https(records, &self.protocols, &self.config, &mut self.rng);
         self.ask(asks, now);
     }
 

@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use crate::config::FamilyPolicy;
+use crate::config::{Config, FamilyPolicy};
 use crate::endpoint::{EchConfig, Protocols};
 use crate::id::QueryKind;
 use crate::name::Name;
@@ -11,8 +11,9 @@ use crate::rng::SplitMix64;
 use crate::service::{ServiceRecord, Transports, MAX_HINTS, MAX_SERVICE_RECORDS};
 use crate::small::SmallBuf;
 
-/// The most AliasMode hops a race follows (RFC 9460 §2.4.2 asks for a bound; V8: at the cap
-/// the race acts as if there were no record).
+/// The default of [`Config::max_alias_depth`](crate::Config::max_alias_depth): the most
+/// AliasMode hops a race follows (RFC 9460 §2.4.2 asks for a bound; V8: at the cap the race
+/// acts as if there were no record).
 pub const MAX_ALIAS_DEPTH: usize = 8;
 /// The most names a race resolves besides the host itself: alias targets and TargetNames.
 /// Records naming more keep their hints only.
@@ -329,9 +330,10 @@ impl Resolution {
         &mut self,
         records: &[ServiceRecord],
         protocols: &Protocols,
-        ech: bool,
+        config: &Config,
         rng: &mut SplitMix64,
     ) -> Vec<Ask> {
+        let ech = config.ech;
         let mut asks = Vec::new();
         if self.https != Https::Pending {
             return asks;
@@ -344,7 +346,7 @@ impl Resolution {
             // V9: an alias to "." means "no service". V8: at the depth cap, or in a loop,
             // act as if there were no record.
             if target.is_root()
-                || self.chain.len() > MAX_ALIAS_DEPTH
+                || self.chain.len() > config.max_alias_depth
                 || self.chain.contains(&target)
             {
                 self.https = Https::Settled;

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use common::sim::{ms, sa, Answer, Outcome, Scenario, HOST};
 use eyeballs_core::{
-    Action, Config, FailureReason, FamilyPolicy, Name, Protocols, Provenance, QueryKind, Race,
-    ServiceRecord, Target, MAX_ALIAS_DEPTH, MAX_ANSWER_ADDRS, MAX_ANSWER_RECORDS, MAX_HINTS,
-    MAX_SERVICE_RECORDS, MAX_TARGET_NAMES,
+    Action, Config, ConfigError, FailureReason, FamilyPolicy, Name, Protocols, Provenance,
+    QueryKind, Race, ServiceRecord, Target, MAX_ALIAS_DEPTH, MAX_ANSWER_ADDRS, MAX_ANSWER_RECORDS,
+    MAX_HINTS, MAX_SERVICE_RECORDS, MAX_TARGET_NAMES,
 };
 
 // ---- helpers ----------------------------------------------------------------------------
@@ -775,6 +775,11 @@ fn v8_one_of_several_aliases_is_followed() {
 /// A chain example.test → a1 → … → a`n` where each HTTPS answer takes 1 ms; a`n`'s own AAAA
 /// answers at once with 2001:db8::8 and its HTTPS answer is `last`.
 fn alias_chain(n: usize, last: Vec<ServiceRecord>) -> common::sim::Trace {
+    alias_chain_with(Config::default(), n, last)
+}
+
+/// [`alias_chain`] with a configuration.
+fn alias_chain_with(config: Config, n: usize, last: Vec<ServiceRecord>) -> common::sim::Trace {
     let name = |i: usize| {
         if i == 0 {
             HOST.to_string()
@@ -782,7 +787,9 @@ fn alias_chain(n: usize, last: Vec<ServiceRecord>) -> common::sim::Trace {
             format!("a{i}.example.test")
         }
     };
-    let mut s = web().dns("AAAA", addrs(0, &[])).dns("A", addrs(0, &[]));
+    let mut s = web_with(config)
+        .dns("AAAA", addrs(0, &[]))
+        .dns("A", addrs(0, &[]));
     for i in 0..n {
         s = s.dns_for(
             &name(i),
@@ -829,6 +836,37 @@ fn v8_the_alias_chain_is_capped_at_max_alias_depth() {
     assert_eq!(capped.tries(), at(&[(9, "TCP [2001:db8::8]:443")]));
     assert_eq!(provenances(&capped), vec![fallback(&last)]);
     assert_eq!(capped.winner(), Some((ms(10), sa("[2001:db8::8]:443"))));
+}
+
+/// V8: the cap is a setting (`Config::max_alias_depth`, at least one hop). With a cap of 2,
+/// a chain of two hops is followed (a2's ServiceMode record, its answer at 3 ms, is used),
+/// a chain of three stops at a2 (a3 is never asked about) and the race starts at 3 ms on
+/// a2's own address (V11); a cap of 0 is refused.
+#[test]
+fn v8_the_alias_cap_is_a_setting() {
+    let config = Config::default().max_alias_depth(2);
+    let used = alias_chain_with(config, 2, vec![svc(1, ".", &["h2"])]);
+    assert_eq!(used.tries(), at(&[(3, "TCP [2001:db8::8]:443")]));
+    assert_eq!(provenances(&used), vec![service(1, "a2.example.test")]);
+
+    let capped = alias_chain_with(config, 2, vec![ServiceRecord::alias("a3.example.test")]);
+    assert!(capped
+        .queries()
+        .iter()
+        .all(|(_, q)| !q.contains("a3.example.test")));
+    assert_eq!(
+        capped.queries().len(),
+        9,
+        "HTTPS, AAAA, A of the host, a1 and a2"
+    );
+    assert_eq!(capped.tries(), at(&[(3, "TCP [2001:db8::8]:443")]));
+    assert_eq!(provenances(&capped), vec![fallback("a2.example.test")]);
+
+    let zero = Config::default().max_alias_depth(0);
+    assert_eq!(zero.validate(), Err(ConfigError::ZeroAliasDepth));
+    assert!(
+        Race::<String>::new(Target::host(HOST, 443), zero, common::sim::base_instant()).is_err()
+    );
 }
 
 /// V8 (RFC 9460 §2.4.2: loops are errors): an alias back to a name already in the chain is
