@@ -68,9 +68,11 @@ pub(crate) struct Candidates {
     /// The groups of the last rebuild, by index (the order they are tried in); the order's
     /// candidates refer to them.
     groups: SmallBuf<Group, INLINE>,
-    /// Every endpoint started (sorted, filled from the race's attempts at each rebuild), so
-    /// none is started twice.
+    /// Every endpoint started (sorted, filled from the race's attempts at each rebuild, and
+    /// by [`Candidates::mark_tried`]), so none is started twice.
     tried: Vec<EndpointKey>,
+    /// How many of the race's attempts `tried` holds.
+    seen: usize,
     /// How each group's dealing stands after the picks made so far: the group of the last
     /// pick inline (most races have one group), the others in a sorted vector.
     deal: Option<(GroupKey, Deal)>,
@@ -213,6 +215,7 @@ impl Candidates {
                 ech: 0,
             }),
             tried: Vec::new(),
+            seen: 0,
             deal: None,
             deals: Vec::new(),
             v6: 0,
@@ -317,12 +320,21 @@ impl Candidates {
         })
     }
 
+    /// Counts an endpoint as tried though no attempt started it: an attempt took it over
+    /// (an ECH retry's endpoint, V54). Takes effect at the next rebuild.
+    pub(crate) fn mark_tried(&mut self, key: EndpointKey) {
+        if let Err(i) = self.tried.binary_search(&key) {
+            self.tried.insert(i, key);
+        }
+    }
+
     /// Rebuilds the list from everything known (see the module docs).
     pub(crate) fn rebuild<E>(&mut self, cx: &Context<'_>, attempts: &[AttemptRecord<E>]) {
-        if self.tried.len() < attempts.len() {
-            let new = &attempts[self.tried.len()..];
+        if self.seen < attempts.len() {
+            let new = &attempts[self.seen..];
             self.tried.extend(new.iter().map(|a| a.endpoint.key()));
             self.tried.sort_unstable();
+            self.seen = attempts.len();
         }
         // The scratch lives for one rebuild (inline while it is small): kept with the race,
         // a long walk's buffers would stay until it ends, and the allocator gives back (and
@@ -486,7 +498,7 @@ impl Candidates {
             dealt,
         );
         let cap = cx.config.max_endpoints.unwrap_or(MAX_ENDPOINTS);
-        dealt.truncate(cap.saturating_sub(self.tried.len()));
+        dealt.truncate(cap.saturating_sub(self.seen));
         self.order.clear();
         self.head = 0;
         self.order.extend(dealt.iter().map(|&(i, deal)| {

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use crate::endpoint::Endpoint;
+use crate::endpoint::{EchConfig, Endpoint};
 use crate::error::{Failure, Winner};
 use crate::id::{AttemptId, QueryId, QueryKind};
 use crate::name::Name;
@@ -64,6 +64,28 @@ pub enum Input<E> {
         /// Its error, kept for the failure report.
         error: E,
     },
+    /// The server of an attempt that offered ECH rejected it (RFC 9849 §6.1.6, V54): the
+    /// TLS stack reports the rejection, with the server's retry configurations when it sent
+    /// any (rustls: the `RejectedEch` error's `retry_configs`).
+    ///
+    /// With retry configurations, and when the attempt was not already a retry, the race
+    /// answers with [`Action::RetryEch`] at once: the same attempt dials the same endpoint
+    /// again with them (HEV3.md HG14: no new start, no 10 ms floor, the attempt's timer keeps
+    /// running from its start, and nothing is expedited). Otherwise (no retry
+    /// configurations, a rejected retry, or an attempt that offered no ECH config, such as
+    /// GREASE ECH, whose retry configurations RFC 9849 §6.2 says never to use) the attempt
+    /// fails with `error`, as [`Input::ConnectFailed`] would fail it. A driver that never
+    /// feeds this input reports a rejection as `ConnectFailed`, as before.
+    EchRejected {
+        /// The attempt whose ECH was rejected.
+        attempt: AttemptId,
+        /// The server's retry configurations (an `ECHConfigList`), if it sent any. Drivers
+        /// pass them only from a server that authenticated as the ECH config's public name
+        /// (RFC 9849 §6.1.6).
+        retry: Option<EchConfig>,
+        /// The error the attempt fails with when it is not retried.
+        error: E,
+    },
     /// The host's addresses changed after the answers (DNS push, RFC 8765, or a TTL expiry):
     /// `added` are sorted in (R33), `removed` are dropped if untried (R32); attempts already
     /// started are never cancelled for it (R31). Added addresses are the host's own: they
@@ -106,6 +128,21 @@ pub enum Action<E> {
         /// The attempt's id.
         attempt: AttemptId,
         /// What to connect to, over which transport, offering which ALPN ids.
+        endpoint: Endpoint,
+    },
+    /// Close this attempt's connection and dial `endpoint` again under the same attempt id:
+    /// the same address, port, transport and ALPN ids, with the ECH retry configurations
+    /// the server sent ([`Input::EchRejected`], RFC 9849 §6.1.6, V54). Report the retry's
+    /// outcome as any attempt's ([`Input::Connected`], [`Input::ConnectFailed`], or
+    /// `EchRejected` again, which then fails the attempt: a retry is never retried). The
+    /// attempt keeps its start time and its timers (HEV3.md HG14). Asked for only after the
+    /// driver fed `EchRejected`.
+    #[non_exhaustive]
+    RetryEch {
+        /// The attempt to dial again.
+        attempt: AttemptId,
+        /// What to dial: the attempt's endpoint with the retry configurations as its ECH
+        /// config.
         endpoint: Endpoint,
     },
     /// Abandon this attempt and close its socket, now or whenever it completes: it lost, or

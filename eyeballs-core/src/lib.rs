@@ -21,7 +21,8 @@
 //!    [`Action::Resolve`] sends a DNS query, [`Action::Connect`] starts a connection attempt
 //!    to an [`Endpoint`] (an address, a [`Transport`], ALPN ids, maybe an ECH config),
 //!    [`Action::Cancel`] closes one, [`Action::Finish`] ends the race (it is the last action,
-//!    and every loser's `Cancel` comes before it).
+//!    and every loser's `Cancel` comes before it). A driver that feeds the newer inputs
+//!    performs their answers too: [`Action::RetryEch`] after [`Input::EchRejected`].
 //! 3. Read [`Race::poll_timeout`]: an absolute deadline, or `None`.
 //! 4. Wait for the first of: that deadline, a DNS answer, an attempt's outcome.
 //! 5. Feed what happened with [`Race::handle_input`] (an [`Input`]), or
@@ -285,6 +286,7 @@
 //! | §6.1 V32, V33, HG10 | "established" is the driver's call; progress extends the timer | [`Input::Progressed`], [`Input::Connected`] |
 //! | §6.2 V38–V40, V42 | ALPN sets intersected, every caller id offered per transport, port key | [`Protocols`], [`Endpoint::alpn`] |
 //! | §6.1 V34, V35, HG6 | ECH: no attempt before service info; no endpoint without ECH once a record has it | [`Config::ech`], [`Failure::skipped_without_ech`] |
+//! | RFC 9849 V54, HG14 | ECH rejected with retry configs: the same attempt dials again with them, once | [`Input::EchRejected`], [`Action::RetryEch`] |
 //! | §7 V44, V45 | removed endpoints spare started attempts; late endpoints re-sorted in | [`Input::AddressesChanged`] |
 //! | HG11 | duplicate endpoints tried once, at the best place | [`Endpoint`] |
 //! | HG12 | no failure while any query (aliases, TargetNames) is outstanding | [`FailureReason`] |

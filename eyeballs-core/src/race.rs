@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::candidates::{Candidates, Context};
 use crate::config::{Config, ConfigError, ATTEMPT_START_FLOOR};
-use crate::endpoint::{Endpoint, Protocols};
+use crate::endpoint::{EchConfig, Endpoint, Protocols};
 use crate::error::{FailedAttempt, FailedQuery, Failure, FailureReason, Winner};
 use crate::event::{Action, Input};
 use crate::history::{History, Path, Snapshot};
@@ -306,14 +306,12 @@ impl<E> State<E> {
                     self.win(attempt, now);
                 }
             }
-            Input::ConnectFailed { attempt, error } => {
-                if self.end_attempt(attempt, AttemptStatus::Failed, Some(error), now) {
-                    // G1, HG2: a failure brings the next attempt forward; R28's 10 ms floor
-                    // between starts still holds (see `next_start_at`).
-                    self.next_due = Some(self.next_due.map_or(now, |due| due.min(now)));
-                    self.expedited = true;
-                }
-            }
+            Input::ConnectFailed { attempt, error } => self.on_attempt_failed(attempt, error, now),
+            Input::EchRejected {
+                attempt,
+                retry,
+                error,
+            } => self.on_ech_rejected(attempt, retry, error, now),
             Input::AddressesChanged { added, removed } => {
                 self.resolution.change(&added, &removed);
                 self.rebuild(now);
@@ -530,6 +528,51 @@ impl<E> State<E> {
         snapshot.copy(history, &mut pairs)
     }
 
+    fn on_attempt_failed(&mut self, attempt: AttemptId, error: E, now: Instant) {
+        if self.end_attempt(attempt, AttemptStatus::Failed, Some(error), now) {
+            // G1, HG2: a failure brings the next attempt forward; R28's 10 ms floor between
+            // starts still holds (see `next_start_at`).
+            self.next_due = Some(self.next_due.map_or(now, |due| due.min(now)));
+            self.expedited = true;
+        }
+    }
+
+    /// V54, HG14: a first rejection with retry configs dials the same endpoint again with
+    /// them, at once and within the same attempt (its start, delay and timers unchanged,
+    /// nothing expedited); anything else fails the attempt.
+    fn on_ech_rejected(
+        &mut self,
+        attempt: AttemptId,
+        retry: Option<EchConfig>,
+        error: E,
+        now: Instant,
+    ) {
+        let Some(a) = self.attempts.get_mut(attempt.0) else {
+            return;
+        };
+        if a.status != AttemptStatus::Connecting {
+            return;
+        }
+        match retry {
+            // RFC 9849 §6.2: a client that offered no ECH config (GREASE) never uses retry
+            // configs; §6.1.6: a retry is never retried.
+            Some(config) if a.endpoint.ech.is_some() && a.ech_retried.is_none() => {
+                // Both endpoints are this attempt's: neither is ever started again (the
+                // first may not have reached the candidates' list of tried ones yet).
+                let first = a.endpoint.key();
+                a.ech_retried = Some(now);
+                a.endpoint.ech = Some(config);
+                let endpoint = a.endpoint.clone();
+                self.candidates.mark_tried(first);
+                self.candidates.mark_tried(endpoint.key());
+                self.rebuild(now);
+                self.actions
+                    .push_back(Action::RetryEch { attempt, endpoint });
+            }
+            _ => self.on_attempt_failed(attempt, error, now),
+        }
+    }
+
     /// V33, HG10: progress pushes the next start back to this attempt's expected full setup,
     /// `now` + its delay, but never past its start + the Maximum Connection Attempt Delay,
     /// and never over a failure's expedited start.
@@ -716,6 +759,7 @@ impl<E> State<E> {
             started: now,
             delay,
             progressed: None,
+            ech_retried: None,
             ended: None,
             status: AttemptStatus::Connecting,
             error: None,
@@ -788,7 +832,8 @@ impl<E> State<E> {
 impl History {
     /// Learns from a finished (or running) race.
     ///
-    /// - A connected attempt records its round trip (from its start to its connection).
+    /// - A connected attempt records its round trip (from its start, or its ECH retry, to its
+    ///   connection).
     /// - A failed attempt records a failure.
     /// - A cancelled attempt that had started no later than the winner records a failure: it
     ///   had at least as long as the winner and did not connect (a hanging IPv6 path, say).
@@ -813,7 +858,10 @@ impl History {
             let path = Path::new(source, a.addr(), a.endpoint().transport());
             match a.status() {
                 AttemptStatus::Connected => {
-                    self.record_success(path, ended.saturating_duration_since(a.started()), ended);
+                    // After an ECH retry, the round trip is the retry's (V54): the first
+                    // handshake's time says nothing of the path beyond what the retry does.
+                    let from = a.ech_retried().unwrap_or_else(|| a.started());
+                    self.record_success(path, ended.saturating_duration_since(from), ended);
                 }
                 AttemptStatus::Failed => self.record_failure(path, ended),
                 AttemptStatus::Cancelled => {

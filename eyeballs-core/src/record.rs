@@ -31,6 +31,8 @@ pub struct AttemptRecord<E> {
     /// The Connection Attempt Delay that followed its start.
     pub(crate) delay: Duration,
     pub(crate) progressed: Option<Instant>,
+    /// When the server rejected ECH and the attempt dialed again with its retry configs.
+    pub(crate) ech_retried: Option<Instant>,
     pub(crate) ended: Option<Instant>,
     pub(crate) status: AttemptStatus,
     pub(crate) error: Option<E>,
@@ -41,7 +43,8 @@ impl<E> AttemptRecord<E> {
     pub fn id(&self) -> AttemptId {
         self.id
     }
-    /// Returns the endpoint it tried.
+    /// Returns the endpoint it tried: after an ECH retry, with the retry configurations as
+    /// its ECH config (the one it connects with).
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
     }
@@ -61,6 +64,11 @@ impl<E> AttemptRecord<E> {
     /// Returns when it reported progress ([`Input::Progressed`](crate::Input::Progressed)).
     pub fn progressed(&self) -> Option<Instant> {
         self.progressed
+    }
+    /// Returns when the server rejected ECH and the attempt dialed again with the server's
+    /// retry configurations ([`Action::RetryEch`](crate::Action::RetryEch), V54).
+    pub fn ech_retried(&self) -> Option<Instant> {
+        self.ech_retried
     }
     /// Returns when it connected, failed or was cancelled.
     pub fn ended(&self) -> Option<Instant> {

@@ -73,6 +73,9 @@ pub struct AttemptReport {
     pub started: Duration,
     /// When it reported progress (TCP up, TLS under way), since the race started.
     pub progressed: Option<Duration>,
+    /// When the server rejected ECH and it dialed again with the retry configurations
+    /// (V54), since the race started.
+    pub ech_retried: Option<Duration>,
     /// When it ended, since the race started.
     pub ended: Option<Duration>,
     /// How it ended.
@@ -111,6 +114,7 @@ impl Report {
                     endpoint: a.endpoint().clone(),
                     started: since(a.started()),
                     progressed: a.progressed().map(since),
+                    ech_retried: a.ech_retried().map(since),
                     ended: a.ended().map(since),
                     status: a.status(),
                     error: a.error().or(moved).map(ToString::to_string),
@@ -192,7 +196,7 @@ impl fmt::Display for Ms {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // (time, order of kind, index, line): sorted by time; at one instant, answers, then
-        // starts, then progress, then ends, as the race saw them. Lines are written on the
+        // starts, then progress, then ECH retries, then ends, as the race saw them. Lines are written on the
         // fly, so the text is linear in the events (n log n for the sort).
         let mut lines: Vec<(Duration, u8, usize)> = Vec::new();
         for (i, q) in self.queries.iter().enumerate() {
@@ -205,8 +209,11 @@ impl fmt::Display for Report {
             if let Some(t) = a.progressed {
                 lines.push((t, 2, i));
             }
-            if let Some(t) = a.ended {
+            if let Some(t) = a.ech_retried {
                 lines.push((t, 3, i));
+            }
+            if let Some(t) = a.ended {
+                lines.push((t, 4, i));
             }
         }
         lines.sort_unstable();
@@ -227,6 +234,11 @@ impl fmt::Display for Report {
                     }
                 }
                 2 => write!(f, "attempt {i} {} progressed", self.attempts[i].endpoint)?,
+                3 => write!(
+                    f,
+                    "attempt {i} {} ECH rejected: retried with the server's retry configs",
+                    self.attempts[i].endpoint
+                )?,
                 _ => {
                     let a = &self.attempts[i];
                     write!(f, "attempt {i} {} ", a.endpoint)?;

@@ -4,8 +4,15 @@
 
 mod common;
 
-use common::sim::{base_instant, ip, ms, tried, Answer, Outcome, Scenario};
-use eyeballs_core::{Config, EchConfig, FailureReason, Name, Protocols, Provenance, ServiceRecord};
+use std::time::Duration;
+
+use common::sim::{
+    base_instant, ip, ms, path_over, retry_config, sa, tried, Answer, Ev, Outcome, Scenario,
+};
+use eyeballs_core::{
+    AttemptStatus, Config, EchConfig, FailureReason, History, Name, Protocols, Provenance, Report,
+    ServiceRecord, Transport,
+};
 
 const Q6: &str = "QUIC [2001:db8::1]:443";
 const T6: &str = "TCP [2001:db8::1]:443";
@@ -311,4 +318,187 @@ fn ech_as_a_mandatory_key_needs_ech_on() {
         .endpoints()
         .iter()
         .all(|e| e.ech() == Some(&ech_config())));
+}
+
+// ---- V54, HG14: ECH rejected, retried once with the server's retry configs ----------------
+
+/// The usual ECH host: the '.' record with ECH at 5 ms, so attempts go QUIC v6 (5 ms), TCP
+/// v6, QUIC v4, TCP v4, 250 ms apart.
+fn ech_host() -> Scenario {
+    host(
+        Config::default().ech(true),
+        Answer::Records(ms(5), vec![ech_record()]),
+    )
+}
+
+/// V54: "ECH rejected with retry configs: retry the same endpoint once with them, at once,
+/// as part of that attempt." QUIC v6 is rejected at 25 ms with retry configs; at 25 ms the
+/// race asks to dial the same endpoint again with them (`Action::RetryEch`, the same attempt
+/// id: no new start), and the retry connects at 45 ms: attempt 0 wins, with the retry
+/// configs as its ECH config. The report and the history see one attempt: its round trip is
+/// the retry's (20 ms).
+#[test]
+fn v54_a_rejection_with_retry_configs_retries_the_same_attempt_at_once() {
+    let trace = ech_host()
+        .quic("2001:db8::1", Outcome::RejectEch(ms(20), Some(7)))
+        .after_retry("2001:db8::1", Transport::Quic, Outcome::Connect(ms(20)))
+        .run();
+    let v6 = sa("[2001:db8::1]:443");
+    let attempts: Vec<(Duration, Ev)> = trace
+        .events
+        .iter()
+        .filter(|(_, e)| !matches!(e, Ev::Resolve(_) | Ev::Answered(_)))
+        .cloned()
+        .collect();
+    assert_eq!(
+        attempts,
+        vec![
+            (ms(5), Ev::Start(v6)),
+            (ms(25), Ev::EchRejected(v6)),
+            (ms(25), Ev::RetryEch(v6)),
+            (ms(45), Ev::Connected(v6)),
+            (ms(45), Ev::Won(v6)),
+        ]
+    );
+    assert_eq!(trace.tries(), vec![tried(5, Q6)]);
+    let won = trace.race.result().unwrap().unwrap();
+    assert_eq!(won.attempt().index(), 0);
+    assert_eq!(won.endpoint().ech(), Some(&retry_config(7)));
+    assert_eq!(won.endpoint().to_string(), "QUIC [2001:db8::1]:443 h3 ECH");
+    let record = &trace.race.attempts()[0];
+    assert_eq!(record.ech_retried(), Some(trace.t0 + ms(25)));
+    assert_eq!(record.started(), trace.t0 + ms(5));
+
+    let report = Report::new(&trace.race, None);
+    assert_eq!(report.attempts()[0].ech_retried, Some(ms(25)));
+    assert!(report.to_string().contains(
+        "25.0 ms  attempt 0 QUIC [2001:db8::1]:443 h3 ECH ECH rejected: retried with the \
+         server's retry configs"
+    ));
+
+    let mut history = History::new();
+    history.record_race(&trace.race);
+    let path = path_over("2001:db8::1", Transport::Quic);
+    assert_eq!(history.rtt(path, trace.t0 + ms(45)), Some(ms(20)));
+}
+
+/// HG14: "the retry goes out at the rejection instant (no new start, so no 10 ms floor), the
+/// attempt timer stays armed from the attempt's start, and a rejection with retry configs
+/// expedites nothing." The retry hangs: TCP v6 starts at 255 ms (5 + 250), neither at the
+/// rejection (25 ms) nor 250 ms after it; it connects at 265 ms and the retried attempt is
+/// cancelled.
+#[test]
+fn hg14_the_retry_keeps_the_attempts_timer_and_expedites_nothing() {
+    let trace = ech_host()
+        .quic("2001:db8::1", Outcome::RejectEch(ms(20), Some(7)))
+        .after_retry("2001:db8::1", Transport::Quic, Outcome::Hang)
+        .net("2001:db8::1", Outcome::Connect(ms(10)))
+        .run();
+    assert_eq!(trace.tries(), vec![tried(5, Q6), tried(255, T6)]);
+    assert_eq!(trace.winning_try(), Some(tried(265, T6)));
+    assert_eq!(trace.cancelled_tries(), vec![tried(265, Q6)]);
+}
+
+/// V54: "a rejection of the retry fails the attempt (never retry a retry)" — even with new
+/// retry configs. The retry is rejected at 40 ms: the attempt fails there, and as any
+/// failure (G1) it starts the next endpoint at once.
+#[test]
+fn v54_a_rejected_retry_fails_the_attempt() {
+    let trace = ech_host()
+        .quic("2001:db8::1", Outcome::RejectEch(ms(20), Some(7)))
+        .after_retry(
+            "2001:db8::1",
+            Transport::Quic,
+            Outcome::RejectEch(ms(15), Some(8)),
+        )
+        .net("2001:db8::1", Outcome::Connect(ms(10)))
+        .run();
+    let v6 = sa("[2001:db8::1]:443");
+    let retries = trace
+        .events
+        .iter()
+        .filter(|(_, e)| matches!(e, Ev::RetryEch(_)))
+        .count();
+    assert_eq!(retries, 1, "a retry is never retried");
+    assert!(trace.events.contains(&(ms(40), Ev::EchRejected(v6))));
+    assert_eq!(trace.tries(), vec![tried(5, Q6), tried(40, T6)]);
+    assert_eq!(trace.winning_try(), Some(tried(50, T6)));
+    let failed = &trace.race.attempts()[0];
+    assert_eq!(failed.status(), AttemptStatus::Failed);
+    assert_eq!(failed.ended(), Some(trace.t0 + ms(40)));
+}
+
+/// V54: "A rejection without retry configs fails the attempt": at once, and the next
+/// endpoint starts at once (G1). The failure keeps the rejection's error.
+#[test]
+fn v54_a_rejection_without_retry_configs_fails_the_attempt() {
+    let trace = ech_host()
+        .default_outcome(Outcome::Fail(ms(1)))
+        .quic("2001:db8::1", Outcome::RejectEch(ms(20), None))
+        .run();
+    assert_eq!(
+        trace.tries(),
+        vec![tried(5, Q6), tried(25, T6), tried(35, Q4), tried(45, T4)]
+    );
+    let error = trace.error.unwrap();
+    assert!(
+        error.starts_with(
+            "all 4 connection attempts failed: QUIC [2001:db8::1]:443 h3 ECH: ECH rejected;"
+        ),
+        "{error}"
+    );
+}
+
+/// RFC 9849 §6.2 under V54: an attempt that offered no ECH config (ECH off here; a GREASE
+/// ECH extension, say) never uses retry configs: its rejection fails it.
+#[test]
+fn v54_an_attempt_without_ech_is_never_retried() {
+    let trace = host(
+        Config::default(),
+        Answer::Records(ms(5), vec![ech_record()]),
+    )
+    .quic("2001:db8::1", Outcome::RejectEch(ms(20), Some(7)))
+    .net("2001:db8::1", Outcome::Connect(ms(10)))
+    .run();
+    assert!(!trace
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, Ev::RetryEch(_))));
+    assert_eq!(trace.tries(), vec![tried(5, Q6), tried(25, T6)]);
+    assert_eq!(trace.winning_try(), Some(tried(35, T6)));
+}
+
+/// V54 with HG11: the retry configs make the attempt's endpoint one with that ECH config, so
+/// an endpoint with the same address, transport and config (here a priority-2 record that
+/// carries the retry configs) is never started again; the unrelated TCP endpoints are.
+#[test]
+fn v54_hg11_the_retried_endpoint_is_not_started_again() {
+    let second = ServiceRecord::new(2, ".")
+        .alpn(["h3"])
+        .no_default_alpn(true)
+        .ech(retry_config(7));
+    let trace = host(
+        Config::default().ech(true),
+        Answer::Records(ms(5), vec![ech_record(), second]),
+    )
+    .quic("2001:db8::1", Outcome::RejectEch(ms(20), Some(7)))
+    .after_retry("2001:db8::1", Transport::Quic, Outcome::Fail(ms(1)))
+    .default_outcome(Outcome::Fail(ms(1)))
+    .run();
+    let v6_retry_configs = trace
+        .endpoints()
+        .iter()
+        .filter(|e| e.addr().is_ipv6() && e.ech() == Some(&retry_config(7)))
+        .count();
+    assert_eq!(v6_retry_configs, 1, "{:?}", trace.tries());
+    assert_eq!(
+        trace.tries(),
+        vec![
+            tried(5, Q6),
+            tried(26, T6),
+            tried(36, Q4),
+            tried(46, T4),
+            tried(56, Q4)
+        ]
+    );
 }

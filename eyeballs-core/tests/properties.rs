@@ -76,6 +76,8 @@ fn outcome() -> impl Strategy<Value = Outcome> {
         2 => (1u64..600_000).prop_map(|n| Outcome::Connect(Duration::from_micros(n))),
         3 => (1u64..600_000).prop_map(|n| Outcome::Fail(Duration::from_micros(n))),
         2 => Just(Outcome::Hang),
+        1 => (1u64..600_000, prop::option::of(any::<u8>()))
+            .prop_map(|(n, tag)| Outcome::RejectEch(Duration::from_micros(n), tag)),
     ]
 }
 
@@ -397,6 +399,8 @@ fn any_outcome() -> impl Strategy<Value = Outcome> {
         any_duration().prop_map(Outcome::Connect),
         any_duration().prop_map(Outcome::Fail),
         Just(Outcome::Hang),
+        (any_duration(), prop::option::of(any::<u8>()))
+            .prop_map(|(d, tag)| Outcome::RejectEch(d, tag)),
     ]
 }
 
@@ -646,7 +650,8 @@ proptest! {
                     prop_assert!(x.cap.is_none_or(|c| in_flight < c), "{a} over the cap");
                     in_flight += 1;
                 }
-                Ev::Connected(_) | Ev::Failed(_) | Ev::Cancel(_) => {
+                // ECH is off here: a rejection ends its attempt (V54, RFC 9849 §6.2).
+                Ev::Connected(_) | Ev::Failed(_) | Ev::EchRejected(_) | Ev::Cancel(_) => {
                     in_flight = in_flight.checked_sub(1).expect("an end without a start");
                 }
                 _ => {}

@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use eyeballs_core::{
-    Action, Endpoint, FailureReason, Input, QueryKind, Race, ATTEMPT_START_FLOOR, MAX_ALIAS_DEPTH,
-    MAX_TARGET_NAMES,
+    Action, AttemptId, EchConfig, Endpoint, FailureReason, Input, QueryKind, Race,
+    ATTEMPT_START_FLOOR, MAX_ALIAS_DEPTH, MAX_TARGET_NAMES,
 };
 
 /// Watches one race from the driver's side and panics on the first broken invariant.
@@ -33,6 +33,9 @@ pub struct Checker {
     deadline: Option<Option<Instant>>,
     /// Which families an endpoint may have (`[v6, v4]`), when the driver told the checker.
     families: [bool; 2],
+    /// An ECH rejection with retry configs that the race must answer with `RetryEch` in
+    /// the same drain (V54): the attempt and the configs.
+    retry_due: Option<(AttemptId, EchConfig)>,
 }
 
 #[derive(Debug, Clone)]
@@ -40,6 +43,10 @@ struct Seen {
     endpoint: Endpoint,
     ended: bool,
     connected: bool,
+    /// Dialed again with ECH retry configs (V54).
+    retried: bool,
+    /// Its endpoint before the ECH retry: started too, so never started again.
+    before_retry: Option<Endpoint>,
 }
 
 impl Checker {
@@ -56,6 +63,7 @@ impl Checker {
             endpoint_cap: None,
             deadline: None,
             families: [true, true],
+            retry_due: None,
         }
     }
 
@@ -105,6 +113,17 @@ impl Checker {
         let (attempt, connected) = match input {
             Input::Connected { attempt } => (*attempt, true),
             Input::ConnectFailed { attempt, .. } => (*attempt, false),
+            Input::EchRejected { attempt, retry, .. } => {
+                // V54: the first rejection of an attempt that offered ECH, with retry
+                // configs, is retried; anything else fails the attempt.
+                if let (Some(a), Some(retry)) = (self.attempts.get(attempt.index()), retry) {
+                    if !a.ended && !a.retried && a.endpoint.ech().is_some() {
+                        self.retry_due = Some((*attempt, retry.clone()));
+                        return;
+                    }
+                }
+                (*attempt, false)
+            }
             _ => return,
         };
         if let Some(a) = self.attempts.get_mut(attempt.index()) {
@@ -136,6 +155,9 @@ impl Checker {
             self.finished,
             "is_finished() disagrees with the actions"
         );
+        if let Some((attempt, _)) = self.retry_due.take() {
+            panic!("ECH rejection of attempt {attempt} with retry configs not retried (V54)");
+        }
         match race.poll_timeout() {
             Some(t) => {
                 assert!(!self.finished, "a deadline after Finish");
@@ -177,11 +199,13 @@ impl Checker {
                     self.attempts.len(),
                     "attempt ids count from 0"
                 );
-                let same = |a: &Seen| {
-                    a.endpoint.addr() == endpoint.addr()
-                        && a.endpoint.transport() == endpoint.transport()
-                        && a.endpoint.ech() == endpoint.ech()
+                let alike = |e: &Endpoint| {
+                    e.addr() == endpoint.addr()
+                        && e.transport() == endpoint.transport()
+                        && e.ech() == endpoint.ech()
                 };
+                let same =
+                    |a: &Seen| alike(&a.endpoint) || a.before_retry.as_ref().is_some_and(alike);
                 assert!(
                     !self.attempts.iter().any(same),
                     "{endpoint} attempted twice (HG11)"
@@ -227,7 +251,41 @@ impl Checker {
                     endpoint: endpoint.clone(),
                     ended: false,
                     connected: false,
+                    retried: false,
+                    before_retry: None,
                 });
+            }
+            Action::RetryEch {
+                attempt, endpoint, ..
+            } => {
+                let due = self.retry_due.take();
+                let Some((due_attempt, config)) = due else {
+                    panic!("RetryEch of {attempt} without an ECH rejection to answer");
+                };
+                assert_eq!(*attempt, due_attempt, "RetryEch of another attempt");
+                let a = &mut self.attempts[attempt.index()];
+                assert!(
+                    !a.ended && !a.retried,
+                    "RetryEch of an ended or retried attempt"
+                );
+                assert_eq!(
+                    endpoint.addr(),
+                    a.endpoint.addr(),
+                    "RetryEch changes the address"
+                );
+                assert_eq!(endpoint.transport(), a.endpoint.transport());
+                assert_eq!(
+                    endpoint.alpn(),
+                    a.endpoint.alpn(),
+                    "RetryEch changes the ALPN"
+                );
+                assert_eq!(
+                    endpoint.ech(),
+                    Some(&config),
+                    "RetryEch without the retry configs"
+                );
+                a.retried = true;
+                a.before_retry = Some(std::mem::replace(&mut a.endpoint, endpoint.clone()));
             }
             Action::Cancel { attempt } => {
                 let a = self

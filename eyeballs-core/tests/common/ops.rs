@@ -263,7 +263,13 @@ pub fn run(data: &[u8], t0: Instant) {
         let queries = race.queries().len();
         let query = QueryId::from_index(usize::from(arg) % (queries + 2));
         let attempt = AttemptId::from_index(usize::from(arg) % (started + 2));
-        let input = match op % 12 {
+        // Operations 0 to 11 as the corpus was made; bytes from 0xf0 up are newer ones.
+        let kind = if op >= 0xf0 {
+            12 + (op & 0x0f)
+        } else {
+            op % 12
+        };
+        let input = match kind {
             0 => {
                 now = now.checked_add(b.duration()).unwrap_or(now);
                 race.handle_timeout(now);
@@ -309,6 +315,11 @@ pub fn run(data: &[u8], t0: Instant) {
             }),
             9 => Some(Input::Progressed { attempt }),
             10 if arg == 255 => Some(Input::Aborted),
+            12 => Some(Input::EchRejected {
+                attempt,
+                retry: (arg & 0x80 != 0).then(|| EchConfig::new(&[0xfe, 0x0d, arg])),
+                error: arg,
+            }),
             _ => {
                 // Time that goes backwards is clamped by the race; the checker must see the
                 // clamped time too.

@@ -9,8 +9,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use eyeballs_core::{
-    Action, AttemptId, Config, Endpoint, FailureReason, History, Input, Name, Path, QueryKind,
-    Race, ServiceRecord, Source, Target, Transport,
+    Action, AttemptId, Config, EchConfig, Endpoint, FailureReason, History, Input, Name, Path,
+    QueryKind, Race, ServiceRecord, Source, Target, Transport,
 };
 
 use super::checker::Checker;
@@ -90,6 +90,51 @@ pub enum Outcome {
     Fail(Duration),
     /// Never completes.
     Hang,
+    /// The server rejects ECH after the delay (`Input::EchRejected`), sending the retry
+    /// configuration [`retry_config`]`(tag)` if there is a tag. How the retry goes is
+    /// [`Scenario::after_retry`]'s (default: rejected again, without retry configs).
+    RejectEch(Duration, Option<u8>),
+}
+
+/// The ECH retry configuration a simulated server sends: `fe0d` and a tag.
+pub fn retry_config(tag: u8) -> EchConfig {
+    EchConfig::new(&[0xfe, 0x0d, tag])
+}
+
+/// How a dial completes: what the simulator feeds back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Done {
+    Connected,
+    Failed,
+    EchRejected(Option<u8>),
+}
+
+impl Outcome {
+    /// When and how a dial with this outcome completes; `None`: never.
+    fn done(self) -> Option<(Duration, Done)> {
+        match self {
+            Outcome::Connect(d) => Some((d, Done::Connected)),
+            Outcome::Fail(d) => Some((d, Done::Failed)),
+            Outcome::Hang => None,
+            Outcome::RejectEch(d, tag) => Some((d, Done::EchRejected(tag))),
+        }
+    }
+}
+
+/// The input that reports a completed dial.
+fn done_input(attempt: AttemptId, done: Done) -> Input<String> {
+    match done {
+        Done::Connected => Input::Connected { attempt },
+        Done::Failed => Input::ConnectFailed {
+            attempt,
+            error: "connection refused".into(),
+        },
+        Done::EchRejected(tag) => Input::EchRejected {
+            attempt,
+            retry: tag.map(retry_config),
+            error: "ECH rejected".into(),
+        },
+    }
 }
 
 /// A race to run: configuration, target, DNS and network behaviour.
@@ -100,6 +145,9 @@ pub struct Scenario {
     /// (name, kind) → answer; `kind` is `"AAAA"`, `"A"`, `"AAAA+A"` or `"HTTPS"`.
     pub dns: BTreeMap<(String, &'static str), Answer>,
     pub net: BTreeMap<(SocketAddr, Transport), Outcome>,
+    /// How a dial after an ECH retry goes (`Action::RetryEch`); unlisted: rejected again,
+    /// without retry configs.
+    pub retried: BTreeMap<(SocketAddr, Transport), Outcome>,
     /// Report the default source of every address to the race (history needs them).
     pub sources: bool,
     /// When the sources are reported (literal targets: always with the target).
@@ -150,6 +198,10 @@ pub enum Ev {
     Resolve(QueryKind),
     Answered(QueryKind),
     Start(SocketAddr),
+    /// The server rejected ECH (`Input::EchRejected`).
+    EchRejected(SocketAddr),
+    /// The race dialed again with the retry configs (`Action::RetryEch`).
+    RetryEch(SocketAddr),
     Connected(SocketAddr),
     Failed(SocketAddr),
     Cancel(SocketAddr),
@@ -221,7 +273,7 @@ impl Trace {
 #[derive(Debug, Clone)]
 enum Pending {
     Dns(usize, QueryKind, Reply),
-    Attempt(AttemptId, SocketAddr, bool),
+    Attempt(AttemptId, SocketAddr, Done),
     Extra(Extra),
 }
 
@@ -280,6 +332,7 @@ impl Scenario {
             target,
             dns: BTreeMap::new(),
             net: BTreeMap::new(),
+            retried: BTreeMap::new(),
             sources: true,
             sources_at: SourcesAt::Start,
             literals: Vec::new(),
@@ -432,13 +485,23 @@ impl Scenario {
                             .get(&(addr, endpoint.transport()))
                             .copied()
                             .unwrap_or(self.default_outcome);
-                        let (after, ok) = match outcome {
-                            Outcome::Connect(d) => (d, true),
-                            Outcome::Fail(d) => (d, false),
-                            Outcome::Hang => continue,
+                        let Some((after, done)) = outcome.done() else {
+                            continue;
                         };
                         let at = now.checked_add(after).unwrap_or_else(|| far(now));
-                        queue.insert((at, seq), Pending::Attempt(attempt, addr, ok));
+                        queue.insert((at, seq), Pending::Attempt(attempt, addr, done));
+                    }
+                    Action::RetryEch {
+                        attempt, endpoint, ..
+                    } => {
+                        let addr = endpoint.addr();
+                        events.push((t, Ev::RetryEch(addr)));
+                        queue.retain(|_, p| !matches!(p, Pending::Attempt(a, ..) if *a == attempt));
+                        let Some((after, done)) = self.retry_outcome(&endpoint).done() else {
+                            continue;
+                        };
+                        let at = now.checked_add(after).unwrap_or_else(|| far(now));
+                        queue.insert((at, seq), Pending::Attempt(attempt, addr, done));
                     }
                     Action::Cancel { attempt } => {
                         let addr = race.attempts()[attempt.index()].addr();
@@ -510,16 +573,16 @@ impl Scenario {
                                 error: format!("{kind} lookup failed"),
                             }
                         }
-                        Pending::Attempt(attempt, addr, true) => {
-                            events.push((t, Ev::Connected(addr)));
-                            Input::Connected { attempt }
-                        }
-                        Pending::Attempt(attempt, addr, false) => {
-                            events.push((t, Ev::Failed(addr)));
-                            Input::ConnectFailed {
-                                attempt,
-                                error: "connection refused".into(),
-                            }
+                        Pending::Attempt(attempt, addr, done) => {
+                            events.push((
+                                t,
+                                match done {
+                                    Done::Connected => Ev::Connected(addr),
+                                    Done::Failed => Ev::Failed(addr),
+                                    Done::EchRejected(_) => Ev::EchRejected(addr),
+                                },
+                            ));
+                            done_input(attempt, done)
                         }
                         Pending::Extra(Extra::Abort) => Input::Aborted,
                         Pending::Extra(Extra::Changed { added, removed }) => {
@@ -736,23 +799,22 @@ impl Scenario {
                             .get(&(endpoint.addr(), endpoint.transport()))
                             .copied()
                             .unwrap_or(self.default_outcome);
-                        match outcome {
-                            Outcome::Connect(d) => (d, Input::Connected { attempt }),
-                            Outcome::Fail(d) => (
-                                d,
-                                Input::ConnectFailed {
-                                    attempt,
-                                    error: "connection refused".into(),
-                                },
-                            ),
-                            Outcome::Hang => continue,
+                        match outcome.done() {
+                            Some((d, done)) => (d, done_input(attempt, done)),
+                            None => continue,
+                        }
+                    }
+                    Action::RetryEch {
+                        attempt, endpoint, ..
+                    } => {
+                        queue.retain(|_, i| !is_of(i, attempt));
+                        match self.retry_outcome(&endpoint).done() {
+                            Some((d, done)) => (d, done_input(attempt, done)),
+                            None => continue,
                         }
                     }
                     Action::Cancel { attempt } => {
-                        queue.retain(|_, i| {
-                            !matches!(i, Input::Connected { attempt: a }
-                                | Input::ConnectFailed { attempt: a, .. } if *a == attempt)
-                        });
+                        queue.retain(|_, i| !is_of(i, attempt));
                         continue;
                     }
                     Action::Finish(result) => {
@@ -791,6 +853,33 @@ impl Scenario {
             }
         }
         panic!("the race did not finish within 10,000,000 steps");
+    }
+}
+
+/// Whether `input` reports an outcome of `attempt`.
+fn is_of(input: &Input<String>, attempt: AttemptId) -> bool {
+    matches!(input, Input::Connected { attempt: a }
+        | Input::ConnectFailed { attempt: a, .. }
+        | Input::EchRejected { attempt: a, .. } if *a == attempt)
+}
+
+impl Scenario {
+    /// Sets how a dial after an ECH retry goes, to one address over `transport` (port 443
+    /// unless given).
+    pub fn after_retry(mut self, addr: &str, transport: Transport, outcome: Outcome) -> Self {
+        let addr = addr
+            .parse::<SocketAddr>()
+            .unwrap_or_else(|_| SocketAddr::new(ip(addr), 443));
+        self.retried.insert((addr, transport), outcome);
+        self
+    }
+
+    /// How the dial after an ECH retry to `endpoint` goes.
+    fn retry_outcome(&self, endpoint: &Endpoint) -> Outcome {
+        self.retried
+            .get(&(endpoint.addr(), endpoint.transport()))
+            .copied()
+            .unwrap_or(Outcome::RejectEch(Duration::ZERO, None))
     }
 }
 

@@ -787,6 +787,9 @@ impl<'w> Model<'w> {
         match self.w.net.get(&ep).copied().unwrap_or(Outcome::Hang) {
             Outcome::Connect(d) => self.schedule(d, Io::Attempt(n, true)),
             Outcome::Fail(d) => self.schedule(d, Io::Attempt(n, false)),
+            // V54 with ECH off (RFC 9849 §6.2): an endpoint that offered no ECH config is
+            // never retried, so a rejection is a failure.
+            Outcome::RejectEch(d, _) => self.schedule(d, Io::Attempt(n, false)),
             Outcome::Hang => {}
         }
     }
