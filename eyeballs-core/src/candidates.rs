@@ -247,6 +247,12 @@ impl Candidates {
         }
     }
 
+    /// Returns the address and transport of the endpoint [`Candidates::pop_next`] would
+    /// take.
+    pub(crate) fn peek(&self) -> Option<(SocketAddr, Transport)> {
+        self.order.get(self.head).map(|p| (p.addr, p.transport))
+    }
+
     /// Returns whether an endpoint that came from a service record is waiting.
     pub(crate) fn has_service_endpoint(&self) -> bool {
         self.services > 0

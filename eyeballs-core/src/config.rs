@@ -20,6 +20,67 @@ pub const MAX_CONNECTION_ATTEMPT_DELAY: Duration = Duration::from_secs(2);
 /// because the previous one failed (G1).
 pub const ATTEMPT_START_FLOOR: Duration = Duration::from_millis(10);
 
+/// The default of [`Config::tcp_after_quic_delay`]: how long TCP to an address waits after
+/// QUIC to the same address started (HEv3 §6 lets the delay differ per attempt and per
+/// protocol, V29).
+///
+/// 50 ms, because
+/// - on a network that drops UDP (far more common than broken IPv6), the first connection
+///   is then on TCP within 60 ms instead of after a whole Connection Attempt Delay
+///   (250 ms); Chromium starts both at once, which V26 forbids;
+/// - where QUIC works it still wins: it needs one round trip, TCP with TLS two, and TCP
+///   starts later;
+/// - it stays above R28's 10 ms floor, and it is no new destination: the two attempts are
+///   two transports to one server, so the congestion argument of the 100 ms Minimum (R29)
+///   does not apply to it.
+pub const TCP_AFTER_QUIC_DELAY: Duration = Duration::from_millis(50);
+
+/// How the Connection Attempt Delay after each start is chosen (HEv3 §6, V29, V58; HEV3.md
+/// HG13, HG16).
+///
+/// Whatever the schedule, a delay is never below R28's 10 ms floor nor above the Maximum
+/// Connection Attempt Delay (R30); delays derived from history are also never below the
+/// Minimum (R27, R29). [`AttemptRecord::delay`](crate::AttemptRecord::delay) and the report
+/// show the delay each start used.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use eyeballs_core::{Config, DelaySchedule};
+///
+/// // Firefox Nightly's schedule: attempts at 0, 50, 150, 350, 750 ms.
+/// let firefox = DelaySchedule::Multiplier { base: Duration::from_millis(50), factor: 2 };
+/// let config = Config::default().delay_schedule(firefox);
+/// assert!(config.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum DelaySchedule {
+    /// The default: [`Config::connection_attempt_delay`] (250 ms) after every start, HG13's
+    /// "the fixed 250 ms stays the default". A race given a [`History`](crate::History)
+    /// refines it per path, as before: after an address whose round trip history knows,
+    /// the delay is that path's retransmission timeout (R26), within [minimum, maximum].
+    #[default]
+    Fixed,
+    /// A base and a multiplier (working group issue #138; Firefox Nightly uses 50 ms × 2):
+    /// the n-th start is followed by `base × factor^(n−1)`, clamped to [10 ms, maximum].
+    /// The n-th delay belongs to the n-th start (HG16), so a start brought forward by a
+    /// failure advances the schedule too. History does not change it.
+    Multiplier {
+        /// The delay after the first start.
+        base: Duration,
+        /// What each delay is multiplied by for the next start (0 counts as 1).
+        factor: u32,
+    },
+    /// Derived from round-trip history (V29, R26; Apple and Chrome): after a path whose
+    /// round trip history knows, its retransmission timeout (`SRTT + 4 × RTTVAR`); after
+    /// another path, the smallest such timeout the race knows of a path from the same source
+    /// address (the network's round trip); without any, the fixed delay. History-derived
+    /// delays stay within [minimum, maximum]. Without history it is [`DelaySchedule::Fixed`].
+    Rtt,
+}
+
 /// Which address families a race uses, and which one it starts with.
 ///
 /// RFC 8305 §4 (R17, R18): the list alternates families, starting with the preferred one.
@@ -91,6 +152,8 @@ pub struct Config {
     pub(crate) ech: bool,
     pub(crate) prefer_tcp: bool,
     pub(crate) max_alias_depth: usize,
+    pub(crate) delay_schedule: DelaySchedule,
+    pub(crate) tcp_after_quic_delay: Duration,
 }
 
 impl Default for Config {
@@ -110,6 +173,8 @@ impl Default for Config {
             ech: false,
             prefer_tcp: false,
             max_alias_depth: MAX_ALIAS_DEPTH,
+            delay_schedule: DelaySchedule::Fixed,
+            tcp_after_quic_delay: TCP_AFTER_QUIC_DELAY,
         }
     }
 }
@@ -138,6 +203,26 @@ impl Config {
     /// The RFC recommends at least 100 ms (R29) to avoid congestion collapse on lossy paths.
     pub fn connection_attempt_delay(mut self, delay: Duration) -> Self {
         self.connection_attempt_delay = delay;
+        self
+    }
+
+    /// Sets how the delay after each start is chosen, default [`DelaySchedule::Fixed`]
+    /// (HEv3 §6, V29, V58; HEV3.md HG13).
+    pub fn delay_schedule(mut self, schedule: DelaySchedule) -> Self {
+        self.delay_schedule = schedule;
+        self
+    }
+
+    /// Sets how long TCP to an address waits after QUIC to the same address started, when
+    /// it is the next endpoint (HEV3.md HG1 deals them in a row), default
+    /// [`TCP_AFTER_QUIC_DELAY`] (50 ms; its docs say why).
+    ///
+    /// HEv3 §6 (V29): the delay "may differ per attempt". The delay after such a QUIC start
+    /// is the shorter of this and the schedule's; it is clamped like the fixed delay, to
+    /// [10 ms, maximum], so TCP and QUIC never start at once (V26). Setting it to the
+    /// Connection Attempt Delay or more turns it off.
+    pub fn tcp_after_quic_delay(mut self, delay: Duration) -> Self {
+        self.tcp_after_quic_delay = delay;
         self
     }
 
@@ -292,8 +377,20 @@ impl Config {
 
     /// The fixed Connection Attempt Delay after clamping to `[10 ms, max]`.
     pub(crate) fn fixed_attempt_delay(&self) -> Duration {
-        self.connection_attempt_delay
-            .clamp(ATTEMPT_START_FLOOR, self.max_connection_attempt_delay)
+        self.clamp_configured_delay(self.connection_attempt_delay)
+    }
+
+    /// A configured delay clamped to `[10 ms, max]` (R28, R30).
+    pub(crate) fn clamp_configured_delay(&self, delay: Duration) -> Duration {
+        delay.clamp(ATTEMPT_START_FLOOR, self.max_connection_attempt_delay)
+    }
+
+    /// The delay a [`DelaySchedule::Multiplier`] gives after the `n`-th start (from 1),
+    /// clamped to `[10 ms, max]`.
+    pub(crate) fn multiplied_delay(&self, base: Duration, factor: u32, n: usize) -> Duration {
+        let exponent = u32::try_from(n.saturating_sub(1)).unwrap_or(u32::MAX);
+        let times = factor.max(1).checked_pow(exponent).unwrap_or(u32::MAX);
+        self.clamp_configured_delay(base.saturating_mul(times))
     }
 
     /// A history-derived delay clamped to `[min, max]` (R27, R30).

@@ -536,6 +536,23 @@ impl Snapshot {
             .and_then(Entry::retransmission_timeout)
     }
 
+    /// The smallest retransmission timeout of the fresh entries copied from `source`'s
+    /// paths (any destination, port and transport): the network's round trip as far as this
+    /// race knows it ([`DelaySchedule::Rtt`](crate::DelaySchedule::Rtt)).
+    pub(crate) fn fastest_retransmission_timeout(
+        &self,
+        source: IpAddr,
+        now: Instant,
+    ) -> Option<Duration> {
+        let from = self.entries.partition_point(|(p, _)| p.source < source);
+        self.entries[from..]
+            .iter()
+            .take_while(|(p, _)| p.source == source)
+            .filter(|(_, e)| is_fresh(e.updated, self.ttl, now))
+            .filter_map(|(_, e)| e.retransmission_timeout())
+            .min()
+    }
+
     /// As [`History::is_transport_failing`].
     pub(crate) fn is_transport_failing(
         &self,

@@ -206,7 +206,8 @@
 //!
 //! Happy Eyeballs v3: the race asks for HTTPS records too, and races QUIC and TCP
 //! endpoints. Here the record offers `h3` and `h2` with an IPv6 hint; the race starts on the
-//! hint (V10) over QUIC, then TCP to the same address 250 ms later (HEV3.md HG1).
+//! hint (V10) over QUIC, then TCP to the same address 50 ms later (HEV3.md HG1; V29 lets
+//! the delay differ per attempt: [`Config::tcp_after_quic_delay`]).
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -233,7 +234,8 @@
 //! assert_eq!(endpoint.transport(), Transport::Quic);
 //! assert_eq!(endpoint.to_string(), "QUIC [2001:db8::1]:443 h3");
 //!
-//! race.handle_timeout(at + Duration::from_millis(250));
+//! assert_eq!(race.poll_timeout(), Some(at + Duration::from_millis(50)));
+//! race.handle_timeout(at + Duration::from_millis(50));
 //! let Some(Action::Connect { endpoint, .. }) = race.poll_action() else { panic!() };
 //! assert_eq!(endpoint.to_string(), "TCP [2001:db8::1]:443 h2,http/1.1"); // V39
 //! # Ok::<(), eyeballs_core::ConfigError>(())
@@ -283,6 +285,7 @@
 //! | §5.3 V22–V25 | RFC 6724 and history within a group; families interleaved | [`History`], [`Config::first_address_family_count`] |
 //! | §6 HG1, HG2, HG3 | QUIC and TCP of one address dealt QUIC first; TCP first when history says QUIC fails here | [`Config::prefer_tcp`], [`History::is_transport_failing`] |
 //! | §6 V26–V31 | staggered attempts, delays and bounds as RFC 8305 | [`Config`] |
+//! | §6 V29, V58, HG13, HG16 | delay schedules (fixed, base × multiplier, from RTT history); TCP after QUIC to one address sooner | [`DelaySchedule`], [`Config::tcp_after_quic_delay`] |
 //! | §6.1 V32, V33, HG10 | "established" is the driver's call; progress extends the timer | [`Input::Progressed`], [`Input::Connected`] |
 //! | §6.2 V38–V40, V42 | ALPN sets intersected, every caller id offered per transport, port key | [`Protocols`], [`Endpoint::alpn`] |
 //! | §6.1 V34, V35, HG6 | ECH: no attempt before service info; no endpoint without ECH once a record has it | [`Config::ech`], [`Failure::skipped_without_ech`] |
@@ -329,8 +332,9 @@ pub mod requirements {}
 
 pub use candidates::MAX_ENDPOINTS;
 pub use config::{
-    Config, ConfigError, FamilyPolicy, ATTEMPT_START_FLOOR, CONNECTION_ATTEMPT_DELAY,
-    MAX_CONNECTION_ATTEMPT_DELAY, MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
+    Config, ConfigError, DelaySchedule, FamilyPolicy, ATTEMPT_START_FLOOR,
+    CONNECTION_ATTEMPT_DELAY, MAX_CONNECTION_ATTEMPT_DELAY, MIN_CONNECTION_ATTEMPT_DELAY,
+    RESOLUTION_DELAY, TCP_AFTER_QUIC_DELAY,
 };
 pub use endpoint::{Alpn, EchConfig, Endpoint, Protocols, Provenance, Transport};
 pub use error::{

@@ -1,12 +1,12 @@
 //! The race: one Happy Eyeballs connection establishment as a state machine.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
-use std::time::Instant;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
 
 use crate::candidates::{Candidates, Context};
-use crate::config::{Config, ConfigError, ATTEMPT_START_FLOOR};
-use crate::endpoint::{EchConfig, Endpoint, Protocols};
+use crate::config::{Config, ConfigError, DelaySchedule, ATTEMPT_START_FLOOR};
+use crate::endpoint::{EchConfig, Endpoint, Protocols, Transport};
 use crate::error::{FailedAttempt, FailedQuery, Failure, FailureReason, Winner};
 use crate::event::{Action, Input};
 use crate::history::{History, Path, Snapshot};
@@ -67,6 +67,11 @@ struct State<E> {
     next_due: Option<Instant>,
     /// A failure brought the next attempt forward, and it has not started yet.
     expedited: bool,
+    /// After a QUIC start: when TCP to the same address may follow (V29's shorter delay,
+    /// [`Config::tcp_after_quic_delay`]), that address, and the QUIC attempt. It applies
+    /// while that TCP endpoint is the next one, and ends with the next start or the QUIC
+    /// attempt's progress (UDP works there).
+    follow_up: Option<(Instant, SocketAddr, AttemptId)>,
     /// Actions not yet drained: a few inline, so a small race allocates no queue.
     actions: SmallQueue<Action<E>, 2>,
     result: Option<Result<Winner, FailureReason>>,
@@ -276,6 +281,7 @@ impl<E> State<E> {
             last_start: None,
             next_due: None,
             expedited: false,
+            follow_up: None,
             actions: SmallQueue::new(),
             result: None,
             finished_at: None,
@@ -584,6 +590,9 @@ impl<E> State<E> {
             return;
         }
         a.progressed = Some(now);
+        if self.follow_up.is_some_and(|(_, _, quic)| quic == attempt) {
+            self.follow_up = None;
+        }
         if self.expedited {
             return;
         }
@@ -734,25 +743,36 @@ impl<E> State<E> {
     /// represented; otherwise the due time, but never within 10 ms of the previous start (R28).
     fn next_start_at(&self) -> Option<Instant> {
         let floor = self.last_start?.checked_add(ATTEMPT_START_FLOOR)?;
-        Some(self.next_due?.max(floor))
+        let due = match self.follow_up {
+            Some((at, addr, _)) if self.candidates.peek() == Some((addr, Transport::Tcp)) => {
+                Some(self.next_due.map_or(at, |due| due.min(at)))
+            }
+            _ => self.next_due,
+        };
+        Some(due?.max(floor))
     }
 
     fn start(&mut self, endpoint: Endpoint, now: Instant) {
         let attempt = AttemptId(self.attempts.len());
-        // R26, V29: with history, wait until this path's second SYN (or QUIC probe) would be
-        // sent (its RTO), within [min, max] (R27, R30); otherwise the fixed delay.
-        let path = self
-            .source_of(endpoint.addr.ip())
-            .map(|s| Path::new(s, endpoint.addr, endpoint.transport));
-        let delay = self
-            .history
-            .as_ref()
-            .zip(path)
-            .and_then(|(h, p)| h.retransmission_timeout(p, now))
-            .map_or_else(
-                || self.config.fixed_attempt_delay(),
-                |rto| self.config.clamp_history_delay(rto),
-            );
+        let delay = self.scheduled_delay(&endpoint, attempt.0 + 1, now);
+        // The QUIC attempt before this TCP one to its address: its delay was the follow-up's.
+        if let Some((at, addr, quic)) = self.follow_up.take() {
+            if endpoint.transport == Transport::Tcp && endpoint.addr == addr && now >= at {
+                if let (Some(q), Some(start)) = (self.attempts.get_mut(quic.0), self.last_start) {
+                    q.delay = q.delay.min(now.saturating_duration_since(start));
+                }
+            }
+        }
+        // V29 "may differ per attempt": TCP to the address QUIC goes to follows sooner (HG1's
+        // turn deals it next; on a network that drops UDP it is the one that works).
+        if endpoint.transport == Transport::Quic {
+            let follow_up = self
+                .config
+                .clamp_configured_delay(self.config.tcp_after_quic_delay);
+            self.follow_up = now
+                .checked_add(follow_up)
+                .map(|at| (at, endpoint.addr, attempt));
+        }
         self.attempts.push(AttemptRecord {
             id: attempt,
             endpoint: endpoint.clone(),
@@ -770,6 +790,30 @@ impl<E> State<E> {
         self.expedited = false;
         self.actions
             .push_back(Action::Connect { attempt, endpoint });
+    }
+
+    /// The delay the schedule gives after the `n`-th start (from 1), to `endpoint` (V29,
+    /// V58, HG13, HG16).
+    fn scheduled_delay(&self, endpoint: &Endpoint, n: usize, now: Instant) -> Duration {
+        let config = &self.config;
+        let source = self.source_of(endpoint.addr.ip());
+        let path = source.map(|s| Path::new(s, endpoint.addr, endpoint.transport));
+        let history = self.history.as_deref();
+        // R26: the path's retransmission timeout, when history knows its round trip.
+        let rto = || history.zip(path)?.0.retransmission_timeout(path?, now);
+        match config.delay_schedule {
+            DelaySchedule::Multiplier { base, factor } => config.multiplied_delay(base, factor, n),
+            DelaySchedule::Fixed => rto().map_or_else(
+                || config.fixed_attempt_delay(),
+                |rto| config.clamp_history_delay(rto),
+            ),
+            DelaySchedule::Rtt => rto()
+                .or_else(|| history?.fastest_retransmission_timeout(source?, now))
+                .map_or_else(
+                    || config.fixed_attempt_delay(),
+                    |rto| config.clamp_history_delay(rto),
+                ),
+        }
     }
 
     /// R22/R23: cancel every other attempt, ignore untried endpoints, finish once.

@@ -71,6 +71,9 @@ pub struct AttemptReport {
     pub endpoint: Endpoint,
     /// When it started, since the race started.
     pub started: Duration,
+    /// The Connection Attempt Delay that followed its start (HEV3.md HG13: the schedule's
+    /// delay, a path's from history, or the shorter one of TCP after QUIC).
+    pub delay: Duration,
     /// When it reported progress (TCP up, TLS under way), since the race started.
     pub progressed: Option<Duration>,
     /// When the server rejected ECH and it dialed again with the retry configurations
@@ -113,6 +116,7 @@ impl Report {
                 AttemptReport {
                     endpoint: a.endpoint().clone(),
                     started: since(a.started()),
+                    delay: a.delay(),
                     progressed: a.progressed().map(since),
                     ech_retried: a.ech_retried().map(since),
                     ended: a.ended().map(since),

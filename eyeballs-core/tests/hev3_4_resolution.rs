@@ -349,8 +349,9 @@ fn v5a_with_prefer_v4_the_awaited_family_is_ipv4() {
 /// V5(b): "or some address answer is positive and the Resolution Delay has run out". AAAA
 /// and A at 0 ms, HTTPS 300 ms late: the race starts at 50 ms with the host's address; at
 /// 300 ms the services are merged, and the next attempt (due at 300 ms) is from the service
-/// group (V28: a group before the next), first its hint over QUIC, then over TCP; the host's
-/// IPv4 address comes after. The TargetName's follow-up queries go out at 300 ms.
+/// group (V28: a group before the next), first its hint over QUIC, then over TCP (50 ms
+/// later: V29's TCP after QUIC); the host's IPv4 address comes after. The TargetName's
+/// follow-up queries go out at 300 ms.
 #[test]
 fn v5b_https_300ms_late_the_race_starts_at_the_resolution_delay() {
     let record = svc(1, "svc.example.test", &["h3"]).ipv6_hints([v6("2001:db8::10")]);
@@ -365,8 +366,8 @@ fn v5b_https_300ms_late_the_race_starts_at_the_resolution_delay() {
         at(&[
             (50, "TCP [2001:db8::1]:443"),
             (300, "QUIC [2001:db8::10]:443"),
-            (550, "TCP [2001:db8::10]:443"),
-            (800, "TCP 192.0.2.1:443"),
+            (350, "TCP [2001:db8::10]:443"),
+            (600, "TCP 192.0.2.1:443"),
         ])
     );
     assert_eq!(
@@ -388,13 +389,13 @@ fn v5b_https_300ms_late_the_race_starts_at_the_resolution_delay() {
             (300, "A svc.example.test"),
         ])
     );
-    assert_eq!(trace.winner(), Some((ms(805), sa("192.0.2.1:443"))));
+    assert_eq!(trace.winner(), Some((ms(605), sa("192.0.2.1:443"))));
     assert_eq!(
         trace.cancels(),
         vec![
-            (ms(805), sa("[2001:db8::1]:443")),
-            (ms(805), sa("[2001:db8::10]:443")),
-            (ms(805), sa("[2001:db8::10]:443")),
+            (ms(605), sa("[2001:db8::1]:443")),
+            (ms(605), sa("[2001:db8::10]:443")),
+            (ms(605), sa("[2001:db8::10]:443")),
         ]
     );
 }
@@ -637,8 +638,8 @@ fn hg7_the_resolution_delay_is_armed_once_at_the_first_held_endpoint() {
 /// V8: "AliasMode: query the same type for its TargetName". The host's HTTPS answer (10 ms)
 /// is an alias to cdn.example.test: HTTPS, AAAA and A for cdn go out at 10 ms. cdn's "."
 /// ServiceMode record (20 ms) stands for cdn itself (V9), so the race waits for cdn's
-/// addresses (HG9) and starts at 25 ms on them, QUIC then TCP, then the host's own address
-/// (V21). cdn's own-address fallback (V11) is the same TCP endpoint, tried once (HG11).
+/// addresses (HG9) and starts at 25 ms on them, QUIC then TCP (50 ms later, V29), then the
+/// host's own address (V21). cdn's own-address fallback (V11) is the same TCP endpoint, tried once (HG11).
 #[test]
 fn v8_an_alias_is_followed() {
     let trace = web()
@@ -672,8 +673,8 @@ fn v8_an_alias_is_followed() {
         trace.tries(),
         at(&[
             (25, "QUIC [2001:db8::5]:443"),
-            (275, "TCP [2001:db8::5]:443"),
-            (525, "TCP [2001:db8::1]:443"),
+            (75, "TCP [2001:db8::5]:443"),
+            (325, "TCP [2001:db8::1]:443"),
         ])
     );
     assert_eq!(
@@ -684,7 +685,7 @@ fn v8_an_alias_is_followed() {
             Provenance::Address
         ]
     );
-    assert_eq!(trace.winner(), Some((ms(530), sa("[2001:db8::1]:443"))));
+    assert_eq!(trace.winner(), Some((ms(330), sa("[2001:db8::1]:443"))));
 }
 
 /// V8: "Only ServiceMode records are service info ... ServiceMode records beside [an
@@ -935,13 +936,13 @@ fn v9_a_dot_target_is_the_origin() {
         trace.tries(),
         at(&[
             (0, "QUIC [2001:db8::1]:443"),
-            (250, "TCP [2001:db8::1]:443"),
-            (500, "QUIC 192.0.2.1:443"),
-            (750, "TCP 192.0.2.1:443"),
+            (50, "TCP [2001:db8::1]:443"),
+            (300, "QUIC 192.0.2.1:443"),
+            (350, "TCP 192.0.2.1:443"),
         ])
     );
     assert_eq!(provenances(&trace), vec![service(1, HOST); 4]);
-    assert_eq!(trace.winner(), Some((ms(755), sa("192.0.2.1:443"))));
+    assert_eq!(trace.winner(), Some((ms(355), sa("192.0.2.1:443"))));
     assert_eq!(trace.cancels().len(), 3);
 }
 
@@ -1011,13 +1012,13 @@ fn v10_hints_start_the_race_before_aaaa_and_a() {
         trace.tries(),
         at(&[
             (10, "QUIC [2001:db8::1]:443"),
-            (260, "TCP [2001:db8::1]:443"),
-            (510, "QUIC 192.0.2.1:443"),
-            (760, "TCP 192.0.2.1:443"),
+            (60, "TCP [2001:db8::1]:443"),
+            (310, "QUIC 192.0.2.1:443"),
+            (360, "TCP 192.0.2.1:443"),
         ])
     );
     assert_eq!(provenances(&trace), vec![service(1, HOST); 4]);
-    assert_eq!(trace.winner(), Some((ms(765), sa("192.0.2.1:443"))));
+    assert_eq!(trace.winner(), Some((ms(365), sa("192.0.2.1:443"))));
 }
 
 /// V10: "an ipv6hint settles the preferred family". AAAA never answers and A is in at 5 ms;
@@ -1550,7 +1551,8 @@ fn hg11_duplicates_are_tried_once_at_the_best_place() {
 /// CORE_HEV3): 2001:db8::1 over TCP belongs to the priority-1 service, so in the priority-2
 /// service (QUIC and TCP, hints ::1, ::2 and 192.0.2.1) its TCP twin is a duplicate, tried
 /// once at the best place. The duplicate leaves a gap in that group's first turn, it does not
-/// pull 2001:db8::2 forward: QUIC ::1, then IPv4's turn, then ::2 (V25: families alternate).
+/// pull 2001:db8::2 forward: QUIC ::1, then IPv4's turn (its TCP 50 ms after its QUIC, V29's
+/// TCP after QUIC), then ::2 (V25: families alternate).
 #[test]
 fn hg11_a_duplicate_leaves_a_gap_in_its_turn() {
     let answer = vec![
@@ -1571,11 +1573,11 @@ fn hg11_a_duplicate_leaves_a_gap_in_its_turn() {
             (0, "TCP [2001:db8::1]:443"),
             (250, "QUIC [2001:db8::1]:443"),
             (500, "QUIC 192.0.2.1:443"),
-            (750, "TCP 192.0.2.1:443"),
-            (1000, "QUIC [2001:db8::2]:443"),
+            (550, "TCP 192.0.2.1:443"),
+            (800, "QUIC [2001:db8::2]:443"),
         ])
     );
-    assert_eq!(trace.winner(), Some((ms(1005), sa("[2001:db8::2]:443"))));
+    assert_eq!(trace.winner(), Some((ms(805), sa("[2001:db8::2]:443"))));
 }
 
 /// CORE_HEV3: "Input::Resolved{addrs} for address queries (wrong-family addresses dropped)

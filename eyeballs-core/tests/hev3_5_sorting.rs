@@ -580,9 +580,10 @@ fn hg11_long_lists_keep_the_best_copy() {
 }
 
 /// HG1, HG3: "a turn = one family's next address over each transport". History says QUIC
-/// fails from the IPv4 source (HG3 turns TCP first); the A answer comes at 100 ms, after
+/// fails from the IPv4 source (HG3 turns TCP first); the A answer comes at 30 ms, after
 /// the IPv6 turn began with QUIC at 0 ms. That turn still ends with TCP to the same address
-/// (250 ms), and then the IPv4 turn deals TCP first (500 ms, 750 ms) — the order both
+/// (50 ms, V29's TCP after QUIC), and then the IPv4 turn deals TCP first (300 ms, 550 ms) —
+/// the order both
 /// readings of HG3 (per group, per source) give. What the core does instead: the late
 /// answer turns the whole group TCP-first, the half-done IPv6 turn's next slot is taken to
 /// be QUIC (already tried), and TCP [2001:db8::1] falls behind the IPv4 turn, to 750 ms.
@@ -594,16 +595,16 @@ fn hg1_hg3_a_turn_under_way_completes_when_history_turns_tcp_first() {
     let trace = Scenario::https_host(Config::default(), Protocols::http())
         .https(0, vec![ServiceRecord::new(1, ".").alpn(["h3", "h2"])])
         .aaaa(0, &["2001:db8::1"])
-        .a(100, &["192.0.2.1"])
+        .a(30, &["192.0.2.1"])
         .history(&h)
         .run_at(t0);
     assert_eq!(
         trace.tries(),
         vec![
             tried(0, "QUIC [2001:db8::1]:443"),
-            tried(250, "TCP [2001:db8::1]:443"),
-            tried(500, "TCP 192.0.2.1:443"),
-            tried(750, "QUIC 192.0.2.1:443"),
+            tried(50, "TCP [2001:db8::1]:443"),
+            tried(300, "TCP 192.0.2.1:443"),
+            tried(550, "QUIC 192.0.2.1:443"),
         ]
     );
 }

@@ -384,9 +384,9 @@ fn v54_a_rejection_with_retry_configs_retries_the_same_attempt_at_once() {
 
 /// HG14: "the retry goes out at the rejection instant (no new start, so no 10 ms floor), the
 /// attempt timer stays armed from the attempt's start, and a rejection with retry configs
-/// expedites nothing." The retry hangs: TCP v6 starts at 255 ms (5 + 250), neither at the
-/// rejection (25 ms) nor 250 ms after it; it connects at 265 ms and the retried attempt is
-/// cancelled.
+/// expedites nothing." The retry hangs: TCP v6 starts at 55 ms (5 + its 50 ms after QUIC,
+/// V29), neither at the rejection (25 ms) nor 50 ms after it; it connects at 65 ms and the
+/// retried attempt is cancelled.
 #[test]
 fn hg14_the_retry_keeps_the_attempts_timer_and_expedites_nothing() {
     let trace = ech_host()
@@ -394,9 +394,9 @@ fn hg14_the_retry_keeps_the_attempts_timer_and_expedites_nothing() {
         .after_retry("2001:db8::1", Transport::Quic, Outcome::Hang)
         .net("2001:db8::1", Outcome::Connect(ms(10)))
         .run();
-    assert_eq!(trace.tries(), vec![tried(5, Q6), tried(255, T6)]);
-    assert_eq!(trace.winning_try(), Some(tried(265, T6)));
-    assert_eq!(trace.cancelled_tries(), vec![tried(265, Q6)]);
+    assert_eq!(trace.tries(), vec![tried(5, Q6), tried(55, T6)]);
+    assert_eq!(trace.winning_try(), Some(tried(65, T6)));
+    assert_eq!(trace.cancelled_tries(), vec![tried(65, Q6)]);
 }
 
 /// V54: "a rejection of the retry fails the attempt (never retry a retry)" — even with new

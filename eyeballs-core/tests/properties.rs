@@ -173,6 +173,9 @@ fn world() -> impl Strategy<Value = World> {
         0u64..120,
         prop::option::weighted(0.3, 1usize..4),
         prop::bool::weighted(0.2),
+        // V29: TCP after QUIC (the default 50 ms, other values, off), and V58 schedules.
+        prop::sample::select(vec![50u64, 50, 0, 30, 120, 250, 400]),
+        prop::option::weighted(0.25, (1u64..120, 0u32..4)),
     );
     let kind =
         prop_oneof![1 => Just(Kind::Literal), 3 => Just(Kind::Plain), 5 => Just(Kind::Https)];
@@ -203,7 +206,7 @@ fn world() -> impl Strategy<Value = World> {
     )
         .prop_map(
             |(
-                (policy, count, delay, res, cap, prefer_tcp),
+                (policy, count, delay, res, cap, prefer_tcp, follow_up, multiplier),
                 kind,
                 caller,
                 port,
@@ -232,6 +235,8 @@ fn world() -> impl Strategy<Value = World> {
                     resolution_delay: ms(res),
                     cap,
                     prefer_tcp,
+                    follow_up: ms(follow_up),
+                    multiplier: multiplier.map(|(base, factor)| (ms(base), factor)),
                     caller,
                     port,
                     literals: matches!(kind, Kind::Literal).then(|| [l6, l4].concat()),

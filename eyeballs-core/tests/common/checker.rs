@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use eyeballs_core::{
-    Action, AttemptId, EchConfig, Endpoint, FailureReason, Input, QueryKind, Race,
-    ATTEMPT_START_FLOOR, MAX_ALIAS_DEPTH, MAX_TARGET_NAMES,
+    Action, AttemptId, EchConfig, Endpoint, FailureReason, Input, QueryKind, Race, Transport,
+    ATTEMPT_START_FLOOR, MAX_ALIAS_DEPTH, MAX_TARGET_NAMES, TCP_AFTER_QUIC_DELAY,
 };
 
 /// Watches one race from the driver's side and panics on the first broken invariant.
@@ -33,6 +33,12 @@ pub struct Checker {
     deadline: Option<Option<Instant>>,
     /// Which families an endpoint may have (`[v6, v4]`), when the driver told the checker.
     families: [bool; 2],
+    /// `Config::tcp_after_quic_delay` as the race clamps it: TCP right after QUIC to the
+    /// same address may start this soon.
+    follow_up: Duration,
+    /// A `DelaySchedule::Multiplier` (base, factor, maximum delay): the n-th start's delay
+    /// replaces `fixed_delay`.
+    multiplier: Option<(Duration, u32, Duration)>,
     /// An ECH rejection with retry configs that the race must answer with `RetryEch` in
     /// the same drain (V54): the attempt and the configs.
     retry_due: Option<(AttemptId, EchConfig)>,
@@ -64,6 +70,8 @@ impl Checker {
             deadline: None,
             families: [true, true],
             retry_due: None,
+            follow_up: TCP_AFTER_QUIC_DELAY,
+            multiplier: None,
         }
     }
 
@@ -92,6 +100,20 @@ impl Checker {
     /// (`V6Only`, `V4Only`; not meaningful with NAT64, which turns IPv4 into IPv6).
     pub fn families(mut self, v6: bool, v4: bool) -> Self {
         self.families = [v6, v4];
+        self
+    }
+
+    /// Also holds TCP started right after QUIC to the same address to `delay` (the race's
+    /// `tcp_after_quic_delay`, clamped), instead of the default's 50 ms.
+    pub fn follow_up(mut self, delay: Duration) -> Self {
+        self.follow_up = delay;
+        self
+    }
+
+    /// Holds the n-th start to a `DelaySchedule::Multiplier` of `base` and `factor` within
+    /// [10 ms, `max`], instead of a fixed delay.
+    pub fn multiplier(mut self, schedule: Option<(Duration, u32, Duration)>) -> Self {
+        self.multiplier = schedule;
         self
     }
 
@@ -237,7 +259,23 @@ impl Checker {
                 if let Some(last) = self.last_start {
                     let gap = now.saturating_duration_since(last);
                     assert!(gap >= ATTEMPT_START_FLOOR, "two starts {gap:?} apart (R28)");
-                    if let Some(delay) = self.fixed_delay {
+                    let n = self.attempts.len();
+                    let scheduled = match self.multiplier {
+                        Some((base, factor, max)) => Some(multiplied(base, factor, max, n)),
+                        None => self.fixed_delay,
+                    };
+                    // V29: TCP right after QUIC to the same address may follow sooner.
+                    let previous = self.attempts.last().map(|a| &a.endpoint);
+                    let follow_up = previous.is_some_and(|p| {
+                        p.transport() == Transport::Quic
+                            && endpoint.transport() == Transport::Tcp
+                            && p.addr() == endpoint.addr()
+                    });
+                    let expected = match scheduled {
+                        Some(d) if follow_up => Some(d.min(self.follow_up)),
+                        other => other,
+                    };
+                    if let Some(delay) = expected {
                         assert!(
                             gap >= delay || self.failure_since_start,
                             "a start {gap:?} after the previous one, before the {delay:?} \
@@ -352,4 +390,14 @@ impl Checker {
             _ => {}
         }
     }
+}
+
+/// The delay a multiplier schedule gives after the `n`-th start (from 1), within
+/// [10 ms, `max`], computed as its docs say: `base × factor^(n−1)`, 0 counting as 1.
+pub fn multiplied(base: Duration, factor: u32, max: Duration, n: usize) -> Duration {
+    let mut d = base;
+    for _ in 1..n {
+        d = d.saturating_mul(factor.max(1));
+    }
+    d.clamp(ATTEMPT_START_FLOOR, max)
 }

@@ -9,8 +9,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use eyeballs_core::{
-    AttemptId, Config, EchConfig, FamilyPolicy, History, Input, Nat64Prefix, Path, Protocols,
-    QueryId, Race, ServiceRecord, Source, Target, Transport,
+    AttemptId, Config, DelaySchedule, EchConfig, FamilyPolicy, History, Input, Nat64Prefix, Path,
+    Protocols, QueryId, Race, ServiceRecord, Source, Target, Transport, TCP_AFTER_QUIC_DELAY,
 };
 
 use super::checker::Checker;
@@ -187,6 +187,19 @@ pub fn run(data: &[u8], t0: Instant) {
     if flags & 0x08 != 0 {
         config = config.min_connection_attempt_delay(b.duration());
     }
+    // V29, V58: schedules and TCP after QUIC (the defaults when the bits are clear).
+    let multiplier = (flags & 0x20 != 0).then(|| (b.duration(), u32::from(b.next())));
+    if let Some((base, factor)) = multiplier {
+        config = config.delay_schedule(DelaySchedule::Multiplier { base, factor });
+    } else if flags & 0x40 != 0 {
+        config = config.delay_schedule(DelaySchedule::Rtt);
+    }
+    let follow_up = if flags & 0x80 != 0 {
+        b.duration()
+    } else {
+        TCP_AFTER_QUIC_DELAY
+    };
+    config = config.tcp_after_quic_delay(follow_up);
     let caps = b.next();
     let in_flight_cap = (caps & 0x3 != 0).then_some(usize::from(caps & 0x3));
     config = config.max_attempts_in_flight(in_flight_cap);
@@ -248,6 +261,12 @@ pub fn run(data: &[u8], t0: Instant) {
         .is_none()
         .then(|| delay.clamp(Duration::from_millis(10), max_delay));
     let mut checker = Checker::new(fixed_delay)
+        .follow_up(follow_up.clamp(Duration::from_millis(10), max_delay))
+        .multiplier(
+            multiplier
+                .filter(|_| history.is_none())
+                .map(|(base, factor)| (base, factor, max_delay)),
+        )
         .in_flight_cap(in_flight_cap)
         .endpoint_cap(endpoint_cap)
         .deadline(timeout.and_then(|d| t0.checked_add(d)))

@@ -163,6 +163,10 @@ pub struct Scenario {
     pub extra: Vec<(Duration, Extra)>,
     /// The attempt delay the checker holds the race to (`None`: not checked).
     pub expected_delay: Option<Duration>,
+    /// The delay of TCP right after QUIC to one address the checker holds the race to.
+    pub expected_follow_up: Duration,
+    /// A multiplier schedule (base, factor, maximum) the checker holds the race to.
+    pub expected_multiplier: Option<(Duration, u32, Duration)>,
 }
 
 /// When a scenario reports the source addresses of a host name's destinations.
@@ -341,6 +345,8 @@ impl Scenario {
             history: None,
             extra: Vec::new(),
             expected_delay: Some(ms(250)),
+            expected_follow_up: eyeballs_core::TCP_AFTER_QUIC_DELAY,
+            expected_multiplier: None,
         }
     }
 
@@ -350,6 +356,22 @@ impl Scenario {
     pub fn delay(mut self, delay: Duration) -> Self {
         self.config = self.config.connection_attempt_delay(delay);
         self.expected_delay = Some(delay.clamp(ms(10), ms(2000)));
+        self
+    }
+
+    /// Sets how long TCP waits after QUIC to the same address (clamped to [10 ms, 2 s] as
+    /// documented), and holds the race to it.
+    pub fn tcp_after_quic(mut self, delay: Duration) -> Self {
+        self.config = self.config.tcp_after_quic_delay(delay);
+        self.expected_follow_up = delay.clamp(ms(10), ms(2000));
+        self
+    }
+
+    /// Sets a multiplier schedule (`DelaySchedule::Multiplier`), and holds the race to it.
+    pub fn multiplier(mut self, base: Duration, factor: u32) -> Self {
+        let schedule = eyeballs_core::DelaySchedule::Multiplier { base, factor };
+        self.config = self.config.delay_schedule(schedule);
+        self.expected_multiplier = Some((base, factor, ms(2000)));
         self
     }
 
@@ -437,7 +459,9 @@ impl Scenario {
     /// Runs the race starting at `t0`.
     pub fn run_at(self, t0: Instant) -> Trace {
         let fixed_delay = self.expected_delay.filter(|_| self.history.is_none());
-        let mut checker = Checker::new(fixed_delay);
+        let mut checker = Checker::new(fixed_delay)
+            .follow_up(self.expected_follow_up)
+            .multiplier(self.expected_multiplier.filter(|_| self.history.is_none()));
         let sources: Vec<Source> = if self.sources {
             let all = self.addresses().into_iter();
             all.map(|d| self.source_fact(d)).collect()

@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use eyeballs_core::{Config, FamilyPolicy, Protocols, ServiceRecord, Target, Transport};
+use eyeballs_core::{
+    Config, DelaySchedule, FamilyPolicy, Protocols, ServiceRecord, Target, Transport,
+};
 
 use crate::common::sim::{ms, Answer, Outcome, Scenario, HOST};
 
@@ -125,6 +127,10 @@ pub(crate) struct World {
     pub(crate) resolution_delay: Duration,
     pub(crate) cap: Option<usize>,
     pub(crate) prefer_tcp: bool,
+    /// `Config::tcp_after_quic_delay` (clamped by the race, V29).
+    pub(crate) follow_up: Duration,
+    /// `DelaySchedule::Multiplier { base, factor }`, or the fixed delay.
+    pub(crate) multiplier: Option<(Duration, u32)>,
     pub(crate) caller: Caller,
     pub(crate) port: u16,
     /// `Some`: a literal target (these addresses, port 443), no DNS.
@@ -165,6 +171,20 @@ impl World {
         self.delay.clamp(ms(10), ms(2000))
     }
 
+    /// The delay after the `n`-th start (from 1): the fixed one, or the multiplier's
+    /// `base × factor^(n−1)` (HG16), within [10 ms, 2 s] (HG13).
+    pub(crate) fn delay_after(&self, n: usize) -> Duration {
+        match self.multiplier {
+            Some((base, factor)) => crate::common::checker::multiplied(base, factor, ms(2000), n),
+            None => self.effective_delay(),
+        }
+    }
+
+    /// How long TCP waits after QUIC to the same address, as the race clamps it.
+    pub(crate) fn effective_follow_up(&self) -> Duration {
+        self.follow_up.clamp(ms(10), ms(2000))
+    }
+
     pub(crate) fn config(&self) -> Config {
         Config::default()
             .family_policy(self.policy)
@@ -173,6 +193,11 @@ impl World {
             .resolution_delay(self.resolution_delay)
             .max_attempts_in_flight(self.cap)
             .prefer_tcp(self.prefer_tcp)
+            .tcp_after_quic_delay(self.follow_up)
+            .delay_schedule(match self.multiplier {
+                Some((base, factor)) => DelaySchedule::Multiplier { base, factor },
+                None => DelaySchedule::Fixed,
+            })
     }
 
     pub(crate) fn https_name(&self) -> String {
@@ -223,6 +248,8 @@ impl World {
         }
         s.net = self.net.clone();
         s.expected_delay = Some(self.effective_delay());
+        s.expected_follow_up = self.effective_follow_up();
+        s.expected_multiplier = self.multiplier.map(|(b, f)| (b, f, ms(2000)));
         s
     }
 }
@@ -435,6 +462,8 @@ pub(crate) struct Model<'w> {
     pub(crate) attempts: Vec<(Duration, Ep, bool)>,
     /// The next start is due at (`None`: never).
     pub(crate) due: Option<Duration>,
+    /// After a QUIC start: when TCP to its address may follow, and that address (V29).
+    pub(crate) follow_up: Option<(Duration, SocketAddr)>,
     pub(crate) started: bool,
     /// The Resolution Delay: armed once (`Some`), and when it ends (`None`: never).
     pub(crate) resolution_deadline: Option<Option<Duration>>,
@@ -458,6 +487,7 @@ impl<'w> Model<'w> {
             https: None,
             attempts: Vec::new(),
             due: Some(Duration::ZERO),
+            follow_up: None,
             started: false,
             resolution_deadline: None,
             resolution_over: false,
@@ -762,7 +792,7 @@ impl<'w> Model<'w> {
                     self.resolution_deadline = Some(self.now.checked_add(self.w.resolution_delay));
                     continue;
                 }
-            } else if self.due.is_some_and(|d| d <= self.now)
+            } else if self.next_due().is_some_and(|d| d <= self.now)
                 && self.w.cap.is_none_or(|c| self.in_flight() < c)
             {
                 if let Some((ep, g, deal, open)) = self.next_pick() {
@@ -783,7 +813,10 @@ impl<'w> Model<'w> {
         let n = self.attempts.len();
         self.attempts.push((self.now, ep, false));
         self.deals.insert(g, deal);
-        self.due = self.now.checked_add(self.w.effective_delay());
+        self.due = self.now.checked_add(self.w.delay_after(n + 1));
+        // V29: TCP to this address, when it is the next endpoint, follows sooner.
+        self.follow_up =
+            (ep.1 == Transport::Quic).then(|| (self.now + self.w.effective_follow_up(), ep.0));
         match self.w.net.get(&ep).copied().unwrap_or(Outcome::Hang) {
             Outcome::Connect(d) => self.schedule(d, Io::Attempt(n, true)),
             Outcome::Fail(d) => self.schedule(d, Io::Attempt(n, false)),
@@ -791,6 +824,17 @@ impl<'w> Model<'w> {
             // never retried, so a rejection is a failure.
             Outcome::RejectEch(d, _) => self.schedule(d, Io::Attempt(n, false)),
             Outcome::Hang => {}
+        }
+    }
+
+    /// When the next start is due: the delay's end, or sooner for TCP right after QUIC to
+    /// the same address while that is the next pick.
+    pub(crate) fn next_due(&self) -> Option<Duration> {
+        match (self.follow_up, self.next_pick()) {
+            (Some((at, addr)), Some((ep, ..))) if ep == (addr, Transport::Tcp) => {
+                Some(self.due.map_or(at, |d| d.min(at)))
+            }
+            _ => self.due,
         }
     }
 
@@ -804,7 +848,8 @@ impl<'w> Model<'w> {
                 .filter(|_| !self.resolution_over);
         }
         let free = self.w.cap.is_none_or(|c| self.in_flight() < c);
-        self.due.filter(|_| free && self.next_pick().is_some())
+        self.next_due()
+            .filter(|_| free && self.next_pick().is_some())
     }
 }
 
