@@ -772,7 +772,13 @@ impl Maker<'_, '_> {
                 }
                 let path = source.map(|s| Path::new(s, addr, transport));
                 let history = cx.history.zip(path);
-                let failing = history.is_some_and(|(h, p)| h.is_failing(p, cx.now));
+                // HG3, V24: a race that re-probes QUIC (from this source, or over this path)
+                // ignores its failures.
+                let failing = history.is_some_and(|(h, p)| {
+                    h.is_failing(p, cx.now)
+                        && !(transport == Transport::Quic
+                            && (h.is_reprobing(p.source()) || h.is_path_reprobing(p)))
+                });
                 let rtt = history.and_then(|(h, p)| h.rtt(p, cx.now));
                 let made = u32::try_from(self.cands.len()).unwrap_or(u32::MAX);
                 let key = SortKey::new(addr.ip(), route, seq as u64, failing, rtt);
@@ -812,7 +818,9 @@ impl Maker<'_, '_> {
                     continue;
                 }
                 seen.push(source);
-                if h.is_transport_failing(source, Transport::Quic, cx.now) {
+                if h.is_transport_failing(source, Transport::Quic, cx.now)
+                    && !h.is_reprobing(source)
+                {
                     tcp_first = true;
                     break;
                 }

@@ -284,6 +284,7 @@
 //! | §5 V15–V21 | groups by service priority (seeded shuffle of ties), plain addresses last | [`Config::seed`], [`Provenance`] |
 //! | §5.3 V22–V25 | RFC 6724 and history within a group; families interleaved | [`History`], [`Config::first_address_family_count`] |
 //! | §6 HG1, HG2, HG3 | QUIC and TCP of one address dealt QUIC first; TCP first when history says QUIC fails here | [`Config::prefer_tcp`], [`History::is_transport_failing`] |
+//! | §5.3 V24, HG3 | history that converges: a lost QUIC attempt is weak evidence, UDP blocked needs two destinations, QUIC re-probed every 8 races | [`History::record_loss`], [`History::reprobe_every`] |
 //! | §6 V26–V31 | staggered attempts, delays and bounds as RFC 8305 | [`Config`] |
 //! | §6 V29, V58, HG13, HG16 | delay schedules (fixed, base × multiplier, from RTT history); TCP after QUIC to one address sooner | [`DelaySchedule`], [`Config::tcp_after_quic_delay`] |
 //! | §6.1 V32, V33, HG10 | "established" is the driver's call; progress extends the timer | [`Input::Progressed`], [`Input::Connected`] |
@@ -341,7 +342,10 @@ pub use error::{
     FailedAttempt, FailedQuery, Failure, FailureReason, Winner, FAILURE_DISPLAY_LIMIT,
 };
 pub use event::{Action, Input};
-pub use history::{History, Path, HISTORY_CAPACITY, HISTORY_TTL};
+pub use history::{
+    History, Path, HISTORY_CAPACITY, HISTORY_TTL, LOSSES_TO_FAIL, QUIC_REPROBE_INTERVAL,
+    TRANSPORT_FAILURE_QUORUM,
+};
 pub use host::{Host, HostError, HostPort, ToHostPort};
 pub use id::{AttemptId, QueryId, QueryKind};
 pub use name::Name;

@@ -874,15 +874,50 @@ impl<E> State<E> {
 /// Learning from a race lives here, beside the race, so that the history module needs
 /// nothing of races.
 impl History {
+    /// Counts towards the next re-probe of QUIC (V24, HG3) what QUIC's history did to this
+    /// race: per source address where QUIC counted as failing, and per failing QUIC path,
+    /// a race that dealt QUIC late adds one, and a race that re-probed and tried QUIC starts
+    /// the count again (one that re-probed without reaching QUIC leaves it, to re-probe next
+    /// time).
+    fn count_reprobes<E>(&mut self, race: &Race<E>, snapshot: &Snapshot) {
+        let at = race.started();
+        let quic_tried = |source: IpAddr, path: Option<Path>| {
+            race.attempts().iter().any(|a| {
+                let e = a.endpoint();
+                e.transport() == Transport::Quic
+                    && race.source_of(e.addr().ip()) == Some(source)
+                    && path.is_none_or(|p| p.destination() == e.addr())
+            })
+        };
+        for &source in snapshot.sources() {
+            if snapshot.is_transport_failing(source, Transport::Quic, at) {
+                let probed = snapshot.is_reprobing(source);
+                if !probed || quic_tried(source, None) {
+                    self.count_quic_race(source, probed);
+                }
+            }
+        }
+        for path in snapshot.failing_quic_paths(at) {
+            let probed = snapshot.is_reprobing(path.source()) || snapshot.is_path_reprobing(path);
+            if !probed || quic_tried(path.source(), Some(path)) {
+                self.count_quic_path(path, probed);
+            }
+        }
+    }
+
     /// Learns from a finished (or running) race.
     ///
     /// - A connected attempt records its round trip (from its start, or its ECH retry, to its
     ///   connection).
     /// - A failed attempt records a failure.
-    /// - A cancelled attempt that had started no later than the winner records a failure: it
-    ///   had at least as long as the winner and did not connect (a hanging IPv6 path, say).
-    ///   One cancelled by the overall deadline records a failure too. One cancelled because
-    ///   the caller aborted teaches nothing.
+    /// - A cancelled attempt that had started no later than the winner records a failure
+    ///   over TCP (it had at least as long as the winner and did not connect: a hanging IPv6
+    ///   path, say) and a loss over QUIC ([`History::record_loss`]: weaker evidence, as QUIC
+    ///   may only have been slower; V24, HEV3.md HG3). One cancelled by the overall deadline
+    ///   records a failure. One cancelled because the caller aborted teaches nothing.
+    /// - Per source address whose QUIC history changed the race (QUIC failing there, or a
+    ///   failing QUIC path), the race counts towards the next re-probe of QUIC, or, when it
+    ///   was that re-probe, starts the count again ([`History::reprobe_every`]).
     ///
     /// Outcomes are recorded in the order they happened, each at its own time (clamped, like
     /// every record, to the latest time the history has recorded).
@@ -893,6 +928,9 @@ impl History {
             .find(|a| a.status() == AttemptStatus::Connected)
             .map(|a| a.started());
         let timed_out = race.is_timed_out();
+        if let Some(snapshot) = race.0.history.as_deref() {
+            self.count_reprobes(race, snapshot);
+        }
         let mut record = |a: &AttemptRecord<E>| {
             let Some(ended) = a.ended() else { return };
             // R15: a destination whose source address is unknown teaches nothing.
@@ -910,8 +948,10 @@ impl History {
                 AttemptStatus::Failed => self.record_failure(path, ended),
                 AttemptStatus::Cancelled => {
                     let lost = winner_start.is_some_and(|w| a.started() <= w);
-                    if lost || timed_out {
+                    if timed_out || (lost && a.endpoint().transport() != Transport::Quic) {
                         self.record_failure(path, ended);
+                    } else if lost {
+                        self.record_loss(path, ended);
                     }
                 }
                 AttemptStatus::Connecting => {}

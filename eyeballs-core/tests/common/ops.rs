@@ -235,8 +235,9 @@ pub fn run(data: &[u8], t0: Instant) {
                 Transport::Quic
             };
             let path = Path::new(source(dest), SocketAddr::new(dest, 443), transport);
-            match b.next() % 2 {
-                0 => h.record_failure(path, t0),
+            match b.next() % 4 {
+                3 => h.record_loss(path, t0),
+                0 | 2 => h.record_failure(path, t0),
                 _ => h.record_success(path, b.duration(), t0),
             }
         }
