@@ -299,6 +299,28 @@ impl Candidates {
             _ => {}
         }
         self.count(&p, false);
+        Some(self.endpoint(&p, resolution, protocols))
+    }
+
+    /// Returns the first waiting endpoint to `addr` over `transport` (its best group's),
+    /// without taking it.
+    pub(crate) fn find(
+        &self,
+        addr: SocketAddr,
+        transport: Transport,
+        resolution: &Resolution,
+        protocols: &Protocols,
+    ) -> Option<Endpoint> {
+        let order = self.order.get(self.head..).unwrap_or_default();
+        let p = order
+            .iter()
+            .find(|p| p.addr == addr && p.transport == transport)?;
+        Some(self.endpoint(p, resolution, protocols))
+    }
+
+    /// The endpoint of a waiting candidate: its group gives its details.
+    fn endpoint(&self, p: &Next, resolution: &Resolution, protocols: &Protocols) -> Endpoint {
+        let group = self.groups[usize::from(p.group)];
         let (ech, provenance) = match group.key {
             GroupKey::Service(_) => {
                 let s = &resolution.services[usize::from(group.service)];
@@ -317,13 +339,13 @@ impl Candidates {
             }
             GroupKey::Address => (None, Provenance::Address),
         };
-        Some(Endpoint {
+        Endpoint {
             addr: p.addr,
             transport: p.transport,
             alpn: protocols.shared(p.transport),
             ech,
             provenance,
-        })
+        }
     }
 
     /// Counts an endpoint as tried though no attempt started it: an attempt took it over

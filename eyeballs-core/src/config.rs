@@ -153,6 +153,7 @@ pub struct Config {
     pub(crate) prefer_tcp: bool,
     pub(crate) max_alias_depth: usize,
     pub(crate) delay_schedule: DelaySchedule,
+    pub(crate) early_tcp: bool,
     pub(crate) tcp_after_quic_delay: Duration,
 }
 
@@ -174,6 +175,7 @@ impl Default for Config {
             prefer_tcp: false,
             max_alias_depth: MAX_ALIAS_DEPTH,
             delay_schedule: DelaySchedule::Fixed,
+            early_tcp: true,
             tcp_after_quic_delay: TCP_AFTER_QUIC_DELAY,
         }
     }
@@ -302,12 +304,31 @@ impl Config {
     /// ECH configuration, default off.
     ///
     /// With ECH on, the `ech` key counts as understood, endpoints carry their record's
-    /// configuration, no attempt starts before service information has arrived or been
-    /// denied (HEv3 §6.1, V34, HEV3.md HG6), and once any usable record offers ECH, endpoints
-    /// without it are never tried: a downgrade an attacker could force by stripping ECH from
-    /// one record (V35; stricter than RFC 9848's all-records rule). The failure then says so.
+    /// configuration, no ClientHello goes out before service information has arrived or been
+    /// denied (HEv3 §6.1, V34, HEV3.md HG6: TCP connects meanwhile, its ClientHello held, see
+    /// [`Config::early_tcp`]), and once any usable record offers ECH, endpoints without it
+    /// are never tried: a downgrade an attacker could force by stripping ECH from one record
+    /// (V35; stricter than RFC 9848's all-records rule). The failure then says so. ECH is
+    /// the only key that holds a handshake (V55): keys that only save round trips never do.
     pub fn ech(mut self, on: bool) -> Self {
         self.ech = on;
+        self
+    }
+
+    /// Lets TCP connect while the ECH gate is shut, default on (HEv3 §6.1, §6.3, V34, V55;
+    /// HEV3.md HG15).
+    ///
+    /// With ECH on and service information pending, TCP attempts start at their usual time
+    /// (after the Resolution Delay, V5(b)) as
+    /// [`Action::ConnectHeld`](crate::Action::ConnectHeld): the connection opens, the
+    /// ClientHello waits. When the HTTPS answer arrives, is negative, or fails (V36 for DNS
+    /// that is not protected), each held attempt gets
+    /// [`Action::Handshake`](crate::Action::Handshake) with the ECH configuration the answer
+    /// gives for its address (or is cancelled when the client has become SVCB-reliant and it
+    /// has none, V35). QUIC waits for the gate: its first packet is the ClientHello. Off: no
+    /// attempt starts before service information, for drivers that cannot hold a handshake.
+    pub fn early_tcp(mut self, on: bool) -> Self {
+        self.early_tcp = on;
         self
     }
 

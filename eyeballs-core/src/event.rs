@@ -130,6 +130,34 @@ pub enum Action<E> {
         /// What to connect to, over which transport, offering which ALPN ids.
         endpoint: Endpoint,
     },
+    /// Connect `endpoint`'s transport (TCP) but hold its handshake: send no TLS ClientHello
+    /// until [`Action::Handshake`] for this attempt (HEv3 §6.1, §6.3, V34, V55; HEV3.md
+    /// HG15). With ECH on ([`Config::ech`](crate::Config::ech)), TCP connects at its usual
+    /// time while service information is pending, so that the ClientHello can carry the ECH
+    /// configuration that arrives. Report TCP up with [`Input::Progressed`], a failure to
+    /// connect with [`Input::ConnectFailed`], and the attempt's outcome after its handshake as
+    /// any attempt's. A driver that does not know this action leaves the attempt alone: no
+    /// ClientHello ever leaks, the attempt just never completes (turn
+    /// [`Config::early_tcp`](crate::Config::early_tcp) off instead).
+    #[non_exhaustive]
+    ConnectHeld {
+        /// The attempt's id.
+        attempt: AttemptId,
+        /// What to connect to (a TCP endpoint); its ALPN and ECH data may change by the
+        /// handshake.
+        endpoint: Endpoint,
+    },
+    /// Send the ClientHello of a held attempt ([`Action::ConnectHeld`]) with `endpoint`: the
+    /// same address, port and transport, with the ECH configuration, ALPN ids and provenance
+    /// that service information now gives for them (HEV3.md HG15). If its TCP connection is
+    /// not up yet, send it as soon as it is. The attempt's outcome is timed from here.
+    #[non_exhaustive]
+    Handshake {
+        /// The held attempt.
+        attempt: AttemptId,
+        /// What the ClientHello offers and encrypts.
+        endpoint: Endpoint,
+    },
     /// Close this attempt's connection and dial `endpoint` again under the same attempt id:
     /// the same address, port, transport and ALPN ids, with the ECH retry configurations
     /// the server sent ([`Input::EchRejected`], RFC 9849 §6.1.6, V54). Report the retry's

@@ -21,8 +21,10 @@
 //!    [`Action::Resolve`] sends a DNS query, [`Action::Connect`] starts a connection attempt
 //!    to an [`Endpoint`] (an address, a [`Transport`], ALPN ids, maybe an ECH config),
 //!    [`Action::Cancel`] closes one, [`Action::Finish`] ends the race (it is the last action,
-//!    and every loser's `Cancel` comes before it). A driver that feeds the newer inputs
-//!    performs their answers too: [`Action::RetryEch`] after [`Input::EchRejected`].
+//!    and every loser's `Cancel` comes before it). With ECH on, [`Action::ConnectHeld`] opens
+//!    a TCP connection whose ClientHello waits for [`Action::Handshake`] (a driver that cannot
+//!    hold one turns [`Config::early_tcp`] off). A driver that feeds the newer inputs performs
+//!    their answers too: [`Action::RetryEch`] after [`Input::EchRejected`].
 //! 3. Read [`Race::poll_timeout`]: an absolute deadline, or `None`.
 //! 4. Wait for the first of: that deadline, a DNS answer, an attempt's outcome.
 //! 5. Feed what happened with [`Race::handle_input`] (an [`Input`]), or
@@ -289,7 +291,8 @@
 //! | §6 V29, V58, HG13, HG16 | delay schedules (fixed, base × multiplier, from RTT history); TCP after QUIC to one address sooner | [`DelaySchedule`], [`Config::tcp_after_quic_delay`] |
 //! | §6.1 V32, V33, HG10 | "established" is the driver's call; progress extends the timer | [`Input::Progressed`], [`Input::Connected`] |
 //! | §6.2 V38–V40, V42 | ALPN sets intersected, every caller id offered per transport, port key | [`Protocols`], [`Endpoint::alpn`] |
-//! | §6.1 V34, V35, HG6 | ECH: no attempt before service info; no endpoint without ECH once a record has it | [`Config::ech`], [`Failure::skipped_without_ech`] |
+//! | §6.1 V34, V35, HG6 | ECH: no ClientHello before service info; no endpoint without ECH once a record has it | [`Config::ech`], [`Failure::skipped_without_ech`] |
+//! | §6.1, §6.3 V34, V55, HG15 | early TCP: connects at its time, its ClientHello held until the HTTPS answer, then sent with its ECH config; QUIC waits | [`Action::ConnectHeld`], [`Action::Handshake`], [`Config::early_tcp`] |
 //! | RFC 9849 V54, HG14 | ECH rejected with retry configs: the same attempt dials again with them, once | [`Input::EchRejected`], [`Action::RetryEch`] |
 //! | §7 V44, V45 | removed endpoints spare started attempts; late endpoints re-sorted in | [`Input::AddressesChanged`] |
 //! | HG11 | duplicate endpoints tried once, at the best place | [`Endpoint`] |

@@ -67,6 +67,8 @@ struct State<E> {
     next_due: Option<Instant>,
     /// A failure brought the next attempt forward, and it has not started yet.
     expedited: bool,
+    /// Attempts in flight whose ClientHello is held (HG15).
+    held: usize,
     /// After a QUIC start: when TCP to the same address may follow (V29's shorter delay,
     /// [`Config::tcp_after_quic_delay`]), that address, and the QUIC attempt. It applies
     /// while that TCP endpoint is the next one, and ends with the next start or the QUIC
@@ -281,6 +283,7 @@ impl<E> State<E> {
             last_start: None,
             next_due: None,
             expedited: false,
+            held: 0,
             follow_up: None,
             actions: SmallQueue::new(),
             result: None,
@@ -341,18 +344,19 @@ impl<E> State<E> {
             return None;
         }
         // With nothing held (every address withdrawn, say) there is nothing to start when
-        // the Resolution Delay ends, so it is no deadline.
-        // Nor while the ECH gate is shut: only the HTTPS answer can open it (HG6).
-        let gated = self.config.ech && !self.resolution.is_service_settled();
+        // the Resolution Delay ends, so it is no deadline. Nor while the ECH gate is shut and
+        // nothing may start held: only the HTTPS answer can open it (HG6).
+        let startable = self.is_startable();
         let resolution = self
             .resolution_deadline
             .flatten()
-            .filter(|_| !self.ready && !self.candidates.is_empty() && !gated);
-        let next_attempt = if self.ready && !self.candidates.is_empty() && !self.at_cap() {
-            self.next_start_at()
-        } else {
-            None
-        };
+            .filter(|_| !self.ready && !self.candidates.is_empty() && startable);
+        let next_attempt =
+            if self.ready && !self.candidates.is_empty() && !self.at_cap() && startable {
+                self.next_start_at()
+            } else {
+                None
+            };
         [self.deadline, resolution, next_attempt]
             .into_iter()
             .flatten()
@@ -638,6 +642,9 @@ impl<E> State<E> {
     ) -> bool {
         match self.attempts.get_mut(attempt.0) {
             Some(a) if a.status == AttemptStatus::Connecting => {
+                if a.held && a.released.is_none() {
+                    self.held -= 1;
+                }
                 a.status = status;
                 a.ended = Some(now);
                 a.error = error;
@@ -662,9 +669,13 @@ impl<E> State<E> {
             return;
         }
         self.update_ready(now);
+        if self.held > 0 && !self.is_gated() {
+            self.release_held(now);
+        }
         if self.ready
             && !self.candidates.is_empty()
             && !self.at_cap()
+            && self.is_startable()
             && (self.last_start.is_none() || self.next_start_at().is_some_and(|at| now >= at))
         {
             if let Some(endpoint) = self.candidates.pop_next(&self.resolution, &self.protocols) {
@@ -701,8 +712,9 @@ impl<E> State<E> {
         let deadline = *self
             .resolution_deadline
             .get_or_insert_with(|| now.checked_add(delay));
-        if self.config.ech && !settled {
-            // V34, HG6: an ECH client sends no ClientHello before service information.
+        if self.config.ech && !settled && !self.is_startable() {
+            // V34, HG6: an ECH client sends no ClientHello before service information; only
+            // TCP may connect, its ClientHello held (V55, HG15).
             return;
         }
         // The awaited family is the preferred one (IPv6 by default), unless history says it
@@ -730,6 +742,73 @@ impl<E> State<E> {
         // R5, V5(b): endpoints held, something awaited: the Resolution Delay decides.
         if deadline.is_some_and(|d| now >= d) {
             self.ready = true;
+        }
+    }
+
+    /// V34, HG6: whether the ECH gate is shut: ECH is on and service information has
+    /// neither arrived nor been denied.
+    fn is_gated(&self) -> bool {
+        self.config.ech && !self.resolution.is_service_settled()
+    }
+
+    /// Whether the next endpoint may start now as far as the ECH gate goes: always when it
+    /// is open; while it is shut, only TCP, with its ClientHello held (V34, V55, HG15;
+    /// [`Config::early_tcp`]). QUIC's first Initial is a ClientHello: it waits.
+    fn is_startable(&self) -> bool {
+        !self.is_gated()
+            || (self.config.early_tcp
+                && self
+                    .candidates
+                    .peek()
+                    .is_some_and(|(_, t)| t == Transport::Tcp))
+    }
+
+    /// HG15: the gate opened; each held attempt sends its ClientHello with what service
+    /// information now gives for its address, port and transport (its ECH config, ALPN and
+    /// provenance: the best such endpoint of the list, which is then tried), or with its own
+    /// data when none is listed; or, when the client is SVCB-reliant (V35) and none with ECH
+    /// is listed, it is cancelled: its ClientHello would go out without ECH.
+    fn release_held(&mut self, now: Instant) {
+        let reliant = self.config.ech && self.resolution.services.iter().any(|s| s.ech.is_some());
+        let mut taken = false;
+        for i in 0..self.attempts.len() {
+            let a = &self.attempts[i];
+            if !a.held || a.released.is_some() || a.status != AttemptStatus::Connecting {
+                continue;
+            }
+            let (addr, transport) = (a.endpoint.addr, a.endpoint.transport);
+            let listed = self
+                .candidates
+                .find(addr, transport, &self.resolution, &self.protocols);
+            let a = &mut self.attempts[i];
+            match listed {
+                Some(endpoint) => {
+                    taken = true;
+                    self.candidates.mark_tried(endpoint.key());
+                    a.endpoint = endpoint;
+                }
+                None if reliant && a.endpoint.ech.is_none() => {
+                    a.status = AttemptStatus::Cancelled;
+                    a.ended = Some(now);
+                    self.in_flight -= 1;
+                    self.held -= 1;
+                    self.actions.push_back(Action::Cancel { attempt: a.id });
+                    // As a failure would (G1): the endpoints with ECH need not wait for it.
+                    self.next_due = Some(self.next_due.map_or(now, |due| due.min(now)));
+                    self.expedited = true;
+                    continue;
+                }
+                None => {}
+            }
+            a.released = Some(now);
+            self.held -= 1;
+            self.actions.push_back(Action::Handshake {
+                attempt: a.id,
+                endpoint: a.endpoint.clone(),
+            });
+        }
+        if taken {
+            self.rebuild(now);
         }
     }
 
@@ -773,11 +852,15 @@ impl<E> State<E> {
                 .checked_add(follow_up)
                 .map(|at| (at, endpoint.addr, attempt));
         }
+        // V34, V55, HG15: while the ECH gate is shut, TCP connects with its ClientHello held.
+        let held = self.is_gated();
         self.attempts.push(AttemptRecord {
             id: attempt,
             endpoint: endpoint.clone(),
             started: now,
             delay,
+            held,
+            released: None,
             progressed: None,
             ech_retried: None,
             ended: None,
@@ -788,8 +871,14 @@ impl<E> State<E> {
         self.last_start = Some(now);
         self.next_due = now.checked_add(delay);
         self.expedited = false;
-        self.actions
-            .push_back(Action::Connect { attempt, endpoint });
+        if held {
+            self.held += 1;
+            self.actions
+                .push_back(Action::ConnectHeld { attempt, endpoint });
+        } else {
+            self.actions
+                .push_back(Action::Connect { attempt, endpoint });
+        }
     }
 
     /// The delay the schedule gives after the `n`-th start (from 1), to `endpoint` (V29,
@@ -860,6 +949,7 @@ impl<E> State<E> {
     }
 
     fn cancel_in_flight(&mut self, now: Instant) {
+        self.held = 0;
         for a in &mut self.attempts {
             if a.status == AttemptStatus::Connecting {
                 a.status = AttemptStatus::Cancelled;
@@ -939,10 +1029,17 @@ impl History {
             };
             let path = Path::new(source, a.addr(), a.endpoint().transport());
             match a.status() {
+                // A held attempt that never sent its ClientHello says nothing of the
+                // handshake (HG15).
+                _ if a.is_held() && a.released().is_none() => {}
                 AttemptStatus::Connected => {
-                    // After an ECH retry, the round trip is the retry's (V54): the first
-                    // handshake's time says nothing of the path beyond what the retry does.
-                    let from = a.ech_retried().unwrap_or_else(|| a.started());
+                    // The round trip is timed from the ClientHello (HG15: a held one goes out
+                    // when released), or from the ECH retry (V54): the first handshake's
+                    // time says nothing of the path beyond what the retry does.
+                    let from = a
+                        .ech_retried()
+                        .or(a.released())
+                        .unwrap_or_else(|| a.started());
                     self.record_success(path, ended.saturating_duration_since(from), ended);
                 }
                 AttemptStatus::Failed => self.record_failure(path, ended),

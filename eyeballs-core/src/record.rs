@@ -30,6 +30,10 @@ pub struct AttemptRecord<E> {
     pub(crate) started: Instant,
     /// The Connection Attempt Delay that followed its start.
     pub(crate) delay: Duration,
+    /// Started with its ClientHello held ([`Action::ConnectHeld`](crate::Action::ConnectHeld)).
+    pub(crate) held: bool,
+    /// When a held ClientHello was released ([`Action::Handshake`](crate::Action::Handshake)).
+    pub(crate) released: Option<Instant>,
     pub(crate) progressed: Option<Instant>,
     /// When the server rejected ECH and the attempt dialed again with its retry configs.
     pub(crate) ech_retried: Option<Instant>,
@@ -60,6 +64,16 @@ impl<E> AttemptRecord<E> {
     /// another (unless a failure came first): fixed, or from its path's history (R26, V29).
     pub fn delay(&self) -> Duration {
         self.delay
+    }
+    /// Returns whether it started with its ClientHello held, ECH's gate shut (HEv3 §6.1,
+    /// V34, V55, HEV3.md HG15: [`Action::ConnectHeld`](crate::Action::ConnectHeld)).
+    pub fn is_held(&self) -> bool {
+        self.held
+    }
+    /// Returns when its held ClientHello was released
+    /// ([`Action::Handshake`](crate::Action::Handshake)).
+    pub fn released(&self) -> Option<Instant> {
+        self.released
     }
     /// Returns when it reported progress ([`Input::Progressed`](crate::Input::Progressed)).
     pub fn progressed(&self) -> Option<Instant> {

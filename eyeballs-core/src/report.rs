@@ -74,6 +74,10 @@ pub struct AttemptReport {
     /// The Connection Attempt Delay that followed its start (HEV3.md HG13: the schedule's
     /// delay, a path's from history, or the shorter one of TCP after QUIC).
     pub delay: Duration,
+    /// Whether it started with its ClientHello held (V34, V55, HG15).
+    pub held: bool,
+    /// When its held ClientHello was released, since the race started.
+    pub released: Option<Duration>,
     /// When it reported progress (TCP up, TLS under way), since the race started.
     pub progressed: Option<Duration>,
     /// When the server rejected ECH and it dialed again with the retry configurations
@@ -117,6 +121,8 @@ impl Report {
                     endpoint: a.endpoint().clone(),
                     started: since(a.started()),
                     delay: a.delay(),
+                    held: a.is_held(),
+                    released: a.released().map(since),
                     progressed: a.progressed().map(since),
                     ech_retried: a.ech_retried().map(since),
                     ended: a.ended().map(since),
@@ -200,7 +206,8 @@ impl fmt::Display for Ms {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // (time, order of kind, index, line): sorted by time; at one instant, answers, then
-        // starts, then progress, then ECH retries, then ends, as the race saw them. Lines are written on the
+        // starts, then progress, then released ClientHellos, then ECH retries, then ends, as
+        // the race saw them. Lines are written on the
         // fly, so the text is linear in the events (n log n for the sort).
         let mut lines: Vec<(Duration, u8, usize)> = Vec::new();
         for (i, q) in self.queries.iter().enumerate() {
@@ -213,11 +220,14 @@ impl fmt::Display for Report {
             if let Some(t) = a.progressed {
                 lines.push((t, 2, i));
             }
-            if let Some(t) = a.ech_retried {
+            if let Some(t) = a.released {
                 lines.push((t, 3, i));
             }
-            if let Some(t) = a.ended {
+            if let Some(t) = a.ech_retried {
                 lines.push((t, 4, i));
+            }
+            if let Some(t) = a.ended {
+                lines.push((t, 5, i));
             }
         }
         lines.sort_unstable();
@@ -236,9 +246,17 @@ impl fmt::Display for Report {
                     if let Some(p) = a.endpoint.priority() {
                         write!(f, " (service priority {p})")?;
                     }
+                    if a.held {
+                        f.write_str(", ClientHello held for service information")?;
+                    }
                 }
                 2 => write!(f, "attempt {i} {} progressed", self.attempts[i].endpoint)?,
                 3 => write!(
+                    f,
+                    "attempt {i} {} ClientHello released",
+                    self.attempts[i].endpoint
+                )?,
+                4 => write!(
                     f,
                     "attempt {i} {} ECH rejected: retried with the server's retry configs",
                     self.attempts[i].endpoint

@@ -419,7 +419,13 @@ fn any_answer(f: usize) -> impl Strategy<Value = Answer> {
 
 fn any_records() -> impl Strategy<Value = Answer> {
     let alias = prop::sample::select(&TARGETS[..]).prop_map(ServiceRecord::alias);
-    let service = (1u16..4).prop_flat_map(record).prop_map(|r| r.record());
+    // Some with an ECH configuration (two configs, so that endpoints differ by it too).
+    let service = ((1u16..4).prop_flat_map(record), 0u8..3).prop_map(|(r, ech)| match ech {
+        0 => r.record(),
+        n => r
+            .record()
+            .ech(eyeballs_core::EchConfig::new(&[0xfe, 0x0d, n])),
+    });
     let records = prop::collection::vec(prop_oneof![1 => alias, 4 => service], 0..4);
     prop_oneof![
         4 => (any_duration(), records).prop_map(|(d, r)| Answer::Records(d, r)),
@@ -461,6 +467,8 @@ fn extreme() -> impl Strategy<Value = Extreme> {
         ]),
         any::<u64>(),
         any::<bool>(),
+        // ECH's gate, early TCP and held ClientHellos (V34, V55, HG15).
+        (any::<bool>(), any::<bool>()),
     );
     let dns = (
         any_answer(0),
@@ -479,7 +487,7 @@ fn extreme() -> impl Strategy<Value = Extreme> {
         .prop_map(
             |(
                 (delay, res, max, min, timeout),
-                (count, cap, endpoints, policy, seed, prefer_tcp),
+                (count, cap, endpoints, policy, seed, prefer_tcp, (ech, early_tcp)),
                 https,
                 (aaaa, a, records, s6, s4),
                 net,
@@ -493,6 +501,8 @@ fn extreme() -> impl Strategy<Value = Extreme> {
                     .family_policy(policy)
                     .seed(seed)
                     .prefer_tcp(prefer_tcp)
+                    .ech(ech)
+                    .early_tcp(early_tcp)
                     .timeout(timeout);
                 if let Some(max) = max {
                     config = config.max_connection_attempt_delay(max);
@@ -655,7 +665,8 @@ proptest! {
                     prop_assert!(x.cap.is_none_or(|c| in_flight < c), "{a} over the cap");
                     in_flight += 1;
                 }
-                // ECH is off here: a rejection ends its attempt (V54, RFC 9849 §6.2).
+                // A rejection ends its attempt (V54), unless the race retries it at once.
+                Ev::RetryEch(_) => in_flight += 1,
                 Ev::Connected(_) | Ev::Failed(_) | Ev::EchRejected(_) | Ev::Cancel(_) => {
                     in_flight = in_flight.checked_sub(1).expect("an end without a start");
                 }

@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use eyeballs_core::{
-    Action, AttemptId, EchConfig, Endpoint, FailureReason, Input, QueryKind, Race, Transport,
-    ATTEMPT_START_FLOOR, MAX_ALIAS_DEPTH, MAX_TARGET_NAMES, TCP_AFTER_QUIC_DELAY,
+    Action, AttemptId, EchConfig, Endpoint, FailureReason, Input, QueryId, QueryKind, Race,
+    Transport, ATTEMPT_START_FLOOR, MAX_ALIAS_DEPTH, MAX_TARGET_NAMES, TCP_AFTER_QUIC_DELAY,
 };
 
 /// Watches one race from the driver's side and panics on the first broken invariant.
@@ -39,6 +39,11 @@ pub struct Checker {
     /// A `DelaySchedule::Multiplier` (base, factor, maximum delay): the n-th start's delay
     /// replaces `fixed_delay`.
     multiplier: Option<(Duration, u32, Duration)>,
+    /// `Config::ech`: no ClientHello (a `Connect`, a `Handshake`) while an HTTPS query is
+    /// outstanding (V34), and every held attempt released or cancelled once none is.
+    ech: bool,
+    /// The HTTPS queries asked and not answered yet.
+    https_outstanding: Vec<QueryId>,
     /// An ECH rejection with retry configs that the race must answer with `RetryEch` in
     /// the same drain (V54): the attempt and the configs.
     retry_due: Option<(AttemptId, EchConfig)>,
@@ -51,8 +56,12 @@ struct Seen {
     connected: bool,
     /// Dialed again with ECH retry configs (V54).
     retried: bool,
-    /// Its endpoint before the ECH retry: started too, so never started again.
-    before_retry: Option<Endpoint>,
+    /// Started with its ClientHello held, and whether it was released since (HG15).
+    held: bool,
+    released: bool,
+    /// Its endpoints before an ECH retry or a released ClientHello changed it: started too,
+    /// so never started again.
+    earlier: Vec<Endpoint>,
 }
 
 impl Checker {
@@ -70,6 +79,8 @@ impl Checker {
             deadline: None,
             families: [true, true],
             retry_due: None,
+            ech: false,
+            https_outstanding: Vec::new(),
             follow_up: TCP_AFTER_QUIC_DELAY,
             multiplier: None,
         }
@@ -103,6 +114,13 @@ impl Checker {
         self
     }
 
+    /// Also holds the race to ECH's gate (`Config::ech`): no ClientHello before service
+    /// information, held attempts released or cancelled once it is in (V34, V55, HG15).
+    pub fn ech(mut self, on: bool) -> Self {
+        self.ech = on;
+        self
+    }
+
     /// Also holds TCP started right after QUIC to the same address to `delay` (the race's
     /// `tcp_after_quic_delay`, clamped), instead of the default's 50 ms.
     pub fn follow_up(mut self, delay: Duration) -> Self {
@@ -131,6 +149,12 @@ impl Checker {
     pub fn on_input<E>(&mut self, input: &Input<E>) {
         if self.finished {
             return;
+        }
+        if let Input::Resolved { query, .. }
+        | Input::ResolvedServices { query, .. }
+        | Input::ResolveFailed { query, .. } = input
+        {
+            self.https_outstanding.retain(|q| q != query);
         }
         let (attempt, connected) = match input {
             Input::Connected { attempt } => (*attempt, true),
@@ -180,6 +204,15 @@ impl Checker {
         if let Some((attempt, _)) = self.retry_due.take() {
             panic!("ECH rejection of attempt {attempt} with retry configs not retried (V54)");
         }
+        if self.ech && self.https_outstanding.is_empty() && !self.finished {
+            let waiting = self
+                .attempts
+                .iter()
+                .position(|a| a.held && !a.released && !a.ended);
+            if let Some(a) = waiting {
+                panic!("attempt #{a} still held with service information in (HG15)");
+            }
+        }
         match race.poll_timeout() {
             Some(t) => {
                 assert!(!self.finished, "a deadline after Finish");
@@ -215,7 +248,20 @@ impl Checker {
         match action {
             Action::Connect {
                 attempt, endpoint, ..
+            }
+            | Action::ConnectHeld {
+                attempt, endpoint, ..
             } => {
+                let held = matches!(action, Action::ConnectHeld { .. });
+                if held {
+                    assert!(self.ech, "{endpoint}: a held ClientHello without ECH (V55)");
+                    assert_eq!(endpoint.transport(), Transport::Tcp, "QUIC held (HG15)");
+                } else if self.ech {
+                    assert!(
+                        self.https_outstanding.is_empty(),
+                        "{endpoint}: a ClientHello before service information (V34)"
+                    );
+                }
                 assert_eq!(
                     attempt.index(),
                     self.attempts.len(),
@@ -226,8 +272,7 @@ impl Checker {
                         && e.transport() == endpoint.transport()
                         && e.ech() == endpoint.ech()
                 };
-                let same =
-                    |a: &Seen| alike(&a.endpoint) || a.before_retry.as_ref().is_some_and(alike);
+                let same = |a: &Seen| alike(&a.endpoint) || a.earlier.iter().any(alike);
                 assert!(
                     !self.attempts.iter().any(same),
                     "{endpoint} attempted twice (HG11)"
@@ -290,8 +335,35 @@ impl Checker {
                     ended: false,
                     connected: false,
                     retried: false,
-                    before_retry: None,
+                    earlier: Vec::new(),
+                    held: matches!(action, Action::ConnectHeld { .. }),
+                    released: false,
                 });
+            }
+            Action::Handshake {
+                attempt, endpoint, ..
+            } => {
+                assert!(
+                    self.https_outstanding.is_empty(),
+                    "{endpoint}: a released ClientHello before service information (V34)"
+                );
+                let a = self
+                    .attempts
+                    .get_mut(attempt.index())
+                    .unwrap_or_else(|| panic!("Handshake of unknown attempt {attempt}"));
+                assert!(
+                    a.held && !a.released && !a.ended,
+                    "Handshake of {attempt}: {a:?}"
+                );
+                assert_eq!(
+                    endpoint.addr(),
+                    a.endpoint.addr(),
+                    "Handshake moves the address"
+                );
+                assert_eq!(endpoint.transport(), a.endpoint.transport());
+                a.released = true;
+                a.earlier
+                    .push(std::mem::replace(&mut a.endpoint, endpoint.clone()));
             }
             Action::RetryEch {
                 attempt, endpoint, ..
@@ -323,7 +395,8 @@ impl Checker {
                     "RetryEch without the retry configs"
                 );
                 a.retried = true;
-                a.before_retry = Some(std::mem::replace(&mut a.endpoint, endpoint.clone()));
+                a.earlier
+                    .push(std::mem::replace(&mut a.endpoint, endpoint.clone()));
             }
             Action::Cancel { attempt } => {
                 let a = self
@@ -332,6 +405,11 @@ impl Checker {
                     .unwrap_or_else(|| panic!("cancel of unknown attempt {attempt}"));
                 assert!(!a.ended, "attempt {attempt} ended twice (cancel after end)");
                 a.ended = true;
+                // A held attempt cancelled at the gate (V35) brings the next start forward,
+                // as a failure does.
+                if a.held && !a.released {
+                    self.failure_since_start = true;
+                }
             }
             Action::Finish(result) => {
                 self.finished = true;
@@ -375,6 +453,9 @@ impl Checker {
             }
             Action::Resolve { query, kind, .. } => {
                 self.https |= *kind == QueryKind::Https;
+                if *kind == QueryKind::Https {
+                    self.https_outstanding.push(*query);
+                }
                 if self.https {
                     // HTTPS: alias hops, and AAAA/A for every alias target and TargetName.
                     let most = 1 + MAX_ALIAS_DEPTH + 2 * (MAX_TARGET_NAMES + 1);

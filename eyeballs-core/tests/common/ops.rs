@@ -262,6 +262,7 @@ pub fn run(data: &[u8], t0: Instant) {
         .is_none()
         .then(|| delay.clamp(Duration::from_millis(10), max_delay));
     let mut checker = Checker::new(fixed_delay)
+        .ech(flags & 0x01 != 0)
         .follow_up(follow_up.clamp(Duration::from_millis(10), max_delay))
         .multiplier(
             multiplier

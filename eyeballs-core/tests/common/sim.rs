@@ -110,6 +110,10 @@ enum Done {
 }
 
 impl Outcome {
+    fn is_fail(self) -> bool {
+        matches!(self, Outcome::Fail(_))
+    }
+
     /// When and how a dial with this outcome completes; `None`: never.
     fn done(self) -> Option<(Duration, Done)> {
         match self {
@@ -206,6 +210,8 @@ pub enum Ev {
     EchRejected(SocketAddr),
     /// The race dialed again with the retry configs (`Action::RetryEch`).
     RetryEch(SocketAddr),
+    /// A held attempt's ClientHello went out (`Action::Handshake`).
+    Handshake(SocketAddr),
     Connected(SocketAddr),
     Failed(SocketAddr),
     Cancel(SocketAddr),
@@ -460,6 +466,7 @@ impl Scenario {
     pub fn run_at(self, t0: Instant) -> Trace {
         let fixed_delay = self.expected_delay.filter(|_| self.history.is_none());
         let mut checker = Checker::new(fixed_delay)
+            .ech(self.config == self.config.ech(true))
             .follow_up(self.expected_follow_up)
             .multiplier(self.expected_multiplier.filter(|_| self.history.is_none()));
         let sources: Vec<Source> = if self.sources {
@@ -475,6 +482,8 @@ impl Scenario {
         let mut queue: BTreeMap<(Instant, u64), Pending> = BTreeMap::new();
         let mut seq = 0u64;
         let mut events = Vec::new();
+        // Held attempts' outcomes, for their ClientHello.
+        let mut held: BTreeMap<AttemptId, Outcome> = BTreeMap::new();
         let mut error = None;
         for (at, extra) in &self.extra {
             queue.insert((t0 + *at, seq), Pending::Extra(extra.clone()));
@@ -514,6 +523,31 @@ impl Scenario {
                         };
                         let at = now.checked_add(after).unwrap_or_else(|| far(now));
                         queue.insert((at, seq), Pending::Attempt(attempt, addr, done));
+                    }
+                    Action::ConnectHeld {
+                        attempt, endpoint, ..
+                    } => {
+                        // TCP connects now: a refusal comes at once; anything else waits for
+                        // the ClientHello (HG15: outcomes are timed from it).
+                        let addr = endpoint.addr();
+                        events.push((t, Ev::Start(addr)));
+                        let outcome = self.outcome(&endpoint);
+                        held.insert(attempt, outcome);
+                        if let Outcome::Fail(d) = outcome {
+                            let at = now.checked_add(d).unwrap_or_else(|| far(now));
+                            queue.insert((at, seq), Pending::Attempt(attempt, addr, Done::Failed));
+                        }
+                    }
+                    Action::Handshake {
+                        attempt, endpoint, ..
+                    } => {
+                        let addr = endpoint.addr();
+                        events.push((t, Ev::Handshake(addr)));
+                        let outcome = held.remove(&attempt).unwrap_or(Outcome::Hang);
+                        if let Some((after, done)) = outcome.done().filter(|_| !outcome.is_fail()) {
+                            let at = now.checked_add(after).unwrap_or_else(|| far(now));
+                            queue.insert((at, seq), Pending::Attempt(attempt, addr, done));
+                        }
                     }
                     Action::RetryEch {
                         attempt, endpoint, ..
@@ -791,6 +825,7 @@ impl Scenario {
         };
         let mut race = self.start(sources, t0, false);
         let mut now = t0;
+        let mut held: BTreeMap<AttemptId, Outcome> = BTreeMap::new();
         let mut queue: BTreeMap<(Instant, u64), Input<String>> = BTreeMap::new();
         let mut seq = 0u64;
         for _step in 0..10_000_000u32 {
@@ -824,6 +859,23 @@ impl Scenario {
                             .copied()
                             .unwrap_or(self.default_outcome);
                         match outcome.done() {
+                            Some((d, done)) => (d, done_input(attempt, done)),
+                            None => continue,
+                        }
+                    }
+                    Action::ConnectHeld {
+                        attempt, endpoint, ..
+                    } => {
+                        let outcome = self.outcome(&endpoint);
+                        held.insert(attempt, outcome);
+                        match outcome {
+                            Outcome::Fail(d) => (d, done_input(attempt, Done::Failed)),
+                            _ => continue,
+                        }
+                    }
+                    Action::Handshake { attempt, .. } => {
+                        let outcome = held.remove(&attempt).unwrap_or(Outcome::Hang);
+                        match outcome.done().filter(|_| !outcome.is_fail()) {
                             Some((d, done)) => (d, done_input(attempt, done)),
                             None => continue,
                         }
@@ -896,6 +948,14 @@ impl Scenario {
             .unwrap_or_else(|_| SocketAddr::new(ip(addr), 443));
         self.retried.insert((addr, transport), outcome);
         self
+    }
+
+    /// How dialing `endpoint` goes.
+    fn outcome(&self, endpoint: &Endpoint) -> Outcome {
+        self.net
+            .get(&(endpoint.addr(), endpoint.transport()))
+            .copied()
+            .unwrap_or(self.default_outcome)
     }
 
     /// How the dial after an ECH retry to `endpoint` goes.
