@@ -29,6 +29,33 @@ pub enum Input<E> {
         /// The records of the answer, decoded (AliasMode and ServiceMode alike).
         records: Vec<ServiceRecord>,
     },
+    /// An expired answer to an address query, from the driver's cache, while the query
+    /// itself is still under way ("optimistic DNS": HEv3 §4.4, V13; HEV3.md HG18).
+    ///
+    /// The race uses it at once, as it would a fresh answer, and keeps the query open: the
+    /// fresh answer comes later as [`Input::Resolved`] and replaces it, as a late answer
+    /// (§7): addresses it no longer holds leave the list unless their attempt started
+    /// (V44), new ones are sorted in (V45), and an equal answer changes nothing. If the fresh
+    /// query fails, the stale addresses stay in use (RFC 8767's serve-stale). One stale
+    /// answer per query; the core never asks again on its own.
+    ResolvedStale {
+        /// The query answered from the cache.
+        query: QueryId,
+        /// The expired answer's addresses.
+        addrs: Vec<IpAddr>,
+    },
+    /// An expired answer to an HTTPS query, as [`Input::ResolvedStale`] (V13, HG18): its
+    /// service information counts at once (it opens ECH's gate; a stale ECH configuration is
+    /// what [`Input::EchRejected`] recovers from), and the fresh
+    /// [`Input::ResolvedServices`] replaces it when it differs. Only ServiceMode answers are
+    /// merged: when the stale or the fresh answer is an AliasMode one, the stale answer's
+    /// service information stays.
+    ResolvedServicesStale {
+        /// The query answered from the cache.
+        query: QueryId,
+        /// The expired answer's records.
+        records: Vec<ServiceRecord>,
+    },
     /// A query failed (SERVFAIL, NXDOMAIN, timeout, ...).
     ResolveFailed {
         /// The query that failed.

@@ -295,6 +295,7 @@
 //! | §6.1, §6.3 V34, V55, HG15 | early TCP: connects at its time, its ClientHello held until the HTTPS answer, then sent with its ECH config; QUIC waits | [`Action::ConnectHeld`], [`Action::Handshake`], [`Config::early_tcp`] |
 //! | RFC 9849 V54, HG14 | ECH rejected with retry configs: the same attempt dials again with them, once | [`Input::EchRejected`], [`Action::RetryEch`] |
 //! | §7 V44, V45 | removed endpoints spare started attempts; late endpoints re-sorted in | [`Input::AddressesChanged`] |
+//! | §4.4 V13, HG18 | optimistic DNS: an expired answer races at once, the fresh one merged as a late answer | [`Input::ResolvedStale`], [`Input::ResolvedServicesStale`] |
 //! | HG11 | duplicate endpoints tried once, at the best place | [`Endpoint`] |
 //! | HG12 | no failure while any query (aliases, TargetNames) is outstanding | [`FailureReason`] |
 //!

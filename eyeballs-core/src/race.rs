@@ -307,6 +307,10 @@ impl<E> State<E> {
         match input {
             Input::Resolved { query, addrs } => self.on_addrs(query, addrs, now),
             Input::ResolvedServices { query, records } => self.on_records(query, records, now),
+            Input::ResolvedStale { query, addrs } => self.on_stale_addrs(query, addrs, now),
+            Input::ResolvedServicesStale { query, records } => {
+                self.on_stale_records(query, records, now)
+            }
             Input::ResolveFailed { query, error } => self.on_failure(query, error, now),
             Input::Sources { sources } => self.on_sources(sources, now),
             Input::Progressed { attempt } => self.on_progress(attempt, now),
@@ -418,6 +422,7 @@ impl<E> State<E> {
                 name: name.clone(),
                 kind,
                 sent: now,
+                stale: None,
                 answered: None,
                 addrs: Vec::new(),
                 records: Vec::new(),
@@ -443,10 +448,36 @@ impl<E> State<E> {
         self.query_for.get(query.0).copied()
     }
 
-    fn on_addrs(&mut self, query: QueryId, mut addrs: Vec<IpAddr>, now: Instant) {
+    /// Returns what an unanswered query is for, and marks it stale-answered at `now`; `None`
+    /// for unknown, answered and already stale-answered queries (V13, HG18).
+    fn answered_stale(&mut self, query: QueryId, now: Instant) -> Option<QueryFor> {
+        let record = self.queries.get_mut(query.0)?;
+        if record.answered.is_some() || record.stale.is_some() {
+            return None;
+        }
+        record.stale = Some(now);
+        self.query_for.get(query.0).copied()
+    }
+
+    fn on_addrs(&mut self, query: QueryId, addrs: Vec<IpAddr>, now: Instant) {
         let Some(what) = self.answered(query, now) else {
             return;
         };
+        self.take_addrs(query, what, addrs, now);
+    }
+
+    /// V13, HG18: an expired answer from the driver's cache, the query still open: the race
+    /// uses it at once, as an answer, and the fresh one replaces it when it comes (§7: its
+    /// removals spare started attempts, its new endpoints are sorted in; an equal one
+    /// changes nothing).
+    fn on_stale_addrs(&mut self, query: QueryId, addrs: Vec<IpAddr>, now: Instant) {
+        let Some(what) = self.answered_stale(query, now) else {
+            return;
+        };
+        self.take_addrs(query, what, addrs, now);
+    }
+
+    fn take_addrs(&mut self, query: QueryId, what: QueryFor, mut addrs: Vec<IpAddr>, now: Instant) {
         addrs.truncate(MAX_ANSWER_ADDRS);
         match what {
             QueryFor::Addrs { name } => {
@@ -454,19 +485,37 @@ impl<E> State<E> {
                 self.resolution.answer_addrs(name, kind, &addrs);
             }
             // Addresses for an HTTPS query: an answer without records.
-            QueryFor::Https => self.take_records(&[], now),
+            QueryFor::Https => self.take_records(query, &[], now),
         }
         self.queries[query.0].addrs = addrs;
         self.rebuild(now);
     }
 
-    fn on_records(&mut self, query: QueryId, mut records: Vec<ServiceRecord>, now: Instant) {
+    fn on_records(&mut self, query: QueryId, records: Vec<ServiceRecord>, now: Instant) {
         let Some(what) = self.answered(query, now) else {
             return;
         };
+        self.take_service_answer(query, what, records, now);
+    }
+
+    /// V13, HG18 for an HTTPS query: see [`State::on_stale_addrs`].
+    fn on_stale_records(&mut self, query: QueryId, records: Vec<ServiceRecord>, now: Instant) {
+        let Some(what) = self.answered_stale(query, now) else {
+            return;
+        };
+        self.take_service_answer(query, what, records, now);
+    }
+
+    fn take_service_answer(
+        &mut self,
+        query: QueryId,
+        what: QueryFor,
+        mut records: Vec<ServiceRecord>,
+        now: Instant,
+    ) {
         records.truncate(MAX_ANSWER_RECORDS);
         match what {
-            QueryFor::Https => self.take_records(&records, now),
+            QueryFor::Https => self.take_records(query, &records, now),
             // Records for an address query: an answer without addresses.
             QueryFor::Addrs { name } => {
                 let kind = self.queries[query.0].kind;
@@ -477,10 +526,19 @@ impl<E> State<E> {
         self.rebuild(now);
     }
 
-    fn take_records(&mut self, records: &[ServiceRecord], now: Instant) {
-        let asks =
+    fn take_records(&mut self, query: QueryId, records: &[ServiceRecord], now: Instant) {
+        let q = &self.queries[query.0];
+        let asks = if q.stale.is_some() && q.answered.is_some() {
+            // HG18: the fresh answer after a stale one; an equal one changes nothing.
+            if q.records.as_slice() == records {
+                return;
+            }
             self.resolution
-                .answer_https(records, &self.protocols, &self.config, &mut self.rng);
+                .replace_https(records, &self.protocols, &self.config, &mut self.rng)
+        } else {
+            self.resolution
+                .answer_https(records, &self.protocols, &self.config, &mut self.rng)
+        };
         self.ask(asks, now);
     }
 
@@ -491,6 +549,11 @@ impl<E> State<E> {
         let record = &mut self.queries[query.0];
         record.failed = true;
         record.error = Some(error);
+        if record.stale.is_some() {
+            // HG18: a fresh query that fails leaves the stale answer in use (RFC 8767's
+            // serve-stale).
+            return;
+        }
         match what {
             QueryFor::Addrs { name } => {
                 let kind = record.kind;

@@ -106,6 +106,8 @@ pub struct QueryRecord<E> {
     pub(crate) name: Name,
     pub(crate) kind: QueryKind,
     pub(crate) sent: Instant,
+    /// When an expired answer arrived, the query still open (V13, HG18).
+    pub(crate) stale: Option<Instant>,
     pub(crate) answered: Option<Instant>,
     pub(crate) addrs: Vec<IpAddr>,
     pub(crate) records: Vec<ServiceRecord>,
@@ -130,11 +132,17 @@ impl<E> QueryRecord<E> {
     pub fn sent(&self) -> Instant {
         self.sent
     }
-    /// Returns when it was answered or failed.
+    /// Returns when an expired answer arrived for it
+    /// ([`Input::ResolvedStale`](crate::Input::ResolvedStale), V13), the query still open.
+    pub fn stale(&self) -> Option<Instant> {
+        self.stale
+    }
+    /// Returns when it was answered or failed (the fresh answer, after a stale one).
     pub fn answered(&self) -> Option<Instant> {
         self.answered
     }
-    /// Returns the addresses of its answer, as given (at most
+    /// Returns the addresses of its answer (the latest: the fresh one after a stale one), as
+    /// given (at most
     /// [`MAX_ANSWER_ADDRS`](crate::MAX_ANSWER_ADDRS)).
     pub fn addrs(&self) -> &[IpAddr] {
         &self.addrs

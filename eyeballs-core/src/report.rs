@@ -53,6 +53,8 @@ pub struct QueryReport {
     pub name: Name,
     /// What it asked for.
     pub kind: QueryKind,
+    /// When an expired answer arrived for it (V13, HG18), since the race started.
+    pub stale: Option<Duration>,
     /// When it was answered (or failed), since the race started; `None` if never.
     pub answered: Option<Duration>,
     /// The addresses in the answer.
@@ -142,6 +144,7 @@ impl Report {
                 QueryReport {
                     name: q.name().clone(),
                     kind: q.kind(),
+                    stale: q.stale().map(since),
                     answered: q.answered().map(since),
                     addrs: q.addrs().to_vec(),
                     records: q.records().to_vec(),
@@ -211,6 +214,10 @@ impl fmt::Display for Report {
         // fly, so the text is linear in the events (n log n for the sort).
         let mut lines: Vec<(Duration, u8, usize)> = Vec::new();
         for (i, q) in self.queries.iter().enumerate() {
+            // A stale answer's line is keyed by `usize::MAX - i`, told apart from answers.
+            if let Some(t) = q.stale {
+                lines.push((t, 0, usize::MAX - i));
+            }
             if let Some(t) = q.answered {
                 lines.push((t, 0, i));
             }
@@ -234,6 +241,14 @@ impl fmt::Display for Report {
         for &(t, what, i) in &lines {
             write!(f, "{}  ", Ms(t))?;
             match what {
+                0 if i >= self.queries.len() => {
+                    let q = &self.queries[usize::MAX - i];
+                    write!(
+                        f,
+                        "{} {} answered from an expired cache entry",
+                        q.kind, q.name
+                    )?;
+                }
                 0 => write_query(f, &self.queries[i])?,
                 1 => {
                     let a = &self.attempts[i];

@@ -412,6 +412,28 @@ impl Resolution {
         asks
     }
 
+    /// Replaces the service information of a stale HTTPS answer by the fresh answer's (V13,
+    /// HEV3.md HG18). Returns the queries to send next. Only ServiceMode answers are merged:
+    /// when an alias was followed, or the fresh answer is one, the chain already moved on
+    /// and the stale answer's service information stays.
+    pub(crate) fn replace_https(
+        &mut self,
+        records: &[ServiceRecord],
+        protocols: &Protocols,
+        config: &Config,
+        rng: &mut SplitMix64,
+    ) -> Vec<Ask> {
+        if self.alias.is_some()
+            || self.https != Https::Settled
+            || records.iter().any(|r| r.is_alias())
+        {
+            return Vec::new();
+        }
+        self.services.clear();
+        self.https = Https::Pending;
+        self.answer_https(records, protocols, config, rng)
+    }
+
     /// Applies a change of the host's own addresses (R31–R33): `added` join the host's
     /// answers, `removed` leave every answer and hint.
     pub(crate) fn change(&mut self, added: &[IpAddr], removed: &[IpAddr]) {

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use common::sim::{ms, sa, Answer, Outcome, Scenario, HOST};
 use eyeballs_core::{
     Action, Config, ConfigError, FailureReason, FamilyPolicy, Name, Protocols, Provenance,
-    QueryKind, Race, ServiceRecord, Target, MAX_ALIAS_DEPTH, MAX_ANSWER_ADDRS, MAX_ANSWER_RECORDS,
-    MAX_HINTS, MAX_SERVICE_RECORDS, MAX_TARGET_NAMES,
+    QueryKind, Race, Report, ServiceRecord, Target, MAX_ALIAS_DEPTH, MAX_ANSWER_ADDRS,
+    MAX_ANSWER_RECORDS, MAX_HINTS, MAX_SERVICE_RECORDS, MAX_TARGET_NAMES,
 };
 
 // ---- helpers ----------------------------------------------------------------------------
@@ -1806,4 +1806,157 @@ fn ten_thousand_addresses_in_one_answer_are_capped() {
     assert_eq!(trace.race.queries()[2].addrs().len(), MAX_ANSWER_ADDRS);
     assert_eq!(trace.tries(), at(&[(0, "TCP 198.18.0.0:443")]));
     assert_eq!(trace.winner(), Some((ms(5), sa("198.18.0.0:443"))));
+}
+
+// ---- §4.4: optimistic DNS (V13, HG18) ------------------------------------------------------
+
+/// A stale answer first (from the driver's cache, at `stale_ms`), then the fresh one.
+fn stale(stale_ms: u64, old: &[&str], fresh: Answer) -> Answer {
+    Answer::Stale(Box::new(addrs(stale_ms, old)), Box::new(fresh))
+}
+
+/// A TCP-only host (plain RFC 8305 race) whose answers are given.
+fn plain(aaaa: Answer, a: Answer) -> Scenario {
+    Scenario::host(Config::default())
+        .dns("AAAA", aaaa)
+        .dns("A", a)
+}
+
+/// V13, HG18: "the core races on [an expired answer] at once, and the fresh answer for the
+/// same query arrives later as a late answer: ... nothing changes if it is equal." The cache
+/// answers AAAA and A at once (expired); the race starts at 0 ms on them; the fresh answers
+/// (200 ms) are the same, and the timeline is exactly the one fresh answers at 0 ms give.
+#[test]
+fn v13_hg18_a_stale_answer_starts_the_race_at_once() {
+    let run = |aaaa: Answer, a: Answer| {
+        plain(aaaa, a)
+            .net("192.0.2.1", Outcome::Connect(ms(300)))
+            .run()
+    };
+    let fresh = run(addrs(0, &["2001:db8::1"]), addrs(0, &["192.0.2.1"]));
+    let cached = run(
+        stale(0, &["2001:db8::1"], addrs(200, &["2001:db8::1"])),
+        stale(0, &["192.0.2.1"], addrs(200, &["192.0.2.1"])),
+    );
+    assert_eq!(
+        cached.tries(),
+        at(&[(0, "TCP [2001:db8::1]:443"), (250, "TCP 192.0.2.1:443")])
+    );
+    assert_eq!(cached.tries(), fresh.tries());
+    assert_eq!(cached.winner(), fresh.winner());
+    let q = &cached.race.queries()[0];
+    assert_eq!(q.stale(), Some(cached.t0));
+    assert_eq!(q.answered(), Some(cached.t0 + ms(200)));
+    let report = Report::new(&cached.race, None).to_string();
+    assert!(
+        report.contains("0.0 ms  AAAA example.test answered from an expired cache entry"),
+        "{report}"
+    );
+}
+
+/// HG18, §7 (V44, V45): "a fresh answer that differs is merged as a late answer". The
+/// stale AAAA held ::1 and ::2; the fresh one (100 ms) holds ::3 and ::2: ::1's attempt
+/// (started at 0 ms) keeps running (V44), ::3 is sorted in (V45; first in the fresh answer's
+/// order, rule 10) and ::2 after it. ::1 wins at 600 ms.
+#[test]
+fn hg18_a_fresh_answer_that_differs_is_merged_as_a_late_answer() {
+    let trace = plain(
+        stale(
+            0,
+            &["2001:db8::1", "2001:db8::2"],
+            addrs(100, &["2001:db8::3", "2001:db8::2"]),
+        ),
+        stale(0, &[], addrs(100, &[])),
+    )
+    .net("2001:db8::1", Outcome::Connect(ms(600)))
+    .run();
+    assert_eq!(
+        trace.tries(),
+        at(&[
+            (0, "TCP [2001:db8::1]:443"),
+            (250, "TCP [2001:db8::3]:443"),
+            (500, "TCP [2001:db8::2]:443"),
+        ])
+    );
+    assert_eq!(trace.winner(), Some((ms(600), sa("[2001:db8::1]:443"))));
+
+    // An address the fresh answer no longer holds leaves the list if untried (V44).
+    let gone = plain(
+        stale(
+            0,
+            &["2001:db8::1", "2001:db8::2"],
+            addrs(100, &["2001:db8::1"]),
+        ),
+        stale(0, &[], addrs(100, &[])),
+    )
+    .run();
+    assert_eq!(gone.tries(), at(&[(0, "TCP [2001:db8::1]:443")]));
+    assert!(gone.stalled, "::1 hangs; ::2 is gone");
+}
+
+/// G3 with HG18: the query stays open after its stale answer, so the race does not fail
+/// while the fresh one is outstanding: the stale address fails at 10 ms, and the fresh answer
+/// (300 ms) brings the address that connects. A fresh query that fails leaves the stale
+/// answer in use (RFC 8767 serve-stale): its address is still tried.
+#[test]
+fn g3_hg18_no_failure_while_the_fresh_query_runs_and_a_failed_one_keeps_the_stale() {
+    let trace = plain(
+        stale(0, &["2001:db8::1"], addrs(300, &["2001:db8::7"])),
+        stale(0, &[], addrs(300, &[])),
+    )
+    .net("2001:db8::1", Outcome::Fail(ms(10)))
+    .net("2001:db8::7", Outcome::Connect(ms(5)))
+    .run();
+    assert_eq!(
+        trace.tries(),
+        at(&[(0, "TCP [2001:db8::1]:443"), (300, "TCP [2001:db8::7]:443")])
+    );
+    assert_eq!(trace.winner(), Some((ms(305), sa("[2001:db8::7]:443"))));
+
+    let kept = plain(
+        stale(0, &["2001:db8::1", "2001:db8::2"], Answer::Fail(ms(100))),
+        stale(0, &[], Answer::Fail(ms(100))),
+    )
+    .net("2001:db8::2", Outcome::Connect(ms(5)))
+    .run();
+    assert_eq!(
+        kept.tries(),
+        at(&[(0, "TCP [2001:db8::1]:443"), (250, "TCP [2001:db8::2]:443")])
+    );
+    assert_eq!(kept.winner(), Some((ms(255), sa("[2001:db8::2]:443"))));
+}
+
+/// HG18 for HTTPS records: a stale "." record offering h2 only starts the race at once on
+/// TCP; the fresh answer (100 ms) adds h3, and the QUIC endpoint is sorted in (V45) and
+/// started next. An equal fresh answer changes nothing.
+#[test]
+fn hg18_a_fresh_https_answer_that_differs_replaces_the_services() {
+    let old = vec![svc(1, ".", &["h2"])];
+    let new = vec![svc(1, ".", &["h3", "h2"])];
+    let run = |fresh: Vec<ServiceRecord>| {
+        web()
+            .dns(
+                "HTTPS",
+                Answer::Stale(
+                    Box::new(records(0, old.clone())),
+                    Box::new(records(100, fresh)),
+                ),
+            )
+            .dns(
+                "AAAA",
+                stale(0, &["2001:db8::1"], addrs(100, &["2001:db8::1"])),
+            )
+            .dns("A", stale(0, &[], addrs(100, &[])))
+            .run()
+    };
+    let merged = run(new);
+    assert_eq!(
+        merged.tries(),
+        at(&[
+            (0, "TCP [2001:db8::1]:443"),
+            (250, "QUIC [2001:db8::1]:443")
+        ])
+    );
+    let same = run(old.clone());
+    assert_eq!(same.tries(), at(&[(0, "TCP [2001:db8::1]:443")]));
 }

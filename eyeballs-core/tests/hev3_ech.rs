@@ -653,3 +653,24 @@ fn v54_hg11_the_retried_endpoint_is_not_started_again() {
         ]
     );
 }
+
+/// V13, HG18 with V34: a stale HTTPS answer is service information: with ECH on, the
+/// cache's expired record (and addresses) at 0 ms open the gate at once, and the first
+/// attempt is QUIC with the record's ECH configuration, not a held TCP connection. (A stale
+/// ECH configuration the server no longer accepts is what V54's retry recovers from.)
+#[test]
+fn v13_v34_a_stale_https_answer_opens_the_gate() {
+    let cached = |a: Answer| Answer::Stale(Box::new(a.clone()), Box::new(a));
+    let trace = Scenario::https_host(Config::default().ech(true), Protocols::http())
+        .dns("HTTPS", cached(Answer::Records(ms(0), vec![ech_record()])))
+        .dns(
+            "AAAA",
+            cached(Answer::Addrs(ms(0), vec![ip("2001:db8::1")])),
+        )
+        .dns("A", cached(Answer::Addrs(ms(0), vec![ip("192.0.2.1")])))
+        .quic("2001:db8::1", Outcome::Connect(ms(10)))
+        .run();
+    assert_eq!(trace.tries(), vec![tried(0, Q6)]);
+    assert_eq!(trace.endpoints()[0].ech(), Some(&ech_config()));
+    assert_eq!(trace.winning_try(), Some(tried(10, Q6)));
+}

@@ -101,6 +101,11 @@ fn dns(f: usize, within_us: u64) -> impl Strategy<Value = Dns> {
             .prop_map(|(t, a)| Dns::Addrs(Duration::from_micros(t), a)),
         1 => (1..within_us).prop_map(|t| Dns::Fail(Duration::from_micros(t))),
         1 => Just(Dns::Never),
+        // V13, HG18: an expired answer from a cache, then the fresh one.
+        2 => (1..within_us, addrs(f, 3), 1..within_us, addrs(f, 3)).prop_map(|(t1, a1, t2, a2)| {
+            let t1 = Duration::from_micros(t1);
+            Dns::Stale(t1, a1, t1 + Duration::from_micros(t2), a2)
+        }),
     ]
 }
 

@@ -150,8 +150,11 @@ impl Checker {
         if self.finished {
             return;
         }
+        // A stale answer settles service information too (V13, HG18).
         if let Input::Resolved { query, .. }
         | Input::ResolvedServices { query, .. }
+        | Input::ResolvedStale { query, .. }
+        | Input::ResolvedServicesStale { query, .. }
         | Input::ResolveFailed { query, .. } = input
         {
             self.https_outstanding.retain(|q| q != query);

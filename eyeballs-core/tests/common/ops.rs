@@ -336,6 +336,14 @@ pub fn run(data: &[u8], t0: Instant) {
             }),
             9 => Some(Input::Progressed { attempt }),
             10 if arg == 255 => Some(Input::Aborted),
+            13 => Some(Input::ResolvedStale {
+                query,
+                addrs: b.addrs(),
+            }),
+            14 => Some(Input::ResolvedServicesStale {
+                query,
+                records: b.records(),
+            }),
             12 => Some(Input::EchRejected {
                 attempt,
                 retry: (arg & 0x80 != 0).then(|| EchConfig::new(&[0xfe, 0x0d, arg])),

@@ -79,6 +79,10 @@ pub enum Answer {
     Fail(Duration),
     /// Never answers.
     Never,
+    /// An expired answer from a cache first (`Input::ResolvedStale` or
+    /// `Input::ResolvedServicesStale`: addresses or records after their delay), then the
+    /// fresh one (any answer, its delay also from the query).
+    Stale(Box<Answer>, Box<Answer>),
 }
 
 /// How connecting to one address goes.
@@ -205,6 +209,8 @@ pub enum Extra {
 pub enum Ev {
     Resolve(QueryKind),
     Answered(QueryKind),
+    /// An expired answer from the cache (`Input::ResolvedStale`).
+    AnsweredStale(QueryKind),
     Start(SocketAddr),
     /// The server rejected ECH (`Input::EchRejected`).
     EchRejected(SocketAddr),
@@ -282,7 +288,8 @@ impl Trace {
 /// A scheduled I/O completion.
 #[derive(Debug, Clone)]
 enum Pending {
-    Dns(usize, QueryKind, Reply),
+    /// An answer to query `usize`, stale or not.
+    Dns(usize, QueryKind, Reply, bool),
     Attempt(AttemptId, SocketAddr, Done),
     Extra(Extra),
 }
@@ -292,8 +299,8 @@ impl Pending {
     /// an address change's additions.
     fn destinations(&self) -> Vec<IpAddr> {
         match self {
-            Pending::Dns(_, _, Reply::Addrs(a)) => a.clone(),
-            Pending::Dns(_, _, Reply::Records(records)) => records
+            Pending::Dns(_, _, Reply::Addrs(a), _) => a.clone(),
+            Pending::Dns(_, _, Reply::Records(records), _) => records
                 .iter()
                 .flat_map(|r| {
                     let v6 = r.ipv6_hint_addrs().iter().map(|a| IpAddr::V6(*a));
@@ -499,14 +506,22 @@ impl Scenario {
                         events.push((t, Ev::Resolve(kind)));
                         let key = (name.as_str().to_string(), kind_name(kind));
                         let answer = self.dns.get(&key).cloned().unwrap_or(Answer::Never);
-                        let (after, reply) = match answer {
-                            Answer::Addrs(d, a) => (d, Reply::Addrs(a)),
-                            Answer::Records(d, r) => (d, Reply::Records(r)),
-                            Answer::Fail(d) => (d, Reply::Fail),
-                            Answer::Never => continue,
+                        let answers = match answer {
+                            Answer::Stale(stale, fresh) => vec![(*stale, true), (*fresh, false)],
+                            other => vec![(other, false)],
                         };
-                        let at = now.checked_add(after).unwrap_or_else(|| far(now));
-                        queue.insert((at, seq), Pending::Dns(query.index(), kind, reply));
+                        for (answer, stale) in answers {
+                            let (after, reply) = match answer {
+                                Answer::Addrs(d, a) => (d, Reply::Addrs(a)),
+                                Answer::Records(d, r) => (d, Reply::Records(r)),
+                                Answer::Fail(d) => (d, Reply::Fail),
+                                Answer::Never | Answer::Stale(..) => continue,
+                            };
+                            let at = now.checked_add(after).unwrap_or_else(|| far(now));
+                            let pending = Pending::Dns(query.index(), kind, reply, stale);
+                            queue.insert((at, seq), pending);
+                            seq += 1;
+                        }
                     }
                     Action::Connect {
                         attempt, endpoint, ..
@@ -610,21 +625,35 @@ impl Scenario {
                         }
                     }
                     let input = match pending {
-                        Pending::Dns(q, kind, Reply::Addrs(addrs)) => {
+                        Pending::Dns(q, kind, Reply::Addrs(addrs), true) => {
+                            events.push((t, Ev::AnsweredStale(kind)));
+                            Input::ResolvedStale {
+                                query: eyeballs_core::QueryId::from_index(q),
+                                addrs,
+                            }
+                        }
+                        Pending::Dns(q, kind, Reply::Records(records), true) => {
+                            events.push((t, Ev::AnsweredStale(kind)));
+                            Input::ResolvedServicesStale {
+                                query: eyeballs_core::QueryId::from_index(q),
+                                records,
+                            }
+                        }
+                        Pending::Dns(q, kind, Reply::Addrs(addrs), _) => {
                             events.push((t, Ev::Answered(kind)));
                             Input::Resolved {
                                 query: eyeballs_core::QueryId::from_index(q),
                                 addrs,
                             }
                         }
-                        Pending::Dns(q, kind, Reply::Records(records)) => {
+                        Pending::Dns(q, kind, Reply::Records(records), _) => {
                             events.push((t, Ev::Answered(kind)));
                             Input::ResolvedServices {
                                 query: eyeballs_core::QueryId::from_index(q),
                                 records,
                             }
                         }
-                        Pending::Dns(q, kind, Reply::Fail) => {
+                        Pending::Dns(q, kind, Reply::Fail, _) => {
                             events.push((t, Ev::Answered(kind)));
                             Input::ResolveFailed {
                                 query: eyeballs_core::QueryId::from_index(q),
@@ -746,8 +775,7 @@ impl Scenario {
 
     /// Every address the scenario's DNS or network could hand the race.
     fn addresses(&self) -> Vec<IpAddr> {
-        let mut all = BTreeSet::new();
-        for answer in self.dns.values() {
+        fn add(all: &mut BTreeSet<IpAddr>, answer: &Answer) {
             match answer {
                 Answer::Addrs(_, a) => all.extend(a.iter().copied()),
                 Answer::Records(_, records) => {
@@ -756,8 +784,16 @@ impl Scenario {
                         all.extend(r.ipv4_hint_addrs().iter().map(|a| IpAddr::V4(*a)));
                     }
                 }
+                Answer::Stale(stale, fresh) => {
+                    add(all, stale);
+                    add(all, fresh);
+                }
                 _ => {}
             }
+        }
+        let mut all = BTreeSet::new();
+        for answer in self.dns.values() {
+            add(&mut all, answer);
         }
         all.extend(self.net.keys().map(|(a, _)| a.ip()));
         all.extend(self.literals.iter().copied());
@@ -835,7 +871,25 @@ impl Scenario {
                         query, name, kind, ..
                     } => {
                         let key = (name.as_str().to_string(), kind_name(kind));
-                        match self.dns.get(&key).cloned().unwrap_or(Answer::Never) {
+                        let mut answer = self.dns.get(&key).cloned().unwrap_or(Answer::Never);
+                        if let Answer::Stale(stale, fresh) = answer {
+                            let input = match *stale {
+                                Answer::Addrs(d, addrs) => {
+                                    Some((d, Input::ResolvedStale { query, addrs }))
+                                }
+                                Answer::Records(d, records) => {
+                                    Some((d, Input::ResolvedServicesStale { query, records }))
+                                }
+                                _ => None,
+                            };
+                            if let Some((d, input)) = input {
+                                let at = now.checked_add(d).unwrap_or_else(|| far(now));
+                                queue.insert((at, seq), input);
+                                seq += 1;
+                            }
+                            answer = *fresh;
+                        }
+                        match answer {
                             Answer::Addrs(d, addrs) => (d, Input::Resolved { query, addrs }),
                             Answer::Records(d, records) => {
                                 (d, Input::ResolvedServices { query, records })
@@ -847,7 +901,7 @@ impl Scenario {
                                     error: format!("{kind} lookup failed"),
                                 },
                             ),
-                            Answer::Never => continue,
+                            Answer::Never | Answer::Stale(..) => continue,
                         }
                     }
                     Action::Connect {

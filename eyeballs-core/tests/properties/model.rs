@@ -51,6 +51,9 @@ pub(crate) fn reference_sort(addrs: &[IpAddr]) -> Vec<IpAddr> {
 #[derive(Debug, Clone)]
 pub(crate) enum Dns {
     Addrs(Duration, Vec<IpAddr>),
+    /// An expired answer from a cache after the first delay (V13, HG18), then the fresh
+    /// one after the second (both from the query).
+    Stale(Duration, Vec<IpAddr>, Duration, Vec<IpAddr>),
     Fail(Duration),
     Never,
 }
@@ -229,6 +232,10 @@ impl World {
         };
         let answer = |d: &Dns| match d {
             Dns::Addrs(t, a) => Answer::Addrs(*t, a.clone()),
+            Dns::Stale(t1, a1, t2, a2) => Answer::Stale(
+                Box::new(Answer::Addrs(*t1, a1.clone())),
+                Box::new(Answer::Addrs(*t2, a2.clone())),
+            ),
             Dns::Fail(t) => Answer::Fail(*t),
             Dns::Never => Answer::Never,
         };
@@ -306,6 +313,8 @@ pub(crate) type Ep = (SocketAddr, Transport);
 pub(crate) enum St {
     Pending,
     Addrs(Vec<IpAddr>),
+    /// An expired answer from a cache: used as an answer, the query still open (HG18).
+    Stale(Vec<IpAddr>),
     Failed,
 }
 
@@ -546,6 +555,10 @@ impl<'w> Model<'w> {
         self.dns.insert((name, f), St::Pending);
         match answer {
             Dns::Addrs(t, a) => self.schedule(*t, Io::Dns(name, f, St::Addrs(a.clone()))),
+            Dns::Stale(t1, a1, t2, a2) => {
+                self.schedule(*t1, Io::Dns(name, f, St::Stale(a1.clone())));
+                self.schedule(*t2, Io::Dns(name, f, St::Addrs(a2.clone())));
+            }
             Dns::Fail(t) => self.schedule(*t, Io::Dns(name, f, St::Failed)),
             Dns::Never => {}
         }
@@ -557,6 +570,7 @@ impl<'w> Model<'w> {
                 // Addresses of the other family are dropped from an answer.
                 let st = match st {
                     St::Addrs(a) => St::Addrs(a.into_iter().filter(|a| fam(*a) == f).collect()),
+                    St::Stale(a) => St::Stale(a.into_iter().filter(|a| fam(*a) == f).collect()),
                     st => st,
                 };
                 self.dns.insert((name, f), st);
@@ -608,7 +622,9 @@ impl<'w> Model<'w> {
     }
 
     pub(crate) fn dns_pending(&self) -> bool {
-        self.dns.values().any(|s| *s == St::Pending) || self.https_pending()
+        // HG18: a query answered from the cache is still open.
+        let open = |s: &St| matches!(s, St::Pending | St::Stale(_));
+        self.dns.values().any(open) || self.https_pending()
     }
 
     pub(crate) fn https_pending(&self) -> bool {
@@ -625,7 +641,7 @@ impl<'w> Model<'w> {
     /// The positive answer of (name, family), if any.
     pub(crate) fn answer(&self, name: &'static str, f: usize) -> Option<&[IpAddr]> {
         match self.dns.get(&(name, f)) {
-            Some(St::Addrs(a)) => Some(a),
+            Some(St::Addrs(a) | St::Stale(a)) => Some(a),
             _ => None,
         }
     }
@@ -650,7 +666,7 @@ impl<'w> Model<'w> {
                 // V10, V43, HG8: the hints until the TargetName's answer of that family;
                 // a positive or empty answer replaces them, a failure keeps them.
                 match self.dns.get(&(s.name, f)) {
-                    Some(St::Addrs(a)) => a.clone(),
+                    Some(St::Addrs(a) | St::Stale(a)) => a.clone(),
                     _ => s.hints[f]
                         .iter()
                         .copied()
