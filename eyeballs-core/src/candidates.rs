@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::endpoint::{EchConfig, Endpoint, EndpointKey, Protocols, Provenance, Transport};
 use crate::history::{Path, Snapshot};
 use crate::name::Name;
+use crate::nat64::Nat64Prefix;
 use crate::record::AttemptRecord;
 use crate::resolution::{Resolution, Service};
 use crate::small::SmallBuf;
@@ -27,6 +28,13 @@ use crate::sort::{Route, SortKey, SEQ_BITS};
 
 /// The most endpoints a race considers when [`Config::max_endpoints`] sets no lower cap.
 pub const MAX_ENDPOINTS: usize = 65_536;
+
+/// What taking an endpoint reads: what gives its details.
+pub(crate) struct Details<'a> {
+    pub(crate) resolution: &'a Resolution,
+    pub(crate) protocols: &'a Protocols,
+    pub(crate) nat64: Option<Nat64Prefix>,
+}
 
 /// What a rebuild reads.
 pub(crate) struct Context<'a> {
@@ -122,6 +130,7 @@ impl Scratch {
                 skipped: false,
                 dup: false,
                 taken: false,
+                nat64: false,
             }),
             keys: SmallBuf::new(OrderKey {
                 hi: 0,
@@ -160,11 +169,14 @@ struct Cand {
     dup: bool,
     /// Dealt already in this rebuild.
     taken: bool,
+    /// `addr` is the NAT64 synthesis of an IPv4 endpoint, which it is grouped and sorted as
+    /// (V51, V62).
+    nat64: bool,
 }
 
 impl Cand {
     fn v6(&self) -> bool {
-        self.addr.is_ipv6()
+        self.addr.is_ipv6() && !self.nat64
     }
 
     /// The unit an endpoint belongs to: its address and port, and whether rule 1 demoted it
@@ -196,6 +208,8 @@ struct Next {
     transport: Transport,
     /// Rule 1 demoted it: with its address, its unit.
     demoted: bool,
+    /// `addr` is the NAT64 synthesis of an IPv4 endpoint (V52).
+    nat64: bool,
 }
 
 impl Candidates {
@@ -207,6 +221,7 @@ impl Candidates {
                 group: 0,
                 transport: Transport::Tcp,
                 demoted: false,
+                nat64: false,
             }),
             head: 0,
             groups: SmallBuf::new(Group {
@@ -278,11 +293,7 @@ impl Candidates {
 
     /// Takes the next endpoint to try; `resolution` and `protocols` give its details (its
     /// group's, as at the last rebuild: anything that changes them rebuilds).
-    pub(crate) fn pop_next(
-        &mut self,
-        resolution: &Resolution,
-        protocols: &Protocols,
-    ) -> Option<Endpoint> {
+    pub(crate) fn pop_next(&mut self, cx: &Details<'_>) -> Option<Endpoint> {
         let p = *self.order.get(self.head)?;
         self.head += 1;
         let group = self.groups[usize::from(p.group)];
@@ -299,7 +310,7 @@ impl Candidates {
             _ => {}
         }
         self.count(&p, false);
-        Some(self.endpoint(&p, resolution, protocols))
+        Some(self.endpoint(&p, cx))
     }
 
     /// Returns the first waiting endpoint to `addr` over `transport` (its best group's),
@@ -308,18 +319,18 @@ impl Candidates {
         &self,
         addr: SocketAddr,
         transport: Transport,
-        resolution: &Resolution,
-        protocols: &Protocols,
+        cx: &Details<'_>,
     ) -> Option<Endpoint> {
         let order = self.order.get(self.head..).unwrap_or_default();
         let p = order
             .iter()
             .find(|p| p.addr == addr && p.transport == transport)?;
-        Some(self.endpoint(p, resolution, protocols))
+        Some(self.endpoint(p, cx))
     }
 
     /// The endpoint of a waiting candidate: its group gives its details.
-    fn endpoint(&self, p: &Next, resolution: &Resolution, protocols: &Protocols) -> Endpoint {
+    fn endpoint(&self, p: &Next, cx: &Details<'_>) -> Endpoint {
+        let resolution = cx.resolution;
         let group = self.groups[usize::from(p.group)];
         let (ech, provenance) = match group.key {
             GroupKey::Service(_) => {
@@ -339,12 +350,17 @@ impl Candidates {
             }
             GroupKey::Address => (None, Provenance::Address),
         };
+        let nat64 = match (p.nat64, p.addr, cx.nat64) {
+            (true, SocketAddr::V6(v6), Some(prefix)) => prefix.extract(*v6.ip()),
+            _ => None,
+        };
         Endpoint {
             addr: p.addr,
             transport: p.transport,
-            alpn: protocols.shared(p.transport),
+            alpn: cx.protocols.shared(p.transport),
             ech,
             provenance,
+            nat64,
         }
     }
 
@@ -537,6 +553,7 @@ impl Candidates {
                 group: c.group,
                 transport: c.transport,
                 demoted: c.key.is_demoted(),
+                nat64: c.nat64,
             }
         }));
         (self.v6, self.v4, self.services) = (0, 0, 0);
@@ -548,7 +565,7 @@ impl Candidates {
 
     /// Counts an endpoint into (or out of) the order's tallies.
     fn count(&mut self, p: &Next, add: bool) {
-        let n = if p.addr.is_ipv6() {
+        let n = if p.addr.is_ipv6() && !p.nat64 {
             &mut self.v6
         } else {
             &mut self.v4
@@ -693,6 +710,7 @@ fn make(
         cands,
         groups,
         ech_only,
+        ipv6_only: cx.config.nat64.is_some() && is_ipv6_only(cx.sources),
         first: 0,
     };
     for (i, service) in r.services.iter().enumerate() {
@@ -732,6 +750,8 @@ struct Maker<'a, 'c> {
     cands: &'a mut SmallBuf<Cand, INLINE>,
     groups: &'a mut SmallBuf<Group, INLINE>,
     ech_only: bool,
+    /// R35: the driver's facts say the network is IPv6-only (only with a NAT64 prefix).
+    ipv6_only: bool,
     /// Where the group being made starts.
     first: usize,
 }
@@ -772,21 +792,22 @@ impl Maker<'_, '_> {
         // At most MAX_SERVICE_RECORDS + 2 groups.
         let group = u16::try_from(self.groups.len() - 1).unwrap_or(u16::MAX);
         for (seq, addr) in addrs.enumerate() {
-            // R36: with a NAT64 prefix, IPv4 is reached through synthesized IPv6.
-            let addr = match (addr, cx.config.nat64) {
-                (SocketAddr::V4(v4), Some(prefix)) => {
-                    SocketAddr::new(IpAddr::V6(prefix.synthesize(*v4.ip())), v4.port())
-                }
-                _ => addr,
+            // V51, V52, V62: with a NAT64 prefix, an endpoint is grouped and sorted by its
+            // IPv4 form, and connected through NAT64 without an IPv4 route.
+            let (addr, ipv4) = match cx.config.nat64 {
+                Some(prefix) => nat64(cx, prefix, self.ipv6_only, addr),
+                None => (addr, None),
             };
             if !cx.config.family_policy.allows(addr.is_ipv6()) {
                 continue;
             }
+            // The route is the connected address's (the source a synthesized address uses).
             let route = if cx.sources.is_empty() {
                 None
             } else {
                 cx.sources.get(&addr.ip()).copied()
             };
+            let sort_ip = ipv4.map_or(addr.ip(), IpAddr::V4);
             let source = route.flatten().map(|r| r.source);
             for &transport in transports {
                 if !self.tried.is_empty() && is_tried(self.tried, addr, transport, ech) {
@@ -803,7 +824,7 @@ impl Maker<'_, '_> {
                 });
                 let rtt = history.and_then(|(h, p)| h.rtt(p, cx.now));
                 let made = u32::try_from(self.cands.len()).unwrap_or(u32::MAX);
-                let key = SortKey::new(addr.ip(), route, seq as u64, failing, rtt);
+                let key = SortKey::new(sort_ip, route, seq as u64, failing, rtt);
                 self.cands.push(Cand {
                     key,
                     addr,
@@ -814,6 +835,7 @@ impl Maker<'_, '_> {
                     skipped: self.ech_only && ech.is_none(),
                     dup: false,
                     taken: false,
+                    nat64: ipv4.is_some(),
                 });
             }
         }
@@ -853,6 +875,73 @@ impl Maker<'_, '_> {
                 c.tcp_first = true;
             }
         }
+    }
+}
+
+/// V51, V52, V57, V62 (HEv3 at HEAD §8.2, §8.3): the address to connect to, and the IPv4
+/// address it stands for when that is a NAT64 synthesis. An IPv6 address under the prefix is
+/// de-synthesized; an IPv4 endpoint (given or de-synthesized) is connected directly when it
+/// has an IPv4 route and the family policy allows IPv4, and through NAT64 otherwise, unless
+/// the prefix may not represent it (the well-known prefix and a non-global address: kept as
+/// IPv4). Without a fact about its route, an IPv4 address has one unless the network is
+/// IPv6-only (R35, [`is_ipv6_only`]).
+fn nat64(
+    cx: &Context<'_>,
+    prefix: Nat64Prefix,
+    ipv6_only: bool,
+    addr: SocketAddr,
+) -> (SocketAddr, Option<Ipv4Addr>) {
+    let v4 = match addr {
+        SocketAddr::V4(a) => *a.ip(),
+        SocketAddr::V6(a) => match prefix.extract(*a.ip()) {
+            Some(v4) => v4,
+            None => return (addr, None),
+        },
+    };
+    let routed = cx.config.family_policy.allows(false)
+        && match cx.sources.get(&IpAddr::V4(v4)) {
+            Some(route) => route.is_some(),
+            None => !ipv6_only,
+        };
+    let direct = SocketAddr::new(IpAddr::V4(v4), addr.port());
+    if routed {
+        return (direct, None);
+    }
+    match prefix.try_synthesize(v4) {
+        Some(v6) => (SocketAddr::new(IpAddr::V6(v6), addr.port()), Some(v4)),
+        None => (direct, None),
+    }
+}
+
+/// R35 (RFC 8305 §7, HEv3 V47): whether the driver's facts say the network is IPv6-only:
+/// some IPv6 destination is routed from a global IPv6 source, and every IPv4 destination it
+/// reported (at least one) has no route.
+pub(crate) fn is_ipv6_only(sources: &BTreeMap<IpAddr, Option<Route>>) -> bool {
+    let mut v6 = false;
+    let mut v4 = false;
+    for (dest, route) in sources {
+        match (dest, route) {
+            (IpAddr::V4(_), Some(_)) => return false,
+            (IpAddr::V4(_), None) => v4 = true,
+            (IpAddr::V6(_), Some(r)) => v6 |= is_global_v6(r.source),
+            (IpAddr::V6(_), None) => {}
+        }
+    }
+    v6 && v4
+}
+
+/// Whether `ip` is a global IPv6 address (not loopback, link-local, unspecified or
+/// IPv4-mapped).
+fn is_global_v6(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            !v6.is_loopback()
+                && !v6.is_unspecified()
+                && first & 0xffc0 != 0xfe80
+                && v6.to_ipv4_mapped().is_none()
+        }
+        IpAddr::V4(_) => false,
     }
 }
 
@@ -1131,6 +1220,7 @@ mod tests {
             skipped: false,
             dup: false,
             taken: false,
+            nat64: false,
         }
     }
 

@@ -351,11 +351,29 @@ impl Config {
         self
     }
 
-    /// Sets a NAT64 prefix (RFC 8305 §7.1, R36), default none.
+    /// Sets the network's NAT64 prefix (PREF64, from router advertisements or RFC 7050's
+    /// `ipv4only.arpa`: [`Nat64Prefix::discover`]), default none (HEv3 at HEAD §8, V50–V52,
+    /// V57, V62; RFC 8305 §7, R34–R38).
     ///
-    /// With a prefix, every IPv4 address the race receives is replaced by the IPv6 address
-    /// synthesized from it (RFC 6052) before it is sorted. Set it only on an IPv6-only network
-    /// with NAT64 (R35); discovering the prefix (RFC 7050) is the adapter's job.
+    /// With a prefix:
+    /// - A is asked too, whatever the family policy (V50: "any NAT64 prefix: MUST query A").
+    /// - Every IPv6 address under the prefix (a DNS64 answer) is de-synthesized to the IPv4
+    ///   address it embeds (V51), and grouped and sorted as that IPv4 address (V62): it is
+    ///   one endpoint with the A answer's (HG11), and interleaved as IPv4.
+    /// - An IPv4 endpoint (from A, a hint, a literal, or de-synthesized) is connected directly
+    ///   when it has an IPv4 route, and through NAT64 otherwise (V52, R36, R38): its address is
+    ///   synthesized with the prefix ([`Endpoint::nat64_ipv4`](crate::Endpoint::nat64_ipv4)
+    ///   names the IPv4 address). "No IPv4 route" is the driver's fact
+    ///   ([`Source::unreachable`](crate::Source::unreachable)), or, for an address without a
+    ///   fact, a network the facts show to be IPv6-only (R35,
+    ///   [`Race::is_ipv6_only`](crate::Race::is_ipv6_only)); a family policy without IPv4
+    ///   ([`FamilyPolicy::V6Only`]) reaches every IPv4 endpoint through NAT64.
+    /// - The well-known prefix `64:ff9b::/96` never stands for a non-global IPv4 address
+    ///   (RFC 6052 §3.1, V57): such an address is neither synthesized nor de-synthesized.
+    ///
+    /// Since A is asked at once, a broken AAAA answer from DNS64 costs no more than the
+    /// usual family interleaving: RFC 8305's 2 s Last Resort Local Synthesis Delay (R37) is
+    /// never needed, and HEAD drops it.
     pub fn nat64(mut self, prefix: Option<Nat64Prefix>) -> Self {
         self.nat64 = prefix;
         self
@@ -409,9 +427,18 @@ impl Config {
     /// The delay a [`DelaySchedule::Multiplier`] gives after the `n`-th start (from 1),
     /// clamped to `[10 ms, max]`.
     pub(crate) fn multiplied_delay(&self, base: Duration, factor: u32, n: usize) -> Duration {
-        let exponent = u32::try_from(n.saturating_sub(1)).unwrap_or(u32::MAX);
-        let times = factor.max(1).checked_pow(exponent).unwrap_or(u32::MAX);
-        self.clamp_configured_delay(base.saturating_mul(times))
+        let max = self.max_connection_attempt_delay;
+        let mut delay = base;
+        if factor > 1 {
+            // At most about 94 steps: each at least doubles the delay, which stops at max.
+            for _ in 1..n {
+                if delay >= max {
+                    break;
+                }
+                delay = delay.saturating_mul(factor);
+            }
+        }
+        self.clamp_configured_delay(delay)
     }
 
     /// A history-derived delay clamped to `[min, max]` (R27, R30).

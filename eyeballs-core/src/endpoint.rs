@@ -1,7 +1,7 @@
 //! What a race tries: endpoints (HEv3 §5), and the protocols the caller speaks (§6.2).
 
 use core::fmt;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use crate::name::Name;
@@ -257,6 +257,7 @@ pub struct Endpoint {
     pub(crate) alpn: Option<Arc<[Alpn]>>,
     pub(crate) ech: Option<EchConfig>,
     pub(crate) provenance: Provenance,
+    pub(crate) nat64: Option<Ipv4Addr>,
 }
 
 impl Endpoint {
@@ -269,6 +270,7 @@ impl Endpoint {
             alpn: None,
             ech: None,
             provenance: Provenance::Address,
+            nat64: None,
         }
     }
 
@@ -291,6 +293,14 @@ impl Endpoint {
     /// Returns the ECH configuration to encrypt the ClientHello with, if the record had one.
     pub fn ech(&self) -> Option<&EchConfig> {
         self.ech.as_ref()
+    }
+
+    /// Returns the IPv4 address this endpoint reaches through NAT64, when its address is
+    /// that address synthesized with the NAT64 prefix (HEv3 at HEAD §8.3, V52: an IPv4
+    /// endpoint without an IPv4 route; also a DNS64 AAAA answer, de-synthesized and
+    /// synthesized again, V51). It was grouped and sorted as this IPv4 address (V62).
+    pub fn nat64_ipv4(&self) -> Option<Ipv4Addr> {
+        self.nat64
     }
 
     /// Returns where this endpoint came from.

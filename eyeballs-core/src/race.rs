@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use crate::candidates::{Candidates, Context};
+use crate::candidates::{is_ipv6_only, Candidates, Context, Details};
 use crate::config::{Config, ConfigError, DelaySchedule, ATTEMPT_START_FLOOR};
 use crate::endpoint::{EchConfig, Endpoint, Protocols, Transport};
 use crate::error::{FailedAttempt, FailedQuery, Failure, FailureReason, Winner};
@@ -214,6 +214,16 @@ impl<E> Race<E> {
     /// Returns how many attempts are in flight.
     pub fn in_flight(&self) -> usize {
         self.0.in_flight()
+    }
+
+    /// Returns whether the driver's facts ([`Input::Sources`], [`Target::sources`]) say the
+    /// network is IPv6-only (RFC 8305 §7, R35; HEv3 V47): some IPv6 destination is routed
+    /// from a global IPv6 source, and every IPv4 destination reported (at least one) has no
+    /// route. With a NAT64 prefix ([`Config::nat64`]), an IPv4 address the driver said
+    /// nothing about is then reached through NAT64 (V52); a driver can also read it to
+    /// decide whether to look for a prefix at all (V50).
+    pub fn is_ipv6_only(&self) -> bool {
+        is_ipv6_only(&self.0.sources)
     }
 
     /// Returns the source address the driver reported for `destination`
@@ -741,7 +751,12 @@ impl<E> State<E> {
             && self.is_startable()
             && (self.last_start.is_none() || self.next_start_at().is_some_and(|at| now >= at))
         {
-            if let Some(endpoint) = self.candidates.pop_next(&self.resolution, &self.protocols) {
+            let details = Details {
+                resolution: &self.resolution,
+                protocols: &self.protocols,
+                nat64: self.config.nat64,
+            };
+            if let Some(endpoint) = self.candidates.pop_next(&details) {
                 self.start(endpoint, now);
             }
         }
@@ -840,9 +855,12 @@ impl<E> State<E> {
                 continue;
             }
             let (addr, transport) = (a.endpoint.addr, a.endpoint.transport);
-            let listed = self
-                .candidates
-                .find(addr, transport, &self.resolution, &self.protocols);
+            let details = Details {
+                resolution: &self.resolution,
+                protocols: &self.protocols,
+                nat64: self.config.nat64,
+            };
+            let listed = self.candidates.find(addr, transport, &details);
             let a = &mut self.attempts[i];
             match listed {
                 Some(endpoint) => {

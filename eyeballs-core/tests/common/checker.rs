@@ -108,7 +108,8 @@ impl Checker {
     }
 
     /// Also holds the race to its family policy: no endpoint of a family it does not allow
-    /// (`V6Only`, `V4Only`; not meaningful with NAT64, which turns IPv4 into IPv6).
+    /// (`V6Only`, `V4Only`), by the address connected to (with NAT64, an IPv4 endpoint's is
+    /// IPv6 when it goes through NAT64).
     pub fn families(mut self, v6: bool, v4: bool) -> Self {
         self.families = [v6, v4];
         self

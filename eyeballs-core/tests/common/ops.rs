@@ -207,7 +207,14 @@ pub fn run(data: &[u8], t0: Instant) {
     config = config.max_endpoints(endpoint_cap);
     let nat64 = caps & 0x10 != 0;
     if nat64 {
-        config = config.nat64(Some(Nat64Prefix::WELL_KNOWN));
+        // The well-known prefix (V57: never for non-global IPv4), or a network-specific one.
+        let prefix = if head & 0x20 != 0 {
+            Nat64Prefix::new(Ipv6Addr::new(0x2001, 0xdb8, 0x64, 0, 0, 0, 0, 0), 96)
+                .unwrap_or(Nat64Prefix::WELL_KNOWN)
+        } else {
+            Nat64Prefix::WELL_KNOWN
+        };
+        config = config.nat64(Some(prefix));
     }
     let timeout = (caps & 0x20 != 0).then(|| b.duration());
     config = config.timeout(timeout);
@@ -243,9 +250,11 @@ pub fn run(data: &[u8], t0: Instant) {
         }
         history = Some(h);
     }
+    // With NAT64 the policy still says which sockets may open: an IPv4 endpoint goes
+    // through NAT64 (IPv6) only without an IPv4 route or under `V6Only` (V52).
     let allows = (
-        !matches!(policy, FamilyPolicy::V4Only) || nat64,
-        !matches!(policy, FamilyPolicy::V6Only) && !nat64,
+        !matches!(policy, FamilyPolicy::V4Only),
+        !matches!(policy, FamilyPolicy::V6Only),
     );
     let built = match &history {
         Some(h) => Race::<u8>::with_history(target, config, h, t0),
