@@ -22,7 +22,8 @@ use crate::history::{Path, Snapshot};
 use crate::name::Name;
 use crate::nat64::Nat64Prefix;
 use crate::record::AttemptRecord;
-use crate::resolution::{Resolution, Service};
+use crate::resolution::{Alt, Https, Resolution, Service};
+use crate::service::Transports;
 use crate::small::SmallBuf;
 use crate::sort::{Route, SortKey, SEQ_BITS};
 
@@ -47,21 +48,28 @@ pub(crate) struct Context<'a> {
     pub(crate) now: Instant,
 }
 
-/// The groups of §5.2, in the order they are tried: services by rank, then the alias
+/// The groups of §5.2, in the order they are tried: services by rank, then the caller's
+/// alternative services in their order (each by its records' rank, HG17), then the alias
 /// target's own addresses (V11), then the host's addresses without service (V21).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum GroupKey {
     Service((u16, u64, usize)),
+    Alt(u16, (u16, u64, usize)),
     AliasFallback,
     Address,
 }
+
+/// [`Group::service`] of an alternative's group made of its own host's addresses.
+const PLAIN_ALT: u16 = u16::MAX;
 
 /// One group of a rebuild: its key (its dealing state is kept by key across rebuilds) and
 /// where its endpoints' details come from.
 #[derive(Debug, Clone, Copy)]
 struct Group {
     key: GroupKey,
-    /// The index of its service in [`Resolution::services`], for service groups.
+    /// The index of its service in [`Resolution::services`], for service groups; for an
+    /// alternative's, in its services (the origin's when they are shared), or
+    /// [`PLAIN_ALT`].
     service: u16,
     /// Its ECH config as a number: 0 for none, equal numbers for equal configs.
     ech: u8,
@@ -340,6 +348,29 @@ impl Candidates {
                     target: s.target.clone(),
                 };
                 (s.ech.clone(), provenance)
+            }
+            GroupKey::Alt(alt, _) => {
+                // This group is made only for an alternative the resolution holds.
+                let a = &resolution.alts[usize::from(alt)];
+                let services = alt_services(resolution, a);
+                match services.get(usize::from(group.service)) {
+                    Some(s) if group.service != PLAIN_ALT => {
+                        let provenance = Provenance::AltSvc {
+                            host: a.host.clone(),
+                            target: s.target.clone(),
+                            priority: Some(s.rank.0),
+                        };
+                        (s.ech.clone(), provenance)
+                    }
+                    _ => {
+                        let provenance = Provenance::AltSvc {
+                            host: a.host.clone(),
+                            target: a.host.clone(),
+                            priority: None,
+                        };
+                        (None, provenance)
+                    }
+                }
             }
             GroupKey::AliasFallback => {
                 // This group is made only with an alias target.
@@ -713,16 +744,54 @@ fn make(
         ipv6_only: cx.config.nat64.is_some() && is_ipv6_only(cx.sources),
         first: 0,
     };
+    // ECH configurations by number (0: none; equal configs, equal numbers): at most
+    // MAX_SERVICE_RECORDS + MAX_ALT_SERVICES * MAX_ALT_SERVICE_RECORDS (128) fit a u8.
+    let mut configs: Vec<&EchConfig> = Vec::new();
     for (i, service) in r.services.iter().enumerate() {
         // At most MAX_SERVICE_RECORDS (64) services: these fit.
         let index = u16::try_from(i).unwrap_or(u16::MAX);
-        let ech = service.ech.as_ref().map_or(0, |e| {
-            let first = r.services.iter().position(|s| s.ech.as_ref() == Some(e));
-            u8::try_from(first.unwrap_or(i) + 1).unwrap_or(u8::MAX)
-        });
+        let ech = ech_number(&mut configs, service.ech.as_ref());
         maker.start(GroupKey::Service(service.rank), index, ech);
-        maker.add_service(service);
+        maker.add_service(service, service.transports);
         maker.finish();
+    }
+    // V59, HG17: each alternative, once its HTTPS answer (or the origin's, when shared) is
+    // in: its records' groups, held to its protocols (V41), or its own host's addresses.
+    let settled = r.is_service_settled();
+    for (a, alt) in r.alts.iter().enumerate() {
+        if !alt.is_settled(settled) {
+            continue;
+        }
+        // At most MAX_ALT_SERVICES (8) alternatives: these fit.
+        let a16 = u16::try_from(a).unwrap_or(u16::MAX);
+        let services = alt_services(r, alt);
+        for (i, service) in services.iter().enumerate() {
+            let Some(transports) = service.transports.and(alt.transports) else {
+                continue;
+            };
+            let index = u16::try_from(i).unwrap_or(PLAIN_ALT - 1);
+            let ech = ech_number(&mut configs, service.ech.as_ref());
+            maker.start(GroupKey::Alt(a16, service.rank), index, ech);
+            maker.add_service(service, transports);
+            maker.finish();
+        }
+        if services.is_empty() {
+            let Some(n) = alt.name.map(|n| &r.names[n]) else {
+                continue;
+            };
+            let mut transports = [Transport::Quic; 2];
+            let k = usize::from(alt.transports.quic) + usize::from(alt.transports.tcp);
+            if alt.transports.tcp {
+                transports[k - 1] = Transport::Tcp;
+            }
+            maker.start(GroupKey::Alt(a16, (0, 0, 0)), PLAIN_ALT, 0);
+            for v6 in [true, false] {
+                let addrs = n.family(v6).addrs.iter();
+                let addrs = addrs.map(|a| SocketAddr::new(a.ip(), alt.port));
+                maker.add(addrs, &transports[..k], None);
+            }
+            maker.finish();
+        }
     }
     if let Some(alias) = r.alias {
         let n = &r.names[alias];
@@ -763,15 +832,15 @@ impl Maker<'_, '_> {
     }
 
     /// The endpoints of one service: its addresses (hints until the TargetName's answer) over
-    /// each transport it offers the caller.
-    fn add_service(&mut self, s: &Service) {
+    /// each of `over`, the transports it offers the caller.
+    fn add_service(&mut self, s: &Service, over: Transports) {
         let mut transports = [Transport::Quic; 2];
         let mut n = 0;
-        if s.transports.quic {
+        if over.quic {
             transports[n] = Transport::Quic;
             n += 1;
         }
-        if s.transports.tcp {
+        if over.tcp {
             transports[n] = Transport::Tcp;
             n += 1;
         }
@@ -942,6 +1011,27 @@ fn is_global_v6(ip: IpAddr) -> bool {
                 && v6.to_ipv4_mapped().is_none()
         }
         IpAddr::V4(_) => false,
+    }
+}
+
+/// The number of an ECH configuration among those seen (0 for none, equal configurations
+/// equal numbers).
+fn ech_number<'a>(configs: &mut Vec<&'a EchConfig>, ech: Option<&'a EchConfig>) -> u8 {
+    let Some(e) = ech else { return 0 };
+    let i = configs.iter().position(|c| *c == e).unwrap_or_else(|| {
+        configs.push(e);
+        configs.len() - 1
+    });
+    u8::try_from(i + 1).unwrap_or(u8::MAX)
+}
+
+/// An alternative's services: its own HTTPS answer's, or the origin's when it shares the
+/// origin's query name.
+fn alt_services<'r>(r: &'r Resolution, alt: &'r Alt) -> &'r [Service] {
+    if alt.https == Https::Shared {
+        &r.services
+    } else {
+        &alt.services
     }
 }
 

@@ -231,6 +231,17 @@ pub enum Provenance {
         /// The last alias target.
         target: Name,
     },
+    /// An alternative service the caller gave ([`Target::alt_svc`](crate::Target::alt_svc),
+    /// HEv3 V59): its host's addresses at its port, or, when its HTTPS query found
+    /// ServiceMode records, a record's endpoints (RFC 9460 §9.3).
+    AltSvc {
+        /// The alternative's host (the origin's for an `Alt-Svc` without one).
+        host: Name,
+        /// The effective TargetName: the alternative's host, or its record's target.
+        target: Name,
+        /// The SvcPriority of the alternative's record it came from, if any.
+        priority: Option<u16>,
+    },
 }
 
 /// One thing a race can try: an address and port, a transport, the ALPN ids its handshake

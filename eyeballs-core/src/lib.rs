@@ -296,6 +296,7 @@
 //! | RFC 9849 V54, HG14 | ECH rejected with retry configs: the same attempt dials again with them, once | [`Input::EchRejected`], [`Action::RetryEch`] |
 //! | §7 V44, V45 | removed endpoints spare started attempts; late endpoints re-sorted in | [`Input::AddressesChanged`] |
 //! | §4.4 V13, HG18 | optimistic DNS: an expired answer races at once, the fresh one merged as a late answer | [`Input::ResolvedStale`], [`Input::ResolvedServicesStale`] |
+//! | 9460 §9.3 V41, V59, HG5, HG17 | Alt-Svc alternatives: a group of their own after the records', own queries, held to their HTTPS records and protocols | [`AltService`], [`Target::alt_svc`], [`Provenance::AltSvc`] |
 //! | HG11 | duplicate endpoints tried once, at the best place | [`Endpoint`] |
 //! | HG12 | no failure while any query (aliases, TargetNames) is outstanding | [`FailureReason`] |
 //!
@@ -311,6 +312,7 @@
 //! who do not exist yet. When one does, a `Time` trait with `Instant` as the default type is
 //! the path.
 
+mod alt_svc;
 mod candidates;
 mod config;
 mod endpoint;
@@ -335,6 +337,7 @@ mod target;
 #[doc = include_str!("../docs/requirements.md")]
 pub mod requirements {}
 
+pub use alt_svc::AltService;
 pub use candidates::MAX_ENDPOINTS;
 pub use config::{
     Config, ConfigError, DelaySchedule, FamilyPolicy, ATTEMPT_START_FLOOR,
@@ -357,7 +360,10 @@ pub use nat64::{Nat64Error, Nat64Prefix};
 pub use race::{Race, MAX_SOURCES};
 pub use record::{AttemptRecord, AttemptStatus, QueryRecord};
 pub use report::{AttemptReport, QueryReport, Report};
-pub use resolution::{MAX_ALIAS_DEPTH, MAX_ANSWER_ADDRS, MAX_ANSWER_RECORDS, MAX_TARGET_NAMES};
+pub use resolution::{
+    MAX_ALIAS_DEPTH, MAX_ALT_SERVICES, MAX_ALT_SERVICE_RECORDS, MAX_ANSWER_ADDRS,
+    MAX_ANSWER_RECORDS, MAX_TARGET_NAMES,
+};
 pub use service::{ServiceRecord, MAX_HINTS, MAX_SERVICE_RECORDS};
 pub use source::Source;
 pub use target::Target;

@@ -268,7 +268,14 @@ impl<E> State<E> {
                 name,
                 port,
                 combined,
-            } => Resolution::host(name, port, policy, want_a, combined, https_name),
+            } => {
+                let (mut r, mut asks) =
+                    Resolution::host(name, port, policy, want_a, combined, https_name.clone());
+                // V3, V59: the alternatives' queries follow the origin's.
+                let alts = r.add_alts(&target.alts, &target.protocols, https_name.as_ref(), now);
+                asks.extend(alts);
+                (r, asks)
+            }
             TargetKind::Addrs(addrs) => (Resolution::literal(&addrs, policy), Vec::new()),
         };
         let mut race = Box::new(State {
@@ -496,6 +503,7 @@ impl<E> State<E> {
             }
             // Addresses for an HTTPS query: an answer without records.
             QueryFor::Https => self.take_records(query, &[], now),
+            QueryFor::AltHttps { alt } => self.take_alt_records(alt, Some(&[]), now),
         }
         self.queries[query.0].addrs = addrs;
         self.rebuild(now);
@@ -526,6 +534,7 @@ impl<E> State<E> {
         records.truncate(MAX_ANSWER_RECORDS);
         match what {
             QueryFor::Https => self.take_records(query, &records, now),
+            QueryFor::AltHttps { alt } => self.take_alt_records(alt, Some(&records), now),
             // Records for an address query: an answer without addresses.
             QueryFor::Addrs { name } => {
                 let kind = self.queries[query.0].kind;
@@ -552,6 +561,18 @@ impl<E> State<E> {
         self.ask(asks, now);
     }
 
+    /// An alternative service's HTTPS answer (`None`: it failed), RFC 9460 §9.3.
+    fn take_alt_records(&mut self, alt: usize, records: Option<&[ServiceRecord]>, now: Instant) {
+        let asks = self.resolution.answer_alt_https(
+            alt,
+            records,
+            &self.protocols,
+            self.config.ech,
+            &mut self.rng,
+        );
+        self.ask(asks, now);
+    }
+
     fn on_failure(&mut self, query: QueryId, error: E, now: Instant) {
         let Some(what) = self.answered(query, now) else {
             return;
@@ -570,6 +591,7 @@ impl<E> State<E> {
                 self.resolution.fail_addrs(name, kind);
             }
             QueryFor::Https => self.resolution.fail_https(),
+            QueryFor::AltHttps { alt } => self.take_alt_records(alt, None, now),
         }
         self.rebuild(now);
     }

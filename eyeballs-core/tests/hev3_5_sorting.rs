@@ -10,11 +10,11 @@ use std::net::Ipv6Addr;
 use std::time::{Duration, Instant};
 
 use common::sim::{
-    base_instant, ip, ms, path_over, sa, tried, Outcome, Scenario, Trace, HOST, SOURCE_V6,
+    base_instant, ip, ms, path_over, sa, tried, Answer, Outcome, Scenario, Trace, HOST, SOURCE_V6,
 };
 use eyeballs_core::{
-    Config, FailureReason, History, Name, Path, Protocols, Provenance, ServiceRecord, Transport,
-    LOSSES_TO_FAIL, QUIC_REPROBE_INTERVAL, TRANSPORT_FAILURE_QUORUM,
+    AltService, Config, FailureReason, History, Name, Path, Protocols, Provenance, ServiceRecord,
+    Target, Transport, LOSSES_TO_FAIL, QUIC_REPROBE_INTERVAL, TRANSPORT_FAILURE_QUORUM,
 };
 use proptest::prelude::*;
 
@@ -828,4 +828,289 @@ fn hg3_reprobe_every_race_ignores_quic_history() {
         );
     }
     assert!(h.is_transport_failing(ip(SOURCE_V6), Transport::Quic, t0 + ms(3100)));
+}
+
+// ---- V41, V59, HG5, HG17: alternative services (Alt-Svc) -----------------------------------
+
+/// The HEv3 web client at example.test:443 (HTTPS asked unless `https` is off), speaking h3,
+/// h2 and http/1.1, with the given alternative services.
+fn with_alts(config: Config, https: bool, alts: &[AltService]) -> Scenario {
+    let mut target = Target::host(HOST, 443)
+        .https(https)
+        .protocols(Protocols::http());
+    for alt in alts {
+        target = target.alt_svc(alt.clone());
+    }
+    Scenario::with_target(config, target)
+}
+
+fn alt_provenance(host: &str, target: &str, priority: Option<u16>) -> Provenance {
+    Provenance::AltSvc {
+        host: Name::new(host),
+        target: Name::new(target),
+        priority,
+    }
+}
+
+/// V59, HG17: "Alt-Svc alternatives from the caller ... race as a service group of their
+/// own", after the HTTPS records' groups and before V21's addresses without a service.
+/// `Alt-Svc: h3=":443"` and no HTTPS record (the issue's case: h3 without an HTTPS record):
+/// the alternative shares the origin's HTTPS query (same name), so no query is added; its
+/// group is the host's addresses over QUIC, raced before the plain TCP group.
+#[test]
+fn v59_hg17_an_alt_svc_h3_races_quic_before_the_plain_addresses() {
+    let trace = with_alts(
+        Config::default(),
+        true,
+        &[AltService::new("", 443).alpn(["h3"])],
+    )
+    .https(0, vec![])
+    .aaaa(0, &["2001:db8::1"])
+    .a(0, &["192.0.2.1"])
+    .run_at(base_instant());
+    assert_eq!(
+        trace.tries(),
+        vec![
+            tried(0, "QUIC [2001:db8::1]:443"),
+            tried(250, "QUIC 192.0.2.1:443"),
+            tried(500, "TCP [2001:db8::1]:443"),
+            tried(750, "TCP 192.0.2.1:443"),
+        ]
+    );
+    assert_eq!(trace.queries().len(), 3, "{:?}", trace.queries());
+    let provenances: Vec<Provenance> = trace
+        .endpoints()
+        .iter()
+        .map(|e| e.provenance().clone())
+        .collect();
+    let alt = alt_provenance(HOST, HOST, None);
+    assert_eq!(
+        provenances,
+        [alt.clone(), alt, Provenance::Address, Provenance::Address]
+    );
+}
+
+/// V59: "their host gets its own A/AAAA (and HTTPS) queries". An alternative on another host
+/// and port, without HTTPS (`Target::https` off): AAAA and A for its host follow the
+/// origin's (V3). Alternatives do not hold the race back (V5 waits for the origin's answers
+/// only): it starts at 0 ms on the origin's address; the alternative's group, known at 5 ms,
+/// goes before the plain addresses (HG17, V45), so it is next: QUIC when the delay ends,
+/// then TCP 50 ms later, at its port.
+#[test]
+fn v59_an_alternative_host_gets_its_own_queries() {
+    let alt = "alt.example.test";
+    let trace = with_alts(
+        Config::default(),
+        false,
+        &[AltService::new(alt, 8443).alpn(["h3", "h2"])],
+    )
+    .aaaa(0, &["2001:db8::1"])
+    .a(0, &[])
+    .dns_for(alt, "AAAA", Answer::Addrs(ms(5), vec![ip("2001:db8:a::1")]))
+    .dns_for(alt, "A", Answer::Addrs(ms(5), vec![]))
+    .run_at(base_instant());
+    let queries: Vec<String> = trace.queries().into_iter().map(|q| q.1).collect();
+    assert_eq!(
+        queries,
+        [
+            "AAAA example.test",
+            "A example.test",
+            "AAAA alt.example.test",
+            "A alt.example.test"
+        ]
+    );
+    assert_eq!(
+        trace.tries(),
+        vec![
+            tried(0, "TCP [2001:db8::1]:443"),
+            tried(250, "QUIC [2001:db8:a::1]:8443"),
+            tried(300, "TCP [2001:db8:a::1]:8443"),
+        ]
+    );
+    assert_eq!(
+        trace.endpoints()[1].provenance(),
+        &alt_provenance(alt, alt, None)
+    );
+}
+
+/// V41 (RFC 9460 §9.3): "With Alt-Svc too, only attempts consistent with both": the
+/// alternative's HTTPS records are asked (`alt.example.test`, port 443), and "the HTTPS
+/// record's TargetName and port are used". `Alt-Svc: h3="alt.example.test:443"`, and its
+/// record `1 alt3.example.test. port=9443 alpn=h2,h3`: the only attempt consistent with both
+/// is HTTP/3 to alt3.example.test:9443 (no TCP: Alt-Svc offers h3 only; nothing to
+/// alt.example.test itself). Alternatives do not hold the race back: it started at 0 ms on
+/// the origin's address, and the alternative's endpoint, known at 20 ms, is the next one
+/// (V45), when the delay ends (V46).
+#[test]
+fn v41_an_alternative_is_held_to_its_https_records_and_its_protocols() {
+    let (alt, alt3) = ("alt.example.test", "alt3.example.test");
+    let record = ServiceRecord::new(1, alt3).port(9443).alpn(["h2", "h3"]);
+    let trace = with_alts(
+        Config::default(),
+        true,
+        &[AltService::new(alt, 443).alpn(["h3"])],
+    )
+    .https(0, vec![])
+    .aaaa(0, &["2001:db8::1"])
+    .a(0, &[])
+    .dns_for(alt, "HTTPS", Answer::Records(ms(10), vec![record]))
+    .dns_for(alt, "AAAA", Answer::Addrs(ms(0), vec![ip("2001:db8:a::1")]))
+    .dns_for(alt, "A", Answer::Addrs(ms(0), vec![]))
+    .dns_for(
+        alt3,
+        "AAAA",
+        Answer::Addrs(ms(10), vec![ip("2001:db8:a3::1")]),
+    )
+    .dns_for(alt3, "A", Answer::Addrs(ms(10), vec![]))
+    .run_at(base_instant());
+    let queries: Vec<String> = trace.queries().into_iter().map(|q| q.1).collect();
+    assert_eq!(
+        queries,
+        [
+            "HTTPS example.test",
+            "AAAA example.test",
+            "A example.test",
+            "HTTPS alt.example.test",
+            "AAAA alt.example.test",
+            "A alt.example.test",
+            "AAAA alt3.example.test",
+            "A alt3.example.test",
+        ]
+    );
+    assert_eq!(
+        trace.tries(),
+        vec![
+            tried(0, "TCP [2001:db8::1]:443"),
+            tried(250, "QUIC [2001:db8:a3::1]:9443"),
+        ]
+    );
+    assert_eq!(
+        trace.endpoints()[1].provenance(),
+        &alt_provenance(alt, alt3, Some(1))
+    );
+}
+
+/// V41 with the origin's own records: `Alt-Svc: h3=":443"` shares the origin's HTTPS
+/// answer, which offers h2 only: no attempt is consistent with both, and no QUIC endpoint is
+/// raced. HG17's place: with a QUIC-capable record, the alternative on another host comes
+/// after the record's group and before the plain addresses.
+#[test]
+fn v41_hg17_alternatives_and_the_origins_records() {
+    let h2_only = with_alts(
+        Config::default(),
+        true,
+        &[AltService::new("", 443).alpn(["h3"])],
+    )
+    .https(0, vec![ServiceRecord::new(1, ".").alpn(["h2"])])
+    .aaaa(0, &["2001:db8::1"])
+    .a(0, &[])
+    .default_outcome(Outcome::Fail(ms(0)))
+    .run_at(base_instant());
+    assert_eq!(h2_only.tries(), vec![tried(0, "TCP [2001:db8::1]:443")]);
+
+    let alt = "alt.example.test";
+    let placed = with_alts(
+        Config::default(),
+        true,
+        &[AltService::new(alt, 443).alpn(["h3"])],
+    )
+    .https(
+        0,
+        vec![ServiceRecord::new(1, "svc.example.test")
+            .alpn(["h3"])
+            .no_default_alpn(true)
+            .ipv6_hints([v6("2001:db8:5::1")])],
+    )
+    .aaaa(0, &["2001:db8::1"])
+    .a(0, &[])
+    .dns_for(alt, "HTTPS", Answer::Records(ms(0), vec![]))
+    .dns_for(alt, "AAAA", Answer::Addrs(ms(0), vec![ip("2001:db8:a::1")]))
+    .dns_for(alt, "A", Answer::Addrs(ms(0), vec![]))
+    .default_outcome(Outcome::Fail(ms(0)))
+    .run_at(base_instant());
+    assert_eq!(
+        placed.tries(),
+        vec![
+            tried(0, "QUIC [2001:db8:5::1]:443"),
+            tried(10, "QUIC [2001:db8:a::1]:443"),
+            tried(20, "TCP [2001:db8::1]:443"),
+        ]
+    );
+}
+
+/// V59: an alternative's lifetime ("expiry"): one expired when the race starts is neither
+/// asked about nor raced; one that expires later is.
+#[test]
+fn v59_an_expired_alternative_is_left_out() {
+    let t0 = base_instant();
+    let alt = |expires: Instant| {
+        AltService::new("alt.example.test", 443)
+            .alpn(["h3"])
+            .expires(expires)
+    };
+    let run = |a: AltService| {
+        with_alts(Config::default(), false, &[a])
+            .aaaa(0, &["2001:db8::1"])
+            .a(0, &[])
+            .dns_for(
+                "alt.example.test",
+                "AAAA",
+                Answer::Addrs(ms(0), vec![ip("2001:db8:a::1")]),
+            )
+            .dns_for("alt.example.test", "A", Answer::Addrs(ms(0), vec![]))
+            .default_outcome(Outcome::Fail(ms(0)))
+            .run_at(t0 + ms(1000))
+    };
+    let expired = run(alt(t0 + ms(1000)));
+    assert_eq!(expired.queries().len(), 2);
+    assert_eq!(expired.tries(), vec![tried(0, "TCP [2001:db8::1]:443")]);
+    let live = run(alt(t0 + ms(1001)));
+    assert_eq!(live.queries().len(), 4);
+    assert_eq!(
+        live.tries(),
+        vec![
+            tried(0, "TCP [2001:db8::1]:443"),
+            tried(10, "QUIC [2001:db8:a::1]:443")
+        ]
+    );
+}
+
+/// HG17, V35: "never raced when the client is SVCB-reliant for ECH" (without ECH): the
+/// origin's record offers ECH, so the alternative, whose host has no HTTPS record, has no
+/// endpoint with ECH: it is left out (and counted), as the plain addresses are.
+#[test]
+fn hg17_v35_no_alternative_without_ech_once_reliant() {
+    let alt = "alt.example.test";
+    let ech = eyeballs_core::EchConfig::new(b"\xfe\x0d\x00\x04test");
+    let run = with_alts(
+        Config::default().ech(true),
+        true,
+        &[AltService::new(alt, 443).alpn(["h3"])],
+    )
+    .https(
+        0,
+        vec![ServiceRecord::new(1, ".").alpn(["h3", "h2"]).ech(ech)],
+    )
+    .aaaa(0, &["2001:db8::1"])
+    .a(0, &[])
+    .dns_for(alt, "HTTPS", Answer::Records(ms(0), vec![]))
+    .dns_for(alt, "AAAA", Answer::Addrs(ms(0), vec![ip("2001:db8:a::1")]))
+    .dns_for(alt, "A", Answer::Addrs(ms(0), vec![]))
+    .default_outcome(Outcome::Fail(ms(0)))
+    .run_unchecked(base_instant());
+    let failure = run.failure();
+    let tried: Vec<String> = failure
+        .attempts()
+        .iter()
+        .map(|a| a.endpoint.to_string())
+        .collect();
+    assert_eq!(
+        tried,
+        [
+            "QUIC [2001:db8::1]:443 h3 ECH",
+            "TCP [2001:db8::1]:443 h2,http/1.1 ECH"
+        ]
+    );
+    // The alternative's QUIC endpoint and the plain TCP one (a duplicate of neither).
+    assert_eq!(failure.skipped_without_ech(), 2);
 }

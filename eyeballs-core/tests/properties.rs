@@ -181,6 +181,8 @@ fn world() -> impl Strategy<Value = World> {
         // V29: TCP after QUIC (the default 50 ms, other values, off), and V58 schedules.
         prop::sample::select(vec![50u64, 50, 0, 30, 120, 250, 400]),
         prop::option::weighted(0.25, (1u64..120, 0u32..4)),
+        // V59: an `h3` alternative at the origin's authority.
+        prop::bool::weighted(0.3),
     );
     let kind =
         prop_oneof![1 => Just(Kind::Literal), 3 => Just(Kind::Plain), 5 => Just(Kind::Https)];
@@ -211,7 +213,7 @@ fn world() -> impl Strategy<Value = World> {
     )
         .prop_map(
             |(
-                (policy, count, delay, res, cap, prefer_tcp, follow_up, multiplier),
+                (policy, count, delay, res, cap, prefer_tcp, follow_up, multiplier, alt),
                 kind,
                 caller,
                 port,
@@ -242,6 +244,10 @@ fn world() -> impl Strategy<Value = World> {
                     prefer_tcp,
                     follow_up: ms(follow_up),
                     multiplier: multiplier.map(|(base, factor)| (ms(base), factor)),
+                    // Only HEv3 callers that speak h3 race an `h3` alternative.
+                    alt: alt
+                        && matches!(kind, Kind::Https)
+                        && matches!(caller, Caller::Http | Caller::H3),
                     caller,
                     port,
                     literals: matches!(kind, Kind::Literal).then(|| [l6, l4].concat()),
@@ -598,7 +604,7 @@ proptest! {
         distinct.sort();
         distinct.dedup();
         prop_assume!(distinct.len() == model.io_times.len(), "I/O at one instant");
-        prop_assume!(!model.open_question, "the opening turns of a late preferred family");
+        prop_assume!(!model.open_question.get(), "the opening turns of a late preferred family");
 
         let trace = w.scenario().run();
         let want: Vec<(Duration, Ep)> = model.attempts.iter().map(|a| (a.0, a.1)).collect();

@@ -44,6 +44,11 @@ pub struct Checker {
     ech: bool,
     /// The HTTPS queries asked and not answered yet.
     https_outstanding: Vec<QueryId>,
+    /// How many alternative services the target has (each may add queries).
+    alts: usize,
+    /// The race's first actions are being drained: HTTPS queries after the first are the
+    /// alternative services' (their answers hold only their own endpoints).
+    building: bool,
     /// An ECH rejection with retry configs that the race must answer with `RetryEch` in
     /// the same drain (V54): the attempt and the configs.
     retry_due: Option<(AttemptId, EchConfig)>,
@@ -81,6 +86,8 @@ impl Checker {
             retry_due: None,
             ech: false,
             https_outstanding: Vec::new(),
+            alts: 0,
+            building: true,
             follow_up: TCP_AFTER_QUIC_DELAY,
             multiplier: None,
         }
@@ -119,6 +126,12 @@ impl Checker {
     /// information, held attempts released or cancelled once it is in (V34, V55, HG15).
     pub fn ech(mut self, on: bool) -> Self {
         self.ech = on;
+        self
+    }
+
+    /// Allows the queries of `n` alternative services (`Target::alt_svc`).
+    pub fn alts(mut self, n: usize) -> Self {
+        self.alts = n;
         self
     }
 
@@ -205,6 +218,7 @@ impl Checker {
             self.finished,
             "is_finished() disagrees with the actions"
         );
+        self.building = false;
         if let Some((attempt, _)) = self.retry_due.take() {
             panic!("ECH rejection of attempt {attempt} with retry configs not retried (V54)");
         }
@@ -456,20 +470,26 @@ impl Checker {
                 }
             }
             Action::Resolve { query, kind, .. } => {
-                self.https |= *kind == QueryKind::Https;
-                if *kind == QueryKind::Https {
+                // The origin's HTTPS query (the first) and its alias hops gate ClientHellos;
+                // the alternatives' (asked with it) hold only their own endpoints.
+                let alternative = self.building && self.https;
+                if *kind == QueryKind::Https && !alternative {
                     self.https_outstanding.push(*query);
                 }
+                self.https |= *kind == QueryKind::Https;
                 if self.https {
-                    // HTTPS: alias hops, and AAAA/A for every alias target and TargetName.
-                    let most = 1 + MAX_ALIAS_DEPTH + 2 * (MAX_TARGET_NAMES + 1);
+                    // HTTPS: alias hops, and AAAA/A for every alias target and TargetName;
+                    // an HTTPS query for each alternative service.
+                    let most = 1 + MAX_ALIAS_DEPTH + 2 * (MAX_TARGET_NAMES + 1) + self.alts;
                     assert!(query.index() < most, "more than {most} queries");
                 } else {
                     assert!(
                         self.attempts.is_empty(),
                         "DNS asked for after attempts started"
                     );
-                    assert!(query.index() < 2, "more than two queries");
+                    // AAAA and A, for the host and each alternative service's host.
+                    let most = 2 * (1 + self.alts);
+                    assert!(query.index() < most, "more than {most} queries");
                 }
             }
             _ => {}

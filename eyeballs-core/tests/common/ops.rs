@@ -9,8 +9,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use eyeballs_core::{
-    AttemptId, Config, DelaySchedule, EchConfig, FamilyPolicy, History, Input, Nat64Prefix, Path,
-    Protocols, QueryId, Race, ServiceRecord, Source, Target, Transport, TCP_AFTER_QUIC_DELAY,
+    AltService, AttemptId, Config, DelaySchedule, EchConfig, FamilyPolicy, History, Input,
+    Nat64Prefix, Path, Protocols, QueryId, Race, ServiceRecord, Source, Target, Transport,
+    TCP_AFTER_QUIC_DELAY,
 };
 
 use super::checker::Checker;
@@ -231,6 +232,28 @@ pub fn run(data: &[u8], t0: Instant) {
         _ => Target::addrs(b.addrs().into_iter().map(|ip| SocketAddr::new(ip, 443))),
     }
     .protocols(protocols);
+    // V59: alternative services, the origin's host or another, over QUIC or both.
+    let target = if head & 0x80 != 0 {
+        let alt = b.next();
+        let host = NAMES[usize::from(alt) % NAMES.len()];
+        let port = [443, 8443][usize::from(alt >> 7)];
+        let alpn: &[&str] = match (alt >> 3) % 3 {
+            0 => &["h3"],
+            1 => &["h3", "h2"],
+            _ => &["h2"],
+        };
+        let mut a = AltService::new(host, port).alpn(alpn.iter().copied());
+        if alt & 0x40 != 0 {
+            // Expired at the start (zero), or later.
+            a = a.expires(t0.checked_add(b.duration()).unwrap_or(t0));
+        }
+        target
+            .alt_svc(a)
+            .alt_svc(AltService::new("", 443).alpn(["h3"]))
+    } else {
+        target
+    };
+    let alternatives = target.alt_services().len();
     let mut history = None;
     if head & 0x40 != 0 {
         let mut h = History::new();
@@ -272,6 +295,7 @@ pub fn run(data: &[u8], t0: Instant) {
         .then(|| delay.clamp(Duration::from_millis(10), max_delay));
     let mut checker = Checker::new(fixed_delay)
         .ech(flags & 0x01 != 0)
+        .alts(alternatives)
         .follow_up(follow_up.clamp(Duration::from_millis(10), max_delay))
         .multiplier(
             multiplier

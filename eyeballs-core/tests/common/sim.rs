@@ -474,6 +474,7 @@ impl Scenario {
         let fixed_delay = self.expected_delay.filter(|_| self.history.is_none());
         let mut checker = Checker::new(fixed_delay)
             .ech(self.config == self.config.ech(true))
+            .alts(self.target.alt_services().len())
             .follow_up(self.expected_follow_up)
             .multiplier(self.expected_multiplier.filter(|_| self.history.is_none()));
         let sources: Vec<Source> = if self.sources {

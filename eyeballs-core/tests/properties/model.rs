@@ -9,7 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use eyeballs_core::{
-    Config, DelaySchedule, FamilyPolicy, Protocols, ServiceRecord, Target, Transport,
+    AltService, Config, DelaySchedule, FamilyPolicy, Protocols, ServiceRecord, Target, Transport,
 };
 
 use crate::common::sim::{ms, Answer, Outcome, Scenario, HOST};
@@ -134,6 +134,8 @@ pub(crate) struct World {
     pub(crate) follow_up: Duration,
     /// `DelaySchedule::Multiplier { base, factor }`, or the fixed delay.
     pub(crate) multiplier: Option<(Duration, u32)>,
+    /// `Alt-Svc: h3=":PORT"` (the origin's host and port), with an HTTPS query (V59).
+    pub(crate) alt: bool,
     pub(crate) caller: Caller,
     pub(crate) port: u16,
     /// `Some`: a literal target (these addresses, port 443), no DNS.
@@ -223,12 +225,15 @@ impl World {
                 s.literals = l.clone();
                 s
             }
-            None => Scenario::with_target(
-                self.config(),
-                Target::host(HOST, self.port)
+            None => {
+                let mut target = Target::host(HOST, self.port)
                     .https(self.https.is_some())
-                    .protocols(self.caller.protocols()),
-            ),
+                    .protocols(self.caller.protocols());
+                if self.alt {
+                    target = target.alt_svc(AltService::new("", self.port).alpn(["h3"]));
+                }
+                Scenario::with_target(self.config(), target)
+            }
         };
         let answer = |d: &Dns| match d {
             Dns::Addrs(t, a) => Answer::Addrs(*t, a.clone()),
@@ -334,6 +339,8 @@ pub(crate) struct Svc {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Group {
     Service(u16),
+    /// The alternative service `h3=":PORT"` (HG17: after the records' groups).
+    Alt,
     Address,
 }
 
@@ -481,7 +488,9 @@ pub(crate) struct Model<'w> {
     /// The times of every I/O completion handled (ties between them are left aside).
     pub(crate) io_times: Vec<Duration>,
     /// A pick the rules leave open was made (see [`Deal::next`]).
-    pub(crate) open_question: bool,
+    /// Also when such a pick is only looked at: the next pick decides TCP's shorter delay
+    /// after QUIC (V29), so its timing depends on it too.
+    pub(crate) open_question: std::cell::Cell<bool>,
     pub(crate) end: Option<End>,
 }
 
@@ -502,7 +511,7 @@ impl<'w> Model<'w> {
             resolution_over: false,
             deals: BTreeMap::new(),
             io_times: Vec::new(),
-            open_question: false,
+            open_question: std::cell::Cell::new(false),
             end: None,
         };
         if w.literals.is_none() {
@@ -690,6 +699,14 @@ impl<'w> Model<'w> {
                 .unwrap_or_default(),
         });
         let fallback = order.map(|t| t == self.w.caller.fallback());
+        // V59, V41, HG17: the alternative `h3` at the origin's authority shares its HTTPS
+        // answer: with usable records, its endpoints are theirs over QUIC (already in their
+        // groups: HG11); without, the host's addresses over QUIC. Not before the answer.
+        let settled = matches!(self.https, Some(Some(_)));
+        if self.w.alt && settled && self.services().is_empty() {
+            let quic = order.map(|t| t == Transport::Quic);
+            groups.push((Group::Alt, plain.clone(), self.w.port, quic));
+        }
         groups.push((Group::Address, plain, self.w.port_of_plain(), fallback));
 
         let tried: BTreeSet<Ep> = self.attempts.iter().map(|a| a.1).collect();
@@ -778,9 +795,9 @@ impl<'w> Model<'w> {
             .any(|(_, q, _)| q[pref].iter().any(|s| !s.is_empty()))
             || self.dns.get(&(HOST, pref)) != Some(&St::Pending);
         let service_endpoint = self.services().is_empty()
-            || groups
-                .iter()
-                .any(|(g, q, _)| *g != Group::Address && q.iter().flatten().any(|s| !s.is_empty()));
+            || groups.iter().any(|(g, q, _)| {
+                matches!(g, Group::Service(_)) && q.iter().flatten().any(|s| !s.is_empty())
+            });
         // With no query outstanding, nothing waited for can still come.
         (settled && preferred_known && service_endpoint) || !self.dns_pending()
     }
@@ -812,7 +829,7 @@ impl<'w> Model<'w> {
                 && self.w.cap.is_none_or(|c| self.in_flight() < c)
             {
                 if let Some((ep, g, deal, open)) = self.next_pick() {
-                    self.open_question |= open;
+                    self.open_question.set(self.open_question.get() | open);
                     self.start(ep, g, deal);
                     continue;
                 }
@@ -846,7 +863,11 @@ impl<'w> Model<'w> {
     /// When the next start is due: the delay's end, or sooner for TCP right after QUIC to
     /// the same address while that is the next pick.
     pub(crate) fn next_due(&self) -> Option<Duration> {
-        match (self.follow_up, self.next_pick()) {
+        let pick = self.follow_up.and(self.next_pick());
+        if let Some((.., open)) = pick {
+            self.open_question.set(self.open_question.get() | open);
+        }
+        match (self.follow_up, pick) {
             (Some((at, addr)), Some((ep, ..))) if ep == (addr, Transport::Tcp) => {
                 Some(self.due.map_or(at, |d| d.min(at)))
             }
