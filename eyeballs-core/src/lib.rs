@@ -263,24 +263,28 @@
 //! | §5 R26–R30 | Connection Attempt Delay, its bounds, the 10 ms floor | [`Config::connection_attempt_delay`], [`ATTEMPT_START_FLOOR`] |
 //! | §5 G1 | a failure starts the next attempt at once | [`Input::ConnectFailed`] |
 //! | §6 R31, R32 | address removals spare started attempts | [`Input::AddressesChanged`] |
-//! | §7 R36 | NAT64 synthesis | [`Nat64Prefix`], [`Config::nat64`] |
+//! | §7 R34, R36, R38 | NAT64 synthesis, for IPv4 without an IPv4 route (literals, A answers, a VPN's) | [`Nat64Prefix`], [`Config::nat64`] |
+//! | §7 R35 | an IPv6-only network judged from the driver's source facts | [`Race::is_ipv6_only`] |
+//! | §7 R37 | a broken AAAA costs one delay: with a prefix, A is asked at once | [`Config::nat64`] |
 //! | G2 | "established" is the adapter's call (TCP or TLS) | [`Input::Connected`] |
 //! | G3 | no failure while DNS is outstanding | [`FailureReason`] |
 //! | G4 | optional overall deadline | [`Config::timeout`] |
 //!
-//! Not here, by design: R3, R9, R10, R25, R35 and R37/R38 (the local-synthesis fallbacks)
-//! belong to the resolver and the adapters.
+//! Not here, by design: R3, R9, R10 and R25 belong to the resolver and the adapters; so do
+//! finding the NAT64 prefix (RFC 7050: [`Nat64Prefix::discover`] reads its answer) and the
+//! source facts R35 is judged from.
 //!
 //! # Happy Eyeballs v3 map
 //!
-//! The ids (V1–V53, HG1–HG12) are those of the project's HEv3 checklist
-//! (draft-ietf-happy-happyeyeballs-v3-04).
+//! The ids (V1–V62, HG1–HG18) are those of the project's HEv3 checklist
+//! (draft-ietf-happy-happyeyeballs-v3-04, its editor's copy, RFC 9849, RFC 6052), defined in
+//! [`requirements`].
 //!
 //! | HEv3 | What | Where |
 //! |---|---|---|
 //! | §4.1 V1–V3 | HTTPS query (`_PORT._https.HOST` off 443), then AAAA, A | [`Target::https`], [`Target::https_query_name`] |
 //! | §4.2 V5–V7, HG7, HG9 | start on an address plus the preferred family and service info, or after the Resolution Delay | [`Race::handle_input`] |
-//! | §4.2.1 V8, V9, V11 | AliasMode chains (capped), `.` targets, the alias target as last resort | [`ServiceRecord::alias`], [`MAX_ALIAS_DEPTH`], [`Provenance::AliasFallback`] |
+//! | §4.2.1 V8, V9, V11 | AliasMode chains (capped: a setting), `.` targets, the alias target as last resort | [`ServiceRecord::alias`], [`Config::max_alias_depth`], [`Provenance::AliasFallback`] |
 //! | §4.2.1 V10, V43, HG8 | hints until the TargetName's answer replaces them; follow-up AAAA/A | [`ServiceRecord::ipv6_hints`] |
 //! | 9460 V12 | unknown mandatory keys, inconsistent records dropped | [`ServiceRecord::mandatory`] |
 //! | §5 V15–V21 | groups by service priority (seeded shuffle of ties), plain addresses last | [`Config::seed`], [`Provenance`] |
@@ -299,10 +303,13 @@
 //! | 9460 §9.3 V41, V59, HG5, HG17 | Alt-Svc alternatives: a group of their own after the records', own queries, held to their HTTPS records and protocols | [`AltService`], [`Target::alt_svc`], [`Provenance::AltSvc`] |
 //! | HG11 | duplicate endpoints tried once, at the best place | [`Endpoint`] |
 //! | HG12 | no failure while any query (aliases, TargetNames) is outstanding | [`FailureReason`] |
+//! | HEAD §8 V50–V52, V57, V62 | NAT64: A always asked with a prefix; DNS64 addresses de-synthesized, grouped and sorted as IPv4; IPv4 without a route synthesized; never the well-known prefix for non-global IPv4 | [`Config::nat64`], [`Endpoint::nat64_ipv4`], [`Nat64Prefix::extract`] |
 //!
-//! Not here: V13 and V46 (re-querying mid-race, firing early on slow progress), V36
-//! (protected DNS: a failed HTTPS query always counts as negative here), V37, V41 and
-//! V47–V52 (NAT64 beyond R36) belong to drivers and resolvers or are not built yet.
+//! Not here: V46 (firing early on slow progress) and V60 (proxies) are not built; V36
+//! (protected DNS: a failed HTTPS query always counts as negative here); V14, V37, V47's
+//! detection and V50's prefix discovery belong to drivers and resolvers (the core judges
+//! R35 from their facts); re-querying for optimistic DNS (V13) is the driver's, the core
+//! takes the answers.
 //!
 //! # Why `std`
 //!
