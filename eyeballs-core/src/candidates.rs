@@ -49,12 +49,13 @@ pub(crate) struct Context<'a> {
 }
 
 /// The groups of §5.2, in the order they are tried: services by rank, then the caller's
-/// alternative services in their order (each by its records' rank, HG17), then the alias
-/// target's own addresses (V11), then the host's addresses without service (V21).
+/// alternative services in their order (each by its services' index, which is their rank's
+/// order; HG17), then the alias target's own addresses (V11), then the host's addresses
+/// without service (V21).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum GroupKey {
     Service((u16, u64, usize)),
-    Alt(u16, (u16, u64, usize)),
+    Alt((u16, u16)),
     AliasFallback,
     Address,
 }
@@ -214,10 +215,24 @@ struct Next {
     deal: Dealt,
     group: u16,
     transport: Transport,
-    /// Rule 1 demoted it: with its address, its unit.
-    demoted: bool,
-    /// `addr` is the NAT64 synthesis of an IPv4 endpoint (V52).
-    nat64: bool,
+    /// [`DEMOTED`]: rule 1 demoted it (with its address, its unit); [`NAT64`]: `addr` is the
+    /// NAT64 synthesis of an IPv4 endpoint (V52). One byte, so that an entry stays 48 bytes.
+    flags: u8,
+}
+
+/// [`Next::flags`]: rule 1 demoted it.
+const DEMOTED: u8 = 1;
+/// [`Next::flags`]: its address is the NAT64 synthesis of an IPv4 endpoint.
+const NAT64: u8 = 2;
+
+impl Next {
+    fn demoted(&self) -> bool {
+        self.flags & DEMOTED != 0
+    }
+
+    fn nat64(&self) -> bool {
+        self.flags & NAT64 != 0
+    }
 }
 
 impl Candidates {
@@ -228,8 +243,7 @@ impl Candidates {
                 deal: Dealt::default(),
                 group: 0,
                 transport: Transport::Tcp,
-                demoted: false,
-                nat64: false,
+                flags: 0,
             }),
             head: 0,
             groups: SmallBuf::new(Group {
@@ -252,16 +266,19 @@ impl Candidates {
     }
 
     /// Returns how many endpoints are waiting to be tried.
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.order.len() - self.head
     }
 
     /// Returns whether no endpoint is waiting to be tried.
+    #[inline(always)]
     pub(crate) fn is_empty(&self) -> bool {
         self.head >= self.order.len()
     }
 
     /// Returns whether an endpoint of this family is waiting.
+    #[inline]
     pub(crate) fn has_family(&self, v6: bool) -> bool {
         if v6 {
             self.v6 > 0
@@ -272,6 +289,7 @@ impl Candidates {
 
     /// Returns the address and transport of the endpoint [`Candidates::pop_next`] would
     /// take.
+    #[inline(always)]
     pub(crate) fn peek(&self) -> Option<(SocketAddr, Transport)> {
         self.order.get(self.head).map(|p| (p.addr, p.transport))
     }
@@ -307,7 +325,7 @@ impl Candidates {
         let group = self.groups[usize::from(p.group)];
         match self
             .deal
-            .replace((group.key, p.deal.expand((p.addr, p.demoted))))
+            .replace((group.key, p.deal.expand((p.addr, p.demoted()))))
         {
             Some((key, deal)) if key != group.key => {
                 match self.deals.binary_search_by_key(&key, |(g, _)| *g) {
@@ -318,7 +336,7 @@ impl Candidates {
             _ => {}
         }
         self.count(&p, false);
-        Some(self.endpoint(&p, cx))
+        Some(endpoint(&p, group, cx))
     }
 
     /// Returns the first waiting endpoint to `addr` over `transport` (its best group's),
@@ -333,66 +351,7 @@ impl Candidates {
         let p = order
             .iter()
             .find(|p| p.addr == addr && p.transport == transport)?;
-        Some(self.endpoint(p, cx))
-    }
-
-    /// The endpoint of a waiting candidate: its group gives its details.
-    fn endpoint(&self, p: &Next, cx: &Details<'_>) -> Endpoint {
-        let resolution = cx.resolution;
-        let group = self.groups[usize::from(p.group)];
-        let (ech, provenance) = match group.key {
-            GroupKey::Service(_) => {
-                let s = &resolution.services[usize::from(group.service)];
-                let provenance = Provenance::Service {
-                    priority: s.rank.0,
-                    target: s.target.clone(),
-                };
-                (s.ech.clone(), provenance)
-            }
-            GroupKey::Alt(alt, _) => {
-                // This group is made only for an alternative the resolution holds.
-                let a = &resolution.alts[usize::from(alt)];
-                let services = alt_services(resolution, a);
-                match services.get(usize::from(group.service)) {
-                    Some(s) if group.service != PLAIN_ALT => {
-                        let provenance = Provenance::AltSvc {
-                            host: a.host.clone(),
-                            target: s.target.clone(),
-                            priority: Some(s.rank.0),
-                        };
-                        (s.ech.clone(), provenance)
-                    }
-                    _ => {
-                        let provenance = Provenance::AltSvc {
-                            host: a.host.clone(),
-                            target: a.host.clone(),
-                            priority: None,
-                        };
-                        (None, provenance)
-                    }
-                }
-            }
-            GroupKey::AliasFallback => {
-                // This group is made only with an alias target.
-                let target = resolution
-                    .alias
-                    .map_or_else(Name::root, |a| resolution.names[a].name.clone());
-                (None, Provenance::AliasFallback { target })
-            }
-            GroupKey::Address => (None, Provenance::Address),
-        };
-        let nat64 = match (p.nat64, p.addr, cx.nat64) {
-            (true, SocketAddr::V6(v6), Some(prefix)) => prefix.extract(*v6.ip()),
-            _ => None,
-        };
-        Endpoint {
-            addr: p.addr,
-            transport: p.transport,
-            alpn: cx.protocols.shared(p.transport),
-            ech,
-            provenance,
-            nat64,
-        }
+        Some(endpoint(p, self.groups[usize::from(p.group)], cx))
     }
 
     /// Counts an endpoint as tried though no attempt started it: an attempt took it over
@@ -583,8 +542,8 @@ impl Candidates {
                 deal,
                 group: c.group,
                 transport: c.transport,
-                demoted: c.key.is_demoted(),
-                nat64: c.nat64,
+                flags: if c.key.is_demoted() { DEMOTED } else { 0 }
+                    | if c.nat64 { NAT64 } else { 0 },
             }
         }));
         (self.v6, self.v4, self.services) = (0, 0, 0);
@@ -595,8 +554,9 @@ impl Candidates {
     }
 
     /// Counts an endpoint into (or out of) the order's tallies.
+    #[inline(always)]
     fn count(&mut self, p: &Next, add: bool) {
-        let n = if p.addr.is_ipv6() && !p.nat64 {
+        let n = if p.addr.is_ipv6() && !p.nat64() {
             &mut self.v6
         } else {
             &mut self.v4
@@ -690,6 +650,67 @@ fn deal(
     }
 }
 
+/// The endpoint of a waiting candidate: its group gives its details.
+#[inline(always)]
+fn endpoint(p: &Next, group: Group, cx: &Details<'_>) -> Endpoint {
+    let resolution = cx.resolution;
+    let (ech, provenance) = match group.key {
+        GroupKey::Service(_) => {
+            let s = &resolution.services[usize::from(group.service)];
+            let provenance = Provenance::Service {
+                priority: s.rank.0,
+                target: s.target.clone(),
+            };
+            (s.ech.clone(), provenance)
+        }
+        GroupKey::Alt((alt, _)) => {
+            // This group is made only for an alternative the resolution holds.
+            let a = &resolution.alts[usize::from(alt)];
+            let services = alt_services(resolution, a);
+            match services.get(usize::from(group.service)) {
+                Some(s) if group.service != PLAIN_ALT => {
+                    let provenance = Provenance::AltSvc {
+                        host: a.host.clone(),
+                        priority: Some(s.rank.0),
+                    };
+                    (s.ech.clone(), provenance)
+                }
+                _ => {
+                    let provenance = Provenance::AltSvc {
+                        host: a.host.clone(),
+                        priority: None,
+                    };
+                    (None, provenance)
+                }
+            }
+        }
+        GroupKey::AliasFallback => {
+            // This group is made only with an alias target.
+            let target = resolution
+                .alias
+                .map_or_else(Name::root, |a| resolution.names[a].name.clone());
+            (None, Provenance::AliasFallback { target })
+        }
+        GroupKey::Address => (None, Provenance::Address),
+    };
+    let nat64 = if p.nat64() {
+        match (&p.addr, cx.nat64) {
+            (SocketAddr::V6(v6), Some(prefix)) => prefix.extract(*v6.ip()),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    Endpoint {
+        addr: p.addr,
+        transport: p.transport,
+        alpn: cx.protocols.shared(p.transport),
+        ech,
+        provenance,
+        nat64,
+    }
+}
+
 /// The dealing state of `group` after the picks made so far (the default before any).
 fn deal_of(dealing: Dealing<'_>, group: GroupKey) -> Deal {
     if let Some((g, deal)) = dealing.0 {
@@ -744,13 +765,10 @@ fn make(
         ipv6_only: cx.config.nat64.is_some() && is_ipv6_only(cx.sources),
         first: 0,
     };
-    // ECH configurations by number (0: none; equal configs, equal numbers): at most
-    // MAX_SERVICE_RECORDS + MAX_ALT_SERVICES * MAX_ALT_SERVICE_RECORDS (128) fit a u8.
-    let mut configs: Vec<&EchConfig> = Vec::new();
     for (i, service) in r.services.iter().enumerate() {
         // At most MAX_SERVICE_RECORDS (64) services: these fit.
         let index = u16::try_from(i).unwrap_or(u16::MAX);
-        let ech = ech_number(&mut configs, service.ech.as_ref());
+        let ech = ech_number(r, service.ech.as_ref());
         maker.start(GroupKey::Service(service.rank), index, ech);
         maker.add_service(service, service.transports);
         maker.finish();
@@ -770,8 +788,8 @@ fn make(
                 continue;
             };
             let index = u16::try_from(i).unwrap_or(PLAIN_ALT - 1);
-            let ech = ech_number(&mut configs, service.ech.as_ref());
-            maker.start(GroupKey::Alt(a16, service.rank), index, ech);
+            let ech = ech_number(r, service.ech.as_ref());
+            maker.start(GroupKey::Alt((a16, index)), index, ech);
             maker.add_service(service, transports);
             maker.finish();
         }
@@ -784,7 +802,7 @@ fn make(
             if alt.transports.tcp {
                 transports[k - 1] = Transport::Tcp;
             }
-            maker.start(GroupKey::Alt(a16, (0, 0, 0)), PLAIN_ALT, 0);
+            maker.start(GroupKey::Alt((a16, PLAIN_ALT)), PLAIN_ALT, 0);
             for v6 in [true, false] {
                 let addrs = n.family(v6).addrs.iter();
                 let addrs = addrs.map(|a| SocketAddr::new(a.ip(), alt.port));
@@ -857,15 +875,30 @@ impl Maker<'_, '_> {
         transports: &[Transport],
         ech: Option<&EchConfig>,
     ) {
+        // Made once for each case, so that a race without NAT64 runs none of its code.
+        match self.cx.config.nat64 {
+            Some(prefix) => self.add_with::<true>(addrs, transports, ech, prefix),
+            None => self.add_with::<false>(addrs, transports, ech, Nat64Prefix::WELL_KNOWN),
+        }
+    }
+
+    fn add_with<const NAT64: bool>(
+        &mut self,
+        addrs: impl Iterator<Item = SocketAddr>,
+        transports: &[Transport],
+        ech: Option<&EchConfig>,
+        prefix: Nat64Prefix,
+    ) {
         let cx = self.cx;
         // At most MAX_SERVICE_RECORDS + 2 groups.
         let group = u16::try_from(self.groups.len() - 1).unwrap_or(u16::MAX);
         for (seq, addr) in addrs.enumerate() {
             // V51, V52, V62: with a NAT64 prefix, an endpoint is grouped and sorted by its
             // IPv4 form, and connected through NAT64 without an IPv4 route.
-            let (addr, ipv4) = match cx.config.nat64 {
-                Some(prefix) => nat64(cx, prefix, self.ipv6_only, addr),
-                None => (addr, None),
+            let (addr, ipv4) = if NAT64 {
+                nat64(cx, prefix, self.ipv6_only, addr)
+            } else {
+                (addr, None)
             };
             if !cx.config.family_policy.allows(addr.is_ipv6()) {
                 continue;
@@ -1014,14 +1047,17 @@ fn is_global_v6(ip: IpAddr) -> bool {
     }
 }
 
-/// The number of an ECH configuration among those seen (0 for none, equal configurations
-/// equal numbers).
-fn ech_number<'a>(configs: &mut Vec<&'a EchConfig>, ech: Option<&'a EchConfig>) -> u8 {
+/// The number of an ECH configuration: 0 for none, else one more than the place of the
+/// first service (the origin's, then the alternatives') with an equal one, so equal
+/// configurations get equal numbers. At most MAX_SERVICE_RECORDS + MAX_ALT_SERVICES *
+/// MAX_ALT_SERVICE_RECORDS (128) services: the numbers fit a `u8`.
+fn ech_number(r: &Resolution, ech: Option<&EchConfig>) -> u8 {
     let Some(e) = ech else { return 0 };
-    let i = configs.iter().position(|c| *c == e).unwrap_or_else(|| {
-        configs.push(e);
-        configs.len() - 1
-    });
+    let services = r
+        .services
+        .iter()
+        .chain(r.alts.iter().flat_map(|a| &a.services));
+    let i = services.take_while(|s| s.ech.as_ref() != Some(e)).count();
     u8::try_from(i + 1).unwrap_or(u8::MAX)
 }
 
@@ -1036,6 +1072,7 @@ fn alt_services<'r>(r: &'r Resolution, alt: &'r Alt) -> &'r [Service] {
 }
 
 /// Whether `tried` (sorted) holds the endpoint (address, transport, ECH).
+#[inline(always)]
 fn is_tried(
     tried: &[EndpointKey],
     addr: SocketAddr,

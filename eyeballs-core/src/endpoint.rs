@@ -233,12 +233,11 @@ pub enum Provenance {
     },
     /// An alternative service the caller gave ([`Target::alt_svc`](crate::Target::alt_svc),
     /// HEv3 V59): its host's addresses at its port, or, when its HTTPS query found
-    /// ServiceMode records, a record's endpoints (RFC 9460 §9.3).
+    /// ServiceMode records, a record's endpoints (RFC 9460 §9.3: at the record's TargetName
+    /// and port).
     AltSvc {
         /// The alternative's host (the origin's for an `Alt-Svc` without one).
         host: Name,
-        /// The effective TargetName: the alternative's host, or its record's target.
-        target: Name,
         /// The SvcPriority of the alternative's record it came from, if any.
         priority: Option<u16>,
     },

@@ -62,6 +62,9 @@ struct State<E> {
     attempts: Vec<AttemptRecord<E>>,
     in_flight: usize,
     last_start: Option<Instant>,
+    /// The last start plus R28's 10 ms floor: no start before it (`None`: before the first
+    /// start, or not representable).
+    floor: Option<Instant>,
     /// When the next attempt is due by the Connection Attempt Delay, or earlier after a
     /// failure (G1); `None` before the first attempt, or when the delay cannot be represented.
     next_due: Option<Instant>,
@@ -298,6 +301,7 @@ impl<E> State<E> {
             attempts: Vec::with_capacity(4),
             in_flight: 0,
             last_start: None,
+            floor: None,
             next_due: None,
             expedited: false,
             held: 0,
@@ -661,11 +665,11 @@ impl<E> State<E> {
         match retry {
             // RFC 9849 §6.2: a client that offered no ECH config (GREASE) never uses retry
             // configs; §6.1.6: a retry is never retried.
-            Some(config) if a.endpoint.ech.is_some() && a.ech_retried.is_none() => {
+            Some(config) if a.endpoint.ech.is_some() && a.ech_retried().is_none() => {
                 // Both endpoints are this attempt's: neither is ever started again (the
                 // first may not have reached the candidates' list of tried ones yet).
                 let first = a.endpoint.key();
-                a.ech_retried = Some(now);
+                a.handshake_mut().ech_retried = Some(now);
                 a.endpoint.ech = Some(config);
                 let endpoint = a.endpoint.clone();
                 self.candidates.mark_tried(first);
@@ -737,7 +741,7 @@ impl<E> State<E> {
     ) -> bool {
         match self.attempts.get_mut(attempt.0) {
             Some(a) if a.status == AttemptStatus::Connecting => {
-                if a.held && a.released.is_none() {
+                if a.is_held() && a.released().is_none() {
                     self.held -= 1;
                 }
                 a.status = status;
@@ -847,6 +851,7 @@ impl<E> State<E> {
 
     /// V34, HG6: whether the ECH gate is shut: ECH is on and service information has
     /// neither arrived nor been denied.
+    #[inline]
     fn is_gated(&self) -> bool {
         self.config.ech && !self.resolution.is_service_settled()
     }
@@ -854,6 +859,7 @@ impl<E> State<E> {
     /// Whether the next endpoint may start now as far as the ECH gate goes: always when it
     /// is open; while it is shut, only TCP, with its ClientHello held (V34, V55, HG15;
     /// [`Config::early_tcp`]). QUIC's first Initial is a ClientHello: it waits.
+    #[inline]
     fn is_startable(&self) -> bool {
         !self.is_gated()
             || (self.config.early_tcp
@@ -873,7 +879,7 @@ impl<E> State<E> {
         let mut taken = false;
         for i in 0..self.attempts.len() {
             let a = &self.attempts[i];
-            if !a.held || a.released.is_some() || a.status != AttemptStatus::Connecting {
+            if !a.is_held() || a.released().is_some() || a.status != AttemptStatus::Connecting {
                 continue;
             }
             let (addr, transport) = (a.endpoint.addr, a.endpoint.transport);
@@ -895,7 +901,7 @@ impl<E> State<E> {
                     a.ended = Some(now);
                     self.in_flight -= 1;
                     self.held -= 1;
-                    self.actions.push_back(Action::Cancel { attempt: a.id });
+                    self.actions.push_back(Action::Cancel { attempt: a.id() });
                     // As a failure would (G1): the endpoints with ECH need not wait for it.
                     self.next_due = Some(self.next_due.map_or(now, |due| due.min(now)));
                     self.expedited = true;
@@ -903,10 +909,10 @@ impl<E> State<E> {
                 }
                 None => {}
             }
-            a.released = Some(now);
+            a.handshake_mut().released = Some(now);
             self.held -= 1;
             self.actions.push_back(Action::Handshake {
-                attempt: a.id,
+                attempt: a.id(),
                 endpoint: a.endpoint.clone(),
             });
         }
@@ -923,8 +929,9 @@ impl<E> State<E> {
 
     /// When the next attempt may start: `None` before the first one and when no time can be
     /// represented; otherwise the due time, but never within 10 ms of the previous start (R28).
+    #[inline(always)]
     fn next_start_at(&self) -> Option<Instant> {
-        let floor = self.last_start?.checked_add(ATTEMPT_START_FLOOR)?;
+        let floor = self.floor?;
         let due = match self.follow_up {
             Some((at, addr, _)) if self.candidates.peek() == Some((addr, Transport::Tcp)) => {
                 Some(self.next_due.map_or(at, |due| due.min(at)))
@@ -934,6 +941,7 @@ impl<E> State<E> {
         Some(due?.max(floor))
     }
 
+    #[inline(always)]
     fn start(&mut self, endpoint: Endpoint, now: Instant) {
         let attempt = AttemptId(self.attempts.len());
         let delay = self.scheduled_delay(&endpoint, attempt.0 + 1, now);
@@ -958,24 +966,24 @@ impl<E> State<E> {
         // V34, V55, HG15: while the ECH gate is shut, TCP connects with its ClientHello held.
         let held = self.is_gated();
         self.attempts.push(AttemptRecord {
-            id: attempt,
+            // At most MAX_ENDPOINTS (65,536) attempts: the index fits.
+            id: attempt.0 as u32,
             endpoint: endpoint.clone(),
             started: now,
             delay,
-            held,
-            released: None,
+            handshake: None,
             progressed: None,
-            ech_retried: None,
             ended: None,
             status: AttemptStatus::Connecting,
             error: None,
         });
         self.in_flight += 1;
         self.last_start = Some(now);
+        self.floor = now.checked_add(ATTEMPT_START_FLOOR);
         self.next_due = now.checked_add(delay);
         self.expedited = false;
         if held {
-            self.held += 1;
+            self.hold(attempt);
             self.actions
                 .push_back(Action::ConnectHeld { attempt, endpoint });
         } else {
@@ -986,11 +994,20 @@ impl<E> State<E> {
 
     /// The delay the schedule gives after the `n`-th start (from 1), to `endpoint` (V29,
     /// V58, HG13, HG16).
+    #[inline(always)]
     fn scheduled_delay(&self, endpoint: &Endpoint, n: usize, now: Instant) -> Duration {
         let config = &self.config;
+        let history = self.history.as_deref();
+        match (config.delay_schedule, history) {
+            (DelaySchedule::Multiplier { base, factor }, _) => {
+                return config.multiplied_delay(base, factor, n)
+            }
+            // Nothing to look up.
+            (_, None) => return config.fixed_attempt_delay(),
+            _ => {}
+        }
         let source = self.source_of(endpoint.addr.ip());
         let path = source.map(|s| Path::new(s, endpoint.addr, endpoint.transport));
-        let history = self.history.as_deref();
         // R26: the path's retransmission timeout, when history knows its round trip.
         let rto = || history.zip(path)?.0.retransmission_timeout(path?, now);
         match config.delay_schedule {
@@ -1005,6 +1022,15 @@ impl<E> State<E> {
                     || config.fixed_attempt_delay(),
                     |rto| config.clamp_history_delay(rto),
                 ),
+        }
+    }
+
+    /// Marks a just started attempt as held (HG15).
+    #[cold]
+    fn hold(&mut self, attempt: AttemptId) {
+        self.held += 1;
+        if let Some(a) = self.attempts.get_mut(attempt.0) {
+            a.handshake_mut().held = true;
         }
     }
 
@@ -1026,7 +1052,7 @@ impl<E> State<E> {
             .attempts
             .iter_mut()
             .map(|a| FailedAttempt {
-                attempt: a.id,
+                attempt: a.id(),
                 endpoint: a.endpoint.clone(),
                 error: a.error.take(),
             })
@@ -1057,7 +1083,7 @@ impl<E> State<E> {
             if a.status == AttemptStatus::Connecting {
                 a.status = AttemptStatus::Cancelled;
                 a.ended = Some(now);
-                self.actions.push_back(Action::Cancel { attempt: a.id });
+                self.actions.push_back(Action::Cancel { attempt: a.id() });
             }
         }
         self.in_flight = 0;

@@ -22,21 +22,31 @@ pub enum AttemptStatus {
     Cancelled,
 }
 
-/// One attempt of a race, as recorded for reports and for [`History::record_race`](crate::History::record_race).
-#[derive(Debug)]
-pub struct AttemptRecord<E> {
-    pub(crate) id: AttemptId,
-    pub(crate) endpoint: Endpoint,
-    pub(crate) started: Instant,
-    /// The Connection Attempt Delay that followed its start.
-    pub(crate) delay: Duration,
+/// What an attempt's held ClientHello (HG15) and ECH retry (V54) did.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Handshake {
     /// Started with its ClientHello held ([`Action::ConnectHeld`](crate::Action::ConnectHeld)).
     pub(crate) held: bool,
     /// When a held ClientHello was released ([`Action::Handshake`](crate::Action::Handshake)).
     pub(crate) released: Option<Instant>,
-    pub(crate) progressed: Option<Instant>,
     /// When the server rejected ECH and the attempt dialed again with its retry configs.
     pub(crate) ech_retried: Option<Instant>,
+}
+
+/// One attempt of a race, as recorded for reports and for [`History::record_race`](crate::History::record_race).
+#[derive(Debug)]
+pub struct AttemptRecord<E> {
+    /// Its id's index: 32 bits hold every attempt (at most `MAX_ENDPOINTS`), and keep the
+    /// record at 176 bytes.
+    pub(crate) id: u32,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) started: Instant,
+    /// The Connection Attempt Delay that followed its start.
+    pub(crate) delay: Duration,
+    /// What a held ClientHello and an ECH retry did; boxed, as few attempts have either, so
+    /// that a record stays small (a long walk keeps thousands).
+    pub(crate) handshake: Option<Box<Handshake>>,
+    pub(crate) progressed: Option<Instant>,
     pub(crate) ended: Option<Instant>,
     pub(crate) status: AttemptStatus,
     pub(crate) error: Option<E>,
@@ -45,7 +55,7 @@ pub struct AttemptRecord<E> {
 impl<E> AttemptRecord<E> {
     /// Returns the attempt's id.
     pub fn id(&self) -> AttemptId {
-        self.id
+        AttemptId(self.id as usize)
     }
     /// Returns the endpoint it tried: after an ECH retry, with the retry configurations as
     /// its ECH config (the one it connects with).
@@ -68,12 +78,12 @@ impl<E> AttemptRecord<E> {
     /// Returns whether it started with its ClientHello held, ECH's gate shut (HEv3 §6.1,
     /// V34, V55, HEV3.md HG15: [`Action::ConnectHeld`](crate::Action::ConnectHeld)).
     pub fn is_held(&self) -> bool {
-        self.held
+        self.handshake.as_ref().is_some_and(|h| h.held)
     }
     /// Returns when its held ClientHello was released
     /// ([`Action::Handshake`](crate::Action::Handshake)).
     pub fn released(&self) -> Option<Instant> {
-        self.released
+        self.handshake.as_ref().and_then(|h| h.released)
     }
     /// Returns when it reported progress ([`Input::Progressed`](crate::Input::Progressed)).
     pub fn progressed(&self) -> Option<Instant> {
@@ -82,7 +92,12 @@ impl<E> AttemptRecord<E> {
     /// Returns when the server rejected ECH and the attempt dialed again with the server's
     /// retry configurations ([`Action::RetryEch`](crate::Action::RetryEch), V54).
     pub fn ech_retried(&self) -> Option<Instant> {
-        self.ech_retried
+        self.handshake.as_ref().and_then(|h| h.ech_retried)
+    }
+
+    /// What a held ClientHello and an ECH retry did, made when first needed.
+    pub(crate) fn handshake_mut(&mut self) -> &mut Handshake {
+        self.handshake.get_or_insert_with(Box::default)
     }
     /// Returns when it connected, failed or was cancelled.
     pub fn ended(&self) -> Option<Instant> {

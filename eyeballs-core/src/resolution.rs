@@ -414,16 +414,18 @@ impl Resolution {
             quic: true,
         };
         let (port, limit) = (self.port, MAX_SERVICE_RECORDS);
-        let made = self.services_of(
+        let mut services = core::mem::take(&mut self.services);
+        let how = (Some(owner), port, all, limit);
+        self.services_of(
             records,
-            (Some(owner), port, all, limit),
+            how,
             protocols,
             ech,
             rng,
-            &mut asks,
+            (&mut asks, &mut services),
         );
-        self.services.extend(made);
-        self.services.sort_by_key(|s| s.rank);
+        services.sort_by_key(|s| s.rank);
+        self.services = services;
         asks
     }
 
@@ -438,8 +440,8 @@ impl Resolution {
         protocols: &Protocols,
         ech: bool,
         rng: &mut SplitMix64,
-        asks: &mut Vec<Ask>,
-    ) -> Vec<Service> {
+        (asks, services): (&mut Vec<Ask>, &mut Vec<Service>),
+    ) {
         let mut usable: Vec<(usize, &ServiceRecord, Transports)> = records
             .iter()
             .enumerate()
@@ -449,7 +451,7 @@ impl Resolution {
         // Keep the best `limit` by priority; ties keep the answer's order.
         usable.sort_by_key(|(i, r, _)| (r.priority(), *i));
         usable.truncate(limit);
-        let mut services = Vec::with_capacity(usable.len());
+        services.reserve(usable.len());
         for (i, record, transports) in usable {
             let target = record.target();
             let (name, effective) = if target.is_root() {
@@ -485,7 +487,6 @@ impl Resolution {
                 v4_hints: hints(false),
             });
         }
-        services
     }
 
     /// Adds the caller's alternative services (HEv3 V59, HG17; RFC 9460 §9.3), except
@@ -574,19 +575,18 @@ impl Resolution {
         let (owner, port, allowed) = (a.name, a.port, a.transports);
         let records = records.unwrap_or_default();
         let records = &records[..records.len().min(MAX_ANSWER_RECORDS)];
-        let services = if records.iter().any(ServiceRecord::is_alias) {
-            Vec::new()
-        } else {
-            let limit = MAX_ALT_SERVICE_RECORDS;
+        let mut services = Vec::new();
+        if !records.iter().any(ServiceRecord::is_alias) {
+            let how = (owner, port, allowed, MAX_ALT_SERVICE_RECORDS);
             self.services_of(
                 records,
-                (owner, port, allowed, limit),
+                how,
                 protocols,
                 ech,
                 rng,
-                &mut asks,
-            )
-        };
+                (&mut asks, &mut services),
+            );
+        }
         let a = &mut self.alts[alt];
         a.services = services;
         a.services.sort_by_key(|s| s.rank);

@@ -844,10 +844,9 @@ fn with_alts(config: Config, https: bool, alts: &[AltService]) -> Scenario {
     Scenario::with_target(config, target)
 }
 
-fn alt_provenance(host: &str, target: &str, priority: Option<u16>) -> Provenance {
+fn alt_provenance(host: &str, priority: Option<u16>) -> Provenance {
     Provenance::AltSvc {
         host: Name::new(host),
-        target: Name::new(target),
         priority,
     }
 }
@@ -883,7 +882,7 @@ fn v59_hg17_an_alt_svc_h3_races_quic_before_the_plain_addresses() {
         .iter()
         .map(|e| e.provenance().clone())
         .collect();
-    let alt = alt_provenance(HOST, HOST, None);
+    let alt = alt_provenance(HOST, None);
     assert_eq!(
         provenances,
         [alt.clone(), alt, Provenance::Address, Provenance::Address]
@@ -929,7 +928,7 @@ fn v59_an_alternative_host_gets_its_own_queries() {
     );
     assert_eq!(
         trace.endpoints()[1].provenance(),
-        &alt_provenance(alt, alt, None)
+        &alt_provenance(alt, None)
     );
 }
 
@@ -986,7 +985,7 @@ fn v41_an_alternative_is_held_to_its_https_records_and_its_protocols() {
     );
     assert_eq!(
         trace.endpoints()[1].provenance(),
-        &alt_provenance(alt, alt3, Some(1))
+        &alt_provenance(alt, Some(1))
     );
 }
 
