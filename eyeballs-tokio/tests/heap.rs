@@ -65,11 +65,7 @@ fn cancelled_quic_attempts_leave_the_heap_where_it_started() {
     race(50);
     let small = allocation_counter::measure(|| race(100));
     let large = allocation_counter::measure(|| race(races));
-    assert!(
-        hole.received() >= races,
-        "every race sent QUIC packets: {}",
-        hole.received()
-    );
+    assert!(hole.received() >= races, "every race sent QUIC packets: {}", hole.received());
     // Whatever is still held after the races: the same after 100 races as after `races`.
     // A leak of even 16 bytes a race would show as 16 KB over 1,000 races.
     let growth = large.bytes_current - small.bytes_current;
