@@ -20,13 +20,22 @@ use crate::config::Config;
 use crate::endpoint::{EchConfig, Endpoint, EndpointKey, Protocols, Provenance, Transport};
 use crate::history::{Path, Snapshot};
 use crate::name::Name;
+use crate::nat64::Nat64Prefix;
 use crate::record::AttemptRecord;
-use crate::resolution::{Resolution, Service};
+use crate::resolution::{Alt, Https, Resolution, Service};
+use crate::service::Transports;
 use crate::small::SmallBuf;
 use crate::sort::{Route, SortKey, SEQ_BITS};
 
 /// The most endpoints a race considers when [`Config::max_endpoints`] sets no lower cap.
 pub const MAX_ENDPOINTS: usize = 65_536;
+
+/// What taking an endpoint reads: what gives its details.
+pub(crate) struct Details<'a> {
+    pub(crate) resolution: &'a Resolution,
+    pub(crate) protocols: &'a Protocols,
+    pub(crate) nat64: Option<Nat64Prefix>,
+}
 
 /// What a rebuild reads.
 pub(crate) struct Context<'a> {
@@ -39,21 +48,29 @@ pub(crate) struct Context<'a> {
     pub(crate) now: Instant,
 }
 
-/// The groups of §5.2, in the order they are tried: services by rank, then the alias
-/// target's own addresses (V11), then the host's addresses without service (V21).
+/// The groups of §5.2, in the order they are tried: services by rank, then the caller's
+/// alternative services in their order (each by its services' index, which is their rank's
+/// order; HG17), then the alias target's own addresses (V11), then the host's addresses
+/// without service (V21).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum GroupKey {
     Service((u16, u64, usize)),
+    Alt((u16, u16)),
     AliasFallback,
     Address,
 }
+
+/// [`Group::service`] of an alternative's group made of its own host's addresses.
+const PLAIN_ALT: u16 = u16::MAX;
 
 /// One group of a rebuild: its key (its dealing state is kept by key across rebuilds) and
 /// where its endpoints' details come from.
 #[derive(Debug, Clone, Copy)]
 struct Group {
     key: GroupKey,
-    /// The index of its service in [`Resolution::services`], for service groups.
+    /// The index of its service in [`Resolution::services`], for service groups; for an
+    /// alternative's, in its services (the origin's when they are shared), or
+    /// [`PLAIN_ALT`].
     service: u16,
     /// Its ECH config as a number: 0 for none, equal numbers for equal configs.
     ech: u8,
@@ -68,9 +85,11 @@ pub(crate) struct Candidates {
     /// The groups of the last rebuild, by index (the order they are tried in); the order's
     /// candidates refer to them.
     groups: SmallBuf<Group, INLINE>,
-    /// Every endpoint started (sorted, filled from the race's attempts at each rebuild), so
-    /// none is started twice.
+    /// Every endpoint started (sorted, filled from the race's attempts at each rebuild, and
+    /// by [`Candidates::mark_tried`]), so none is started twice.
     tried: Vec<EndpointKey>,
+    /// How many of the race's attempts `tried` holds.
+    seen: usize,
     /// How each group's dealing stands after the picks made so far: the group of the last
     /// pick inline (most races have one group), the others in a sorted vector.
     deal: Option<(GroupKey, Deal)>,
@@ -120,6 +139,7 @@ impl Scratch {
                 skipped: false,
                 dup: false,
                 taken: false,
+                nat64: false,
             }),
             keys: SmallBuf::new(OrderKey {
                 hi: 0,
@@ -158,11 +178,14 @@ struct Cand {
     dup: bool,
     /// Dealt already in this rebuild.
     taken: bool,
+    /// `addr` is the NAT64 synthesis of an IPv4 endpoint, which it is grouped and sorted as
+    /// (V51, V62).
+    nat64: bool,
 }
 
 impl Cand {
     fn v6(&self) -> bool {
-        self.addr.is_ipv6()
+        self.addr.is_ipv6() && !self.nat64
     }
 
     /// The unit an endpoint belongs to: its address and port, and whether rule 1 demoted it
@@ -192,8 +215,24 @@ struct Next {
     deal: Dealt,
     group: u16,
     transport: Transport,
-    /// Rule 1 demoted it: with its address, its unit.
-    demoted: bool,
+    /// [`DEMOTED`]: rule 1 demoted it (with its address, its unit); [`NAT64`]: `addr` is the
+    /// NAT64 synthesis of an IPv4 endpoint (V52). One byte, so that an entry stays 48 bytes.
+    flags: u8,
+}
+
+/// [`Next::flags`]: rule 1 demoted it.
+const DEMOTED: u8 = 1;
+/// [`Next::flags`]: its address is the NAT64 synthesis of an IPv4 endpoint.
+const NAT64: u8 = 2;
+
+impl Next {
+    fn demoted(&self) -> bool {
+        self.flags & DEMOTED != 0
+    }
+
+    fn nat64(&self) -> bool {
+        self.flags & NAT64 != 0
+    }
 }
 
 impl Candidates {
@@ -204,7 +243,7 @@ impl Candidates {
                 deal: Dealt::default(),
                 group: 0,
                 transport: Transport::Tcp,
-                demoted: false,
+                flags: 0,
             }),
             head: 0,
             groups: SmallBuf::new(Group {
@@ -213,6 +252,7 @@ impl Candidates {
                 ech: 0,
             }),
             tried: Vec::new(),
+            seen: 0,
             deal: None,
             deals: Vec::new(),
             v6: 0,
@@ -226,22 +266,32 @@ impl Candidates {
     }
 
     /// Returns how many endpoints are waiting to be tried.
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.order.len() - self.head
     }
 
     /// Returns whether no endpoint is waiting to be tried.
+    #[inline(always)]
     pub(crate) fn is_empty(&self) -> bool {
         self.head >= self.order.len()
     }
 
     /// Returns whether an endpoint of this family is waiting.
+    #[inline]
     pub(crate) fn has_family(&self, v6: bool) -> bool {
         if v6 {
             self.v6 > 0
         } else {
             self.v4 > 0
         }
+    }
+
+    /// Returns the address and transport of the endpoint [`Candidates::pop_next`] would
+    /// take.
+    #[inline(always)]
+    pub(crate) fn peek(&self) -> Option<(SocketAddr, Transport)> {
+        self.order.get(self.head).map(|p| (p.addr, p.transport))
     }
 
     /// Returns whether an endpoint that came from a service record is waiting.
@@ -269,17 +319,13 @@ impl Candidates {
 
     /// Takes the next endpoint to try; `resolution` and `protocols` give its details (its
     /// group's, as at the last rebuild: anything that changes them rebuilds).
-    pub(crate) fn pop_next(
-        &mut self,
-        resolution: &Resolution,
-        protocols: &Protocols,
-    ) -> Option<Endpoint> {
+    pub(crate) fn pop_next(&mut self, cx: &Details<'_>) -> Option<Endpoint> {
         let p = *self.order.get(self.head)?;
         self.head += 1;
         let group = self.groups[usize::from(p.group)];
         match self
             .deal
-            .replace((group.key, p.deal.expand((p.addr, p.demoted))))
+            .replace((group.key, p.deal.expand((p.addr, p.demoted()))))
         {
             Some((key, deal)) if key != group.key => {
                 match self.deals.binary_search_by_key(&key, |(g, _)| *g) {
@@ -290,39 +336,39 @@ impl Candidates {
             _ => {}
         }
         self.count(&p, false);
-        let (ech, provenance) = match group.key {
-            GroupKey::Service(_) => {
-                let s = &resolution.services[usize::from(group.service)];
-                let provenance = Provenance::Service {
-                    priority: s.rank.0,
-                    target: s.target.clone(),
-                };
-                (s.ech.clone(), provenance)
-            }
-            GroupKey::AliasFallback => {
-                // This group is made only with an alias target.
-                let target = resolution
-                    .alias
-                    .map_or_else(Name::root, |a| resolution.names[a].name.clone());
-                (None, Provenance::AliasFallback { target })
-            }
-            GroupKey::Address => (None, Provenance::Address),
-        };
-        Some(Endpoint {
-            addr: p.addr,
-            transport: p.transport,
-            alpn: protocols.shared(p.transport),
-            ech,
-            provenance,
-        })
+        Some(endpoint(&p, group, cx))
+    }
+
+    /// Returns the first waiting endpoint to `addr` over `transport` (its best group's),
+    /// without taking it.
+    pub(crate) fn find(
+        &self,
+        addr: SocketAddr,
+        transport: Transport,
+        cx: &Details<'_>,
+    ) -> Option<Endpoint> {
+        let order = self.order.get(self.head..).unwrap_or_default();
+        let p = order
+            .iter()
+            .find(|p| p.addr == addr && p.transport == transport)?;
+        Some(endpoint(p, self.groups[usize::from(p.group)], cx))
+    }
+
+    /// Counts an endpoint as tried though no attempt started it: an attempt took it over
+    /// (an ECH retry's endpoint, V54). Takes effect at the next rebuild.
+    pub(crate) fn mark_tried(&mut self, key: EndpointKey) {
+        if let Err(i) = self.tried.binary_search(&key) {
+            self.tried.insert(i, key);
+        }
     }
 
     /// Rebuilds the list from everything known (see the module docs).
     pub(crate) fn rebuild<E>(&mut self, cx: &Context<'_>, attempts: &[AttemptRecord<E>]) {
-        if self.tried.len() < attempts.len() {
-            let new = &attempts[self.tried.len()..];
+        if self.seen < attempts.len() {
+            let new = &attempts[self.seen..];
             self.tried.extend(new.iter().map(|a| a.endpoint.key()));
             self.tried.sort_unstable();
+            self.seen = attempts.len();
         }
         // The scratch lives for one rebuild (inline while it is small): kept with the race,
         // a long walk's buffers would stay until it ends, and the allocator gives back (and
@@ -486,7 +532,7 @@ impl Candidates {
             dealt,
         );
         let cap = cx.config.max_endpoints.unwrap_or(MAX_ENDPOINTS);
-        dealt.truncate(cap.saturating_sub(self.tried.len()));
+        dealt.truncate(cap.saturating_sub(self.seen));
         self.order.clear();
         self.head = 0;
         self.order.extend(dealt.iter().map(|&(i, deal)| {
@@ -496,7 +542,8 @@ impl Candidates {
                 deal,
                 group: c.group,
                 transport: c.transport,
-                demoted: c.key.is_demoted(),
+                flags: if c.key.is_demoted() { DEMOTED } else { 0 }
+                    | if c.nat64 { NAT64 } else { 0 },
             }
         }));
         (self.v6, self.v4, self.services) = (0, 0, 0);
@@ -507,8 +554,9 @@ impl Candidates {
     }
 
     /// Counts an endpoint into (or out of) the order's tallies.
+    #[inline(always)]
     fn count(&mut self, p: &Next, add: bool) {
-        let n = if p.addr.is_ipv6() {
+        let n = if p.addr.is_ipv6() && !p.nat64() {
             &mut self.v6
         } else {
             &mut self.v4
@@ -602,6 +650,67 @@ fn deal(
     }
 }
 
+/// The endpoint of a waiting candidate: its group gives its details.
+#[inline(always)]
+fn endpoint(p: &Next, group: Group, cx: &Details<'_>) -> Endpoint {
+    let resolution = cx.resolution;
+    let (ech, provenance) = match group.key {
+        GroupKey::Service(_) => {
+            let s = &resolution.services[usize::from(group.service)];
+            let provenance = Provenance::Service {
+                priority: s.rank.0,
+                target: s.target.clone(),
+            };
+            (s.ech.clone(), provenance)
+        }
+        GroupKey::Alt((alt, _)) => {
+            // This group is made only for an alternative the resolution holds.
+            let a = &resolution.alts[usize::from(alt)];
+            let services = alt_services(resolution, a);
+            match services.get(usize::from(group.service)) {
+                Some(s) if group.service != PLAIN_ALT => {
+                    let provenance = Provenance::AltSvc {
+                        host: a.host.clone(),
+                        priority: Some(s.rank.0),
+                    };
+                    (s.ech.clone(), provenance)
+                }
+                _ => {
+                    let provenance = Provenance::AltSvc {
+                        host: a.host.clone(),
+                        priority: None,
+                    };
+                    (None, provenance)
+                }
+            }
+        }
+        GroupKey::AliasFallback => {
+            // This group is made only with an alias target.
+            let target = resolution
+                .alias
+                .map_or_else(Name::root, |a| resolution.names[a].name.clone());
+            (None, Provenance::AliasFallback { target })
+        }
+        GroupKey::Address => (None, Provenance::Address),
+    };
+    let nat64 = if p.nat64() {
+        match (&p.addr, cx.nat64) {
+            (SocketAddr::V6(v6), Some(prefix)) => prefix.extract(*v6.ip()),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    Endpoint {
+        addr: p.addr,
+        transport: p.transport,
+        alpn: cx.protocols.shared(p.transport),
+        ech,
+        provenance,
+        nat64,
+    }
+}
+
 /// The dealing state of `group` after the picks made so far (the default before any).
 fn deal_of(dealing: Dealing<'_>, group: GroupKey) -> Deal {
     if let Some((g, deal)) = dealing.0 {
@@ -653,18 +762,54 @@ fn make(
         cands,
         groups,
         ech_only,
+        ipv6_only: cx.config.nat64.is_some() && is_ipv6_only(cx.sources),
         first: 0,
     };
     for (i, service) in r.services.iter().enumerate() {
         // At most MAX_SERVICE_RECORDS (64) services: these fit.
         let index = u16::try_from(i).unwrap_or(u16::MAX);
-        let ech = service.ech.as_ref().map_or(0, |e| {
-            let first = r.services.iter().position(|s| s.ech.as_ref() == Some(e));
-            u8::try_from(first.unwrap_or(i) + 1).unwrap_or(u8::MAX)
-        });
+        let ech = ech_number(r, service.ech.as_ref());
         maker.start(GroupKey::Service(service.rank), index, ech);
-        maker.add_service(service);
+        maker.add_service(service, service.transports);
         maker.finish();
+    }
+    // V59, HG17: each alternative, once its HTTPS answer (or the origin's, when shared) is
+    // in: its records' groups, held to its protocols (V41), or its own host's addresses.
+    let settled = r.is_service_settled();
+    for (a, alt) in r.alts.iter().enumerate() {
+        if !alt.is_settled(settled) {
+            continue;
+        }
+        // At most MAX_ALT_SERVICES (8) alternatives: these fit.
+        let a16 = u16::try_from(a).unwrap_or(u16::MAX);
+        let services = alt_services(r, alt);
+        for (i, service) in services.iter().enumerate() {
+            let Some(transports) = service.transports.and(alt.transports) else {
+                continue;
+            };
+            let index = u16::try_from(i).unwrap_or(PLAIN_ALT - 1);
+            let ech = ech_number(r, service.ech.as_ref());
+            maker.start(GroupKey::Alt((a16, index)), index, ech);
+            maker.add_service(service, transports);
+            maker.finish();
+        }
+        if services.is_empty() {
+            let Some(n) = alt.name.map(|n| &r.names[n]) else {
+                continue;
+            };
+            let mut transports = [Transport::Quic; 2];
+            let k = usize::from(alt.transports.quic) + usize::from(alt.transports.tcp);
+            if alt.transports.tcp {
+                transports[k - 1] = Transport::Tcp;
+            }
+            maker.start(GroupKey::Alt((a16, PLAIN_ALT)), PLAIN_ALT, 0);
+            for v6 in [true, false] {
+                let addrs = n.family(v6).addrs.iter();
+                let addrs = addrs.map(|a| SocketAddr::new(a.ip(), alt.port));
+                maker.add(addrs, &transports[..k], None);
+            }
+            maker.finish();
+        }
     }
     if let Some(alias) = r.alias {
         let n = &r.names[alias];
@@ -692,6 +837,8 @@ struct Maker<'a, 'c> {
     cands: &'a mut SmallBuf<Cand, INLINE>,
     groups: &'a mut SmallBuf<Group, INLINE>,
     ech_only: bool,
+    /// R35: the driver's facts say the network is IPv6-only (only with a NAT64 prefix).
+    ipv6_only: bool,
     /// Where the group being made starts.
     first: usize,
 }
@@ -703,15 +850,15 @@ impl Maker<'_, '_> {
     }
 
     /// The endpoints of one service: its addresses (hints until the TargetName's answer) over
-    /// each transport it offers the caller.
-    fn add_service(&mut self, s: &Service) {
+    /// each of `over`, the transports it offers the caller.
+    fn add_service(&mut self, s: &Service, over: Transports) {
         let mut transports = [Transport::Quic; 2];
         let mut n = 0;
-        if s.transports.quic {
+        if over.quic {
             transports[n] = Transport::Quic;
             n += 1;
         }
-        if s.transports.tcp {
+        if over.tcp {
             transports[n] = Transport::Tcp;
             n += 1;
         }
@@ -728,25 +875,41 @@ impl Maker<'_, '_> {
         transports: &[Transport],
         ech: Option<&EchConfig>,
     ) {
+        // Made once for each case, so that a race without NAT64 runs none of its code.
+        match self.cx.config.nat64 {
+            Some(prefix) => self.add_with::<true>(addrs, transports, ech, prefix),
+            None => self.add_with::<false>(addrs, transports, ech, Nat64Prefix::WELL_KNOWN),
+        }
+    }
+
+    fn add_with<const NAT64: bool>(
+        &mut self,
+        addrs: impl Iterator<Item = SocketAddr>,
+        transports: &[Transport],
+        ech: Option<&EchConfig>,
+        prefix: Nat64Prefix,
+    ) {
         let cx = self.cx;
         // At most MAX_SERVICE_RECORDS + 2 groups.
         let group = u16::try_from(self.groups.len() - 1).unwrap_or(u16::MAX);
         for (seq, addr) in addrs.enumerate() {
-            // R36: with a NAT64 prefix, IPv4 is reached through synthesized IPv6.
-            let addr = match (addr, cx.config.nat64) {
-                (SocketAddr::V4(v4), Some(prefix)) => {
-                    SocketAddr::new(IpAddr::V6(prefix.synthesize(*v4.ip())), v4.port())
-                }
-                _ => addr,
+            // V51, V52, V62: with a NAT64 prefix, an endpoint is grouped and sorted by its
+            // IPv4 form, and connected through NAT64 without an IPv4 route.
+            let (addr, ipv4) = if NAT64 {
+                nat64(cx, prefix, self.ipv6_only, addr)
+            } else {
+                (addr, None)
             };
             if !cx.config.family_policy.allows(addr.is_ipv6()) {
                 continue;
             }
+            // The route is the connected address's (the source a synthesized address uses).
             let route = if cx.sources.is_empty() {
                 None
             } else {
                 cx.sources.get(&addr.ip()).copied()
             };
+            let sort_ip = ipv4.map_or(addr.ip(), IpAddr::V4);
             let source = route.flatten().map(|r| r.source);
             for &transport in transports {
                 if !self.tried.is_empty() && is_tried(self.tried, addr, transport, ech) {
@@ -754,10 +917,16 @@ impl Maker<'_, '_> {
                 }
                 let path = source.map(|s| Path::new(s, addr, transport));
                 let history = cx.history.zip(path);
-                let failing = history.is_some_and(|(h, p)| h.is_failing(p, cx.now));
+                // HG3, V24: a race that re-probes QUIC (from this source, or over this path)
+                // ignores its failures.
+                let failing = history.is_some_and(|(h, p)| {
+                    h.is_failing(p, cx.now)
+                        && !(transport == Transport::Quic
+                            && (h.is_reprobing(p.source()) || h.is_path_reprobing(p)))
+                });
                 let rtt = history.and_then(|(h, p)| h.rtt(p, cx.now));
                 let made = u32::try_from(self.cands.len()).unwrap_or(u32::MAX);
-                let key = SortKey::new(addr.ip(), route, seq as u64, failing, rtt);
+                let key = SortKey::new(sort_ip, route, seq as u64, failing, rtt);
                 self.cands.push(Cand {
                     key,
                     addr,
@@ -768,6 +937,7 @@ impl Maker<'_, '_> {
                     skipped: self.ech_only && ech.is_none(),
                     dup: false,
                     taken: false,
+                    nat64: ipv4.is_some(),
                 });
             }
         }
@@ -794,7 +964,9 @@ impl Maker<'_, '_> {
                     continue;
                 }
                 seen.push(source);
-                if h.is_transport_failing(source, Transport::Quic, cx.now) {
+                if h.is_transport_failing(source, Transport::Quic, cx.now)
+                    && !h.is_reprobing(source)
+                {
                     tcp_first = true;
                     break;
                 }
@@ -808,7 +980,99 @@ impl Maker<'_, '_> {
     }
 }
 
+/// V51, V52, V57, V62 (HEv3 at HEAD §8.2, §8.3): the address to connect to, and the IPv4
+/// address it stands for when that is a NAT64 synthesis. An IPv6 address under the prefix is
+/// de-synthesized; an IPv4 endpoint (given or de-synthesized) is connected directly when it
+/// has an IPv4 route and the family policy allows IPv4, and through NAT64 otherwise, unless
+/// the prefix may not represent it (the well-known prefix and a non-global address: kept as
+/// IPv4). Without a fact about its route, an IPv4 address has one unless the network is
+/// IPv6-only (R35, [`is_ipv6_only`]).
+fn nat64(
+    cx: &Context<'_>,
+    prefix: Nat64Prefix,
+    ipv6_only: bool,
+    addr: SocketAddr,
+) -> (SocketAddr, Option<Ipv4Addr>) {
+    let v4 = match addr {
+        SocketAddr::V4(a) => *a.ip(),
+        SocketAddr::V6(a) => match prefix.extract(*a.ip()) {
+            Some(v4) => v4,
+            None => return (addr, None),
+        },
+    };
+    let routed = cx.config.family_policy.allows(false)
+        && match cx.sources.get(&IpAddr::V4(v4)) {
+            Some(route) => route.is_some(),
+            None => !ipv6_only,
+        };
+    let direct = SocketAddr::new(IpAddr::V4(v4), addr.port());
+    if routed {
+        return (direct, None);
+    }
+    match prefix.try_synthesize(v4) {
+        Some(v6) => (SocketAddr::new(IpAddr::V6(v6), addr.port()), Some(v4)),
+        None => (direct, None),
+    }
+}
+
+/// R35 (RFC 8305 §7, HEv3 V47): whether the driver's facts say the network is IPv6-only:
+/// some IPv6 destination is routed from a global IPv6 source, and every IPv4 destination it
+/// reported (at least one) has no route.
+pub(crate) fn is_ipv6_only(sources: &BTreeMap<IpAddr, Option<Route>>) -> bool {
+    let mut v6 = false;
+    let mut v4 = false;
+    for (dest, route) in sources {
+        match (dest, route) {
+            (IpAddr::V4(_), Some(_)) => return false,
+            (IpAddr::V4(_), None) => v4 = true,
+            (IpAddr::V6(_), Some(r)) => v6 |= is_global_v6(r.source),
+            (IpAddr::V6(_), None) => {}
+        }
+    }
+    v6 && v4
+}
+
+/// Whether `ip` is a global IPv6 address (not loopback, link-local, unspecified or
+/// IPv4-mapped).
+fn is_global_v6(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            !v6.is_loopback()
+                && !v6.is_unspecified()
+                && first & 0xffc0 != 0xfe80
+                && v6.to_ipv4_mapped().is_none()
+        }
+        IpAddr::V4(_) => false,
+    }
+}
+
+/// The number of an ECH configuration: 0 for none, else one more than the place of the
+/// first service (the origin's, then the alternatives') with an equal one, so equal
+/// configurations get equal numbers. At most MAX_SERVICE_RECORDS + MAX_ALT_SERVICES *
+/// MAX_ALT_SERVICE_RECORDS (128) services: the numbers fit a `u8`.
+fn ech_number(r: &Resolution, ech: Option<&EchConfig>) -> u8 {
+    let Some(e) = ech else { return 0 };
+    let services = r
+        .services
+        .iter()
+        .chain(r.alts.iter().flat_map(|a| &a.services));
+    let i = services.take_while(|s| s.ech.as_ref() != Some(e)).count();
+    u8::try_from(i + 1).unwrap_or(u8::MAX)
+}
+
+/// An alternative's services: its own HTTPS answer's, or the origin's when it shares the
+/// origin's query name.
+fn alt_services<'r>(r: &'r Resolution, alt: &'r Alt) -> &'r [Service] {
+    if alt.https == Https::Shared {
+        &r.services
+    } else {
+        &alt.services
+    }
+}
+
 /// Whether `tried` (sorted) holds the endpoint (address, transport, ECH).
+#[inline(always)]
 fn is_tried(
     tried: &[EndpointKey],
     addr: SocketAddr,
@@ -1083,6 +1347,7 @@ mod tests {
             skipped: false,
             dup: false,
             taken: false,
+            nat64: false,
         }
     }
 

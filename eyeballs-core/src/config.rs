@@ -4,6 +4,7 @@ use core::fmt;
 use core::time::Duration;
 
 use crate::nat64::Nat64Prefix;
+use crate::resolution::MAX_ALIAS_DEPTH;
 
 /// RFC 8305 §8: "Resolution Delay (50 milliseconds)".
 pub const RESOLUTION_DELAY: Duration = Duration::from_millis(50);
@@ -18,6 +19,67 @@ pub const MAX_CONNECTION_ATTEMPT_DELAY: Duration = Duration::from_secs(2);
 /// This is the hard floor between two attempt starts, also when an attempt is started early
 /// because the previous one failed (G1).
 pub const ATTEMPT_START_FLOOR: Duration = Duration::from_millis(10);
+
+/// The default of [`Config::tcp_after_quic_delay`]: how long TCP to an address waits after
+/// QUIC to the same address started (HEv3 §6 lets the delay differ per attempt and per
+/// protocol, V29).
+///
+/// 50 ms, because
+/// - on a network that drops UDP (far more common than broken IPv6), the first connection
+///   is then on TCP within 60 ms instead of after a whole Connection Attempt Delay
+///   (250 ms); Chromium starts both at once, which V26 forbids;
+/// - where QUIC works it still wins: it needs one round trip, TCP with TLS two, and TCP
+///   starts later;
+/// - it stays above R28's 10 ms floor, and it is no new destination: the two attempts are
+///   two transports to one server, so the congestion argument of the 100 ms Minimum (R29)
+///   does not apply to it.
+pub const TCP_AFTER_QUIC_DELAY: Duration = Duration::from_millis(50);
+
+/// How the Connection Attempt Delay after each start is chosen (HEv3 §6, V29, V58; HEV3.md
+/// HG13, HG16).
+///
+/// Whatever the schedule, a delay is never below R28's 10 ms floor nor above the Maximum
+/// Connection Attempt Delay (R30); delays derived from history are also never below the
+/// Minimum (R27, R29). [`AttemptRecord::delay`](crate::AttemptRecord::delay) and the report
+/// show the delay each start used.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use eyeballs_core::{Config, DelaySchedule};
+///
+/// // Firefox Nightly's schedule: attempts at 0, 50, 150, 350, 750 ms.
+/// let firefox = DelaySchedule::Multiplier { base: Duration::from_millis(50), factor: 2 };
+/// let config = Config::default().delay_schedule(firefox);
+/// assert!(config.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum DelaySchedule {
+    /// The default: [`Config::connection_attempt_delay`] (250 ms) after every start, HG13's
+    /// "the fixed 250 ms stays the default". A race given a [`History`](crate::History)
+    /// refines it per path, as before: after an address whose round trip history knows,
+    /// the delay is that path's retransmission timeout (R26), within [minimum, maximum].
+    #[default]
+    Fixed,
+    /// A base and a multiplier (working group issue #138; Firefox Nightly uses 50 ms × 2):
+    /// the n-th start is followed by `base × factor^(n−1)`, clamped to [10 ms, maximum].
+    /// The n-th delay belongs to the n-th start (HG16), so a start brought forward by a
+    /// failure advances the schedule too. History does not change it.
+    Multiplier {
+        /// The delay after the first start.
+        base: Duration,
+        /// What each delay is multiplied by for the next start (0 counts as 1).
+        factor: u32,
+    },
+    /// Derived from round-trip history (V29, R26; Apple and Chrome): after a path whose
+    /// round trip history knows, its retransmission timeout (`SRTT + 4 × RTTVAR`); after
+    /// another path, the smallest such timeout the race knows of a path from the same source
+    /// address (the network's round trip); without any, the fixed delay. History-derived
+    /// delays stay within [minimum, maximum]. Without history it is [`DelaySchedule::Fixed`].
+    Rtt,
+}
 
 /// Which address families a race uses, and which one it starts with.
 ///
@@ -89,6 +151,10 @@ pub struct Config {
     pub(crate) seed: u64,
     pub(crate) ech: bool,
     pub(crate) prefer_tcp: bool,
+    pub(crate) max_alias_depth: usize,
+    pub(crate) delay_schedule: DelaySchedule,
+    pub(crate) early_tcp: bool,
+    pub(crate) tcp_after_quic_delay: Duration,
 }
 
 impl Default for Config {
@@ -107,6 +173,10 @@ impl Default for Config {
             seed: 0,
             ech: false,
             prefer_tcp: false,
+            max_alias_depth: MAX_ALIAS_DEPTH,
+            delay_schedule: DelaySchedule::Fixed,
+            early_tcp: true,
+            tcp_after_quic_delay: TCP_AFTER_QUIC_DELAY,
         }
     }
 }
@@ -135,6 +205,26 @@ impl Config {
     /// The RFC recommends at least 100 ms (R29) to avoid congestion collapse on lossy paths.
     pub fn connection_attempt_delay(mut self, delay: Duration) -> Self {
         self.connection_attempt_delay = delay;
+        self
+    }
+
+    /// Sets how the delay after each start is chosen, default [`DelaySchedule::Fixed`]
+    /// (HEv3 §6, V29, V58; HEV3.md HG13).
+    pub fn delay_schedule(mut self, schedule: DelaySchedule) -> Self {
+        self.delay_schedule = schedule;
+        self
+    }
+
+    /// Sets how long TCP to an address waits after QUIC to the same address started, when
+    /// it is the next endpoint (HEV3.md HG1 deals them in a row), default
+    /// [`TCP_AFTER_QUIC_DELAY`] (50 ms; its docs say why).
+    ///
+    /// HEv3 §6 (V29): the delay "may differ per attempt". The delay after such a QUIC start
+    /// is the shorter of this and the schedule's; it is clamped like the fixed delay, to
+    /// [10 ms, maximum], so TCP and QUIC never start at once (V26). Setting it to the
+    /// Connection Attempt Delay or more turns it off.
+    pub fn tcp_after_quic_delay(mut self, delay: Duration) -> Self {
+        self.tcp_after_quic_delay = delay;
         self
     }
 
@@ -214,12 +304,31 @@ impl Config {
     /// ECH configuration, default off.
     ///
     /// With ECH on, the `ech` key counts as understood, endpoints carry their record's
-    /// configuration, no attempt starts before service information has arrived or been
-    /// denied (HEv3 §6.1, V34, HEV3.md HG6), and once any usable record offers ECH, endpoints
-    /// without it are never tried: a downgrade an attacker could force by stripping ECH from
-    /// one record (V35; stricter than RFC 9848's all-records rule). The failure then says so.
+    /// configuration, no ClientHello goes out before service information has arrived or been
+    /// denied (HEv3 §6.1, V34, HEV3.md HG6: TCP connects meanwhile, its ClientHello held, see
+    /// [`Config::early_tcp`]), and once any usable record offers ECH, endpoints without it
+    /// are never tried: a downgrade an attacker could force by stripping ECH from one record
+    /// (V35; stricter than RFC 9848's all-records rule). The failure then says so. ECH is
+    /// the only key that holds a handshake (V55): keys that only save round trips never do.
     pub fn ech(mut self, on: bool) -> Self {
         self.ech = on;
+        self
+    }
+
+    /// Lets TCP connect while the ECH gate is shut, default on (HEv3 §6.1, §6.3, V34, V55;
+    /// HEV3.md HG15).
+    ///
+    /// With ECH on and service information pending, TCP attempts start at their usual time
+    /// (after the Resolution Delay, V5(b)) as
+    /// [`Action::ConnectHeld`](crate::Action::ConnectHeld): the connection opens, the
+    /// ClientHello waits. When the HTTPS answer arrives, is negative, or fails (V36 for DNS
+    /// that is not protected), each held attempt gets
+    /// [`Action::Handshake`](crate::Action::Handshake) with the ECH configuration the answer
+    /// gives for its address (or is cancelled when the client has become SVCB-reliant and it
+    /// has none, V35). QUIC waits for the gate: its first packet is the ClientHello. Off: no
+    /// attempt starts before service information, for drivers that cannot hold a handshake.
+    pub fn early_tcp(mut self, on: bool) -> Self {
+        self.early_tcp = on;
         self
     }
 
@@ -230,11 +339,41 @@ impl Config {
         self
     }
 
-    /// Sets a NAT64 prefix (RFC 8305 §7.1, R36), default none.
+    /// Sets how many AliasMode hops a race follows (HEv3 §4.2.1, V8; RFC 9460 §2.4.2 asks
+    /// for a bound), default [`MAX_ALIAS_DEPTH`] (8, RFC 9460 §10.2's "more than 8 aliases
+    /// ... NOT RECOMMENDED"); at least 1.
     ///
-    /// With a prefix, every IPv4 address the race receives is replaced by the IPv6 address
-    /// synthesized from it (RFC 6052) before it is sorted. Set it only on an IPv6-only network
-    /// with NAT64 (R35); discovering the prefix (RFC 7050) is the adapter's job.
+    /// An alias past the cap is not followed: the race acts as if the last target had no
+    /// record (V8), and its own addresses are the last resort (V11). Every hop costs a
+    /// round trip and three queries (HTTPS, AAAA, A) before service information is in.
+    pub fn max_alias_depth(mut self, hops: usize) -> Self {
+        self.max_alias_depth = hops;
+        self
+    }
+
+    /// Sets the network's NAT64 prefix (PREF64, from router advertisements or RFC 7050's
+    /// `ipv4only.arpa`: [`Nat64Prefix::discover`]), default none (HEv3 at HEAD §8, V50–V52,
+    /// V57, V62; RFC 8305 §7, R34–R38).
+    ///
+    /// With a prefix:
+    /// - A is asked too, whatever the family policy (V50: "any NAT64 prefix: MUST query A").
+    /// - Every IPv6 address under the prefix (a DNS64 answer) is de-synthesized to the IPv4
+    ///   address it embeds (V51), and grouped and sorted as that IPv4 address (V62): it is
+    ///   one endpoint with the A answer's (HG11), and interleaved as IPv4.
+    /// - An IPv4 endpoint (from A, a hint, a literal, or de-synthesized) is connected directly
+    ///   when it has an IPv4 route, and through NAT64 otherwise (V52, R36, R38): its address is
+    ///   synthesized with the prefix ([`Endpoint::nat64_ipv4`](crate::Endpoint::nat64_ipv4)
+    ///   names the IPv4 address). "No IPv4 route" is the driver's fact
+    ///   ([`Source::unreachable`](crate::Source::unreachable)), or, for an address without a
+    ///   fact, a network the facts show to be IPv6-only (R35,
+    ///   [`Race::is_ipv6_only`](crate::Race::is_ipv6_only)); a family policy without IPv4
+    ///   ([`FamilyPolicy::V6Only`]) reaches every IPv4 endpoint through NAT64.
+    /// - The well-known prefix `64:ff9b::/96` never stands for a non-global IPv4 address
+    ///   (RFC 6052 §3.1, V57): such an address is neither synthesized nor de-synthesized.
+    ///
+    /// Since A is asked at once, a broken AAAA answer from DNS64 costs no more than the
+    /// usual family interleaving: RFC 8305's 2 s Last Resort Local Synthesis Delay (R37) is
+    /// never needed, and HEAD drops it.
     pub fn nat64(mut self, prefix: Option<Nat64Prefix>) -> Self {
         self.nat64 = prefix;
         self
@@ -269,13 +408,37 @@ impl Config {
         if self.timeout == Some(Duration::ZERO) {
             return Err(ConfigError::ZeroTimeout);
         }
+        if self.max_alias_depth == 0 {
+            return Err(ConfigError::ZeroAliasDepth);
+        }
         Ok(())
     }
 
     /// The fixed Connection Attempt Delay after clamping to `[10 ms, max]`.
     pub(crate) fn fixed_attempt_delay(&self) -> Duration {
-        self.connection_attempt_delay
-            .clamp(ATTEMPT_START_FLOOR, self.max_connection_attempt_delay)
+        self.clamp_configured_delay(self.connection_attempt_delay)
+    }
+
+    /// A configured delay clamped to `[10 ms, max]` (R28, R30).
+    pub(crate) fn clamp_configured_delay(&self, delay: Duration) -> Duration {
+        delay.clamp(ATTEMPT_START_FLOOR, self.max_connection_attempt_delay)
+    }
+
+    /// The delay a [`DelaySchedule::Multiplier`] gives after the `n`-th start (from 1),
+    /// clamped to `[10 ms, max]`.
+    pub(crate) fn multiplied_delay(&self, base: Duration, factor: u32, n: usize) -> Duration {
+        let max = self.max_connection_attempt_delay;
+        let mut delay = base;
+        if factor > 1 {
+            // At most about 94 steps: each at least doubles the delay, which stops at max.
+            for _ in 1..n {
+                if delay >= max {
+                    break;
+                }
+                delay = delay.saturating_mul(factor);
+            }
+        }
+        self.clamp_configured_delay(delay)
     }
 
     /// A history-derived delay clamped to `[min, max]` (R27, R30).
@@ -308,6 +471,8 @@ pub enum ConfigError {
     },
     /// `timeout` was `Some(0)`: the race would fail before it began.
     ZeroTimeout,
+    /// `max_alias_depth` was 0: V8 asks for a cap of at least one hop.
+    ZeroAliasDepth,
     /// An ALPN id of [`Target::protocols`](crate::Target::protocols) was empty or longer
     /// than 255 bytes (RFC 7301).
     InvalidAlpn {
@@ -340,6 +505,9 @@ impl fmt::Display for ConfigError {
             ),
             ConfigError::ZeroTimeout => {
                 f.write_str("timeout must be longer than zero, or None for no deadline")
+            }
+            ConfigError::ZeroAliasDepth => {
+                f.write_str("max_alias_depth must be at least 1 (RFC 9460 recommends 8)")
             }
             ConfigError::InvalidAlpn { len } => write!(
                 f,

@@ -1,7 +1,7 @@
 //! What a race tries: endpoints (HEv3 §5), and the protocols the caller speaks (§6.2).
 
 use core::fmt;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use crate::name::Name;
@@ -233,6 +233,16 @@ pub enum Provenance {
         /// The last alias target.
         target: Name,
     },
+    /// An alternative service the caller gave ([`Target::alt_svc`](crate::Target::alt_svc),
+    /// HEv3 V59): its host's addresses at its port, or, when its HTTPS query found
+    /// ServiceMode records, a record's endpoints (RFC 9460 §9.3: at the record's TargetName
+    /// and port).
+    AltSvc {
+        /// The alternative's host (the origin's for an `Alt-Svc` without one).
+        host: Name,
+        /// The SvcPriority of the alternative's record it came from, if any.
+        priority: Option<u16>,
+    },
 }
 
 /// One thing a race can try: an address and port, a transport, the ALPN ids its handshake
@@ -269,6 +279,7 @@ pub struct Endpoint {
         serde(rename = "priority", serialize_with = "crate::serde_impls::priority")
     )]
     pub(crate) provenance: Provenance,
+    pub(crate) nat64: Option<Ipv4Addr>,
 }
 
 impl Endpoint {
@@ -281,6 +292,7 @@ impl Endpoint {
             alpn: None,
             ech: None,
             provenance: Provenance::Address,
+            nat64: None,
         }
     }
 
@@ -303,6 +315,14 @@ impl Endpoint {
     /// Returns the ECH configuration to encrypt the ClientHello with, if the record had one.
     pub fn ech(&self) -> Option<&EchConfig> {
         self.ech.as_ref()
+    }
+
+    /// Returns the IPv4 address this endpoint reaches through NAT64, when its address is
+    /// that address synthesized with the NAT64 prefix (HEv3 at HEAD §8.3, V52: an IPv4
+    /// endpoint without an IPv4 route; also a DNS64 AAAA answer, de-synthesized and
+    /// synthesized again, V51). It was grouped and sorted as this IPv4 address (V62).
+    pub fn nat64_ipv4(&self) -> Option<Ipv4Addr> {
+        self.nat64
     }
 
     /// Returns where this endpoint came from.

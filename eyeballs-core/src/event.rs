@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use crate::endpoint::Endpoint;
+use crate::endpoint::{EchConfig, Endpoint};
 use crate::error::{Failure, Winner};
 use crate::id::{AttemptId, QueryId, QueryKind};
 use crate::name::Name;
@@ -27,6 +27,33 @@ pub enum Input<E> {
         /// The query answered.
         query: QueryId,
         /// The records of the answer, decoded (AliasMode and ServiceMode alike).
+        records: Vec<ServiceRecord>,
+    },
+    /// An expired answer to an address query, from the driver's cache, while the query
+    /// itself is still under way ("optimistic DNS": HEv3 §4.4, V13; HEV3.md HG18).
+    ///
+    /// The race uses it at once, as it would a fresh answer, and keeps the query open: the
+    /// fresh answer comes later as [`Input::Resolved`] and replaces it, as a late answer
+    /// (§7): addresses it no longer holds leave the list unless their attempt started
+    /// (V44), new ones are sorted in (V45), and an equal answer changes nothing. If the fresh
+    /// query fails, the stale addresses stay in use (RFC 8767's serve-stale). One stale
+    /// answer per query; the core never asks again on its own.
+    ResolvedStale {
+        /// The query answered from the cache.
+        query: QueryId,
+        /// The expired answer's addresses.
+        addrs: Vec<IpAddr>,
+    },
+    /// An expired answer to an HTTPS query, as [`Input::ResolvedStale`] (V13, HG18): its
+    /// service information counts at once (it opens ECH's gate; a stale ECH configuration is
+    /// what [`Input::EchRejected`] recovers from), and the fresh
+    /// [`Input::ResolvedServices`] replaces it when it differs. Only ServiceMode answers are
+    /// merged: when the stale or the fresh answer is an AliasMode one, the stale answer's
+    /// service information stays.
+    ResolvedServicesStale {
+        /// The query answered from the cache.
+        query: QueryId,
+        /// The expired answer's records.
         records: Vec<ServiceRecord>,
     },
     /// A query failed (SERVFAIL, NXDOMAIN, timeout, ...).
@@ -62,6 +89,28 @@ pub enum Input<E> {
         /// The attempt that failed.
         attempt: AttemptId,
         /// Its error, kept for the failure report.
+        error: E,
+    },
+    /// The server of an attempt that offered ECH rejected it (RFC 9849 §6.1.6, V54): the
+    /// TLS stack reports the rejection, with the server's retry configurations when it sent
+    /// any (rustls: the `RejectedEch` error's `retry_configs`).
+    ///
+    /// With retry configurations, and when the attempt was not already a retry, the race
+    /// answers with [`Action::RetryEch`] at once: the same attempt dials the same endpoint
+    /// again with them (HEV3.md HG14: no new start, no 10 ms floor, the attempt's timer keeps
+    /// running from its start, and nothing is expedited). Otherwise (no retry
+    /// configurations, a rejected retry, or an attempt that offered no ECH config, such as
+    /// GREASE ECH, whose retry configurations RFC 9849 §6.2 says never to use) the attempt
+    /// fails with `error`, as [`Input::ConnectFailed`] would fail it. A driver that never
+    /// feeds this input reports a rejection as `ConnectFailed`, as before.
+    EchRejected {
+        /// The attempt whose ECH was rejected.
+        attempt: AttemptId,
+        /// The server's retry configurations (an `ECHConfigList`), if it sent any. Drivers
+        /// pass them only from a server that authenticated as the ECH config's public name
+        /// (RFC 9849 §6.1.6).
+        retry: Option<EchConfig>,
+        /// The error the attempt fails with when it is not retried.
         error: E,
     },
     /// The host's addresses changed after the answers (DNS push, RFC 8765, or a TTL expiry):
@@ -106,6 +155,49 @@ pub enum Action<E> {
         /// The attempt's id.
         attempt: AttemptId,
         /// What to connect to, over which transport, offering which ALPN ids.
+        endpoint: Endpoint,
+    },
+    /// Connect `endpoint`'s transport (TCP) but hold its handshake: send no TLS ClientHello
+    /// until [`Action::Handshake`] for this attempt (HEv3 §6.1, §6.3, V34, V55; HEV3.md
+    /// HG15). With ECH on ([`Config::ech`](crate::Config::ech)), TCP connects at its usual
+    /// time while service information is pending, so that the ClientHello can carry the ECH
+    /// configuration that arrives. Report TCP up with [`Input::Progressed`], a failure to
+    /// connect with [`Input::ConnectFailed`], and the attempt's outcome after its handshake as
+    /// any attempt's. A driver that does not know this action leaves the attempt alone: no
+    /// ClientHello ever leaks, the attempt just never completes (turn
+    /// [`Config::early_tcp`](crate::Config::early_tcp) off instead).
+    #[non_exhaustive]
+    ConnectHeld {
+        /// The attempt's id.
+        attempt: AttemptId,
+        /// What to connect to (a TCP endpoint); its ALPN and ECH data may change by the
+        /// handshake.
+        endpoint: Endpoint,
+    },
+    /// Send the ClientHello of a held attempt ([`Action::ConnectHeld`]) with `endpoint`: the
+    /// same address, port and transport, with the ECH configuration, ALPN ids and provenance
+    /// that service information now gives for them (HEV3.md HG15). If its TCP connection is
+    /// not up yet, send it as soon as it is. The attempt's outcome is timed from here.
+    #[non_exhaustive]
+    Handshake {
+        /// The held attempt.
+        attempt: AttemptId,
+        /// What the ClientHello offers and encrypts.
+        endpoint: Endpoint,
+    },
+    /// Close this attempt's connection and dial `endpoint` again under the same attempt id:
+    /// the same address, port, transport and ALPN ids, with the ECH retry configurations
+    /// the server sent ([`Input::EchRejected`], RFC 9849 §6.1.6, V54). Report the retry's
+    /// outcome as any attempt's ([`Input::Connected`], [`Input::ConnectFailed`], or
+    /// `EchRejected` again, which then fails the attempt: a retry is never retried). The
+    /// attempt keeps its start time and its timers (HEV3.md HG14). Asked for only after the
+    /// driver fed `EchRejected`.
+    #[non_exhaustive]
+    RetryEch {
+        /// The attempt to dial again.
+        attempt: AttemptId,
+        /// What to dial: the attempt's endpoint with the retry configurations as its ECH
+        /// config.
         endpoint: Endpoint,
     },
     /// Abandon this attempt and close its socket, now or whenever it completes: it lost, or

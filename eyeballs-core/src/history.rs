@@ -22,6 +22,15 @@ use crate::endpoint::{Transport, TRANSPORTS};
 pub const HISTORY_CAPACITY: usize = 256;
 /// Default time an entry stays valid after it was last updated.
 pub const HISTORY_TTL: Duration = Duration::from_secs(600);
+/// Default of [`History::reprobe_every`]: one race in this many, from a source address where
+/// history says QUIC fails, races QUIC as if there were no history (V24, HEV3.md HG3).
+pub const QUIC_REPROBE_INTERVAL: u32 = 8;
+/// How many losses in a row ([`History::record_loss`]) make a path count as failing.
+pub const LOSSES_TO_FAIL: u8 = 2;
+/// How many paths from one source must be failing over a transport, with no success over it
+/// since, for that transport to count as failing from there ("UDP is blocked on this
+/// network", [`History::is_transport_failing`]).
+pub const TRANSPORT_FAILURE_QUORUM: usize = 2;
 
 /// What a history entry is about: one network path, from a local source address to a
 /// destination over a transport.
@@ -88,8 +97,11 @@ impl Path {
 /// - order endpoints that failed recently after the others (RFC 6724 rule 1, "known to be
 ///   otherwise unusable"), and start with the other family when every address of the preferred
 ///   family failed recently, so a host whose IPv6 path just broke connects over IPv4 at once;
-/// - try TCP before QUIC when QUIC failed recently from this source address and has not
-///   worked since ("UDP is blocked here", HEV3.md HG3); QUIC is still tried, after TCP;
+/// - try TCP before QUIC when QUIC failed or lost recently to two destinations from this
+///   source address and has not worked since ("UDP is blocked here", HEV3.md HG3), and
+///   deal one server's failing QUIC after its TCP; QUIC is still tried, after TCP, and
+///   one race in [`reprobe_every`](History::reprobe_every) (8) races it first again, so
+///   history converges with history-less behaviour (V24);
 /// - prefer addresses with a lower recorded round trip (R13) — which are also the ones used
 ///   before (R14);
 /// - derive the Connection Attempt Delay after an address from its retransmission timeout
@@ -140,6 +152,8 @@ pub struct History {
     transports: BTreeMap<(IpAddr, Transport), Outcomes>,
     capacity: usize,
     ttl: Duration,
+    /// One race in this many re-probes QUIC where history says it fails.
+    reprobe_every: u32,
     /// The latest time recorded: an earlier record is clamped to it.
     latest: Option<Instant>,
 }
@@ -150,24 +164,36 @@ struct Entry {
     rttvar: Duration,
     last_success: Option<Instant>,
     last_failure: Option<Instant>,
-    /// The latest of `last_success` and `last_failure` (every record sets one of them to the
-    /// record's time, and time is clamped so it never goes back).
+    /// The latest loss ([`History::record_loss`]), and how many in a row since the last
+    /// success.
+    last_loss: Option<Instant>,
+    losses: u8,
+    /// Races that dealt this (QUIC) path late because it was failing, since it was last
+    /// re-probed ([`History::reprobe_every`]).
+    since_probe: u32,
+    /// The latest of `last_success`, `last_failure` and `last_loss` (every record sets one
+    /// of them to the record's time, and time is clamped so it never goes back).
     updated: Instant,
 }
 
-/// The `last_failure` and `last_success` times of one (source, transport)'s entries, with
-/// their counts.
+/// The entries' evidence times ([`Entry::evidence`]) and the `last_success` times of
+/// one (source, transport)'s entries, with their counts; and how many races from that source
+/// used its failures since the last re-probe (HG3).
 #[derive(Debug, Clone, Default)]
 struct Outcomes {
     failures: BTreeMap<Instant, u32>,
     successes: BTreeMap<Instant, u32>,
+    since_probe: u32,
 }
 
-/// The latest failure and success of a (source, transport), over its entries.
+/// The latest failures and success of a (source, transport), over its entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Latest {
+    /// The two latest evidence times (two entries may share one).
     failure: Option<Instant>,
+    second_failure: Option<Instant>,
     success: Option<Instant>,
+    since_probe: u32,
 }
 
 impl Default for History {
@@ -185,8 +211,27 @@ impl History {
             transports: BTreeMap::new(),
             capacity: HISTORY_CAPACITY,
             ttl: HISTORY_TTL,
+            reprobe_every: QUIC_REPROBE_INTERVAL,
             latest: None,
         }
+    }
+
+    /// Sets how often a race re-probes QUIC from a source address where history says it
+    /// fails, default [`QUIC_REPROBE_INTERVAL`] (8); 0 or 1 re-probes every time.
+    ///
+    /// V24: history "MUST converge with history-less behaviour (ignore it now and then)";
+    /// HG3: "ignores it now and then to re-probe". Counted per source address: after
+    /// `every - 1` races from a source that dealt TCP before QUIC because of QUIC's history
+    /// there (a failing QUIC path, or UDP judged blocked), the next race from it ignores that
+    /// history and races QUIC first, as without history. So a network that unblocks UDP gets
+    /// QUIC back within `every` races from it, and a server whose UDP was repaired is tried
+    /// over QUIC again. On a network that still drops UDP a re-probe costs the delay of TCP
+    /// after QUIC ([`Config::tcp_after_quic_delay`](crate::Config::tcp_after_quic_delay),
+    /// 50 ms): 6 ms a race on average with the default. Counts live with the source's QUIC
+    /// entries and go with them.
+    pub fn reprobe_every(mut self, races: u32) -> Self {
+        self.reprobe_every = races;
+        self
     }
 
     /// Sets how many destinations are remembered; 0 remembers nothing. The least recently
@@ -240,13 +285,26 @@ impl History {
                 }
             }
             entry.last_success = Some(now);
+            entry.losses = 0;
         });
     }
 
-    /// Records that a connection over `path` failed, or lost to a later-started attempt. A
-    /// `now` earlier than the latest time recorded counts as that time.
+    /// Records that a connection over `path` failed, or, over TCP, lost to a later-started
+    /// attempt. A `now` earlier than the latest time recorded counts as that time.
     pub fn record_failure(&mut self, path: Path, now: Instant) {
         self.update(path, now, |entry, now| entry.last_failure = Some(now));
+    }
+
+    /// Records that an attempt over `path` lost: it was cancelled unanswered when one that
+    /// started no earlier won (V24, HEV3.md HG3). Weaker evidence than a failure: a QUIC
+    /// attempt that loses to TCP may only have been slower. A path counts as failing after
+    /// [`LOSSES_TO_FAIL`] (2) losses with no success in between. A `now` earlier than the
+    /// latest time recorded counts as that time.
+    pub fn record_loss(&mut self, path: Path, now: Instant) {
+        self.update(path, now, |entry, now| {
+            entry.last_loss = Some(now);
+            entry.losses = entry.losses.saturating_add(1);
+        });
     }
 
     /// Returns the smoothed round trip over `path`, if one was recorded within the time to
@@ -255,7 +313,8 @@ impl History {
         self.fresh(path, now).and_then(Entry::rtt)
     }
 
-    /// Returns whether `path` failed more recently than it succeeded, within the time to live.
+    /// Returns whether `path` is failing, within the time to live: it failed more recently
+    /// than it succeeded, or lost [`LOSSES_TO_FAIL`] (2) times since it last succeeded.
     pub fn is_failing(&self, path: Path, now: Instant) -> bool {
         self.fresh(path, now).is_some_and(Entry::is_failing)
     }
@@ -268,11 +327,14 @@ impl History {
             .and_then(Entry::retransmission_timeout)
     }
 
-    /// Returns whether `transport` fails from `source`: its most recent fresh outcome to any
-    /// destination was a failure ("QUIC is blocked on this network", HEV3.md HG3).
+    /// Returns whether `transport` fails from `source` ("UDP is blocked on this network",
+    /// HEV3.md HG3): at least [`TRANSPORT_FAILURE_QUORUM`] (2) paths from `source` over
+    /// `transport` are failing ([`History::is_failing`]) and became so after the latest
+    /// success over it from there, all within the time to live. One server's broken UDP is
+    /// that server's: its path fails, the others keep QUIC.
     ///
-    /// O(log n): the answer comes from the latest failure and success over the source's
-    /// entries of that transport, kept as they are recorded (see [`History`]).
+    /// O(log n): the answer comes from the latest two failures and the latest success over
+    /// the source's entries of that transport, kept as they are recorded (see [`History`]).
     pub fn is_transport_failing(&self, source: IpAddr, transport: Transport, now: Instant) -> bool {
         self.latest(source, transport)
             .is_some_and(|l| l.is_failing(self.ttl, now))
@@ -285,10 +347,42 @@ impl History {
 
     fn latest(&self, source: IpAddr, transport: Transport) -> Option<Latest> {
         let o = self.transports.get(&(source, transport))?;
+        let mut failures = o.failures.iter().rev();
+        let (failure, second_failure) = match failures.next() {
+            Some((t, &n)) if n >= 2 => (Some(*t), Some(*t)),
+            Some((t, _)) => (Some(*t), failures.next().map(|(t, _)| *t)),
+            None => (None, None),
+        };
         Some(Latest {
-            failure: o.failures.last_key_value().map(|(t, _)| *t),
+            failure,
+            second_failure,
             success: o.successes.last_key_value().map(|(t, _)| *t),
+            since_probe: o.since_probe,
         })
+    }
+
+    /// Counts a race that dealt QUIC over `path` late because the path was failing, or
+    /// starts the count again after a race that re-probed it ([`History::reprobe_every`]).
+    pub(crate) fn count_quic_path(&mut self, path: Path, probed: bool) {
+        if let Some(e) = self.entries.get_mut(&path) {
+            e.since_probe = if probed {
+                0
+            } else {
+                e.since_probe.saturating_add(1)
+            };
+        }
+    }
+
+    /// Counts a race from `source` that dealt TCP first because QUIC fails from there, or
+    /// starts the count again after a race that re-probed (see [`History::reprobe_every`]).
+    pub(crate) fn count_quic_race(&mut self, source: IpAddr, probed: bool) {
+        if let Some(o) = self.transports.get_mut(&(source, Transport::Quic)) {
+            o.since_probe = if probed {
+                0
+            } else {
+                o.since_probe.saturating_add(1)
+            };
+        }
     }
 
     /// Applies one record to the entry of `path` (made if new, renewed if expired) at `now`
@@ -314,7 +408,7 @@ impl History {
             }
             // The entry had an outcome, so its (source, transport) has its multisets.
             if let Some(o) = self.transports.get_mut(&(path.source, path.transport)) {
-                replace(&mut o.failures, old.last_failure, new.last_failure);
+                replace(&mut o.failures, old.evidence(), new.evidence());
                 replace(&mut o.successes, old.last_success, new.last_success);
             }
             return;
@@ -331,7 +425,7 @@ impl History {
             .transports
             .entry((path.source, path.transport))
             .or_default();
-        replace(&mut o.failures, None, entry.last_failure);
+        replace(&mut o.failures, None, entry.evidence());
         replace(&mut o.successes, None, entry.last_success);
         self.entries.insert(path, entry);
     }
@@ -354,7 +448,7 @@ impl History {
         let Some(o) = self.transports.get_mut(&key) else {
             return;
         };
-        if let Some(t) = old.last_failure {
+        if let Some(t) = old.evidence() {
             take_one(&mut o.failures, t);
         }
         if let Some(t) = old.last_success {
@@ -400,6 +494,9 @@ impl Entry {
             rttvar: Duration::ZERO,
             last_success: None,
             last_failure: None,
+            last_loss: None,
+            losses: 0,
+            since_probe: 0,
             updated: now,
         }
     }
@@ -410,6 +507,16 @@ impl Entry {
 
     fn is_failing(&self) -> bool {
         self.last_failure > self.last_success
+            || (self.losses >= LOSSES_TO_FAIL && self.last_loss > self.last_success)
+    }
+
+    /// The entry's word on its transport from its source, for the aggregate: its latest
+    /// failure or loss, when that is newer than its latest success (then it is also its update
+    /// time); `None` otherwise. A single loss counts here: the aggregate asks two
+    /// destinations for their word instead ([`TRANSPORT_FAILURE_QUORUM`]).
+    fn evidence(&self) -> Option<Instant> {
+        let negative = self.last_failure.max(self.last_loss);
+        (negative > self.last_success).then_some(negative).flatten()
     }
 
     fn retransmission_timeout(&self) -> Option<Duration> {
@@ -419,16 +526,18 @@ impl Entry {
 }
 
 impl Latest {
-    /// Whether the most recent fresh outcome over the entries is a failure.
+    /// Whether at least [`TRANSPORT_FAILURE_QUORUM`] (2) fresh entries' latest outcome is a
+    /// failure or a loss newer than the latest fresh success: whether the second latest
+    /// evidence is fresh and newer than the latest success.
     ///
-    /// The entry updated last holds the most recent outcome of all (an entry's update time
-    /// is its latest outcome) and is the last to expire: while it is fresh, the latest fresh
-    /// failure is the latest failure of all exactly when that is the most recent outcome,
-    /// and likewise for successes. So the answer is "the latest failure is newer than the
-    /// latest success, and fresh": what a scan of the fresh entries gives.
+    /// An entry's evidence time is its update time, so it is fresh exactly when the entry
+    /// is; a success newer than a fresh time is fresh too. So comparing with the
+    /// latest success of all entries, expired ones included, gives what a scan of the fresh
+    /// entries gives, and so does looking at the two latest evidence times only.
     fn is_failing(self, ttl: Duration, now: Instant) -> bool {
-        match self.failure.max(self.success) {
-            Some(newest) => is_fresh(newest, ttl, now) && self.failure > self.success,
+        const _: () = assert!(TRANSPORT_FAILURE_QUORUM == 2, "the aggregate keeps two");
+        match self.second_failure {
+            Some(second) => is_fresh(second, ttl, now) && self.second_failure > self.success,
             None => false,
         }
     }
@@ -441,6 +550,7 @@ impl Latest {
 #[derive(Debug, Clone)]
 pub(crate) struct Snapshot {
     ttl: Duration,
+    reprobe_every: u32,
     /// Sorted by path.
     entries: Vec<(Path, Entry)>,
     /// Sorted by (source, transport).
@@ -456,6 +566,7 @@ impl Snapshot {
     pub(crate) fn new(history: &History) -> Self {
         Snapshot {
             ttl: history.ttl,
+            reprobe_every: history.reprobe_every,
             entries: Vec::new(),
             transports: Vec::new(),
             copied: Vec::new(),
@@ -534,6 +645,56 @@ impl Snapshot {
     pub(crate) fn retransmission_timeout(&self, path: Path, now: Instant) -> Option<Duration> {
         self.fresh(path, now)
             .and_then(Entry::retransmission_timeout)
+    }
+
+    /// The smallest retransmission timeout of the fresh entries copied from `source`'s
+    /// paths (any destination, port and transport): the network's round trip as far as this
+    /// race knows it ([`DelaySchedule::Rtt`](crate::DelaySchedule::Rtt)).
+    pub(crate) fn fastest_retransmission_timeout(
+        &self,
+        source: IpAddr,
+        now: Instant,
+    ) -> Option<Duration> {
+        let from = self.entries.partition_point(|(p, _)| p.source < source);
+        self.entries[from..]
+            .iter()
+            .take_while(|(p, _)| p.source == source)
+            .filter(|(_, e)| is_fresh(e.updated, self.ttl, now))
+            .filter_map(|(_, e)| e.retransmission_timeout())
+            .min()
+    }
+
+    /// Whether this race re-probes QUIC from `source`: it ignores QUIC's failures there and
+    /// races QUIC as if without history ([`History::reprobe_every`]).
+    pub(crate) fn is_reprobing(&self, source: IpAddr) -> bool {
+        let key = (source, Transport::Quic);
+        self.transports
+            .binary_search_by_key(&key, |(k, _)| *k)
+            .is_ok_and(|i| self.transports[i].1.since_probe.saturating_add(1) >= self.reprobe_every)
+    }
+
+    /// Whether this race re-probes QUIC over `path`: it ignores the path's failures and
+    /// deals it as if without history ([`History::reprobe_every`]).
+    pub(crate) fn is_path_reprobing(&self, path: Path) -> bool {
+        let i = self.entries.binary_search_by_key(&path, |(p, _)| *p);
+        i.is_ok_and(|i| self.entries[i].1.since_probe.saturating_add(1) >= self.reprobe_every)
+    }
+
+    /// The copied QUIC paths that are failing at `now`.
+    pub(crate) fn failing_quic_paths(&self, now: Instant) -> impl Iterator<Item = Path> + '_ {
+        self.entries
+            .iter()
+            .filter(move |(p, e)| {
+                p.transport == Transport::Quic
+                    && is_fresh(e.updated, self.ttl, now)
+                    && e.is_failing()
+            })
+            .map(|(p, _)| *p)
+    }
+
+    /// The sources whose aggregates were copied, sorted.
+    pub(crate) fn sources(&self) -> &[IpAddr] {
+        &self.sources
     }
 
     /// As [`History::is_transport_failing`].

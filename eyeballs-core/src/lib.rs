@@ -29,7 +29,10 @@
 //!    [`Action::Resolve`] sends a DNS query, [`Action::Connect`] starts a connection attempt
 //!    to an [`Endpoint`] (an address, a [`Transport`], ALPN ids, maybe an ECH config),
 //!    [`Action::Cancel`] closes one, [`Action::Finish`] ends the race (it is the last action,
-//!    and every loser's `Cancel` comes before it).
+//!    and every loser's `Cancel` comes before it). With ECH on, [`Action::ConnectHeld`] opens
+//!    a TCP connection whose ClientHello waits for [`Action::Handshake`] (a driver that cannot
+//!    hold one turns [`Config::early_tcp`] off). A driver that feeds the newer inputs performs
+//!    their answers too: [`Action::RetryEch`] after [`Input::EchRejected`].
 //! 3. Read [`Race::poll_timeout`]: an absolute deadline, or `None`.
 //! 4. Wait for the first of: that deadline, a DNS answer, an attempt's outcome.
 //! 5. Feed what happened with [`Race::handle_input`] (an [`Input`]), or
@@ -213,7 +216,8 @@
 //!
 //! Happy Eyeballs v3: the race asks for HTTPS records too, and races QUIC and TCP
 //! endpoints. Here the record offers `h3` and `h2` with an IPv6 hint; the race starts on the
-//! hint (V10) over QUIC, then TCP to the same address 250 ms later (HEV3.md HG1).
+//! hint (V10) over QUIC, then TCP to the same address 50 ms later (HEV3.md HG1; V29 lets
+//! the delay differ per attempt: [`Config::tcp_after_quic_delay`]).
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -240,7 +244,8 @@
 //! assert_eq!(endpoint.transport(), Transport::Quic);
 //! assert_eq!(endpoint.to_string(), "QUIC [2001:db8::1]:443 h3");
 //!
-//! race.handle_timeout(at + Duration::from_millis(250));
+//! assert_eq!(race.poll_timeout(), Some(at + Duration::from_millis(50)));
+//! race.handle_timeout(at + Duration::from_millis(50));
 //! let Some(Action::Connect { endpoint, .. }) = race.poll_action() else { panic!() };
 //! assert_eq!(endpoint.to_string(), "TCP [2001:db8::1]:443 h2,http/1.1"); // V39
 //! # Ok::<(), eyeballs_core::ConfigError>(())
@@ -266,40 +271,53 @@
 //! | §5 R26–R30 | Connection Attempt Delay, its bounds, the 10 ms floor | [`Config::connection_attempt_delay`], [`ATTEMPT_START_FLOOR`] |
 //! | §5 G1 | a failure starts the next attempt at once | [`Input::ConnectFailed`] |
 //! | §6 R31, R32 | address removals spare started attempts | [`Input::AddressesChanged`] |
-//! | §7 R36 | NAT64 synthesis | [`Nat64Prefix`], [`Config::nat64`] |
+//! | §7 R34, R36, R38 | NAT64 synthesis, for IPv4 without an IPv4 route (literals, A answers, a VPN's) | [`Nat64Prefix`], [`Config::nat64`] |
+//! | §7 R35 | an IPv6-only network judged from the driver's source facts | [`Race::is_ipv6_only`] |
+//! | §7 R37 | a broken AAAA costs one delay: with a prefix, A is asked at once | [`Config::nat64`] |
 //! | G2 | "established" is the adapter's call (TCP or TLS) | [`Input::Connected`] |
 //! | G3 | no failure while DNS is outstanding | [`FailureReason`] |
 //! | G4 | optional overall deadline | [`Config::timeout`] |
 //!
-//! Not here, by design: R3, R9, R10, R25, R35 and R37/R38 (the local-synthesis fallbacks)
-//! belong to the resolver and the adapters.
+//! Not here, by design: R3, R9, R10 and R25 belong to the resolver and the adapters; so do
+//! finding the NAT64 prefix (RFC 7050: [`Nat64Prefix::discover`] reads its answer) and the
+//! source facts R35 is judged from.
 //!
 //! # Happy Eyeballs v3 map
 //!
-//! The ids (V1–V53, HG1–HG12) are those of the project's HEv3 checklist
-//! (draft-ietf-happy-happyeyeballs-v3-04).
+//! The ids (V1–V62, HG1–HG18) are those of the project's HEv3 checklist
+//! (draft-ietf-happy-happyeyeballs-v3-04, its editor's copy, RFC 9849, RFC 6052), defined in
+//! [`requirements`].
 //!
 //! | HEv3 | What | Where |
 //! |---|---|---|
 //! | §4.1 V1–V3 | HTTPS query (`_PORT._https.HOST` off 443), then AAAA, A | [`Target::https`], [`Target::https_query_name`] |
 //! | §4.2 V5–V7, HG7, HG9 | start on an address plus the preferred family and service info, or after the Resolution Delay | [`Race::handle_input`] |
-//! | §4.2.1 V8, V9, V11 | AliasMode chains (capped), `.` targets, the alias target as last resort | [`ServiceRecord::alias`], [`MAX_ALIAS_DEPTH`], [`Provenance::AliasFallback`] |
+//! | §4.2.1 V8, V9, V11 | AliasMode chains (capped: a setting), `.` targets, the alias target as last resort | [`ServiceRecord::alias`], [`Config::max_alias_depth`], [`Provenance::AliasFallback`] |
 //! | §4.2.1 V10, V43, HG8 | hints until the TargetName's answer replaces them; follow-up AAAA/A | [`ServiceRecord::ipv6_hints`] |
 //! | 9460 V12 | unknown mandatory keys, inconsistent records dropped | [`ServiceRecord::mandatory`] |
 //! | §5 V15–V21 | groups by service priority (seeded shuffle of ties), plain addresses last | [`Config::seed`], [`Provenance`] |
 //! | §5.3 V22–V25 | RFC 6724 and history within a group; families interleaved | [`History`], [`Config::first_address_family_count`] |
 //! | §6 HG1, HG2, HG3 | QUIC and TCP of one address dealt QUIC first; TCP first when history says QUIC fails here | [`Config::prefer_tcp`], [`History::is_transport_failing`] |
+//! | §5.3 V24, HG3 | history that converges: a lost QUIC attempt is weak evidence, UDP blocked needs two destinations, QUIC re-probed every 8 races | [`History::record_loss`], [`History::reprobe_every`] |
 //! | §6 V26–V31 | staggered attempts, delays and bounds as RFC 8305 | [`Config`] |
+//! | §6 V29, V58, HG13, HG16 | delay schedules (fixed, base × multiplier, from RTT history); TCP after QUIC to one address sooner | [`DelaySchedule`], [`Config::tcp_after_quic_delay`] |
 //! | §6.1 V32, V33, HG10 | "established" is the driver's call; progress extends the timer | [`Input::Progressed`], [`Input::Connected`] |
 //! | §6.2 V38–V40, V42 | ALPN sets intersected, every caller id offered per transport, port key | [`Protocols`], [`Endpoint::alpn`] |
-//! | §6.1 V34, V35, HG6 | ECH: no attempt before service info; no endpoint without ECH once a record has it | [`Config::ech`], [`Failure::skipped_without_ech`] |
+//! | §6.1 V34, V35, HG6 | ECH: no ClientHello before service info; no endpoint without ECH once a record has it | [`Config::ech`], [`Failure::skipped_without_ech`] |
+//! | §6.1, §6.3 V34, V55, HG15 | early TCP: connects at its time, its ClientHello held until the HTTPS answer, then sent with its ECH config; QUIC waits | [`Action::ConnectHeld`], [`Action::Handshake`], [`Config::early_tcp`] |
+//! | RFC 9849 V54, HG14 | ECH rejected with retry configs: the same attempt dials again with them, once | [`Input::EchRejected`], [`Action::RetryEch`] |
 //! | §7 V44, V45 | removed endpoints spare started attempts; late endpoints re-sorted in | [`Input::AddressesChanged`] |
+//! | §4.4 V13, HG18 | optimistic DNS: an expired answer races at once, the fresh one merged as a late answer | [`Input::ResolvedStale`], [`Input::ResolvedServicesStale`] |
+//! | 9460 §9.3 V41, V59, HG5, HG17 | Alt-Svc alternatives: a group of their own after the records', own queries, held to their HTTPS records and protocols | [`AltService`], [`Target::alt_svc`], [`Provenance::AltSvc`] |
 //! | HG11 | duplicate endpoints tried once, at the best place | [`Endpoint`] |
 //! | HG12 | no failure while any query (aliases, TargetNames) is outstanding | [`FailureReason`] |
+//! | HEAD §8 V50–V52, V57, V62 | NAT64: A always asked with a prefix; DNS64 addresses de-synthesized, grouped and sorted as IPv4; IPv4 without a route synthesized; never the well-known prefix for non-global IPv4 | [`Config::nat64`], [`Endpoint::nat64_ipv4`], [`Nat64Prefix::extract`] |
 //!
-//! Not here: V13 and V46 (re-querying mid-race, firing early on slow progress), V36
-//! (protected DNS: a failed HTTPS query always counts as negative here), V37, V41 and
-//! V47–V52 (NAT64 beyond R36) belong to drivers and resolvers or are not built yet.
+//! Not here: V46 (firing early on slow progress) and V60 (proxies) are not built; V36
+//! (protected DNS: a failed HTTPS query always counts as negative here); V14, V37, V47's
+//! detection and V50's prefix discovery belong to drivers and resolvers (the core judges
+//! R35 from their facts); re-querying for optimistic DNS (V13) is the driver's, the core
+//! takes the answers.
 //!
 //! # Why `std`
 //!
@@ -309,6 +327,7 @@
 //! who do not exist yet. When one does, a `Time` trait with `Instant` as the default type is
 //! the path.
 
+mod alt_svc;
 mod candidates;
 mod config;
 mod endpoint;
@@ -335,17 +354,22 @@ mod target;
 #[doc = include_str!("../docs/requirements.md")]
 pub mod requirements {}
 
+pub use alt_svc::AltService;
 pub use candidates::MAX_ENDPOINTS;
 pub use config::{
-    Config, ConfigError, FamilyPolicy, ATTEMPT_START_FLOOR, CONNECTION_ATTEMPT_DELAY,
-    MAX_CONNECTION_ATTEMPT_DELAY, MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
+    Config, ConfigError, DelaySchedule, FamilyPolicy, ATTEMPT_START_FLOOR,
+    CONNECTION_ATTEMPT_DELAY, MAX_CONNECTION_ATTEMPT_DELAY, MIN_CONNECTION_ATTEMPT_DELAY,
+    RESOLUTION_DELAY, TCP_AFTER_QUIC_DELAY,
 };
 pub use endpoint::{Alpn, EchConfig, Endpoint, Protocols, Provenance, Transport};
 pub use error::{
     FailedAttempt, FailedQuery, Failure, FailureReason, Winner, FAILURE_DISPLAY_LIMIT,
 };
 pub use event::{Action, Input};
-pub use history::{History, Path, HISTORY_CAPACITY, HISTORY_TTL};
+pub use history::{
+    History, Path, HISTORY_CAPACITY, HISTORY_TTL, LOSSES_TO_FAIL, QUIC_REPROBE_INTERVAL,
+    TRANSPORT_FAILURE_QUORUM,
+};
 pub use host::{Host, HostError, HostPort, ToHostPort};
 pub use id::{AttemptId, QueryId, QueryKind};
 pub use name::Name;
@@ -353,7 +377,10 @@ pub use nat64::{Nat64Error, Nat64Prefix};
 pub use race::{Race, MAX_SOURCES};
 pub use record::{AttemptRecord, AttemptStatus, QueryRecord};
 pub use report::{AttemptReport, QueryReport, Report};
-pub use resolution::{MAX_ALIAS_DEPTH, MAX_ANSWER_ADDRS, MAX_ANSWER_RECORDS, MAX_TARGET_NAMES};
+pub use resolution::{
+    MAX_ALIAS_DEPTH, MAX_ALT_SERVICES, MAX_ALT_SERVICE_RECORDS, MAX_ANSWER_ADDRS,
+    MAX_ANSWER_RECORDS, MAX_TARGET_NAMES,
+};
 pub use service::{ServiceRecord, MAX_HINTS, MAX_SERVICE_RECORDS};
 pub use source::Source;
 pub use target::Target;

@@ -1,4 +1,6 @@
-//! NAT64 address synthesis (RFC 8305 §7.1, R36; RFC 6052 §2.2).
+//! NAT64 addresses (RFC 6052 §2.2): synthesis (RFC 8305 §7.1, R36; HEv3 at HEAD §8.3, V52)
+//! and de-synthesis (HEAD §8.2, V51, V62), never of a non-global IPv4 address under the
+//! well-known prefix (RFC 6052 §3.1, V57).
 
 use core::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -72,7 +74,81 @@ impl Nat64Prefix {
         self.len
     }
 
-    /// Returns the IPv4-embedded IPv6 address for `v4` (RFC 6052 §2.2).
+    /// Returns the IPv4-embedded IPv6 address for `v4` (RFC 6052 §2.2), or `None` when this
+    /// prefix may not represent it: the well-known prefix never represents a non-global IPv4
+    /// address (RFC 6052 §3.1, V57; see [`Nat64Prefix::represents`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// use eyeballs_core::Nat64Prefix;
+    ///
+    /// let wkp = Nat64Prefix::WELL_KNOWN;
+    /// assert_eq!(wkp.try_synthesize(Ipv4Addr::new(10, 1, 2, 3)), None); // RFC 1918
+    /// assert!(wkp.try_synthesize(Ipv4Addr::new(8, 8, 8, 8)).is_some());
+    /// let local = Nat64Prefix::new("2001:db8:64::".parse().unwrap(), 96)?;
+    /// assert!(local.try_synthesize(Ipv4Addr::new(10, 1, 2, 3)).is_some());
+    /// # Ok::<(), eyeballs_core::Nat64Error>(())
+    /// ```
+    pub fn try_synthesize(&self, v4: Ipv4Addr) -> Option<Ipv6Addr> {
+        self.represents(v4).then(|| self.synthesize(v4))
+    }
+
+    /// Returns the IPv4 address that `v6` embeds under this prefix (RFC 6052 §2.2): `v6`
+    /// starts with the prefix (and, under a prefix shorter than /96, has octet 8 zero), and
+    /// the prefix may represent the address it embeds ([`Nat64Prefix::represents`]).
+    /// `None` for any other address. HEv3 at HEAD (§8.2, V51, V62) de-synthesizes every AAAA
+    /// answer with it before grouping and sorting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// use eyeballs_core::Nat64Prefix;
+    ///
+    /// let wkp = Nat64Prefix::WELL_KNOWN;
+    /// assert_eq!(wkp.extract("64:ff9b::808:808".parse().unwrap()), Some(Ipv4Addr::new(8, 8, 8, 8)));
+    /// assert_eq!(wkp.extract("2001:db8::1".parse().unwrap()), None);
+    /// assert_eq!(wkp.extract("64:ff9b::a01:203".parse().unwrap()), None); // 10.1.2.3
+    /// ```
+    pub fn extract(&self, v6: Ipv6Addr) -> Option<Ipv4Addr> {
+        let len = u32::from(self.len);
+        let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
+        let bits = u128::from(v6);
+        if bits & mask != u128::from(self.prefix) & mask {
+            return None;
+        }
+        let octets = v6.octets();
+        if self.len < 96 && octets[8] != 0 {
+            return None;
+        }
+        let mut v4 = [0u8; 4];
+        let mut at = usize::from(self.len / 8);
+        for byte in &mut v4 {
+            if at == 8 {
+                at += 1;
+            }
+            *byte = octets[at];
+            at += 1;
+        }
+        let v4 = Ipv4Addr::from(v4);
+        self.represents(v4).then_some(v4)
+    }
+
+    /// Returns whether this prefix may represent `v4`: any network-specific prefix may; the
+    /// well-known prefix `64:ff9b::/96` only a global address (RFC 6052 §3.1, V57), so not
+    /// "this network" (0/8), private (RFC 1918), shared (100.64/10), loopback, link-local,
+    /// IETF protocol assignments (192.0.0/24), benchmarking (198.18/15), multicast or
+    /// reserved addresses. The documentation ranges (192.0.2/24, 198.51.100/24,
+    /// 203.0.113/24) count as global here: RFC 6052's own examples synthesize 192.0.2.33
+    /// under the well-known prefix.
+    pub fn represents(&self, v4: Ipv4Addr) -> bool {
+        *self != Nat64Prefix::WELL_KNOWN || is_global(v4)
+    }
+
+    /// Returns the IPv4-embedded IPv6 address for `v4` (RFC 6052 §2.2), whatever `v4` is
+    /// (see [`Nat64Prefix::try_synthesize`] for the rule of RFC 6052 §3.1).
     ///
     /// The IPv4 octets follow the prefix, skipping octet 8 (bits 64 to 71), which stays zero.
     pub fn synthesize(&self, v4: Ipv4Addr) -> Ipv6Addr {
@@ -122,6 +198,21 @@ impl Nat64Prefix {
             })
         })
     }
+}
+
+/// Whether the well-known prefix may represent `v4` (see [`Nat64Prefix::represents`]).
+fn is_global(v4: Ipv4Addr) -> bool {
+    let [a, b, c, _] = v4.octets();
+    !(a == 0
+        || a == 10
+        || a == 127
+        || a >= 224
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 169 && b == 254)
+        || (a == 172 && (16..32).contains(&b))
+        || (a == 192 && b == 168)
+        || (a == 192 && b == 0 && c == 0)
+        || (a == 198 && (18..20).contains(&b)))
 }
 
 impl fmt::Display for Nat64Prefix {

@@ -1,12 +1,12 @@
 //! The race: one Happy Eyeballs connection establishment as a state machine.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
-use std::time::Instant;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
 
-use crate::candidates::{Candidates, Context};
-use crate::config::{Config, ConfigError, ATTEMPT_START_FLOOR};
-use crate::endpoint::{Endpoint, Protocols};
+use crate::candidates::{is_ipv6_only, Candidates, Context, Details};
+use crate::config::{Config, ConfigError, DelaySchedule, ATTEMPT_START_FLOOR};
+use crate::endpoint::{EchConfig, Endpoint, Protocols, Transport};
 use crate::error::{FailedAttempt, FailedQuery, Failure, FailureReason, Winner};
 use crate::event::{Action, Input};
 use crate::history::{History, Path, Snapshot};
@@ -62,11 +62,21 @@ struct State<E> {
     attempts: Vec<AttemptRecord<E>>,
     in_flight: usize,
     last_start: Option<Instant>,
+    /// The last start plus R28's 10 ms floor: no start before it (`None`: before the first
+    /// start, or not representable).
+    floor: Option<Instant>,
     /// When the next attempt is due by the Connection Attempt Delay, or earlier after a
     /// failure (G1); `None` before the first attempt, or when the delay cannot be represented.
     next_due: Option<Instant>,
     /// A failure brought the next attempt forward, and it has not started yet.
     expedited: bool,
+    /// Attempts in flight whose ClientHello is held (HG15).
+    held: usize,
+    /// After a QUIC start: when TCP to the same address may follow (V29's shorter delay,
+    /// [`Config::tcp_after_quic_delay`]), that address, and the QUIC attempt. It applies
+    /// while that TCP endpoint is the next one, and ends with the next start or the QUIC
+    /// attempt's progress (UDP works there).
+    follow_up: Option<(Instant, SocketAddr, AttemptId)>,
     /// Actions not yet drained: a few inline, so a small race allocates no queue.
     actions: SmallQueue<Action<E>, 2>,
     result: Option<Result<Winner, FailureReason>>,
@@ -209,6 +219,16 @@ impl<E> Race<E> {
         self.0.in_flight()
     }
 
+    /// Returns whether the driver's facts ([`Input::Sources`], [`Target::sources`]) say the
+    /// network is IPv6-only (RFC 8305 §7, R35; HEv3 V47): some IPv6 destination is routed
+    /// from a global IPv6 source, and every IPv4 destination reported (at least one) has no
+    /// route. With a NAT64 prefix ([`Config::nat64`]), an IPv4 address the driver said
+    /// nothing about is then reached through NAT64 (V52); a driver can also read it to
+    /// decide whether to look for a prefix at all (V50).
+    pub fn is_ipv6_only(&self) -> bool {
+        is_ipv6_only(&self.0.sources)
+    }
+
     /// Returns the source address the driver reported for `destination`
     /// ([`Input::Sources`]), if it reported one.
     pub fn source_of(&self, destination: IpAddr) -> Option<IpAddr> {
@@ -251,7 +271,14 @@ impl<E> State<E> {
                 name,
                 port,
                 combined,
-            } => Resolution::host(name, port, policy, want_a, combined, https_name),
+            } => {
+                let (mut r, mut asks) =
+                    Resolution::host(name, port, policy, want_a, combined, https_name.clone());
+                // V3, V59: the alternatives' queries follow the origin's.
+                let alts = r.add_alts(&target.alts, &target.protocols, https_name.as_ref(), now);
+                asks.extend(alts);
+                (r, asks)
+            }
             TargetKind::Addrs(addrs) => (Resolution::literal(&addrs, policy), Vec::new()),
         };
         let mut race = Box::new(State {
@@ -274,8 +301,11 @@ impl<E> State<E> {
             attempts: Vec::with_capacity(4),
             in_flight: 0,
             last_start: None,
+            floor: None,
             next_due: None,
             expedited: false,
+            held: 0,
+            follow_up: None,
             actions: SmallQueue::new(),
             result: None,
             finished_at: None,
@@ -298,6 +328,10 @@ impl<E> State<E> {
         match input {
             Input::Resolved { query, addrs } => self.on_addrs(query, addrs, now),
             Input::ResolvedServices { query, records } => self.on_records(query, records, now),
+            Input::ResolvedStale { query, addrs } => self.on_stale_addrs(query, addrs, now),
+            Input::ResolvedServicesStale { query, records } => {
+                self.on_stale_records(query, records, now)
+            }
             Input::ResolveFailed { query, error } => self.on_failure(query, error, now),
             Input::Sources { sources } => self.on_sources(sources, now),
             Input::Progressed { attempt } => self.on_progress(attempt, now),
@@ -306,14 +340,12 @@ impl<E> State<E> {
                     self.win(attempt, now);
                 }
             }
-            Input::ConnectFailed { attempt, error } => {
-                if self.end_attempt(attempt, AttemptStatus::Failed, Some(error), now) {
-                    // G1, HG2: a failure brings the next attempt forward; R28's 10 ms floor
-                    // between starts still holds (see `next_start_at`).
-                    self.next_due = Some(self.next_due.map_or(now, |due| due.min(now)));
-                    self.expedited = true;
-                }
-            }
+            Input::ConnectFailed { attempt, error } => self.on_attempt_failed(attempt, error, now),
+            Input::EchRejected {
+                attempt,
+                retry,
+                error,
+            } => self.on_ech_rejected(attempt, retry, error, now),
             Input::AddressesChanged { added, removed } => {
                 self.resolution.change(&added, &removed);
                 self.rebuild(now);
@@ -337,18 +369,19 @@ impl<E> State<E> {
             return None;
         }
         // With nothing held (every address withdrawn, say) there is nothing to start when
-        // the Resolution Delay ends, so it is no deadline.
-        // Nor while the ECH gate is shut: only the HTTPS answer can open it (HG6).
-        let gated = self.config.ech && !self.resolution.is_service_settled();
+        // the Resolution Delay ends, so it is no deadline. Nor while the ECH gate is shut and
+        // nothing may start held: only the HTTPS answer can open it (HG6).
+        let startable = self.is_startable();
         let resolution = self
             .resolution_deadline
             .flatten()
-            .filter(|_| !self.ready && !self.candidates.is_empty() && !gated);
-        let next_attempt = if self.ready && !self.candidates.is_empty() && !self.at_cap() {
-            self.next_start_at()
-        } else {
-            None
-        };
+            .filter(|_| !self.ready && !self.candidates.is_empty() && startable);
+        let next_attempt =
+            if self.ready && !self.candidates.is_empty() && !self.at_cap() && startable {
+                self.next_start_at()
+            } else {
+                None
+            };
         [self.deadline, resolution, next_attempt]
             .into_iter()
             .flatten()
@@ -410,6 +443,7 @@ impl<E> State<E> {
                 name: name.clone(),
                 kind,
                 sent: now,
+                stale: None,
                 answered: None,
                 addrs: Vec::new(),
                 records: Vec::new(),
@@ -435,10 +469,36 @@ impl<E> State<E> {
         self.query_for.get(query.0).copied()
     }
 
-    fn on_addrs(&mut self, query: QueryId, mut addrs: Vec<IpAddr>, now: Instant) {
+    /// Returns what an unanswered query is for, and marks it stale-answered at `now`; `None`
+    /// for unknown, answered and already stale-answered queries (V13, HG18).
+    fn answered_stale(&mut self, query: QueryId, now: Instant) -> Option<QueryFor> {
+        let record = self.queries.get_mut(query.0)?;
+        if record.answered.is_some() || record.stale.is_some() {
+            return None;
+        }
+        record.stale = Some(now);
+        self.query_for.get(query.0).copied()
+    }
+
+    fn on_addrs(&mut self, query: QueryId, addrs: Vec<IpAddr>, now: Instant) {
         let Some(what) = self.answered(query, now) else {
             return;
         };
+        self.take_addrs(query, what, addrs, now);
+    }
+
+    /// V13, HG18: an expired answer from the driver's cache, the query still open: the race
+    /// uses it at once, as an answer, and the fresh one replaces it when it comes (§7: its
+    /// removals spare started attempts, its new endpoints are sorted in; an equal one
+    /// changes nothing).
+    fn on_stale_addrs(&mut self, query: QueryId, addrs: Vec<IpAddr>, now: Instant) {
+        let Some(what) = self.answered_stale(query, now) else {
+            return;
+        };
+        self.take_addrs(query, what, addrs, now);
+    }
+
+    fn take_addrs(&mut self, query: QueryId, what: QueryFor, mut addrs: Vec<IpAddr>, now: Instant) {
         addrs.truncate(MAX_ANSWER_ADDRS);
         match what {
             QueryFor::Addrs { name } => {
@@ -446,19 +506,39 @@ impl<E> State<E> {
                 self.resolution.answer_addrs(name, kind, &addrs);
             }
             // Addresses for an HTTPS query: an answer without records.
-            QueryFor::Https => self.take_records(&[], now),
+            QueryFor::Https => self.take_records(query, &[], now),
+            QueryFor::AltHttps { alt } => self.take_alt_records(alt, Some(&[]), now),
         }
         self.queries[query.0].addrs = addrs;
         self.rebuild(now);
     }
 
-    fn on_records(&mut self, query: QueryId, mut records: Vec<ServiceRecord>, now: Instant) {
+    fn on_records(&mut self, query: QueryId, records: Vec<ServiceRecord>, now: Instant) {
         let Some(what) = self.answered(query, now) else {
             return;
         };
+        self.take_service_answer(query, what, records, now);
+    }
+
+    /// V13, HG18 for an HTTPS query: see [`State::on_stale_addrs`].
+    fn on_stale_records(&mut self, query: QueryId, records: Vec<ServiceRecord>, now: Instant) {
+        let Some(what) = self.answered_stale(query, now) else {
+            return;
+        };
+        self.take_service_answer(query, what, records, now);
+    }
+
+    fn take_service_answer(
+        &mut self,
+        query: QueryId,
+        what: QueryFor,
+        mut records: Vec<ServiceRecord>,
+        now: Instant,
+    ) {
         records.truncate(MAX_ANSWER_RECORDS);
         match what {
-            QueryFor::Https => self.take_records(&records, now),
+            QueryFor::Https => self.take_records(query, &records, now),
+            QueryFor::AltHttps { alt } => self.take_alt_records(alt, Some(&records), now),
             // Records for an address query: an answer without addresses.
             QueryFor::Addrs { name } => {
                 let kind = self.queries[query.0].kind;
@@ -469,10 +549,31 @@ impl<E> State<E> {
         self.rebuild(now);
     }
 
-    fn take_records(&mut self, records: &[ServiceRecord], now: Instant) {
-        let asks =
+    fn take_records(&mut self, query: QueryId, records: &[ServiceRecord], now: Instant) {
+        let q = &self.queries[query.0];
+        let asks = if q.stale.is_some() && q.answered.is_some() {
+            // HG18: the fresh answer after a stale one; an equal one changes nothing.
+            if q.records.as_slice() == records {
+                return;
+            }
             self.resolution
-                .answer_https(records, &self.protocols, self.config.ech, &mut self.rng);
+                .replace_https(records, &self.protocols, &self.config, &mut self.rng)
+        } else {
+            self.resolution
+                .answer_https(records, &self.protocols, &self.config, &mut self.rng)
+        };
+        self.ask(asks, now);
+    }
+
+    /// An alternative service's HTTPS answer (`None`: it failed), RFC 9460 §9.3.
+    fn take_alt_records(&mut self, alt: usize, records: Option<&[ServiceRecord]>, now: Instant) {
+        let asks = self.resolution.answer_alt_https(
+            alt,
+            records,
+            &self.protocols,
+            self.config.ech,
+            &mut self.rng,
+        );
         self.ask(asks, now);
     }
 
@@ -483,12 +584,18 @@ impl<E> State<E> {
         let record = &mut self.queries[query.0];
         record.failed = true;
         record.error = Some(error);
+        if record.stale.is_some() {
+            // HG18: a fresh query that fails leaves the stale answer in use (RFC 8767's
+            // serve-stale).
+            return;
+        }
         match what {
             QueryFor::Addrs { name } => {
                 let kind = record.kind;
                 self.resolution.fail_addrs(name, kind);
             }
             QueryFor::Https => self.resolution.fail_https(),
+            QueryFor::AltHttps { alt } => self.take_alt_records(alt, None, now),
         }
         self.rebuild(now);
     }
@@ -530,6 +637,51 @@ impl<E> State<E> {
         snapshot.copy(history, &mut pairs)
     }
 
+    fn on_attempt_failed(&mut self, attempt: AttemptId, error: E, now: Instant) {
+        if self.end_attempt(attempt, AttemptStatus::Failed, Some(error), now) {
+            // G1, HG2: a failure brings the next attempt forward; R28's 10 ms floor between
+            // starts still holds (see `next_start_at`).
+            self.next_due = Some(self.next_due.map_or(now, |due| due.min(now)));
+            self.expedited = true;
+        }
+    }
+
+    /// V54, HG14: a first rejection with retry configs dials the same endpoint again with
+    /// them, at once and within the same attempt (its start, delay and timers unchanged,
+    /// nothing expedited); anything else fails the attempt.
+    fn on_ech_rejected(
+        &mut self,
+        attempt: AttemptId,
+        retry: Option<EchConfig>,
+        error: E,
+        now: Instant,
+    ) {
+        let Some(a) = self.attempts.get_mut(attempt.0) else {
+            return;
+        };
+        if a.status != AttemptStatus::Connecting {
+            return;
+        }
+        match retry {
+            // RFC 9849 §6.2: a client that offered no ECH config (GREASE) never uses retry
+            // configs; §6.1.6: a retry is never retried.
+            Some(config) if a.endpoint.ech.is_some() && a.ech_retried().is_none() => {
+                // Both endpoints are this attempt's: neither is ever started again (the
+                // first may not have reached the candidates' list of tried ones yet).
+                let first = a.endpoint.key();
+                a.handshake_mut().ech_retried = Some(now);
+                a.endpoint.ech = Some(config);
+                let endpoint = a.endpoint.clone();
+                self.candidates.mark_tried(first);
+                self.candidates.mark_tried(endpoint.key());
+                self.rebuild(now);
+                self.actions
+                    .push_back(Action::RetryEch { attempt, endpoint });
+            }
+            _ => self.on_attempt_failed(attempt, error, now),
+        }
+    }
+
     /// V33, HG10: progress pushes the next start back to this attempt's expected full setup,
     /// `now` + its delay, but never past its start + the Maximum Connection Attempt Delay,
     /// and never over a failure's expedited start.
@@ -541,6 +693,9 @@ impl<E> State<E> {
             return;
         }
         a.progressed = Some(now);
+        if self.follow_up.is_some_and(|(_, _, quic)| quic == attempt) {
+            self.follow_up = None;
+        }
         if self.expedited {
             return;
         }
@@ -586,6 +741,9 @@ impl<E> State<E> {
     ) -> bool {
         match self.attempts.get_mut(attempt.0) {
             Some(a) if a.status == AttemptStatus::Connecting => {
+                if a.is_held() && a.released().is_none() {
+                    self.held -= 1;
+                }
                 a.status = status;
                 a.ended = Some(now);
                 a.error = error;
@@ -610,12 +768,21 @@ impl<E> State<E> {
             return;
         }
         self.update_ready(now);
+        if self.held > 0 && !self.is_gated() {
+            self.release_held(now);
+        }
         if self.ready
             && !self.candidates.is_empty()
             && !self.at_cap()
+            && self.is_startable()
             && (self.last_start.is_none() || self.next_start_at().is_some_and(|at| now >= at))
         {
-            if let Some(endpoint) = self.candidates.pop_next(&self.resolution, &self.protocols) {
+            let details = Details {
+                resolution: &self.resolution,
+                protocols: &self.protocols,
+                nat64: self.config.nat64,
+            };
+            if let Some(endpoint) = self.candidates.pop_next(&details) {
                 self.start(endpoint, now);
             }
         }
@@ -649,8 +816,9 @@ impl<E> State<E> {
         let deadline = *self
             .resolution_deadline
             .get_or_insert_with(|| now.checked_add(delay));
-        if self.config.ech && !settled {
-            // V34, HG6: an ECH client sends no ClientHello before service information.
+        if self.config.ech && !settled && !self.is_startable() {
+            // V34, HG6: an ECH client sends no ClientHello before service information; only
+            // TCP may connect, its ClientHello held (V55, HG15).
             return;
         }
         // The awaited family is the preferred one (IPv6 by default), unless history says it
@@ -681,6 +849,78 @@ impl<E> State<E> {
         }
     }
 
+    /// V34, HG6: whether the ECH gate is shut: ECH is on and service information has
+    /// neither arrived nor been denied.
+    #[inline]
+    fn is_gated(&self) -> bool {
+        self.config.ech && !self.resolution.is_service_settled()
+    }
+
+    /// Whether the next endpoint may start now as far as the ECH gate goes: always when it
+    /// is open; while it is shut, only TCP, with its ClientHello held (V34, V55, HG15;
+    /// [`Config::early_tcp`]). QUIC's first Initial is a ClientHello: it waits.
+    #[inline]
+    fn is_startable(&self) -> bool {
+        !self.is_gated()
+            || (self.config.early_tcp
+                && self
+                    .candidates
+                    .peek()
+                    .is_some_and(|(_, t)| t == Transport::Tcp))
+    }
+
+    /// HG15: the gate opened; each held attempt sends its ClientHello with what service
+    /// information now gives for its address, port and transport (its ECH config, ALPN and
+    /// provenance: the best such endpoint of the list, which is then tried), or with its own
+    /// data when none is listed; or, when the client is SVCB-reliant (V35) and none with ECH
+    /// is listed, it is cancelled: its ClientHello would go out without ECH.
+    fn release_held(&mut self, now: Instant) {
+        let reliant = self.config.ech && self.resolution.services.iter().any(|s| s.ech.is_some());
+        let mut taken = false;
+        for i in 0..self.attempts.len() {
+            let a = &self.attempts[i];
+            if !a.is_held() || a.released().is_some() || a.status != AttemptStatus::Connecting {
+                continue;
+            }
+            let (addr, transport) = (a.endpoint.addr, a.endpoint.transport);
+            let details = Details {
+                resolution: &self.resolution,
+                protocols: &self.protocols,
+                nat64: self.config.nat64,
+            };
+            let listed = self.candidates.find(addr, transport, &details);
+            let a = &mut self.attempts[i];
+            match listed {
+                Some(endpoint) => {
+                    taken = true;
+                    self.candidates.mark_tried(endpoint.key());
+                    a.endpoint = endpoint;
+                }
+                None if reliant && a.endpoint.ech.is_none() => {
+                    a.status = AttemptStatus::Cancelled;
+                    a.ended = Some(now);
+                    self.in_flight -= 1;
+                    self.held -= 1;
+                    self.actions.push_back(Action::Cancel { attempt: a.id() });
+                    // As a failure would (G1): the endpoints with ECH need not wait for it.
+                    self.next_due = Some(self.next_due.map_or(now, |due| due.min(now)));
+                    self.expedited = true;
+                    continue;
+                }
+                None => {}
+            }
+            a.handshake_mut().released = Some(now);
+            self.held -= 1;
+            self.actions.push_back(Action::Handshake {
+                attempt: a.id(),
+                endpoint: a.endpoint.clone(),
+            });
+        }
+        if taken {
+            self.rebuild(now);
+        }
+    }
+
     fn at_cap(&self) -> bool {
         self.config
             .max_attempts_in_flight
@@ -689,32 +929,49 @@ impl<E> State<E> {
 
     /// When the next attempt may start: `None` before the first one and when no time can be
     /// represented; otherwise the due time, but never within 10 ms of the previous start (R28).
+    #[inline(always)]
     fn next_start_at(&self) -> Option<Instant> {
-        let floor = self.last_start?.checked_add(ATTEMPT_START_FLOOR)?;
-        Some(self.next_due?.max(floor))
+        let floor = self.floor?;
+        let due = match self.follow_up {
+            Some((at, addr, _)) if self.candidates.peek() == Some((addr, Transport::Tcp)) => {
+                Some(self.next_due.map_or(at, |due| due.min(at)))
+            }
+            _ => self.next_due,
+        };
+        Some(due?.max(floor))
     }
 
+    #[inline(always)]
     fn start(&mut self, endpoint: Endpoint, now: Instant) {
         let attempt = AttemptId(self.attempts.len());
-        // R26, V29: with history, wait until this path's second SYN (or QUIC probe) would be
-        // sent (its RTO), within [min, max] (R27, R30); otherwise the fixed delay.
-        let path = self
-            .source_of(endpoint.addr.ip())
-            .map(|s| Path::new(s, endpoint.addr, endpoint.transport));
-        let delay = self
-            .history
-            .as_ref()
-            .zip(path)
-            .and_then(|(h, p)| h.retransmission_timeout(p, now))
-            .map_or_else(
-                || self.config.fixed_attempt_delay(),
-                |rto| self.config.clamp_history_delay(rto),
-            );
+        let delay = self.scheduled_delay(&endpoint, attempt.0 + 1, now);
+        // The QUIC attempt before this TCP one to its address: its delay was the follow-up's.
+        if let Some((at, addr, quic)) = self.follow_up.take() {
+            if endpoint.transport == Transport::Tcp && endpoint.addr == addr && now >= at {
+                if let (Some(q), Some(start)) = (self.attempts.get_mut(quic.0), self.last_start) {
+                    q.delay = q.delay.min(now.saturating_duration_since(start));
+                }
+            }
+        }
+        // V29 "may differ per attempt": TCP to the address QUIC goes to follows sooner (HG1's
+        // turn deals it next; on a network that drops UDP it is the one that works).
+        if endpoint.transport == Transport::Quic {
+            let follow_up = self
+                .config
+                .clamp_configured_delay(self.config.tcp_after_quic_delay);
+            self.follow_up = now
+                .checked_add(follow_up)
+                .map(|at| (at, endpoint.addr, attempt));
+        }
+        // V34, V55, HG15: while the ECH gate is shut, TCP connects with its ClientHello held.
+        let held = self.is_gated();
         self.attempts.push(AttemptRecord {
-            id: attempt,
+            // At most MAX_ENDPOINTS (65,536) attempts: the index fits.
+            id: attempt.0 as u32,
             endpoint: endpoint.clone(),
             started: now,
             delay,
+            handshake: None,
             progressed: None,
             ended: None,
             status: AttemptStatus::Connecting,
@@ -722,10 +979,59 @@ impl<E> State<E> {
         });
         self.in_flight += 1;
         self.last_start = Some(now);
+        self.floor = now.checked_add(ATTEMPT_START_FLOOR);
         self.next_due = now.checked_add(delay);
         self.expedited = false;
-        self.actions
-            .push_back(Action::Connect { attempt, endpoint });
+        if held {
+            self.hold(attempt);
+            self.actions
+                .push_back(Action::ConnectHeld { attempt, endpoint });
+        } else {
+            self.actions
+                .push_back(Action::Connect { attempt, endpoint });
+        }
+    }
+
+    /// The delay the schedule gives after the `n`-th start (from 1), to `endpoint` (V29,
+    /// V58, HG13, HG16).
+    #[inline(always)]
+    fn scheduled_delay(&self, endpoint: &Endpoint, n: usize, now: Instant) -> Duration {
+        let config = &self.config;
+        let history = self.history.as_deref();
+        match (config.delay_schedule, history) {
+            (DelaySchedule::Multiplier { base, factor }, _) => {
+                return config.multiplied_delay(base, factor, n)
+            }
+            // Nothing to look up.
+            (_, None) => return config.fixed_attempt_delay(),
+            _ => {}
+        }
+        let source = self.source_of(endpoint.addr.ip());
+        let path = source.map(|s| Path::new(s, endpoint.addr, endpoint.transport));
+        // R26: the path's retransmission timeout, when history knows its round trip.
+        let rto = || history.zip(path)?.0.retransmission_timeout(path?, now);
+        match config.delay_schedule {
+            DelaySchedule::Multiplier { base, factor } => config.multiplied_delay(base, factor, n),
+            DelaySchedule::Fixed => rto().map_or_else(
+                || config.fixed_attempt_delay(),
+                |rto| config.clamp_history_delay(rto),
+            ),
+            DelaySchedule::Rtt => rto()
+                .or_else(|| history?.fastest_retransmission_timeout(source?, now))
+                .map_or_else(
+                    || config.fixed_attempt_delay(),
+                    |rto| config.clamp_history_delay(rto),
+                ),
+        }
+    }
+
+    /// Marks a just started attempt as held (HG15).
+    #[cold]
+    fn hold(&mut self, attempt: AttemptId) {
+        self.held += 1;
+        if let Some(a) = self.attempts.get_mut(attempt.0) {
+            a.handshake_mut().held = true;
+        }
     }
 
     /// R22/R23: cancel every other attempt, ignore untried endpoints, finish once.
@@ -746,7 +1052,7 @@ impl<E> State<E> {
             .attempts
             .iter_mut()
             .map(|a| FailedAttempt {
-                attempt: a.id,
+                attempt: a.id(),
                 endpoint: a.endpoint.clone(),
                 error: a.error.take(),
             })
@@ -772,11 +1078,12 @@ impl<E> State<E> {
     }
 
     fn cancel_in_flight(&mut self, now: Instant) {
+        self.held = 0;
         for a in &mut self.attempts {
             if a.status == AttemptStatus::Connecting {
                 a.status = AttemptStatus::Cancelled;
                 a.ended = Some(now);
-                self.actions.push_back(Action::Cancel { attempt: a.id });
+                self.actions.push_back(Action::Cancel { attempt: a.id() });
             }
         }
         self.in_flight = 0;
@@ -786,14 +1093,50 @@ impl<E> State<E> {
 /// Learning from a race lives here, beside the race, so that the history module needs
 /// nothing of races.
 impl History {
+    /// Counts towards the next re-probe of QUIC (V24, HG3) what QUIC's history did to this
+    /// race: per source address where QUIC counted as failing, and per failing QUIC path,
+    /// a race that dealt QUIC late adds one, and a race that re-probed and tried QUIC starts
+    /// the count again (one that re-probed without reaching QUIC leaves it, to re-probe next
+    /// time).
+    fn count_reprobes<E>(&mut self, race: &Race<E>, snapshot: &Snapshot) {
+        let at = race.started();
+        let quic_tried = |source: IpAddr, path: Option<Path>| {
+            race.attempts().iter().any(|a| {
+                let e = a.endpoint();
+                e.transport() == Transport::Quic
+                    && race.source_of(e.addr().ip()) == Some(source)
+                    && path.is_none_or(|p| p.destination() == e.addr())
+            })
+        };
+        for &source in snapshot.sources() {
+            if snapshot.is_transport_failing(source, Transport::Quic, at) {
+                let probed = snapshot.is_reprobing(source);
+                if !probed || quic_tried(source, None) {
+                    self.count_quic_race(source, probed);
+                }
+            }
+        }
+        for path in snapshot.failing_quic_paths(at) {
+            let probed = snapshot.is_reprobing(path.source()) || snapshot.is_path_reprobing(path);
+            if !probed || quic_tried(path.source(), Some(path)) {
+                self.count_quic_path(path, probed);
+            }
+        }
+    }
+
     /// Learns from a finished (or running) race.
     ///
-    /// - A connected attempt records its round trip (from its start to its connection).
+    /// - A connected attempt records its round trip (from its start, or its ECH retry, to its
+    ///   connection).
     /// - A failed attempt records a failure.
-    /// - A cancelled attempt that had started no later than the winner records a failure: it
-    ///   had at least as long as the winner and did not connect (a hanging IPv6 path, say).
-    ///   One cancelled by the overall deadline records a failure too. One cancelled because
-    ///   the caller aborted teaches nothing.
+    /// - A cancelled attempt that had started no later than the winner records a failure
+    ///   over TCP (it had at least as long as the winner and did not connect: a hanging IPv6
+    ///   path, say) and a loss over QUIC ([`History::record_loss`]: weaker evidence, as QUIC
+    ///   may only have been slower; V24, HEV3.md HG3). One cancelled by the overall deadline
+    ///   records a failure. One cancelled because the caller aborted teaches nothing.
+    /// - Per source address whose QUIC history changed the race (QUIC failing there, or a
+    ///   failing QUIC path), the race counts towards the next re-probe of QUIC, or, when it
+    ///   was that re-probe, starts the count again ([`History::reprobe_every`]).
     ///
     /// Outcomes are recorded in the order they happened, each at its own time (clamped, like
     /// every record, to the latest time the history has recorded).
@@ -804,6 +1147,9 @@ impl History {
             .find(|a| a.status() == AttemptStatus::Connected)
             .map(|a| a.started());
         let timed_out = race.is_timed_out();
+        if let Some(snapshot) = race.0.history.as_deref() {
+            self.count_reprobes(race, snapshot);
+        }
         let mut record = |a: &AttemptRecord<E>| {
             let Some(ended) = a.ended() else { return };
             // R15: a destination whose source address is unknown teaches nothing.
@@ -812,14 +1158,26 @@ impl History {
             };
             let path = Path::new(source, a.addr(), a.endpoint().transport());
             match a.status() {
+                // A held attempt that never sent its ClientHello says nothing of the
+                // handshake (HG15).
+                _ if a.is_held() && a.released().is_none() => {}
                 AttemptStatus::Connected => {
-                    self.record_success(path, ended.saturating_duration_since(a.started()), ended);
+                    // The round trip is timed from the ClientHello (HG15: a held one goes out
+                    // when released), or from the ECH retry (V54): the first handshake's
+                    // time says nothing of the path beyond what the retry does.
+                    let from = a
+                        .ech_retried()
+                        .or(a.released())
+                        .unwrap_or_else(|| a.started());
+                    self.record_success(path, ended.saturating_duration_since(from), ended);
                 }
                 AttemptStatus::Failed => self.record_failure(path, ended),
                 AttemptStatus::Cancelled => {
                     let lost = winner_start.is_some_and(|w| a.started() <= w);
-                    if lost || timed_out {
+                    if timed_out || (lost && a.endpoint().transport() != Transport::Quic) {
                         self.record_failure(path, ended);
+                    } else if lost {
+                        self.record_loss(path, ended);
                     }
                 }
                 AttemptStatus::Connecting => {}

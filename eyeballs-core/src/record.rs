@@ -24,14 +24,30 @@ pub enum AttemptStatus {
     Cancelled,
 }
 
+/// What an attempt's held ClientHello (HG15) and ECH retry (V54) did.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Handshake {
+    /// Started with its ClientHello held ([`Action::ConnectHeld`](crate::Action::ConnectHeld)).
+    pub(crate) held: bool,
+    /// When a held ClientHello was released ([`Action::Handshake`](crate::Action::Handshake)).
+    pub(crate) released: Option<Instant>,
+    /// When the server rejected ECH and the attempt dialed again with its retry configs.
+    pub(crate) ech_retried: Option<Instant>,
+}
+
 /// One attempt of a race, as recorded for reports and for [`History::record_race`](crate::History::record_race).
 #[derive(Debug)]
 pub struct AttemptRecord<E> {
-    pub(crate) id: AttemptId,
+    /// Its id's index: 32 bits hold every attempt (at most `MAX_ENDPOINTS`), and keep the
+    /// record at 176 bytes.
+    pub(crate) id: u32,
     pub(crate) endpoint: Endpoint,
     pub(crate) started: Instant,
     /// The Connection Attempt Delay that followed its start.
     pub(crate) delay: Duration,
+    /// What a held ClientHello and an ECH retry did; boxed, as few attempts have either, so
+    /// that a record stays small (a long walk keeps thousands).
+    pub(crate) handshake: Option<Box<Handshake>>,
     pub(crate) progressed: Option<Instant>,
     pub(crate) ended: Option<Instant>,
     pub(crate) status: AttemptStatus,
@@ -41,9 +57,10 @@ pub struct AttemptRecord<E> {
 impl<E> AttemptRecord<E> {
     /// Returns the attempt's id.
     pub fn id(&self) -> AttemptId {
-        self.id
+        AttemptId(self.id as usize)
     }
-    /// Returns the endpoint it tried.
+    /// Returns the endpoint it tried: after an ECH retry, with the retry configurations as
+    /// its ECH config (the one it connects with).
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
     }
@@ -60,9 +77,29 @@ impl<E> AttemptRecord<E> {
     pub fn delay(&self) -> Duration {
         self.delay
     }
+    /// Returns whether it started with its ClientHello held, ECH's gate shut (HEv3 §6.1,
+    /// V34, V55, HEV3.md HG15: [`Action::ConnectHeld`](crate::Action::ConnectHeld)).
+    pub fn is_held(&self) -> bool {
+        self.handshake.as_ref().is_some_and(|h| h.held)
+    }
+    /// Returns when its held ClientHello was released
+    /// ([`Action::Handshake`](crate::Action::Handshake)).
+    pub fn released(&self) -> Option<Instant> {
+        self.handshake.as_ref().and_then(|h| h.released)
+    }
     /// Returns when it reported progress ([`Input::Progressed`](crate::Input::Progressed)).
     pub fn progressed(&self) -> Option<Instant> {
         self.progressed
+    }
+    /// Returns when the server rejected ECH and the attempt dialed again with the server's
+    /// retry configurations ([`Action::RetryEch`](crate::Action::RetryEch), V54).
+    pub fn ech_retried(&self) -> Option<Instant> {
+        self.handshake.as_ref().and_then(|h| h.ech_retried)
+    }
+
+    /// What a held ClientHello and an ECH retry did, made when first needed.
+    pub(crate) fn handshake_mut(&mut self) -> &mut Handshake {
+        self.handshake.get_or_insert_with(Box::default)
     }
     /// Returns when it connected, failed or was cancelled.
     pub fn ended(&self) -> Option<Instant> {
@@ -86,6 +123,8 @@ pub struct QueryRecord<E> {
     pub(crate) name: Name,
     pub(crate) kind: QueryKind,
     pub(crate) sent: Instant,
+    /// When an expired answer arrived, the query still open (V13, HG18).
+    pub(crate) stale: Option<Instant>,
     pub(crate) answered: Option<Instant>,
     pub(crate) addrs: Vec<IpAddr>,
     pub(crate) records: Vec<ServiceRecord>,
@@ -110,11 +149,17 @@ impl<E> QueryRecord<E> {
     pub fn sent(&self) -> Instant {
         self.sent
     }
-    /// Returns when it was answered or failed.
+    /// Returns when an expired answer arrived for it
+    /// ([`Input::ResolvedStale`](crate::Input::ResolvedStale), V13), the query still open.
+    pub fn stale(&self) -> Option<Instant> {
+        self.stale
+    }
+    /// Returns when it was answered or failed (the fresh answer, after a stale one).
     pub fn answered(&self) -> Option<Instant> {
         self.answered
     }
-    /// Returns the addresses of its answer, as given (at most
+    /// Returns the addresses of its answer (the latest: the fresh one after a stale one), as
+    /// given (at most
     /// [`MAX_ANSWER_ADDRS`](crate::MAX_ANSWER_ADDRS)).
     pub fn addrs(&self) -> &[IpAddr] {
         &self.addrs

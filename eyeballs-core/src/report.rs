@@ -61,6 +61,8 @@ pub struct QueryReport {
     /// What it asked for.
     #[cfg_attr(feature = "serde", serde(rename = "query"))]
     pub kind: QueryKind,
+    /// When an expired answer arrived for it (V13, HG18), since the race started.
+    pub stale: Option<Duration>,
     /// When it was answered (or failed), since the race started; `None` if never.
     #[cfg_attr(
         feature = "serde",
@@ -89,6 +91,13 @@ pub struct AttemptReport {
         serde(rename = "started_ms", serialize_with = "crate::serde_impls::ms")
     )]
     pub started: Duration,
+    /// The Connection Attempt Delay that followed its start (HEV3.md HG13: the schedule's
+    /// delay, a path's from history, or the shorter one of TCP after QUIC).
+    pub delay: Duration,
+    /// Whether it started with its ClientHello held (V34, V55, HG15).
+    pub held: bool,
+    /// When its held ClientHello was released, since the race started.
+    pub released: Option<Duration>,
     /// When it reported progress (TCP up, TLS under way), since the race started.
     #[cfg_attr(
         feature = "serde",
@@ -98,6 +107,9 @@ pub struct AttemptReport {
         )
     )]
     pub progressed: Option<Duration>,
+    /// When the server rejected ECH and it dialed again with the retry configurations
+    /// (V54), since the race started.
+    pub ech_retried: Option<Duration>,
     /// When it ended, since the race started.
     #[cfg_attr(
         feature = "serde",
@@ -140,7 +152,11 @@ impl Report {
                 AttemptReport {
                     endpoint: a.endpoint().clone(),
                     started: since(a.started()),
+                    delay: a.delay(),
+                    held: a.is_held(),
+                    released: a.released().map(since),
                     progressed: a.progressed().map(since),
+                    ech_retried: a.ech_retried().map(since),
                     ended: a.ended().map(since),
                     status: a.status(),
                     error: a.error().or(moved).map(ToString::to_string),
@@ -158,6 +174,7 @@ impl Report {
                 QueryReport {
                     name: q.name().clone(),
                     kind: q.kind(),
+                    stale: q.stale().map(since),
                     answered: q.answered().map(since),
                     addrs: q.addrs().to_vec(),
                     records: q.records().to_vec(),
@@ -222,10 +239,15 @@ impl fmt::Display for Ms {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // (time, order of kind, index, line): sorted by time; at one instant, answers, then
-        // starts, then progress, then ends, as the race saw them. Lines are written on the
+        // starts, then progress, then released ClientHellos, then ECH retries, then ends, as
+        // the race saw them. Lines are written on the
         // fly, so the text is linear in the events (n log n for the sort).
         let mut lines: Vec<(Duration, u8, usize)> = Vec::new();
         for (i, q) in self.queries.iter().enumerate() {
+            // A stale answer's line is keyed by `usize::MAX - i`, told apart from answers.
+            if let Some(t) = q.stale {
+                lines.push((t, 0, usize::MAX - i));
+            }
             if let Some(t) = q.answered {
                 lines.push((t, 0, i));
             }
@@ -235,14 +257,28 @@ impl fmt::Display for Report {
             if let Some(t) = a.progressed {
                 lines.push((t, 2, i));
             }
-            if let Some(t) = a.ended {
+            if let Some(t) = a.released {
                 lines.push((t, 3, i));
+            }
+            if let Some(t) = a.ech_retried {
+                lines.push((t, 4, i));
+            }
+            if let Some(t) = a.ended {
+                lines.push((t, 5, i));
             }
         }
         lines.sort_unstable();
         for &(t, what, i) in &lines {
             write!(f, "{}  ", Ms(t))?;
             match what {
+                0 if i >= self.queries.len() => {
+                    let q = &self.queries[usize::MAX - i];
+                    write!(
+                        f,
+                        "{} {} answered from an expired cache entry",
+                        q.kind, q.name
+                    )?;
+                }
                 0 => write_query(f, &self.queries[i])?,
                 1 => {
                     let a = &self.attempts[i];
@@ -255,8 +291,21 @@ impl fmt::Display for Report {
                     if let Some(p) = a.endpoint.priority() {
                         write!(f, " (service priority {p})")?;
                     }
+                    if a.held {
+                        f.write_str(", ClientHello held for service information")?;
+                    }
                 }
                 2 => write!(f, "attempt {i} {} progressed", self.attempts[i].endpoint)?,
+                3 => write!(
+                    f,
+                    "attempt {i} {} ClientHello released",
+                    self.attempts[i].endpoint
+                )?,
+                4 => write!(
+                    f,
+                    "attempt {i} {} ECH rejected: retried with the server's retry configs",
+                    self.attempts[i].endpoint
+                )?,
                 _ => {
                     let a = &self.attempts[i];
                     write!(f, "attempt {i} {} ", a.endpoint)?;

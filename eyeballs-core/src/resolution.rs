@@ -2,17 +2,20 @@
 //! it asked about, the HTTPS alias chain, and the usable services.
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
 
-use crate::config::FamilyPolicy;
-use crate::endpoint::{EchConfig, Protocols};
+use crate::alt_svc::AltService;
+use crate::config::{Config, FamilyPolicy};
+use crate::endpoint::{EchConfig, Protocols, Transport};
 use crate::id::QueryKind;
 use crate::name::Name;
 use crate::rng::SplitMix64;
 use crate::service::{ServiceRecord, Transports, MAX_HINTS, MAX_SERVICE_RECORDS};
 use crate::small::SmallBuf;
 
-/// The most AliasMode hops a race follows (RFC 9460 §2.4.2 asks for a bound; V8: at the cap
-/// the race acts as if there were no record).
+/// The default of [`Config::max_alias_depth`](crate::Config::max_alias_depth): the most
+/// AliasMode hops a race follows (RFC 9460 §2.4.2 asks for a bound; V8: at the cap the race
+/// acts as if there were no record).
 pub const MAX_ALIAS_DEPTH: usize = 8;
 /// The most names a race resolves besides the host itself: alias targets and TargetNames.
 /// Records naming more keep their hints only.
@@ -22,6 +25,13 @@ pub const MAX_ANSWER_ADDRS: usize = 65_536;
 /// The most records a race takes from one HTTPS answer (before choosing the usable ones).
 pub const MAX_ANSWER_RECORDS: usize = 1024;
 
+/// The most alternative services ([`Target::alt_svc`](crate::Target::alt_svc)) a race
+/// takes; later ones are left out.
+pub const MAX_ALT_SERVICES: usize = 8;
+/// The most ServiceMode records a race takes from an alternative service's HTTPS answer
+/// (the lowest priorities).
+pub const MAX_ALT_SERVICE_RECORDS: usize = 8;
+
 /// What a query is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum QueryFor {
@@ -29,6 +39,8 @@ pub(crate) enum QueryFor {
     Addrs { name: usize },
     /// The HTTPS records of the current link of the alias chain.
     Https,
+    /// The HTTPS records of alternative service `alts[alt]` (RFC 9460 §9.3).
+    AltHttps { alt: usize },
 }
 
 /// A query the race must send.
@@ -171,11 +183,40 @@ pub(crate) struct Service {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Https {
+pub(crate) enum Https {
     /// Not asked (RFC 8305 race, or addresses given directly): service conditions are met.
     Off,
     Pending,
     Settled,
+    /// An alternative whose HTTPS query name is the origin's: the origin's answer is its.
+    Shared,
+}
+
+/// An alternative service (HEv3 V59, HG17), as the race resolves it.
+#[derive(Debug, Clone)]
+pub(crate) struct Alt {
+    /// Its host (the origin's for `.`), for [`Provenance`](crate::Provenance).
+    pub(crate) host: Name,
+    /// The name whose addresses it uses; `None` when [`MAX_TARGET_NAMES`] was reached.
+    pub(crate) name: Option<usize>,
+    pub(crate) port: u16,
+    /// What its protocols give over the caller's (V41: records are held to them too).
+    pub(crate) transports: Transports,
+    pub(crate) https: Https,
+    /// The usable ServiceMode records of its own HTTPS answer (not with `Shared`).
+    pub(crate) services: Vec<Service>,
+}
+
+impl Alt {
+    /// Whether its endpoints are known: its HTTPS answer is in (or the origin's, when
+    /// shared, per `origin_settled`), or none was asked.
+    pub(crate) fn is_settled(&self, origin_settled: bool) -> bool {
+        match self.https {
+            Https::Pending => false,
+            Https::Shared => origin_settled,
+            Https::Off | Https::Settled => true,
+        }
+    }
 }
 
 /// Everything DNS said, per name.
@@ -195,6 +236,8 @@ pub(crate) struct Resolution {
     /// The last alias target (its index in `names`), after an AliasMode hop.
     pub(crate) alias: Option<usize>,
     pub(crate) services: Vec<Service>,
+    /// The alternative services, in the caller's order.
+    pub(crate) alts: Vec<Alt>,
 }
 
 impl Resolution {
@@ -265,6 +308,7 @@ impl Resolution {
             chain: Vec::new(),
             alias: None,
             services: Vec::new(),
+            alts: Vec::new(),
         }
     }
 
@@ -329,9 +373,10 @@ impl Resolution {
         &mut self,
         records: &[ServiceRecord],
         protocols: &Protocols,
-        ech: bool,
+        config: &Config,
         rng: &mut SplitMix64,
     ) -> Vec<Ask> {
+        let ech = config.ech;
         let mut asks = Vec::new();
         if self.https != Https::Pending {
             return asks;
@@ -344,7 +389,7 @@ impl Resolution {
             // V9: an alias to "." means "no service". V8: at the depth cap, or in a loop,
             // act as if there were no record.
             if target.is_root()
-                || self.chain.len() > MAX_ALIAS_DEPTH
+                || self.chain.len() > config.max_alias_depth
                 || self.chain.contains(&target)
             {
                 self.https = Https::Settled;
@@ -364,20 +409,56 @@ impl Resolution {
         }
         self.https = Https::Settled;
         let owner = self.alias.unwrap_or(0);
+        let all = Transports {
+            tcp: true,
+            quic: true,
+        };
+        let (port, limit) = (self.port, MAX_SERVICE_RECORDS);
+        let mut services = core::mem::take(&mut self.services);
+        let how = (Some(owner), port, all, limit);
+        self.services_of(
+            records,
+            how,
+            protocols,
+            ech,
+            rng,
+            (&mut asks, &mut services),
+        );
+        services.sort_by_key(|s| s.rank);
+        self.services = services;
+        asks
+    }
+
+    /// The usable ServiceMode records of an answer as services (V12, V38–V40): the best
+    /// `limit` by priority, TargetName `.` standing for the `owner` name, `port` the
+    /// authority's, transports only those `allowed` (V41). Asks for new TargetNames'
+    /// addresses (V10).
+    fn services_of(
+        &mut self,
+        records: &[ServiceRecord],
+        (owner, port, allowed, limit): (Option<usize>, u16, Transports, usize),
+        protocols: &Protocols,
+        ech: bool,
+        rng: &mut SplitMix64,
+        (asks, services): (&mut Vec<Ask>, &mut Vec<Service>),
+    ) {
         let mut usable: Vec<(usize, &ServiceRecord, Transports)> = records
             .iter()
             .enumerate()
             .filter_map(|(i, r)| r.usable(protocols, ech).map(|t| (i, r, t)))
+            .filter_map(|(i, r, t)| t.and(allowed).map(|t| (i, r, t)))
             .collect();
-        // Keep the best MAX_SERVICE_RECORDS by priority; ties keep the answer's order.
+        // Keep the best `limit` by priority; ties keep the answer's order.
         usable.sort_by_key(|(i, r, _)| (r.priority(), *i));
-        usable.truncate(MAX_SERVICE_RECORDS);
+        usable.truncate(limit);
+        services.reserve(usable.len());
         for (i, record, transports) in usable {
             let target = record.target();
             let (name, effective) = if target.is_root() {
-                (Some(owner), self.names[owner].name.clone())
+                let name = owner.map_or_else(Name::root, |o| self.names[o].name.clone());
+                (owner, name)
             } else {
-                (self.name_index(&target, &mut asks), target)
+                (self.name_index(&target, asks), target)
             };
             let hints = |v6: bool| -> Vec<IpAddr> {
                 if v6 {
@@ -388,14 +469,14 @@ impl Resolution {
                     h.map(|a| IpAddr::V4(*a)).collect()
                 }
             };
-            self.services.push(Service {
+            services.push(Service {
                 // V20: equal priorities are shuffled (the draw is made for every record, so
                 // one record's order does not depend on another's priority).
                 rank: (record.priority(), rng.next_u64(), i),
                 name,
                 target: effective,
                 // V42: the port key, else the authority's.
-                port: record.port_key().unwrap_or(self.port),
+                port: record.port_key().unwrap_or(port),
                 transports,
                 ech: if ech {
                     record.ech_config().cloned()
@@ -406,8 +487,133 @@ impl Resolution {
                 v4_hints: hints(false),
             });
         }
-        self.services.sort_by_key(|s| s.rank);
+    }
+
+    /// Adds the caller's alternative services (HEv3 V59, HG17; RFC 9460 §9.3), except
+    /// expired ones and those whose protocols the caller does not speak; returns the queries
+    /// to send: each new host's AAAA and A, and, when `https` is on, its HTTPS query (shared
+    /// with the origin when the names are equal).
+    pub(crate) fn add_alts(
+        &mut self,
+        alts: &[AltService],
+        protocols: &Protocols,
+        https: Option<&Name>,
+        now: Instant,
+    ) -> Vec<Ask> {
+        let mut asks = Vec::new();
+        let origin = self
+            .names
+            .first()
+            .map_or_else(Name::root, |n| n.name.clone());
+        let live = alts.iter().filter(|a| !a.is_expired(now));
+        for alt in live.take(MAX_ALT_SERVICES) {
+            let offers = |t: Transport| {
+                let spoken = protocols.alpn(t);
+                alt.alpn_ids().iter().any(|id| spoken.contains(id))
+            };
+            let transports = Transports {
+                tcp: offers(Transport::Tcp),
+                quic: offers(Transport::Quic),
+            };
+            if !transports.tcp && !transports.quic {
+                continue;
+            }
+            let host = if alt.host().is_root() {
+                origin.clone()
+            } else {
+                alt.host().clone()
+            };
+            let index = self.alts.len();
+            // V3: its HTTPS query first, then its host's AAAA and A.
+            let state = match https {
+                None => Https::Off,
+                Some(origin_query) => {
+                    let query = https_query_name(&host, alt.port());
+                    if query == *origin_query {
+                        Https::Shared
+                    } else {
+                        asks.push(Ask {
+                            name: query,
+                            kind: QueryKind::Https,
+                            what: QueryFor::AltHttps { alt: index },
+                        });
+                        Https::Pending
+                    }
+                }
+            };
+            let name = self.name_index(&host, &mut asks);
+            self.alts.push(Alt {
+                host,
+                name,
+                port: alt.port(),
+                transports,
+                https: state,
+                services: Vec::new(),
+            });
+        }
         asks
+    }
+
+    /// Records an alternative's HTTPS answer (RFC 9460 §9.3; `None`: it failed): its usable
+    /// ServiceMode records, held to the alternative's protocols (V41). An alias is not
+    /// followed: the alternative's own host and port are used. Returns the queries to send.
+    pub(crate) fn answer_alt_https(
+        &mut self,
+        alt: usize,
+        records: Option<&[ServiceRecord]>,
+        protocols: &Protocols,
+        ech: bool,
+        rng: &mut SplitMix64,
+    ) -> Vec<Ask> {
+        let mut asks = Vec::new();
+        let Some(a) = self.alts.get(alt) else {
+            return asks;
+        };
+        if a.https != Https::Pending {
+            return asks;
+        }
+        let (owner, port, allowed) = (a.name, a.port, a.transports);
+        let records = records.unwrap_or_default();
+        let records = &records[..records.len().min(MAX_ANSWER_RECORDS)];
+        let mut services = Vec::new();
+        if !records.iter().any(ServiceRecord::is_alias) {
+            let how = (owner, port, allowed, MAX_ALT_SERVICE_RECORDS);
+            self.services_of(
+                records,
+                how,
+                protocols,
+                ech,
+                rng,
+                (&mut asks, &mut services),
+            );
+        }
+        let a = &mut self.alts[alt];
+        a.services = services;
+        a.services.sort_by_key(|s| s.rank);
+        a.https = Https::Settled;
+        asks
+    }
+
+    /// Replaces the service information of a stale HTTPS answer by the fresh answer's (V13,
+    /// HEV3.md HG18). Returns the queries to send next. Only ServiceMode answers are merged:
+    /// when an alias was followed, or the fresh answer is one, the chain already moved on
+    /// and the stale answer's service information stays.
+    pub(crate) fn replace_https(
+        &mut self,
+        records: &[ServiceRecord],
+        protocols: &Protocols,
+        config: &Config,
+        rng: &mut SplitMix64,
+    ) -> Vec<Ask> {
+        if self.alias.is_some()
+            || self.https != Https::Settled
+            || records.iter().any(|r| r.is_alias())
+        {
+            return Vec::new();
+        }
+        self.services.clear();
+        self.https = Https::Pending;
+        self.answer_https(records, protocols, config, rng)
     }
 
     /// Applies a change of the host's own addresses (R31–R33): `added` join the host's
@@ -515,6 +721,15 @@ fn unasked() -> Family {
 /// No addresses (a placeholder fills the inline slots).
 fn empty_addrs() -> SmallBuf<SocketAddr, 2> {
     SmallBuf::new(SocketAddr::from(([0, 0, 0, 0], 0)))
+}
+
+/// The HTTPS query name of `host` at `port` (RFC 9460 §9.1, V2).
+pub(crate) fn https_query_name(host: &Name, port: u16) -> Name {
+    if port == 443 {
+        host.clone()
+    } else {
+        Name::new(&format!("_{port}._https.{host}"))
+    }
 }
 
 /// Returns whether an answer of `kind` covers the family.

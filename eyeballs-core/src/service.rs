@@ -198,3 +198,14 @@ pub(crate) struct Transports {
     pub(crate) tcp: bool,
     pub(crate) quic: bool,
 }
+
+impl Transports {
+    /// The transports both allow, or `None` when there are none.
+    pub(crate) fn and(self, other: Transports) -> Option<Transports> {
+        let t = Transports {
+            tcp: self.tcp && other.tcp,
+            quic: self.quic && other.quic,
+        };
+        (t.tcp || t.quic).then_some(t)
+    }
+}

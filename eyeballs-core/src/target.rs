@@ -2,8 +2,10 @@
 
 use std::net::SocketAddr;
 
+use crate::alt_svc::AltService;
 use crate::endpoint::Protocols;
 use crate::name::Name;
+use crate::resolution::https_query_name;
 use crate::small::SmallBuf;
 use crate::source::Source;
 
@@ -35,6 +37,7 @@ pub struct Target {
     pub(crate) protocols: Protocols,
     pub(crate) https: bool,
     pub(crate) sources: Vec<Source>,
+    pub(crate) alts: Vec<AltService>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +85,7 @@ impl Target {
             protocols: Protocols::new(),
             https: false,
             sources: Vec::new(),
+            alts: Vec::new(),
         }
     }
 
@@ -105,6 +109,22 @@ impl Target {
     pub fn https(mut self, on: bool) -> Self {
         self.https = on;
         self
+    }
+
+    /// Adds an alternative service the origin announced (`Alt-Svc`, RFC 7838; HEv3 V41,
+    /// V59): it races as a service group of its own, after the HTTPS records' groups and
+    /// before the addresses without a service (HEV3.md HG17), its host with its own AAAA, A
+    /// and (with [`Target::https`]) HTTPS queries. See [`AltService`]. No effect on
+    /// addresses given directly. At most [`MAX_ALT_SERVICES`](crate::MAX_ALT_SERVICES) are
+    /// used, in the order added.
+    pub fn alt_svc(mut self, alt: AltService) -> Self {
+        self.alts.push(alt);
+        self
+    }
+
+    /// Returns the alternative services added with [`Target::alt_svc`].
+    pub fn alt_services(&self) -> &[AltService] {
+        &self.alts
     }
 
     /// Sets the application protocols the caller speaks, default plain TCP.
@@ -138,11 +158,9 @@ impl Target {
     /// 443, `_PORT._https.HOST` otherwise; `None` when no HTTPS query is sent.
     pub fn https_query_name(&self) -> Option<Name> {
         match &self.kind {
-            TargetKind::Host { name, port, .. } if self.https => Some(if *port == 443 {
-                name.clone()
-            } else {
-                Name::new(&format!("_{port}._https.{name}"))
-            }),
+            TargetKind::Host { name, port, .. } if self.https => {
+                Some(https_query_name(name, *port))
+            }
             _ => None,
         }
     }

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use common::sim::{ms, sa, Answer, Outcome, Scenario, HOST};
 use eyeballs_core::{
-    Action, Config, FailureReason, FamilyPolicy, Name, Protocols, Provenance, QueryKind, Race,
-    ServiceRecord, Target, MAX_ALIAS_DEPTH, MAX_ANSWER_ADDRS, MAX_ANSWER_RECORDS, MAX_HINTS,
-    MAX_SERVICE_RECORDS, MAX_TARGET_NAMES,
+    Action, Config, ConfigError, FailureReason, FamilyPolicy, Name, Protocols, Provenance,
+    QueryKind, Race, Report, ServiceRecord, Target, MAX_ALIAS_DEPTH, MAX_ANSWER_ADDRS,
+    MAX_ANSWER_RECORDS, MAX_HINTS, MAX_SERVICE_RECORDS, MAX_TARGET_NAMES,
 };
 
 // ---- helpers ----------------------------------------------------------------------------
@@ -349,8 +349,9 @@ fn v5a_with_prefer_v4_the_awaited_family_is_ipv4() {
 /// V5(b): "or some address answer is positive and the Resolution Delay has run out". AAAA
 /// and A at 0 ms, HTTPS 300 ms late: the race starts at 50 ms with the host's address; at
 /// 300 ms the services are merged, and the next attempt (due at 300 ms) is from the service
-/// group (V28: a group before the next), first its hint over QUIC, then over TCP; the host's
-/// IPv4 address comes after. The TargetName's follow-up queries go out at 300 ms.
+/// group (V28: a group before the next), first its hint over QUIC, then over TCP (50 ms
+/// later: V29's TCP after QUIC); the host's IPv4 address comes after. The TargetName's
+/// follow-up queries go out at 300 ms.
 #[test]
 fn v5b_https_300ms_late_the_race_starts_at_the_resolution_delay() {
     let record = svc(1, "svc.example.test", &["h3"]).ipv6_hints([v6("2001:db8::10")]);
@@ -365,8 +366,8 @@ fn v5b_https_300ms_late_the_race_starts_at_the_resolution_delay() {
         at(&[
             (50, "TCP [2001:db8::1]:443"),
             (300, "QUIC [2001:db8::10]:443"),
-            (550, "TCP [2001:db8::10]:443"),
-            (800, "TCP 192.0.2.1:443"),
+            (350, "TCP [2001:db8::10]:443"),
+            (600, "TCP 192.0.2.1:443"),
         ])
     );
     assert_eq!(
@@ -388,13 +389,13 @@ fn v5b_https_300ms_late_the_race_starts_at_the_resolution_delay() {
             (300, "A svc.example.test"),
         ])
     );
-    assert_eq!(trace.winner(), Some((ms(805), sa("192.0.2.1:443"))));
+    assert_eq!(trace.winner(), Some((ms(605), sa("192.0.2.1:443"))));
     assert_eq!(
         trace.cancels(),
         vec![
-            (ms(805), sa("[2001:db8::1]:443")),
-            (ms(805), sa("[2001:db8::10]:443")),
-            (ms(805), sa("[2001:db8::10]:443")),
+            (ms(605), sa("[2001:db8::1]:443")),
+            (ms(605), sa("[2001:db8::10]:443")),
+            (ms(605), sa("[2001:db8::10]:443")),
         ]
     );
 }
@@ -637,8 +638,8 @@ fn hg7_the_resolution_delay_is_armed_once_at_the_first_held_endpoint() {
 /// V8: "AliasMode: query the same type for its TargetName". The host's HTTPS answer (10 ms)
 /// is an alias to cdn.example.test: HTTPS, AAAA and A for cdn go out at 10 ms. cdn's "."
 /// ServiceMode record (20 ms) stands for cdn itself (V9), so the race waits for cdn's
-/// addresses (HG9) and starts at 25 ms on them, QUIC then TCP, then the host's own address
-/// (V21). cdn's own-address fallback (V11) is the same TCP endpoint, tried once (HG11).
+/// addresses (HG9) and starts at 25 ms on them, QUIC then TCP (50 ms later, V29), then the
+/// host's own address (V21). cdn's own-address fallback (V11) is the same TCP endpoint, tried once (HG11).
 #[test]
 fn v8_an_alias_is_followed() {
     let trace = web()
@@ -672,8 +673,8 @@ fn v8_an_alias_is_followed() {
         trace.tries(),
         at(&[
             (25, "QUIC [2001:db8::5]:443"),
-            (275, "TCP [2001:db8::5]:443"),
-            (525, "TCP [2001:db8::1]:443"),
+            (75, "TCP [2001:db8::5]:443"),
+            (325, "TCP [2001:db8::1]:443"),
         ])
     );
     assert_eq!(
@@ -684,7 +685,7 @@ fn v8_an_alias_is_followed() {
             Provenance::Address
         ]
     );
-    assert_eq!(trace.winner(), Some((ms(530), sa("[2001:db8::1]:443"))));
+    assert_eq!(trace.winner(), Some((ms(330), sa("[2001:db8::1]:443"))));
 }
 
 /// V8: "Only ServiceMode records are service info ... ServiceMode records beside [an
@@ -775,6 +776,11 @@ fn v8_one_of_several_aliases_is_followed() {
 /// A chain example.test → a1 → … → a`n` where each HTTPS answer takes 1 ms; a`n`'s own AAAA
 /// answers at once with 2001:db8::8 and its HTTPS answer is `last`.
 fn alias_chain(n: usize, last: Vec<ServiceRecord>) -> common::sim::Trace {
+    alias_chain_with(Config::default(), n, last)
+}
+
+/// [`alias_chain`] with a configuration.
+fn alias_chain_with(config: Config, n: usize, last: Vec<ServiceRecord>) -> common::sim::Trace {
     let name = |i: usize| {
         if i == 0 {
             HOST.to_string()
@@ -782,7 +788,9 @@ fn alias_chain(n: usize, last: Vec<ServiceRecord>) -> common::sim::Trace {
             format!("a{i}.example.test")
         }
     };
-    let mut s = web().dns("AAAA", addrs(0, &[])).dns("A", addrs(0, &[]));
+    let mut s = web_with(config)
+        .dns("AAAA", addrs(0, &[]))
+        .dns("A", addrs(0, &[]));
     for i in 0..n {
         s = s.dns_for(
             &name(i),
@@ -829,6 +837,37 @@ fn v8_the_alias_chain_is_capped_at_max_alias_depth() {
     assert_eq!(capped.tries(), at(&[(9, "TCP [2001:db8::8]:443")]));
     assert_eq!(provenances(&capped), vec![fallback(&last)]);
     assert_eq!(capped.winner(), Some((ms(10), sa("[2001:db8::8]:443"))));
+}
+
+/// V8: the cap is a setting (`Config::max_alias_depth`, at least one hop). With a cap of 2,
+/// a chain of two hops is followed (a2's ServiceMode record, its answer at 3 ms, is used),
+/// a chain of three stops at a2 (a3 is never asked about) and the race starts at 3 ms on
+/// a2's own address (V11); a cap of 0 is refused.
+#[test]
+fn v8_the_alias_cap_is_a_setting() {
+    let config = Config::default().max_alias_depth(2);
+    let used = alias_chain_with(config, 2, vec![svc(1, ".", &["h2"])]);
+    assert_eq!(used.tries(), at(&[(3, "TCP [2001:db8::8]:443")]));
+    assert_eq!(provenances(&used), vec![service(1, "a2.example.test")]);
+
+    let capped = alias_chain_with(config, 2, vec![ServiceRecord::alias("a3.example.test")]);
+    assert!(capped
+        .queries()
+        .iter()
+        .all(|(_, q)| !q.contains("a3.example.test")));
+    assert_eq!(
+        capped.queries().len(),
+        9,
+        "HTTPS, AAAA, A of the host, a1 and a2"
+    );
+    assert_eq!(capped.tries(), at(&[(3, "TCP [2001:db8::8]:443")]));
+    assert_eq!(provenances(&capped), vec![fallback("a2.example.test")]);
+
+    let zero = Config::default().max_alias_depth(0);
+    assert_eq!(zero.validate(), Err(ConfigError::ZeroAliasDepth));
+    assert!(
+        Race::<String>::new(Target::host(HOST, 443), zero, common::sim::base_instant()).is_err()
+    );
 }
 
 /// V8 (RFC 9460 §2.4.2: loops are errors): an alias back to a name already in the chain is
@@ -897,13 +936,13 @@ fn v9_a_dot_target_is_the_origin() {
         trace.tries(),
         at(&[
             (0, "QUIC [2001:db8::1]:443"),
-            (250, "TCP [2001:db8::1]:443"),
-            (500, "QUIC 192.0.2.1:443"),
-            (750, "TCP 192.0.2.1:443"),
+            (50, "TCP [2001:db8::1]:443"),
+            (300, "QUIC 192.0.2.1:443"),
+            (350, "TCP 192.0.2.1:443"),
         ])
     );
     assert_eq!(provenances(&trace), vec![service(1, HOST); 4]);
-    assert_eq!(trace.winner(), Some((ms(755), sa("192.0.2.1:443"))));
+    assert_eq!(trace.winner(), Some((ms(355), sa("192.0.2.1:443"))));
     assert_eq!(trace.cancels().len(), 3);
 }
 
@@ -973,13 +1012,13 @@ fn v10_hints_start_the_race_before_aaaa_and_a() {
         trace.tries(),
         at(&[
             (10, "QUIC [2001:db8::1]:443"),
-            (260, "TCP [2001:db8::1]:443"),
-            (510, "QUIC 192.0.2.1:443"),
-            (760, "TCP 192.0.2.1:443"),
+            (60, "TCP [2001:db8::1]:443"),
+            (310, "QUIC 192.0.2.1:443"),
+            (360, "TCP 192.0.2.1:443"),
         ])
     );
     assert_eq!(provenances(&trace), vec![service(1, HOST); 4]);
-    assert_eq!(trace.winner(), Some((ms(765), sa("192.0.2.1:443"))));
+    assert_eq!(trace.winner(), Some((ms(365), sa("192.0.2.1:443"))));
 }
 
 /// V10: "an ipv6hint settles the preferred family". AAAA never answers and A is in at 5 ms;
@@ -1512,7 +1551,8 @@ fn hg11_duplicates_are_tried_once_at_the_best_place() {
 /// CORE_HEV3): 2001:db8::1 over TCP belongs to the priority-1 service, so in the priority-2
 /// service (QUIC and TCP, hints ::1, ::2 and 192.0.2.1) its TCP twin is a duplicate, tried
 /// once at the best place. The duplicate leaves a gap in that group's first turn, it does not
-/// pull 2001:db8::2 forward: QUIC ::1, then IPv4's turn, then ::2 (V25: families alternate).
+/// pull 2001:db8::2 forward: QUIC ::1, then IPv4's turn (its TCP 50 ms after its QUIC, V29's
+/// TCP after QUIC), then ::2 (V25: families alternate).
 #[test]
 fn hg11_a_duplicate_leaves_a_gap_in_its_turn() {
     let answer = vec![
@@ -1533,11 +1573,11 @@ fn hg11_a_duplicate_leaves_a_gap_in_its_turn() {
             (0, "TCP [2001:db8::1]:443"),
             (250, "QUIC [2001:db8::1]:443"),
             (500, "QUIC 192.0.2.1:443"),
-            (750, "TCP 192.0.2.1:443"),
-            (1000, "QUIC [2001:db8::2]:443"),
+            (550, "TCP 192.0.2.1:443"),
+            (800, "QUIC [2001:db8::2]:443"),
         ])
     );
-    assert_eq!(trace.winner(), Some((ms(1005), sa("[2001:db8::2]:443"))));
+    assert_eq!(trace.winner(), Some((ms(805), sa("[2001:db8::2]:443"))));
 }
 
 /// CORE_HEV3: "Input::Resolved{addrs} for address queries (wrong-family addresses dropped)
@@ -1766,4 +1806,157 @@ fn ten_thousand_addresses_in_one_answer_are_capped() {
     assert_eq!(trace.race.queries()[2].addrs().len(), MAX_ANSWER_ADDRS);
     assert_eq!(trace.tries(), at(&[(0, "TCP 198.18.0.0:443")]));
     assert_eq!(trace.winner(), Some((ms(5), sa("198.18.0.0:443"))));
+}
+
+// ---- §4.4: optimistic DNS (V13, HG18) ------------------------------------------------------
+
+/// A stale answer first (from the driver's cache, at `stale_ms`), then the fresh one.
+fn stale(stale_ms: u64, old: &[&str], fresh: Answer) -> Answer {
+    Answer::Stale(Box::new(addrs(stale_ms, old)), Box::new(fresh))
+}
+
+/// A TCP-only host (plain RFC 8305 race) whose answers are given.
+fn plain(aaaa: Answer, a: Answer) -> Scenario {
+    Scenario::host(Config::default())
+        .dns("AAAA", aaaa)
+        .dns("A", a)
+}
+
+/// V13, HG18: "the core races on [an expired answer] at once, and the fresh answer for the
+/// same query arrives later as a late answer: ... nothing changes if it is equal." The cache
+/// answers AAAA and A at once (expired); the race starts at 0 ms on them; the fresh answers
+/// (200 ms) are the same, and the timeline is exactly the one fresh answers at 0 ms give.
+#[test]
+fn v13_hg18_a_stale_answer_starts_the_race_at_once() {
+    let run = |aaaa: Answer, a: Answer| {
+        plain(aaaa, a)
+            .net("192.0.2.1", Outcome::Connect(ms(300)))
+            .run()
+    };
+    let fresh = run(addrs(0, &["2001:db8::1"]), addrs(0, &["192.0.2.1"]));
+    let cached = run(
+        stale(0, &["2001:db8::1"], addrs(200, &["2001:db8::1"])),
+        stale(0, &["192.0.2.1"], addrs(200, &["192.0.2.1"])),
+    );
+    assert_eq!(
+        cached.tries(),
+        at(&[(0, "TCP [2001:db8::1]:443"), (250, "TCP 192.0.2.1:443")])
+    );
+    assert_eq!(cached.tries(), fresh.tries());
+    assert_eq!(cached.winner(), fresh.winner());
+    let q = &cached.race.queries()[0];
+    assert_eq!(q.stale(), Some(cached.t0));
+    assert_eq!(q.answered(), Some(cached.t0 + ms(200)));
+    let report = Report::new(&cached.race, None).to_string();
+    assert!(
+        report.contains("0.0 ms  AAAA example.test answered from an expired cache entry"),
+        "{report}"
+    );
+}
+
+/// HG18, §7 (V44, V45): "a fresh answer that differs is merged as a late answer". The
+/// stale AAAA held ::1 and ::2; the fresh one (100 ms) holds ::3 and ::2: ::1's attempt
+/// (started at 0 ms) keeps running (V44), ::3 is sorted in (V45; first in the fresh answer's
+/// order, rule 10) and ::2 after it. ::1 wins at 600 ms.
+#[test]
+fn hg18_a_fresh_answer_that_differs_is_merged_as_a_late_answer() {
+    let trace = plain(
+        stale(
+            0,
+            &["2001:db8::1", "2001:db8::2"],
+            addrs(100, &["2001:db8::3", "2001:db8::2"]),
+        ),
+        stale(0, &[], addrs(100, &[])),
+    )
+    .net("2001:db8::1", Outcome::Connect(ms(600)))
+    .run();
+    assert_eq!(
+        trace.tries(),
+        at(&[
+            (0, "TCP [2001:db8::1]:443"),
+            (250, "TCP [2001:db8::3]:443"),
+            (500, "TCP [2001:db8::2]:443"),
+        ])
+    );
+    assert_eq!(trace.winner(), Some((ms(600), sa("[2001:db8::1]:443"))));
+
+    // An address the fresh answer no longer holds leaves the list if untried (V44).
+    let gone = plain(
+        stale(
+            0,
+            &["2001:db8::1", "2001:db8::2"],
+            addrs(100, &["2001:db8::1"]),
+        ),
+        stale(0, &[], addrs(100, &[])),
+    )
+    .run();
+    assert_eq!(gone.tries(), at(&[(0, "TCP [2001:db8::1]:443")]));
+    assert!(gone.stalled, "::1 hangs; ::2 is gone");
+}
+
+/// G3 with HG18: the query stays open after its stale answer, so the race does not fail
+/// while the fresh one is outstanding: the stale address fails at 10 ms, and the fresh answer
+/// (300 ms) brings the address that connects. A fresh query that fails leaves the stale
+/// answer in use (RFC 8767 serve-stale): its address is still tried.
+#[test]
+fn g3_hg18_no_failure_while_the_fresh_query_runs_and_a_failed_one_keeps_the_stale() {
+    let trace = plain(
+        stale(0, &["2001:db8::1"], addrs(300, &["2001:db8::7"])),
+        stale(0, &[], addrs(300, &[])),
+    )
+    .net("2001:db8::1", Outcome::Fail(ms(10)))
+    .net("2001:db8::7", Outcome::Connect(ms(5)))
+    .run();
+    assert_eq!(
+        trace.tries(),
+        at(&[(0, "TCP [2001:db8::1]:443"), (300, "TCP [2001:db8::7]:443")])
+    );
+    assert_eq!(trace.winner(), Some((ms(305), sa("[2001:db8::7]:443"))));
+
+    let kept = plain(
+        stale(0, &["2001:db8::1", "2001:db8::2"], Answer::Fail(ms(100))),
+        stale(0, &[], Answer::Fail(ms(100))),
+    )
+    .net("2001:db8::2", Outcome::Connect(ms(5)))
+    .run();
+    assert_eq!(
+        kept.tries(),
+        at(&[(0, "TCP [2001:db8::1]:443"), (250, "TCP [2001:db8::2]:443")])
+    );
+    assert_eq!(kept.winner(), Some((ms(255), sa("[2001:db8::2]:443"))));
+}
+
+/// HG18 for HTTPS records: a stale "." record offering h2 only starts the race at once on
+/// TCP; the fresh answer (100 ms) adds h3, and the QUIC endpoint is sorted in (V45) and
+/// started next. An equal fresh answer changes nothing.
+#[test]
+fn hg18_a_fresh_https_answer_that_differs_replaces_the_services() {
+    let old = vec![svc(1, ".", &["h2"])];
+    let new = vec![svc(1, ".", &["h3", "h2"])];
+    let run = |fresh: Vec<ServiceRecord>| {
+        web()
+            .dns(
+                "HTTPS",
+                Answer::Stale(
+                    Box::new(records(0, old.clone())),
+                    Box::new(records(100, fresh)),
+                ),
+            )
+            .dns(
+                "AAAA",
+                stale(0, &["2001:db8::1"], addrs(100, &["2001:db8::1"])),
+            )
+            .dns("A", stale(0, &[], addrs(100, &[])))
+            .run()
+    };
+    let merged = run(new);
+    assert_eq!(
+        merged.tries(),
+        at(&[
+            (0, "TCP [2001:db8::1]:443"),
+            (250, "QUIC [2001:db8::1]:443")
+        ])
+    );
+    let same = run(old.clone());
+    assert_eq!(same.tries(), at(&[(0, "TCP [2001:db8::1]:443")]));
 }

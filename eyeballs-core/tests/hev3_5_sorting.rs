@@ -7,12 +7,16 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::net::Ipv6Addr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use common::sim::{base_instant, ip, ms, path_over, sa, tried, Outcome, Scenario, HOST, SOURCE_V6};
-use eyeballs_core::{
-    Config, FailureReason, History, Name, Path, Protocols, Provenance, ServiceRecord, Transport,
+use common::sim::{
+    base_instant, ip, ms, path_over, sa, tried, Answer, Outcome, Scenario, Trace, HOST, SOURCE_V6,
 };
+use eyeballs_core::{
+    AltService, Config, FailureReason, History, Name, Path, Protocols, Provenance, ServiceRecord,
+    Target, Transport, LOSSES_TO_FAIL, QUIC_REPROBE_INTERVAL, TRANSPORT_FAILURE_QUORUM,
+};
+use proptest::prelude::*;
 
 fn v6(s: &str) -> Ipv6Addr {
     s.parse()
@@ -407,15 +411,18 @@ fn hg1_prefer_tcp_deals_tcp_first() {
     );
 }
 
-/// HG3: history saying QUIC failed from the simulated host's IPv6 source (to another
-/// destination: it is the network that blocks UDP) deals TCP before QUIC in the group that
-/// uses that source; QUIC is still tried, after TCP. (The whole group turns, its IPv4
-/// addresses too: CORE_HEV3.md, "TCP first in groups using that source".)
+/// HG3: history saying QUIC failed from the simulated host's IPv6 source to two other
+/// destinations (V24: "more than one destination's word": it is the network that blocks
+/// UDP) deals TCP before QUIC in the group that uses that source; QUIC is still tried, after
+/// TCP. (The whole group turns, its IPv4 addresses too: CORE_HEV3.md, "TCP first in groups
+/// using that source".) One destination's failure alone is that server's.
 #[test]
 fn hg3_quic_failing_from_this_source_puts_tcp_first() {
     let t0 = base_instant();
     let mut h = History::new();
     h.record_failure(path_over("[2001:db8:99::1]:443", Transport::Quic), t0);
+    assert!(!h.is_transport_failing(ip(SOURCE_V6), Transport::Quic, t0));
+    h.record_failure(path_over("[2001:db8:99::2]:443", Transport::Quic), t0);
     assert!(h.is_transport_failing(ip(SOURCE_V6), Transport::Quic, t0));
     let trace = quic_and_tcp(Config::default())
         .history(&h)
@@ -580,9 +587,10 @@ fn hg11_long_lists_keep_the_best_copy() {
 }
 
 /// HG1, HG3: "a turn = one family's next address over each transport". History says QUIC
-/// fails from the IPv4 source (HG3 turns TCP first); the A answer comes at 100 ms, after
+/// fails from the IPv4 source (two destinations failed: HG3 turns TCP first); the A answer comes at 30 ms, after
 /// the IPv6 turn began with QUIC at 0 ms. That turn still ends with TCP to the same address
-/// (250 ms), and then the IPv4 turn deals TCP first (500 ms, 750 ms) — the order both
+/// (50 ms, V29's TCP after QUIC), and then the IPv4 turn deals TCP first (300 ms, 550 ms) —
+/// the order both
 /// readings of HG3 (per group, per source) give. What the core does instead: the late
 /// answer turns the whole group TCP-first, the half-done IPv6 turn's next slot is taken to
 /// be QUIC (already tried), and TCP [2001:db8::1] falls behind the IPv4 turn, to 750 ms.
@@ -590,20 +598,518 @@ fn hg11_long_lists_keep_the_best_copy() {
 fn hg1_hg3_a_turn_under_way_completes_when_history_turns_tcp_first() {
     let t0 = base_instant();
     let mut h = History::new();
+    h.record_failure(path_over("192.0.2.98:443", Transport::Quic), t0);
     h.record_failure(path_over("192.0.2.99:443", Transport::Quic), t0);
     let trace = Scenario::https_host(Config::default(), Protocols::http())
         .https(0, vec![ServiceRecord::new(1, ".").alpn(["h3", "h2"])])
         .aaaa(0, &["2001:db8::1"])
-        .a(100, &["192.0.2.1"])
+        .a(30, &["192.0.2.1"])
         .history(&h)
         .run_at(t0);
     assert_eq!(
         trace.tries(),
         vec![
             tried(0, "QUIC [2001:db8::1]:443"),
-            tried(250, "TCP [2001:db8::1]:443"),
-            tried(500, "TCP 192.0.2.1:443"),
-            tried(750, "QUIC 192.0.2.1:443"),
+            tried(50, "TCP [2001:db8::1]:443"),
+            tried(300, "TCP 192.0.2.1:443"),
+            tried(550, "QUIC 192.0.2.1:443"),
         ]
     );
+}
+
+// ---- V24, HG3: history that converges with history-less behaviour ---------------------------
+
+/// One HEv3 race to `server` (a '.' record offering h3 and h2, `server` its only address)
+/// with history `h` at `at`; QUIC and TCP to it behave as told. Learns from it.
+fn web_race(h: &mut History, server: &str, quic: Outcome, tcp: Outcome, at: Instant) -> Trace {
+    let trace = Scenario::https_host(Config::default(), Protocols::http())
+        .https(0, vec![ServiceRecord::new(1, ".").alpn(["h3", "h2"])])
+        .aaaa(0, &[server])
+        .a(0, &[])
+        .quic(server, quic)
+        .net(server, tcp)
+        .history(h)
+        .run_at(at);
+    h.record_race(&trace.race);
+    trace
+}
+
+/// The winner's transport and when it won.
+fn won(trace: &Trace) -> (Transport, Duration) {
+    let w = trace.race.result().and_then(Result::ok).expect("a winner");
+    (
+        w.endpoint().transport(),
+        trace.winner().expect("a winner").0,
+    )
+}
+
+/// V24, HG3: "a cancelled QUIC attempt is weaker evidence than a failed one". A QUIC attempt
+/// that loses to TCP (cancelled unanswered) records a loss: one loss leaves the path usable,
+/// two in a row (`LOSSES_TO_FAIL`) make it failing, and a success clears them. A failure
+/// counts at once.
+#[test]
+fn v24_hg3_a_lost_quic_attempt_is_weaker_evidence_than_a_failure() {
+    let t0 = base_instant();
+    let q = path_over("[2001:db8:1::1]:443", Transport::Quic);
+    let mut h = History::new();
+    let first = web_race(
+        &mut h,
+        "2001:db8:1::1",
+        Outcome::Hang,
+        Outcome::Connect(ms(40)),
+        t0,
+    );
+    assert_eq!(won(&first), (Transport::Tcp, ms(90)));
+    assert!(!h.is_failing(q, t0 + ms(100)), "one loss");
+    let second = web_race(
+        &mut h,
+        "2001:db8:1::1",
+        Outcome::Hang,
+        Outcome::Connect(ms(40)),
+        t0 + ms(1000),
+    );
+    assert_eq!(
+        won(&second),
+        (Transport::Tcp, ms(90)),
+        "QUIC still first after one loss"
+    );
+    assert!(h.is_failing(q, t0 + ms(1100)), "two losses in a row");
+    assert_eq!(LOSSES_TO_FAIL, 2);
+    h.record_success(q, ms(20), t0 + ms(1200));
+    h.record_loss(q, t0 + ms(1300));
+    assert!(
+        !h.is_failing(q, t0 + ms(1400)),
+        "a success clears the losses"
+    );
+    h.record_failure(q, t0 + ms(1500));
+    assert!(h.is_failing(q, t0 + ms(1600)), "a failure counts at once");
+}
+
+/// V24, HG3: "'UDP is blocked on this network' needs more than one destination's word, and
+/// one server's broken UDP stays that server's" (`TRANSPORT_FAILURE_QUORUM`). On a network
+/// that drops UDP, the first race (to server 1) and the second (to server 2) each lose QUIC
+/// and connect over TCP 50 ms after it; then two destinations agree, and the third race (to
+/// server 3, never seen) deals TCP first and connects at 40 ms.
+#[test]
+fn v24_hg3_udp_blocked_needs_two_destinations() {
+    let t0 = base_instant();
+    let mut h = History::new();
+    let tcp = Outcome::Connect(ms(40));
+    let one = web_race(&mut h, "2001:db8:1::1", Outcome::Hang, tcp, t0);
+    assert_eq!(won(&one), (Transport::Tcp, ms(90)));
+    assert!(!h.is_transport_failing(ip(SOURCE_V6), Transport::Quic, t0 + ms(100)));
+    let two = web_race(&mut h, "2001:db8:1::2", Outcome::Hang, tcp, t0 + ms(1000));
+    assert_eq!(won(&two), (Transport::Tcp, ms(90)));
+    assert!(h.is_transport_failing(ip(SOURCE_V6), Transport::Quic, t0 + ms(1100)));
+    assert_eq!(TRANSPORT_FAILURE_QUORUM, 2);
+    let three = web_race(&mut h, "2001:db8:1::3", Outcome::Hang, tcp, t0 + ms(2000));
+    assert_eq!(
+        three.tries(),
+        vec![tried(0, "TCP [2001:db8:1::3]:443")],
+        "QUIC is dealt after TCP, not dropped"
+    );
+    assert_eq!(won(&three), (Transport::Tcp, ms(40)));
+}
+
+/// A soak over `races` races to six servers in the given order (a server's index each), one
+/// second apart, sharing one history: servers 0 to 4 are healthy (QUIC connects in 20 ms,
+/// TCP with TLS in 40 ms), server 5 swallows UDP (its TCP works). Returns each race's server
+/// and winner.
+fn soak(
+    order: &[usize],
+    udp_ok: impl Fn(usize, usize) -> bool,
+) -> Vec<(usize, Transport, Duration)> {
+    let t0 = base_instant();
+    let mut h = History::new();
+    order
+        .iter()
+        .enumerate()
+        .map(|(n, &server)| {
+            let addr = format!("2001:db8:1::{}", server + 1);
+            let quic = if udp_ok(n, server) {
+                Outcome::Connect(ms(20))
+            } else {
+                Outcome::Hang
+            };
+            let at = t0 + Duration::from_secs(n as u64);
+            let trace = web_race(&mut h, &addr, quic, Outcome::Connect(ms(40)), at);
+            let (t, d) = won(&trace);
+            (server, t, d)
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// V24, HG3, issue 17's soak: one server swallowing UDP among five healthy ones, in any
+    /// order of 120 races. Every race to a healthy server connects over QUIC at 20 ms (its
+    /// QUIC is never dealt after TCP); the broken server's races connect over TCP, at 90 ms
+    /// (QUIC first, TCP 50 ms later) in its first two races and in one race of every
+    /// `QUIC_REPROBE_INTERVAL` (8) after that (the re-probe), at 40 ms otherwise.
+    #[test]
+    fn v24_hg3_healthy_servers_keep_quic_beside_one_that_swallows_udp(
+        order in prop::collection::vec(0usize..6, 120),
+    ) {
+        let results = soak(&order, |_, server| server != 5);
+        let mut bad = 0;
+        for (n, &(server, transport, at)) in results.iter().enumerate() {
+            if server != 5 {
+                prop_assert_eq!((transport, at), (Transport::Quic, ms(20)), "race {}", n);
+                continue;
+            }
+            bad += 1;
+            prop_assert_eq!(transport, Transport::Tcp, "race {}", n);
+            // Races 1 and 2 learn; after that, 7 races use what they learned and the 8th
+            // re-probes.
+            let probe = bad <= 2 || (bad - 2) % QUIC_REPROBE_INTERVAL as usize == 0;
+            let want = if probe { ms(90) } else { ms(40) };
+            prop_assert_eq!(at, want, "race {} (the broken server's {})", n, bad);
+        }
+    }
+
+    /// V24, HG3: "a network that unblocks UDP gets QUIC back within a bounded number of
+    /// races". Every server swallows UDP until race `k`, then none does. Once two
+    /// destinations lost QUIC, races deal TCP first; after UDP comes back, a race wins over
+    /// QUIC within `QUIC_REPROBE_INTERVAL` (8) races (the source's re-probe), and from then
+    /// on every race does, except to a server whose own QUIC path lost twice while UDP was
+    /// blocked: at most 7 of its races come before its own re-probe, and every one after
+    /// that wins over QUIC too.
+    #[test]
+    fn v24_hg3_quic_comes_back_within_8_races_of_udp_unblocking(
+        order in prop::collection::vec(0usize..6, 80),
+        k in 3usize..40,
+    ) {
+        let results = soak(&order, |n, _| n >= k);
+        let first_quic = results
+            .iter()
+            .position(|r| r.1 == Transport::Quic)
+            .expect("QUIC comes back");
+        prop_assert!(first_quic >= k);
+        prop_assert!(
+            first_quic < k + QUIC_REPROBE_INTERVAL as usize,
+            "QUIC back at race {} after UDP came back at race {}", first_quic, k
+        );
+        for server in 0..6 {
+            let after: Vec<(Transport, Duration)> = results[first_quic..]
+                .iter()
+                .filter(|r| r.0 == server)
+                .map(|r| (r.1, r.2))
+                .collect();
+            let late = after.iter().take_while(|r| r.0 == Transport::Tcp).count();
+            prop_assert!(late < QUIC_REPROBE_INTERVAL as usize, "server {}: {:?}", server, after);
+            for r in &after[late..] {
+                prop_assert_eq!(*r, (Transport::Quic, ms(20)), "server {}: {:?}", server, after);
+            }
+        }
+    }
+}
+
+/// HG3, `History::reprobe_every`: with 1, every race re-probes, so history never puts TCP
+/// before QUIC; the count is per source address, kept in the history.
+#[test]
+fn hg3_reprobe_every_race_ignores_quic_history() {
+    let t0 = base_instant();
+    let mut h = History::new().reprobe_every(1);
+    for n in 0..4u64 {
+        let server = format!("2001:db8:1::{}", n % 2 + 1);
+        let trace = web_race(
+            &mut h,
+            &server,
+            Outcome::Hang,
+            Outcome::Connect(ms(40)),
+            t0 + Duration::from_secs(n),
+        );
+        assert_eq!(won(&trace), (Transport::Tcp, ms(90)), "race {n}");
+        assert_eq!(
+            trace.tries()[0].1,
+            format!("QUIC [{server}]:443"),
+            "race {n}"
+        );
+    }
+    assert!(h.is_transport_failing(ip(SOURCE_V6), Transport::Quic, t0 + ms(3100)));
+}
+
+// ---- V41, V59, HG5, HG17: alternative services (Alt-Svc) -----------------------------------
+
+/// The HEv3 web client at example.test:443 (HTTPS asked unless `https` is off), speaking h3,
+/// h2 and http/1.1, with the given alternative services.
+fn with_alts(config: Config, https: bool, alts: &[AltService]) -> Scenario {
+    let mut target = Target::host(HOST, 443)
+        .https(https)
+        .protocols(Protocols::http());
+    for alt in alts {
+        target = target.alt_svc(alt.clone());
+    }
+    Scenario::with_target(config, target)
+}
+
+fn alt_provenance(host: &str, priority: Option<u16>) -> Provenance {
+    Provenance::AltSvc {
+        host: Name::new(host),
+        priority,
+    }
+}
+
+/// V59, HG17: "Alt-Svc alternatives from the caller ... race as a service group of their
+/// own", after the HTTPS records' groups and before V21's addresses without a service.
+/// `Alt-Svc: h3=":443"` and no HTTPS record (the issue's case: h3 without an HTTPS record):
+/// the alternative shares the origin's HTTPS query (same name), so no query is added; its
+/// group is the host's addresses over QUIC, raced before the plain TCP group.
+#[test]
+fn v59_hg17_an_alt_svc_h3_races_quic_before_the_plain_addresses() {
+    let trace = with_alts(
+        Config::default(),
+        true,
+        &[AltService::new("", 443).alpn(["h3"])],
+    )
+    .https(0, vec![])
+    .aaaa(0, &["2001:db8::1"])
+    .a(0, &["192.0.2.1"])
+    .run_at(base_instant());
+    assert_eq!(
+        trace.tries(),
+        vec![
+            tried(0, "QUIC [2001:db8::1]:443"),
+            tried(250, "QUIC 192.0.2.1:443"),
+            tried(500, "TCP [2001:db8::1]:443"),
+            tried(750, "TCP 192.0.2.1:443"),
+        ]
+    );
+    assert_eq!(trace.queries().len(), 3, "{:?}", trace.queries());
+    let provenances: Vec<Provenance> = trace
+        .endpoints()
+        .iter()
+        .map(|e| e.provenance().clone())
+        .collect();
+    let alt = alt_provenance(HOST, None);
+    assert_eq!(
+        provenances,
+        [alt.clone(), alt, Provenance::Address, Provenance::Address]
+    );
+}
+
+/// V59: "their host gets its own A/AAAA (and HTTPS) queries". An alternative on another host
+/// and port, without HTTPS (`Target::https` off): AAAA and A for its host follow the
+/// origin's (V3). Alternatives do not hold the race back (V5 waits for the origin's answers
+/// only): it starts at 0 ms on the origin's address; the alternative's group, known at 5 ms,
+/// goes before the plain addresses (HG17, V45), so it is next: QUIC when the delay ends,
+/// then TCP 50 ms later, at its port.
+#[test]
+fn v59_an_alternative_host_gets_its_own_queries() {
+    let alt = "alt.example.test";
+    let trace = with_alts(
+        Config::default(),
+        false,
+        &[AltService::new(alt, 8443).alpn(["h3", "h2"])],
+    )
+    .aaaa(0, &["2001:db8::1"])
+    .a(0, &[])
+    .dns_for(alt, "AAAA", Answer::Addrs(ms(5), vec![ip("2001:db8:a::1")]))
+    .dns_for(alt, "A", Answer::Addrs(ms(5), vec![]))
+    .run_at(base_instant());
+    let queries: Vec<String> = trace.queries().into_iter().map(|q| q.1).collect();
+    assert_eq!(
+        queries,
+        [
+            "AAAA example.test",
+            "A example.test",
+            "AAAA alt.example.test",
+            "A alt.example.test"
+        ]
+    );
+    assert_eq!(
+        trace.tries(),
+        vec![
+            tried(0, "TCP [2001:db8::1]:443"),
+            tried(250, "QUIC [2001:db8:a::1]:8443"),
+            tried(300, "TCP [2001:db8:a::1]:8443"),
+        ]
+    );
+    assert_eq!(
+        trace.endpoints()[1].provenance(),
+        &alt_provenance(alt, None)
+    );
+}
+
+/// V41 (RFC 9460 §9.3): "With Alt-Svc too, only attempts consistent with both": the
+/// alternative's HTTPS records are asked (`alt.example.test`, port 443), and "the HTTPS
+/// record's TargetName and port are used". `Alt-Svc: h3="alt.example.test:443"`, and its
+/// record `1 alt3.example.test. port=9443 alpn=h2,h3`: the only attempt consistent with both
+/// is HTTP/3 to alt3.example.test:9443 (no TCP: Alt-Svc offers h3 only; nothing to
+/// alt.example.test itself). Alternatives do not hold the race back: it started at 0 ms on
+/// the origin's address, and the alternative's endpoint, known at 20 ms, is the next one
+/// (V45), when the delay ends (V46).
+#[test]
+fn v41_an_alternative_is_held_to_its_https_records_and_its_protocols() {
+    let (alt, alt3) = ("alt.example.test", "alt3.example.test");
+    let record = ServiceRecord::new(1, alt3).port(9443).alpn(["h2", "h3"]);
+    let trace = with_alts(
+        Config::default(),
+        true,
+        &[AltService::new(alt, 443).alpn(["h3"])],
+    )
+    .https(0, vec![])
+    .aaaa(0, &["2001:db8::1"])
+    .a(0, &[])
+    .dns_for(alt, "HTTPS", Answer::Records(ms(10), vec![record]))
+    .dns_for(alt, "AAAA", Answer::Addrs(ms(0), vec![ip("2001:db8:a::1")]))
+    .dns_for(alt, "A", Answer::Addrs(ms(0), vec![]))
+    .dns_for(
+        alt3,
+        "AAAA",
+        Answer::Addrs(ms(10), vec![ip("2001:db8:a3::1")]),
+    )
+    .dns_for(alt3, "A", Answer::Addrs(ms(10), vec![]))
+    .run_at(base_instant());
+    let queries: Vec<String> = trace.queries().into_iter().map(|q| q.1).collect();
+    assert_eq!(
+        queries,
+        [
+            "HTTPS example.test",
+            "AAAA example.test",
+            "A example.test",
+            "HTTPS alt.example.test",
+            "AAAA alt.example.test",
+            "A alt.example.test",
+            "AAAA alt3.example.test",
+            "A alt3.example.test",
+        ]
+    );
+    assert_eq!(
+        trace.tries(),
+        vec![
+            tried(0, "TCP [2001:db8::1]:443"),
+            tried(250, "QUIC [2001:db8:a3::1]:9443"),
+        ]
+    );
+    assert_eq!(
+        trace.endpoints()[1].provenance(),
+        &alt_provenance(alt, Some(1))
+    );
+}
+
+/// V41 with the origin's own records: `Alt-Svc: h3=":443"` shares the origin's HTTPS
+/// answer, which offers h2 only: no attempt is consistent with both, and no QUIC endpoint is
+/// raced. HG17's place: with a QUIC-capable record, the alternative on another host comes
+/// after the record's group and before the plain addresses.
+#[test]
+fn v41_hg17_alternatives_and_the_origins_records() {
+    let h2_only = with_alts(
+        Config::default(),
+        true,
+        &[AltService::new("", 443).alpn(["h3"])],
+    )
+    .https(0, vec![ServiceRecord::new(1, ".").alpn(["h2"])])
+    .aaaa(0, &["2001:db8::1"])
+    .a(0, &[])
+    .default_outcome(Outcome::Fail(ms(0)))
+    .run_at(base_instant());
+    assert_eq!(h2_only.tries(), vec![tried(0, "TCP [2001:db8::1]:443")]);
+
+    let alt = "alt.example.test";
+    let placed = with_alts(
+        Config::default(),
+        true,
+        &[AltService::new(alt, 443).alpn(["h3"])],
+    )
+    .https(
+        0,
+        vec![ServiceRecord::new(1, "svc.example.test")
+            .alpn(["h3"])
+            .no_default_alpn(true)
+            .ipv6_hints([v6("2001:db8:5::1")])],
+    )
+    .aaaa(0, &["2001:db8::1"])
+    .a(0, &[])
+    .dns_for(alt, "HTTPS", Answer::Records(ms(0), vec![]))
+    .dns_for(alt, "AAAA", Answer::Addrs(ms(0), vec![ip("2001:db8:a::1")]))
+    .dns_for(alt, "A", Answer::Addrs(ms(0), vec![]))
+    .default_outcome(Outcome::Fail(ms(0)))
+    .run_at(base_instant());
+    assert_eq!(
+        placed.tries(),
+        vec![
+            tried(0, "QUIC [2001:db8:5::1]:443"),
+            tried(10, "QUIC [2001:db8:a::1]:443"),
+            tried(20, "TCP [2001:db8::1]:443"),
+        ]
+    );
+}
+
+/// V59: an alternative's lifetime ("expiry"): one expired when the race starts is neither
+/// asked about nor raced; one that expires later is.
+#[test]
+fn v59_an_expired_alternative_is_left_out() {
+    let t0 = base_instant();
+    let alt = |expires: Instant| {
+        AltService::new("alt.example.test", 443)
+            .alpn(["h3"])
+            .expires(expires)
+    };
+    let run = |a: AltService| {
+        with_alts(Config::default(), false, &[a])
+            .aaaa(0, &["2001:db8::1"])
+            .a(0, &[])
+            .dns_for(
+                "alt.example.test",
+                "AAAA",
+                Answer::Addrs(ms(0), vec![ip("2001:db8:a::1")]),
+            )
+            .dns_for("alt.example.test", "A", Answer::Addrs(ms(0), vec![]))
+            .default_outcome(Outcome::Fail(ms(0)))
+            .run_at(t0 + ms(1000))
+    };
+    let expired = run(alt(t0 + ms(1000)));
+    assert_eq!(expired.queries().len(), 2);
+    assert_eq!(expired.tries(), vec![tried(0, "TCP [2001:db8::1]:443")]);
+    let live = run(alt(t0 + ms(1001)));
+    assert_eq!(live.queries().len(), 4);
+    assert_eq!(
+        live.tries(),
+        vec![
+            tried(0, "TCP [2001:db8::1]:443"),
+            tried(10, "QUIC [2001:db8:a::1]:443")
+        ]
+    );
+}
+
+/// HG17, V35: "never raced when the client is SVCB-reliant for ECH" (without ECH): the
+/// origin's record offers ECH, so the alternative, whose host has no HTTPS record, has no
+/// endpoint with ECH: it is left out (and counted), as the plain addresses are.
+#[test]
+fn hg17_v35_no_alternative_without_ech_once_reliant() {
+    let alt = "alt.example.test";
+    let ech = eyeballs_core::EchConfig::new(b"\xfe\x0d\x00\x04test");
+    let run = with_alts(
+        Config::default().ech(true),
+        true,
+        &[AltService::new(alt, 443).alpn(["h3"])],
+    )
+    .https(
+        0,
+        vec![ServiceRecord::new(1, ".").alpn(["h3", "h2"]).ech(ech)],
+    )
+    .aaaa(0, &["2001:db8::1"])
+    .a(0, &[])
+    .dns_for(alt, "HTTPS", Answer::Records(ms(0), vec![]))
+    .dns_for(alt, "AAAA", Answer::Addrs(ms(0), vec![ip("2001:db8:a::1")]))
+    .dns_for(alt, "A", Answer::Addrs(ms(0), vec![]))
+    .default_outcome(Outcome::Fail(ms(0)))
+    .run_unchecked(base_instant());
+    let failure = run.failure();
+    let tried: Vec<String> = failure
+        .attempts()
+        .iter()
+        .map(|a| a.endpoint.to_string())
+        .collect();
+    assert_eq!(
+        tried,
+        [
+            "QUIC [2001:db8::1]:443 h3 ECH",
+            "TCP [2001:db8::1]:443 h2,http/1.1 ECH"
+        ]
+    );
+    // The alternative's QUIC endpoint and the plain TCP one (a duplicate of neither).
+    assert_eq!(failure.skipped_without_ech(), 2);
 }

@@ -140,16 +140,17 @@ fn v43_the_hosts_answer_replaces_the_hints_of_a_dot_record() {
 
 /// V43 with QUIC and TCP (HG1; CORE_HEV3: "a turn = one family's next address over each
 /// transport"): QUIC to the hint 2001:db8::99 opens a turn at 0 ms; the host's answer
-/// (100 ms) removes the hint, so the turn's TCP half leaves with it. The next turn is the
-/// answer's 2001:db8::1, QUIC first (250 ms), then TCP (300 ms, at once when QUIC to ::99
-/// fails), not TCP to ::1 ahead of QUIC to ::1.
+/// (30 ms) removes the hint, so the turn's TCP half leaves with it, and with it the shorter
+/// delay of TCP after QUIC (V29). The next turn is the answer's 2001:db8::1, QUIC first
+/// (250 ms), then TCP (300 ms, 50 ms after its QUIC and at once when QUIC to ::99 fails),
+/// not TCP to ::1 ahead of QUIC to ::1.
 #[test]
 fn v43_a_replaced_hint_ends_its_turn() {
     let record = svc(1, ".", &["h3"]).ipv6_hints([v6("2001:db8::99"), v6("2001:db8::98")]);
     let trace = web()
         .dns("HTTPS", records(0, vec![record]))
-        .dns("AAAA", addrs(100, &["2001:db8::1"]))
-        .dns("A", addrs(100, &[]))
+        .dns("AAAA", addrs(30, &["2001:db8::1"]))
+        .dns("A", addrs(30, &[]))
         .default_outcome(Outcome::Fail(ms(300)))
         .run();
     assert_eq!(
@@ -207,9 +208,10 @@ fn hg8_an_empty_answer_removes_hints_a_failed_one_keeps_them() {
 // ---- V44: endpoints that leave ----------------------------------------------------------
 
 /// V44: "A removed endpoint keeps its running attempt; an untried one leaves the list."
-/// The "." record's hints give QUIC then TCP per address. At 100 ms both IPv6 addresses are
+/// The "." record's hints give QUIC then TCP per address. At 30 ms both IPv6 addresses are
 /// withdrawn: the QUIC attempt to 2001:db8::1 (started at 0 ms) keeps running and wins at
-/// 600 ms; TCP to it and everything of 2001:db8::2 leave; the IPv4 endpoints stay.
+/// 600 ms; TCP to it (due at 50 ms) and everything of 2001:db8::2 leave; the IPv4 endpoints
+/// stay, QUIC at 250 ms and TCP 50 ms after it.
 #[test]
 fn v44_a_removed_endpoint_keeps_its_attempt_an_untried_one_leaves() {
     let record = svc(1, ".", &["h3"])
@@ -220,14 +222,14 @@ fn v44_a_removed_endpoint_keeps_its_attempt_an_untried_one_leaves() {
         .dns("AAAA", Answer::Never)
         .dns("A", Answer::Never)
         .quic("2001:db8::1", Outcome::Connect(ms(600)))
-        .at(100, removed(&["2001:db8::1", "2001:db8::2"]))
+        .at(30, removed(&["2001:db8::1", "2001:db8::2"]))
         .run();
     assert_eq!(
         trace.tries(),
         at(&[
             (0, "QUIC [2001:db8::1]:443"),
             (250, "QUIC 192.0.2.1:443"),
-            (500, "TCP 192.0.2.1:443"),
+            (300, "TCP 192.0.2.1:443"),
         ])
     );
     assert_eq!(trace.winner(), Some((ms(600), sa("[2001:db8::1]:443"))));
@@ -271,29 +273,29 @@ fn v44_a_withdrawn_target_address_leaves_its_service() {
 
 /// V45: "Late endpoints are placed by re-sorting the complete list, tried ones included ...:
 /// a late IPv4 endpoint becomes the next attempt." The "." service races 2001:db8::1 over
-/// QUIC (0 ms) and TCP (250 ms); A arrives at 300 ms, and IPv4's turn comes next (500 ms,
-/// 750 ms), before 2001:db8::2 (V25: families alternate).
+/// QUIC (0 ms) and TCP (50 ms); A arrives at 100 ms, and IPv4's turn comes next (300 ms,
+/// 350 ms), before 2001:db8::2 (V25: families alternate).
 #[test]
 fn v45_a_late_ipv4_endpoint_becomes_the_next_attempt() {
     let trace = web()
         .dns("HTTPS", records(0, vec![svc(1, ".", &["h3"])]))
         .dns("AAAA", addrs(0, &["2001:db8::1", "2001:db8::2"]))
-        .dns("A", addrs(300, &["192.0.2.1"]))
+        .dns("A", addrs(100, &["192.0.2.1"]))
         .net("2001:db8::2", Outcome::Connect(ms(5)))
         .run();
     assert_eq!(
         trace.tries(),
         at(&[
             (0, "QUIC [2001:db8::1]:443"),
-            (250, "TCP [2001:db8::1]:443"),
-            (500, "QUIC 192.0.2.1:443"),
-            (750, "TCP 192.0.2.1:443"),
-            (1000, "QUIC [2001:db8::2]:443"),
-            (1250, "TCP [2001:db8::2]:443"),
+            (50, "TCP [2001:db8::1]:443"),
+            (300, "QUIC 192.0.2.1:443"),
+            (350, "TCP 192.0.2.1:443"),
+            (600, "QUIC [2001:db8::2]:443"),
+            (650, "TCP [2001:db8::2]:443"),
         ])
     );
     assert_eq!(provenances(&trace), vec![service(1, HOST); 6]);
-    assert_eq!(trace.winner(), Some((ms(1255), sa("[2001:db8::2]:443"))));
+    assert_eq!(trace.winner(), Some((ms(655), sa("[2001:db8::2]:443"))));
     assert_eq!(trace.cancels().len(), 5);
 }
 
@@ -301,7 +303,8 @@ fn v45_a_late_ipv4_endpoint_becomes_the_next_attempt() {
 /// on the host's TCP endpoint to 2001:db8::1; the late "." record (300 ms) makes that same
 /// endpoint part of its service group (HG11: tried once). Re-sorting the complete list,
 /// tried ones included, gives the service group QUIC ::1, [TCP ::1, tried], QUIC and TCP to
-/// 192.0.2.1, then ::2: after QUIC ::1 comes IPv4's turn, not a second IPv6 address.
+/// 192.0.2.1, then ::2: after QUIC ::1 comes IPv4's turn, not a second IPv6 address. TCP
+/// follows QUIC sooner only to the same address (V29): QUIC ::1's successor waits 250 ms.
 #[test]
 fn v45_an_endpoint_tried_before_the_services_keeps_its_place() {
     let trace = web()
@@ -316,12 +319,12 @@ fn v45_an_endpoint_tried_before_the_services_keeps_its_place() {
             (50, "TCP [2001:db8::1]:443"),
             (300, "QUIC [2001:db8::1]:443"),
             (550, "QUIC 192.0.2.1:443"),
-            (800, "TCP 192.0.2.1:443"),
-            (1050, "QUIC [2001:db8::2]:443"),
-            (1300, "TCP [2001:db8::2]:443"),
+            (600, "TCP 192.0.2.1:443"),
+            (850, "QUIC [2001:db8::2]:443"),
+            (900, "TCP [2001:db8::2]:443"),
         ])
     );
-    assert_eq!(trace.winner(), Some((ms(1305), sa("[2001:db8::2]:443"))));
+    assert_eq!(trace.winner(), Some((ms(905), sa("[2001:db8::2]:443"))));
 }
 
 // ---- AddressesChanged with services present ---------------------------------------------

@@ -4,8 +4,15 @@
 
 mod common;
 
-use common::sim::{base_instant, ip, ms, tried, Answer, Outcome, Scenario};
-use eyeballs_core::{Config, EchConfig, FailureReason, Name, Protocols, Provenance, ServiceRecord};
+use std::time::Duration;
+
+use common::sim::{
+    base_instant, ip, ms, path_over, retry_config, sa, tried, Answer, Ev, Outcome, Scenario,
+};
+use eyeballs_core::{
+    AttemptStatus, Config, EchConfig, FailureReason, History, Name, Protocols, Provenance, Report,
+    ServiceRecord, Transport,
+};
 
 const Q6: &str = "QUIC [2001:db8::1]:443";
 const T6: &str = "TCP [2001:db8::1]:443";
@@ -35,14 +42,85 @@ fn host(config: Config, https: Answer) -> Scenario {
         .a(0, &["192.0.2.1"])
 }
 
-/// V34, HG6: "ECH-capable clients send no ClientHello ... until service info is resolved
-/// ... pend even past the Resolution Delay." With ECH on and the HTTPS answer at 300 ms, the
-/// addresses held since 0 ms wait: the first attempt starts at 300 ms, to the record's
-/// endpoint, with its ECH configuration.
+/// The events of a trace's attempts (starts, released ClientHellos, outcomes), without DNS.
+fn attempt_events(trace: &common::sim::Trace) -> Vec<(Duration, Ev)> {
+    trace
+        .events
+        .iter()
+        .filter(|(_, e)| !matches!(e, Ev::Resolve(_) | Ev::Answered(_)))
+        .cloned()
+        .collect()
+}
+
+/// V34, V55, HG6, HG15: "ECH-capable clients send no ClientHello (TLS, or QUIC's first
+/// Initial) until service info is resolved; TCP may connect." With ECH on and the HTTPS
+/// answer at 300 ms, TCP to the host's address connects at its usual time (50 ms, the
+/// Resolution Delay) with its ClientHello held (`Action::ConnectHeld`); at 300 ms the answer
+/// opens the gate and the ClientHello goes out (`Action::Handshake`) with the ECH
+/// configuration the record gives for that address, port and transport; QUIC starts then
+/// too (its timer). The TLS handshake takes 5 ms from the ClientHello: TCP wins at 305 ms.
 #[test]
-fn v34_hg6_no_attempt_before_the_https_answer_with_ech_on() {
+fn v34_hg15_tcp_connects_early_and_its_client_hello_waits_for_the_https_answer() {
     let trace = host(
         Config::default().ech(true),
+        Answer::Records(ms(300), vec![ech_record()]),
+    )
+    .net("2001:db8::1", Outcome::Connect(ms(5)))
+    .run();
+    let v6 = sa("[2001:db8::1]:443");
+    assert_eq!(
+        attempt_events(&trace),
+        vec![
+            (ms(50), Ev::Start(v6)),
+            (ms(300), Ev::Handshake(v6)),
+            (ms(300), Ev::Start(v6)),
+            (ms(305), Ev::Connected(v6)),
+            (ms(305), Ev::Cancel(v6)),
+            (ms(305), Ev::Won(v6)),
+        ]
+    );
+    assert_eq!(trace.tries(), vec![tried(50, T6), tried(300, Q6)]);
+    let first = &trace.race.attempts()[0];
+    assert!(first.is_held());
+    assert_eq!(first.released(), Some(trace.t0 + ms(300)));
+    let winner = trace.race.result().unwrap().unwrap();
+    assert_eq!(winner.attempt().index(), 0);
+    assert_eq!(winner.endpoint().ech(), Some(&ech_config()));
+    assert_eq!(
+        winner.endpoint().to_string(),
+        "TCP [2001:db8::1]:443 h2,http/1.1 ECH"
+    );
+    assert_eq!(winner.endpoint().priority(), Some(1));
+
+    // HG15: "outcomes after that are timed from the ClientHello": the round trip is 5 ms.
+    let mut history = History::new();
+    history.record_race(&trace.race);
+    let path = path_over("2001:db8::1", Transport::Tcp);
+    assert_eq!(history.rtt(path, trace.t0 + ms(305)), Some(ms(5)));
+
+    let report = Report::new(&trace.race, None).to_string();
+    assert!(
+        report.contains(
+            "50.0 ms  attempt 0 IPv6 TCP [2001:db8::1]:443 h2,http/1.1 ECH started (service \
+             priority 1), ClientHello held for service information"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "300.0 ms  attempt 0 TCP [2001:db8::1]:443 h2,http/1.1 ECH ClientHello released"
+        ),
+        "{report}"
+    );
+}
+
+/// V34, HG6 with `Config::early_tcp(false)`, for drivers that cannot hold a handshake: no
+/// attempt starts before the HTTPS answer (300 ms), and the first one is then to the
+/// record's endpoint, with its ECH configuration.
+#[test]
+fn v34_without_early_tcp_no_attempt_before_the_https_answer() {
+    let trace = host(
+        Config::default().ech(true).early_tcp(false),
         Answer::Records(ms(300), vec![ech_record()]),
     )
     .quic("2001:db8::1", Outcome::Connect(ms(10)))
@@ -55,10 +133,11 @@ fn v34_hg6_no_attempt_before_the_https_answer_with_ech_on() {
 }
 
 /// The contrast to V34: with ECH off, V5(b)'s Resolution Delay lets the host's own address
-/// start at 50 ms over TCP; the record at 300 ms then adds its endpoints at their sorted
-/// place (V45), without ECH, and the timer (due at 300 ms) starts QUIC.
+/// start at 50 ms over TCP, its ClientHello not held (V55: only ECH holds a handshake, never
+/// keys that only save round trips); the record at 300 ms then adds its endpoints at their
+/// sorted place (V45), without ECH, and the timer (due at 300 ms) starts QUIC.
 #[test]
-fn v34_contrast_with_ech_off_the_resolution_delay_applies() {
+fn v34_v55_contrast_with_ech_off_nothing_is_held() {
     let trace = host(
         Config::default(),
         Answer::Records(ms(300), vec![ech_record()]),
@@ -70,14 +149,21 @@ fn v34_contrast_with_ech_off_the_resolution_delay_applies() {
     assert_eq!(trace.endpoints()[0].provenance(), &Provenance::Address);
     assert_eq!(trace.endpoints()[1].ech(), None, "ECH off: no ECH config");
     assert_eq!(trace.cancelled_tries(), vec![tried(310, T6)]);
+    assert!(!trace.race.attempts()[0].is_held());
+    assert!(!trace
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, Ev::Handshake(_))));
 }
 
-/// V34 over an alias chain (V8): service information has arrived only when the chain ends.
-/// The host's HTTPS answer at 0 ms is an alias; the alias target's own HTTPS answer comes at
-/// 200 ms, and the first attempt, to its ECH endpoint, with it.
+/// V34, HG15 over an alias chain (V8): service information has arrived only when the chain
+/// ends. The host's HTTPS answer at 0 ms is an alias; the alias target's own address (V11's
+/// fallback, the first group while no record is known) connects held at 50 ms; the target's
+/// HTTPS answer comes at 200 ms with ECH, and the ClientHello goes out then with it.
 #[test]
-fn v34_the_gate_waits_for_the_end_of_an_alias_chain() {
+fn v34_hg15_the_gate_waits_for_the_end_of_an_alias_chain() {
     let cdn = "cdn.example.test";
+    let c1 = "TCP [2001:db8:c::1]:443";
     let trace = host(
         Config::default().ech(true),
         Answer::Records(ms(0), vec![ServiceRecord::alias(cdn)]),
@@ -85,22 +171,29 @@ fn v34_the_gate_waits_for_the_end_of_an_alias_chain() {
     .dns_for(cdn, "HTTPS", Answer::Records(ms(200), vec![ech_record()]))
     .dns_for(cdn, "AAAA", Answer::Addrs(ms(0), vec![ip("2001:db8:c::1")]))
     .dns_for(cdn, "A", Answer::Addrs(ms(0), vec![]))
-    .quic("2001:db8:c::1", Outcome::Connect(ms(10)))
+    .net("2001:db8:c::1", Outcome::Connect(ms(10)))
     .run();
-    assert_eq!(trace.tries(), vec![tried(200, "QUIC [2001:db8:c::1]:443")]);
+    assert_eq!(trace.tries(), vec![tried(50, c1)]);
+    assert!(trace
+        .events
+        .contains(&(ms(200), Ev::Handshake(sa("[2001:db8:c::1]:443")))));
+    assert_eq!(trace.winning_try(), Some(tried(210, c1)));
+    let winner = trace.race.result().unwrap().unwrap();
+    assert_eq!(winner.endpoint().ech(), Some(&ech_config()));
     assert_eq!(
-        trace.winning_try(),
-        Some(tried(210, "QUIC [2001:db8:c::1]:443"))
+        winner.endpoint().provenance(),
+        &Provenance::Service {
+            priority: 1,
+            target: Name::new(cdn)
+        }
     );
-    assert_eq!(trace.endpoints()[0].ech(), Some(&ech_config()));
 }
 
 /// HG7 under the V34 gate: "the Resolution Delay (50 ms) starts the first time endpoints are
-/// held (once)" (CORE_HEV3.md), and ECH only forbids it to start attempts before service
-/// information. The host's addresses are held at 0 ms, so the delay is over at 50 ms; the
-/// HTTPS answer at 100 ms names a TargetName whose addresses never come (HG9 would wait
-/// for them), so the race starts at 100 ms with the host's own address. What the core does
-/// instead: it arms the delay only when the gate opens, and starts at 150 ms.
+/// held (once)" (CORE_HEV3.md), and ECH forbids only the ClientHello before service
+/// information. The host's addresses are held at 0 ms, so TCP connects held at 50 ms; the
+/// HTTPS answer at 100 ms names a TargetName whose addresses never come and offers no ECH,
+/// so the held ClientHello goes out at 100 ms as it was, and connects at 110 ms.
 #[test]
 fn hg7_v34_the_resolution_delay_runs_from_the_first_addresses_under_the_gate() {
     let trace = host(
@@ -112,27 +205,34 @@ fn hg7_v34_the_resolution_delay_runs_from_the_first_addresses_under_the_gate() {
     )
     .net("2001:db8::1", Outcome::Connect(ms(10)))
     .run();
-    assert_eq!(trace.tries(), vec![tried(100, T6)]);
+    assert_eq!(trace.tries(), vec![tried(50, T6)]);
+    assert!(trace
+        .events
+        .contains(&(ms(100), Ev::Handshake(sa("[2001:db8::1]:443")))));
     assert_eq!(trace.winning_try(), Some(tried(110, T6)));
+    assert_eq!(trace.endpoints()[0].ech(), None);
 }
 
 /// HG6: the gate opens "on ServiceMode, a negative answer, or a failure allowed by V36". A
-/// failed HTTPS query at 300 ms (unprotected DNS: negative) and an empty answer at 300 ms
-/// both start the host's own address at 300 ms, over TCP without ECH.
+/// failed HTTPS query at 200 ms (unprotected DNS: negative) and an empty answer at 200 ms
+/// both release the held ClientHello of the host's own address at 200 ms, without ECH.
 #[test]
 fn hg6_a_failed_or_empty_https_answer_opens_the_gate() {
-    for https in [Answer::Fail(ms(300)), Answer::Records(ms(300), vec![])] {
+    for https in [Answer::Fail(ms(200)), Answer::Records(ms(200), vec![])] {
         let trace = host(Config::default().ech(true), https.clone())
             .net("2001:db8::1", Outcome::Connect(ms(10)))
             .run();
-        assert_eq!(trace.tries(), vec![tried(300, T6)], "{https:?}");
-        assert_eq!(trace.winning_try(), Some(tried(310, T6)), "{https:?}");
+        assert_eq!(trace.tries(), vec![tried(50, T6)], "{https:?}");
+        assert!(trace
+            .events
+            .contains(&(ms(200), Ev::Handshake(sa("[2001:db8::1]:443")))));
+        assert_eq!(trace.winning_try(), Some(tried(210, T6)), "{https:?}");
         assert_eq!(trace.endpoints()[0].ech(), None);
     }
 }
 
 /// HG6: an alias to "." ("no service", V9) is a negative answer too: the gate opens when it
-/// arrives.
+/// arrives (120 ms), and the held ClientHello goes out then.
 #[test]
 fn hg6_an_alias_to_root_opens_the_gate() {
     let trace = host(
@@ -141,28 +241,86 @@ fn hg6_an_alias_to_root_opens_the_gate() {
     )
     .net("2001:db8::1", Outcome::Connect(ms(10)))
     .run();
-    assert_eq!(trace.tries(), vec![tried(120, T6)]);
+    assert_eq!(trace.tries(), vec![tried(50, T6)]);
+    assert_eq!(trace.winning_try(), Some(tried(130, T6)));
 }
 
-/// V34: with ECH on and an HTTPS query that never answers, nothing is ever attempted; the
-/// overall deadline (G4) ends the race with no attempt in flight.
+/// V34: with ECH on and an HTTPS query that never answers, no ClientHello ever goes out:
+/// TCP connects held at its usual times (50 ms, then 300 ms), and the overall deadline (G4)
+/// ends the race with both still held.
 #[test]
-fn v34_no_https_answer_no_attempt() {
+fn v34_no_https_answer_no_client_hello() {
     let trace = host(
         Config::default().ech(true).timeout(Some(ms(1000))),
         Answer::Never,
     )
+    .default_outcome(Outcome::Connect(ms(1)))
     .run();
-    assert_eq!(trace.tries(), vec![]);
+    assert_eq!(trace.tries(), vec![tried(50, T6), tried(300, T4)]);
+    assert!(!trace
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, Ev::Handshake(_))));
     assert_eq!(
         trace.failure(),
         Some((
             ms(1000),
             FailureReason::TimedOut {
                 after: ms(1000),
-                in_flight: 0
+                in_flight: 2
             }
         ))
+    );
+    // A held attempt that never sent its ClientHello teaches history nothing (HG15).
+    let mut history = History::new();
+    history.record_race(&trace.race);
+    assert!(history.is_empty());
+}
+
+/// V34, HG15: "QUIC attempts wait for the gate" — QUIC's first Initial is the ClientHello. A
+/// caller speaking only h3 starts nothing before the HTTPS answer (300 ms).
+#[test]
+fn hg15_quic_waits_for_the_gate() {
+    let trace = Scenario::https_host(Config::default().ech(true), Protocols::new().quic("h3"))
+        .dns("HTTPS", Answer::Records(ms(300), vec![ech_record()]))
+        .aaaa(0, &["2001:db8::1"])
+        .a(0, &["192.0.2.1"])
+        .quic("2001:db8::1", Outcome::Connect(ms(10)))
+        .run();
+    assert_eq!(trace.tries(), vec![tried(300, Q6)]);
+    assert_eq!(trace.winning_try(), Some(tried(310, Q6)));
+}
+
+/// V35 with HG15: the HTTPS answer (100 ms) makes the client SVCB-reliant (its only record
+/// has ECH, at another TargetName), so the held TCP attempt to the host's own address has no
+/// endpoint with ECH: it is cancelled without its ClientHello ever going out, and the
+/// record's endpoints start at once, as after a failure (G1).
+#[test]
+fn v35_hg15_a_held_attempt_without_ech_is_cancelled_once_reliant() {
+    let record = ServiceRecord::new(1, "svc.example.test")
+        .alpn(["h3", "h2"])
+        .ipv6_hints(["2001:db8:5::1".parse().unwrap()])
+        .ech(ech_config());
+    let trace = host(
+        Config::default().ech(true),
+        Answer::Records(ms(100), vec![record]),
+    )
+    .dns_for("svc.example.test", "AAAA", Answer::Never)
+    .dns_for("svc.example.test", "A", Answer::Never)
+    .quic("2001:db8:5::1", Outcome::Connect(ms(10)))
+    .run();
+    assert_eq!(
+        trace.tries(),
+        vec![tried(50, T6), tried(100, "QUIC [2001:db8:5::1]:443")]
+    );
+    assert_eq!(trace.cancelled_tries()[0], tried(100, T6));
+    assert!(!trace
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, Ev::Handshake(_))));
+    assert_eq!(
+        trace.winning_try(),
+        Some(tried(110, "QUIC [2001:db8:5::1]:443"))
     );
 }
 
@@ -311,4 +469,208 @@ fn ech_as_a_mandatory_key_needs_ech_on() {
         .endpoints()
         .iter()
         .all(|e| e.ech() == Some(&ech_config())));
+}
+
+// ---- V54, HG14: ECH rejected, retried once with the server's retry configs ----------------
+
+/// The usual ECH host: the '.' record with ECH at 5 ms, so attempts go QUIC v6 (5 ms), TCP
+/// v6, QUIC v4, TCP v4, 250 ms apart.
+fn ech_host() -> Scenario {
+    host(
+        Config::default().ech(true),
+        Answer::Records(ms(5), vec![ech_record()]),
+    )
+}
+
+/// V54: "ECH rejected with retry configs: retry the same endpoint once with them, at once,
+/// as part of that attempt." QUIC v6 is rejected at 25 ms with retry configs; at 25 ms the
+/// race asks to dial the same endpoint again with them (`Action::RetryEch`, the same attempt
+/// id: no new start), and the retry connects at 45 ms: attempt 0 wins, with the retry
+/// configs as its ECH config. The report and the history see one attempt: its round trip is
+/// the retry's (20 ms).
+#[test]
+fn v54_a_rejection_with_retry_configs_retries_the_same_attempt_at_once() {
+    let trace = ech_host()
+        .quic("2001:db8::1", Outcome::RejectEch(ms(20), Some(7)))
+        .after_retry("2001:db8::1", Transport::Quic, Outcome::Connect(ms(20)))
+        .run();
+    let v6 = sa("[2001:db8::1]:443");
+    let attempts: Vec<(Duration, Ev)> = trace
+        .events
+        .iter()
+        .filter(|(_, e)| !matches!(e, Ev::Resolve(_) | Ev::Answered(_)))
+        .cloned()
+        .collect();
+    assert_eq!(
+        attempts,
+        vec![
+            (ms(5), Ev::Start(v6)),
+            (ms(25), Ev::EchRejected(v6)),
+            (ms(25), Ev::RetryEch(v6)),
+            (ms(45), Ev::Connected(v6)),
+            (ms(45), Ev::Won(v6)),
+        ]
+    );
+    assert_eq!(trace.tries(), vec![tried(5, Q6)]);
+    let won = trace.race.result().unwrap().unwrap();
+    assert_eq!(won.attempt().index(), 0);
+    assert_eq!(won.endpoint().ech(), Some(&retry_config(7)));
+    assert_eq!(won.endpoint().to_string(), "QUIC [2001:db8::1]:443 h3 ECH");
+    let record = &trace.race.attempts()[0];
+    assert_eq!(record.ech_retried(), Some(trace.t0 + ms(25)));
+    assert_eq!(record.started(), trace.t0 + ms(5));
+
+    let report = Report::new(&trace.race, None);
+    assert_eq!(report.attempts()[0].ech_retried, Some(ms(25)));
+    assert!(report.to_string().contains(
+        "25.0 ms  attempt 0 QUIC [2001:db8::1]:443 h3 ECH ECH rejected: retried with the \
+         server's retry configs"
+    ));
+
+    let mut history = History::new();
+    history.record_race(&trace.race);
+    let path = path_over("2001:db8::1", Transport::Quic);
+    assert_eq!(history.rtt(path, trace.t0 + ms(45)), Some(ms(20)));
+}
+
+/// HG14: "the retry goes out at the rejection instant (no new start, so no 10 ms floor), the
+/// attempt timer stays armed from the attempt's start, and a rejection with retry configs
+/// expedites nothing." The retry hangs: TCP v6 starts at 55 ms (5 + its 50 ms after QUIC,
+/// V29), neither at the rejection (25 ms) nor 50 ms after it; it connects at 65 ms and the
+/// retried attempt is cancelled.
+#[test]
+fn hg14_the_retry_keeps_the_attempts_timer_and_expedites_nothing() {
+    let trace = ech_host()
+        .quic("2001:db8::1", Outcome::RejectEch(ms(20), Some(7)))
+        .after_retry("2001:db8::1", Transport::Quic, Outcome::Hang)
+        .net("2001:db8::1", Outcome::Connect(ms(10)))
+        .run();
+    assert_eq!(trace.tries(), vec![tried(5, Q6), tried(55, T6)]);
+    assert_eq!(trace.winning_try(), Some(tried(65, T6)));
+    assert_eq!(trace.cancelled_tries(), vec![tried(65, Q6)]);
+}
+
+/// V54: "a rejection of the retry fails the attempt (never retry a retry)" — even with new
+/// retry configs. The retry is rejected at 40 ms: the attempt fails there, and as any
+/// failure (G1) it starts the next endpoint at once.
+#[test]
+fn v54_a_rejected_retry_fails_the_attempt() {
+    let trace = ech_host()
+        .quic("2001:db8::1", Outcome::RejectEch(ms(20), Some(7)))
+        .after_retry(
+            "2001:db8::1",
+            Transport::Quic,
+            Outcome::RejectEch(ms(15), Some(8)),
+        )
+        .net("2001:db8::1", Outcome::Connect(ms(10)))
+        .run();
+    let v6 = sa("[2001:db8::1]:443");
+    let retries = trace
+        .events
+        .iter()
+        .filter(|(_, e)| matches!(e, Ev::RetryEch(_)))
+        .count();
+    assert_eq!(retries, 1, "a retry is never retried");
+    assert!(trace.events.contains(&(ms(40), Ev::EchRejected(v6))));
+    assert_eq!(trace.tries(), vec![tried(5, Q6), tried(40, T6)]);
+    assert_eq!(trace.winning_try(), Some(tried(50, T6)));
+    let failed = &trace.race.attempts()[0];
+    assert_eq!(failed.status(), AttemptStatus::Failed);
+    assert_eq!(failed.ended(), Some(trace.t0 + ms(40)));
+}
+
+/// V54: "A rejection without retry configs fails the attempt": at once, and the next
+/// endpoint starts at once (G1). The failure keeps the rejection's error.
+#[test]
+fn v54_a_rejection_without_retry_configs_fails_the_attempt() {
+    let trace = ech_host()
+        .default_outcome(Outcome::Fail(ms(1)))
+        .quic("2001:db8::1", Outcome::RejectEch(ms(20), None))
+        .run();
+    assert_eq!(
+        trace.tries(),
+        vec![tried(5, Q6), tried(25, T6), tried(35, Q4), tried(45, T4)]
+    );
+    let error = trace.error.unwrap();
+    assert!(
+        error.starts_with(
+            "all 4 connection attempts failed: QUIC [2001:db8::1]:443 h3 ECH: ECH rejected;"
+        ),
+        "{error}"
+    );
+}
+
+/// RFC 9849 §6.2 under V54: an attempt that offered no ECH config (ECH off here; a GREASE
+/// ECH extension, say) never uses retry configs: its rejection fails it.
+#[test]
+fn v54_an_attempt_without_ech_is_never_retried() {
+    let trace = host(
+        Config::default(),
+        Answer::Records(ms(5), vec![ech_record()]),
+    )
+    .quic("2001:db8::1", Outcome::RejectEch(ms(20), Some(7)))
+    .net("2001:db8::1", Outcome::Connect(ms(10)))
+    .run();
+    assert!(!trace
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, Ev::RetryEch(_))));
+    assert_eq!(trace.tries(), vec![tried(5, Q6), tried(25, T6)]);
+    assert_eq!(trace.winning_try(), Some(tried(35, T6)));
+}
+
+/// V54 with HG11: the retry configs make the attempt's endpoint one with that ECH config, so
+/// an endpoint with the same address, transport and config (here a priority-2 record that
+/// carries the retry configs) is never started again; the unrelated TCP endpoints are.
+#[test]
+fn v54_hg11_the_retried_endpoint_is_not_started_again() {
+    let second = ServiceRecord::new(2, ".")
+        .alpn(["h3"])
+        .no_default_alpn(true)
+        .ech(retry_config(7));
+    let trace = host(
+        Config::default().ech(true),
+        Answer::Records(ms(5), vec![ech_record(), second]),
+    )
+    .quic("2001:db8::1", Outcome::RejectEch(ms(20), Some(7)))
+    .after_retry("2001:db8::1", Transport::Quic, Outcome::Fail(ms(1)))
+    .default_outcome(Outcome::Fail(ms(1)))
+    .run();
+    let v6_retry_configs = trace
+        .endpoints()
+        .iter()
+        .filter(|e| e.addr().is_ipv6() && e.ech() == Some(&retry_config(7)))
+        .count();
+    assert_eq!(v6_retry_configs, 1, "{:?}", trace.tries());
+    assert_eq!(
+        trace.tries(),
+        vec![
+            tried(5, Q6),
+            tried(26, T6),
+            tried(36, Q4),
+            tried(46, T4),
+            tried(56, Q4)
+        ]
+    );
+}
+
+/// V13, HG18 with V34: a stale HTTPS answer is service information: with ECH on, the
+/// cache's expired record (and addresses) at 0 ms open the gate at once, and the first
+/// attempt is QUIC with the record's ECH configuration, not a held TCP connection. (A stale
+/// ECH configuration the server no longer accepts is what V54's retry recovers from.)
+#[test]
+fn v13_v34_a_stale_https_answer_opens_the_gate() {
+    let cached = |a: Answer| Answer::Stale(Box::new(a.clone()), Box::new(a));
+    let trace = Scenario::https_host(Config::default().ech(true), Protocols::http())
+        .dns("HTTPS", cached(Answer::Records(ms(0), vec![ech_record()])))
+        .dns(
+            "AAAA",
+            cached(Answer::Addrs(ms(0), vec![ip("2001:db8::1")])),
+        )
+        .dns("A", cached(Answer::Addrs(ms(0), vec![ip("192.0.2.1")])))
+        .quic("2001:db8::1", Outcome::Connect(ms(10)))
+        .run();
+    assert_eq!(trace.tries(), vec![tried(0, Q6)]);
+    assert_eq!(trace.endpoints()[0].ech(), Some(&ech_config()));
+    assert_eq!(trace.winning_try(), Some(tried(10, Q6)));
 }

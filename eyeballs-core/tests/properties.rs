@@ -76,6 +76,8 @@ fn outcome() -> impl Strategy<Value = Outcome> {
         2 => (1u64..600_000).prop_map(|n| Outcome::Connect(Duration::from_micros(n))),
         3 => (1u64..600_000).prop_map(|n| Outcome::Fail(Duration::from_micros(n))),
         2 => Just(Outcome::Hang),
+        1 => (1u64..600_000, prop::option::of(any::<u8>()))
+            .prop_map(|(n, tag)| Outcome::RejectEch(Duration::from_micros(n), tag)),
     ]
 }
 
@@ -99,6 +101,11 @@ fn dns(f: usize, within_us: u64) -> impl Strategy<Value = Dns> {
             .prop_map(|(t, a)| Dns::Addrs(Duration::from_micros(t), a)),
         1 => (1..within_us).prop_map(|t| Dns::Fail(Duration::from_micros(t))),
         1 => Just(Dns::Never),
+        // V13, HG18: an expired answer from a cache, then the fresh one.
+        2 => (1..within_us, addrs(f, 3), 1..within_us, addrs(f, 3)).prop_map(|(t1, a1, t2, a2)| {
+            let t1 = Duration::from_micros(t1);
+            Dns::Stale(t1, a1, t1 + Duration::from_micros(t2), a2)
+        }),
     ]
 }
 
@@ -171,6 +178,11 @@ fn world() -> impl Strategy<Value = World> {
         0u64..120,
         prop::option::weighted(0.3, 1usize..4),
         prop::bool::weighted(0.2),
+        // V29: TCP after QUIC (the default 50 ms, other values, off), and V58 schedules.
+        prop::sample::select(vec![50u64, 50, 0, 30, 120, 250, 400]),
+        prop::option::weighted(0.25, (1u64..120, 0u32..4)),
+        // V59: an `h3` alternative at the origin's authority.
+        prop::bool::weighted(0.3),
     );
     let kind =
         prop_oneof![1 => Just(Kind::Literal), 3 => Just(Kind::Plain), 5 => Just(Kind::Https)];
@@ -201,7 +213,7 @@ fn world() -> impl Strategy<Value = World> {
     )
         .prop_map(
             |(
-                (policy, count, delay, res, cap, prefer_tcp),
+                (policy, count, delay, res, cap, prefer_tcp, follow_up, multiplier, alt),
                 kind,
                 caller,
                 port,
@@ -230,6 +242,12 @@ fn world() -> impl Strategy<Value = World> {
                     resolution_delay: ms(res),
                     cap,
                     prefer_tcp,
+                    follow_up: ms(follow_up),
+                    multiplier: multiplier.map(|(base, factor)| (ms(base), factor)),
+                    // Only HEv3 callers that speak h3 race an `h3` alternative.
+                    alt: alt
+                        && matches!(kind, Kind::Https)
+                        && matches!(caller, Caller::Http | Caller::H3),
                     caller,
                     port,
                     literals: matches!(kind, Kind::Literal).then(|| [l6, l4].concat()),
@@ -397,6 +415,8 @@ fn any_outcome() -> impl Strategy<Value = Outcome> {
         any_duration().prop_map(Outcome::Connect),
         any_duration().prop_map(Outcome::Fail),
         Just(Outcome::Hang),
+        (any_duration(), prop::option::of(any::<u8>()))
+            .prop_map(|(d, tag)| Outcome::RejectEch(d, tag)),
     ]
 }
 
@@ -410,7 +430,13 @@ fn any_answer(f: usize) -> impl Strategy<Value = Answer> {
 
 fn any_records() -> impl Strategy<Value = Answer> {
     let alias = prop::sample::select(&TARGETS[..]).prop_map(ServiceRecord::alias);
-    let service = (1u16..4).prop_flat_map(record).prop_map(|r| r.record());
+    // Some with an ECH configuration (two configs, so that endpoints differ by it too).
+    let service = ((1u16..4).prop_flat_map(record), 0u8..3).prop_map(|(r, ech)| match ech {
+        0 => r.record(),
+        n => r
+            .record()
+            .ech(eyeballs_core::EchConfig::new(&[0xfe, 0x0d, n])),
+    });
     let records = prop::collection::vec(prop_oneof![1 => alias, 4 => service], 0..4);
     prop_oneof![
         4 => (any_duration(), records).prop_map(|(d, r)| Answer::Records(d, r)),
@@ -452,6 +478,8 @@ fn extreme() -> impl Strategy<Value = Extreme> {
         ]),
         any::<u64>(),
         any::<bool>(),
+        // ECH's gate, early TCP and held ClientHellos (V34, V55, HG15).
+        (any::<bool>(), any::<bool>()),
     );
     let dns = (
         any_answer(0),
@@ -470,7 +498,7 @@ fn extreme() -> impl Strategy<Value = Extreme> {
         .prop_map(
             |(
                 (delay, res, max, min, timeout),
-                (count, cap, endpoints, policy, seed, prefer_tcp),
+                (count, cap, endpoints, policy, seed, prefer_tcp, (ech, early_tcp)),
                 https,
                 (aaaa, a, records, s6, s4),
                 net,
@@ -484,6 +512,8 @@ fn extreme() -> impl Strategy<Value = Extreme> {
                     .family_policy(policy)
                     .seed(seed)
                     .prefer_tcp(prefer_tcp)
+                    .ech(ech)
+                    .early_tcp(early_tcp)
                     .timeout(timeout);
                 if let Some(max) = max {
                     config = config.max_connection_attempt_delay(max);
@@ -574,7 +604,7 @@ proptest! {
         distinct.sort();
         distinct.dedup();
         prop_assume!(distinct.len() == model.io_times.len(), "I/O at one instant");
-        prop_assume!(!model.open_question, "the opening turns of a late preferred family");
+        prop_assume!(!model.open_question.get(), "the opening turns of a late preferred family");
 
         let trace = w.scenario().run();
         let want: Vec<(Duration, Ep)> = model.attempts.iter().map(|a| (a.0, a.1)).collect();
@@ -646,7 +676,9 @@ proptest! {
                     prop_assert!(x.cap.is_none_or(|c| in_flight < c), "{a} over the cap");
                     in_flight += 1;
                 }
-                Ev::Connected(_) | Ev::Failed(_) | Ev::Cancel(_) => {
+                // A rejection ends its attempt (V54), unless the race retries it at once.
+                Ev::RetryEch(_) => in_flight += 1,
+                Ev::Connected(_) | Ev::Failed(_) | Ev::EchRejected(_) | Ev::Cancel(_) => {
                     in_flight = in_flight.checked_sub(1).expect("an end without a start");
                 }
                 _ => {}

@@ -397,6 +397,7 @@ fn without_handle_history_a_reported_source_brings_no_history() {
 enum Op {
     Success(usize, Duration, i64),
     Failure(usize, i64),
+    Loss(usize, i64),
 }
 
 /// Paths of two sources, two transports, three destinations, two ports.
@@ -413,7 +414,9 @@ fn model_paths() -> Vec<Path> {
 }
 
 /// The history of the commit before this store (a vector scanned for every question), with
-/// the clamping of time added: what the store must answer, question by question.
+/// the clamping of time added, and losses (V24, HG3: a path fails after two in a row, and a
+/// transport fails from a source when two paths' latest word is a failure or a loss newer
+/// than its latest success): what the store must answer, question by question.
 #[derive(Debug)]
 struct Model {
     entries: Vec<(Path, ModelEntry)>,
@@ -428,7 +431,16 @@ struct ModelEntry {
     rttvar: Duration,
     success: Option<Instant>,
     failure: Option<Instant>,
+    loss: Option<Instant>,
+    losses: u32,
     updated: Instant,
+}
+
+impl ModelEntry {
+    /// Failing: a failure newer than the success, or two losses since it.
+    fn failing(&self) -> bool {
+        self.failure > self.success || (self.losses >= 2 && self.loss > self.success)
+    }
 }
 
 impl Model {
@@ -446,6 +458,8 @@ impl Model {
             rttvar: Duration::ZERO,
             success: None,
             failure: None,
+            loss: None,
+            losses: 0,
             updated: now,
         };
         let i = match self.entries.iter().position(|(q, _)| *q == p) {
@@ -473,15 +487,22 @@ impl Model {
     }
 
     fn transport_failing(&self, source: IpAddr, t: Transport, now: Instant) -> bool {
-        let (mut f, mut s) = (None, None);
-        for (p, e) in &self.entries {
-            let fresh = now.saturating_duration_since(e.updated) < self.ttl;
-            if p.source() == source && p.transport() == t && fresh {
-                f = f.max(e.failure);
-                s = s.max(e.success);
-            }
-        }
-        f > s
+        let fresh: Vec<&ModelEntry> = self
+            .entries
+            .iter()
+            .filter(|(p, e)| {
+                p.source() == source
+                    && p.transport() == t
+                    && now.saturating_duration_since(e.updated) < self.ttl
+            })
+            .map(|(_, e)| e)
+            .collect();
+        let success = fresh.iter().map(|e| e.success).max().flatten();
+        let negative = fresh
+            .iter()
+            .filter(|e| e.failure.max(e.loss) > success.max(e.success))
+            .count();
+        negative >= 2
     }
 }
 
@@ -490,6 +511,7 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         (0..n, 0u64..500, -300i64..900).prop_map(|(p, r, t)| Op::Success(p, ms(r), t)),
         (0..n, -300i64..900).prop_map(|(p, t)| Op::Failure(p, t)),
+        (0..n, -300i64..900).prop_map(|(p, t)| Op::Loss(p, t)),
     ]
 }
 
@@ -524,11 +546,19 @@ proptest! {
                             }
                         }
                         e.success = Some(now);
+                        e.losses = 0;
                     });
                 }
                 Op::Failure(i, t) => {
                     h.record_failure(paths[i], at(t));
                     m.record(paths[i], at(t), |e, now| e.failure = Some(now));
+                }
+                Op::Loss(i, t) => {
+                    h.record_loss(paths[i], at(t));
+                    m.record(paths[i], at(t), |e, now| {
+                        e.loss = Some(now);
+                        e.losses += 1;
+                    });
                 }
             }
             prop_assert_eq!(h.len(), m.entries.len());
@@ -537,7 +567,7 @@ proptest! {
                 for &p in &paths {
                     let e = m.fresh(p, now);
                     prop_assert_eq!(h.rtt(p, now), e.and_then(|e| e.srtt));
-                    prop_assert_eq!(h.is_failing(p, now), e.is_some_and(|e| e.failure > e.success));
+                    prop_assert_eq!(h.is_failing(p, now), e.is_some_and(|e| e.failing()));
                     let rto = e.and_then(|e| e.srtt.map(|s| s.saturating_add(e.rttvar.saturating_mul(4))));
                     prop_assert_eq!(h.retransmission_timeout(p, now), rto);
                     prop_assert_eq!(

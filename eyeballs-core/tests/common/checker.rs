@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use eyeballs_core::{
-    Action, Endpoint, FailureReason, Input, QueryKind, Race, ATTEMPT_START_FLOOR, MAX_ALIAS_DEPTH,
-    MAX_TARGET_NAMES,
+    Action, AttemptId, EchConfig, Endpoint, FailureReason, Input, QueryId, QueryKind, Race,
+    Transport, ATTEMPT_START_FLOOR, MAX_ALIAS_DEPTH, MAX_TARGET_NAMES, TCP_AFTER_QUIC_DELAY,
 };
 
 /// Watches one race from the driver's side and panics on the first broken invariant.
@@ -33,6 +33,25 @@ pub struct Checker {
     deadline: Option<Option<Instant>>,
     /// Which families an endpoint may have (`[v6, v4]`), when the driver told the checker.
     families: [bool; 2],
+    /// `Config::tcp_after_quic_delay` as the race clamps it: TCP right after QUIC to the
+    /// same address may start this soon.
+    follow_up: Duration,
+    /// A `DelaySchedule::Multiplier` (base, factor, maximum delay): the n-th start's delay
+    /// replaces `fixed_delay`.
+    multiplier: Option<(Duration, u32, Duration)>,
+    /// `Config::ech`: no ClientHello (a `Connect`, a `Handshake`) while an HTTPS query is
+    /// outstanding (V34), and every held attempt released or cancelled once none is.
+    ech: bool,
+    /// The HTTPS queries asked and not answered yet.
+    https_outstanding: Vec<QueryId>,
+    /// How many alternative services the target has (each may add queries).
+    alts: usize,
+    /// The race's first actions are being drained: HTTPS queries after the first are the
+    /// alternative services' (their answers hold only their own endpoints).
+    building: bool,
+    /// An ECH rejection with retry configs that the race must answer with `RetryEch` in
+    /// the same drain (V54): the attempt and the configs.
+    retry_due: Option<(AttemptId, EchConfig)>,
 }
 
 #[derive(Debug, Clone)]
@@ -40,6 +59,14 @@ struct Seen {
     endpoint: Endpoint,
     ended: bool,
     connected: bool,
+    /// Dialed again with ECH retry configs (V54).
+    retried: bool,
+    /// Started with its ClientHello held, and whether it was released since (HG15).
+    held: bool,
+    released: bool,
+    /// Its endpoints before an ECH retry or a released ClientHello changed it: started too,
+    /// so never started again.
+    earlier: Vec<Endpoint>,
 }
 
 impl Checker {
@@ -56,6 +83,13 @@ impl Checker {
             endpoint_cap: None,
             deadline: None,
             families: [true, true],
+            retry_due: None,
+            ech: false,
+            https_outstanding: Vec::new(),
+            alts: 0,
+            building: true,
+            follow_up: TCP_AFTER_QUIC_DELAY,
+            multiplier: None,
         }
     }
 
@@ -81,9 +115,37 @@ impl Checker {
     }
 
     /// Also holds the race to its family policy: no endpoint of a family it does not allow
-    /// (`V6Only`, `V4Only`; not meaningful with NAT64, which turns IPv4 into IPv6).
+    /// (`V6Only`, `V4Only`), by the address connected to (with NAT64, an IPv4 endpoint's is
+    /// IPv6 when it goes through NAT64).
     pub fn families(mut self, v6: bool, v4: bool) -> Self {
         self.families = [v6, v4];
+        self
+    }
+
+    /// Also holds the race to ECH's gate (`Config::ech`): no ClientHello before service
+    /// information, held attempts released or cancelled once it is in (V34, V55, HG15).
+    pub fn ech(mut self, on: bool) -> Self {
+        self.ech = on;
+        self
+    }
+
+    /// Allows the queries of `n` alternative services (`Target::alt_svc`).
+    pub fn alts(mut self, n: usize) -> Self {
+        self.alts = n;
+        self
+    }
+
+    /// Also holds TCP started right after QUIC to the same address to `delay` (the race's
+    /// `tcp_after_quic_delay`, clamped), instead of the default's 50 ms.
+    pub fn follow_up(mut self, delay: Duration) -> Self {
+        self.follow_up = delay;
+        self
+    }
+
+    /// Holds the n-th start to a `DelaySchedule::Multiplier` of `base` and `factor` within
+    /// [10 ms, `max`], instead of a fixed delay.
+    pub fn multiplier(mut self, schedule: Option<(Duration, u32, Duration)>) -> Self {
+        self.multiplier = schedule;
         self
     }
 
@@ -102,9 +164,29 @@ impl Checker {
         if self.finished {
             return;
         }
+        // A stale answer settles service information too (V13, HG18).
+        if let Input::Resolved { query, .. }
+        | Input::ResolvedServices { query, .. }
+        | Input::ResolvedStale { query, .. }
+        | Input::ResolvedServicesStale { query, .. }
+        | Input::ResolveFailed { query, .. } = input
+        {
+            self.https_outstanding.retain(|q| q != query);
+        }
         let (attempt, connected) = match input {
             Input::Connected { attempt } => (*attempt, true),
             Input::ConnectFailed { attempt, .. } => (*attempt, false),
+            Input::EchRejected { attempt, retry, .. } => {
+                // V54: the first rejection of an attempt that offered ECH, with retry
+                // configs, is retried; anything else fails the attempt.
+                if let (Some(a), Some(retry)) = (self.attempts.get(attempt.index()), retry) {
+                    if !a.ended && !a.retried && a.endpoint.ech().is_some() {
+                        self.retry_due = Some((*attempt, retry.clone()));
+                        return;
+                    }
+                }
+                (*attempt, false)
+            }
             _ => return,
         };
         if let Some(a) = self.attempts.get_mut(attempt.index()) {
@@ -136,6 +218,19 @@ impl Checker {
             self.finished,
             "is_finished() disagrees with the actions"
         );
+        self.building = false;
+        if let Some((attempt, _)) = self.retry_due.take() {
+            panic!("ECH rejection of attempt {attempt} with retry configs not retried (V54)");
+        }
+        if self.ech && self.https_outstanding.is_empty() && !self.finished {
+            let waiting = self
+                .attempts
+                .iter()
+                .position(|a| a.held && !a.released && !a.ended);
+            if let Some(a) = waiting {
+                panic!("attempt #{a} still held with service information in (HG15)");
+            }
+        }
         match race.poll_timeout() {
             Some(t) => {
                 assert!(!self.finished, "a deadline after Finish");
@@ -171,17 +266,31 @@ impl Checker {
         match action {
             Action::Connect {
                 attempt, endpoint, ..
+            }
+            | Action::ConnectHeld {
+                attempt, endpoint, ..
             } => {
+                let held = matches!(action, Action::ConnectHeld { .. });
+                if held {
+                    assert!(self.ech, "{endpoint}: a held ClientHello without ECH (V55)");
+                    assert_eq!(endpoint.transport(), Transport::Tcp, "QUIC held (HG15)");
+                } else if self.ech {
+                    assert!(
+                        self.https_outstanding.is_empty(),
+                        "{endpoint}: a ClientHello before service information (V34)"
+                    );
+                }
                 assert_eq!(
                     attempt.index(),
                     self.attempts.len(),
                     "attempt ids count from 0"
                 );
-                let same = |a: &Seen| {
-                    a.endpoint.addr() == endpoint.addr()
-                        && a.endpoint.transport() == endpoint.transport()
-                        && a.endpoint.ech() == endpoint.ech()
+                let alike = |e: &Endpoint| {
+                    e.addr() == endpoint.addr()
+                        && e.transport() == endpoint.transport()
+                        && e.ech() == endpoint.ech()
                 };
+                let same = |a: &Seen| alike(&a.endpoint) || a.earlier.iter().any(alike);
                 assert!(
                     !self.attempts.iter().any(same),
                     "{endpoint} attempted twice (HG11)"
@@ -213,7 +322,23 @@ impl Checker {
                 if let Some(last) = self.last_start {
                     let gap = now.saturating_duration_since(last);
                     assert!(gap >= ATTEMPT_START_FLOOR, "two starts {gap:?} apart (R28)");
-                    if let Some(delay) = self.fixed_delay {
+                    let n = self.attempts.len();
+                    let scheduled = match self.multiplier {
+                        Some((base, factor, max)) => Some(multiplied(base, factor, max, n)),
+                        None => self.fixed_delay,
+                    };
+                    // V29: TCP right after QUIC to the same address may follow sooner.
+                    let previous = self.attempts.last().map(|a| &a.endpoint);
+                    let follow_up = previous.is_some_and(|p| {
+                        p.transport() == Transport::Quic
+                            && endpoint.transport() == Transport::Tcp
+                            && p.addr() == endpoint.addr()
+                    });
+                    let expected = match scheduled {
+                        Some(d) if follow_up => Some(d.min(self.follow_up)),
+                        other => other,
+                    };
+                    if let Some(delay) = expected {
                         assert!(
                             gap >= delay || self.failure_since_start,
                             "a start {gap:?} after the previous one, before the {delay:?} \
@@ -227,7 +352,69 @@ impl Checker {
                     endpoint: endpoint.clone(),
                     ended: false,
                     connected: false,
+                    retried: false,
+                    earlier: Vec::new(),
+                    held: matches!(action, Action::ConnectHeld { .. }),
+                    released: false,
                 });
+            }
+            Action::Handshake {
+                attempt, endpoint, ..
+            } => {
+                assert!(
+                    self.https_outstanding.is_empty(),
+                    "{endpoint}: a released ClientHello before service information (V34)"
+                );
+                let a = self
+                    .attempts
+                    .get_mut(attempt.index())
+                    .unwrap_or_else(|| panic!("Handshake of unknown attempt {attempt}"));
+                assert!(
+                    a.held && !a.released && !a.ended,
+                    "Handshake of {attempt}: {a:?}"
+                );
+                assert_eq!(
+                    endpoint.addr(),
+                    a.endpoint.addr(),
+                    "Handshake moves the address"
+                );
+                assert_eq!(endpoint.transport(), a.endpoint.transport());
+                a.released = true;
+                a.earlier
+                    .push(std::mem::replace(&mut a.endpoint, endpoint.clone()));
+            }
+            Action::RetryEch {
+                attempt, endpoint, ..
+            } => {
+                let due = self.retry_due.take();
+                let Some((due_attempt, config)) = due else {
+                    panic!("RetryEch of {attempt} without an ECH rejection to answer");
+                };
+                assert_eq!(*attempt, due_attempt, "RetryEch of another attempt");
+                let a = &mut self.attempts[attempt.index()];
+                assert!(
+                    !a.ended && !a.retried,
+                    "RetryEch of an ended or retried attempt"
+                );
+                assert_eq!(
+                    endpoint.addr(),
+                    a.endpoint.addr(),
+                    "RetryEch changes the address"
+                );
+                assert_eq!(endpoint.transport(), a.endpoint.transport());
+                assert_eq!(
+                    endpoint.alpn(),
+                    a.endpoint.alpn(),
+                    "RetryEch changes the ALPN"
+                );
+                assert_eq!(
+                    endpoint.ech(),
+                    Some(&config),
+                    "RetryEch without the retry configs"
+                );
+                a.retried = true;
+                a.earlier
+                    .push(std::mem::replace(&mut a.endpoint, endpoint.clone()));
             }
             Action::Cancel { attempt } => {
                 let a = self
@@ -236,6 +423,11 @@ impl Checker {
                     .unwrap_or_else(|| panic!("cancel of unknown attempt {attempt}"));
                 assert!(!a.ended, "attempt {attempt} ended twice (cancel after end)");
                 a.ended = true;
+                // A held attempt cancelled at the gate (V35) brings the next start forward,
+                // as a failure does.
+                if a.held && !a.released {
+                    self.failure_since_start = true;
+                }
             }
             Action::Finish(result) => {
                 self.finished = true;
@@ -278,20 +470,39 @@ impl Checker {
                 }
             }
             Action::Resolve { query, kind, .. } => {
+                // The origin's HTTPS query (the first) and its alias hops gate ClientHellos;
+                // the alternatives' (asked with it) hold only their own endpoints.
+                let alternative = self.building && self.https;
+                if *kind == QueryKind::Https && !alternative {
+                    self.https_outstanding.push(*query);
+                }
                 self.https |= *kind == QueryKind::Https;
                 if self.https {
-                    // HTTPS: alias hops, and AAAA/A for every alias target and TargetName.
-                    let most = 1 + MAX_ALIAS_DEPTH + 2 * (MAX_TARGET_NAMES + 1);
+                    // HTTPS: alias hops, and AAAA/A for every alias target and TargetName;
+                    // an HTTPS query for each alternative service.
+                    let most = 1 + MAX_ALIAS_DEPTH + 2 * (MAX_TARGET_NAMES + 1) + self.alts;
                     assert!(query.index() < most, "more than {most} queries");
                 } else {
                     assert!(
                         self.attempts.is_empty(),
                         "DNS asked for after attempts started"
                     );
-                    assert!(query.index() < 2, "more than two queries");
+                    // AAAA and A, for the host and each alternative service's host.
+                    let most = 2 * (1 + self.alts);
+                    assert!(query.index() < most, "more than {most} queries");
                 }
             }
             _ => {}
         }
     }
+}
+
+/// The delay a multiplier schedule gives after the `n`-th start (from 1), within
+/// [10 ms, `max`], computed as its docs say: `base × factor^(n−1)`, 0 counting as 1.
+pub fn multiplied(base: Duration, factor: u32, max: Duration, n: usize) -> Duration {
+    let mut d = base;
+    for _ in 1..n {
+        d = d.saturating_mul(factor.max(1));
+    }
+    d.clamp(ATTEMPT_START_FLOOR, max)
 }

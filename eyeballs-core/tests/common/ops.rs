@@ -9,8 +9,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use eyeballs_core::{
-    AttemptId, Config, EchConfig, FamilyPolicy, History, Input, Nat64Prefix, Path, Protocols,
-    QueryId, Race, ServiceRecord, Source, Target, Transport,
+    AltService, AttemptId, Config, DelaySchedule, EchConfig, FamilyPolicy, History, Input,
+    Nat64Prefix, Path, Protocols, QueryId, Race, ServiceRecord, Source, Target, Transport,
+    TCP_AFTER_QUIC_DELAY,
 };
 
 use super::checker::Checker;
@@ -187,6 +188,19 @@ pub fn run(data: &[u8], t0: Instant) {
     if flags & 0x08 != 0 {
         config = config.min_connection_attempt_delay(b.duration());
     }
+    // V29, V58: schedules and TCP after QUIC (the defaults when the bits are clear).
+    let multiplier = (flags & 0x20 != 0).then(|| (b.duration(), u32::from(b.next())));
+    if let Some((base, factor)) = multiplier {
+        config = config.delay_schedule(DelaySchedule::Multiplier { base, factor });
+    } else if flags & 0x40 != 0 {
+        config = config.delay_schedule(DelaySchedule::Rtt);
+    }
+    let follow_up = if flags & 0x80 != 0 {
+        b.duration()
+    } else {
+        TCP_AFTER_QUIC_DELAY
+    };
+    config = config.tcp_after_quic_delay(follow_up);
     let caps = b.next();
     let in_flight_cap = (caps & 0x3 != 0).then_some(usize::from(caps & 0x3));
     config = config.max_attempts_in_flight(in_flight_cap);
@@ -194,7 +208,14 @@ pub fn run(data: &[u8], t0: Instant) {
     config = config.max_endpoints(endpoint_cap);
     let nat64 = caps & 0x10 != 0;
     if nat64 {
-        config = config.nat64(Some(Nat64Prefix::WELL_KNOWN));
+        // The well-known prefix (V57: never for non-global IPv4), or a network-specific one.
+        let prefix = if head & 0x20 != 0 {
+            Nat64Prefix::new(Ipv6Addr::new(0x2001, 0xdb8, 0x64, 0, 0, 0, 0, 0), 96)
+                .unwrap_or(Nat64Prefix::WELL_KNOWN)
+        } else {
+            Nat64Prefix::WELL_KNOWN
+        };
+        config = config.nat64(Some(prefix));
     }
     let timeout = (caps & 0x20 != 0).then(|| b.duration());
     config = config.timeout(timeout);
@@ -211,6 +232,28 @@ pub fn run(data: &[u8], t0: Instant) {
         _ => Target::addrs(b.addrs().into_iter().map(|ip| SocketAddr::new(ip, 443))),
     }
     .protocols(protocols);
+    // V59: alternative services, the origin's host or another, over QUIC or both.
+    let target = if head & 0x80 != 0 {
+        let alt = b.next();
+        let host = NAMES[usize::from(alt) % NAMES.len()];
+        let port = [443, 8443][usize::from(alt >> 7)];
+        let alpn: &[&str] = match (alt >> 3) % 3 {
+            0 => &["h3"],
+            1 => &["h3", "h2"],
+            _ => &["h2"],
+        };
+        let mut a = AltService::new(host, port).alpn(alpn.iter().copied());
+        if alt & 0x40 != 0 {
+            // Expired at the start (zero), or later.
+            a = a.expires(t0.checked_add(b.duration()).unwrap_or(t0));
+        }
+        target
+            .alt_svc(a)
+            .alt_svc(AltService::new("", 443).alpn(["h3"]))
+    } else {
+        target
+    };
+    let alternatives = target.alt_services().len();
     let mut history = None;
     if head & 0x40 != 0 {
         let mut h = History::new();
@@ -222,16 +265,19 @@ pub fn run(data: &[u8], t0: Instant) {
                 Transport::Quic
             };
             let path = Path::new(source(dest), SocketAddr::new(dest, 443), transport);
-            match b.next() % 2 {
-                0 => h.record_failure(path, t0),
+            match b.next() % 4 {
+                3 => h.record_loss(path, t0),
+                0 | 2 => h.record_failure(path, t0),
                 _ => h.record_success(path, b.duration(), t0),
             }
         }
         history = Some(h);
     }
+    // With NAT64 the policy still says which sockets may open: an IPv4 endpoint goes
+    // through NAT64 (IPv6) only without an IPv4 route or under `V6Only` (V52).
     let allows = (
-        !matches!(policy, FamilyPolicy::V4Only) || nat64,
-        !matches!(policy, FamilyPolicy::V6Only) && !nat64,
+        !matches!(policy, FamilyPolicy::V4Only),
+        !matches!(policy, FamilyPolicy::V6Only),
     );
     let built = match &history {
         Some(h) => Race::<u8>::with_history(target, config, h, t0),
@@ -248,6 +294,14 @@ pub fn run(data: &[u8], t0: Instant) {
         .is_none()
         .then(|| delay.clamp(Duration::from_millis(10), max_delay));
     let mut checker = Checker::new(fixed_delay)
+        .ech(flags & 0x01 != 0)
+        .alts(alternatives)
+        .follow_up(follow_up.clamp(Duration::from_millis(10), max_delay))
+        .multiplier(
+            multiplier
+                .filter(|_| history.is_none())
+                .map(|(base, factor)| (base, factor, max_delay)),
+        )
         .in_flight_cap(in_flight_cap)
         .endpoint_cap(endpoint_cap)
         .deadline(timeout.and_then(|d| t0.checked_add(d)))
@@ -263,7 +317,13 @@ pub fn run(data: &[u8], t0: Instant) {
         let queries = race.queries().len();
         let query = QueryId::from_index(usize::from(arg) % (queries + 2));
         let attempt = AttemptId::from_index(usize::from(arg) % (started + 2));
-        let input = match op % 12 {
+        // Operations 0 to 11 as the corpus was made; bytes from 0xf0 up are newer ones.
+        let kind = if op >= 0xf0 {
+            12 + (op & 0x0f)
+        } else {
+            op % 12
+        };
+        let input = match kind {
             0 => {
                 now = now.checked_add(b.duration()).unwrap_or(now);
                 race.handle_timeout(now);
@@ -309,6 +369,19 @@ pub fn run(data: &[u8], t0: Instant) {
             }),
             9 => Some(Input::Progressed { attempt }),
             10 if arg == 255 => Some(Input::Aborted),
+            13 => Some(Input::ResolvedStale {
+                query,
+                addrs: b.addrs(),
+            }),
+            14 => Some(Input::ResolvedServicesStale {
+                query,
+                records: b.records(),
+            }),
+            12 => Some(Input::EchRejected {
+                attempt,
+                retry: (arg & 0x80 != 0).then(|| EchConfig::new(&[0xfe, 0x0d, arg])),
+                error: arg,
+            }),
             _ => {
                 // Time that goes backwards is clamped by the race; the checker must see the
                 // clamped time too.

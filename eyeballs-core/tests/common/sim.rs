@@ -9,8 +9,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use eyeballs_core::{
-    Action, AttemptId, Config, Endpoint, FailureReason, History, Input, Name, Path, QueryKind,
-    Race, ServiceRecord, Source, Target, Transport,
+    Action, AttemptId, Config, EchConfig, Endpoint, FailureReason, History, Input, Name, Path,
+    QueryKind, Race, ServiceRecord, Source, Target, Transport,
 };
 
 use super::checker::Checker;
@@ -79,6 +79,10 @@ pub enum Answer {
     Fail(Duration),
     /// Never answers.
     Never,
+    /// An expired answer from a cache first (`Input::ResolvedStale` or
+    /// `Input::ResolvedServicesStale`: addresses or records after their delay), then the
+    /// fresh one (any answer, its delay also from the query).
+    Stale(Box<Answer>, Box<Answer>),
 }
 
 /// How connecting to one address goes.
@@ -90,6 +94,55 @@ pub enum Outcome {
     Fail(Duration),
     /// Never completes.
     Hang,
+    /// The server rejects ECH after the delay (`Input::EchRejected`), sending the retry
+    /// configuration [`retry_config`]`(tag)` if there is a tag. How the retry goes is
+    /// [`Scenario::after_retry`]'s (default: rejected again, without retry configs).
+    RejectEch(Duration, Option<u8>),
+}
+
+/// The ECH retry configuration a simulated server sends: `fe0d` and a tag.
+pub fn retry_config(tag: u8) -> EchConfig {
+    EchConfig::new(&[0xfe, 0x0d, tag])
+}
+
+/// How a dial completes: what the simulator feeds back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Done {
+    Connected,
+    Failed,
+    EchRejected(Option<u8>),
+}
+
+impl Outcome {
+    fn is_fail(self) -> bool {
+        matches!(self, Outcome::Fail(_))
+    }
+
+    /// When and how a dial with this outcome completes; `None`: never.
+    fn done(self) -> Option<(Duration, Done)> {
+        match self {
+            Outcome::Connect(d) => Some((d, Done::Connected)),
+            Outcome::Fail(d) => Some((d, Done::Failed)),
+            Outcome::Hang => None,
+            Outcome::RejectEch(d, tag) => Some((d, Done::EchRejected(tag))),
+        }
+    }
+}
+
+/// The input that reports a completed dial.
+fn done_input(attempt: AttemptId, done: Done) -> Input<String> {
+    match done {
+        Done::Connected => Input::Connected { attempt },
+        Done::Failed => Input::ConnectFailed {
+            attempt,
+            error: "connection refused".into(),
+        },
+        Done::EchRejected(tag) => Input::EchRejected {
+            attempt,
+            retry: tag.map(retry_config),
+            error: "ECH rejected".into(),
+        },
+    }
 }
 
 /// A race to run: configuration, target, DNS and network behaviour.
@@ -100,6 +153,9 @@ pub struct Scenario {
     /// (name, kind) → answer; `kind` is `"AAAA"`, `"A"`, `"AAAA+A"` or `"HTTPS"`.
     pub dns: BTreeMap<(String, &'static str), Answer>,
     pub net: BTreeMap<(SocketAddr, Transport), Outcome>,
+    /// How a dial after an ECH retry goes (`Action::RetryEch`); unlisted: rejected again,
+    /// without retry configs.
+    pub retried: BTreeMap<(SocketAddr, Transport), Outcome>,
     /// Report the default source of every address to the race (history needs them).
     pub sources: bool,
     /// When the sources are reported (literal targets: always with the target).
@@ -115,6 +171,10 @@ pub struct Scenario {
     pub extra: Vec<(Duration, Extra)>,
     /// The attempt delay the checker holds the race to (`None`: not checked).
     pub expected_delay: Option<Duration>,
+    /// The delay of TCP right after QUIC to one address the checker holds the race to.
+    pub expected_follow_up: Duration,
+    /// A multiplier schedule (base, factor, maximum) the checker holds the race to.
+    pub expected_multiplier: Option<(Duration, u32, Duration)>,
 }
 
 /// When a scenario reports the source addresses of a host name's destinations.
@@ -149,7 +209,15 @@ pub enum Extra {
 pub enum Ev {
     Resolve(QueryKind),
     Answered(QueryKind),
+    /// An expired answer from the cache (`Input::ResolvedStale`).
+    AnsweredStale(QueryKind),
     Start(SocketAddr),
+    /// The server rejected ECH (`Input::EchRejected`).
+    EchRejected(SocketAddr),
+    /// The race dialed again with the retry configs (`Action::RetryEch`).
+    RetryEch(SocketAddr),
+    /// A held attempt's ClientHello went out (`Action::Handshake`).
+    Handshake(SocketAddr),
     Connected(SocketAddr),
     Failed(SocketAddr),
     Cancel(SocketAddr),
@@ -220,8 +288,9 @@ impl Trace {
 /// A scheduled I/O completion.
 #[derive(Debug, Clone)]
 enum Pending {
-    Dns(usize, QueryKind, Reply),
-    Attempt(AttemptId, SocketAddr, bool),
+    /// An answer to query `usize`, stale or not.
+    Dns(usize, QueryKind, Reply, bool),
+    Attempt(AttemptId, SocketAddr, Done),
     Extra(Extra),
 }
 
@@ -230,8 +299,8 @@ impl Pending {
     /// an address change's additions.
     fn destinations(&self) -> Vec<IpAddr> {
         match self {
-            Pending::Dns(_, _, Reply::Addrs(a)) => a.clone(),
-            Pending::Dns(_, _, Reply::Records(records)) => records
+            Pending::Dns(_, _, Reply::Addrs(a), _) => a.clone(),
+            Pending::Dns(_, _, Reply::Records(records), _) => records
                 .iter()
                 .flat_map(|r| {
                     let v6 = r.ipv6_hint_addrs().iter().map(|a| IpAddr::V6(*a));
@@ -280,6 +349,7 @@ impl Scenario {
             target,
             dns: BTreeMap::new(),
             net: BTreeMap::new(),
+            retried: BTreeMap::new(),
             sources: true,
             sources_at: SourcesAt::Start,
             literals: Vec::new(),
@@ -288,6 +358,8 @@ impl Scenario {
             history: None,
             extra: Vec::new(),
             expected_delay: Some(ms(250)),
+            expected_follow_up: eyeballs_core::TCP_AFTER_QUIC_DELAY,
+            expected_multiplier: None,
         }
     }
 
@@ -297,6 +369,22 @@ impl Scenario {
     pub fn delay(mut self, delay: Duration) -> Self {
         self.config = self.config.connection_attempt_delay(delay);
         self.expected_delay = Some(delay.clamp(ms(10), ms(2000)));
+        self
+    }
+
+    /// Sets how long TCP waits after QUIC to the same address (clamped to [10 ms, 2 s] as
+    /// documented), and holds the race to it.
+    pub fn tcp_after_quic(mut self, delay: Duration) -> Self {
+        self.config = self.config.tcp_after_quic_delay(delay);
+        self.expected_follow_up = delay.clamp(ms(10), ms(2000));
+        self
+    }
+
+    /// Sets a multiplier schedule (`DelaySchedule::Multiplier`), and holds the race to it.
+    pub fn multiplier(mut self, base: Duration, factor: u32) -> Self {
+        let schedule = eyeballs_core::DelaySchedule::Multiplier { base, factor };
+        self.config = self.config.delay_schedule(schedule);
+        self.expected_multiplier = Some((base, factor, ms(2000)));
         self
     }
 
@@ -384,7 +472,11 @@ impl Scenario {
     /// Runs the race starting at `t0`.
     pub fn run_at(self, t0: Instant) -> Trace {
         let fixed_delay = self.expected_delay.filter(|_| self.history.is_none());
-        let mut checker = Checker::new(fixed_delay);
+        let mut checker = Checker::new(fixed_delay)
+            .ech(self.config == self.config.ech(true))
+            .alts(self.target.alt_services().len())
+            .follow_up(self.expected_follow_up)
+            .multiplier(self.expected_multiplier.filter(|_| self.history.is_none()));
         let sources: Vec<Source> = if self.sources {
             let all = self.addresses().into_iter();
             all.map(|d| self.source_fact(d)).collect()
@@ -398,6 +490,8 @@ impl Scenario {
         let mut queue: BTreeMap<(Instant, u64), Pending> = BTreeMap::new();
         let mut seq = 0u64;
         let mut events = Vec::new();
+        // Held attempts' outcomes, for their ClientHello.
+        let mut held: BTreeMap<AttemptId, Outcome> = BTreeMap::new();
         let mut error = None;
         for (at, extra) in &self.extra {
             queue.insert((t0 + *at, seq), Pending::Extra(extra.clone()));
@@ -413,14 +507,22 @@ impl Scenario {
                         events.push((t, Ev::Resolve(kind)));
                         let key = (name.as_str().to_string(), kind_name(kind));
                         let answer = self.dns.get(&key).cloned().unwrap_or(Answer::Never);
-                        let (after, reply) = match answer {
-                            Answer::Addrs(d, a) => (d, Reply::Addrs(a)),
-                            Answer::Records(d, r) => (d, Reply::Records(r)),
-                            Answer::Fail(d) => (d, Reply::Fail),
-                            Answer::Never => continue,
+                        let answers = match answer {
+                            Answer::Stale(stale, fresh) => vec![(*stale, true), (*fresh, false)],
+                            other => vec![(other, false)],
                         };
-                        let at = now.checked_add(after).unwrap_or_else(|| far(now));
-                        queue.insert((at, seq), Pending::Dns(query.index(), kind, reply));
+                        for (answer, stale) in answers {
+                            let (after, reply) = match answer {
+                                Answer::Addrs(d, a) => (d, Reply::Addrs(a)),
+                                Answer::Records(d, r) => (d, Reply::Records(r)),
+                                Answer::Fail(d) => (d, Reply::Fail),
+                                Answer::Never | Answer::Stale(..) => continue,
+                            };
+                            let at = now.checked_add(after).unwrap_or_else(|| far(now));
+                            let pending = Pending::Dns(query.index(), kind, reply, stale);
+                            queue.insert((at, seq), pending);
+                            seq += 1;
+                        }
                     }
                     Action::Connect {
                         attempt, endpoint, ..
@@ -432,13 +534,48 @@ impl Scenario {
                             .get(&(addr, endpoint.transport()))
                             .copied()
                             .unwrap_or(self.default_outcome);
-                        let (after, ok) = match outcome {
-                            Outcome::Connect(d) => (d, true),
-                            Outcome::Fail(d) => (d, false),
-                            Outcome::Hang => continue,
+                        let Some((after, done)) = outcome.done() else {
+                            continue;
                         };
                         let at = now.checked_add(after).unwrap_or_else(|| far(now));
-                        queue.insert((at, seq), Pending::Attempt(attempt, addr, ok));
+                        queue.insert((at, seq), Pending::Attempt(attempt, addr, done));
+                    }
+                    Action::ConnectHeld {
+                        attempt, endpoint, ..
+                    } => {
+                        // TCP connects now: a refusal comes at once; anything else waits for
+                        // the ClientHello (HG15: outcomes are timed from it).
+                        let addr = endpoint.addr();
+                        events.push((t, Ev::Start(addr)));
+                        let outcome = self.outcome(&endpoint);
+                        held.insert(attempt, outcome);
+                        if let Outcome::Fail(d) = outcome {
+                            let at = now.checked_add(d).unwrap_or_else(|| far(now));
+                            queue.insert((at, seq), Pending::Attempt(attempt, addr, Done::Failed));
+                        }
+                    }
+                    Action::Handshake {
+                        attempt, endpoint, ..
+                    } => {
+                        let addr = endpoint.addr();
+                        events.push((t, Ev::Handshake(addr)));
+                        let outcome = held.remove(&attempt).unwrap_or(Outcome::Hang);
+                        if let Some((after, done)) = outcome.done().filter(|_| !outcome.is_fail()) {
+                            let at = now.checked_add(after).unwrap_or_else(|| far(now));
+                            queue.insert((at, seq), Pending::Attempt(attempt, addr, done));
+                        }
+                    }
+                    Action::RetryEch {
+                        attempt, endpoint, ..
+                    } => {
+                        let addr = endpoint.addr();
+                        events.push((t, Ev::RetryEch(addr)));
+                        queue.retain(|_, p| !matches!(p, Pending::Attempt(a, ..) if *a == attempt));
+                        let Some((after, done)) = self.retry_outcome(&endpoint).done() else {
+                            continue;
+                        };
+                        let at = now.checked_add(after).unwrap_or_else(|| far(now));
+                        queue.insert((at, seq), Pending::Attempt(attempt, addr, done));
                     }
                     Action::Cancel { attempt } => {
                         let addr = race.attempts()[attempt.index()].addr();
@@ -489,37 +626,51 @@ impl Scenario {
                         }
                     }
                     let input = match pending {
-                        Pending::Dns(q, kind, Reply::Addrs(addrs)) => {
+                        Pending::Dns(q, kind, Reply::Addrs(addrs), true) => {
+                            events.push((t, Ev::AnsweredStale(kind)));
+                            Input::ResolvedStale {
+                                query: eyeballs_core::QueryId::from_index(q),
+                                addrs,
+                            }
+                        }
+                        Pending::Dns(q, kind, Reply::Records(records), true) => {
+                            events.push((t, Ev::AnsweredStale(kind)));
+                            Input::ResolvedServicesStale {
+                                query: eyeballs_core::QueryId::from_index(q),
+                                records,
+                            }
+                        }
+                        Pending::Dns(q, kind, Reply::Addrs(addrs), _) => {
                             events.push((t, Ev::Answered(kind)));
                             Input::Resolved {
                                 query: eyeballs_core::QueryId::from_index(q),
                                 addrs,
                             }
                         }
-                        Pending::Dns(q, kind, Reply::Records(records)) => {
+                        Pending::Dns(q, kind, Reply::Records(records), _) => {
                             events.push((t, Ev::Answered(kind)));
                             Input::ResolvedServices {
                                 query: eyeballs_core::QueryId::from_index(q),
                                 records,
                             }
                         }
-                        Pending::Dns(q, kind, Reply::Fail) => {
+                        Pending::Dns(q, kind, Reply::Fail, _) => {
                             events.push((t, Ev::Answered(kind)));
                             Input::ResolveFailed {
                                 query: eyeballs_core::QueryId::from_index(q),
                                 error: format!("{kind} lookup failed"),
                             }
                         }
-                        Pending::Attempt(attempt, addr, true) => {
-                            events.push((t, Ev::Connected(addr)));
-                            Input::Connected { attempt }
-                        }
-                        Pending::Attempt(attempt, addr, false) => {
-                            events.push((t, Ev::Failed(addr)));
-                            Input::ConnectFailed {
-                                attempt,
-                                error: "connection refused".into(),
-                            }
+                        Pending::Attempt(attempt, addr, done) => {
+                            events.push((
+                                t,
+                                match done {
+                                    Done::Connected => Ev::Connected(addr),
+                                    Done::Failed => Ev::Failed(addr),
+                                    Done::EchRejected(_) => Ev::EchRejected(addr),
+                                },
+                            ));
+                            done_input(attempt, done)
                         }
                         Pending::Extra(Extra::Abort) => Input::Aborted,
                         Pending::Extra(Extra::Changed { added, removed }) => {
@@ -625,8 +776,7 @@ impl Scenario {
 
     /// Every address the scenario's DNS or network could hand the race.
     fn addresses(&self) -> Vec<IpAddr> {
-        let mut all = BTreeSet::new();
-        for answer in self.dns.values() {
+        fn add(all: &mut BTreeSet<IpAddr>, answer: &Answer) {
             match answer {
                 Answer::Addrs(_, a) => all.extend(a.iter().copied()),
                 Answer::Records(_, records) => {
@@ -635,8 +785,16 @@ impl Scenario {
                         all.extend(r.ipv4_hint_addrs().iter().map(|a| IpAddr::V4(*a)));
                     }
                 }
+                Answer::Stale(stale, fresh) => {
+                    add(all, stale);
+                    add(all, fresh);
+                }
                 _ => {}
             }
+        }
+        let mut all = BTreeSet::new();
+        for answer in self.dns.values() {
+            add(&mut all, answer);
         }
         all.extend(self.net.keys().map(|(a, _)| a.ip()));
         all.extend(self.literals.iter().copied());
@@ -704,6 +862,7 @@ impl Scenario {
         };
         let mut race = self.start(sources, t0, false);
         let mut now = t0;
+        let mut held: BTreeMap<AttemptId, Outcome> = BTreeMap::new();
         let mut queue: BTreeMap<(Instant, u64), Input<String>> = BTreeMap::new();
         let mut seq = 0u64;
         for _step in 0..10_000_000u32 {
@@ -713,7 +872,25 @@ impl Scenario {
                         query, name, kind, ..
                     } => {
                         let key = (name.as_str().to_string(), kind_name(kind));
-                        match self.dns.get(&key).cloned().unwrap_or(Answer::Never) {
+                        let mut answer = self.dns.get(&key).cloned().unwrap_or(Answer::Never);
+                        if let Answer::Stale(stale, fresh) = answer {
+                            let input = match *stale {
+                                Answer::Addrs(d, addrs) => {
+                                    Some((d, Input::ResolvedStale { query, addrs }))
+                                }
+                                Answer::Records(d, records) => {
+                                    Some((d, Input::ResolvedServicesStale { query, records }))
+                                }
+                                _ => None,
+                            };
+                            if let Some((d, input)) = input {
+                                let at = now.checked_add(d).unwrap_or_else(|| far(now));
+                                queue.insert((at, seq), input);
+                                seq += 1;
+                            }
+                            answer = *fresh;
+                        }
+                        match answer {
                             Answer::Addrs(d, addrs) => (d, Input::Resolved { query, addrs }),
                             Answer::Records(d, records) => {
                                 (d, Input::ResolvedServices { query, records })
@@ -725,7 +902,7 @@ impl Scenario {
                                     error: format!("{kind} lookup failed"),
                                 },
                             ),
-                            Answer::Never => continue,
+                            Answer::Never | Answer::Stale(..) => continue,
                         }
                     }
                     Action::Connect {
@@ -736,23 +913,39 @@ impl Scenario {
                             .get(&(endpoint.addr(), endpoint.transport()))
                             .copied()
                             .unwrap_or(self.default_outcome);
+                        match outcome.done() {
+                            Some((d, done)) => (d, done_input(attempt, done)),
+                            None => continue,
+                        }
+                    }
+                    Action::ConnectHeld {
+                        attempt, endpoint, ..
+                    } => {
+                        let outcome = self.outcome(&endpoint);
+                        held.insert(attempt, outcome);
                         match outcome {
-                            Outcome::Connect(d) => (d, Input::Connected { attempt }),
-                            Outcome::Fail(d) => (
-                                d,
-                                Input::ConnectFailed {
-                                    attempt,
-                                    error: "connection refused".into(),
-                                },
-                            ),
-                            Outcome::Hang => continue,
+                            Outcome::Fail(d) => (d, done_input(attempt, Done::Failed)),
+                            _ => continue,
+                        }
+                    }
+                    Action::Handshake { attempt, .. } => {
+                        let outcome = held.remove(&attempt).unwrap_or(Outcome::Hang);
+                        match outcome.done().filter(|_| !outcome.is_fail()) {
+                            Some((d, done)) => (d, done_input(attempt, done)),
+                            None => continue,
+                        }
+                    }
+                    Action::RetryEch {
+                        attempt, endpoint, ..
+                    } => {
+                        queue.retain(|_, i| !is_of(i, attempt));
+                        match self.retry_outcome(&endpoint).done() {
+                            Some((d, done)) => (d, done_input(attempt, done)),
+                            None => continue,
                         }
                     }
                     Action::Cancel { attempt } => {
-                        queue.retain(|_, i| {
-                            !matches!(i, Input::Connected { attempt: a }
-                                | Input::ConnectFailed { attempt: a, .. } if *a == attempt)
-                        });
+                        queue.retain(|_, i| !is_of(i, attempt));
                         continue;
                     }
                     Action::Finish(result) => {
@@ -791,6 +984,41 @@ impl Scenario {
             }
         }
         panic!("the race did not finish within 10,000,000 steps");
+    }
+}
+
+/// Whether `input` reports an outcome of `attempt`.
+fn is_of(input: &Input<String>, attempt: AttemptId) -> bool {
+    matches!(input, Input::Connected { attempt: a }
+        | Input::ConnectFailed { attempt: a, .. }
+        | Input::EchRejected { attempt: a, .. } if *a == attempt)
+}
+
+impl Scenario {
+    /// Sets how a dial after an ECH retry goes, to one address over `transport` (port 443
+    /// unless given).
+    pub fn after_retry(mut self, addr: &str, transport: Transport, outcome: Outcome) -> Self {
+        let addr = addr
+            .parse::<SocketAddr>()
+            .unwrap_or_else(|_| SocketAddr::new(ip(addr), 443));
+        self.retried.insert((addr, transport), outcome);
+        self
+    }
+
+    /// How dialing `endpoint` goes.
+    fn outcome(&self, endpoint: &Endpoint) -> Outcome {
+        self.net
+            .get(&(endpoint.addr(), endpoint.transport()))
+            .copied()
+            .unwrap_or(self.default_outcome)
+    }
+
+    /// How the dial after an ECH retry to `endpoint` goes.
+    fn retry_outcome(&self, endpoint: &Endpoint) -> Outcome {
+        self.retried
+            .get(&(endpoint.addr(), endpoint.transport()))
+            .copied()
+            .unwrap_or(Outcome::RejectEch(Duration::ZERO, None))
     }
 }
 

@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use eyeballs_core::{Config, FamilyPolicy, Protocols, ServiceRecord, Target, Transport};
+use eyeballs_core::{
+    AltService, Config, DelaySchedule, FamilyPolicy, Protocols, ServiceRecord, Target, Transport,
+};
 
 use crate::common::sim::{ms, Answer, Outcome, Scenario, HOST};
 
@@ -49,6 +51,9 @@ pub(crate) fn reference_sort(addrs: &[IpAddr]) -> Vec<IpAddr> {
 #[derive(Debug, Clone)]
 pub(crate) enum Dns {
     Addrs(Duration, Vec<IpAddr>),
+    /// An expired answer from a cache after the first delay (V13, HG18), then the fresh
+    /// one after the second (both from the query).
+    Stale(Duration, Vec<IpAddr>, Duration, Vec<IpAddr>),
     Fail(Duration),
     Never,
 }
@@ -125,6 +130,12 @@ pub(crate) struct World {
     pub(crate) resolution_delay: Duration,
     pub(crate) cap: Option<usize>,
     pub(crate) prefer_tcp: bool,
+    /// `Config::tcp_after_quic_delay` (clamped by the race, V29).
+    pub(crate) follow_up: Duration,
+    /// `DelaySchedule::Multiplier { base, factor }`, or the fixed delay.
+    pub(crate) multiplier: Option<(Duration, u32)>,
+    /// `Alt-Svc: h3=":PORT"` (the origin's host and port), with an HTTPS query (V59).
+    pub(crate) alt: bool,
     pub(crate) caller: Caller,
     pub(crate) port: u16,
     /// `Some`: a literal target (these addresses, port 443), no DNS.
@@ -165,6 +176,20 @@ impl World {
         self.delay.clamp(ms(10), ms(2000))
     }
 
+    /// The delay after the `n`-th start (from 1): the fixed one, or the multiplier's
+    /// `base × factor^(n−1)` (HG16), within [10 ms, 2 s] (HG13).
+    pub(crate) fn delay_after(&self, n: usize) -> Duration {
+        match self.multiplier {
+            Some((base, factor)) => crate::common::checker::multiplied(base, factor, ms(2000), n),
+            None => self.effective_delay(),
+        }
+    }
+
+    /// How long TCP waits after QUIC to the same address, as the race clamps it.
+    pub(crate) fn effective_follow_up(&self) -> Duration {
+        self.follow_up.clamp(ms(10), ms(2000))
+    }
+
     pub(crate) fn config(&self) -> Config {
         Config::default()
             .family_policy(self.policy)
@@ -173,6 +198,11 @@ impl World {
             .resolution_delay(self.resolution_delay)
             .max_attempts_in_flight(self.cap)
             .prefer_tcp(self.prefer_tcp)
+            .tcp_after_quic_delay(self.follow_up)
+            .delay_schedule(match self.multiplier {
+                Some((base, factor)) => DelaySchedule::Multiplier { base, factor },
+                None => DelaySchedule::Fixed,
+            })
     }
 
     pub(crate) fn https_name(&self) -> String {
@@ -195,15 +225,22 @@ impl World {
                 s.literals = l.clone();
                 s
             }
-            None => Scenario::with_target(
-                self.config(),
-                Target::host(HOST, self.port)
+            None => {
+                let mut target = Target::host(HOST, self.port)
                     .https(self.https.is_some())
-                    .protocols(self.caller.protocols()),
-            ),
+                    .protocols(self.caller.protocols());
+                if self.alt {
+                    target = target.alt_svc(AltService::new("", self.port).alpn(["h3"]));
+                }
+                Scenario::with_target(self.config(), target)
+            }
         };
         let answer = |d: &Dns| match d {
             Dns::Addrs(t, a) => Answer::Addrs(*t, a.clone()),
+            Dns::Stale(t1, a1, t2, a2) => Answer::Stale(
+                Box::new(Answer::Addrs(*t1, a1.clone())),
+                Box::new(Answer::Addrs(*t2, a2.clone())),
+            ),
             Dns::Fail(t) => Answer::Fail(*t),
             Dns::Never => Answer::Never,
         };
@@ -223,6 +260,8 @@ impl World {
         }
         s.net = self.net.clone();
         s.expected_delay = Some(self.effective_delay());
+        s.expected_follow_up = self.effective_follow_up();
+        s.expected_multiplier = self.multiplier.map(|(b, f)| (b, f, ms(2000)));
         s
     }
 }
@@ -279,6 +318,8 @@ pub(crate) type Ep = (SocketAddr, Transport);
 pub(crate) enum St {
     Pending,
     Addrs(Vec<IpAddr>),
+    /// An expired answer from a cache: used as an answer, the query still open (HG18).
+    Stale(Vec<IpAddr>),
     Failed,
 }
 
@@ -298,6 +339,8 @@ pub(crate) struct Svc {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Group {
     Service(u16),
+    /// The alternative service `h3=":PORT"` (HG17: after the records' groups).
+    Alt,
     Address,
 }
 
@@ -435,6 +478,8 @@ pub(crate) struct Model<'w> {
     pub(crate) attempts: Vec<(Duration, Ep, bool)>,
     /// The next start is due at (`None`: never).
     pub(crate) due: Option<Duration>,
+    /// After a QUIC start: when TCP to its address may follow, and that address (V29).
+    pub(crate) follow_up: Option<(Duration, SocketAddr)>,
     pub(crate) started: bool,
     /// The Resolution Delay: armed once (`Some`), and when it ends (`None`: never).
     pub(crate) resolution_deadline: Option<Option<Duration>>,
@@ -443,7 +488,9 @@ pub(crate) struct Model<'w> {
     /// The times of every I/O completion handled (ties between them are left aside).
     pub(crate) io_times: Vec<Duration>,
     /// A pick the rules leave open was made (see [`Deal::next`]).
-    pub(crate) open_question: bool,
+    /// Also when such a pick is only looked at: the next pick decides TCP's shorter delay
+    /// after QUIC (V29), so its timing depends on it too.
+    pub(crate) open_question: std::cell::Cell<bool>,
     pub(crate) end: Option<End>,
 }
 
@@ -458,12 +505,13 @@ impl<'w> Model<'w> {
             https: None,
             attempts: Vec::new(),
             due: Some(Duration::ZERO),
+            follow_up: None,
             started: false,
             resolution_deadline: None,
             resolution_over: false,
             deals: BTreeMap::new(),
             io_times: Vec::new(),
-            open_question: false,
+            open_question: std::cell::Cell::new(false),
             end: None,
         };
         if w.literals.is_none() {
@@ -516,6 +564,10 @@ impl<'w> Model<'w> {
         self.dns.insert((name, f), St::Pending);
         match answer {
             Dns::Addrs(t, a) => self.schedule(*t, Io::Dns(name, f, St::Addrs(a.clone()))),
+            Dns::Stale(t1, a1, t2, a2) => {
+                self.schedule(*t1, Io::Dns(name, f, St::Stale(a1.clone())));
+                self.schedule(*t2, Io::Dns(name, f, St::Addrs(a2.clone())));
+            }
             Dns::Fail(t) => self.schedule(*t, Io::Dns(name, f, St::Failed)),
             Dns::Never => {}
         }
@@ -527,6 +579,7 @@ impl<'w> Model<'w> {
                 // Addresses of the other family are dropped from an answer.
                 let st = match st {
                     St::Addrs(a) => St::Addrs(a.into_iter().filter(|a| fam(*a) == f).collect()),
+                    St::Stale(a) => St::Stale(a.into_iter().filter(|a| fam(*a) == f).collect()),
                     st => st,
                 };
                 self.dns.insert((name, f), st);
@@ -578,7 +631,9 @@ impl<'w> Model<'w> {
     }
 
     pub(crate) fn dns_pending(&self) -> bool {
-        self.dns.values().any(|s| *s == St::Pending) || self.https_pending()
+        // HG18: a query answered from the cache is still open.
+        let open = |s: &St| matches!(s, St::Pending | St::Stale(_));
+        self.dns.values().any(open) || self.https_pending()
     }
 
     pub(crate) fn https_pending(&self) -> bool {
@@ -595,7 +650,7 @@ impl<'w> Model<'w> {
     /// The positive answer of (name, family), if any.
     pub(crate) fn answer(&self, name: &'static str, f: usize) -> Option<&[IpAddr]> {
         match self.dns.get(&(name, f)) {
-            Some(St::Addrs(a)) => Some(a),
+            Some(St::Addrs(a) | St::Stale(a)) => Some(a),
             _ => None,
         }
     }
@@ -620,7 +675,7 @@ impl<'w> Model<'w> {
                 // V10, V43, HG8: the hints until the TargetName's answer of that family;
                 // a positive or empty answer replaces them, a failure keeps them.
                 match self.dns.get(&(s.name, f)) {
-                    Some(St::Addrs(a)) => a.clone(),
+                    Some(St::Addrs(a) | St::Stale(a)) => a.clone(),
                     _ => s.hints[f]
                         .iter()
                         .copied()
@@ -644,6 +699,14 @@ impl<'w> Model<'w> {
                 .unwrap_or_default(),
         });
         let fallback = order.map(|t| t == self.w.caller.fallback());
+        // V59, V41, HG17: the alternative `h3` at the origin's authority shares its HTTPS
+        // answer: with usable records, its endpoints are theirs over QUIC (already in their
+        // groups: HG11); without, the host's addresses over QUIC. Not before the answer.
+        let settled = matches!(self.https, Some(Some(_)));
+        if self.w.alt && settled && self.services().is_empty() {
+            let quic = order.map(|t| t == Transport::Quic);
+            groups.push((Group::Alt, plain.clone(), self.w.port, quic));
+        }
         groups.push((Group::Address, plain, self.w.port_of_plain(), fallback));
 
         let tried: BTreeSet<Ep> = self.attempts.iter().map(|a| a.1).collect();
@@ -732,9 +795,9 @@ impl<'w> Model<'w> {
             .any(|(_, q, _)| q[pref].iter().any(|s| !s.is_empty()))
             || self.dns.get(&(HOST, pref)) != Some(&St::Pending);
         let service_endpoint = self.services().is_empty()
-            || groups
-                .iter()
-                .any(|(g, q, _)| *g != Group::Address && q.iter().flatten().any(|s| !s.is_empty()));
+            || groups.iter().any(|(g, q, _)| {
+                matches!(g, Group::Service(_)) && q.iter().flatten().any(|s| !s.is_empty())
+            });
         // With no query outstanding, nothing waited for can still come.
         (settled && preferred_known && service_endpoint) || !self.dns_pending()
     }
@@ -762,11 +825,11 @@ impl<'w> Model<'w> {
                     self.resolution_deadline = Some(self.now.checked_add(self.w.resolution_delay));
                     continue;
                 }
-            } else if self.due.is_some_and(|d| d <= self.now)
+            } else if self.next_due().is_some_and(|d| d <= self.now)
                 && self.w.cap.is_none_or(|c| self.in_flight() < c)
             {
                 if let Some((ep, g, deal, open)) = self.next_pick() {
-                    self.open_question |= open;
+                    self.open_question.set(self.open_question.get() | open);
                     self.start(ep, g, deal);
                     continue;
                 }
@@ -783,11 +846,32 @@ impl<'w> Model<'w> {
         let n = self.attempts.len();
         self.attempts.push((self.now, ep, false));
         self.deals.insert(g, deal);
-        self.due = self.now.checked_add(self.w.effective_delay());
+        self.due = self.now.checked_add(self.w.delay_after(n + 1));
+        // V29: TCP to this address, when it is the next endpoint, follows sooner.
+        self.follow_up =
+            (ep.1 == Transport::Quic).then(|| (self.now + self.w.effective_follow_up(), ep.0));
         match self.w.net.get(&ep).copied().unwrap_or(Outcome::Hang) {
             Outcome::Connect(d) => self.schedule(d, Io::Attempt(n, true)),
             Outcome::Fail(d) => self.schedule(d, Io::Attempt(n, false)),
+            // V54 with ECH off (RFC 9849 §6.2): an endpoint that offered no ECH config is
+            // never retried, so a rejection is a failure.
+            Outcome::RejectEch(d, _) => self.schedule(d, Io::Attempt(n, false)),
             Outcome::Hang => {}
+        }
+    }
+
+    /// When the next start is due: the delay's end, or sooner for TCP right after QUIC to
+    /// the same address while that is the next pick.
+    pub(crate) fn next_due(&self) -> Option<Duration> {
+        let pick = self.follow_up.and(self.next_pick());
+        if let Some((.., open)) = pick {
+            self.open_question.set(self.open_question.get() | open);
+        }
+        match (self.follow_up, pick) {
+            (Some((at, addr)), Some((ep, ..))) if ep == (addr, Transport::Tcp) => {
+                Some(self.due.map_or(at, |d| d.min(at)))
+            }
+            _ => self.due,
         }
     }
 
@@ -801,7 +885,8 @@ impl<'w> Model<'w> {
                 .filter(|_| !self.resolution_over);
         }
         let free = self.w.cap.is_none_or(|c| self.in_flight() < c);
-        self.due.filter(|_| free && self.next_pick().is_some())
+        self.next_due()
+            .filter(|_| free && self.next_pick().is_some())
     }
 }
 
