@@ -73,8 +73,8 @@ async fn rfc8305() -> Result<(Duration, Duration), ExitCode> {
     Ok((first.elapsed(), second.elapsed()))
 }
 
-/// Races 3 and 4: QUIC hangs on a UDP socket that swallows its packets, a TLS server
-/// answers on TCP; the times to connect without and with history.
+/// Races 3 to 5: QUIC hangs on a UDP socket that swallows its packets, a TLS server
+/// answers on TCP; the times to connect without history and with it (once QUIC lost twice).
 async fn hev3() -> Result<(Duration, Duration), ExitCode> {
     let (port, listeners, sockets) = same_port(&[V4], &[V4]).map_err(|e| {
         eprintln!("eyeballs demo: cannot bind a TCP and a UDP port on 127.0.0.1: {e}");
@@ -108,11 +108,20 @@ async fn hev3() -> Result<(Duration, Duration), ExitCode> {
     println!("  UDP {addr} swallows every datagram, so a QUIC handshake never ends");
     println!("  TCP {addr} is a TLS server (its certificate from a CA made for this demo)");
     println!();
-    println!("Race 3: QUIC goes first (the record offers h3); TCP+TLS starts after the Connection Attempt Delay");
+    println!(
+        "Race 3: QUIC goes first (the record offers h3); TCP+TLS to the same address follows {} ms later",
+        eyeballs_tokio::TCP_AFTER_QUIC_DELAY.as_millis()
+    );
     let first = tls_race(&connector, &tls, port).await?;
     println!();
     println!(
-        "Race 4, same connector: its history saw QUIC fail from 127.0.0.1, so TCP+TLS goes first"
+        "Race 4, same connector: QUIC lost once, which may only mean it was slower, so it goes first again"
+    );
+    tls_race(&connector, &tls, port).await?;
+    println!();
+    println!(
+        "Race 5, same connector: QUIC to {addr} lost {} times in a row, so TCP+TLS goes first",
+        eyeballs_core::LOSSES_TO_FAIL
     );
     let second = tls_race(&connector, &tls, port).await?;
     // The QUIC socket, the TLS server's thread and the blackhole's go now, not at exit.

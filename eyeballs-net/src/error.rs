@@ -168,6 +168,40 @@ impl AttemptError {
         }
     }
 
+    /// Returns whether the server rejected this attempt's Encrypted ClientHello (RFC 9849
+    /// §6.1.6), as opposed to ECH failing on the client's side.
+    pub fn is_ech_rejection(&self) -> bool {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = self.rustls_error() {
+            return matches!(
+                tls,
+                rustls::Error::PeerIncompatible(
+                    rustls::PeerIncompatible::ServerRejectedEncryptedClientHello(_)
+                )
+            );
+        }
+        false
+    }
+
+    /// Returns the ECH configurations a server that rejected ECH sent for a retry (an
+    /// `ECHConfigList`), when it sent any. rustls reports them only after the server
+    /// authenticated as the configuration's public name, as RFC 9849 §6.1.6 requires.
+    pub fn ech_retry(&self) -> Option<eyeballs_core::EchConfig> {
+        #[cfg(feature = "tls")]
+        if let Some(rustls::Error::PeerIncompatible(
+            rustls::PeerIncompatible::ServerRejectedEncryptedClientHello(Some(configs)),
+        )) = self.rustls_error()
+        {
+            return crate::tls::ech_config_list(configs);
+        }
+        None
+    }
+
+    #[cfg(feature = "tls")]
+    fn rustls_error(&self) -> Option<&rustls::Error> {
+        self.source.as_deref()?.downcast_ref::<rustls::Error>()
+    }
+
     /// Returns the attempt error inside `err`, if it holds one.
     pub fn of(err: &io::Error) -> Option<&AttemptError> {
         err.get_ref().and_then(|e| e.downcast_ref::<AttemptError>())

@@ -124,12 +124,13 @@ pub use rustls;
 /// (`Connector`, `TlsStream`, ...) with `pub use eyeballs_net::prelude::*;`.
 pub mod prelude {
     pub use eyeballs_core::{
-        Alpn, AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, EchConfig, Endpoint,
-        FailedAttempt, FailedQuery, Failure, FailureReason, FamilyPolicy, History, Host, HostError,
-        HostPort, Name, Nat64Error, Nat64Prefix, Path, Protocols, Provenance, QueryId, QueryKind,
-        QueryReport, Report, ServiceRecord, Source, ToHostPort, Transport, Winner,
-        ATTEMPT_START_FLOOR, CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY, HISTORY_TTL,
-        MAX_CONNECTION_ATTEMPT_DELAY, MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
+        Alpn, AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, DelaySchedule,
+        EchConfig, Endpoint, FailedAttempt, FailedQuery, Failure, FailureReason, FamilyPolicy,
+        History, Host, HostError, HostPort, Name, Nat64Error, Nat64Prefix, Path, Protocols,
+        Provenance, QueryId, QueryKind, QueryReport, Report, ServiceRecord, Source, ToHostPort,
+        Transport, Winner, ATTEMPT_START_FLOOR, CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY,
+        HISTORY_TTL, MAX_CONNECTION_ATTEMPT_DELAY, MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
+        TCP_AFTER_QUIC_DELAY,
     };
 
     #[cfg(any(feature = "ring", feature = "aws-lc-rs"))]

@@ -12,7 +12,8 @@ use std::io;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::sync::{Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 
 use eyeballs_core::{Endpoint, HostPort, Transport};
 
@@ -58,6 +59,53 @@ impl<O> Future for Dialing<O> {
     }
 }
 
+/// The release of a held attempt (V34, HG6: its TCP connects, its ClientHello waits for
+/// service information): the endpoint its handshake offers and encrypts, once known.
+#[derive(Clone, Default)]
+pub(crate) struct Gate(Arc<Mutex<GateState>>);
+
+#[derive(Default)]
+struct GateState {
+    released: Option<Endpoint>,
+    waker: Option<Waker>,
+}
+
+impl Gate {
+    /// Releases the handshake with `endpoint`.
+    pub(crate) fn release(&self, endpoint: Endpoint) {
+        let waker = {
+            let mut state = self.lock();
+            state.released = Some(endpoint);
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Ready with the released endpoint; registers `cx` before.
+    pub(crate) fn poll_released(&self, cx: &mut Context<'_>) -> Poll<Endpoint> {
+        let mut state = self.lock();
+        match state.released.take() {
+            Some(endpoint) => Poll::Ready(endpoint),
+            None => {
+                state.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+
+    /// The released endpoint.
+    pub(crate) async fn released(&self) -> Endpoint {
+        std::future::poll_fn(|cx| self.poll_released(cx)).await
+    }
+
+    fn lock(&self) -> MutexGuard<'_, GateState> {
+        // Every change under the lock is one assignment or take.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// How a connect dials the endpoints of its race on the runtime `R`.
 pub(crate) trait Dial<R: Runtime>: Sync {
     /// What an established attempt gives.
@@ -66,13 +114,16 @@ pub(crate) trait Dial<R: Runtime>: Sync {
     type Future: Future<Output = Step<Self::Output, Self::Future>> + Send + Unpin + 'static;
 
     /// Starts an attempt to `endpoint` for the caller's `host`; dropping the returned
-    /// future closes everything it opened.
+    /// future closes everything it opened. With a `gate`, the attempt connects TCP, reports
+    /// it as progress, and waits for the gate before its handshake, which then offers the
+    /// released endpoint.
     fn dial(
         &self,
         rt: &R,
         socket: &SocketOptions,
         endpoint: Endpoint,
         host: &HostPort,
+        gate: Option<Gate>,
     ) -> Self::Future;
 }
 
@@ -82,7 +133,7 @@ pub(crate) struct PlainTcp;
 
 impl<R: Runtime> Dial<R> for PlainTcp {
     type Output = R::Tcp;
-    type Future = TcpDial<R::Connect>;
+    type Future = TcpDial<R::Connect, R::Tcp>;
 
     fn dial(
         &self,
@@ -90,29 +141,49 @@ impl<R: Runtime> Dial<R> for PlainTcp {
         socket: &SocketOptions,
         endpoint: Endpoint,
         _: &HostPort,
+        gate: Option<Gate>,
     ) -> Self::Future {
         match endpoint.transport() {
-            Transport::Tcp => TcpDial::Connecting(rt.connect(endpoint.addr(), socket)),
+            Transport::Tcp => TcpDial::Connecting(rt.connect(endpoint.addr(), socket), gate),
             _ => TcpDial::Refused(Some(refusal(endpoint))),
         }
     }
 }
 
-/// A plain TCP attempt: the runtime's connect, unboxed.
-pub(crate) enum TcpDial<C> {
-    Connecting(C),
+/// A plain TCP attempt: the runtime's connect, unboxed; held until its gate opens when it
+/// has one (there is no handshake to hold, but the race counts it only after).
+pub(crate) enum TcpDial<C, T> {
+    Connecting(C, Option<Gate>),
+    /// Boxed, so the future is `Unpin` whatever the stream (a rare path: ECH on, no TLS).
+    Waiting(Option<Box<T>>, Gate),
     Refused(Option<io::Error>),
 }
 
-impl<C, T> Future for TcpDial<C>
+impl<C, T> Future for TcpDial<C, T>
 where
     C: Future<Output = io::Result<T>> + Unpin,
 {
-    type Output = Step<T, TcpDial<C>>;
+    type Output = Step<T, TcpDial<C, T>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match &mut *self {
-            TcpDial::Connecting(connect) => Pin::new(connect).poll(cx).map(Step::Done),
+            TcpDial::Connecting(connect, gate) => {
+                let result = std::task::ready!(Pin::new(connect).poll(cx));
+                Poll::Ready(match (result, gate.take()) {
+                    (Ok(stream), Some(gate)) => {
+                        Step::Progressed(TcpDial::Waiting(Some(Box::new(stream)), gate))
+                    }
+                    (result, _) => Step::Done(result),
+                })
+            }
+            TcpDial::Waiting(stream, gate) => {
+                std::task::ready!(gate.poll_released(cx));
+                let stream = stream
+                    .take()
+                    .map(|s| *s)
+                    .ok_or_else(|| io::Error::other("a released attempt polled twice"));
+                Poll::Ready(Step::Done(stream))
+            }
             TcpDial::Refused(error) => {
                 let error = error
                     .take()
@@ -149,17 +220,26 @@ where
     type Output = O;
     type Future = Dialing<O>;
 
-    fn dial(&self, rt: &R, socket: &SocketOptions, endpoint: Endpoint, _: &HostPort) -> Dialing<O> {
+    fn dial(
+        &self,
+        rt: &R,
+        socket: &SocketOptions,
+        endpoint: Endpoint,
+        _: &HostPort,
+        gate: Option<Gate>,
+    ) -> Dialing<O> {
         match endpoint.transport() {
             Transport::Tcp => {
                 let tcp = rt.connect(endpoint.addr(), socket);
                 let step = self.step.clone();
                 Dialing::new(async move {
                     match tcp.await {
-                        Ok(stream) => {
-                            let then = step(stream);
-                            Step::Progressed(Dialing::new(async move { Step::Done(then.await) }))
-                        }
+                        Ok(stream) => Step::Progressed(Dialing::new(async move {
+                            if let Some(gate) = gate {
+                                gate.released().await;
+                            }
+                            Step::Done(step(stream).await)
+                        })),
                         Err(e) => Step::Done(Err(e)),
                     }
                 })

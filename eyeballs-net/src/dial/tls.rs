@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use eyeballs_core::{Alpn, Endpoint, HostPort, Transport};
 
-use super::{refusal, Dial, Dialing, Step};
+use super::{refusal, Dial, Dialing, Gate, Step};
 use crate::runtime::TlsRuntime;
 use crate::sockets::SocketOptions;
 use crate::tls::{check_alpn, server_name, tls_io_error, Configs, Connection, Established, Tls};
@@ -33,9 +33,11 @@ impl<R: TlsRuntime> Dial<R> for TlsDial {
         socket: &SocketOptions,
         endpoint: Endpoint,
         host: &HostPort,
+        gate: Option<Gate>,
     ) -> Dialing<Self::Output> {
         match endpoint.transport() {
-            Transport::Tcp => tls_over_tcp(rt, &self.configs, socket, endpoint, host),
+            Transport::Tcp => tls_over_tcp(rt, &self.configs, socket, endpoint, host, gate),
+            // The core never holds a QUIC attempt: it starts it after the gate (HG15).
             #[cfg(feature = "quic")]
             Transport::Quic => match rt.quic() {
                 Some(quic) => super::quic::dial(quic, &self.configs, endpoint, host),
@@ -46,31 +48,40 @@ impl<R: TlsRuntime> Dial<R> for TlsDial {
     }
 }
 
-/// TCP, then TLS with the endpoint's config and the caller's host as the server name.
+/// TCP, then TLS with the endpoint's config and the caller's host as the server name;
+/// with a gate, the ClientHello waits for it and offers the released endpoint (V34, HG15).
 fn tls_over_tcp<R: TlsRuntime>(
     rt: &R,
-    configs: &Configs,
+    configs: &Arc<Configs>,
     socket: &SocketOptions,
     endpoint: Endpoint,
     host: &HostPort,
+    gate: Option<Gate>,
 ) -> Dialing<Connection<R::TlsStream>> {
-    let setup = configs
-        .config_for(&endpoint, Transport::Tcp)
-        .and_then(|config| Ok((config, server_name(host, &endpoint)?)));
-    let (config, name) = match setup {
-        Ok(setup) => setup,
-        Err(e) => return Dialing::done(Err(e.into())),
-    };
+    // Checked before any socket: a name TLS cannot send fails the attempt at once.
+    if let Err(e) = server_name(host, &endpoint) {
+        return Dialing::done(Err(e.into()));
+    }
     let tcp = rt.connect(endpoint.addr(), socket);
-    let rt = rt.clone();
+    let (rt, configs, host) = (rt.clone(), configs.clone(), host.clone());
     Dialing::new(async move {
         let stream = match tcp.await {
             Ok(stream) => stream,
             Err(e) => return Step::Done(Err(e)),
         };
-        let handshake = rt.handshake(config, name, stream);
         Step::Progressed(Dialing::new(async move {
-            let stream = match handshake.await {
+            let endpoint = match gate {
+                Some(gate) => gate.released().await,
+                None => endpoint,
+            };
+            let setup = configs
+                .config_for(&endpoint, Transport::Tcp)
+                .and_then(|config| Ok((config, server_name(&host, &endpoint)?)));
+            let (config, name) = match setup {
+                Ok(setup) => setup,
+                Err(e) => return Step::Done(Err(e.into())),
+            };
+            let stream = match rt.handshake(config, name, stream).await {
                 Ok(stream) => stream,
                 Err(e) => return Step::Done(Err(tls_io_error(&endpoint, e).into())),
             };

@@ -10,7 +10,7 @@ use std::task::Poll;
 use eyeballs_core::{AttemptId, HostPort, QueryId, QueryKind, Report};
 
 use crate::connector::Settings;
-use crate::dial::{Dial, Step};
+use crate::dial::{Dial, Gate, Step};
 use crate::resolve::Resolve;
 use crate::runner::ready::ReadySet;
 use crate::runner::{Answer, DialEvent, Plan, Runner, Work};
@@ -42,6 +42,8 @@ pub(crate) async fn run<R: Runtime, D: Dial<R>>(
     // Polled only when woken: a wake-up costs what became ready, a cancel O(log n).
     let mut queries: ReadySet<QueryId, Query> = ReadySet::new();
     let mut attempts: ReadySet<AttemptId, D::Future> = ReadySet::new();
+    // The gates of held attempts (ECH on: the ClientHello waits for service information).
+    let mut gates: Vec<(AttemptId, Gate)> = Vec::new();
     // Made when the race first has a deadline: one that connects at once needs none.
     let mut timer: Option<R::Timer> = None;
     let mut armed = None;
@@ -52,11 +54,29 @@ pub(crate) async fn run<R: Runtime, D: Dial<R>>(
                 Work::Resolve { query, name, kind } => {
                     queries.insert(query, ask(&*settings.resolver, name.as_str(), kind));
                 }
-                Work::Dial { attempt, endpoint } => {
-                    attempts.insert(attempt, dial.dial(rt, &settings.socket, endpoint, target));
+                Work::Dial {
+                    attempt,
+                    endpoint,
+                    held,
+                } => {
+                    let gate = held.then(|| {
+                        let gate = Gate::default();
+                        gates.push((attempt, gate.clone()));
+                        gate
+                    });
+                    let dialing = dial.dial(rt, &settings.socket, endpoint, target, gate);
+                    attempts.insert(attempt, dialing);
+                }
+                Work::Release { attempt, endpoint } => {
+                    if let Some(i) = gates.iter().position(|(a, _)| *a == attempt) {
+                        gates.swap_remove(i).1.release(endpoint);
+                    }
                 }
                 // Dropping the dialer closes its socket now.
-                Work::Close { attempt } => drop(attempts.remove(attempt)),
+                Work::Close { attempt } => {
+                    gates.retain(|(a, _)| *a != attempt);
+                    drop(attempts.remove(attempt));
+                }
             }
         }
         if runner.is_finished() {

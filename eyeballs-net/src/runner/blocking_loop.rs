@@ -156,11 +156,24 @@ impl Wake for WakePoller {
 
 /// An attempt in flight.
 enum Attempt {
-    /// Its TCP connect is under way.
-    Connecting(TcpStream, Endpoint),
+    /// Its TCP connect is under way; with its hold, if its handshake waits.
+    Connecting(TcpStream, Endpoint, Hold),
+    /// Its TCP is up, its handshake held until the race releases it (V34, HG6).
+    Held(TcpStream),
     /// Its TLS handshake is under way (rustls' state is large: boxed).
     #[cfg(feature = "tls")]
     Tls(Box<tls::Handshake>),
+}
+
+/// Whether an attempt's handshake waits for the race's release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Hold {
+    /// It does not.
+    No,
+    /// It waits.
+    Held,
+    /// It was released (before its TCP was up) with this endpoint.
+    Released(Endpoint),
 }
 
 struct Loop<'a, D: SyncDial> {
@@ -205,7 +218,19 @@ impl<'a, D: SyncDial> Loop<'a, D> {
                         self.queries
                             .insert(query, ask(resolver, name.as_str(), kind));
                     }
-                    Work::Dial { attempt, endpoint } => self.dial(attempt, endpoint),
+                    Work::Dial {
+                        attempt,
+                        endpoint,
+                        held,
+                    } => {
+                        let hold = if held { Hold::Held } else { Hold::No };
+                        self.dial(attempt, endpoint, hold);
+                    }
+                    Work::Release { attempt, endpoint } => {
+                        if let Some(event) = self.release(attempt, endpoint) {
+                            self.found.push((attempt, event));
+                        }
+                    }
                     Work::Close { attempt } => self.close(attempt),
                 }
             }
@@ -256,7 +281,7 @@ impl<'a, D: SyncDial> Loop<'a, D> {
     }
 
     /// Starts a non-blocking connect and registers it, or keeps what it found already.
-    fn dial(&mut self, attempt: AttemptId, endpoint: Endpoint) {
+    fn dial(&mut self, attempt: AttemptId, endpoint: Endpoint, hold: Hold) {
         if !self.dial.dials(endpoint.transport()) {
             let error = AttemptError::with_source(
                 endpoint,
@@ -278,7 +303,7 @@ impl<'a, D: SyncDial> Loop<'a, D> {
         // On loopback the handshake is often over before `connect` returns: one
         // `getpeername` then saves registering, waiting and deregistering.
         if stream.peer_addr().is_ok() {
-            let event = self.connected(attempt, stream, endpoint);
+            let event = self.tcp_up(attempt, stream, endpoint, hold);
             return self.found.push((attempt, event));
         }
         let token = Token(attempt.index() + 1);
@@ -290,7 +315,7 @@ impl<'a, D: SyncDial> Loop<'a, D> {
         match registered {
             Ok(()) => {
                 self.attempts
-                    .insert(attempt, Attempt::Connecting(stream, endpoint));
+                    .insert(attempt, Attempt::Connecting(stream, endpoint, hold));
             }
             Err(e) => self.found.push((attempt, DialEvent::Failed(e))),
         }
@@ -299,7 +324,9 @@ impl<'a, D: SyncDial> Loop<'a, D> {
     /// Looks at an attempt the poller reported.
     fn step(&mut self, attempt: AttemptId) -> Option<DialEvent<D::Output>> {
         match self.attempts.get_mut(&attempt)? {
-            Attempt::Connecting(stream, _) => match finish_connect(&SockRef::from(&*stream)) {
+            // Nothing to do until the release.
+            Attempt::Held(_) => None,
+            Attempt::Connecting(stream, ..) => match finish_connect(&SockRef::from(&*stream)) {
                 // Writable without an error or a peer: a spurious wake-up.
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => None,
                 Err(e) => {
@@ -307,13 +334,13 @@ impl<'a, D: SyncDial> Loop<'a, D> {
                     Some(DialEvent::Failed(e))
                 }
                 Ok(()) => {
-                    let Some(Attempt::Connecting(mut stream, endpoint)) =
+                    let Some(Attempt::Connecting(mut stream, endpoint, hold)) =
                         self.attempts.remove(&attempt)
                     else {
                         unreachable!("the attempt was found connecting")
                     };
                     let _ = self.poller.poll.registry().deregister(&mut stream);
-                    Some(self.connected(attempt, stream, endpoint))
+                    Some(self.tcp_up(attempt, stream, endpoint, hold))
                 }
             },
             #[cfg(feature = "tls")]
@@ -343,6 +370,55 @@ impl<'a, D: SyncDial> Loop<'a, D> {
                     Some(DialEvent::Failed(e))
                 }
             },
+        }
+    }
+
+    /// A TCP connect is done: held until the release, or on to the handshake (with the
+    /// released endpoint, if the release came first).
+    fn tcp_up(
+        &mut self,
+        attempt: AttemptId,
+        stream: TcpStream,
+        endpoint: Endpoint,
+        hold: Hold,
+    ) -> DialEvent<D::Output> {
+        match hold {
+            Hold::No => self.connected(attempt, stream, endpoint),
+            Hold::Released(endpoint) => match self.connected(attempt, stream, endpoint) {
+                // The race has seen no progress of it yet: TCP up comes first.
+                DialEvent::Progressed => DialEvent::Progressed,
+                other => {
+                    self.found.push((attempt, other));
+                    DialEvent::Progressed
+                }
+            },
+            Hold::Held => {
+                self.attempts.insert(attempt, Attempt::Held(stream));
+                DialEvent::Progressed
+            }
+        }
+    }
+
+    /// The race released a held attempt's handshake with `endpoint`: start it now if its
+    /// TCP is up, or as soon as it is.
+    fn release(&mut self, attempt: AttemptId, endpoint: Endpoint) -> Option<DialEvent<D::Output>> {
+        match self.attempts.get_mut(&attempt)? {
+            Attempt::Connecting(_, _, hold) => {
+                *hold = Hold::Released(endpoint);
+                None
+            }
+            Attempt::Held(_) => {
+                let Some(Attempt::Held(stream)) = self.attempts.remove(&attempt) else {
+                    unreachable!("the attempt was found held")
+                };
+                match self.connected(attempt, stream, endpoint) {
+                    // Its progress was reported when TCP came up.
+                    DialEvent::Progressed => None,
+                    other => Some(other),
+                }
+            }
+            #[cfg(feature = "tls")]
+            Attempt::Tls(_) => None,
         }
     }
 
@@ -391,9 +467,11 @@ impl<'a, D: SyncDial> Loop<'a, D> {
     /// Deregisters and closes an attempt.
     fn close(&mut self, attempt: AttemptId) {
         match self.attempts.remove(&attempt) {
-            Some(Attempt::Connecting(mut stream, _)) => {
+            Some(Attempt::Connecting(mut stream, ..)) => {
                 let _ = self.poller.poll.registry().deregister(&mut stream);
             }
+            // Not registered while held: dropping it closes it.
+            Some(Attempt::Held(stream)) => drop(stream),
             #[cfg(feature = "tls")]
             Some(Attempt::Tls(mut handshake)) => {
                 let _ = self

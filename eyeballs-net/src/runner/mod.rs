@@ -50,6 +50,17 @@ pub(crate) enum Work {
         attempt: AttemptId,
         /// What to dial.
         endpoint: Endpoint,
+        /// Connect TCP, report it as progress, and wait for [`Work::Release`] before the
+        /// handshake (V34, HG6: the ClientHello waits for service information).
+        held: bool,
+    },
+    /// Start the handshake of a held attempt with this endpoint (its ECH configuration and
+    /// ALPN ids as service information gives them now), as soon as its TCP is up.
+    Release {
+        /// The held attempt.
+        attempt: AttemptId,
+        /// What the ClientHello offers and encrypts.
+        endpoint: Endpoint,
     },
     /// Stop this attempt and close everything it opened (it lost, or stalled).
     Close {
@@ -106,8 +117,14 @@ pub(crate) struct Runner<'s, O> {
     /// first inline (a race that connects at once allocates nothing for it), the rest after.
     connected: Option<(AttemptId, O)>,
     more_connected: Vec<(AttemptId, O)>,
-    /// Closes the runner decided on its own (stalled attempts), for the loop.
-    closes: VecDeque<AttemptId>,
+    /// Work the runner decided on its own (closes of stalled attempts, an ECH retry's
+    /// close and dial), for the loop, in order.
+    queued: VecDeque<Work>,
+    /// Held attempts not yet released: their handshake deadline starts at the release.
+    held: Vec<AttemptId>,
+    /// The deadlines of attempts whose ECH was just rejected: back in force if the core
+    /// retries them (HG14), dropped otherwise.
+    ech_rejected: Vec<(AttemptId, Instant)>,
     result: Option<Result<(Winner, O), Failure<io::Error>>>,
     want_report: bool,
     flags: FlagsRead,
@@ -174,7 +191,9 @@ impl<'s, O> Runner<'s, O> {
             stalls: Vec::new(),
             connected: None,
             more_connected: Vec::new(),
-            closes: VecDeque::new(),
+            queued: VecDeque::new(),
+            held: Vec::new(),
+            ech_rejected: Vec::new(),
             result: None,
             want_report: plan.report,
             flags,
@@ -188,8 +207,8 @@ impl<'s, O> Runner<'s, O> {
     /// handshake deadline): call it right after the input or timeout it follows.
     pub(crate) fn poll_work(&mut self, now: Instant) -> Option<Work> {
         let _race = self.span.clone().entered();
-        if let Some(attempt) = self.closes.pop_front() {
-            return Some(Work::Close { attempt });
+        if let Some(work) = self.queued.pop_front() {
+            return Some(work);
         }
         while let Some(action) = self.race.poll_action() {
             match action {
@@ -218,11 +237,63 @@ impl<'s, O> Runner<'s, O> {
                         // A QUIC attempt is all handshake: its deadline runs from its start.
                         self.arm_stall(attempt, now);
                     }
-                    return Some(Work::Dial { attempt, endpoint });
+                    return Some(Work::Dial {
+                        attempt,
+                        endpoint,
+                        held: false,
+                    });
+                }
+                Action::ConnectHeld {
+                    attempt, endpoint, ..
+                } => {
+                    tracing::debug!(target: "eyeballs", %attempt, %endpoint, "connect, handshake held");
+                    if let Some(refusal) = refusal(&endpoint) {
+                        self.race.handle_input(
+                            Input::ConnectFailed {
+                                attempt,
+                                error: refusal.into(),
+                            },
+                            now,
+                        );
+                        continue;
+                    }
+                    self.held.push(attempt);
+                    return Some(Work::Dial {
+                        attempt,
+                        endpoint,
+                        held: true,
+                    });
+                }
+                Action::Handshake {
+                    attempt, endpoint, ..
+                } => {
+                    tracing::debug!(target: "eyeballs", %attempt, %endpoint, "handshake released");
+                    self.held.retain(|a| *a != attempt);
+                    // The attempt's outcome is timed from here: so is its deadline.
+                    self.arm_stall(attempt, now);
+                    return Some(Work::Release { attempt, endpoint });
+                }
+                Action::RetryEch {
+                    attempt, endpoint, ..
+                } => {
+                    tracing::debug!(target: "eyeballs", %attempt, %endpoint, "ECH retry");
+                    // The same attempt dials again with the retry configurations; it keeps
+                    // its deadline (HG14).
+                    if let Some(i) = self.ech_rejected.iter().position(|(a, _)| *a == attempt) {
+                        let (_, at) = self.ech_rejected.swap_remove(i);
+                        self.stalls.push((attempt, at));
+                    }
+                    self.queued.push_back(Work::Dial {
+                        attempt,
+                        endpoint,
+                        held: false,
+                    });
+                    return Some(Work::Close { attempt });
                 }
                 Action::Cancel { attempt } => {
                     tracing::debug!(target: "eyeballs", %attempt, "cancel");
                     self.disarm_stall(attempt);
+                    self.held.retain(|a| *a != attempt);
                     // Dropping a kept connection closes it now.
                     drop(self.take_connected(attempt));
                     return Some(Work::Close { attempt });
@@ -248,6 +319,8 @@ impl<'s, O> Runner<'s, O> {
                 _ => {}
             }
         }
+        // A rejection the core did not retry has failed its attempt: its deadline is gone.
+        self.ech_rejected.clear();
         None
     }
 
@@ -343,8 +416,12 @@ impl<'s, O> Runner<'s, O> {
         match event {
             DialEvent::Progressed => {
                 tracing::debug!(target: "eyeballs", %attempt, "tcp connected, handshake under way");
-                // V33: TCP is up, the handshake under way; it has until the deadline.
-                self.arm_stall(attempt, now);
+                // V33: TCP is up, the handshake under way; it has until the deadline (a
+                // held attempt's starts at its release; a retried one keeps its own).
+                if !self.held.contains(&attempt) && !self.stalls.iter().any(|(a, _)| *a == attempt)
+                {
+                    self.arm_stall(attempt, now);
+                }
                 self.race.handle_input(Input::Progressed { attempt }, now);
             }
             DialEvent::Established(output) => {
@@ -358,7 +435,28 @@ impl<'s, O> Runner<'s, O> {
             }
             DialEvent::Failed(error) => {
                 tracing::debug!(target: "eyeballs", %attempt, %error, "connect failed");
+                let rejected_ech = AttemptError::of(&error)
+                    .filter(|e| e.kind() == AttemptErrorKind::Ech && e.is_ech_rejection());
+                if let Some(rejected) = rejected_ech {
+                    // The core decides: a retry with the server's configurations (once), or
+                    // the attempt fails (V54). The deadline stays for the retry.
+                    let retry = rejected.ech_retry();
+                    if let Some(i) = self.stalls.iter().position(|(a, _)| *a == attempt) {
+                        let kept = self.stalls.swap_remove(i);
+                        self.ech_rejected.push(kept);
+                    }
+                    self.race.handle_input(
+                        Input::EchRejected {
+                            attempt,
+                            retry,
+                            error,
+                        },
+                        now,
+                    );
+                    return;
+                }
                 self.disarm_stall(attempt);
+                self.held.retain(|a| *a != attempt);
                 self.race
                     .handle_input(Input::ConnectFailed { attempt, error }, now);
             }
@@ -381,7 +479,7 @@ impl<'s, O> Runner<'s, O> {
                 format!("no answer within {}", Seconds(timeout)),
             );
             tracing::debug!(target: "eyeballs", %attempt, %error, "handshake stalled");
-            self.closes.push_back(attempt);
+            self.queued.push_back(Work::Close { attempt });
             self.race.handle_input(
                 Input::ConnectFailed {
                     attempt,

@@ -157,6 +157,7 @@ pub(crate) fn run<W: World + ?Sized>(
         seq: 0,
         queries: BTreeMap::new(),
         attempts: BTreeMap::new(),
+        held: BTreeMap::new(),
         events: Vec::new(),
     };
     for (after, added, removed) in world.changes() {
@@ -198,7 +199,21 @@ struct Loop {
     seq: u64,
     queries: BTreeMap<QueryId, (Name, QueryKind)>,
     attempts: BTreeMap<AttemptId, Endpoint>,
+    /// Held attempts' handshake events, each with its delay after TCP came up, waiting for
+    /// the release (V34, HG6), and whether TCP is up yet / the release came.
+    held: BTreeMap<AttemptId, Held>,
     events: Vec<(Duration, Event)>,
+}
+
+/// A held attempt's state in the simulated network.
+#[derive(Debug, Default)]
+struct Held {
+    /// The handshake's events, each with its delay after TCP came up.
+    rest: Vec<(Duration, Dialed)>,
+    /// When TCP came up.
+    tcp_up: Option<Instant>,
+    /// The release came.
+    released: bool,
 }
 
 impl Loop {
@@ -227,16 +242,59 @@ impl Loop {
                 }
                 self.queries.insert(query, (name, kind));
             }
-            Work::Dial { attempt, endpoint } => {
+            Work::Dial {
+                attempt,
+                endpoint,
+                held,
+            } => {
                 self.log(Event::Dial {
                     endpoint: endpoint.clone(),
                 });
-                for (after, step) in world.dial(&endpoint, tls) {
+                let steps = world.dial(&endpoint, tls);
+                // Held: TCP (and its failure) runs now, the handshake after the release.
+                let split = match held {
+                    true => steps
+                        .iter()
+                        .position(|(_, d)| matches!(d, Dialed::Progressed))
+                        .map(|i| i + 1),
+                    false => None,
+                };
+                let (now_steps, rest) = match split {
+                    Some(i) => {
+                        let mut steps = steps;
+                        let rest = steps.split_off(i);
+                        let tcp = steps.last().map_or(Duration::ZERO, |(d, _)| *d);
+                        let rest = rest
+                            .into_iter()
+                            .map(|(d, step)| (d.saturating_sub(tcp), step))
+                            .collect();
+                        (steps, rest)
+                    }
+                    None => (steps, Vec::new()),
+                };
+                if split.is_some() {
+                    self.held.insert(
+                        attempt,
+                        Held {
+                            rest,
+                            ..Held::default()
+                        },
+                    );
+                }
+                for (after, step) in now_steps {
                     self.schedule(after, self.now, Pending::Attempt(attempt, step));
                 }
                 self.attempts.insert(attempt, endpoint);
             }
+            Work::Release { attempt, endpoint } => {
+                self.attempts.insert(attempt, endpoint);
+                if let Some(held) = self.held.get_mut(&attempt) {
+                    held.released = true;
+                }
+                self.run_released(attempt);
+            }
             Work::Close { attempt } => {
+                self.held.remove(&attempt);
                 self.queue
                     .retain(|_, p| !matches!(p, Pending::Attempt(a, _) if *a == attempt));
                 if let Some(endpoint) = self.attempts.get(&attempt).cloned() {
@@ -270,6 +328,10 @@ impl Loop {
                 let event = match step {
                     Dialed::Progressed => {
                         self.log(Event::Progressed { endpoint });
+                        if let Some(held) = self.held.get_mut(&attempt) {
+                            held.tcp_up = Some(now);
+                            self.run_released(attempt);
+                        }
                         DialEvent::Progressed
                     }
                     Dialed::Established(alpn) => {
@@ -291,6 +353,23 @@ impl Loop {
                 };
                 runner.handle_dial(attempt, event, now);
             }
+        }
+    }
+
+    /// Schedules a held attempt's handshake once TCP is up and the release came.
+    fn run_released(&mut self, attempt: AttemptId) {
+        let Some(held) = self.held.get(&attempt) else {
+            return;
+        };
+        let (Some(tcp_up), true) = (held.tcp_up, held.released) else {
+            return;
+        };
+        let Some(held) = self.held.remove(&attempt) else {
+            return;
+        };
+        let from = tcp_up.max(self.now);
+        for (after, step) in held.rest {
+            self.schedule(after, from, Pending::Attempt(attempt, step));
         }
     }
 

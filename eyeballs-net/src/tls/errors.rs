@@ -223,3 +223,22 @@ pub(crate) enum QuicFailure {
     /// The handshake failed.
     Handshake(quinn::ConnectionError),
 }
+
+/// The ECH retry configurations a server sent, as the `ECHConfigList` bytes an endpoint
+/// carries (RFC 9849 §4: a 2-byte length, then the configs); `None` for an empty list or one
+/// too long to frame.
+pub(crate) fn ech_config_list(
+    configs: &[rustls::internal::msgs::handshake::EchConfigPayload],
+) -> Option<eyeballs_core::EchConfig> {
+    // rustls reports the retry configurations as parsed values and encodes them only through
+    // its `internal` codec: the one way to hand them back to a ClientConfig.
+    use rustls::internal::msgs::codec::Codec;
+    let mut body = Vec::new();
+    for config in configs {
+        config.encode(&mut body);
+    }
+    let len = u16::try_from(body.len()).ok().filter(|&n| n > 0)?;
+    let mut list = len.to_be_bytes().to_vec();
+    list.extend_from_slice(&body);
+    Some(eyeballs_core::EchConfig::new(&list))
+}

@@ -23,7 +23,9 @@ pub(crate) use config::{server_name, Configs};
 #[cfg(feature = "blocking")]
 pub(crate) use errors::tls_error;
 pub use errors::TlsConfigError;
-pub(crate) use errors::{alert_name, certificate_problem, check_alpn, tls_io_error};
+pub(crate) use errors::{
+    alert_name, certificate_problem, check_alpn, ech_config_list, tls_io_error,
+};
 #[cfg(feature = "quic")]
 pub(crate) use errors::{quic_error, QuicFailure};
 #[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
