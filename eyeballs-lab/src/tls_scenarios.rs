@@ -40,19 +40,67 @@ pub struct TlsSetup {
     pub handshake_timeout: Duration,
 }
 
-/// A scenario's resolver: a static map, or one that never answers (a hung DNS server).
+/// A scenario's resolver: a static map, one whose HTTPS answers are late, or one that never
+/// answers (a hung DNS server).
 #[derive(Debug, Clone)]
 pub enum TlsResolver {
     /// Answers at once.
     Static(StaticResolver),
+    /// Answers addresses at once and HTTPS records this much later; just before the records
+    /// go out it calls the observer (a scenario's look at its servers at that moment).
+    LateHttps(StaticResolver, Duration, Observer),
     /// Never answers.
     Hung,
+}
+
+/// What a [`TlsResolver::LateHttps`] calls when its records go out.
+#[derive(Clone)]
+pub struct Observer(pub std::sync::Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for Observer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Observer")
+    }
+}
+
+/// A future that is ready `delay` after its first poll, on any executor: a thread sleeps
+/// and wakes it (the test's DNS latency, not a stand-in for a condition).
+fn after(delay: Duration) -> impl std::future::Future<Output = ()> + Send {
+    use std::sync::{Arc, Mutex};
+    use std::task::{Poll, Waker};
+    #[derive(Default)]
+    struct State {
+        started: bool,
+        done: bool,
+        waker: Option<Waker>,
+    }
+    let state = Arc::new(Mutex::new(State::default()));
+    std::future::poll_fn(move |cx| {
+        let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+        if s.done {
+            return Poll::Ready(());
+        }
+        s.waker = Some(cx.waker().clone());
+        if !s.started {
+            s.started = true;
+            let state = state.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(delay);
+                let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+                s.done = true;
+                if let Some(w) = s.waker.take() {
+                    w.wake();
+                }
+            });
+        }
+        Poll::Pending
+    })
 }
 
 impl Resolve for TlsResolver {
     fn resolve(&self, name: &str, kind: QueryKind) -> Resolving {
         match self {
-            TlsResolver::Static(r) => r.resolve(name, kind),
+            TlsResolver::Static(r) | TlsResolver::LateHttps(r, ..) => r.resolve(name, kind),
             TlsResolver::Hung => Box::pin(std::future::pending()),
         }
     }
@@ -60,13 +108,22 @@ impl Resolve for TlsResolver {
     fn resolve_https(&self, name: &str) -> eyeballs_net::ResolvingServices {
         match self {
             TlsResolver::Static(r) => r.resolve_https(name),
+            TlsResolver::LateHttps(r, delay, observer) => {
+                let records = r.lookup_https(name);
+                let (delay, observer) = (*delay, observer.clone());
+                Box::pin(async move {
+                    after(delay).await;
+                    (observer.0)();
+                    Ok(records)
+                })
+            }
             TlsResolver::Hung => Box::pin(std::future::pending()),
         }
     }
 
     fn answers_https(&self) -> bool {
         match self {
-            TlsResolver::Static(r) => r.answers_https(),
+            TlsResolver::Static(r) | TlsResolver::LateHttps(r, ..) => r.answers_https(),
             TlsResolver::Hung => true,
         }
     }
@@ -120,7 +177,7 @@ pub type Scenario = fn(&dyn TlsDriver, &TestCa);
 /// On the first scenario that does not hold, naming the driver and the scenario.
 pub fn run_all(driver: &dyn TlsDriver) {
     let ca = TestCa::new();
-    let scenarios: [(&str, Scenario); 9] = [
+    let scenarios: [(&str, Scenario); 10] = [
         ("healthy", healthy),
         ("stalled on IPv6", stalled_ipv6_loses),
         ("every handshake stalls", every_handshake_stalls),
@@ -129,6 +186,7 @@ pub fn run_all(driver: &dyn TlsDriver) {
         ("HTTPS record", https_record_port_and_alpn),
         ("an IP literal", ip_literal),
         ("port 0", port_zero),
+        ("ClientHello held for the HTTPS answer", client_hello_held),
         ("dropped at every stage", dropped_at_every_stage),
     ];
     for (name, scenario) in scenarios {
@@ -243,6 +301,64 @@ pub fn healthy(driver: &dyn TlsDriver, ca: &TestCa) {
         panic!("one attempt: {r}")
     };
     assert!(only.progressed.is_some(), "TCP up before TLS: {r}");
+}
+
+/// V34, V55, HG6, HG15, with ECH on: the HTTPS answer comes 200 ms late. After the
+/// Resolution Delay TCP to IPv6 connects (the server accepts it) with its ClientHello held:
+/// when the record goes out the server has accepted one connection and read no ClientHello.
+/// The record releases the attempt, which then completes with the record's ALPN id (h2):
+/// one attempt, reported as held, its progress before its release.
+pub fn client_hello_held(driver: &dyn TlsDriver, ca: &TestCa) {
+    let (port, v6, _v4) = servers(ca, TlsServe::Echo, TlsServe::Echo, &["h2", "http/1.1"]);
+    let v6 = std::sync::Arc::new(v6);
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let observer = {
+        let (v6, seen) = (v6.clone(), seen.clone());
+        Observer(std::sync::Arc::new(move || {
+            *seen.lock().unwrap_or_else(|p| p.into_inner()) = Some((v6.accepted(), v6.sni()));
+        }))
+    };
+    let late = Duration::from_millis(200);
+    let record = ServiceRecord::new(1, ".").alpn(["h2"]);
+    let resolver = StaticResolver::new()
+        .host(NAME, [V6, V4])
+        .https(&format!("_{port}._https.{NAME}"), [record]);
+    let mut s = setup(
+        ca,
+        TlsResolver::LateHttps(resolver, late, observer),
+        &["http/1.1", "h2"],
+    );
+    s.config = Config::default().ech(true);
+    let c = driver.connector(s);
+    let out = c.connect(&format!("{NAME}:{port}"));
+    let w = won(driver, &out);
+    let r = report(&out);
+    assert_eq!(w.peer, SocketAddr::new(V6, port), "{r}");
+    assert_eq!(w.alpn.as_ref().map(Alpn::as_bytes), Some(&b"h2"[..]), "{r}");
+    let seen = seen.lock().unwrap_or_else(|p| p.into_inner()).take();
+    assert_eq!(
+        seen,
+        Some((1, Vec::new())),
+        "{}: at the HTTPS answer: TCP accepted, no ClientHello yet: {r}",
+        driver.name()
+    );
+    assert!(
+        eventually(|| v6.sni() == [Some(NAME.to_owned())]),
+        "{}: the ClientHello after the release: {:?}",
+        driver.name(),
+        v6.sni()
+    );
+    let [only] = r.attempts() else {
+        panic!("{}: one attempt: {r}", driver.name())
+    };
+    assert!(only.held, "{}: {r}", driver.name());
+    let (progressed, released) = (only.progressed.expect("TCP up"), only.released);
+    let released = released.unwrap_or_else(|| panic!("{}: released: {r}", driver.name()));
+    assert!(
+        progressed < released && released >= late,
+        "{}: {r}",
+        driver.name()
+    );
 }
 
 /// IPv6 accepts TCP and never answers the ClientHello; IPv4 serves TLS. IPv6's TCP

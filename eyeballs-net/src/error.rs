@@ -171,6 +171,9 @@ impl AttemptError {
     /// Returns whether the server rejected this attempt's Encrypted ClientHello (RFC 9849
     /// §6.1.6), as opposed to ECH failing on the client's side.
     pub fn is_ech_rejection(&self) -> bool {
+        if self.source_as::<EchRejected>().is_some() {
+            return true;
+        }
         #[cfg(feature = "tls")]
         if let Some(tls) = self.rustls_error() {
             return matches!(
@@ -187,6 +190,9 @@ impl AttemptError {
     /// `ECHConfigList`), when it sent any. rustls reports them only after the server
     /// authenticated as the configuration's public name, as RFC 9849 §6.1.6 requires.
     pub fn ech_retry(&self) -> Option<eyeballs_core::EchConfig> {
+        if let Some(rejected) = self.source_as::<EchRejected>() {
+            return rejected.retry.clone();
+        }
         #[cfg(feature = "tls")]
         if let Some(rustls::Error::PeerIncompatible(
             rustls::PeerIncompatible::ServerRejectedEncryptedClientHello(Some(configs)),
@@ -197,9 +203,13 @@ impl AttemptError {
         None
     }
 
+    fn source_as<E: Error + 'static>(&self) -> Option<&E> {
+        self.source.as_deref()?.downcast_ref::<E>()
+    }
+
     #[cfg(feature = "tls")]
     fn rustls_error(&self) -> Option<&rustls::Error> {
-        self.source.as_deref()?.downcast_ref::<rustls::Error>()
+        self.source_as::<rustls::Error>()
     }
 
     /// Returns the attempt error inside `err`, if it holds one.
@@ -207,6 +217,28 @@ impl AttemptError {
         err.get_ref().and_then(|e| e.downcast_ref::<AttemptError>())
     }
 }
+
+/// A server's rejection of Encrypted ClientHello, as a handshake that is not rustls' (the
+/// simulator's) reports it: the source of an [`AttemptErrorKind::Ech`] error.
+#[cfg_attr(not(feature = "sim"), allow(dead_code))]
+#[derive(Debug)]
+pub(crate) struct EchRejected {
+    /// The configurations the server sent for a retry, if any.
+    pub(crate) retry: Option<eyeballs_core::EchConfig>,
+}
+
+impl fmt::Display for EchRejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.retry {
+            Some(_) => f.write_str(
+                "the server rejected Encrypted ClientHello and sent retry configurations",
+            ),
+            None => f.write_str("the server rejected Encrypted ClientHello"),
+        }
+    }
+}
+
+impl Error for EchRejected {}
 
 impl fmt::Display for AttemptError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

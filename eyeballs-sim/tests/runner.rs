@@ -601,3 +601,123 @@ fn impossible_scripts_are_typed_errors_in_plain_words() {
         .tcp("192.0.2.1:443", Peer::accept(ms(1)));
     assert!(Sim::new(unused).unwrap().connect(HOST).winner().is_some());
 }
+
+/// example.test with `https` as its HTTPS answer, on 2001:db8::1 (IPv4 hangs), whose TLS
+/// server's ECH configuration is `current`: it rejects any other, sending `current` back.
+fn rotated_keys(https: Answer, current: &EchConfig) -> Network {
+    Network::new()
+        .dns("example.test", QueryKind::Https, https)
+        .aaaa("example.test", ["2001:db8::1"])
+        .a("example.test", ["192.0.2.1"])
+        .tcp(
+            "[2001:db8::1]:443",
+            Peer::accept(ms(10))
+                .handshake(Handshake::reject_ech_with_retry(ms(10), current.clone())),
+        )
+        .tcp("192.0.2.1:443", Peer::hang())
+}
+
+/// Every connection the network saw opened, as (time, address): an ECH retry opens a
+/// second one within the same attempt.
+fn dials(run: &eyeballs_sim::Run) -> Vec<(Duration, String)> {
+    run.events()
+        .iter()
+        .filter_map(|(t, e)| match e {
+            Event::Dial { endpoint } => Some((*t, endpoint.addr().to_string())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ech_record(config: &EchConfig) -> ServiceRecord {
+    ServiceRecord::new(1, ".").alpn(["h2"]).ech(config.clone())
+}
+
+/// V54, HG14: the server rejects the record's ECH configuration and sends its current one.
+/// The same attempt retries at once, at the rejection (20 ms), with the retry
+/// configuration: TCP again (up at 30), TLS done at 40, with ECH. One attempt in the
+/// report, its retry time recorded; no attempt without ECH, and IPv4 never starts.
+#[test]
+fn an_ech_rejection_with_retry_configurations_is_retried_once_within_the_attempt() {
+    let (old, new) = (EchConfig::new(b"old keys"), EchConfig::new(b"new keys"));
+    let network = rotated_keys(Answer::records([ech_record(&old)]), &new);
+    let mut sim = Sim::builder(network)
+        .config(Config::default().ech(true))
+        .build()
+        .unwrap();
+    let run = sim.connect_tls(HOST, &Protocols::new().tcp("h2"));
+    assert_eq!(run.tries(), tries(&[(0, "TCP [2001:db8::1]:443")]));
+    assert_eq!(
+        dials(&run),
+        tries(&[(0, "[2001:db8::1]:443"), (20, "[2001:db8::1]:443")])
+    );
+    assert_eq!(run.elapsed(), ms(40));
+    assert_eq!(run.winner().unwrap().ech(), Some(&new));
+    let report = run.report().unwrap();
+    let [attempt] = report.attempts() else {
+        panic!("one attempt: {report}")
+    };
+    assert_eq!(attempt.ech_retried, Some(ms(20)));
+    assert_eq!(attempt.endpoint.ech(), Some(&new));
+    // The first connection was closed before the retry's went out.
+    assert_eq!(closes(&run), tries(&[(20, "[2001:db8::1]:443")]));
+}
+
+/// V34, V55, HG6, HG15: with ECH on, the HTTPS answer comes at 100 ms. The addresses answer
+/// at once, so after the Resolution Delay (50 ms) TCP connects with its ClientHello held
+/// (up at 60 ms, reported as progress); the record releases it at 100 ms with the record's
+/// ECH configuration, and TLS is done at 110. With early TCP off, nothing starts before
+/// the record: TCP at 100, TLS done at 120.
+#[test]
+fn a_held_client_hello_waits_for_the_https_answer_and_takes_its_ech() {
+    let config = EchConfig::new(b"current keys");
+    let late = || Answer::records([ech_record(&config)]).after(ms(100));
+    let mut sim = Sim::builder(rotated_keys(late(), &config))
+        .config(Config::default().ech(true))
+        .build()
+        .unwrap();
+    let run = sim.connect_tls(HOST, &Protocols::new().tcp("h2"));
+    assert_eq!(run.tries(), tries(&[(50, "TCP [2001:db8::1]:443")]));
+    assert_eq!(run.elapsed(), ms(110));
+    assert_eq!(run.winner().unwrap().ech(), Some(&config));
+    let report = run.report().unwrap();
+    let attempt = &report.attempts()[0];
+    assert!(attempt.held, "{report}");
+    assert_eq!(attempt.progressed, Some(ms(60)), "{report}");
+    assert_eq!(attempt.released, Some(ms(100)), "{report}");
+
+    let mut sim = Sim::builder(rotated_keys(late(), &config))
+        .config(Config::default().ech(true).early_tcp(false))
+        .build()
+        .unwrap();
+    let run = sim.connect_tls(HOST, &Protocols::new().tcp("h2"));
+    assert_eq!(run.tries(), tries(&[(100, "TCP [2001:db8::1]:443")]));
+    assert_eq!(run.elapsed(), ms(120));
+    assert!(!run.report().unwrap().attempts()[0].held);
+}
+
+/// HG15: a held attempt is released with the ECH configuration the record gives, and a
+/// rotated key is then retried as any other rejection (V54): held at 50, up at 60,
+/// released at 100, rejected at 110, retried at once, up at 120, done at 130.
+#[test]
+fn a_released_attempt_whose_ech_is_rejected_is_retried() {
+    let (old, new) = (EchConfig::new(b"old keys"), EchConfig::new(b"new keys"));
+    let late = Answer::records([ech_record(&old)]).after(ms(100));
+    let mut sim = Sim::builder(rotated_keys(late, &new))
+        .config(Config::default().ech(true))
+        .build()
+        .unwrap();
+    let run = sim.connect_tls(HOST, &Protocols::new().tcp("h2"));
+    assert_eq!(run.tries(), tries(&[(50, "TCP [2001:db8::1]:443")]));
+    assert_eq!(
+        dials(&run),
+        tries(&[(50, "[2001:db8::1]:443"), (110, "[2001:db8::1]:443")])
+    );
+    assert_eq!(run.elapsed(), ms(130));
+    assert_eq!(run.winner().unwrap().ech(), Some(&new));
+    let attempt = &run.report().unwrap().attempts()[0];
+    assert_eq!(
+        (attempt.released, attempt.ech_retried),
+        (Some(ms(100)), Some(ms(110)))
+    );
+}

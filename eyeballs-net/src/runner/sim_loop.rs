@@ -250,47 +250,41 @@ impl Loop {
                 self.log(Event::Dial {
                     endpoint: endpoint.clone(),
                 });
-                let steps = world.dial(&endpoint, tls);
-                // Held: TCP (and its failure) runs now, the handshake after the release.
-                let split = match held {
-                    true => steps
+                let mut steps = world.dial(&endpoint, tls);
+                // Held: TCP (and its failure) runs now; the handshake is scripted at the
+                // release, for the endpoint the release brings (its ECH configuration).
+                if held {
+                    if let Some(i) = steps
                         .iter()
                         .position(|(_, d)| matches!(d, Dialed::Progressed))
-                        .map(|i| i + 1),
-                    false => None,
-                };
-                let (now_steps, rest) = match split {
-                    Some(i) => {
-                        let mut steps = steps;
-                        let rest = steps.split_off(i);
-                        let tcp = steps.last().map_or(Duration::ZERO, |(d, _)| *d);
-                        let rest = rest
-                            .into_iter()
-                            .map(|(d, step)| (d.saturating_sub(tcp), step))
-                            .collect();
-                        (steps, rest)
+                    {
+                        steps.truncate(i + 1);
+                        self.held.insert(attempt, Held::default());
                     }
-                    None => (steps, Vec::new()),
-                };
-                if split.is_some() {
-                    self.held.insert(
-                        attempt,
-                        Held {
-                            rest,
-                            ..Held::default()
-                        },
-                    );
                 }
-                for (after, step) in now_steps {
+                for (after, step) in steps {
                     self.schedule(after, self.now, Pending::Attempt(attempt, step));
                 }
                 self.attempts.insert(attempt, endpoint);
             }
             Work::Release { attempt, endpoint } => {
-                self.attempts.insert(attempt, endpoint);
                 if let Some(held) = self.held.get_mut(&attempt) {
+                    let steps = world.dial(&endpoint, tls);
+                    // The handshake's steps, each after TCP came up.
+                    if let Some(i) = steps
+                        .iter()
+                        .position(|(_, d)| matches!(d, Dialed::Progressed))
+                    {
+                        let tcp = steps[i].0;
+                        held.rest = steps
+                            .into_iter()
+                            .skip(i + 1)
+                            .map(|(d, step)| (d.saturating_sub(tcp), step))
+                            .collect();
+                    }
                     held.released = true;
                 }
+                self.attempts.insert(attempt, endpoint);
                 self.run_released(attempt);
             }
             Work::Close { attempt } => {

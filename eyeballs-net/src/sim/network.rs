@@ -7,7 +7,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-use eyeballs_core::{Alpn, Nat64Prefix, QueryKind, ServiceRecord, Source, Transport};
+use eyeballs_core::{Alpn, EchConfig, Nat64Prefix, QueryKind, ServiceRecord, Source, Transport};
 
 /// The source address the simulated host uses for IPv6 destinations unless
 /// [`Network::source`] says otherwise (a documentation address, RFC 3849).
@@ -411,7 +411,9 @@ pub(crate) enum HandshakeEnd {
     /// Done, with the server's ALPN choice: `None` for the first id offered.
     Done(Option<AlpnChoice>),
     Fail,
-    RejectEch,
+    /// Rejects an ECH offer, sending these configurations for a retry (an offer of exactly
+    /// them is accepted).
+    RejectEch(Option<EchConfig>),
     Stall,
 }
 
@@ -458,7 +460,18 @@ impl Handshake {
     pub fn reject_ech(delay: Duration) -> Self {
         Handshake {
             after: delay,
-            end: HandshakeEnd::RejectEch,
+            end: HandshakeEnd::RejectEch(None),
+        }
+    }
+
+    /// A server whose ECH keys changed (RFC 9849 §6.1.6): after `delay` it rejects an
+    /// offer of any ECH configuration but `current` and sends `current` for a retry, which
+    /// the same attempt then makes at once (V54) and which completes `delay` later; an offer
+    /// of `current`, or none, succeeds as [`Handshake::done`].
+    pub fn reject_ech_with_retry(delay: Duration, current: EchConfig) -> Self {
+        Handshake {
+            after: delay,
+            end: HandshakeEnd::RejectEch(Some(current)),
         }
     }
 

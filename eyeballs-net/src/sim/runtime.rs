@@ -296,7 +296,9 @@ mod tls {
                     HandshakeEnd::Fail => Err(tls_error(rustls::Error::AlertReceived(
                         AlertDescription::HandshakeFailure,
                     ))),
-                    HandshakeEnd::RejectEch => Err(tls_error(rustls::Error::PeerIncompatible(
+                    // A retry needs the configuration offered, which a ClientConfig does
+                    // not show: this runtime rejects every ECH offer without retry configs.
+                    HandshakeEnd::RejectEch(_) => Err(tls_error(rustls::Error::PeerIncompatible(
                         PeerIncompatible::ServerRejectedEncryptedClientHello(None),
                     ))),
                     HandshakeEnd::Done(None) => Ok(config.alpn_protocols.first().cloned()),

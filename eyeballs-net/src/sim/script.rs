@@ -15,7 +15,7 @@ use super::network::{
     AlpnChoice, Connect, DnsFailure, Family, HandshakeEnd, Network, Peer, Reply, SOURCE_V4,
     SOURCE_V6,
 };
-use crate::error::{AttemptError, AttemptErrorKind};
+use crate::error::{AttemptError, AttemptErrorKind, EchRejected};
 use crate::runner::sim_loop::{Dialed, World};
 use crate::runner::Answer;
 
@@ -210,11 +210,20 @@ impl Script {
         let done = accepted.saturating_add(peer.handshake.after);
         let end = match &peer.handshake.end {
             HandshakeEnd::Stall => return steps,
-            HandshakeEnd::RejectEch if endpoint.ech().is_some() => Dialed::Failed(attempt_error(
-                endpoint,
-                AttemptErrorKind::Ech,
-                "the server rejected Encrypted ClientHello",
-            )),
+            HandshakeEnd::RejectEch(current)
+                if endpoint.ech().is_some() && endpoint.ech() != current.as_ref() =>
+            {
+                Dialed::Failed(
+                    AttemptError::with_source(
+                        endpoint.clone(),
+                        AttemptErrorKind::Ech,
+                        EchRejected {
+                            retry: current.clone(),
+                        },
+                    )
+                    .into(),
+                )
+            }
             HandshakeEnd::Fail => {
                 let kind = if quic {
                     AttemptErrorKind::Quic
@@ -228,7 +237,7 @@ impl Script {
                 ))
             }
             HandshakeEnd::Done(choice) => established(endpoint, choice.as_ref()),
-            HandshakeEnd::RejectEch => established(endpoint, None),
+            HandshakeEnd::RejectEch(_) => established(endpoint, None),
         };
         steps.push((done, end));
         steps
