@@ -1,5 +1,5 @@
 //! HTTP alternative services (RFC 7838 `Alt-Svc`) as a caller hands them to a race (HEv3
-//! V41, V59; RFC 9460 §9.3; HEV3.md HG5, HG17).
+//! V41, V59; RFC 9460 §9.3; HG5, HG17).
 
 use std::time::Instant;
 
@@ -11,7 +11,7 @@ use crate::name::Name;
 ///
 /// A race given alternatives ([`Target::alt_svc`](crate::Target::alt_svc)) races each as a
 /// service group of its own, after the HTTPS records' groups and before the addresses that
-/// belong to no service (HEV3.md HG17; V21). Its host gets its own AAAA and A queries and,
+/// belong to no service (HG17; V21). Its host gets its own AAAA and A queries and,
 /// with [`Target::https`](crate::Target::https) on, its own HTTPS query (RFC 9460 §9.3):
 /// when that finds ServiceMode records, their TargetName, port, hints and ECH configuration
 /// are used, and only the transports that both the record and the alternative's protocols

@@ -35,7 +35,7 @@ pub const ATTEMPT_START_FLOOR: Duration = Duration::from_millis(10);
 ///   does not apply to it.
 pub const TCP_AFTER_QUIC_DELAY: Duration = Duration::from_millis(50);
 
-/// How the Connection Attempt Delay after each start is chosen (HEv3 §6, V29, V58; HEV3.md
+/// How the Connection Attempt Delay after each start is chosen (HEv3 §6, V29, V58;
 /// HG13, HG16).
 ///
 /// Whatever the schedule, a delay is never below R28's 10 ms floor nor above the Maximum
@@ -209,14 +209,14 @@ impl Config {
     }
 
     /// Sets how the delay after each start is chosen, default [`DelaySchedule::Fixed`]
-    /// (HEv3 §6, V29, V58; HEV3.md HG13).
+    /// (HEv3 §6, V29, V58; HG13).
     pub fn delay_schedule(mut self, schedule: DelaySchedule) -> Self {
         self.delay_schedule = schedule;
         self
     }
 
     /// Sets how long TCP to an address waits after QUIC to the same address started, when
-    /// it is the next endpoint (HEV3.md HG1 deals them in a row), default
+    /// it is the next endpoint (HG1 deals them in a row), default
     /// [`TCP_AFTER_QUIC_DELAY`] (50 ms; its docs say why).
     ///
     /// HEv3 §6 (V29): the delay "may differ per attempt". The delay after such a QUIC start
@@ -294,7 +294,7 @@ impl Config {
 
     /// Sets the seed of the race's only randomness: the shuffle of service records of equal
     /// priority (HEv3 §5.2, V20; RFC 9460 §2.4.1) and the choice among AliasMode records,
-    /// default 0. Drivers pass a random seed per race; tests fix it (HEV3.md HG4).
+    /// default 0. Drivers pass a random seed per race; tests fix it (HG4).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -305,7 +305,7 @@ impl Config {
     ///
     /// With ECH on, the `ech` key counts as understood, endpoints carry their record's
     /// configuration, no ClientHello goes out before service information has arrived or been
-    /// denied (HEv3 §6.1, V34, HEV3.md HG6: TCP connects meanwhile, its ClientHello held, see
+    /// denied (HEv3 §6.1, V34, HG6: TCP connects meanwhile, its ClientHello held, see
     /// [`Config::early_tcp`]), and once any usable record offers ECH, endpoints without it
     /// are never tried: a downgrade an attacker could force by stripping ECH from one record
     /// (V35; stricter than RFC 9848's all-records rule). The failure then says so. ECH is
@@ -316,7 +316,7 @@ impl Config {
     }
 
     /// Lets TCP connect while the ECH gate is shut, default on (HEv3 §6.1, §6.3, V34, V55;
-    /// HEV3.md HG15).
+    /// HG15).
     ///
     /// With ECH on and service information pending, TCP attempts start at their usual time
     /// (after the Resolution Delay, V5(b)) as
@@ -332,7 +332,7 @@ impl Config {
         self
     }
 
-    /// Deals TCP before QUIC for each address, default off: QUIC first, then TCP (HEV3.md HG1).
+    /// Deals TCP before QUIC for each address, default off: QUIC first, then TCP (HG1).
     /// History puts TCP first on its own where QUIC failed recently (HG3).
     pub fn prefer_tcp(mut self, on: bool) -> Self {
         self.prefer_tcp = on;

@@ -197,7 +197,7 @@ impl<E: fmt::Display> fmt::Display for Failure<E> {
             )?,
             FailureReason::Aborted => f.write_str("connect aborted by the caller")?,
         }
-        // Bounded (STYLE.md §7): the first few of each, then a count; the data keeps all.
+        // Bounded: the first few of each, then a count; the data keeps all.
         let mut sep = ": ";
         for q in self.queries.iter().take(FAILURE_DISPLAY_LIMIT) {
             write!(f, "{sep}{} {}: {}", q.kind, q.name, q.error)?;

@@ -30,7 +30,7 @@ pub enum Input<E> {
         records: Vec<ServiceRecord>,
     },
     /// An expired answer to an address query, from the driver's cache, while the query
-    /// itself is still under way ("optimistic DNS": HEv3 §4.4, V13; HEV3.md HG18).
+    /// itself is still under way ("optimistic DNS": HEv3 §4.4, V13; HG18).
     ///
     /// The race uses it at once, as it would a fresh answer, and keeps the query open: the
     /// fresh answer comes later as [`Input::Resolved`] and replaces it, as a late answer
@@ -97,7 +97,7 @@ pub enum Input<E> {
     ///
     /// With retry configurations, and when the attempt was not already a retry, the race
     /// answers with [`Action::RetryEch`] at once: the same attempt dials the same endpoint
-    /// again with them (HEV3.md HG14: no new start, no 10 ms floor, the attempt's timer keeps
+    /// again with them (HG14: no new start, no 10 ms floor, the attempt's timer keeps
     /// running from its start, and nothing is expedited). Otherwise (no retry
     /// configurations, a rejected retry, or an attempt that offered no ECH config, such as
     /// GREASE ECH, whose retry configurations RFC 9849 §6.2 says never to use) the attempt
@@ -158,7 +158,7 @@ pub enum Action<E> {
         endpoint: Endpoint,
     },
     /// Connect `endpoint`'s transport (TCP) but hold its handshake: send no TLS ClientHello
-    /// until [`Action::Handshake`] for this attempt (HEv3 §6.1, §6.3, V34, V55; HEV3.md
+    /// until [`Action::Handshake`] for this attempt (HEv3 §6.1, §6.3, V34, V55;
     /// HG15). With ECH on ([`Config::ech`](crate::Config::ech)), TCP connects at its usual
     /// time while service information is pending, so that the ClientHello can carry the ECH
     /// configuration that arrives. Report TCP up with [`Input::Progressed`], a failure to
@@ -176,7 +176,7 @@ pub enum Action<E> {
     },
     /// Send the ClientHello of a held attempt ([`Action::ConnectHeld`]) with `endpoint`: the
     /// same address, port and transport, with the ECH configuration, ALPN ids and provenance
-    /// that service information now gives for them (HEV3.md HG15). If its TCP connection is
+    /// that service information now gives for them (HG15). If its TCP connection is
     /// not up yet, send it as soon as it is. The attempt's outcome is timed from here.
     #[non_exhaustive]
     Handshake {
@@ -190,7 +190,7 @@ pub enum Action<E> {
     /// the server sent ([`Input::EchRejected`], RFC 9849 §6.1.6, V54). Report the retry's
     /// outcome as any attempt's ([`Input::Connected`], [`Input::ConnectFailed`], or
     /// `EchRejected` again, which then fails the attempt: a retry is never retried). The
-    /// attempt keeps its start time and its timers (HEV3.md HG14). Asked for only after the
+    /// attempt keeps its start time and its timers (HG14). Asked for only after the
     /// driver fed `EchRejected`.
     #[non_exhaustive]
     RetryEch {

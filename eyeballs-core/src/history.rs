@@ -1,5 +1,5 @@
 //! A bounded, expiring, clock-injected store of what past races learned (RFC 8305 §4 R13–R16,
-//! §5 R26; HEV3.md HG3), and the small copy of it one race keeps.
+//! §5 R26; HG3), and the small copy of it one race keeps.
 //!
 //! The store is three ordered maps kept in step: the entries by [`Path`] (lookups), the same
 //! entries by last update (eviction of the least recently updated), and, per source address
@@ -23,7 +23,7 @@ pub const HISTORY_CAPACITY: usize = 256;
 /// Default time an entry stays valid after it was last updated.
 pub const HISTORY_TTL: Duration = Duration::from_secs(600);
 /// Default of [`History::reprobe_every`]: one race in this many, from a source address where
-/// history says QUIC fails, races QUIC as if there were no history (V24, HEV3.md HG3).
+/// history says QUIC fails, races QUIC as if there were no history (V24, HG3).
 pub const QUIC_REPROBE_INTERVAL: u32 = 8;
 /// How many losses in a row ([`History::record_loss`]) make a path count as failing.
 pub const LOSSES_TO_FAIL: u8 = 2;
@@ -98,7 +98,7 @@ impl Path {
 ///   otherwise unusable"), and start with the other family when every address of the preferred
 ///   family failed recently, so a host whose IPv6 path just broke connects over IPv4 at once;
 /// - try TCP before QUIC when QUIC failed or lost recently to two destinations from this
-///   source address and has not worked since ("UDP is blocked here", HEV3.md HG3), and
+///   source address and has not worked since ("UDP is blocked here", HG3), and
 ///   deal one server's failing QUIC after its TCP; QUIC is still tried, after TCP, and
 ///   one race in [`reprobe_every`](History::reprobe_every) (8) races it first again, so
 ///   history converges with history-less behaviour (V24);
@@ -296,7 +296,7 @@ impl History {
     }
 
     /// Records that an attempt over `path` lost: it was cancelled unanswered when one that
-    /// started no earlier won (V24, HEV3.md HG3). Weaker evidence than a failure: a QUIC
+    /// started no earlier won (V24, HG3). Weaker evidence than a failure: a QUIC
     /// attempt that loses to TCP may only have been slower. A path counts as failing after
     /// [`LOSSES_TO_FAIL`] (2) losses with no success in between. A `now` earlier than the
     /// latest time recorded counts as that time.
@@ -328,7 +328,7 @@ impl History {
     }
 
     /// Returns whether `transport` fails from `source` ("UDP is blocked on this network",
-    /// HEV3.md HG3): at least [`TRANSPORT_FAILURE_QUORUM`] (2) paths from `source` over
+    /// HG3): at least [`TRANSPORT_FAILURE_QUORUM`] (2) paths from `source` over
     /// `transport` are failing ([`History::is_failing`]) and became so after the latest
     /// success over it from there, all within the time to live. One server's broken UDP is
     /// that server's: its path fails, the others keep QUIC.

@@ -216,7 +216,7 @@
 //!
 //! Happy Eyeballs v3: the race asks for HTTPS records too, and races QUIC and TCP
 //! endpoints. Here the record offers `h3` and `h2` with an IPv6 hint; the race starts on the
-//! hint (V10) over QUIC, then TCP to the same address 50 ms later (HEV3.md HG1; V29 lets
+//! hint (V10) over QUIC, then TCP to the same address 50 ms later (HG1; V29 lets
 //! the delay differ per attempt: [`Config::tcp_after_quic_delay`]).
 //!
 //! ```

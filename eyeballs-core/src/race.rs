@@ -1132,7 +1132,7 @@ impl History {
     /// - A cancelled attempt that had started no later than the winner records a failure
     ///   over TCP (it had at least as long as the winner and did not connect: a hanging IPv6
     ///   path, say) and a loss over QUIC ([`History::record_loss`]: weaker evidence, as QUIC
-    ///   may only have been slower; V24, HEV3.md HG3). One cancelled by the overall deadline
+    ///   may only have been slower; V24, HG3). One cancelled by the overall deadline
     ///   records a failure. One cancelled because the caller aborted teaches nothing.
     /// - Per source address whose QUIC history changed the race (QUIC failing there, or a
     ///   failing QUIC path), the race counts towards the next re-probe of QUIC, or, when it

@@ -78,7 +78,7 @@ impl<E> AttemptRecord<E> {
         self.delay
     }
     /// Returns whether it started with its ClientHello held, ECH's gate shut (HEv3 §6.1,
-    /// V34, V55, HEV3.md HG15: [`Action::ConnectHeld`](crate::Action::ConnectHeld)).
+    /// V34, V55, HG15: [`Action::ConnectHeld`](crate::Action::ConnectHeld)).
     pub fn is_held(&self) -> bool {
         self.handshake.as_ref().is_some_and(|h| h.held)
     }

@@ -91,7 +91,7 @@ pub struct AttemptReport {
         serde(rename = "started_ms", serialize_with = "crate::serde_impls::ms")
     )]
     pub started: Duration,
-    /// The Connection Attempt Delay that followed its start (HEV3.md HG13: the schedule's
+    /// The Connection Attempt Delay that followed its start (HG13: the schedule's
     /// delay, a path's from history, or the shorter one of TCP after QUIC).
     pub delay: Duration,
     /// Whether it started with its ClientHello held (V34, V55, HG15).

@@ -595,7 +595,7 @@ impl Resolution {
     }
 
     /// Replaces the service information of a stale HTTPS answer by the fresh answer's (V13,
-    /// HEV3.md HG18). Returns the queries to send next. Only ServiceMode answers are merged:
+    /// HG18). Returns the queries to send next. Only ServiceMode answers are merged:
     /// when an alias was followed, or the fresh answer is one, the chain already moved on
     /// and the stale answer's service information stays.
     pub(crate) fn replace_https(

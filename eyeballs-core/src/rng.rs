@@ -1,4 +1,4 @@
-//! The race's only randomness, seeded by the caller (HEV3.md HG4): SplitMix64.
+//! The race's only randomness, seeded by the caller (HG4): SplitMix64.
 
 /// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and enough to shuffle a handful of
 /// records of equal priority. Not for anything secret.

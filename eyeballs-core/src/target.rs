@@ -105,7 +105,7 @@ impl Target {
     ///
     /// The query name follows the port (V2): for an `http` URL, which RFC 9460 §9.5 looks up
     /// in its `https` form, pass port 443. A ServiceMode TargetName `.` stands for the host
-    /// (or the last alias target) also under a `_PORT._https` query name (HEV3.md V9).
+    /// (or the last alias target) also under a `_PORT._https` query name (V9).
     pub fn https(mut self, on: bool) -> Self {
         self.https = on;
         self
@@ -113,7 +113,7 @@ impl Target {
 
     /// Adds an alternative service the origin announced (`Alt-Svc`, RFC 7838; HEv3 V41,
     /// V59): it races as a service group of its own, after the HTTPS records' groups and
-    /// before the addresses without a service (HEV3.md HG17), its host with its own AAAA, A
+    /// before the addresses without a service (HG17), its host with its own AAAA, A
     /// and (with [`Target::https`]) HTTPS queries. See [`AltService`]. No effect on
     /// addresses given directly. At most [`MAX_ALT_SERVICES`](crate::MAX_ALT_SERVICES) are
     /// used, in the order added.

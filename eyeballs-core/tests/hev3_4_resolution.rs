@@ -1,5 +1,5 @@
 //! Happy Eyeballs v3 §4: Hostname Resolution — the HTTPS query, when the race may start,
-//! AliasMode chains, TargetNames, hints, unusable records, ALPN and ports (HEV3.md V1–V3,
+//! AliasMode chains, TargetNames, hints, unusable records, ALPN and ports (V1–V3,
 //! V5, V7–V12, V38–V40, V42; HG7, HG9, HG11, HG12) and the caps on what one answer can cost.
 //!
 //! Every timeline is exact, on the simulator's virtual clock: the time each query is sent,

@@ -1,6 +1,6 @@
 //! HEv3 §5: sorting endpoints (V15–V25, HG1, HG3, HG4, HG11) and the endpoint cap.
 //!
-//! Ids are those of /work/shared/HEV3.md. Most tests make every attempt fail at once, so the
+//! Ids are defined in eyeballs-core/docs/requirements.md. Most tests make every attempt fail at once, so the
 //! whole list is walked 10 ms apart (R28's floor) and the order shows with its exact times.
 
 mod common;
@@ -149,7 +149,7 @@ fn v19_a_dot_record_covers_the_origin_addresses() {
     assert_eq!(trace.endpoints()[0].provenance(), &origin);
 }
 
-/// SplitMix64 as HEV3.md HG4 specifies it, written out here as the test's own oracle.
+/// SplitMix64 as HG4 specifies it, written out here as the test's own oracle.
 fn splitmix(seed: u64) -> impl FnMut() -> u64 {
     let mut state = seed;
     move || {
@@ -414,7 +414,7 @@ fn hg1_prefer_tcp_deals_tcp_first() {
 /// HG3: history saying QUIC failed from the simulated host's IPv6 source to two other
 /// destinations (V24: "more than one destination's word": it is the network that blocks
 /// UDP) deals TCP before QUIC in the group that uses that source; QUIC is still tried, after
-/// TCP. (The whole group turns, its IPv4 addresses too: CORE_HEV3.md, "TCP first in groups
+/// TCP. (The whole group turns, its IPv4 addresses too: the requirements page (eyeballs-core/docs/requirements.md), "TCP first in groups
 /// using that source".) One destination's failure alone is that server's.
 #[test]
 fn hg3_quic_failing_from_this_source_puts_tcp_first() {

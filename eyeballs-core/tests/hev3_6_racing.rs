@@ -1,7 +1,7 @@
 //! HEv3 §6: racing endpoints (V26–V33, G1, G2, HG1–HG3, HG10), and the bounds on what a
-//! race prints (STYLE.md §7: a failure names a few attempts, a report is linear).
+//! race prints (the style rule: a failure names a few attempts, a report is linear).
 //!
-//! Ids are those of /work/shared/HEV3.md and /work/shared/RFC8305.md.
+//! Ids are defined in eyeballs-core/docs/requirements.md.
 
 mod common;
 
@@ -509,7 +509,7 @@ fn all_fail(n: usize) -> common::sim::Unchecked {
     s.run_unchecked(base_instant())
 }
 
-/// STYLE.md §7: "a failure's Display names the first few attempts and counts the rest,
+/// Style rule: "a failure's Display names the first few attempts and counts the rest,
 /// while the full list stays in the data." 10,000 failed attempts: the text names
 /// FAILURE_DISPLAY_LIMIT of them, counts the other 9,992, and stays far under 10 KB.
 #[test]
@@ -554,7 +554,7 @@ fn render(report: &Report) -> (Duration, usize) {
     (best, len)
 }
 
-/// STYLE.md §7: "A report is linear in its events." 30,000 failed attempts render in well
+/// Style rule: "A report is linear in its events." 30,000 failed attempts render in well
 /// under a second (debug build), one line per start and per end plus the outcome, and ten
 /// times the attempts take roughly ten times as long (a factor of 30 is allowed for noise
 /// and the sort's log factor; a quadratic renderer takes 100 times as long).

@@ -1,5 +1,5 @@
 //! Happy Eyeballs v3 §7: Handling Changes — answers that replace hints, endpoints that
-//! leave or arrive mid-race, with service records present (HEV3.md V43–V45, HG8).
+//! leave or arrive mid-race, with service records present (V43–V45, HG8).
 //!
 //! Every timeline is exact, on the simulator's virtual clock: each attempt's start with its
 //! transport, the winner and the cancels.

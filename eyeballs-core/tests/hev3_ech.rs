@@ -1,6 +1,6 @@
 //! HEv3 and RFC 9848: Encrypted ClientHello (V34, V35, HG6), and the `ech` key with ECH off.
 //!
-//! Ids are those of /work/shared/HEV3.md.
+//! Ids are defined in eyeballs-core/docs/requirements.md.
 
 mod common;
 
@@ -190,7 +190,7 @@ fn v34_hg15_the_gate_waits_for_the_end_of_an_alias_chain() {
 }
 
 /// HG7 under the V34 gate: "the Resolution Delay (50 ms) starts the first time endpoints are
-/// held (once)" (CORE_HEV3.md), and ECH forbids only the ClientHello before service
+/// held (once)" (the requirements page (eyeballs-core/docs/requirements.md)), and ECH forbids only the ClientHello before service
 /// information. The host's addresses are held at 0 ms, so TCP connects held at 50 ms; the
 /// HTTPS answer at 100 ms names a TargetName whose addresses never come and offers no ECH,
 /// so the held ClientHello goes out at 100 ms as it was, and connects at 110 ms.

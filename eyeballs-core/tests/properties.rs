@@ -583,7 +583,7 @@ proptest! {
     /// their TargetName's answer, V43, HG8; duplicates once, HG11): every start (time,
     /// address, transport), the winner and the failure time equal the reference model's.
     ///
-    /// The model covers a restricted space, where the rules of CORE_HEV3.md fix the
+    /// The model covers a restricted space, where the rules of the requirements page (eyeballs-core/docs/requirements.md) fix the
     /// outcome without the core's full machinery:
     /// - no history (so no flipped family, no RTT-derived delays, no TCP-first by history),
     ///   no ECH, no NAT64, no `max_endpoints`, no progress reports, no address changes;
@@ -594,7 +594,7 @@ proptest! {
     ///   the driver's, and latencies in microseconds make such ties rare;
     /// - with `first_address_family_count` > 1, a preferred family that answers after the
     ///   race opened with the other one is left aside once it would matter (`prop_assume`;
-    ///   see `Deal::next`): CORE_HEV3.md gives the opening family the first turns and V45
+    ///   see `Deal::next`): the requirements page (eyeballs-core/docs/requirements.md) gives the opening family the first turns and V45
     ///   makes the late family's endpoint the next one, but the core gives the family that
     ///   happened to go first all `count` turns.
     #[test]

@@ -218,7 +218,7 @@ fn record_race_blames_only_real_losers() {
     assert!(h.is_failing(path("192.0.2.1:443"), t0 + ms(400)));
 }
 
-/// STYLE.md §1, "time that goes backwards is clamped to the last seen time": a record
+/// Style rule: "time that goes backwards is clamped to the last seen time": a record
 /// stamped earlier than the latest time the history recorded counts as made at that time.
 /// A failure reported an hour late (stamped an hour early) neither moves its entry back in
 /// time, where it would expire early, nor revives what an expired entry knew.

@@ -1,5 +1,5 @@
 //! The reference model of `matches_the_reference_model`: a world (configuration, target,
-//! DNS, network) and an event-driven walk of the rules in CORE_HEV3.md and RFC 8305 that
+//! DNS, network) and an event-driven walk of the rules in the requirements page (eyeballs-core/docs/requirements.md) and RFC 8305 that
 //! predicts every start, the winner and the failure. It is written from the rules, not from
 //! the core's code; where the rules leave a choice open, the model says so and the property
 //! leaves the case aside.
@@ -288,7 +288,7 @@ impl Rec {
         r
     }
 
-    /// RFC 9460 §8 and §7.1 (V12, V38–V40), as CORE_HEV3.md states them: the transports the
+    /// RFC 9460 §8 and §7.1 (V12, V38–V40), as the requirements page (eyeballs-core/docs/requirements.md) states them: the transports the
     /// caller can use this record over, or `None` when the record is unusable.
     pub(crate) fn transports(&self, caller: Caller) -> Option<[bool; 2]> {
         // Keys 1..=6 are understood, but `ech` (5) only with ECH on, which is off here.
@@ -344,7 +344,7 @@ pub(crate) enum Group {
     Address,
 }
 
-/// How far one group's dealing has got (HEV3.md HG1, RFC 8305 R17/R18): turns taken, the
+/// How far one group's dealing has got (HG1, RFC 8305 R17/R18): turns taken, the
 /// family of the last turn, and the address of a turn still under way.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Deal {
@@ -463,7 +463,7 @@ pub(crate) enum Io {
     Attempt(usize, bool),
 }
 
-/// The reference model: an event-driven walk of the rules in CORE_HEV3.md (and RFC 8305
+/// The reference model: an event-driven walk of the rules in the requirements page (eyeballs-core/docs/requirements.md) (and RFC 8305
 /// §3, §5), rebuilding the list of endpoints from what DNS has said at every step.
 pub(crate) struct Model<'w> {
     pub(crate) w: &'w World,
