@@ -96,14 +96,17 @@ impl<K: PartialEq + Copy, F: Future + Unpin> ReadySet<K, F> {
         let changed = !self.task.as_ref().is_some_and(|t| t.will_wake(cx.waker()));
         if changed {
             self.task = Some(cx.waker().clone());
+            // Every slot gets the task before any is polled: the loop below may return at
+            // the first ready future, and a slot it did not reach would keep no task (one
+            // inserted before the first poll) or a stale one, so its wake-up would wake
+            // nobody. The task is registered before the flag is read: a wake-up after the
+            // read wakes it again.
+            for entry in self.inline.iter().chain(self.more.iter()).flatten() {
+                *entry.waker.lock() = self.task.clone();
+            }
         }
-        let task = &self.task;
         for slot in self.inline.iter_mut().chain(self.more.iter_mut()) {
             let Some(entry) = slot else { continue };
-            // The task is registered first: a wake-up after the flag is read wakes it again.
-            if changed {
-                *entry.waker.lock() = task.clone();
-            }
             if !entry.waker.woken.swap(false, Ordering::AcqRel) {
                 continue;
             }
@@ -254,6 +257,53 @@ mod tests {
         let total: usize = probes.iter().map(polls).sum();
         assert_eq!(total, 65, "one more poll, of the woken future only");
         assert_eq!(set.poll_next(&mut cx), Poll::Pending);
+    }
+
+    /// A poll that returns early (a ready future before the others) still gives every
+    /// slot the task: futures inserted before the first poll, or polled under an older
+    /// waker, would otherwise keep no task (or a stale one), and their wake-ups would
+    /// wake nobody. Found as a race whose A answer waited 134 s for an unrelated timer
+    /// (smol, hickory, CI of 2026-12-07).
+    #[test]
+    fn an_early_ready_future_does_not_leave_the_others_without_the_task() {
+        for second_waker in [false, true] {
+            let task = Arc::new(Count::default());
+            let waker = Waker::from(task.clone());
+            let mut cx = Context::from_waker(&waker);
+            let mut set: ReadySet<u32, Boxed> = ReadySet::new();
+            let late = Arc::new(Mutex::new(Probe::default()));
+            let first = Arc::new(Mutex::new(Probe::default()));
+            if second_waker {
+                // Registered under one waker, then the task's waker changes.
+                set.insert(0, probe(&first));
+                set.insert(2, probe(&late));
+                assert_eq!(set.poll_next(&mut cx), Poll::Pending);
+                answer(&first, 10);
+            }
+            set.insert(1, Box::pin(ready(10)));
+            if !second_waker {
+                set.insert(2, probe(&late));
+            }
+            let task = Arc::new(Count::default());
+            let waker = Waker::from(task.clone());
+            let mut cx = Context::from_waker(&waker);
+            // The ready future is taken first; the late one has not been given the task.
+            let (key, _) = match set.poll_next(&mut cx) {
+                Poll::Ready(out) => out,
+                Poll::Pending => panic!("a future is ready"),
+            };
+            assert!(key == 0 || key == 1, "{key}");
+            while let Poll::Ready((key, _)) = set.poll_next(&mut cx) {
+                assert_ne!(key, 2, "not answered yet");
+            }
+            answer(&late, 30);
+            assert_eq!(
+                task.0.load(Ordering::Relaxed),
+                1,
+                "the answer wakes the task (second waker: {second_waker})"
+            );
+            assert_eq!(set.poll_next(&mut cx), Poll::Ready((2, 30)));
+        }
     }
 
     /// A waker kept by someone else (a socket, a timer) after the set is gone keeps only
