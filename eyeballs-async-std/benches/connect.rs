@@ -23,31 +23,21 @@ fn overhead(c: &mut Criterion) {
     group.finish();
 }
 
-/// Rounds of `PER_ROUND` connects of each kind to `("localhost", port)`, in alternating
-/// order, on smol's executor: async-net (`getaddrinfo` once, on the `blocking` pool) against
-/// eyeballs (its per-family system lookups, answered for localhost names without
-/// `getaddrinfo` as RFC 6761 asks, and a source-address probe per destination, cached 1 s);
-/// prints the median of the per-round ratios, which drift on a shared machine does not bias.
-fn paired_by_name(_: &mut Criterion) {
+/// Rounds of `PER_ROUND` connects of each kind, in alternating order, on smol's executor,
+/// async-net against eyeballs; prints the medians and the median of the per-round ratios,
+/// which drift on a shared machine does not bias.
+fn paired_rounds(label: &str, mut connect: impl FnMut(bool) -> TcpStream) {
     const ROUNDS: usize = 101;
     const PER_ROUND: u32 = 200;
-    let port = eyeballs_lab::loopback::sink_both();
-    let connector = Connector::builder().build().unwrap();
     let mut rounds: Vec<[f64; 2]> = Vec::new();
     for round in 0..ROUNDS {
         let mut t = [0.0; 2];
         for k in 0..2 {
             let which = (round + k) % 2;
             let start = Instant::now();
-            smol::block_on(async {
-                for _ in 0..PER_ROUND {
-                    let s = match which {
-                        0 => TcpStream::connect(("localhost", port)).await.unwrap(),
-                        _ => connector.connect(("localhost", port)).await.unwrap(),
-                    };
-                    drop(s);
-                }
-            });
+            for _ in 0..PER_ROUND {
+                drop(connect(which == 1));
+            }
             t[which] = start.elapsed().as_secs_f64() * 1e6 / f64::from(PER_ROUND);
         }
         rounds.push(t);
@@ -57,7 +47,7 @@ fn paired_by_name(_: &mut Criterion) {
         v[v.len() / 2]
     };
     println!(
-        "paired by name (localhost), {ROUNDS} rounds of {PER_ROUND}: async-net {:.1} µs, \
+        "{label}, {ROUNDS} rounds of {PER_ROUND}: async-net {:.1} µs, \
          eyeballs {:.1} µs (medians); median ratio {:.3}",
         median(rounds.iter().map(|t| t[0]).collect()),
         median(rounds.iter().map(|t| t[1]).collect()),
@@ -65,5 +55,39 @@ fn paired_by_name(_: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, overhead, paired_by_name);
+/// One connect to `127.0.0.1`: async-net's `TcpStream::connect` against eyeballs (issue 18:
+/// at most 1.05x).
+fn paired(_: &mut Criterion) {
+    let addr = eyeballs_lab::loopback::sink();
+    let connector = Connector::builder().build().unwrap();
+    paired_rounds("paired", |eyeballs| {
+        smol::block_on(async {
+            if eyeballs {
+                connector.connect(addr).await.unwrap()
+            } else {
+                TcpStream::connect(addr).await.unwrap()
+            }
+        })
+    });
+}
+
+/// One connect to `("localhost", port)`: async-net (`getaddrinfo` once, on the `blocking`
+/// pool) against eyeballs (its per-family system lookups, answered for localhost names
+/// without `getaddrinfo` as RFC 6761 asks, and a source-address probe per destination,
+/// cached 1 s).
+fn paired_by_name(_: &mut Criterion) {
+    let port = eyeballs_lab::loopback::sink_both();
+    let connector = Connector::builder().build().unwrap();
+    paired_rounds("paired by name (localhost)", |eyeballs| {
+        smol::block_on(async {
+            if eyeballs {
+                connector.connect(("localhost", port)).await.unwrap()
+            } else {
+                TcpStream::connect(("localhost", port)).await.unwrap()
+            }
+        })
+    });
+}
+
+criterion_group!(benches, overhead, paired, paired_by_name);
 criterion_main!(benches);
