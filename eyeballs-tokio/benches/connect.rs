@@ -107,6 +107,43 @@ fn concurrent(c: &mut Criterion) {
     assert_eq!(before, after, "connections leaked");
 }
 
+/// Like [`concurrent`], paired: 41 rounds, each a batch of 1,000 concurrent tokio connects
+/// and a batch of 1,000 eyeballs connects in alternating order, on one multi-threaded
+/// runtime; prints the median of the per-round throughput ratios eyeballs/tokio (issue 18:
+/// at least 0.95), which drift on a shared machine does not bias as it does criterion's
+/// separate groups.
+fn paired_concurrent(_: &mut Criterion) {
+    const ROUNDS: usize = 41;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let addr = eyeballs_lab::loopback::sink();
+    let connector = Connector::builder().build().unwrap();
+    rt.block_on(batch(1000, addr, Some(&connector))); // warm the listener and the pools
+    let mut rounds: Vec<[f64; 2]> = Vec::new();
+    for round in 0..ROUNDS {
+        let mut t = [0.0; 2];
+        for k in 0..2 {
+            let which = (round + k) % 2;
+            let connector = (which == 1).then_some(&connector);
+            t[which] = rt.block_on(batch(1000, addr, connector)).as_secs_f64();
+        }
+        rounds.push(t);
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "paired 1000 concurrent, {ROUNDS} rounds: tokio {:.1} ms, eyeballs {:.1} ms (medians); \
+         median throughput ratio {:.3}",
+        median(rounds.iter().map(|t| t[0] * 1e3).collect()),
+        median(rounds.iter().map(|t| t[1] * 1e3).collect()),
+        median(rounds.iter().map(|t| t[0] / t[1]).collect()),
+    );
+}
+
 /// Rounds of `PER_ROUND` connects of each kind to `target`, in alternating order; prints the
 /// median of the per-round ratios eyeballs/tokio, which drift on a shared machine does not
 /// bias.
@@ -165,5 +202,12 @@ fn paired_by_name(_: &mut Criterion) {
     paired_rounds("paired by name (localhost)", ("localhost", port));
 }
 
-criterion_group!(benches, overhead, concurrent, paired, paired_by_name);
+criterion_group!(
+    benches,
+    overhead,
+    concurrent,
+    paired_concurrent,
+    paired,
+    paired_by_name
+);
 criterion_main!(benches);
