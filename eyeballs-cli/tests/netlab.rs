@@ -512,3 +512,63 @@ fn nat64_ipv4_literal_on_an_ipv6_only_network() {
         );
     }
 }
+
+/// How many lookups [`aaaa_query_reaches_the_server_before_a`] runs per driver and
+/// resolver: each is a fresh `eyeballs` process (a cold resolver, as a first connect has).
+const ORDER_RUNS: usize = 25;
+
+/// RFC 8305 §3 (R1) on the wire: "the AAAA query is sent first". Every driver with both
+/// resolvers connects `ORDER_RUNS` times, each a new process, and the lab's DNS server
+/// records each query as it arrives; the AAAA query of every lookup arrives before its A
+/// query. Loopback delivers a datagram at once, so arrival order is sending order. Both
+/// addresses refuse, so each race ends only after both answers came: the server logged
+/// both queries (it logs a query before it answers) before the command exits.
+///
+/// What is guaranteed: with hickory, the A query is not handed to hickory before the AAAA
+/// query's datagram has been sent (its UDP socket said the send was done). With the system
+/// resolver, `getaddrinfo` for A starts once the AAAA call has run for a short gap or has
+/// returned, whichever comes first (`eyeballs-net`'s resolver pool); the gap covers the
+/// time glibc takes from the call to its send, so this order holds on a machine that is
+/// not starved for CPU for longer than the gap.
+#[test]
+fn aaaa_query_reaches_the_server_before_a() {
+    let Some(lab) = lab(
+        &[(V6, Behaviour::Refuse), (V4, Behaviour::Refuse)],
+        zone(&[V6], &[V4]),
+    ) else {
+        return;
+    };
+    let mut failures = Vec::new();
+    let mut counts = Vec::new();
+    for (rt, res) in DRIVERS {
+        let mut first = 0;
+        for run in 0..ORDER_RUNS {
+            let seen = lab.dns_queries().len();
+            // Refused everywhere, it fails (exit status 1) once both answers came, or at its
+            // deadline.
+            let (code, races) = race(&lab, rt, res, &["--timeout", "5s"]);
+            assert_eq!(code, Some(1), "{rt}/{res} run {run}: {races:?}");
+            let order: Vec<RecordType> = lab.dns_queries()[seen..]
+                .iter()
+                .filter(|q| q.name == NAME && matches!(q.rtype, RecordType::AAAA | RecordType::A))
+                .map(|q| q.rtype)
+                .collect();
+            assert!(
+                order.contains(&RecordType::AAAA) && order.contains(&RecordType::A),
+                "{rt}/{res} run {run}: the server saw {order:?}"
+            );
+            if order[0] == RecordType::AAAA {
+                first += 1;
+            } else {
+                failures.push(format!("{rt}/{res} run {run}: {order:?}"));
+            }
+        }
+        counts.push(format!("{rt}/{res}: AAAA first {first}/{ORDER_RUNS}"));
+    }
+    assert!(
+        failures.is_empty(),
+        "the A query arrived first:\n{}\n{}",
+        failures.join("\n"),
+        counts.join("\n")
+    );
+}
