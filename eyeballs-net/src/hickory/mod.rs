@@ -17,6 +17,8 @@ mod answers;
 #[cfg(feature = "async-io")]
 pub(crate) mod async_io;
 mod decode;
+mod order;
+mod sequenced;
 
 use answers::Hickory;
 

@@ -472,8 +472,8 @@ impl Pool {
                 .find(|e| e.is(who, name, QueryKind::Aaaa))
                 .and_then(|e| e.started)
         };
-        let Some(until) = aaaa_started(&state)
-            .and_then(|started| started.checked_add(AAAA_HEAD_START))
+        let Some(until) =
+            aaaa_started(&state).and_then(|started| started.checked_add(AAAA_HEAD_START))
         else {
             return state;
         };
