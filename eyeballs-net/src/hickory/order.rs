@@ -35,7 +35,10 @@ pub(crate) const AAAA_WAIT: Duration = Duration::from_millis(20);
 /// The AAAA lookups in flight on one resolver (and its clones), by name: what an A lookup
 /// of the same name waits for.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Order(Arc<Mutex<Vec<(String, Arc<Gate>)>>>);
+pub(crate) struct Order(Arc<Mutex<Waiting>>);
+
+/// Each AAAA lookup in flight: its name (as [`key`] makes it) and its gate.
+type Waiting = Vec<(String, Arc<Gate>)>;
 
 /// Opened once an AAAA lookup has sent its query (or finished, or was dropped).
 #[derive(Debug, Default)]
@@ -119,7 +122,7 @@ impl Order {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Vec<(String, Arc<Gate>)>> {
+    fn lock(&self) -> MutexGuard<'_, Waiting> {
         // Every change under the lock is one push or retain: a panic leaves it consistent.
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
