@@ -232,7 +232,9 @@ fn v6_only(addrs: &[IpAddr]) -> Vec<std::net::Ipv6Addr> {
 /// kind) are one call, whose answer goes to everyone who asked; a lookup nobody waits for
 /// any more (its connect was dropped) leaves the queue, and one already running finishes
 /// on its thread with its answer dropped. When every thread is busy and the queue is full,
-/// the future fails at once with `WouldBlock`.
+/// the future fails at once with `WouldBlock`. As for `getaddrinfo` (see [`SystemResolver`]),
+/// an A lookup starts once the AAAA lookup of the same resolver and name has run for 20 ms
+/// or has returned (RFC 8305 §3, R1: the AAAA query first).
 ///
 /// # Examples
 ///
