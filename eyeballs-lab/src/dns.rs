@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -135,12 +135,46 @@ const MAX_PENDING: usize = 1024;
 /// The most datagrams one server reads: a test sends a handful (retries included).
 const MAX_QUERIES: usize = 10_000;
 
+/// One query as the server received it: what it asked, and when it arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    /// The name asked about, lowercase, without the final dot.
+    pub name: String,
+    /// The record type asked for.
+    pub rtype: RecordType,
+    /// When the server read the datagram.
+    pub arrived: Instant,
+}
+
+/// The queries a server received, in the order they arrived: shared with the server's
+/// thread, which appends each query it can parse (at most `MAX_QUERIES`).
+#[derive(Debug, Clone, Default)]
+pub struct QueryLog(Arc<Mutex<Vec<Query>>>);
+
+impl QueryLog {
+    /// Returns the queries received so far, in arrival order.
+    pub fn queries(&self) -> Vec<Query> {
+        self.lock().clone()
+    }
+
+    fn push(&self, query: Query) {
+        self.lock().push(query);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Query>> {
+        // A push is one update: a panic elsewhere leaves the list consistent.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// Serves a [`Zone`] on loopback UDP from a thread of its own, until dropped (the thread is
 /// stopped and joined, and the socket closed).
 #[derive(Debug)]
 pub struct DnsServer {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// The queries it received, in arrival order.
+    pub log: QueryLog,
     stop: Arc<AtomicBool>,
     /// The server's own socket (a clone), to wake it with a datagram to itself.
     waker: UdpSocket,
@@ -180,12 +214,15 @@ impl DnsServer {
         let waker = socket.try_clone().expect("clone the DNS socket");
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
+        let log = QueryLog::default();
+        let logged = log.clone();
         let thread = std::thread::Builder::new()
             .name("eyeballs-lab-dns".into())
-            .spawn(move || serve(&socket, &zone, &stopped))
+            .spawn(move || serve(&socket, &zone, &stopped, &logged))
             .expect("start the DNS server thread");
         DnsServer {
             addr,
+            log,
             stop,
             waker,
             thread: Some(thread),
@@ -193,8 +230,9 @@ impl DnsServer {
     }
 }
 
-/// Answers queries, each after its delay, until `stop` (or `MAX_QUERIES` datagrams).
-fn serve(socket: &UdpSocket, zone: &Zone, stop: &AtomicBool) {
+/// Answers queries, each after its delay, until `stop` (or `MAX_QUERIES` datagrams), and
+/// logs each query as it arrives.
+fn serve(socket: &UdpSocket, zone: &Zone, stop: &AtomicBool, log: &QueryLog) {
     let mut pending: Vec<(Instant, Vec<u8>, SocketAddr)> = Vec::new();
     let mut buf = [0u8; 2048];
     let mut received = 0;
@@ -229,10 +267,18 @@ fn serve(socket: &UdpSocket, zone: &Zone, stop: &AtomicBool) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(_) => return,
         };
+        let arrived = Instant::now();
         received += 1;
         let Ok(query) = Message::from_vec(&buf[..n]) else {
             continue;
         };
+        if let Some(q) = query.queries.first() {
+            log.push(Query {
+                name: key(&q.name().to_ascii()),
+                rtype: q.query_type(),
+                arrived,
+            });
+        }
         let Some((delay, reply)) = answer(zone, &query) else {
             continue;
         };

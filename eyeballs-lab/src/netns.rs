@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use nix::sched::{setns, CloneFlags};
 
-use crate::dns::{DnsServer, Zone};
+use crate::dns::{DnsServer, Query, QueryLog, Zone};
 
 /// What one address of the lab does with a connection attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +48,8 @@ pub struct NetLab {
     name: String,
     stop: Arc<AtomicBool>,
     stop_dns: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The queries the DNS server received.
+    dns_log: QueryLog,
     threads: Vec<JoinHandle<()>>,
     /// The listeners, kept open for the lab's life.
     listeners: Vec<TcpListener>,
@@ -132,6 +134,7 @@ impl NetLab {
             name,
             stop: Arc::new(AtomicBool::new(false)),
             stop_dns: None,
+            dns_log: QueryLog::default(),
             threads: Vec::new(),
             listeners: Vec::new(),
         };
@@ -270,6 +273,12 @@ impl NetLab {
         self.firewall(tables, "OUTPUT", &udp, &["-j", "DROP"])
     }
 
+    /// Returns the queries the lab's DNS server received so far, in the order they arrived
+    /// (the order their datagrams were sent: loopback delivers at once, in order).
+    pub fn dns_queries(&self) -> Vec<Query> {
+        self.dns_log.queries()
+    }
+
     /// Returns the namespace's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -316,17 +325,18 @@ impl NetLab {
             };
             rt.block_on(async move {
                 let dns = DnsServer::start_at(SocketAddr::from(([127, 0, 0, 1], 53)), zone);
-                let _ = ready_tx.send(Ok(listeners));
+                let _ = ready_tx.send(Ok((listeners, dns.log.clone())));
                 // Serves until the lab is dropped (or the sender is gone).
                 let _ = stop_rx.await;
                 drop(dns);
             });
         });
         self.threads.push(thread);
-        let listeners = ready_rx
+        let (listeners, log) = ready_rx
             .recv()
             .map_err(|_| io::Error::other("the lab's server thread died"))??;
         self.listeners = listeners;
+        self.dns_log = log;
         Ok(())
     }
 

@@ -1,16 +1,21 @@
 //! hickory's lookups as the race asks them: AAAA and A as two queries, HTTPS records
 //! decoded, errors as sentences.
 
+use std::any::TypeId;
 use std::io;
+use std::marker::PhantomData;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use eyeballs_core::QueryKind;
 use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
+use hickory_resolver::net::runtime::{RuntimeProvider, Time};
 use hickory_resolver::proto::rr::{RData, RecordType};
 use hickory_resolver::{ConnectionProvider, Resolver};
 
 use super::decode::{is_no_data, lookup_error, service_records, setup_error};
+use super::order::{Order, AAAA_WAIT};
+use super::sequenced::Sequenced;
 use crate::resolve::{Resolve, Resolving, ResolvingServices};
 
 /// A hickory [`Resolver`] on any runtime provider `P`, answering the race's queries: AAAA
@@ -23,14 +28,27 @@ use crate::resolve::{Resolve, Resolving, ResolvingServices};
 /// needs. Errors are sentences that name the host: `"nosuch.test: no such name
 /// (NXDOMAIN)"` (kind `NotFound`), `"...: the DNS server failed (SERVFAIL)"`, `"...: no
 /// answer from the DNS server (timed out)"` (kind `TimedOut`).
+///
+/// The AAAA query of a name leaves before its A query (RFC 8305 §3, R1) when this type
+/// built the resolver on a runtime provider (the drivers' providers are): its UDP sockets
+/// report the AAAA queries they send ([`Sequenced`]), and an A lookup waits for the AAAA
+/// query of its name (see `order`). A resolver built elsewhere ([`Hickory::new`]), or on a
+/// connection provider of its own, is asked as it is: its two lookups are polled in the
+/// order AAAA, A, which is all the order they get.
 pub(crate) struct Hickory<P: ConnectionProvider> {
-    resolver: Arc<Resolver<P>>,
+    lookups: Arc<dyn Lookups>,
+    /// The AAAA lookups in flight, shared with the clones; `None` when the resolver's
+    /// sockets are not watched.
+    order: Option<Order>,
+    provider: PhantomData<fn() -> P>,
 }
 
 impl<P: ConnectionProvider> Clone for Hickory<P> {
     fn clone(&self) -> Self {
         Hickory {
-            resolver: self.resolver.clone(),
+            lookups: self.lookups.clone(),
+            order: self.order.clone(),
+            provider: PhantomData,
         }
     }
 }
@@ -48,9 +66,7 @@ impl<P: ConnectionProvider> Hickory<P> {
     ///
     /// When the system configuration cannot be read.
     pub(crate) fn from_system_conf(provider: P) -> io::Result<Self> {
-        let setup = |e| setup_error("the system's DNS configuration", e);
-        let builder = Resolver::builder(provider).map_err(setup)?;
-        Ok(Hickory::new(builder.build().map_err(setup)?))
+        Self::build(provider, Recipe::<fn(&mut ResolverOpts)>::System)
     }
 
     /// Asks these name servers (UDP, then TCP, on their ports), with hickory's defaults, on
@@ -69,17 +85,57 @@ impl<P: ConnectionProvider> Hickory<P> {
         provider: P,
         options: impl FnOnce(&mut ResolverOpts),
     ) -> io::Result<Self> {
-        let mut builder = Resolver::builder_with_config(name_servers(servers), provider);
-        options(builder.options_mut());
-        let resolver = builder
-            .build()
-            .map_err(|e| setup_error("the name servers", e))?;
-        Ok(Hickory::new(resolver))
+        Self::build(provider, Recipe::Servers(name_servers(servers), options))
     }
 
+    /// Wraps a resolver built elsewhere: its sockets are not watched (see the type's docs).
     pub(crate) fn new(resolver: Resolver<P>) -> Self {
         Hickory {
-            resolver: Arc::new(resolver),
+            lookups: Arc::new(resolver),
+            order: None,
+            provider: PhantomData,
+        }
+    }
+
+    /// Builds the resolver `recipe` says on `provider`, with its UDP sockets watched
+    /// ([`Sequenced`]) when `provider` is a plain runtime provider (hickory's connections
+    /// on its sockets). A connection provider of its own keeps its connections, unwatched.
+    fn build<F: FnOnce(&mut ResolverOpts)>(provider: P, recipe: Recipe<F>) -> io::Result<Self> {
+        if TypeId::of::<P>() != TypeId::of::<P::RuntimeProvider>() {
+            return Ok(Hickory::new(recipe.build(provider)?));
+        }
+        let order = Order::default();
+        let sockets = Sequenced::new(provider.runtime_provider().clone(), order.clone());
+        Ok(Hickory {
+            lookups: Arc::new(recipe.build(sockets)?),
+            order: Some(order),
+            provider: PhantomData,
+        })
+    }
+}
+
+/// What a resolver is built from: the system's configuration, or name servers and options.
+enum Recipe<F> {
+    System,
+    Servers(ResolverConfig, F),
+}
+
+impl<F: FnOnce(&mut ResolverOpts)> Recipe<F> {
+    /// Builds the resolver on `provider`.
+    fn build<X: ConnectionProvider>(self, provider: X) -> io::Result<Resolver<X>> {
+        match self {
+            Recipe::System => {
+                let setup = |e| setup_error("the system's DNS configuration", e);
+                let builder = Resolver::builder(provider).map_err(setup)?;
+                builder.build().map_err(setup)
+            }
+            Recipe::Servers(config, options) => {
+                let mut builder = Resolver::builder_with_config(config, provider);
+                options(builder.options_mut());
+                builder
+                    .build()
+                    .map_err(|e| setup_error("the name servers", e))
+            }
         }
     }
 }
@@ -99,10 +155,18 @@ fn name_servers(servers: &[SocketAddr]) -> ResolverConfig {
     ResolverConfig::from_name_servers(name_servers)
 }
 
-impl<P: ConnectionProvider> Resolve for Hickory<P> {
-    fn resolve(&self, name: &str, kind: QueryKind) -> Resolving {
-        let resolver = self.resolver.clone();
-        let name = name.to_string();
+/// hickory's lookups on a resolver of any provider: what a [`Hickory`] asks.
+trait Lookups: Send + Sync + 'static {
+    /// Looks up the addresses of `name` for `kind` (AAAA, A, or both).
+    fn addrs(self: Arc<Self>, name: String, kind: QueryKind) -> Resolving;
+
+    /// Looks up the HTTPS records of `name`.
+    fn https(self: Arc<Self>, name: String) -> ResolvingServices;
+}
+
+impl<X: ConnectionProvider> Lookups for Resolver<X> {
+    fn addrs(self: Arc<Self>, name: String, kind: QueryKind) -> Resolving {
+        let resolver = self;
         Box::pin(async move {
             let result = match kind {
                 QueryKind::Aaaa => resolver.ipv6_lookup(name.as_str()).await,
@@ -133,9 +197,8 @@ impl<P: ConnectionProvider> Resolve for Hickory<P> {
         })
     }
 
-    fn resolve_https(&self, name: &str) -> ResolvingServices {
-        let resolver = self.resolver.clone();
-        let name = name.to_string();
+    fn https(self: Arc<Self>, name: String) -> ResolvingServices {
+        let resolver = self;
         Box::pin(async move {
             match resolver.lookup(name.as_str(), RecordType::HTTPS).await {
                 Ok(lookup) => Ok(service_records(lookup.query().name(), lookup.answers())),
@@ -144,6 +207,28 @@ impl<P: ConnectionProvider> Resolve for Hickory<P> {
                 Err(e) => Err(lookup_error(&name, e)),
             }
         })
+    }
+}
+
+impl<P: ConnectionProvider> Resolve for Hickory<P> {
+    fn resolve(&self, name: &str, kind: QueryKind) -> Resolving {
+        let lookup = self.lookups.clone().addrs(name.to_string(), kind);
+        let Some(order) = &self.order else {
+            return lookup;
+        };
+        match kind {
+            QueryKind::Aaaa => order.aaaa(name, lookup),
+            QueryKind::A => order.a(name, lookup, || {
+                <<P as ConnectionProvider>::RuntimeProvider as RuntimeProvider>::Timer::delay_for(
+                    AAAA_WAIT,
+                )
+            }),
+            _ => lookup,
+        }
+    }
+
+    fn resolve_https(&self, name: &str) -> ResolvingServices {
+        self.lookups.clone().https(name.to_string())
     }
 
     fn answers_https(&self) -> bool {

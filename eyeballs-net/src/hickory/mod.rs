@@ -17,6 +17,8 @@ mod answers;
 #[cfg(feature = "async-io")]
 pub(crate) mod async_io;
 mod decode;
+mod order;
+mod sequenced;
 
 use answers::Hickory;
 
@@ -25,7 +27,12 @@ use crate::runtime::HickoryRuntime;
 
 /// Resolves with hickory-resolver on the runtime `R`, asking AAAA and A separately and
 /// concurrently, so the race's Resolution Delay (RFC 8305 §3, R5) and late-answer merging
-/// (R8) apply for real. It also answers HTTPS queries (RFC 9460), decoded into the core's
+/// (R8) apply for real. The AAAA query leaves first (R1): the resolver's UDP sockets report
+/// the AAAA queries they send, and the A lookup of a name starts once the AAAA query of
+/// that name has left (or its lookup has finished), 20 ms at most. This holds for the
+/// resolvers this type builds; one built with [`HickoryResolver::from_resolver`] is asked
+/// as it is, its AAAA lookup polled first, which does not fix the order on the wire when
+/// hickory's connection task runs on another thread. It also answers HTTPS queries (RFC 9460), decoded into the core's
 /// service records (alpn, no-default-alpn, port, ipv4hint, ipv6hint, ech, mandatory):
 /// Happy Eyeballs v3 (services, ALPN, ECH, QUIC) needs a resolver like this one, since
 /// `getaddrinfo` cannot return HTTPS records.
@@ -96,7 +103,9 @@ impl<R: HickoryRuntime> HickoryResolver<R> {
     }
 
     /// Wraps a resolver you built yourself (hickory's `Resolver::builder` with
-    /// [`HickoryResolver::provider`], to set its options).
+    /// [`HickoryResolver::provider`], to set its options). Its sockets are its own, so the
+    /// AAAA query is not held to leave before the A query (see the type's docs);
+    /// [`HickoryResolver::with_options`] sets hickory's options and keeps that order.
     pub fn from_resolver(resolver: Resolver<R::Provider>) -> Self {
         HickoryResolver {
             inner: Hickory::new(resolver),

@@ -21,6 +21,11 @@
 //!   to the same name joins.
 //! - **Idle exit.** A thread with nothing to do for [`IDLE`] exits; an idle process has no
 //!   pool threads. Threads are named `eyeballs-dns`.
+//! - **AAAA first.** RFC 8305 §3 (R1) asks for the AAAA query to be sent before the A
+//!   query. Two threads that call `getaddrinfo` at once race to the wire, so an A lookup
+//!   whose name has an AAAA lookup running (same resolver and name) waits until that one
+//!   has run for [`AAAA_HEAD_START`] or has returned, whichever comes first (see there for
+//!   what that guarantees, and what not).
 //!
 //! The async drivers use [`lookup`] (a future); the blocking driver uses [`submit`] with a
 //! callback that feeds its poller, and [`withdraw`] when its race ends.
@@ -34,7 +39,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use eyeballs_core::QueryKind;
 
@@ -48,6 +53,24 @@ pub(crate) const QUEUED: usize = 64;
 
 /// How long a pool thread waits for work before it exits.
 pub(crate) const IDLE: Duration = Duration::from_secs(1);
+
+/// How long an AAAA lookup runs before the A lookup of the same name may start, unless it
+/// returns sooner (RFC 8305 §3, R1: "the AAAA query is sent first").
+///
+/// `getaddrinfo` cannot say when its query has left, so the A lookup waits for the AAAA
+/// call to have been running this long (or to have returned, which it can only do after
+/// its query was sent, or when it sent none). Measured from the call to the query's arrival
+/// at a DNS server on loopback (kernel receive timestamps; glibc 2.36, a fresh process per
+/// call, 200 calls on 2 cores busy with a build): median 0.14 ms, 99th percentile 1.4 ms,
+/// slowest 13.4 ms (a thread that waited for a CPU); a second call in the process 0.1 ms at
+/// most. 20 ms covers the slowest with room to spare, and is well inside the Resolution
+/// Delay (50 ms), so the A answer is at most this much later than with both calls at once,
+/// and only when the AAAA answer takes longer.
+///
+/// What it cannot guarantee: a thread starved of CPU for longer than this between its call
+/// and its send still lets the A query leave first; and a resolver behind `getaddrinfo`
+/// (nscd, systemd-resolved) sends on its own schedule.
+pub(crate) const AAAA_HEAD_START: Duration = Duration::from_millis(20);
 
 /// What a lookup found: the addresses of an AAAA, A or combined lookup.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,6 +211,7 @@ where
         name: job.name,
         kind: job.kind,
         run: Some(job.run),
+        started: None,
         waiters: vec![waiter],
     });
     if queued + 1 > state.idle && state.threads < THREADS {
@@ -334,6 +358,8 @@ struct Pool {
     state: Mutex<Shared>,
     /// Signalled when a lookup is queued.
     work: Condvar,
+    /// Signalled when a lookup returns (an A lookup may wait for its AAAA lookup).
+    returned: Condvar,
 }
 
 #[derive(Default)]
@@ -351,6 +377,8 @@ struct Entry {
     name: String,
     kind: QueryKind,
     run: Option<Run>,
+    /// When a thread took it; `None` while queued.
+    started: Option<Instant>,
     waiters: Vec<Waiter>,
 }
 
@@ -365,6 +393,7 @@ fn pool() -> &'static Pool {
     POOL.get_or_init(|| Pool {
         state: Mutex::new(Shared::default()),
         work: Condvar::new(),
+        returned: Condvar::new(),
     })
 }
 
@@ -397,6 +426,10 @@ impl Pool {
             let Some(run) = entry.run.take() else {
                 unreachable!("the entry was found by its run")
             };
+            entry.started = Some(Instant::now());
+            if kind == QueryKind::A {
+                state = self.after_aaaa(state, who, &name);
+            }
             drop(state);
             let answer = catch_unwind(AssertUnwindSafe(|| run(&name, kind))).unwrap_or_else(|_| {
                 Err(io::Error::other(format!("{name}: the resolver panicked")))
@@ -408,6 +441,7 @@ impl Pool {
                 .position(|e| e.run.is_none() && e.is(who, &name, kind));
             let waiters = at.map(|at| state.entries.remove(at).waiters);
             drop(state);
+            self.returned.notify_all();
             // Only now: `run` holds the resolver object, whose address is the lookup's key.
             drop(run);
             for waiter in waiters.into_iter().flatten() {
@@ -417,6 +451,45 @@ impl Pool {
             }
             state = self.lock();
         }
+    }
+}
+
+impl Pool {
+    /// Holds an A lookup of `name` (its thread, with `state` locked) until the AAAA lookup
+    /// of the same resolver and name that is running has run for [`AAAA_HEAD_START`] or
+    /// has returned. An AAAA lookup still queued is not waited for (it was asked after this
+    /// one: the queue runs in order), nor one that started long enough ago.
+    fn after_aaaa<'a>(
+        &self,
+        mut state: MutexGuard<'a, Shared>,
+        who: Who,
+        name: &str,
+    ) -> MutexGuard<'a, Shared> {
+        let aaaa_started = |state: &Shared| {
+            state
+                .entries
+                .iter()
+                .find(|e| e.is(who, name, QueryKind::Aaaa))
+                .and_then(|e| e.started)
+        };
+        let Some(until) =
+            aaaa_started(&state).and_then(|started| started.checked_add(AAAA_HEAD_START))
+        else {
+            return state;
+        };
+        // Each wake-up looks again: the AAAA lookup returned, or the time is up.
+        while aaaa_started(&state).is_some() {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            state = self
+                .returned
+                .wait_timeout(state, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        state
     }
 }
 

@@ -163,6 +163,84 @@ fn caps_threads_coalesces_fails_fast_withdraws_and_idles_out() {
     assert_eq!(calls(), 1 + 1 + (THREADS - 1) + 1);
     // Idle threads exit.
     assert!(until(IDLE * 5, || threads() == 0), "{} threads", threads());
+
+    a_waits_for_the_aaaa_lookup_of_its_name();
+}
+
+/// Records when each lookup's call starts and returns; AAAA lookups hang until the gate
+/// opens.
+#[derive(Default)]
+struct Timed {
+    gate: Gated,
+    calls: Mutex<Vec<(QueryKind, Instant, Option<Instant>)>>,
+}
+
+impl Timed {
+    fn resolve(&self, name: &str, kind: QueryKind) -> Answer {
+        let at = self.calls.lock().unwrap().len();
+        self.calls
+            .lock()
+            .unwrap()
+            .push((kind, Instant::now(), None));
+        let answer = match kind {
+            QueryKind::Aaaa => self.gate.resolve(name, kind),
+            _ => Ok(Reply::Addrs(Vec::new())),
+        };
+        self.calls.lock().unwrap()[at].2 = Some(Instant::now());
+        answer
+    }
+}
+
+/// R1 (part of the one pool test): an A lookup starts [`AAAA_HEAD_START`] after the AAAA
+/// lookup of its name, while that one hangs, or once it returns, if sooner.
+fn a_waits_for_the_aaaa_lookup_of_its_name() {
+    let timed = Arc::new(Timed::default());
+    let job = |kind| Job::new(&timed, "order.test", kind, |t, n, k| t.resolve(n, k));
+    let (tx, rx) = mpsc::channel::<QueryKind>();
+    let deliver = |kind| {
+        let tx = tx.clone();
+        move |_| {
+            let _ = tx.send(kind);
+        }
+    };
+    let group = Group::unique();
+    let submitted = Instant::now();
+    submit(job(QueryKind::Aaaa), group, deliver(QueryKind::Aaaa)).unwrap();
+    let called = || timed.calls.lock().unwrap().len() == 1;
+    assert!(until(Duration::from_secs(5), called));
+    submit(job(QueryKind::A), group, deliver(QueryKind::A)).unwrap();
+    // The AAAA lookup hangs: the A lookup runs after the head start, and answers.
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(5)).unwrap(),
+        QueryKind::A
+    );
+    let calls = timed.calls.lock().unwrap().clone();
+    let [(QueryKind::Aaaa, _, None), (QueryKind::A, a, Some(_))] = calls[..] else {
+        panic!("{calls:?}");
+    };
+    assert!(a.duration_since(submitted) >= AAAA_HEAD_START, "{calls:?}");
+    *timed.gate.open.lock().unwrap() = true;
+    timed.gate.opened.notify_all();
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(5)).unwrap(),
+        QueryKind::Aaaa
+    );
+
+    // The AAAA lookup returns at once: the A lookup runs after it.
+    timed.calls.lock().unwrap().clear();
+    submit(job(QueryKind::Aaaa), group, deliver(QueryKind::Aaaa)).unwrap();
+    submit(job(QueryKind::A), group, deliver(QueryKind::A)).unwrap();
+    let mut answered = [
+        rx.recv_timeout(Duration::from_secs(5)).unwrap(),
+        QueryKind::A,
+    ];
+    answered[1] = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(answered.contains(&QueryKind::Aaaa) && answered.contains(&QueryKind::A));
+    let calls = timed.calls.lock().unwrap().clone();
+    let [(QueryKind::Aaaa, _, Some(aaaa_returned)), (QueryKind::A, a, Some(_))] = calls[..] else {
+        panic!("{calls:?}");
+    };
+    assert!(a >= aaaa_returned, "{calls:?}");
 }
 
 /// RFC 6761: the system's answer for a localhost name is ready at the first poll, so no
