@@ -157,7 +157,17 @@ impl<'s, O> Runner<'s, O> {
                 } else {
                     Target::host(name.as_str(), target.port())
                 };
-                t.https(plan.https && resolver.answers_https())
+                let t = t.https(plan.https && resolver.answers_https());
+                // Alternatives need a certificate check against the origin (RFC 7838 §2.1):
+                // TLS connects only, which are those that ask for HTTPS records.
+                match plan.https {
+                    true => settings
+                        .alt_svc
+                        .for_race(name, target.port(), now)
+                        .into_iter()
+                        .fold(t, Target::alt_svc),
+                    false => t,
+                }
             }
             host => {
                 let scope = match host {
