@@ -71,7 +71,11 @@ fn h3_alternatives_win_over_quic_without_https_records() {
             let same_host: AltSvcValue = format!(r#"h3=":{quic_port}""#).parse().unwrap();
             let alternatives = [
                 (ORIGIN, same_host.services(std::time::Instant::now()), true),
-                (ALT, vec![AltService::new(ALT, quic_port).alpn(["h3"])], false),
+                (
+                    ALT,
+                    vec![AltService::new(ALT, quic_port).alpn(["h3"])],
+                    false,
+                ),
             ];
             for (host, alts, first) in alternatives {
                 c.set_alt_svc(ORIGIN, tcp_port, alts);

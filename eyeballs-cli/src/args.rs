@@ -266,7 +266,10 @@ mod tests {
         for (bad, says) in cases {
             let e = schedule(bad).unwrap_err();
             assert!(e.contains(says), "{bad:?}: {e}");
-            assert!(e.contains("like 50ms*2") || e.contains("like 250ms"), "{bad:?}: {e}");
+            assert!(
+                e.contains("like 50ms*2") || e.contains("like 250ms"),
+                "{bad:?}: {e}"
+            );
         }
     }
 
@@ -276,7 +279,10 @@ mod tests {
         assert_eq!(v.alternatives().len(), 2);
         for bad in ["", "clear", "h3", "h3=:443", r#"h3="alt.test""#, "\u{0}"] {
             let e = alt_svc(bad).unwrap_err();
-            assert!(e.contains(r#"h3=":8443"; ma=3600"#) || e.contains(r#"h3=":443"; ma=3600"#), "{bad:?}: {e}");
+            assert!(
+                e.contains(r#"h3=":8443"; ma=3600"#) || e.contains(r#"h3=":443"; ma=3600"#),
+                "{bad:?}: {e}"
+            );
         }
     }
 

@@ -38,7 +38,10 @@ impl Schedule {
 
     /// The line before the timeline: `delay schedule: ...`, in the user's terms.
     pub(crate) fn line(&self) -> String {
-        let (min, max) = (ms(MIN_CONNECTION_ATTEMPT_DELAY), ms(MAX_CONNECTION_ATTEMPT_DELAY));
+        let (min, max) = (
+            ms(MIN_CONNECTION_ATTEMPT_DELAY),
+            ms(MAX_CONNECTION_ATTEMPT_DELAY),
+        );
         let fixed = ms(self.fixed);
         match self.schedule {
             DelaySchedule::Multiplier { base, factor } => {
@@ -46,9 +49,16 @@ impl Schedule {
                 let delays = multiplied(base, factor);
                 let mut below = String::new();
                 for d in delays.iter().filter(|d| **d < MAX_CONNECTION_ATTEMPT_DELAY) {
-                    let _ = write!(below, "{}{}", if below.is_empty() { "" } else { ", " }, ms(*d));
+                    let _ = write!(
+                        below,
+                        "{}{}",
+                        if below.is_empty() { "" } else { ", " },
+                        ms(*d)
+                    );
                 }
-                let at_max = delays.last().is_some_and(|d| *d >= MAX_CONNECTION_ATTEMPT_DELAY);
+                let at_max = delays
+                    .last()
+                    .is_some_and(|d| *d >= MAX_CONNECTION_ATTEMPT_DELAY);
                 match (factor <= 1, at_max, below.is_empty()) {
                     (true, _, _) | (_, true, true) => {
                         let each = delays.last().copied().unwrap_or(base);
@@ -109,7 +119,7 @@ fn multiplied(base: Duration, factor: u32) -> Vec<Duration> {
 /// `250 ms`, `2 s`, `1.5 s`.
 fn ms(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms >= 1000 && ms % 1000 == 0 {
+    if ms >= 1000 && ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else if ms >= 1000 {
         format!("{:.1} s", d.as_secs_f64())

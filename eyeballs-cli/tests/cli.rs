@@ -830,8 +830,14 @@ fn the_delay_schedule_is_shown_and_chosen() {
                 .unwrap_or_else(|| panic!("attempt {n}: {stdout}"))
                 .to_owned()
         };
-        assert!(line(0).ends_with("started, attempt delay 50 ms"), "{stdout}");
-        assert!(line(1).ends_with("started, attempt delay 100 ms"), "{stdout}");
+        assert!(
+            line(0).ends_with("started, attempt delay 50 ms"),
+            "{stdout}"
+        );
+        assert!(
+            line(1).ends_with("started, attempt delay 100 ms"),
+            "{stdout}"
+        );
 
         let stdout = run(&["--delay-schedule", "50msx2", "--json"]);
         let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();

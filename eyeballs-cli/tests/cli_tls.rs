@@ -534,7 +534,11 @@ fn alt_svc_races_quic_to_the_alternative_port() {
         let a = args(runtime, true);
         let out = eyeballs(&a.iter().map(String::as_str).collect::<Vec<_>>());
         let stdout = text(&out.stdout);
-        assert!(out.status.success(), "{runtime}: {stdout}{}", text(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{runtime}: {stdout}{}",
+            text(&out.stderr)
+        );
         let r: Value = serde_json::from_str(stdout.trim()).unwrap();
         let winner = &r["winner"];
         assert_eq!(winner["transport"], "quic", "{runtime}: {r}");
@@ -563,7 +567,10 @@ fn alt_svc_races_quic_to_the_alternative_port() {
         )),
         "{stdout}"
     );
-    assert!(stdout.contains("QUIC: the server chose ALPN h3"), "{stdout}");
+    assert!(
+        stdout.contains("QUIC: the server chose ALPN h3"),
+        "{stdout}"
+    );
     assert!(quic.handshakes() >= 3, "{}", quic.handshakes());
 }
 
@@ -583,7 +590,13 @@ fn alt_svc_usage_errors_name_the_flag() {
             "the port is not a number from 1 to 65535 (at byte 3)",
         ),
         (
-            &["example.test", "443", "--tls", "--alt-svc", "\u{1}\u{7f}garbage"],
+            &[
+                "example.test",
+                "443",
+                "--tls",
+                "--alt-svc",
+                "\u{1}\u{7f}garbage",
+            ],
             "for '--alt-svc <VALUE>': expected a protocol id",
         ),
         (

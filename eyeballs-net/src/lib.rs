@@ -85,13 +85,13 @@ mod sockets;
 #[cfg(feature = "tls")]
 mod tls;
 
+pub use alt_svc::{
+    AltSvcError, AltSvcErrorKind, AltSvcValue, ALT_SVC_DEFAULT_MAX_AGE, ALT_SVC_ORIGINS,
+};
 #[cfg(feature = "blocking")]
 pub use connector::Blocking;
 #[cfg(all(feature = "blocking", feature = "tls"))]
 pub use connector::BlockingTlsStream;
-pub use alt_svc::{
-    AltSvcError, AltSvcErrorKind, AltSvcValue, ALT_SVC_DEFAULT_MAX_AGE, ALT_SVC_ORIGINS,
-};
 pub use connector::{BuildError, Connector, ConnectorBuilder, HANDSHAKE_TIMEOUT};
 #[cfg(all(feature = "quic", feature = "async-io"))]
 pub use dial::quic::async_io::{background_tasks as quic_background_tasks, AsyncIoQuinn};
@@ -132,13 +132,13 @@ pub use rustls;
 /// (`Connector`, `TlsStream`, ...) with `pub use eyeballs_net::prelude::*;`.
 pub mod prelude {
     pub use eyeballs_core::{
-        Alpn, AltService, AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, DelaySchedule,
-        EchConfig, Endpoint, FailedAttempt, FailedQuery, Failure, FailureReason, FamilyPolicy,
-        History, Host, HostError, HostPort, Name, Nat64Error, Nat64Prefix, Path, Protocols,
-        Provenance, QueryId, QueryKind, QueryReport, Report, ServiceRecord, Source, ToHostPort,
-        Transport, Winner, ATTEMPT_START_FLOOR, CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY,
-        HISTORY_TTL, MAX_CONNECTION_ATTEMPT_DELAY, MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
-        MAX_ALT_SERVICES, TCP_AFTER_QUIC_DELAY,
+        Alpn, AltService, AttemptId, AttemptReport, AttemptStatus, Config, ConfigError,
+        DelaySchedule, EchConfig, Endpoint, FailedAttempt, FailedQuery, Failure, FailureReason,
+        FamilyPolicy, History, Host, HostError, HostPort, Name, Nat64Error, Nat64Prefix, Path,
+        Protocols, Provenance, QueryId, QueryKind, QueryReport, Report, ServiceRecord, Source,
+        ToHostPort, Transport, Winner, ATTEMPT_START_FLOOR, CONNECTION_ATTEMPT_DELAY,
+        HISTORY_CAPACITY, HISTORY_TTL, MAX_ALT_SERVICES, MAX_CONNECTION_ATTEMPT_DELAY,
+        MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY, TCP_AFTER_QUIC_DELAY,
     };
 
     #[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
@@ -148,11 +148,11 @@ pub mod prelude {
     #[cfg(feature = "platform-verifier")]
     pub use crate::platform_client_config;
     pub use crate::{
-        discover_nat64, on_pool, AltSvcError, AltSvcErrorKind, AltSvcValue, AttemptError, AttemptErrorKind, BuildError,
-        CombinedSystemResolver, Resolve, Resolving, ResolvingServices, SocketHook,
-        SocketOptionError, SocketOptions, StaticResolver, SystemResolver, HANDSHAKE_TIMEOUT,
+        discover_nat64, on_pool, AltSvcError, AltSvcErrorKind, AltSvcValue, AttemptError,
+        AttemptErrorKind, BuildError, CombinedSystemResolver, Resolve, Resolving,
+        ResolvingServices, SocketHook, SocketOptionError, SocketOptions, StaticResolver,
+        SystemResolver, ALT_SVC_DEFAULT_MAX_AGE, ALT_SVC_ORIGINS, HANDSHAKE_TIMEOUT,
         MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE, RESOLVER_QUEUE, RESOLVER_THREADS,
-        ALT_SVC_DEFAULT_MAX_AGE, ALT_SVC_ORIGINS,
     };
     #[cfg(feature = "tls")]
     pub use crate::{rustls, CertificateProblem, EchHook, Tls, TlsBuilder, TlsConfigError};

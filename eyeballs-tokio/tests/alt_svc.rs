@@ -79,9 +79,15 @@ fn h3_alternative_on_another_port_wins_without_https_records() {
         let (tcp_port, quic_port) = (s.tcp.addr().port(), s.quic.addr().port());
         let c = connector();
         let value: AltSvcValue = format!(r#"h3=":{quic_port}"; ma=60"#).parse().unwrap();
-        c.set_alt_svc(ORIGIN, tcp_port, value.services(tokio::time::Instant::now().into_std()));
+        c.set_alt_svc(
+            ORIGIN,
+            tcp_port,
+            value.services(tokio::time::Instant::now().into_std()),
+        );
 
-        let (conn, report) = c.connect_tls_with_report((ORIGIN, tcp_port), &tls(&ca)).await;
+        let (conn, report) = c
+            .connect_tls_with_report((ORIGIN, tcp_port), &tls(&ca))
+            .await;
         let report = report.unwrap();
         let conn = conn.unwrap_or_else(|e| panic!("{e}\n{report}"));
         assert_eq!(conn.transport(), Transport::Quic, "{report}");
@@ -101,12 +107,17 @@ fn h3_alternative_on_another_port_wins_without_https_records() {
         // The same race without alternatives: TCP to the origin only (it stalls, and the
         // handshake timeout fails it).
         c.set_alt_svc(ORIGIN, tcp_port, []);
-        let (conn, report) = c.connect_tls_with_report((ORIGIN, tcp_port), &tls(&ca)).await;
+        let (conn, report) = c
+            .connect_tls_with_report((ORIGIN, tcp_port), &tls(&ca))
+            .await;
         let report = report.unwrap();
         assert!(conn.is_err(), "{report}");
         assert!(
-            report.attempts().iter().all(|a| a.endpoint.transport() == Transport::Tcp
-                && a.endpoint.addr().port() == tcp_port),
+            report
+                .attempts()
+                .iter()
+                .all(|a| a.endpoint.transport() == Transport::Tcp
+                    && a.endpoint.addr().port() == tcp_port),
             "{report}"
         );
     });
@@ -129,7 +140,9 @@ fn the_alternative_host_is_resolved_and_the_origin_name_checked() {
             tcp_port,
             [AltService::new(ALT, quic_port).alpn(["h3"])],
         );
-        let (conn, report) = c.connect_tls_with_report((ORIGIN, tcp_port), &tls(&ca)).await;
+        let (conn, report) = c
+            .connect_tls_with_report((ORIGIN, tcp_port), &tls(&ca))
+            .await;
         let report = report.unwrap();
         let conn = conn.unwrap_or_else(|e| panic!("{e}\n{report}"));
         assert_eq!(conn.transport(), Transport::Quic, "{report}");
@@ -144,7 +157,9 @@ fn the_alternative_host_is_resolved_and_the_origin_name_checked() {
             .map(|q| (q.name.to_string(), q.kind))
             .collect();
         assert!(
-            asked.iter().any(|(name, kind)| name == ALT && *kind != QueryKind::Https),
+            asked
+                .iter()
+                .any(|(name, kind)| name == ALT && *kind != QueryKind::Https),
             "{report}"
         );
     });
@@ -167,7 +182,9 @@ fn a_certificate_for_the_alternative_alone_is_refused() {
             tcp_port,
             [AltService::new(ALT, quic_port).alpn(["h3"])],
         );
-        let (conn, report) = c.connect_tls_with_report((ORIGIN, tcp_port), &tls(&ca)).await;
+        let (conn, report) = c
+            .connect_tls_with_report((ORIGIN, tcp_port), &tls(&ca))
+            .await;
         let report = report.unwrap();
         let error = conn.err().unwrap_or_else(|| panic!("connected\n{report}"));
         let failure = error
@@ -180,7 +197,11 @@ fn a_certificate_for_the_alternative_alone_is_refused() {
             .find(|a| a.endpoint.transport() == Transport::Quic)
             .unwrap_or_else(|| panic!("no QUIC attempt\n{report}"));
         assert_eq!(quic.endpoint.addr(), SocketAddr::new(V4, quic_port));
-        let kind = quic.error.as_ref().and_then(AttemptError::of).map(|e| e.kind());
+        let kind = quic
+            .error
+            .as_ref()
+            .and_then(AttemptError::of)
+            .map(|e| e.kind());
         assert_eq!(kind, Some(AttemptErrorKind::Certificate), "{report}");
     });
 }
@@ -200,13 +221,18 @@ fn plain_connects_and_expired_alternatives_race_none() {
         stream.unwrap();
         let report = report.unwrap();
         assert!(
-            report.attempts().iter().all(|a| a.endpoint.transport() == Transport::Tcp),
+            report
+                .attempts()
+                .iter()
+                .all(|a| a.endpoint.transport() == Transport::Tcp),
             "{report}"
         );
 
         let past = tokio::time::Instant::now().into_std();
         c.set_alt_svc(ORIGIN, tcp_port, [h3.expires(past)]);
-        let (conn, report) = c.connect_tls_with_report((ORIGIN, tcp_port), &tls(&ca)).await;
+        let (conn, report) = c
+            .connect_tls_with_report((ORIGIN, tcp_port), &tls(&ca))
+            .await;
         let report = report.unwrap();
         let conn = conn.unwrap_or_else(|e| panic!("{e}\n{report}"));
         assert_eq!(conn.transport(), Transport::Tcp, "{report}");

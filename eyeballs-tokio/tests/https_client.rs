@@ -161,13 +161,20 @@ async fn alt_svc_headers_send_requests_to_the_alternative() {
     let ca = TestCa::new();
     let origin = std::net::TcpListener::bind(SocketAddr::new(V4, 0)).unwrap();
     let port = origin.local_addr().unwrap().port();
-    let stalled =
-        TlsServer::start(origin, ca.server_config(&[NAME], &["http/1.1"]), TlsServe::Stall)
-            .unwrap();
+    let stalled = TlsServer::start(
+        origin,
+        ca.server_config(&[NAME], &["http/1.1"]),
+        TlsServe::Stall,
+    )
+    .unwrap();
     let alt = std::net::TcpListener::bind(SocketAddr::new(V4, 0)).unwrap();
     let alt_port = alt.local_addr().unwrap().port();
-    let alt = TlsServer::start(alt, ca.server_config(&[NAME], &["http/1.1"]), TlsServe::Http)
-        .unwrap();
+    let alt = TlsServer::start(
+        alt,
+        ca.server_config(&[NAME], &["http/1.1"]),
+        TlsServe::Http,
+    )
+    .unwrap();
     let connector = Connector::builder()
         .resolver(StaticResolver::new().host(NAME, [V4]))
         .history(false)
@@ -178,7 +185,9 @@ async fn alt_svc_headers_send_requests_to_the_alternative() {
     let mut headers = http::HeaderMap::new();
     headers.insert(
         http::header::ALT_SVC,
-        format!(r#"http%2F1.1=":{alt_port}"; ma=60"#).parse().unwrap(),
+        format!(r#"http%2F1.1=":{alt_port}"; ma=60"#)
+            .parse()
+            .unwrap(),
     );
     let http_uri: http::Uri = format!("http://{NAME}:{port}/").parse().unwrap();
     https.remember_alt_svc(&http_uri, &headers).unwrap();

@@ -76,9 +76,7 @@ impl AltSvcStore {
             return Vec::new();
         };
         let entry = &mut entries[i];
-        entry
-            .alts
-            .retain(|a| a.expiry().is_none_or(|at| now < at));
+        entry.alts.retain(|a| a.expiry().is_none_or(|at| now < at));
         let live = entry.alts.clone();
         if live.is_empty() {
             entries.remove(i);

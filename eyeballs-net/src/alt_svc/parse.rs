@@ -12,7 +12,8 @@ use eyeballs_core::{Alpn, AltService};
 pub const ALT_SVC_DEFAULT_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Correct forms, for every message about a value that does not parse.
-const FORMS: &str = r#"write alternatives like h3=":443"; ma=3600 or h3="alt.example:443", h2=":443""#;
+const FORMS: &str =
+    r#"write alternatives like h3=":443"; ma=3600 or h3="alt.example:443", h2=":443""#;
 
 /// An `Alt-Svc` field value (RFC 7838 §3), parsed: the alternatives an origin announced,
 /// each with its max-age, or `clear`.
@@ -58,7 +59,11 @@ impl AltSvcValue {
     /// RFC 7838 §3, an alternative host that is an IP address (alternatives are names the
     /// race resolves), or a port of 0 or above 65535.
     pub fn parse(value: &str) -> Result<Self, AltSvcError> {
-        Parser { s: value.as_bytes(), at: 0 }.value()
+        Parser {
+            s: value.as_bytes(),
+            at: 0,
+        }
+        .value()
     }
 
     /// Returns whether the value is `clear`: the origin withdrew its alternatives.
@@ -141,9 +146,7 @@ impl fmt::Display for AltSvcError {
             AltSvcErrorKind::Empty => "the value is empty",
             AltSvcErrorKind::ProtocolId => "expected a protocol id (an ALPN id such as h3 or h2)",
             AltSvcErrorKind::Equals => "expected = after the protocol id",
-            AltSvcErrorKind::Authority => {
-                r#"expected a quoted authority, "host:port" or ":port""#
-            }
+            AltSvcErrorKind::Authority => r#"expected a quoted authority, "host:port" or ":port""#,
             AltSvcErrorKind::IpAddress => {
                 "the alternative host is an IP address; give a host name, or none for the \
                  origin's host"

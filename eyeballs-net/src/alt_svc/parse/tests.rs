@@ -79,10 +79,15 @@ fn spaces_empty_elements_quoting_and_parameters() {
     assert_eq!(huge.alternatives()[0].1, Duration::from_secs(u64::MAX));
     assert_eq!(huge.services(Instant::now())[0].expiry(), None);
     let now = Instant::now();
-    let alts = AltSvcValue::parse(r#"h3=":1"; ma=0"#).unwrap().services(now);
+    let alts = AltSvcValue::parse(r#"h3=":1"; ma=0"#)
+        .unwrap()
+        .services(now);
     assert_eq!(alts[0].expiry(), Some(now));
     assert!(AltSvcValue::parse(" clear \t").unwrap().is_clear());
-    assert!(AltSvcValue::parse(" clear ").unwrap().services(now).is_empty());
+    assert!(AltSvcValue::parse(" clear ")
+        .unwrap()
+        .services(now)
+        .is_empty());
     // A protocol id that merely starts with "clear".
     assert_eq!(ok(r#"cleartext=":1""#), [alt("", 1, "cleartext", DAY)]);
 }
