@@ -141,7 +141,9 @@ impl HttpsConnector {
     /// Remembers the alternative services that a response from `uri` announced in its
     /// `Alt-Svc` header fields (RFC 7838 §3), for the connections to come to its origin:
     /// they replace those remembered before, `Alt-Svc: clear` forgets them, and each expires
-    /// after its `ma` (24 hours without one) on tokio's clock. A response without the
+    /// `ma` seconds (24 hours without one) after the response was generated, on tokio's
+    /// clock: now, less the response's `Age` when it has one (RFC 7838 §3.1 counts `ma`
+    /// from the response's generation, RFC 9111 §5.1). A response without the
     /// field, or from an `http` URI (plain TCP races use no alternatives: nothing would
     /// check that they speak for the origin), changes nothing.
     ///
@@ -192,8 +194,24 @@ impl HttpsConnector {
         let value = AltSvcValue::parse(&value)?;
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let now = tokio::time::Instant::now().into_std();
+        let age = headers
+            .get(http::header::AGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map_or(std::time::Duration::ZERO, std::time::Duration::from_secs);
+        // An age past what `Instant` can go back: long expired, as if generated at `now -
+        // age`; the store drops those at the next race.
+        let generated = now.checked_sub(age);
+        let alts = match generated {
+            Some(at) => value.services(at),
+            None => value
+                .services(now)
+                .into_iter()
+                .map(|a| a.expires(now))
+                .collect(),
+        };
         self.connector
-            .set_alt_svc(host, uri.port_u16().unwrap_or(443), value.services(now));
+            .set_alt_svc(host, uri.port_u16().unwrap_or(443), alts);
         Ok(())
     }
 

@@ -202,6 +202,17 @@ async fn alt_svc_headers_send_requests_to_the_alternative() {
     assert_eq!(alt.handshakes(), 1);
     assert_eq!(stalled.handshakes(), 0);
 
+    // `ma` counts from the response's generation: with `Age: 61`, `ma=60` has expired.
+    let mut aged = headers.clone();
+    aged.insert(http::header::AGE, "61".parse().unwrap());
+    https.remember_alt_svc(&uri, &aged).unwrap();
+    let now = tokio::time::Instant::now().into_std();
+    let expiry = https.connector().alt_svc(NAME, port)[0].expiry().unwrap();
+    assert!(expiry < now, "{expiry:?} {now:?}");
+    https.remember_alt_svc(&uri, &headers).unwrap();
+    let expiry = https.connector().alt_svc(NAME, port)[0].expiry().unwrap();
+    assert!(expiry > now, "{expiry:?} {now:?}");
+
     let mut bad = http::HeaderMap::new();
     bad.insert(http::header::ALT_SVC, "h2=443".parse().unwrap());
     let err = https.remember_alt_svc(&uri, &bad).unwrap_err();
