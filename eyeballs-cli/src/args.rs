@@ -1,11 +1,14 @@
 //! The values of `eyeballs connect`'s flags that clap does not parse itself: durations,
-//! ports and the `--dns-server` address. Each refusal says the rule and shows a correct
-//! form; clap adds the flag's name in front (`invalid value '5x' for '--timeout
-//! <DURATION>': ...`).
+//! ports, the `--dns-server` address, the `--delay-schedule` and `--alt-svc` values. Each
+//! refusal says the rule and shows a correct form; clap adds the flag's name in front
+//! (`invalid value '5x' for '--timeout <DURATION>': ...`).
 
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
+
+use eyeballs_core::{DelaySchedule, ATTEMPT_START_FLOOR, MAX_CONNECTION_ATTEMPT_DELAY};
+use eyeballs_net::AltSvcValue;
 
 /// What `eyeballs connect` waits at most for a race when `--timeout` is not given.
 pub(crate) const DEFAULT_TIMEOUT: &str = "30s";
@@ -91,6 +94,64 @@ fn duration(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// The largest `--delay-schedule` multiplier: past it, the third delay is already at the
+/// 2 s maximum whatever the base.
+const MAX_FACTOR: u32 = 100;
+
+/// How to write a schedule, for every message about one.
+const SCHEDULE_FORMS: &str = "write fixed (the default: --attempt-delay after every start), \
+                              rtt (from round-trip history) or BASE*FACTOR like 50ms*2 (the \
+                              delays 50ms, 100ms, 200ms, ...)";
+
+/// Parses `--delay-schedule`: `fixed`, `rtt`, or `BASE*FACTOR` (`x` also separates them:
+/// `50msx2`), the base from 10 ms (RFC 8305's floor, R28) to 2 s (the maximum, R30) and the
+/// factor from 1 to [`MAX_FACTOR`].
+pub(crate) fn schedule(s: &str) -> Result<DelaySchedule, String> {
+    match s {
+        "fixed" => return Ok(DelaySchedule::Fixed),
+        "rtt" => return Ok(DelaySchedule::Rtt),
+        _ => {}
+    }
+    let split = s.rsplit_once(['*', 'x']);
+    let Some((base, factor)) = split.filter(|_| s.starts_with(|c: char| c.is_ascii_digit())) else {
+        return Err(format!("{s:?} is not a schedule: {SCHEDULE_FORMS}"));
+    };
+    let base = duration(base).map_err(|e| format!("the base: {e}"))?;
+    if base < ATTEMPT_START_FLOOR {
+        return Err(format!(
+            "the base is at least 10ms: RFC 8305 §5 starts no attempt within 10ms of the \
+             previous one; {SCHEDULE_FORMS}"
+        ));
+    }
+    if base > MAX_CONNECTION_ATTEMPT_DELAY {
+        return Err(format!(
+            "the base is at most 2s, the Maximum Connection Attempt Delay (RFC 8305 §5); \
+             {SCHEDULE_FORMS}"
+        ));
+    }
+    let digits = !factor.starts_with('0') && factor.bytes().all(|b| b.is_ascii_digit());
+    match factor.parse::<u32>() {
+        Ok(factor @ 1..=MAX_FACTOR) if digits => Ok(DelaySchedule::Multiplier { base, factor }),
+        _ => Err(format!(
+            "the factor {factor:?} is not a whole number from 1 to {MAX_FACTOR}; \
+             {SCHEDULE_FORMS}"
+        )),
+    }
+}
+
+/// Parses one `--alt-svc` value: an `Alt-Svc` field value (RFC 7838 §3), not `clear`.
+pub(crate) fn alt_svc(s: &str) -> Result<AltSvcValue, String> {
+    let value = AltSvcValue::parse(s).map_err(|e| e.to_string())?;
+    if value.is_clear() {
+        return Err(
+            "clear removes alternatives, and the command starts with none; give one like \
+             h3=\":8443\"; ma=3600"
+                .to_owned(),
+        );
+    }
+    Ok(value)
+}
+
 /// Parses a port: a number from 1 to 65535 (port 0 is no destination).
 pub(crate) fn port(s: &str) -> Result<u16, String> {
     let rule = "a port is a number from 1 to 65535, like 443";
@@ -164,6 +225,65 @@ mod tests {
         assert!(timeout("-5").unwrap_err().contains("positive"));
         assert!(timeout("60m").is_ok());
         assert!(timeout("61m").unwrap_err().contains("at most 60m"));
+    }
+
+    #[test]
+    fn schedules_are_fixed_rtt_or_base_times_factor() {
+        let ms = Duration::from_millis;
+        assert_eq!(schedule("fixed"), Ok(DelaySchedule::Fixed));
+        assert_eq!(schedule("rtt"), Ok(DelaySchedule::Rtt));
+        let firefox = DelaySchedule::Multiplier {
+            base: ms(50),
+            factor: 2,
+        };
+        assert_eq!(schedule("50ms*2"), Ok(firefox));
+        assert_eq!(schedule("50msx2"), Ok(firefox));
+        assert_eq!(schedule("50*2"), Ok(firefox));
+        assert_eq!(
+            schedule("2s*1"),
+            Ok(DelaySchedule::Multiplier {
+                base: ms(2000),
+                factor: 1
+            })
+        );
+        assert!(schedule("10ms*100").is_ok());
+        let cases = [
+            ("", "is not a schedule"),
+            ("Fixed", "is not a schedule"),
+            ("50ms", "is not a schedule"),
+            ("9ms*2", "at least 10ms"),
+            ("0*2", "at least 10ms"),
+            ("3s*2", "at most 2s"),
+            ("50ms*0", "from 1 to 100"),
+            ("50ms*101", "from 1 to 100"),
+            ("50ms*", "from 1 to 100"),
+            ("50ms*+2", "from 1 to 100"),
+            ("50ms*02", "from 1 to 100"),
+            ("50ms*1.5", "from 1 to 100"),
+            ("*2", "is not a schedule"),
+            ("5q*2", "the base"),
+        ];
+        for (bad, says) in cases {
+            let e = schedule(bad).unwrap_err();
+            assert!(e.contains(says), "{bad:?}: {e}");
+            assert!(
+                e.contains("like 50ms*2") || e.contains("like 250ms"),
+                "{bad:?}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn alt_svc_values_parse_or_show_a_correct_form() {
+        let v = alt_svc(r#"h3=":8443"; ma=3600, h2="alt.test:443""#).unwrap();
+        assert_eq!(v.alternatives().len(), 2);
+        for bad in ["", "clear", "h3", "h3=:443", r#"h3="alt.test""#, "\u{0}"] {
+            let e = alt_svc(bad).unwrap_err();
+            assert!(
+                e.contains(r#"h3=":8443"; ma=3600"#) || e.contains(r#"h3=":443"; ma=3600"#),
+                "{bad:?}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! - `eyeballs connect HOST PORT` (or `HOST:PORT`, `[IPV6]:PORT`): one real race (or
 //!   `--repeat N`), its timeline printed as it happens (a `tracing` layer over the
 //!   library's events, `timeline.rs`), or as JSON; `--tls` races TLS and QUIC with the
-//!   host's HTTPS records, trusting what the system trusts (and `--ca`).
+//!   host's HTTPS records, trusting what the system trusts (and `--ca`), and with
+//!   `--alt-svc` the host's alternative services. The timeline starts with the delay
+//!   schedule the races run (`--delay-schedule`), and each attempt's line shows its delay.
 //!
 //! Messages are in the user's words: a problem names the flag and the rule, never a library
 //! setting; IPv6 addresses with a port are bracketed; a failed lookup is one sentence.
@@ -16,6 +18,7 @@ mod args;
 mod demo;
 mod failure;
 mod json;
+mod schedule;
 mod target;
 mod timeline;
 mod tls;
@@ -26,10 +29,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use eyeballs_core::{
-    Alpn, Config, ConfigError, FamilyPolicy, Host, HostPort, Nat64Prefix, Report, Transport,
-    ATTEMPT_START_FLOOR, MAX_CONNECTION_ATTEMPT_DELAY,
+    Alpn, AltService, Config, ConfigError, DelaySchedule, FamilyPolicy, Host, HostPort,
+    Nat64Prefix, Report, Transport, ATTEMPT_START_FLOOR, MAX_ALT_SERVICES,
+    MAX_CONNECTION_ATTEMPT_DELAY,
 };
-use eyeballs_net::{Tls, TlsConfigError};
+use eyeballs_net::{AltSvcValue, Tls, TlsConfigError};
 use eyeballs_tokio::{BuildError, Connector, HickoryResolver};
 use rustls::pki_types::CertificateDer;
 
@@ -86,6 +90,14 @@ struct ConnectArgs {
     /// is a whole number with a unit (250ms, 5s, 2m); a bare number is milliseconds.
     #[arg(long, value_name = "DURATION", value_parser = args::delay, allow_negative_numbers = true)]
     attempt_delay: Option<args::Delay>,
+    /// How the Connection Attempt Delay after each start is chosen (HEv3 §6): fixed (the
+    /// default: --attempt-delay, or a path's retransmission timeout when history knows it),
+    /// rtt (each path's retransmission timeout from round-trip history), or BASE*FACTOR
+    /// (BASE, then BASE×FACTOR, ...: 50ms*2 gives 50ms, 100ms, 200ms, ...; BASE from 10ms to
+    /// 2s, FACTOR from 1 to 100; quote the * in a shell, or write 50msx2). The timeline
+    /// names it, and each attempt's line shows the delay it got.
+    #[arg(long, value_name = "fixed|rtt|BASE*FACTOR", value_parser = args::schedule)]
+    delay_schedule: Option<DelaySchedule>,
     /// Resolution Delay (RFC 8305 §3; default 50ms): a duration, like --attempt-delay.
     #[arg(long, value_name = "DURATION", value_parser = args::delay, allow_negative_numbers = true)]
     resolution_delay: Option<args::Delay>,
@@ -137,6 +149,13 @@ struct ConnectArgs {
     /// (a private or test CA), at most 1 MiB.
     #[arg(long, value_name = "FILE", requires = "tls")]
     ca: Option<PathBuf>,
+    /// With --tls: alternative services of HOST, as an Alt-Svc header field value (RFC
+    /// 7838): h3=":8443"; ma=3600 (another port of HOST) or h3="alt.example:443", h2=":443"
+    /// (commas separate alternatives; the flag repeats; at most 8 are raced). Each is raced
+    /// as a group of its own, its host resolved with its own queries, over QUIC for h3; its
+    /// certificate is checked against HOST.
+    #[arg(long = "alt-svc", value_name = "VALUE", value_parser = args::alt_svc, requires = "tls")]
+    alt_svc: Vec<AltSvcValue>,
 }
 
 impl ConnectArgs {
@@ -259,6 +278,14 @@ impl Runner {
                  /etc/resolv.conf)",
             ));
         }
+        if let (Some(DelaySchedule::Multiplier { .. }), Some(delay)) =
+            (args.delay_schedule, &args.attempt_delay)
+        {
+            return Err(usage(format!(
+                "--attempt-delay {delay} does nothing with --delay-schedule BASE*FACTOR, whose \
+                 BASE is the first delay; leave one out"
+            )));
+        }
         let alpn = tls_flags(args)?;
         let mut config = configure(args);
         // Checked before any NAT64 lookup, so a bad flag fails at once.
@@ -333,6 +360,20 @@ impl Runner {
             }
         };
         Ok(runner)
+    }
+
+    /// Gives the connector the alternative services of `target` (HEv3 V59): its TLS races
+    /// then race them.
+    fn set_alt_svc(&self, target: &HostPort, alts: Vec<AltService>) {
+        let Host::Name(host) = target.host() else {
+            return;
+        };
+        let port = target.port();
+        match self {
+            Runner::Tokio(t) => t.connector.set_alt_svc(host, port, alts),
+            Runner::AsyncStd(c, _) | Runner::Smol(c, _) => c.set_alt_svc(host, port, alts),
+            Runner::Blocking(c, _) => c.set_alt_svc(host, port, alts),
+        }
     }
 
     /// Runs one race; the connection, if any, is closed at once.
@@ -456,11 +497,23 @@ fn connect(args: &ConnectArgs) -> ExitCode {
         Err(code) => return code,
     };
     warn_about_delays(args);
+    let alts = match alternatives(args, &target) {
+        Ok(alts) => alts,
+        Err(code) => return code,
+    };
     let answers = trace(args);
     let runner = match Runner::new(args, &answers) {
         Ok(r) => r,
         Err(code) => return code,
     };
+    runner.set_alt_svc(&target, alts);
+    let schedule = schedule::Schedule::new(
+        args.delay_schedule,
+        args.attempt_delay.as_ref().map(args::Delay::value),
+    );
+    if !args.json {
+        println!("{}", schedule.line());
+    }
     let host = host_text(&target);
     let mut failed = false;
     for i in 0..args.repeat {
@@ -477,7 +530,10 @@ fn connect(args: &ConnectArgs) -> ExitCode {
         let won = result.as_ref().ok();
         if args.json {
             let alpn = won.and_then(|w| w.alpn.as_ref());
-            println!("{}", json::race(&host, target.port(), &report, alpn));
+            println!(
+                "{}",
+                json::race(&host, target.port(), &report, alpn, &schedule)
+            );
         } else {
             // The timeline's lines came as they happened; the report's last line ends it.
             let text = report.to_string();
@@ -575,6 +631,30 @@ fn nat64_prefix(arg: &str, runtime: Runtime) -> Result<Nat64Prefix, ExitCode> {
     }
 }
 
+/// The alternatives of every --alt-svc, in order, expiring after their `ma` from now;
+/// refused for an IP address (alternatives are an origin's, a name's).
+fn alternatives(args: &ConnectArgs, target: &HostPort) -> Result<Vec<AltService>, ExitCode> {
+    if args.alt_svc.is_empty() {
+        return Ok(Vec::new());
+    }
+    if !matches!(target.host(), Host::Name(_)) {
+        return Err(usage(format!(
+            "--alt-svc: {target} is an IP address, and alternative services are a host \
+             name's (RFC 7838); give HOST as a name, like www.example.test"
+        )));
+    }
+    let now = std::time::Instant::now();
+    let alts: Vec<AltService> = args.alt_svc.iter().flat_map(|v| v.services(now)).collect();
+    if alts.len() > MAX_ALT_SERVICES {
+        eprintln!(
+            "eyeballs: warning: --alt-svc: {} alternatives given; the first {MAX_ALT_SERVICES} \
+             are raced",
+            alts.len()
+        );
+    }
+    Ok(alts)
+}
+
 /// The host and port from `HOST PORT`, `HOST:PORT` or `[IPV6]:PORT`.
 fn target(args: &ConnectArgs) -> Result<HostPort, ExitCode> {
     target::parse(&args.target, args.port).map_err(usage)
@@ -639,6 +719,9 @@ fn configure(args: &ConnectArgs) -> Config {
     }
     if let Some(d) = &args.resolution_delay {
         c = c.resolution_delay(d.value());
+    }
+    if let Some(s) = args.delay_schedule {
+        c = c.delay_schedule(s);
     }
     let policy = match (args.only, args.prefer) {
         (Some(Family::V6), _) => Some(FamilyPolicy::V6Only),

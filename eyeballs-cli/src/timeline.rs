@@ -215,6 +215,12 @@ impl Timeline {
                 if let Some(p) = f.0.get("priority") {
                     let _ = write!(line, " (service priority {p})");
                 }
+                if let Some(host) = f.0.get("alt_svc") {
+                    let _ = write!(line, " (Alt-Svc {host})");
+                }
+                if let Some(d) = f.0.get("delay_ms") {
+                    let _ = write!(line, ", attempt delay {d} ms");
+                }
                 Some(line)
             }
             "tcp connected, handshake under way" => Some(format!("{} progressed", attempt(race)?)),

@@ -3,6 +3,7 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Command, Output};
+use std::time::Duration;
 
 use eyeballs_lab::dns::{DnsServer, Reply, Zone};
 use hickory_proto::rr::RecordType;
@@ -234,6 +235,7 @@ fn every_runtime_prints_the_same_report() {
             keys,
             [
                 "attempts",
+                "delay_schedule",
                 "dns",
                 "elapsed_ms",
                 "error",
@@ -762,4 +764,145 @@ fn a_silent_dns_server_is_named() {
         )),
         "{stderr}"
     );
+}
+
+/// The timeline starts with the delay schedule that runs, and each attempt's line shows
+/// the delay after its start (HEV3.md HG13); `--delay-schedule 50ms*2` gives the first
+/// start 50 ms and the second 100 ms (HG16), in the JSON too. Here `[::1]` refuses and
+/// 127.0.0.1 accepts.
+#[test]
+fn the_delay_schedule_is_shown_and_chosen() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let zone = Zone::default()
+        .set(
+            "sched.eyeballs.test",
+            RecordType::AAAA,
+            Reply::Addrs(Duration::ZERO, vec!["::1".parse().unwrap()]),
+        )
+        .set(
+            "sched.eyeballs.test",
+            RecordType::A,
+            Reply::Addrs(Duration::ZERO, vec!["127.0.0.1".parse().unwrap()]),
+        );
+    with_dns(zone, |dns| {
+        let dns = dns.to_string();
+        let run = |extra: &[&str]| {
+            let mut args = vec![
+                "connect",
+                "sched.eyeballs.test",
+                &port,
+                "--resolver",
+                "hickory",
+                "--dns-server",
+                &dns,
+            ];
+            args.extend_from_slice(extra);
+            let out = eyeballs(&args);
+            assert!(out.status.success(), "{extra:?}: {}", text(&out.stderr));
+            text(&out.stdout)
+        };
+        let stdout = run(&[]);
+        assert!(
+            stdout.starts_with(
+                "delay schedule: fixed, 250 ms after each start, or a path's retransmission \
+                 timeout when history knows it (100 ms to 2 s)\n"
+            ),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("attempt 0 IPv6 TCP [::1]:") && stdout.contains("attempt delay 250 ms"),
+            "{stdout}"
+        );
+
+        let stdout = run(&["--delay-schedule", "50ms*2"]);
+        assert!(
+            stdout.starts_with(
+                "delay schedule: 50 ms × 2, the delays after each start: 50 ms, 100 ms, \
+                 200 ms, 400 ms, 800 ms, ... up to 2 s\n"
+            ),
+            "{stdout}"
+        );
+        let line = |n: usize| {
+            stdout
+                .lines()
+                .find(|l| l.contains(&format!("attempt {n} IPv")) && l.contains("started"))
+                .unwrap_or_else(|| panic!("attempt {n}: {stdout}"))
+                .to_owned()
+        };
+        assert!(
+            line(0).ends_with("started, attempt delay 50 ms"),
+            "{stdout}"
+        );
+        assert!(
+            line(1).ends_with("started, attempt delay 100 ms"),
+            "{stdout}"
+        );
+
+        let stdout = run(&["--delay-schedule", "50msx2", "--json"]);
+        let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(
+            v["delay_schedule"],
+            serde_json::json!({ "kind": "multiplier", "base_ms": 50.0, "factor": 2 }),
+            "{v}"
+        );
+        assert_eq!(v["attempts"][0]["delay_ms"], 50.0, "{v}");
+        assert_eq!(v["attempts"][1]["delay_ms"], 100.0, "{v}");
+        assert!(v["attempts"][0].get("delay").is_none(), "{v}");
+
+        let stdout = run(&["--delay-schedule", "rtt", "--json"]);
+        let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(
+            v["delay_schedule"],
+            serde_json::json!({ "kind": "rtt", "fixed_ms": 250.0 }),
+            "{v}"
+        );
+    });
+}
+
+/// `--delay-schedule` values outside the RFC's floors, or not a schedule, and a schedule
+/// that makes `--attempt-delay` pointless, are usage errors that name the flag and show
+/// what to write.
+#[test]
+fn delay_schedule_errors_name_the_flag() {
+    let forms = "write fixed (the default: --attempt-delay after every start), rtt (from \
+                 round-trip history) or BASE*FACTOR like 50ms*2 (the delays 50ms, 100ms, \
+                 200ms, ...)";
+    let flag = "for '--delay-schedule <fixed|rtt|BASE*FACTOR>': ";
+    let cases: &[(&[&str], String)] = &[
+        (
+            &["--delay-schedule", "5ms*2"],
+            format!(
+                "{flag}the base is at least 10ms: RFC 8305 §5 starts no attempt within 10ms \
+                 of the previous one; {forms}"
+            ),
+        ),
+        (
+            &["--delay-schedule", "3s*2"],
+            format!("{flag}the base is at most 2s, the Maximum Connection Attempt Delay"),
+        ),
+        (
+            &["--delay-schedule", "50ms*0"],
+            format!("{flag}the factor \"0\" is not a whole number from 1 to 100; {forms}"),
+        ),
+        (
+            &["--delay-schedule", "quick"],
+            format!("{flag}\"quick\" is not a schedule: {forms}"),
+        ),
+        (
+            &["--delay-schedule", "50ms*2", "--attempt-delay", "100ms"],
+            "eyeballs: --attempt-delay 100ms does nothing with --delay-schedule BASE*FACTOR, \
+             whose BASE is the first delay; leave one out"
+                .to_owned(),
+        ),
+    ];
+    for (flags, says) in cases {
+        let mut args = vec!["connect", "127.0.0.1", "80"];
+        args.extend_from_slice(flags);
+        let out = eyeballs(&args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert!(stderr.contains(says.as_str()), "{flags:?}: {stderr}");
+        assert_eq!(text(&out.stdout), "", "{flags:?}: nothing raced");
+    }
 }

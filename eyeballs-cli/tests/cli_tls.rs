@@ -480,3 +480,147 @@ fn a_stalled_tls_handshake_ends_at_the_timeout() {
     let help = text(&eyeballs(&["connect", "--help"]).stdout);
     assert!(help.contains("[default: 30s]"), "{help}");
 }
+
+/// `--alt-svc 'h3=":PORT"'` with no HTTPS record (the zone has only an A record): tokio,
+/// async-std and smol race the alternative over QUIC to its own port, and it wins with h3,
+/// its certificate checked against HOST; the origin's TCP server stalls its handshakes.
+/// The timeline marks the attempt as the alternative's. (Its own HTTPS query,
+/// `_PORT._https.HOST`, may be answered after the race started on the origin's address:
+/// the race waits for the origin's answers only, V5, so the alternative may join late.)
+#[test]
+fn alt_svc_races_quic_to_the_alternative_port() {
+    let ca = TestCa::new();
+    let listener = std::net::TcpListener::bind(SocketAddr::new(V4, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _stalled = TlsServer::start(
+        listener,
+        ca.server_config(&[NAME], &["h2"]),
+        TlsServe::Stall,
+    )
+    .unwrap();
+    let mut socket = std::net::UdpSocket::bind(SocketAddr::new(V4, 0)).unwrap();
+    while socket.local_addr().unwrap().port() == port {
+        socket = std::net::UdpSocket::bind(SocketAddr::new(V4, 0)).unwrap();
+    }
+    let quic_port = socket.local_addr().unwrap().port();
+    let quic =
+        QuicServer::start(socket, ca.server_config(&[NAME], &["h3"]), QuicServe::Echo).unwrap();
+    let zone = Zone::default().set(NAME, RecordType::A, Reply::Addrs(Duration::ZERO, vec![V4]));
+    let dns = DnsServer::start(zone);
+    let ca_file = TempFile::new("alt-svc", &ca.root_pem());
+    let (port_text, dns_text) = (port.to_string(), dns.addr.to_string());
+    let alt = format!(r#"h3=":{quic_port}"; ma=60"#);
+    let args = |runtime: &'static str, json: bool| {
+        let mut a = vec![
+            "connect".to_owned(),
+            NAME.to_owned(),
+            port_text.clone(),
+            "--tls".to_owned(),
+            "--ca".to_owned(),
+            ca_file.path().to_owned(),
+            "--dns-server".to_owned(),
+            dns_text.clone(),
+            "--alt-svc".to_owned(),
+            alt.clone(),
+            "--runtime".to_owned(),
+            runtime.to_owned(),
+        ];
+        if json {
+            a.push("--json".to_owned());
+        }
+        a
+    };
+    for runtime in ["tokio", "async-std", "smol"] {
+        let a = args(runtime, true);
+        let out = eyeballs(&a.iter().map(String::as_str).collect::<Vec<_>>());
+        let stdout = text(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{runtime}: {stdout}{}",
+            text(&out.stderr)
+        );
+        let r: Value = serde_json::from_str(stdout.trim()).unwrap();
+        let winner = &r["winner"];
+        assert_eq!(winner["transport"], "quic", "{runtime}: {r}");
+        assert_eq!(
+            winner["addr"],
+            SocketAddr::new(V4, quic_port).to_string(),
+            "{runtime}: {r}"
+        );
+        assert_eq!(winner["negotiated_alpn"], "h3", "{runtime}: {r}");
+        let asked: Vec<&str> = r["dns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["name"].as_str().unwrap())
+            .collect();
+        let alt_https = format!("_{quic_port}._https.{NAME}");
+        assert!(asked.contains(&alt_https.as_str()), "{runtime}: {r}");
+    }
+    let a = args("tokio", false);
+    let out = eyeballs(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(&format!(
+            "IPv4 QUIC 127.0.0.1:{quic_port} h3 started (Alt-Svc {NAME}), attempt delay"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("QUIC: the server chose ALPN h3"),
+        "{stdout}"
+    );
+    assert!(quic.handshakes() >= 3, "{}", quic.handshakes());
+}
+
+/// `--alt-svc` values that do not parse, `clear`, an IP address as HOST and a missing
+/// `--tls` are usage errors (exit status 2) that name the flag and show a correct form.
+#[test]
+fn alt_svc_usage_errors_name_the_flag() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["example.test", "443", "--tls", "--alt-svc", "h3=:443"],
+            "error: invalid value 'h3=:443' for '--alt-svc <VALUE>': expected a quoted \
+             authority, \"host:port\" or \":port\" (at byte 3): write alternatives like \
+             h3=\":443\"; ma=3600 or h3=\"alt.example:443\", h2=\":443\"",
+        ),
+        (
+            &["example.test", "443", "--tls", "--alt-svc", "h3=\":0\""],
+            "the port is not a number from 1 to 65535 (at byte 3)",
+        ),
+        (
+            &[
+                "example.test",
+                "443",
+                "--tls",
+                "--alt-svc",
+                "\u{1}\u{7f}garbage",
+            ],
+            "for '--alt-svc <VALUE>': expected a protocol id",
+        ),
+        (
+            &["example.test", "443", "--tls", "--alt-svc", "clear"],
+            "clear removes alternatives, and the command starts with none; give one like \
+             h3=\":8443\"; ma=3600",
+        ),
+        (
+            &["example.test", "443", "--alt-svc", "h3=\":443\""],
+            "the following required arguments were not provided:\n  --tls",
+        ),
+        (
+            &["127.0.0.1", "443", "--tls", "--alt-svc", "h3=\":443\""],
+            "eyeballs: --alt-svc: 127.0.0.1:443 is an IP address, and alternative services \
+             are a host name's (RFC 7838); give HOST as a name",
+        ),
+    ];
+    for (flags, says) in cases {
+        let mut args = vec!["connect"];
+        args.extend_from_slice(flags);
+        let out = eyeballs(&args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert!(stderr.contains(says), "{flags:?}: {stderr}");
+        assert_eq!(text(&out.stdout), "", "{flags:?}: nothing raced");
+    }
+}

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use eyeballs_lab::loopback::{Behaviour, Lab};
 
-/// IPv6 hangs and the attempt delay is 2 s: the first attempt's line is on stdout while
-/// the command still runs, long before IPv4 starts and wins.
+/// IPv6 hangs and the attempt delay is 2 s: the first attempt's line (with its delay) is on
+/// stdout while the command still runs, long before IPv4 starts and wins.
 #[test]
 fn lines_come_as_the_race_goes() {
     let lab = Lab::new(Behaviour::Hang, Behaviour::Accept);
@@ -31,7 +31,10 @@ fn lines_come_as_the_race_goes() {
         }
     };
     let seen = started.elapsed();
-    assert!(first_attempt.ends_with("started"), "{first_attempt}");
+    assert!(
+        first_attempt.ends_with("started, attempt delay 2000 ms"),
+        "{first_attempt}"
+    );
     assert!(
         child.try_wait().unwrap().is_none(),
         "still racing when the line came"
@@ -42,7 +45,7 @@ fn lines_come_as_the_race_goes() {
     assert!(started.elapsed() >= Duration::from_secs(2), "IPv4 waited");
     let ipv4 = rest
         .iter()
-        .position(|l| l.contains("attempt 1 IPv4 TCP 127.0.0.1") && l.ends_with("started"))
+        .position(|l| l.contains("attempt 1 IPv4 TCP 127.0.0.1") && l.contains(" started, "))
         .unwrap_or_else(|| panic!("{rest:#?}"));
     assert!(rest[ipv4..]
         .iter()

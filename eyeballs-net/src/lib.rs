@@ -29,6 +29,9 @@
 //!   feature `hickory` the hickory resolver (HTTPS records, so HEv3 services, ALPN, ECH).
 //! - [`Tls`] (feature `tls`): TLS-aware racing (HEv3 §6.1) and QUIC (feature `quic`).
 //! - [`AttemptError`]: why one attempt failed, naming its endpoint.
+//! - Alt-Svc (RFC 7838): [`AltSvcValue`] parses a response's `Alt-Svc` field, and
+//!   [`Connector::set_alt_svc`] remembers an origin's alternatives, which its TLS connects
+//!   race (HEv3 V59).
 //! - [`runtime`]: what a runtime gives eyeballs (clock, timer, TCP connect; TLS and QUIC
 //!   optionally), with a complete example.
 //! - `sim` (feature `sim`): a scripted network and a virtual clock that run the race
@@ -37,6 +40,7 @@
 //! # How it is built
 //!
 //! ```text
+//! alt_svc/    Alt-Svc: the field value's parser, the connector's per-origin store
 //! connector/  the connector users hold, its builder and its connects
 //! runner/     the race runner (runtime-free) and the loops that drive it: async
 //!             (any Runtime), blocking (one mio poller, feature `blocking`) and
@@ -66,6 +70,7 @@ compile_error!(
      `aws-lc-rs` as well"
 );
 
+mod alt_svc;
 mod connector;
 mod dial;
 mod error;
@@ -80,6 +85,9 @@ mod sockets;
 #[cfg(feature = "tls")]
 mod tls;
 
+pub use alt_svc::{
+    AltSvcError, AltSvcErrorKind, AltSvcValue, ALT_SVC_DEFAULT_MAX_AGE, ALT_SVC_ORIGINS,
+};
 #[cfg(feature = "blocking")]
 pub use connector::Blocking;
 #[cfg(all(feature = "blocking", feature = "tls"))]
@@ -124,13 +132,13 @@ pub use rustls;
 /// (`Connector`, `TlsStream`, ...) with `pub use eyeballs_net::prelude::*;`.
 pub mod prelude {
     pub use eyeballs_core::{
-        Alpn, AttemptId, AttemptReport, AttemptStatus, Config, ConfigError, DelaySchedule,
-        EchConfig, Endpoint, FailedAttempt, FailedQuery, Failure, FailureReason, FamilyPolicy,
-        History, Host, HostError, HostPort, Name, Nat64Error, Nat64Prefix, Path, Protocols,
-        Provenance, QueryId, QueryKind, QueryReport, Report, ServiceRecord, Source, ToHostPort,
-        Transport, Winner, ATTEMPT_START_FLOOR, CONNECTION_ATTEMPT_DELAY, HISTORY_CAPACITY,
-        HISTORY_TTL, MAX_CONNECTION_ATTEMPT_DELAY, MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY,
-        TCP_AFTER_QUIC_DELAY,
+        Alpn, AltService, AttemptId, AttemptReport, AttemptStatus, Config, ConfigError,
+        DelaySchedule, EchConfig, Endpoint, FailedAttempt, FailedQuery, Failure, FailureReason,
+        FamilyPolicy, History, Host, HostError, HostPort, Name, Nat64Error, Nat64Prefix, Path,
+        Protocols, Provenance, QueryId, QueryKind, QueryReport, Report, ServiceRecord, Source,
+        ToHostPort, Transport, Winner, ATTEMPT_START_FLOOR, CONNECTION_ATTEMPT_DELAY,
+        HISTORY_CAPACITY, HISTORY_TTL, MAX_ALT_SERVICES, MAX_CONNECTION_ATTEMPT_DELAY,
+        MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY, TCP_AFTER_QUIC_DELAY,
     };
 
     #[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
@@ -140,9 +148,10 @@ pub mod prelude {
     #[cfg(feature = "platform-verifier")]
     pub use crate::platform_client_config;
     pub use crate::{
-        discover_nat64, on_pool, AttemptError, AttemptErrorKind, BuildError,
-        CombinedSystemResolver, Resolve, Resolving, ResolvingServices, SocketHook,
-        SocketOptionError, SocketOptions, StaticResolver, SystemResolver, HANDSHAKE_TIMEOUT,
+        discover_nat64, on_pool, AltSvcError, AltSvcErrorKind, AltSvcValue, AttemptError,
+        AttemptErrorKind, BuildError, CombinedSystemResolver, Resolve, Resolving,
+        ResolvingServices, SocketHook, SocketOptionError, SocketOptions, StaticResolver,
+        SystemResolver, ALT_SVC_DEFAULT_MAX_AGE, ALT_SVC_ORIGINS, HANDSHAKE_TIMEOUT,
         MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE, RESOLVER_QUEUE, RESOLVER_THREADS,
     };
     #[cfg(feature = "tls")]

@@ -14,7 +14,7 @@ use rustls::ClientConfig;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use crate::{Connector, Tls, TlsConfigError, TlsStream};
+use crate::{AltSvcError, AltSvcValue, Connector, Tls, TlsConfigError, TlsStream};
 
 /// An HTTPS connector for hyper-util's legacy `Client`: each `https` connection is a
 /// TLS-aware Happy Eyeballs race (an attempt counts once its TLS handshake is done, HEv3
@@ -30,6 +30,15 @@ use crate::{Connector, Tls, TlsConfigError, TlsStream};
 /// TCP only: hyper does not speak HTTP/3, so the config's QUIC ids (`h3`) are not offered.
 /// Set the rustls config's `alpn_protocols` to what the client speaks: `h2` and `http/1.1`
 /// when its `http2` feature is on, `http/1.1` otherwise.
+///
+/// # Alternative services
+///
+/// Hand it the `Alt-Svc` header fields of the responses you get
+/// ([`HttpsConnector::remember_alt_svc`]), and its next connections to that origin race the
+/// alternatives too (RFC 7838; HEv3 V59): those over TCP (`h2`, `http/1.1`), each a group of
+/// its own after the HTTPS records' ones, its certificate checked against the origin's
+/// name. They are kept in the connector ([`Connector::set_alt_svc`], bounded), so clones
+/// and other connects through it share them.
 ///
 /// # Examples
 ///
@@ -121,6 +130,89 @@ impl HttpsConnector {
         #[cfg(not(feature = "hickory"))]
         let connector = Connector::default();
         Ok(HttpsConnector::new(connector, Arc::new(config))?)
+    }
+
+    /// Returns the connector it races through: its alternative services
+    /// ([`Connector::set_alt_svc`]), history and settings.
+    pub fn connector(&self) -> &Connector {
+        &self.connector
+    }
+
+    /// Remembers the alternative services that a response from `uri` announced in its
+    /// `Alt-Svc` header fields (RFC 7838 §3), for the connections to come to its origin:
+    /// they replace those remembered before, `Alt-Svc: clear` forgets them, and each expires
+    /// `ma` seconds (24 hours without one) after the response was generated, on tokio's
+    /// clock: now, less the response's `Age` when it has one (RFC 7838 §3.1 counts `ma`
+    /// from the response's generation, RFC 9111 §5.1). A response without the
+    /// field, or from an `http` URI (plain TCP races use no alternatives: nothing would
+    /// check that they speak for the origin), changes nothing.
+    ///
+    /// Only alternatives over TCP (`h2`, `http/1.1`) are raced here; `h3` ones are kept
+    /// for a connect on the same connector that speaks QUIC.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use bytes::Bytes;
+    /// use http_body_util::Empty;
+    /// use hyper_util::client::legacy::Client;
+    /// use hyper_util::rt::TokioExecutor;
+    ///
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let https = eyeballs_tokio::HttpsConnector::platform(&["h2", "http/1.1"])?;
+    /// let client: Client<_, Empty<Bytes>> =
+    ///     Client::builder(TokioExecutor::new()).build(https.clone());
+    /// let uri: http::Uri = "https://www.example.test/".parse()?;
+    /// let response = client.get(uri.clone()).await?;
+    /// // `Alt-Svc: h2="alt.example.test:443"; ma=3600`, say: the next connections race it.
+    /// https.remember_alt_svc(&uri, response.headers())?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// An [`AltSvcError`] for field values that do not parse; nothing is remembered then.
+    pub fn remember_alt_svc(
+        &self,
+        uri: &http::Uri,
+        headers: &http::HeaderMap,
+    ) -> Result<(), AltSvcError> {
+        let (Some(host), Some("https")) = (uri.host(), uri.scheme_str()) else {
+            return Ok(());
+        };
+        let mut fields = headers.get_all(http::header::ALT_SVC).iter().peekable();
+        if fields.peek().is_none() {
+            return Ok(());
+        }
+        // Field lines of one name are one comma-separated list (RFC 9110 §5.3); bytes that
+        // are not text make the value fail to parse.
+        let value = fields
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let value = AltSvcValue::parse(&value)?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let now = tokio::time::Instant::now().into_std();
+        let age = headers
+            .get(http::header::AGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map_or(std::time::Duration::ZERO, std::time::Duration::from_secs);
+        // An age past what `Instant` can go back: long expired, as if generated at `now -
+        // age`; the store drops those at the next race.
+        let generated = now.checked_sub(age);
+        let alts = match generated {
+            Some(at) => value.services(at),
+            None => value
+                .services(now)
+                .into_iter()
+                .map(|a| a.expires(now))
+                .collect(),
+        };
+        self.connector
+            .set_alt_svc(host, uri.port_u16().unwrap_or(443), alts);
+        Ok(())
     }
 
     /// Refuses `http` URIs when `on` (default off: they get a plain TCP race).

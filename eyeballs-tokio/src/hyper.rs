@@ -17,7 +17,9 @@ use crate::Connector;
 /// The port defaults to 443 for `https` and 80 otherwise. TLS is the caller's layer (wrap
 /// it as you would hyper-util's `HttpConnector`, say with hyper-rustls'
 /// `HttpsConnectorBuilder::wrap_connector`), or use [`HttpsConnector`](crate::HttpsConnector)
-/// (features `hyper` and `tls`), whose race counts the TLS handshake (HEv3 §6.1).
+/// (features `hyper` and `tls`), whose race counts the TLS handshake (HEv3 §6.1) and
+/// races the origin's alternative services (`Alt-Svc`). This one races none: nothing in a
+/// plain TCP race checks that an alternative speaks for the origin (RFC 7838 §2.1).
 ///
 /// # Examples
 ///

@@ -150,3 +150,75 @@ fn an_h3_only_config_is_refused() {
     let err = HttpsConnector::new(Connector::default(), Arc::new(ca.client_config(&["h3"])));
     assert_eq!(err.unwrap_err(), TlsConfigError::NoAlpn);
 }
+
+/// `Alt-Svc` through hyper (RFC 7838): the origin's port stalls its TLS handshakes; after
+/// `remember_alt_svc` with a response's `Alt-Svc: http/1.1=":PORT"`, the next request races
+/// the alternative (its own group, first) and is answered there, its certificate checked
+/// against the origin's name. `clear` forgets it; an `http` URI and a bad value change
+/// nothing, the latter with an error naming the place.
+#[tokio::test]
+async fn alt_svc_headers_send_requests_to_the_alternative() {
+    let ca = TestCa::new();
+    let origin = std::net::TcpListener::bind(SocketAddr::new(V4, 0)).unwrap();
+    let port = origin.local_addr().unwrap().port();
+    let stalled = TlsServer::start(
+        origin,
+        ca.server_config(&[NAME], &["http/1.1"]),
+        TlsServe::Stall,
+    )
+    .unwrap();
+    let alt = std::net::TcpListener::bind(SocketAddr::new(V4, 0)).unwrap();
+    let alt_port = alt.local_addr().unwrap().port();
+    let alt = TlsServer::start(
+        alt,
+        ca.server_config(&[NAME], &["http/1.1"]),
+        TlsServe::Http,
+    )
+    .unwrap();
+    let connector = Connector::builder()
+        .resolver(StaticResolver::new().host(NAME, [V4]))
+        .history(false)
+        .build()
+        .unwrap();
+    let https = HttpsConnector::new(connector, Arc::new(ca.client_config(&["http/1.1"]))).unwrap();
+    let uri: http::Uri = format!("https://{NAME}:{port}/a").parse().unwrap();
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        http::header::ALT_SVC,
+        format!(r#"http%2F1.1=":{alt_port}"; ma=60"#)
+            .parse()
+            .unwrap(),
+    );
+    let http_uri: http::Uri = format!("http://{NAME}:{port}/").parse().unwrap();
+    https.remember_alt_svc(&http_uri, &headers).unwrap();
+    assert!(https.connector().alt_svc(NAME, port).is_empty());
+    https.remember_alt_svc(&uri, &headers).unwrap();
+    assert_eq!(https.connector().alt_svc(NAME, port)[0].port(), alt_port);
+
+    let client: Client<_, Empty<Bytes>> =
+        Client::builder(TokioExecutor::new()).build(https.clone());
+    let response = client.get(uri.clone()).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(alt.handshakes(), 1);
+    assert_eq!(stalled.handshakes(), 0);
+
+    // `ma` counts from the response's generation: with `Age: 61`, `ma=60` has expired.
+    let mut aged = headers.clone();
+    aged.insert(http::header::AGE, "61".parse().unwrap());
+    https.remember_alt_svc(&uri, &aged).unwrap();
+    let now = tokio::time::Instant::now().into_std();
+    let expiry = https.connector().alt_svc(NAME, port)[0].expiry().unwrap();
+    assert!(expiry < now, "{expiry:?} {now:?}");
+    https.remember_alt_svc(&uri, &headers).unwrap();
+    let expiry = https.connector().alt_svc(NAME, port)[0].expiry().unwrap();
+    assert!(expiry > now, "{expiry:?} {now:?}");
+
+    let mut bad = http::HeaderMap::new();
+    bad.insert(http::header::ALT_SVC, "h2=443".parse().unwrap());
+    let err = https.remember_alt_svc(&uri, &bad).unwrap_err();
+    assert!(err.to_string().contains("at byte 3"), "{err}");
+    assert_eq!(https.connector().alt_svc(NAME, port).len(), 1);
+    headers.insert(http::header::ALT_SVC, "clear".parse().unwrap());
+    https.remember_alt_svc(&uri, &headers).unwrap();
+    assert!(https.connector().alt_svc(NAME, port).is_empty());
+}

@@ -10,6 +10,7 @@ use eyeballs_core::{Config, ConfigError, History};
 use super::handle::Connector;
 use super::history::SharedHistory;
 use super::settings::Settings;
+use crate::alt_svc::AltSvcStore;
 use crate::resolve::{Resolve, SystemResolver};
 use crate::sockets::{SocketOptionError, SocketOptions, Sources};
 
@@ -238,6 +239,7 @@ impl<R> ConnectorBuilder<R> {
                 history: SharedHistory::new(self.history),
                 sources: self.sources,
                 handshake_timeout: self.handshake_timeout,
+                alt_svc: AltSvcStore::default(),
             },
             self.runtime,
         ))

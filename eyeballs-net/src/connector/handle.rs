@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use eyeballs_core::{Config, History};
+use eyeballs_core::{AltService, Config, History};
 
 use super::settings::Settings;
 
@@ -81,6 +81,69 @@ impl<R> Connector<R> {
     /// Forgets the history (call it when the network attachment changes, R16).
     pub fn clear_history(&self) {
         self.settings.history.clear();
+    }
+
+    /// Remembers the alternative services (RFC 7838 `Alt-Svc`) that the origin `host`:`port`
+    /// announced, replacing those it had (as a new `Alt-Svc` field value does, §3); none
+    /// forgets the origin (`Alt-Svc: clear`). Clones of the connector share them.
+    ///
+    /// Every TLS connect to that origin (`connect_tls` and the others that race TLS and
+    /// QUIC, feature `tls`; eyeballs-tokio's hyper `HttpsConnector` too) then races the
+    /// alternatives that have not expired: each as a service group of its own after the
+    /// HTTPS records' and before the plain addresses (HEV3.md HG17), its host with its own
+    /// AAAA and A queries (and HTTPS query, when the resolver answers them), an `h3` one
+    /// over QUIC where the connect offers `h3` (V41). The TLS server name stays the
+    /// origin's, so each alternative's certificate is checked against the origin (§2.1).
+    /// Plain TCP connects and IP-literal targets use none: without a certificate check,
+    /// nothing says the alternative speaks for the origin.
+    ///
+    /// Bounded: at most [`ALT_SVC_ORIGINS`](crate::ALT_SVC_ORIGINS) origins (setting one
+    /// more forgets the one set longest ago), each with at most
+    /// [`MAX_ALT_SERVICES`](eyeballs_core::MAX_ALT_SERVICES) alternatives. Expiries
+    /// ([`AltService::expires`]) are compared with the runtime's clock when a race starts;
+    /// expired alternatives are forgotten then. [`AltSvcValue`](crate::AltSvcValue)
+    /// parses a response's field value and sets the expiries from its `ma`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use eyeballs_core::AltService;
+    /// use eyeballs_net::{AltSvcValue, Connector};
+    /// # #[derive(Clone, Default)] struct MyRuntime;
+    ///
+    /// let connector = Connector::<MyRuntime>::default();
+    /// // A response from https://www.example.test said `Alt-Svc: h3=":8443"; ma=3600`.
+    /// let value: AltSvcValue = r#"h3=":8443"; ma=3600"#.parse()?;
+    /// connector.set_alt_svc("www.example.test", 443, value.services(Instant::now()));
+    /// assert_eq!(connector.alt_svc("www.example.test", 443)[0].port(), 8443);
+    ///
+    /// // Or by hand, with no expiry.
+    /// connector.set_alt_svc("www.example.test", 443, [AltService::new("alt.example.test", 443).alpn(["h2"])]);
+    /// assert_eq!(connector.alt_svc("www.example.test", 443).len(), 1);
+    ///
+    /// // `Alt-Svc: clear`.
+    /// connector.set_alt_svc("www.example.test", 443, AltSvcValue::parse("clear")?.services(Instant::now()));
+    /// assert!(connector.alt_svc("www.example.test", 443).is_empty());
+    /// # Ok::<(), eyeballs_net::AltSvcError>(())
+    /// ```
+    pub fn set_alt_svc<I>(&self, host: &str, port: u16, alts: I)
+    where
+        I: IntoIterator<Item = AltService>,
+    {
+        self.settings.alt_svc.set(host, port, alts);
+    }
+
+    /// Returns the alternative services remembered for the origin `host`:`port` (see
+    /// [`Connector::set_alt_svc`]), expired ones not yet forgotten included.
+    pub fn alt_svc(&self, host: &str, port: u16) -> Vec<AltService> {
+        self.settings.alt_svc.get(host, port)
+    }
+
+    /// Forgets every origin's alternative services (call it when the network attachment
+    /// changes: RFC 7838 §2.2 lets clients keep them only while it is the same).
+    pub fn clear_alt_svc(&self) {
+        self.settings.alt_svc.clear();
     }
 
     /// Returns the race configuration.

@@ -7,11 +7,13 @@ use std::time::Duration;
 use eyeballs_core::Config;
 
 use super::history::SharedHistory;
+use crate::alt_svc::AltSvcStore;
 use crate::resolve::Resolve;
 use crate::sockets::{SocketOptions, Sources};
 
 /// A connector's settings and state: built once by the builder, never changed but for
-/// the history and the source cache, which live behind their own locks.
+/// the history, the source cache and the alternative services, which live behind their
+/// own locks.
 pub(crate) struct Settings {
     pub(crate) config: Config,
     pub(crate) socket: SocketOptions,
@@ -20,6 +22,8 @@ pub(crate) struct Settings {
     /// Where source facts come from: probed (a user's connector) or given (a simulated host).
     pub(crate) sources: Sources,
     pub(crate) handshake_timeout: Duration,
+    /// The alternative services users set per origin, which TLS connects race.
+    pub(crate) alt_svc: AltSvcStore,
 }
 
 impl fmt::Debug for Settings {

@@ -17,8 +17,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use eyeballs_core::{
-    Action, AttemptId, Config, Endpoint, Failure, Host, HostPort, Input, Name, Protocols, QueryId,
-    QueryKind, Race, Report, ServiceRecord, Target, Transport, Winner,
+    Action, AttemptId, Config, Endpoint, Failure, Host, HostPort, Input, Name, Protocols,
+    Provenance, QueryId, QueryKind, Race, Report, ServiceRecord, Target, Transport, Winner,
 };
 
 use crate::connector::Settings;
@@ -157,7 +157,17 @@ impl<'s, O> Runner<'s, O> {
                 } else {
                     Target::host(name.as_str(), target.port())
                 };
-                t.https(plan.https && resolver.answers_https())
+                let t = t.https(plan.https && resolver.answers_https());
+                // Alternatives need a certificate check against the origin (RFC 7838 §2.1):
+                // TLS connects only, which are those that ask for HTTPS records.
+                match plan.https {
+                    true => settings
+                        .alt_svc
+                        .for_race(name, target.port(), now)
+                        .into_iter()
+                        .fold(t, Target::alt_svc),
+                    false => t,
+                }
             }
             host => {
                 let scope = match host {
@@ -222,7 +232,11 @@ impl<'s, O> Runner<'s, O> {
                     attempt, endpoint, ..
                 } => {
                     let priority = endpoint.priority();
-                    tracing::debug!(target: "eyeballs", %attempt, %endpoint, priority, "connect");
+                    let (delay_ms, alt_svc) = (self.delay_ms(attempt), alt_svc_host(&endpoint));
+                    tracing::debug!(
+                        target: "eyeballs",
+                        %attempt, %endpoint, priority, delay_ms, alt_svc, "connect"
+                    );
                     if let Some(refusal) = refusal(&endpoint) {
                         self.race.handle_input(
                             Input::ConnectFailed {
@@ -246,7 +260,11 @@ impl<'s, O> Runner<'s, O> {
                 Action::ConnectHeld {
                     attempt, endpoint, ..
                 } => {
-                    tracing::debug!(target: "eyeballs", %attempt, %endpoint, "connect, handshake held");
+                    let (delay_ms, alt_svc) = (self.delay_ms(attempt), alt_svc_host(&endpoint));
+                    tracing::debug!(
+                        target: "eyeballs",
+                        %attempt, %endpoint, delay_ms, alt_svc, "connect, handshake held"
+                    );
                     if let Some(refusal) = refusal(&endpoint) {
                         self.race.handle_input(
                             Input::ConnectFailed {
@@ -520,6 +538,13 @@ impl<'s, O> Runner<'s, O> {
             .map(|a| a.endpoint().clone())
     }
 
+    /// The Connection Attempt Delay that follows the start of `attempt`, in whole
+    /// milliseconds, for the tracing event of the start (HEV3.md HG13: shown).
+    fn delay_ms(&self, attempt: AttemptId) -> Option<u64> {
+        let delay = self.race.attempts().get(attempt.index())?.delay();
+        Some(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX))
+    }
+
     fn arm_stall(&mut self, attempt: AttemptId, now: Instant) {
         self.disarm_stall(attempt);
         // A deadline past what `Instant` can hold is none.
@@ -549,6 +574,15 @@ impl<'s, O> Runner<'s, O> {
 fn refusal(endpoint: &Endpoint) -> Option<AttemptError> {
     (endpoint.addr().port() == 0)
         .then(|| AttemptError::new(endpoint.clone(), AttemptErrorKind::Port))
+}
+
+/// The alternative service's host an endpoint came from (`Alt-Svc`, HEv3 V59), for the
+/// tracing event of its start.
+fn alt_svc_host(endpoint: &Endpoint) -> Option<tracing::field::DisplayValue<Name>> {
+    match endpoint.provenance() {
+        Provenance::AltSvc { host, .. } => Some(tracing::field::display(host.clone())),
+        _ => None,
+    }
 }
 
 /// The addresses of a literal host.

@@ -13,6 +13,7 @@ use eyeballs_core::{
 use super::error::ScriptError;
 use super::network::Network;
 use super::script::Script;
+use crate::alt_svc::AltSvcStore;
 use crate::connector::{Settings, SharedHistory, HANDSHAKE_TIMEOUT};
 use crate::resolve::{Resolve, Resolving, ResolvingServices};
 use crate::runner::sim_loop::{self, Event, Outcome};
@@ -249,6 +250,7 @@ pub(crate) fn settings(
         history: SharedHistory::new(history),
         sources: Sources::Given(Arc::new(move |dest| Some(host.fact(dest)))),
         handshake_timeout,
+        alt_svc: AltSvcStore::default(),
     }
 }
 
