@@ -98,6 +98,11 @@ struct ConnectArgs {
     /// names it, and each attempt's line shows the delay it got.
     #[arg(long, value_name = "fixed|rtt|BASE*FACTOR", value_parser = args::schedule)]
     delay_schedule: Option<DelaySchedule>,
+    /// How long TCP to an address waits after QUIC to the same address started (HEv3 §6,
+    /// V29; default 50ms): a duration, like --attempt-delay, kept within 10ms and the
+    /// attempt delay (as long as the attempt delay or longer: TCP waits the attempt delay).
+    #[arg(long, value_name = "DURATION", value_parser = args::delay, allow_negative_numbers = true)]
+    tcp_after_quic: Option<args::Delay>,
     /// Resolution Delay (RFC 8305 §3; default 50ms): a duration, like --attempt-delay.
     #[arg(long, value_name = "DURATION", value_parser = args::delay, allow_negative_numbers = true)]
     resolution_delay: Option<args::Delay>,
@@ -722,6 +727,9 @@ fn configure(args: &ConnectArgs) -> Config {
     }
     if let Some(s) = args.delay_schedule {
         c = c.delay_schedule(s);
+    }
+    if let Some(d) = &args.tcp_after_quic {
+        c = c.tcp_after_quic_delay(d.value());
     }
     let policy = match (args.only, args.prefer) {
         (Some(Family::V6), _) => Some(FamilyPolicy::V6Only),
