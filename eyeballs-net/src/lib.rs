@@ -93,8 +93,9 @@ pub use hickory::async_io::{background_tasks as hickory_background_tasks, AsyncI
 #[cfg(feature = "hickory")]
 pub use hickory::HickoryResolver;
 pub use resolve::{
-    discover_nat64, on_pool, CombinedSystemResolver, Resolve, Resolving, ResolvingServices,
-    StaticResolver, SystemResolver, RESOLVER_QUEUE, RESOLVER_THREADS,
+    discover_nat64, on_pool, CombinedSystemResolver, DnsCache, Resolve, Resolving,
+    ResolvingServices, ResolvingServicesWithTtl, ResolvingWithTtl, StaticResolver,
+    SystemResolver, WithTtl, RESOLVER_QUEUE, RESOLVER_THREADS,
 };
 pub use sockets::{
     SocketHook, SocketOptionError, SocketOptions, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,

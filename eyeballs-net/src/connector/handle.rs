@@ -9,7 +9,7 @@ use eyeballs_core::{Config, History};
 use super::settings::Settings;
 
 /// Connects with Happy Eyeballs (RFC 8305, and HEv3 for TLS and QUIC) on the runtime `R`;
-/// holds the configuration, the resolver, the history and what the host knows of its
+/// holds the configuration, the resolver, the history, the DNS cache (off by default) and what the host knows of its
 /// routes. Every driver's `Connector` is this type: `eyeballs_tokio::Connector` is
 /// `Connector<Tokio>`, `eyeballs_async_std::Connector` is `Connector<AsyncIo>`,
 /// `eyeballs_blocking::Connector` is `Connector<Blocking>` (with blocking methods), and a
@@ -81,6 +81,20 @@ impl<R> Connector<R> {
     /// Forgets the history (call it when the network attachment changes, R16).
     pub fn clear_history(&self) {
         self.settings.history.clear();
+    }
+
+    /// Forgets every answer of the DNS cache (see
+    /// [`ConnectorBuilder::dns_cache`](crate::ConnectorBuilder::dns_cache)): call it with
+    /// [`Connector::clear_history`] when the network attachment changes, since another
+    /// network's DNS may answer differently.
+    pub fn clear_dns_cache(&self) {
+        self.settings.dns_cache.clear();
+    }
+
+    /// Returns how many answers the DNS cache holds (0 when it is off), expired ones
+    /// included until they are dropped.
+    pub fn dns_cache_entries(&self) -> usize {
+        self.settings.dns_cache.len()
     }
 
     /// Returns the race configuration.
