@@ -54,6 +54,8 @@
 pub use eyeballs_net::sim::*;
 /// Why one attempt failed (the inner error of its `io::Error`), to assert on.
 pub use eyeballs_net::{AttemptError, AttemptErrorKind};
+/// A DNS cache for [`SimBuilder::dns_cache`]: optimistic DNS in virtual time.
+pub use eyeballs_net::DnsCache;
 
 /// The core's types a script and its assertions use, so one dependency is enough.
 pub use eyeballs_core::{

@@ -21,7 +21,7 @@ use eyeballs_core::{Name, QueryKind, ServiceRecord};
 ///
 /// - **before it expires**, uses it and sends no query, as any stub cache does (the TTL is
 ///   the zone's own promise that the answer holds);
-/// - **after it expired, by at most [`max_stale`](DnsCache::max_stale)**, races on it at
+/// - **after it expired, for less than [`max_stale`](DnsCache::max_stale)**, races on it at
 ///   once *and* sends the query ("optimistic DNS", HEv3 §4.4, V13, HG18): the first
 ///   attempt starts at the connect's start instead of after a DNS round trip, and the
 ///   fresh answer, when it differs, joins the race as a late answer (HEv3 §7: addresses
@@ -113,7 +113,7 @@ impl DnsCache {
     /// (up to RFC 2181's 2³¹ − 1 seconds) counts as this.
     pub const MAX_TTL: Duration = Duration::from_secs(86_400);
 
-    /// The default staleness bound: an answer expired for up to one day may still race
+    /// The default staleness bound: an answer expired for less than a day may still race
     /// while its fresh query runs. RFC 8767 §5: "Shorter values, even less than a day, can
     /// effectively handle the vast majority of outages"; a day is the bound of common
     /// serve-stale resolvers (Knot Resolver's, for one). Here a stale answer never stands
@@ -210,7 +210,7 @@ impl Cache {
             entry.used = self.tick;
             return Some(Hit::Fresh(entry.answer.clone()));
         }
-        if now.saturating_duration_since(entry.expires) <= self.settings.max_stale {
+        if !is_dead(entry.expires, now, self.settings.max_stale) {
             self.tick += 1;
             entry.used = self.tick;
             return Some(Hit::Stale(entry.answer.clone()));
@@ -275,7 +275,7 @@ impl Cache {
         let max_stale = self.settings.max_stale;
         let before = self.entries.len();
         self.entries
-            .retain(|_, e| now.saturating_duration_since(e.expires) <= max_stale);
+            .retain(|_, e| !is_dead(e.expires, now, max_stale));
         if self.entries.len() < before {
             return;
         }
@@ -295,6 +295,12 @@ impl Cache {
         self.latest = Some(now);
         now
     }
+}
+
+/// Returns whether an entry that expires at `expires` is past its staleness bound at
+/// `now`: expired for `max_stale` or more (so a bound of zero serves nothing stale).
+fn is_dead(expires: Instant, now: Instant, max_stale: Duration) -> bool {
+    now >= expires && now.saturating_duration_since(expires) >= max_stale
 }
 
 /// The DNS cache of a connector: shared by its clones, or off.
