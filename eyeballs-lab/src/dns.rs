@@ -1,12 +1,13 @@
 //! A small DNS server on loopback UDP, answering AAAA, A and HTTPS for test names with
 //! per-type delays, empty answers and error codes, so real resolvers are tested against real
 //! packets. It runs on a thread of its own (no async runtime), so every driver's tests can
-//! use it.
+//! use it. Every record it gives has a TTL of 60 s, and it counts the queries it receives
+//! ([`DnsServer::queries`]).
 
 use std::collections::BTreeMap;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -142,6 +143,8 @@ pub struct DnsServer {
     /// Where it listens.
     pub addr: SocketAddr,
     stop: Arc<AtomicBool>,
+    /// Queries received (parsed), answered or not.
+    queries: Arc<AtomicUsize>,
     /// The server's own socket (a clone), to wake it with a datagram to itself.
     waker: UdpSocket,
     thread: Option<JoinHandle<()>>,
@@ -180,21 +183,33 @@ impl DnsServer {
         let waker = socket.try_clone().expect("clone the DNS socket");
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
+        let queries = Arc::new(AtomicUsize::new(0));
+        let counted = queries.clone();
         let thread = std::thread::Builder::new()
             .name("eyeballs-lab-dns".into())
-            .spawn(move || serve(&socket, &zone, &stopped))
+            .spawn(move || serve(&socket, &zone, &stopped, &counted))
             .expect("start the DNS server thread");
         DnsServer {
             addr,
             stop,
+            queries,
             waker,
             thread: Some(thread),
         }
     }
 }
 
-/// Answers queries, each after its delay, until `stop` (or `MAX_QUERIES` datagrams).
-fn serve(socket: &UdpSocket, zone: &Zone, stop: &AtomicBool) {
+impl DnsServer {
+    /// Returns how many queries the server has received so far (each DNS message, retries
+    /// included, answered or not): what a client's cache saved shows here.
+    pub fn queries(&self) -> usize {
+        self.queries.load(Ordering::SeqCst)
+    }
+}
+
+/// Answers queries, each after its delay, until `stop` (or `MAX_QUERIES` datagrams),
+/// counting them in `queries`.
+fn serve(socket: &UdpSocket, zone: &Zone, stop: &AtomicBool, queries: &AtomicUsize) {
     let mut pending: Vec<(Instant, Vec<u8>, SocketAddr)> = Vec::new();
     let mut buf = [0u8; 2048];
     let mut received = 0;
@@ -233,6 +248,7 @@ fn serve(socket: &UdpSocket, zone: &Zone, stop: &AtomicBool) {
         let Ok(query) = Message::from_vec(&buf[..n]) else {
             continue;
         };
+        queries.fetch_add(1, Ordering::SeqCst);
         let Some((delay, reply)) = answer(zone, &query) else {
             continue;
         };

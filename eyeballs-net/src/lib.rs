@@ -142,9 +142,10 @@ pub mod prelude {
     pub use crate::platform_client_config;
     pub use crate::{
         discover_nat64, on_pool, AttemptError, AttemptErrorKind, BuildError,
-        CombinedSystemResolver, Resolve, Resolving, ResolvingServices, SocketHook,
-        SocketOptionError, SocketOptions, StaticResolver, SystemResolver, HANDSHAKE_TIMEOUT,
-        MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE, RESOLVER_QUEUE, RESOLVER_THREADS,
+        CombinedSystemResolver, DnsCache, Resolve, Resolving, ResolvingServices,
+        ResolvingServicesWithTtl, ResolvingWithTtl, SocketHook, SocketOptionError, SocketOptions,
+        StaticResolver, SystemResolver, WithTtl, HANDSHAKE_TIMEOUT, MAX_KEEPALIVE_IDLE,
+        MIN_KEEPALIVE_IDLE, RESOLVER_QUEUE, RESOLVER_THREADS,
     };
     #[cfg(feature = "tls")]
     pub use crate::{rustls, CertificateProblem, EchHook, Tls, TlsBuilder, TlsConfigError};
