@@ -94,8 +94,8 @@ pub use hickory::async_io::{background_tasks as hickory_background_tasks, AsyncI
 pub use hickory::HickoryResolver;
 pub use resolve::{
     discover_nat64, on_pool, CombinedSystemResolver, DnsCache, Resolve, Resolving,
-    ResolvingServices, ResolvingServicesWithTtl, ResolvingWithTtl, StaticResolver,
-    SystemResolver, WithTtl, RESOLVER_QUEUE, RESOLVER_THREADS,
+    ResolvingServices, ResolvingServicesWithTtl, ResolvingWithTtl, StaticResolver, SystemResolver,
+    WithTtl, RESOLVER_QUEUE, RESOLVER_THREADS,
 };
 pub use sockets::{
     SocketHook, SocketOptionError, SocketOptions, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,

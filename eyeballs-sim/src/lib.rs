@@ -52,10 +52,10 @@
 //! Requirement ids (R, G, V, HG) are defined in [`eyeballs_core::requirements`].
 
 pub use eyeballs_net::sim::*;
-/// Why one attempt failed (the inner error of its `io::Error`), to assert on.
-pub use eyeballs_net::{AttemptError, AttemptErrorKind};
 /// A DNS cache for [`SimBuilder::dns_cache`]: optimistic DNS in virtual time.
 pub use eyeballs_net::DnsCache;
+/// Why one attempt failed (the inner error of its `io::Error`), to assert on.
+pub use eyeballs_net::{AttemptError, AttemptErrorKind};
 
 /// The core's types a script and its assertions use, so one dependency is enough.
 pub use eyeballs_core::{

@@ -55,7 +55,7 @@ fn cached(network: Network, cache: DnsCache) -> Sim {
     Sim::builder(network)
         .dns_cache(Some(cache))
         .build()
-        .unwrap()
+        .expect("the script is valid")
 }
 
 /// A fresh answer is used without a query (a stub cache honours the TTL): the second race
@@ -167,7 +167,9 @@ fn a_failed_refresh_leaves_the_stale_answer_in_use() {
             .dns("example.test", QueryKind::A, answer)
             .tcp("192.0.2.1:80", Peer::accept(ms(40)))
     };
-    let good = Answer::addrs(["192.0.2.1"]).after(ms(30)).ttl(Duration::from_secs(1));
+    let good = Answer::addrs(["192.0.2.1"])
+        .after(ms(30))
+        .ttl(Duration::from_secs(1));
     let mut sim = cached(network(good), DnsCache::new());
     sim.connect("example.test:80");
     sim.change_network(network(Answer::servfail().after(ms(30))))
@@ -177,7 +179,13 @@ fn a_failed_refresh_leaves_the_stale_answer_in_use() {
     assert_eq!(second.tries(), tries(&[(0, "TCP 192.0.2.1:80")]));
     assert_eq!(second.elapsed(), ms(40));
     assert!(second.error().is_none());
-    let a = second.report().unwrap().queries().iter().find(|q| q.kind == QueryKind::A).cloned();
+    let a = second
+        .report()
+        .unwrap()
+        .queries()
+        .iter()
+        .find(|q| q.kind == QueryKind::A)
+        .cloned();
     assert!(a.unwrap().error.is_some());
     assert_eq!(sim.dns_cache_entries(), 1);
     let third = sim.connect("example.test:80");
@@ -230,7 +238,9 @@ fn entries_beyond_the_cap_are_evicted() {
         network = network.dns(
             host,
             QueryKind::A,
-            Answer::addrs(["192.0.2.1"]).after(ms(30)).ttl(Duration::from_secs(60)),
+            Answer::addrs(["192.0.2.1"])
+                .after(ms(30))
+                .ttl(Duration::from_secs(60)),
         );
     }
     let network = network.tcp("192.0.2.1:80", Peer::accept(ms(10)));

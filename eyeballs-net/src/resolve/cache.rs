@@ -16,7 +16,7 @@ use eyeballs_core::{Name, QueryKind, ServiceRecord};
 /// # What it does
 ///
 /// Each answer the resolver gives with a time to live ([`WithTtl`](crate::WithTtl);
-/// [`HickoryResolver`](crate::HickoryResolver)'s answers carry one) is kept under the
+/// `HickoryResolver`'s answers carry one, feature `hickory`) is kept under the
 /// name and record type it answers (AAAA, A, both, HTTPS). A connect that needs it then:
 ///
 /// - **before it expires**, uses it and sends no query, as any stub cache does (the TTL is

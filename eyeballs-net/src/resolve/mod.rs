@@ -96,8 +96,7 @@ impl<T> WithTtl<T> {
 }
 
 /// A DNS answer on its way, with its TTL ([`Resolve::resolve_with_ttl`]).
-pub type ResolvingWithTtl =
-    Pin<Box<dyn Future<Output = io::Result<WithTtl<Vec<IpAddr>>>> + Send>>;
+pub type ResolvingWithTtl = Pin<Box<dyn Future<Output = io::Result<WithTtl<Vec<IpAddr>>>> + Send>>;
 
 /// An HTTPS answer on its way, with its TTL ([`Resolve::resolve_https_with_ttl`]).
 pub type ResolvingServicesWithTtl =

@@ -16,8 +16,8 @@ use super::network::{
     SOURCE_V6,
 };
 use crate::error::{AttemptError, AttemptErrorKind, EchRejected};
-use crate::runner::sim_loop::{Dialed, World};
 use crate::resolve::WithTtl;
+use crate::runner::sim_loop::{Dialed, World};
 use crate::runner::Answer;
 
 /// A DNS answer, checked.
@@ -163,9 +163,7 @@ impl Script {
         let key = name.as_str();
         let (after, scripted, ttl) = match self.dns.get(&(key.to_owned(), kind)) {
             Some((after, scripted, ttl)) => (*after, scripted.clone(), *ttl),
-            None if self.names.contains(key) => {
-                (Duration::ZERO, Scripted::Addrs(Vec::new()), None)
-            }
+            None if self.names.contains(key) => (Duration::ZERO, Scripted::Addrs(Vec::new()), None),
             None => (Duration::ZERO, Scripted::Fail(DnsFailure::NxDomain), None),
         };
         let answer = match scripted {

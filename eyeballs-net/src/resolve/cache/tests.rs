@@ -41,10 +41,24 @@ fn fresh_within_the_ttl_then_stale_within_the_bound_then_gone() {
 fn keys_are_the_name_case_folded_and_the_record_type() {
     let t0 = Instant::now();
     let mut cache = Cache::new(DnsCache::new());
-    cache.store(&name("Example.TEST."), QueryKind::A, addrs(&["192.0.2.1"]), secs(30), t0);
-    assert!(cache.lookup(&name("example.test"), QueryKind::A, t0).is_some());
-    assert_eq!(cache.lookup(&name("example.test"), QueryKind::Aaaa, t0), None);
-    assert_eq!(cache.lookup(&name("example.test"), QueryKind::Both, t0), None);
+    cache.store(
+        &name("Example.TEST."),
+        QueryKind::A,
+        addrs(&["192.0.2.1"]),
+        secs(30),
+        t0,
+    );
+    assert!(cache
+        .lookup(&name("example.test"), QueryKind::A, t0)
+        .is_some());
+    assert_eq!(
+        cache.lookup(&name("example.test"), QueryKind::Aaaa, t0),
+        None
+    );
+    assert_eq!(
+        cache.lookup(&name("example.test"), QueryKind::Both, t0),
+        None
+    );
     assert_eq!(cache.lookup(&name("other.test"), QueryKind::A, t0), None);
 }
 
@@ -56,7 +70,13 @@ fn a_zero_ttl_is_not_cached_and_drops_the_entry_it_supersedes() {
     cache.store(&n, QueryKind::A, addrs(&["192.0.2.1"]), Duration::ZERO, t0);
     assert_eq!(cache.len(), 0);
     cache.store(&n, QueryKind::A, addrs(&["192.0.2.1"]), secs(30), t0);
-    cache.store(&n, QueryKind::A, addrs(&["192.0.2.2"]), Duration::ZERO, t0 + secs(1));
+    cache.store(
+        &n,
+        QueryKind::A,
+        addrs(&["192.0.2.2"]),
+        Duration::ZERO,
+        t0 + secs(1),
+    );
     assert_eq!(cache.lookup(&n, QueryKind::A, t0 + secs(1)), None);
 }
 
@@ -69,12 +89,18 @@ fn huge_ttls_are_capped_and_never_overflow() {
         let mut cache = Cache::new(DnsCache::new().max_stale(secs(1)));
         cache.store(&n, QueryKind::A, addrs(&["192.0.2.1"]), ttl, t0);
         let last_fresh = t0 + DnsCache::MAX_TTL - Duration::from_nanos(1);
-        assert!(matches!(cache.lookup(&n, QueryKind::A, last_fresh), Some(Hit::Fresh(_))));
+        assert!(matches!(
+            cache.lookup(&n, QueryKind::A, last_fresh),
+            Some(Hit::Fresh(_))
+        ));
         assert!(matches!(
             cache.lookup(&n, QueryKind::A, t0 + DnsCache::MAX_TTL),
             Some(Hit::Stale(_))
         ));
-        assert_eq!(cache.lookup(&n, QueryKind::A, t0 + DnsCache::MAX_TTL + secs(1)), None);
+        assert_eq!(
+            cache.lookup(&n, QueryKind::A, t0 + DnsCache::MAX_TTL + secs(1)),
+            None
+        );
     }
 }
 
@@ -96,14 +122,26 @@ fn a_clock_that_goes_backwards_is_clamped() {
     let mut cache = Cache::new(DnsCache::new().max_stale(secs(100)));
     let n = name("example.test");
     cache.store(&n, QueryKind::A, addrs(&["192.0.2.1"]), secs(30), t0);
-    assert!(matches!(cache.lookup(&n, QueryKind::A, t0 + secs(40)), Some(Hit::Stale(_))));
+    assert!(matches!(
+        cache.lookup(&n, QueryKind::A, t0 + secs(40)),
+        Some(Hit::Stale(_))
+    ));
     // An earlier reading counts as the latest one: the entry does not grow young again.
-    assert!(matches!(cache.lookup(&n, QueryKind::A, t0), Some(Hit::Stale(_))));
+    assert!(matches!(
+        cache.lookup(&n, QueryKind::A, t0),
+        Some(Hit::Stale(_))
+    ));
     // An answer stored "in the past" expires from the latest time seen.
     let m = name("later.test");
     cache.store(&m, QueryKind::A, addrs(&["192.0.2.2"]), secs(30), t0);
-    assert!(matches!(cache.lookup(&m, QueryKind::A, t0 + secs(69)), Some(Hit::Fresh(_))));
-    assert!(matches!(cache.lookup(&m, QueryKind::A, t0 + secs(70)), Some(Hit::Stale(_))));
+    assert!(matches!(
+        cache.lookup(&m, QueryKind::A, t0 + secs(69)),
+        Some(Hit::Fresh(_))
+    ));
+    assert!(matches!(
+        cache.lookup(&m, QueryKind::A, t0 + secs(70)),
+        Some(Hit::Stale(_))
+    ));
 }
 
 #[test]
@@ -112,18 +150,39 @@ fn empty_and_oversized_answers_are_not_cached() {
     let mut cache = Cache::new(DnsCache::new());
     let n = name("example.test");
     cache.store(&n, QueryKind::A, Cached::Addrs(Vec::new()), secs(30), t0);
-    cache.store(&n, QueryKind::Https, Cached::Records(Vec::new()), secs(30), t0);
+    cache.store(
+        &n,
+        QueryKind::Https,
+        Cached::Records(Vec::new()),
+        secs(30),
+        t0,
+    );
     let many: Vec<IpAddr> = (0..=DnsCache::MAX_ADDRS)
         .map(|i| IpAddr::from([10, 0, (i / 256) as u8, (i % 256) as u8]))
         .collect();
-    cache.store(&n, QueryKind::Aaaa, Cached::Addrs(many.clone()), secs(30), t0);
+    cache.store(
+        &n,
+        QueryKind::Aaaa,
+        Cached::Addrs(many.clone()),
+        secs(30),
+        t0,
+    );
     let records = vec![ServiceRecord::new(1, "."); DnsCache::MAX_RECORDS + 1];
-    cache.store(&name("svc.test"), QueryKind::Https, Cached::Records(records), secs(30), t0);
+    cache.store(
+        &name("svc.test"),
+        QueryKind::Https,
+        Cached::Records(records),
+        secs(30),
+        t0,
+    );
     assert_eq!(cache.len(), 0);
     // Exactly the cap is kept, whole.
     let at_cap = Cached::Addrs(many[..DnsCache::MAX_ADDRS].to_vec());
     cache.store(&n, QueryKind::Aaaa, at_cap.clone(), secs(30), t0);
-    assert_eq!(cache.lookup(&n, QueryKind::Aaaa, t0), Some(Hit::Fresh(at_cap)));
+    assert_eq!(
+        cache.lookup(&n, QueryKind::Aaaa, t0),
+        Some(Hit::Fresh(at_cap))
+    );
 }
 
 #[test]
@@ -151,12 +210,23 @@ fn a_full_cache_evicts_the_least_recently_used_entry() {
 fn a_full_cache_drops_dead_entries_before_live_ones() {
     let t0 = Instant::now();
     let mut cache = Cache::new(DnsCache::new().entries(3).max_stale(secs(10)));
-    let (a, b, c, d) = (name("a.test"), name("b.test"), name("c.test"), name("d.test"));
+    let (a, b, c, d) = (
+        name("a.test"),
+        name("b.test"),
+        name("c.test"),
+        name("d.test"),
+    );
     cache.store(&a, QueryKind::A, addrs(&["192.0.2.1"]), secs(100), t0);
     cache.store(&b, QueryKind::A, addrs(&["192.0.2.2"]), secs(1), t0);
     cache.store(&c, QueryKind::A, addrs(&["192.0.2.3"]), secs(1), t0);
     // b and c are past their bound at t0 + 20 s, a (the least recently used) is fresh.
-    cache.store(&d, QueryKind::A, addrs(&["192.0.2.4"]), secs(100), t0 + secs(20));
+    cache.store(
+        &d,
+        QueryKind::A,
+        addrs(&["192.0.2.4"]),
+        secs(100),
+        t0 + secs(20),
+    );
     assert_eq!(cache.len(), 2);
     assert!(cache.lookup(&a, QueryKind::A, t0 + secs(20)).is_some());
     assert!(cache.lookup(&d, QueryKind::A, t0 + secs(20)).is_some());
@@ -166,7 +236,13 @@ fn a_full_cache_drops_dead_entries_before_live_ones() {
 fn a_cap_of_zero_keeps_nothing() {
     let t0 = Instant::now();
     let mut cache = Cache::new(DnsCache::new().entries(0));
-    cache.store(&name("a.test"), QueryKind::A, addrs(&["192.0.2.1"]), secs(30), t0);
+    cache.store(
+        &name("a.test"),
+        QueryKind::A,
+        addrs(&["192.0.2.1"]),
+        secs(30),
+        t0,
+    );
     assert_eq!(cache.len(), 0);
 }
 
@@ -176,6 +252,9 @@ fn serve_stale_off_is_a_plain_ttl_cache() {
     let mut cache = Cache::new(DnsCache::new().max_stale(Duration::ZERO));
     let n = name("example.test");
     cache.store(&n, QueryKind::A, addrs(&["192.0.2.1"]), secs(30), t0);
-    assert!(matches!(cache.lookup(&n, QueryKind::A, t0 + secs(29)), Some(Hit::Fresh(_))));
+    assert!(matches!(
+        cache.lookup(&n, QueryKind::A, t0 + secs(29)),
+        Some(Hit::Fresh(_))
+    ));
     assert_eq!(cache.lookup(&n, QueryKind::A, t0 + secs(30)), None);
 }
