@@ -27,6 +27,9 @@
 //! - [`Resolve`]: the one resolver trait of every driver, the system resolver on a bounded
 //!   pool of threads ([`SystemResolver`], [`on_pool`]), a [`StaticResolver`], and with
 //!   feature `hickory` the hickory resolver (HTTPS records, so HEv3 services, ALPN, ECH).
+//! - [`DnsCache`]: a connector's cache of DNS answers with their TTLs ([`WithTtl`]), off
+//!   by default, for optimistic DNS (HEv3 §4.4: an expired answer races while its query
+//!   runs).
 //! - [`Tls`] (feature `tls`): TLS-aware racing (HEv3 §6.1) and QUIC (feature `quic`).
 //! - [`AttemptError`]: why one attempt failed, naming its endpoint.
 //! - [`runtime`]: what a runtime gives eyeballs (clock, timer, TCP connect; TLS and QUIC

@@ -27,7 +27,10 @@ use eyeballs_core::{Name, QueryKind, ServiceRecord};
 ///   fresh answer, when it differs, joins the race as a late answer (HEv3 §7: addresses
 ///   no longer in it leave the list unless their attempt started, V44; new ones are sorted
 ///   in, V45). If the fresh query fails, the race goes on with the stale answer (RFC 8767's
-///   serve-stale);
+///   serve-stale). A race that ends before its fresh answer is back (it won on the stale
+///   one) drops that answer with its other lookups, as every connect does: the entry then
+///   stays stale, and the next connect races on it and asks again, until a race outlasts
+///   its query (its answer is then kept) or the entry passes its staleness bound;
 /// - **later than that**, or with no entry, sends the query and waits, as without a cache.
 ///
 /// What is never cached: failures (NXDOMAIN, SERVFAIL, timeouts: the next connect asks
@@ -68,7 +71,9 @@ use eyeballs_core::{Name, QueryKind, ServiceRecord};
 /// have seen, and with serve-stale it may race an address the zone has since withdrawn (a
 /// plain TCP connect to it wins if it accepts; a TLS or QUIC one still checks the
 /// certificate). hickory-resolver also keeps its own cache of fresh answers, so the gain
-/// with it is the stale half. That trade is the application's to make.
+/// with it is the stale half. That trade is the application's to make: plain TCP to hosts
+/// whose addresses move is safer with a short [`max_stale`](DnsCache::max_stale), or
+/// zero (a plain TTL cache).
 ///
 /// # Examples
 ///
@@ -113,12 +118,17 @@ impl DnsCache {
     /// (up to RFC 2181's 2³¹ − 1 seconds) counts as this.
     pub const MAX_TTL: Duration = Duration::from_secs(86_400);
 
-    /// The default staleness bound: an answer expired for less than a day may still race
-    /// while its fresh query runs. RFC 8767 §5: "Shorter values, even less than a day, can
-    /// effectively handle the vast majority of outages"; a day is the bound of common
-    /// serve-stale resolvers (Knot Resolver's, for one). Here a stale answer never stands
-    /// alone for long: the fresh query always runs beside it.
-    pub const MAX_STALE: Duration = Duration::from_secs(86_400);
+    /// The default staleness bound: an answer expired for less than an hour may still race
+    /// while its fresh query runs.
+    ///
+    /// Shorter than a serve-stale resolver's (RFC 8767 §5 suggests a day or more, and
+    /// notes that "shorter values, even less than a day, can effectively handle the vast
+    /// majority of outages") because the use differs: a resolver serves stale data only
+    /// when the refresh fails, while optimistic DNS races it *before* the refresh is back,
+    /// on every connect in the window. An hour covers an application that reconnects
+    /// after a pause (TTLs are often a minute or five) and bounds how long a withdrawn
+    /// address can be tried first. Set [`DnsCache::max_stale`] for another trade.
+    pub const MAX_STALE: Duration = Duration::from_secs(3600);
 
     /// A cache of [`DnsCache::ENTRIES`] entries, answers usable up to
     /// [`DnsCache::MAX_STALE`] after they expire.

@@ -160,7 +160,8 @@ pub trait Resolve: Send + Sync + 'static {
     /// Looks up `name` for `kind` like [`Resolve::resolve`], with the answer's TTL, for a
     /// connector's [`DnsCache`]: races ask this. Default: [`Resolve::resolve`]'s answer
     /// with no TTL, which is never cached. A resolver that knows TTLs overrides it (and
-    /// keeps [`Resolve::resolve`] for callers that want the addresses alone).
+    /// keeps [`Resolve::resolve`] for callers that want the addresses alone; if that one
+    /// calls this one, as below, this one must be overridden, or each calls the other).
     ///
     /// # Examples
     ///
