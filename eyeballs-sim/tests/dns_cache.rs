@@ -288,3 +288,41 @@ fn https_records_are_cached_like_addresses() {
         .iter()
         .any(|(_, _, k)| matches!(k, QueryKind::Https | QueryKind::A)));
 }
+
+/// V13 for service information (`ResolvedServicesStale`, HG18): expired HTTPS records and
+/// addresses race at once, the record's port included, while both queries run.
+#[test]
+fn expired_https_records_race_at_once_too() {
+    let ttl = Duration::from_secs(1);
+    let record = ServiceRecord::new(1, ".").alpn(["h2"]).port(8443);
+    let network = Network::new()
+        .dns(
+            "example.test",
+            QueryKind::Https,
+            Answer::records([record]).after(ms(30)).ttl(ttl),
+        )
+        .dns(
+            "example.test",
+            QueryKind::A,
+            Answer::addrs(["192.0.2.1"]).after(ms(30)).ttl(ttl),
+        )
+        .tcp("192.0.2.1:8443", Peer::accept(ms(10)));
+    let mut sim = cached(network, DnsCache::new());
+    let protocols = Protocols::new().tcp("h2");
+    sim.connect_tls(HOST, &protocols);
+    sim.advance(Duration::from_secs(5));
+    let second = sim.connect_tls(HOST, &protocols);
+    assert_eq!(second.tries(), tries(&[(0, "TCP 192.0.2.1:8443")]));
+    let sent: Vec<QueryKind> = queries(&second).iter().map(|(_, _, k)| *k).collect();
+    assert!(
+        sent.contains(&QueryKind::Https) && sent.contains(&QueryKind::A),
+        "{sent:?}"
+    );
+    let report = second.report().unwrap();
+    let https = report
+        .queries()
+        .iter()
+        .find(|q| q.kind == QueryKind::Https)
+        .unwrap();
+    assert_eq!(https.stale, Some(ms(0)));
+}
