@@ -1,5 +1,5 @@
 //! Alt-Svc alternatives on async-io, under smol and async-std (RFC 7838; HEv3 V41, V59;
-//! HEV3.md HG17): with no HTTPS record, an `h3` alternative on another port than the
+//! HG17): with no HTTPS record, an `h3` alternative on another port than the
 //! origin's TCP port is raced over QUIC and wins, its host resolved through the connector's
 //! resolver and its certificate checked against the origin's name (feature `quic`).
 #![cfg(feature = "quic")]

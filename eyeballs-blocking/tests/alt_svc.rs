@@ -1,4 +1,4 @@
-//! Alt-Svc alternatives on the blocking driver (RFC 7838; HEv3 V59; HEV3.md HG17): an `h2`
+//! Alt-Svc alternatives on the blocking driver (RFC 7838; HEv3 V59; HG17): an `h2`
 //! alternative on another port of the origin's host races over TCP+TLS as a group of its
 //! own, before the origin's plain address, and wins while the origin stalls its handshakes;
 //! the certificate is checked against the origin's name (feature `tls`).

@@ -1,5 +1,5 @@
 //! Which Connection Attempt Delay schedule `eyeballs connect` runs (HEv3 §6, V29, V58;
-//! HEV3.md HG13, HG16): the line printed before the timeline, and the `delay_schedule`
+//! HG13, HG16): the line printed before the timeline, and the `delay_schedule`
 //! object of each race's JSON. Each attempt's own delay is on its timeline line and in its
 //! JSON (`delay_ms`), so what the schedule gave is visible start by start.
 

@@ -767,7 +767,7 @@ fn a_silent_dns_server_is_named() {
 }
 
 /// The timeline starts with the delay schedule that runs, and each attempt's line shows
-/// the delay after its start (HEV3.md HG13); `--delay-schedule 50ms*2` gives the first
+/// the delay after its start (HG13); `--delay-schedule 50ms*2` gives the first
 /// start 50 ms and the second 100 ms (HG16), in the JSON too. Here `[::1]` refuses and
 /// 127.0.0.1 accepts.
 #[test]

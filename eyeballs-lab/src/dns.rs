@@ -1,7 +1,8 @@
 //! A small DNS server on loopback UDP, answering AAAA, A and HTTPS for test names with
 //! per-type delays, empty answers and error codes, so real resolvers are tested against real
 //! packets. It runs on a thread of its own (no async runtime), so every driver's tests can
-//! use it.
+//! use it. Every record it gives has a TTL of 60 s, and it counts the queries it receives
+//! ([`DnsServer::queries`]).
 
 use std::collections::BTreeMap;
 use std::io;
@@ -227,6 +228,15 @@ impl DnsServer {
             waker,
             thread: Some(thread),
         }
+    }
+}
+
+impl DnsServer {
+    /// Returns how many queries the server has received so far (each DNS message with a
+    /// question, retries included, answered or not): what a client's cache saved shows
+    /// here.
+    pub fn queries(&self) -> usize {
+        self.log.queries().len()
     }
 }
 

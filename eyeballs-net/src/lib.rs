@@ -27,6 +27,9 @@
 //! - [`Resolve`]: the one resolver trait of every driver, the system resolver on a bounded
 //!   pool of threads ([`SystemResolver`], [`on_pool`]), a [`StaticResolver`], and with
 //!   feature `hickory` the hickory resolver (HTTPS records, so HEv3 services, ALPN, ECH).
+//! - [`DnsCache`]: a connector's cache of DNS answers with their TTLs ([`WithTtl`]), off
+//!   by default, for optimistic DNS (HEv3 §4.4: an expired answer races while its query
+//!   runs).
 //! - [`Tls`] (feature `tls`): TLS-aware racing (HEv3 §6.1) and QUIC (feature `quic`).
 //! - [`AttemptError`]: why one attempt failed, naming its endpoint.
 //! - Alt-Svc (RFC 7838): [`AltSvcValue`] parses a response's `Alt-Svc` field, and
@@ -101,8 +104,9 @@ pub use hickory::async_io::{background_tasks as hickory_background_tasks, AsyncI
 #[cfg(feature = "hickory")]
 pub use hickory::HickoryResolver;
 pub use resolve::{
-    discover_nat64, on_pool, CombinedSystemResolver, Resolve, Resolving, ResolvingServices,
-    StaticResolver, SystemResolver, RESOLVER_QUEUE, RESOLVER_THREADS,
+    discover_nat64, on_pool, CombinedSystemResolver, DnsCache, Resolve, Resolving,
+    ResolvingServices, ResolvingServicesWithTtl, ResolvingWithTtl, StaticResolver, SystemResolver,
+    WithTtl, RESOLVER_QUEUE, RESOLVER_THREADS,
 };
 pub use sockets::{
     SocketHook, SocketOptionError, SocketOptions, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
@@ -149,10 +153,11 @@ pub mod prelude {
     pub use crate::platform_client_config;
     pub use crate::{
         discover_nat64, on_pool, AltSvcError, AltSvcErrorKind, AltSvcValue, AttemptError,
-        AttemptErrorKind, BuildError, CombinedSystemResolver, Resolve, Resolving,
-        ResolvingServices, SocketHook, SocketOptionError, SocketOptions, StaticResolver,
-        SystemResolver, ALT_SVC_DEFAULT_MAX_AGE, ALT_SVC_ORIGINS, HANDSHAKE_TIMEOUT,
-        MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE, RESOLVER_QUEUE, RESOLVER_THREADS,
+        AttemptErrorKind, BuildError, CombinedSystemResolver, DnsCache, Resolve, Resolving,
+        ResolvingServices, ResolvingServicesWithTtl, ResolvingWithTtl, SocketHook,
+        SocketOptionError, SocketOptions, StaticResolver, SystemResolver, WithTtl,
+        ALT_SVC_DEFAULT_MAX_AGE, ALT_SVC_ORIGINS, HANDSHAKE_TIMEOUT, MAX_KEEPALIVE_IDLE,
+        MIN_KEEPALIVE_IDLE, RESOLVER_QUEUE, RESOLVER_THREADS,
     };
     #[cfg(feature = "tls")]
     pub use crate::{rustls, CertificateProblem, EchHook, Tls, TlsBuilder, TlsConfigError};

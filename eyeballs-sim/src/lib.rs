@@ -52,6 +52,8 @@
 //! Requirement ids (R, G, V, HG) are defined in [`eyeballs_core::requirements`].
 
 pub use eyeballs_net::sim::*;
+/// A DNS cache for [`SimBuilder::dns_cache`]: optimistic DNS in virtual time.
+pub use eyeballs_net::DnsCache;
 /// Why one attempt failed (the inner error of its `io::Error`), to assert on.
 pub use eyeballs_net::{AttemptError, AttemptErrorKind};
 

@@ -1,4 +1,4 @@
-//! Alt-Svc alternatives on real sockets (RFC 7838; HEv3 V41, V59; HEV3.md HG5, HG17): with
+//! Alt-Svc alternatives on real sockets (RFC 7838; HEv3 V41, V59; HG5, HG17): with
 //! no HTTPS record, an `h3` alternative on another port than the origin's TCP port is
 //! raced over QUIC and wins; the alternative's host gets its own address queries; its
 //! certificate is checked against the origin's name, not the alternative's; plain TCP

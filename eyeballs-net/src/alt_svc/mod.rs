@@ -1,5 +1,5 @@
 //! HTTP alternative services (RFC 7838 `Alt-Svc`) for the connector: the field value's
-//! parser, and the bounded per-origin store that TLS connects read (HEv3 V41, V59; HEV3.md
+//! parser, and the bounded per-origin store that TLS connects read (HEv3 V41, V59;
 //! HG5, HG17).
 //!
 //! The HTTP layer learns alternatives from responses; the connector remembers them per

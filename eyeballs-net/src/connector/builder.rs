@@ -11,7 +11,8 @@ use super::handle::Connector;
 use super::history::SharedHistory;
 use super::settings::Settings;
 use crate::alt_svc::AltSvcStore;
-use crate::resolve::{Resolve, SystemResolver};
+use crate::resolve::cache::SharedDnsCache;
+use crate::resolve::{DnsCache, Resolve, SystemResolver};
 use crate::sockets::{SocketOptionError, SocketOptions, Sources};
 
 /// How long a handshake (TLS after TCP, QUIC) may take by default before its attempt fails
@@ -106,6 +107,7 @@ pub struct ConnectorBuilder<R> {
     resolver: Arc<dyn Resolve>,
     history: Option<History>,
     handshake_timeout: Duration,
+    dns_cache: Option<DnsCache>,
     /// Probed by default; the simulator gives its host's.
     pub(crate) sources: Sources,
 }
@@ -119,6 +121,7 @@ impl<R: Clone> Clone for ConnectorBuilder<R> {
             resolver: self.resolver.clone(),
             history: self.history.clone(),
             handshake_timeout: self.handshake_timeout,
+            dns_cache: self.dns_cache,
             sources: self.sources.clone(),
         }
     }
@@ -131,6 +134,7 @@ impl<R> fmt::Debug for ConnectorBuilder<R> {
             .field("socket", &self.socket)
             .field("history", &self.history.is_some())
             .field("handshake_timeout", &self.handshake_timeout)
+            .field("dns_cache", &self.dns_cache)
             .finish_non_exhaustive()
     }
 }
@@ -170,6 +174,7 @@ impl<R> ConnectorBuilder<R> {
             resolver: Arc::new(SystemResolver),
             history: Some(History::new()),
             handshake_timeout: HANDSHAKE_TIMEOUT,
+            dns_cache: None,
             sources: Sources::default(),
         }
     }
@@ -217,6 +222,42 @@ impl<R> ConnectorBuilder<R> {
         self
     }
 
+    /// Turns the connector's DNS cache on with these caps (`Some`), or off (`None`, the
+    /// default): answers kept with their TTLs, used without a query while fresh, and raced
+    /// at once while the fresh query runs once expired ("optimistic DNS", HEv3 §4.4, V13;
+    /// HG18). Only answers that come with a TTL are kept
+    /// ([`Resolve::resolve_with_ttl`]: hickory's do, the system resolver's do not); see
+    /// [`DnsCache`] for what is kept, the caps, and why it is off by default.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use eyeballs_net::{Connector, DnsCache};
+    /// # #[derive(Clone, Default)] struct MyRuntime;
+    /// # type Connect = std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>>;
+    /// # struct T; impl eyeballs_net::runtime::Timer for T {
+    /// #     fn reset(&mut self, _: std::time::Instant) {}
+    /// #     fn poll(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<()> { std::task::Poll::Pending }
+    /// # }
+    /// # impl eyeballs_net::runtime::Runtime for MyRuntime {
+    /// #     type Tcp = (); type Timer = T; type Connect = Connect;
+    /// #     fn now(&self) -> std::time::Instant { std::time::Instant::now() }
+    /// #     fn timer(&self) -> T { T }
+    /// #     fn connect(&self, _: std::net::SocketAddr, _: &eyeballs_net::SocketOptions) -> Connect { Box::pin(async { Ok(()) }) }
+    /// # }
+    ///
+    /// let connector: Connector<MyRuntime> = Connector::builder()
+    ///     .dns_cache(Some(DnsCache::new().max_stale(Duration::from_secs(3600))))
+    ///     .build()?;
+    /// assert_eq!(connector.dns_cache_entries(), 0);
+    /// # Ok::<(), eyeballs_net::BuildError>(())
+    /// ```
+    pub fn dns_cache(mut self, cache: Option<DnsCache>) -> Self {
+        self.dns_cache = cache;
+        self
+    }
+
     /// Builds the connector.
     ///
     /// # Errors
@@ -237,6 +278,7 @@ impl<R> ConnectorBuilder<R> {
                 socket: self.socket,
                 resolver: self.resolver,
                 history: SharedHistory::new(self.history),
+                dns_cache: SharedDnsCache::new(self.dns_cache),
                 sources: self.sources,
                 handshake_timeout: self.handshake_timeout,
                 alt_svc: AltSvcStore::default(),

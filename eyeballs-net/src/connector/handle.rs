@@ -9,7 +9,7 @@ use eyeballs_core::{AltService, Config, History};
 use super::settings::Settings;
 
 /// Connects with Happy Eyeballs (RFC 8305, and HEv3 for TLS and QUIC) on the runtime `R`;
-/// holds the configuration, the resolver, the history and what the host knows of its
+/// holds the configuration, the resolver, the history, the DNS cache (off by default) and what the host knows of its
 /// routes. Every driver's `Connector` is this type: `eyeballs_tokio::Connector` is
 /// `Connector<Tokio>`, `eyeballs_async_std::Connector` is `Connector<AsyncIo>`,
 /// `eyeballs_blocking::Connector` is `Connector<Blocking>` (with blocking methods), and a
@@ -90,7 +90,7 @@ impl<R> Connector<R> {
     /// Every TLS connect to that origin (`connect_tls` and the others that race TLS and
     /// QUIC, feature `tls`; eyeballs-tokio's hyper `HttpsConnector` too) then races the
     /// alternatives that have not expired: each as a service group of its own after the
-    /// HTTPS records' and before the plain addresses (HEV3.md HG17), its host with its own
+    /// HTTPS records' and before the plain addresses (HG17), its host with its own
     /// AAAA and A queries (and HTTPS query, when the resolver answers them), an `h3` one
     /// over QUIC where the connect offers `h3` (V41). The TLS server name stays the
     /// origin's, so each alternative's certificate is checked against the origin (§2.1).
@@ -144,6 +144,20 @@ impl<R> Connector<R> {
     /// changes: RFC 7838 §2.2 lets clients keep them only while it is the same).
     pub fn clear_alt_svc(&self) {
         self.settings.alt_svc.clear();
+    }
+
+    /// Forgets every answer of the DNS cache (see
+    /// [`ConnectorBuilder::dns_cache`](crate::ConnectorBuilder::dns_cache)): call it with
+    /// [`Connector::clear_history`] when the network attachment changes, since another
+    /// network's DNS may answer differently.
+    pub fn clear_dns_cache(&self) {
+        self.settings.dns_cache.clear();
+    }
+
+    /// Returns how many answers the DNS cache holds (0 when it is off), expired ones
+    /// included until they are dropped.
+    pub fn dns_cache_entries(&self) -> usize {
+        self.settings.dns_cache.len()
     }
 
     /// Returns the race configuration.

@@ -8,17 +8,20 @@ use eyeballs_core::Config;
 
 use super::history::SharedHistory;
 use crate::alt_svc::AltSvcStore;
+use crate::resolve::cache::SharedDnsCache;
 use crate::resolve::Resolve;
 use crate::sockets::{SocketOptions, Sources};
 
 /// A connector's settings and state: built once by the builder, never changed but for
-/// the history, the source cache and the alternative services, which live behind their
-/// own locks.
+/// the history, the DNS cache, the source cache and the alternative services, which live
+/// behind their own locks.
 pub(crate) struct Settings {
     pub(crate) config: Config,
     pub(crate) socket: SocketOptions,
     pub(crate) resolver: Arc<dyn Resolve>,
     pub(crate) history: SharedHistory,
+    /// Answers with their TTLs, for optimistic DNS (off by default).
+    pub(crate) dns_cache: SharedDnsCache,
     /// Where source facts come from: probed (a user's connector) or given (a simulated host).
     pub(crate) sources: Sources,
     pub(crate) handshake_timeout: Duration,
@@ -32,6 +35,7 @@ impl fmt::Debug for Settings {
             .field("config", &self.config)
             .field("socket", &self.socket)
             .field("history", &self.history.is_on())
+            .field("dns_cache", &self.dns_cache.is_on())
             .field("handshake_timeout", &self.handshake_timeout)
             .finish_non_exhaustive()
     }

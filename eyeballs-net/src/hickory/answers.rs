@@ -6,17 +6,20 @@ use std::io;
 use std::marker::PhantomData;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use eyeballs_core::QueryKind;
 use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::{RuntimeProvider, Time};
-use hickory_resolver::proto::rr::{RData, RecordType};
+use hickory_resolver::proto::rr::{RData, Record, RecordType};
 use hickory_resolver::{ConnectionProvider, Resolver};
 
 use super::decode::{is_no_data, lookup_error, service_records, setup_error};
 use super::order::{Order, AAAA_WAIT};
 use super::sequenced::Sequenced;
-use crate::resolve::{Resolve, Resolving, ResolvingServices};
+use crate::resolve::{
+    Resolve, Resolving, ResolvingServices, ResolvingServicesWithTtl, ResolvingWithTtl, WithTtl,
+};
 
 /// A hickory [`Resolver`] on any runtime provider `P`, answering the race's queries: AAAA
 /// and A separately, and HTTPS (RFC 9460) records decoded into [`ServiceRecord`]s.
@@ -157,53 +160,55 @@ fn name_servers(servers: &[SocketAddr]) -> ResolverConfig {
 
 /// hickory's lookups on a resolver of any provider: what a [`Hickory`] asks.
 trait Lookups: Send + Sync + 'static {
-    /// Looks up the addresses of `name` for `kind` (AAAA, A, or both).
-    fn addrs(self: Arc<Self>, name: String, kind: QueryKind) -> Resolving;
+    /// Looks up the addresses of `name` for `kind` (AAAA, A, or both), with their TTL.
+    fn addrs(self: Arc<Self>, name: String, kind: QueryKind) -> ResolvingWithTtl;
 
-    /// Looks up the HTTPS records of `name`.
-    fn https(self: Arc<Self>, name: String) -> ResolvingServices;
+    /// Looks up the HTTPS records of `name`, with their TTL.
+    fn https(self: Arc<Self>, name: String) -> ResolvingServicesWithTtl;
 }
 
 impl<X: ConnectionProvider> Lookups for Resolver<X> {
-    fn addrs(self: Arc<Self>, name: String, kind: QueryKind) -> Resolving {
+    fn addrs(self: Arc<Self>, name: String, kind: QueryKind) -> ResolvingWithTtl {
         let resolver = self;
         Box::pin(async move {
             let result = match kind {
                 QueryKind::Aaaa => resolver.ipv6_lookup(name.as_str()).await,
                 QueryKind::A => resolver.ipv4_lookup(name.as_str()).await,
-                _ => {
-                    let ips = resolver.lookup_ip(name.as_str()).await;
-                    return match ips {
-                        Ok(ips) => Ok(ips.iter().collect()),
-                        Err(e) if is_no_data(&e) => Ok(Vec::new()),
-                        Err(e) => Err(lookup_error(&name, e)),
-                    };
-                }
+                _ => resolver
+                    .lookup_ip(name.as_str())
+                    .await
+                    .map(|ips| ips.as_lookup().clone()),
             };
             match result {
-                Ok(lookup) => Ok(lookup
-                    .answers()
-                    .iter()
-                    .filter_map(|r| match &r.data {
-                        RData::AAAA(a) => Some(IpAddr::V6(a.0)),
-                        RData::A(a) => Some(IpAddr::V4(a.0)),
-                        _ => None,
-                    })
-                    .collect()),
+                Ok(lookup) => {
+                    let addrs = lookup
+                        .answers()
+                        .iter()
+                        .filter_map(|r| match &r.data {
+                            RData::AAAA(a) => Some(IpAddr::V6(a.0)),
+                            RData::A(a) => Some(IpAddr::V4(a.0)),
+                            _ => None,
+                        })
+                        .collect();
+                    Ok(WithTtl::new(addrs, ttl(lookup.answers())))
+                }
                 // NOERROR with no data: a negative answer, which RFC 8305 §3 treats apart.
-                Err(e) if is_no_data(&e) => Ok(Vec::new()),
+                Err(e) if is_no_data(&e) => Ok(WithTtl::new(Vec::new(), None)),
                 Err(e) => Err(lookup_error(&name, e)),
             }
         })
     }
 
-    fn https(self: Arc<Self>, name: String) -> ResolvingServices {
+    fn https(self: Arc<Self>, name: String) -> ResolvingServicesWithTtl {
         let resolver = self;
         Box::pin(async move {
             match resolver.lookup(name.as_str(), RecordType::HTTPS).await {
-                Ok(lookup) => Ok(service_records(lookup.query().name(), lookup.answers())),
+                Ok(lookup) => {
+                    let records = service_records(lookup.query().name(), lookup.answers());
+                    Ok(WithTtl::new(records, ttl(lookup.answers())))
+                }
                 // No HTTPS records: no services, and the race goes on with the addresses.
-                Err(e) if is_no_data(&e) => Ok(Vec::new()),
+                Err(e) if is_no_data(&e) => Ok(WithTtl::new(Vec::new(), None)),
                 Err(e) => Err(lookup_error(&name, e)),
             }
         })
@@ -212,6 +217,16 @@ impl<X: ConnectionProvider> Lookups for Resolver<X> {
 
 impl<P: ConnectionProvider> Resolve for Hickory<P> {
     fn resolve(&self, name: &str, kind: QueryKind) -> Resolving {
+        let answer = self.resolve_with_ttl(name, kind);
+        Box::pin(async move { answer.await.map(WithTtl::into_value) })
+    }
+
+    fn resolve_https(&self, name: &str) -> ResolvingServices {
+        let answer = self.resolve_https_with_ttl(name);
+        Box::pin(async move { answer.await.map(WithTtl::into_value) })
+    }
+
+    fn resolve_with_ttl(&self, name: &str, kind: QueryKind) -> ResolvingWithTtl {
         let lookup = self.lookups.clone().addrs(name.to_string(), kind);
         let Some(order) = &self.order else {
             return lookup;
@@ -227,11 +242,21 @@ impl<P: ConnectionProvider> Resolve for Hickory<P> {
         }
     }
 
-    fn resolve_https(&self, name: &str) -> ResolvingServices {
+    fn resolve_https_with_ttl(&self, name: &str) -> ResolvingServicesWithTtl {
         self.lookups.clone().https(name.to_string())
     }
 
     fn answers_https(&self) -> bool {
         true
     }
+}
+
+/// The TTL of an answer: the smallest of its records' (the alias chain's CNAMEs too, as a
+/// stub cache counts it). hickory's own cache gives what is left of each, so an answer it
+/// serves from there expires when it would have. `None` for no records.
+fn ttl(answers: &[Record]) -> Option<Duration> {
+    answers
+        .iter()
+        .map(|r| Duration::from_secs(u64::from(r.ttl)))
+        .min()
 }

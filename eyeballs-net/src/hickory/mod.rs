@@ -22,7 +22,9 @@ mod sequenced;
 
 use answers::Hickory;
 
-use crate::resolve::{Resolve, Resolving, ResolvingServices};
+use crate::resolve::{
+    Resolve, Resolving, ResolvingServices, ResolvingServicesWithTtl, ResolvingWithTtl,
+};
 use crate::runtime::HickoryRuntime;
 
 /// Resolves with hickory-resolver on the runtime `R`, asking AAAA and A separately and
@@ -130,6 +132,17 @@ impl<R: HickoryRuntime> Resolve for HickoryResolver<R> {
 
     fn resolve_https(&self, name: &str) -> ResolvingServices {
         self.inner.resolve_https(name)
+    }
+
+    /// Gives each answer's TTL: the smallest of its records', as hickory gives them (what
+    /// is left of it, for an answer from hickory's own cache), for the connector's
+    /// [`DnsCache`](crate::DnsCache).
+    fn resolve_with_ttl(&self, name: &str, kind: QueryKind) -> ResolvingWithTtl {
+        self.inner.resolve_with_ttl(name, kind)
+    }
+
+    fn resolve_https_with_ttl(&self, name: &str) -> ResolvingServicesWithTtl {
+        self.inner.resolve_https_with_ttl(name)
     }
 
     fn answers_https(&self) -> bool {

@@ -13,11 +13,15 @@ use std::io;
 use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use eyeballs_core::{Nat64Prefix, QueryKind, ServiceRecord};
 
+pub(crate) mod cache;
 pub(crate) mod pool;
 mod system;
+
+pub use cache::DnsCache;
 
 pub(crate) use system::localhost_answer;
 
@@ -34,6 +38,69 @@ pub type Resolving = Pin<Box<dyn Future<Output = io::Result<Vec<IpAddr>>> + Send
 
 /// An HTTPS answer on its way: the records, decoded.
 pub type ResolvingServices = Pin<Box<dyn Future<Output = io::Result<Vec<ServiceRecord>>> + Send>>;
+
+/// A DNS answer with its time to live: what [`Resolve::resolve_with_ttl`] and
+/// [`Resolve::resolve_https_with_ttl`] give, for a connector's [`DnsCache`].
+///
+/// The TTL is what is left of it when the answer was given (a resolver answering from its
+/// own cache gives the remaining time), the smallest of the answer's records (CNAMEs
+/// included). `None`: the resolver knows no TTL, and the answer is not cached.
+///
+/// # Examples
+///
+/// ```
+/// use std::net::IpAddr;
+/// use std::time::Duration;
+/// use eyeballs_net::WithTtl;
+///
+/// let answer = WithTtl::new(vec!["::1".parse::<IpAddr>()?], Some(Duration::from_secs(300)));
+/// assert_eq!(answer.ttl(), Some(Duration::from_secs(300)));
+/// assert_eq!(answer.value().len(), 1);
+/// assert_eq!(WithTtl::new(7, None).into_value(), 7);
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WithTtl<T> {
+    value: T,
+    ttl: Option<Duration>,
+}
+
+impl<T> WithTtl<T> {
+    /// An answer `value` that holds for `ttl` (`None`: unknown).
+    pub fn new(value: T, ttl: Option<Duration>) -> Self {
+        WithTtl { value, ttl }
+    }
+
+    /// Returns the answer.
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+
+    /// Returns the answer, without its TTL.
+    pub fn into_value(self) -> T {
+        self.value
+    }
+
+    /// Returns how long the answer holds, if the resolver knows.
+    pub fn ttl(&self) -> Option<Duration> {
+        self.ttl
+    }
+
+    /// Applies `f` to the answer, keeping the TTL.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> WithTtl<U> {
+        WithTtl {
+            value: f(self.value),
+            ttl: self.ttl,
+        }
+    }
+}
+
+/// A DNS answer on its way, with its TTL ([`Resolve::resolve_with_ttl`]).
+pub type ResolvingWithTtl = Pin<Box<dyn Future<Output = io::Result<WithTtl<Vec<IpAddr>>>> + Send>>;
+
+/// An HTTPS answer on its way, with its TTL ([`Resolve::resolve_https_with_ttl`]).
+pub type ResolvingServicesWithTtl =
+    Pin<Box<dyn Future<Output = io::Result<WithTtl<Vec<ServiceRecord>>>> + Send>>;
 
 /// A resolver a race can ask, on every driver (async or blocking): plug in your own DNS
 /// stack, a cache, or a static map.
@@ -88,6 +155,53 @@ pub trait Resolve: Send + Sync + 'static {
     /// so that a Happy Eyeballs v3 race asks it. `getaddrinfo` cannot. Default: `false`.
     fn answers_https(&self) -> bool {
         false
+    }
+
+    /// Looks up `name` for `kind` like [`Resolve::resolve`], with the answer's TTL, for a
+    /// connector's [`DnsCache`]: races ask this. Default: [`Resolve::resolve`]'s answer
+    /// with no TTL, which is never cached. A resolver that knows TTLs overrides it (and
+    /// keeps [`Resolve::resolve`] for callers that want the addresses alone; if that one
+    /// calls this one, as below, this one must be overridden, or each calls the other).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io;
+    /// use std::net::IpAddr;
+    /// use std::time::Duration;
+    /// use eyeballs_core::QueryKind;
+    /// use eyeballs_net::{Resolve, Resolving, ResolvingWithTtl, WithTtl};
+    ///
+    /// /// Every name is the IPv4 loopback, for five minutes.
+    /// struct Loopback;
+    ///
+    /// impl Resolve for Loopback {
+    ///     fn resolve(&self, name: &str, kind: QueryKind) -> Resolving {
+    ///         let answer = self.resolve_with_ttl(name, kind);
+    ///         Box::pin(async move { answer.await.map(WithTtl::into_value) })
+    ///     }
+    ///
+    ///     fn resolve_with_ttl(&self, _name: &str, kind: QueryKind) -> ResolvingWithTtl {
+    ///         let addrs = match kind {
+    ///             QueryKind::Aaaa => vec![],
+    ///             _ => vec![IpAddr::from([127, 0, 0, 1])],
+    ///         };
+    ///         let ttl = Some(Duration::from_secs(300));
+    ///         Box::pin(async move { Ok::<_, io::Error>(WithTtl::new(addrs, ttl)) })
+    ///     }
+    /// }
+    /// ```
+    fn resolve_with_ttl(&self, name: &str, kind: QueryKind) -> ResolvingWithTtl {
+        let answer = self.resolve(name, kind);
+        Box::pin(async move { answer.await.map(|addrs| WithTtl::new(addrs, None)) })
+    }
+
+    /// Looks up the HTTPS records of `name` like [`Resolve::resolve_https`], with the
+    /// answer's TTL (see [`Resolve::resolve_with_ttl`]). Default: [`Resolve::resolve_https`]'s
+    /// answer with no TTL, never cached.
+    fn resolve_https_with_ttl(&self, name: &str) -> ResolvingServicesWithTtl {
+        let answer = self.resolve_https(name);
+        Box::pin(async move { answer.await.map(|records| WithTtl::new(records, None)) })
     }
 }
 

@@ -11,17 +11,17 @@ use eyeballs_core::{AttemptId, HostPort, QueryId, QueryKind, Report};
 
 use crate::connector::Settings;
 use crate::dial::{Dial, Gate, Step};
-use crate::resolve::Resolve;
+use crate::resolve::{Resolve, WithTtl};
 use crate::runner::ready::ReadySet;
 use crate::runner::{Answer, DialEvent, Plan, Runner, Work};
 use crate::runtime::{Runtime, Timer};
 use crate::sockets::FlagsRead;
 
-pub(crate) type Query = Pin<Box<dyn Future<Output = io::Result<Answer>> + Send>>;
+pub(crate) type Query = Pin<Box<dyn Future<Output = io::Result<WithTtl<Answer>>> + Send>>;
 
 /// What woke the loop.
 enum Event<O, F> {
-    Answer(QueryId, io::Result<Answer>),
+    Answer(QueryId, io::Result<WithTtl<Answer>>),
     Attempt(AttemptId, Step<O, F>),
     Timer,
 }
@@ -127,13 +127,14 @@ pub(crate) async fn run<R: Runtime, D: Dial<R>>(
     }
 }
 
-/// Sends one query: HTTPS records through [`Resolve::resolve_https`], addresses otherwise.
+/// Sends one query: HTTPS records through [`Resolve::resolve_https_with_ttl`], addresses
+/// otherwise, each with its TTL (for the DNS cache).
 pub(crate) fn ask(resolver: &dyn Resolve, name: &str, kind: QueryKind) -> Query {
     if kind == QueryKind::Https {
-        let records = resolver.resolve_https(name);
-        Box::pin(async move { records.await.map(Answer::Records) })
+        let records = resolver.resolve_https_with_ttl(name);
+        Box::pin(async move { records.await.map(|r| r.map(Answer::Records)) })
     } else {
-        let addrs = resolver.resolve(name, kind);
-        Box::pin(async move { addrs.await.map(Answer::Addrs) })
+        let addrs = resolver.resolve_with_ttl(name, kind);
+        Box::pin(async move { addrs.await.map(|a| a.map(Answer::Addrs)) })
     }
 }

@@ -23,6 +23,8 @@ use eyeballs_core::{
 
 use crate::connector::Settings;
 use crate::error::{AttemptError, AttemptErrorKind};
+use crate::resolve::cache::{Cached, Hit};
+use crate::resolve::WithTtl;
 use crate::sockets::{zone_index, FlagsRead};
 
 pub(crate) mod async_loop;
@@ -122,6 +124,9 @@ pub(crate) struct Runner<'s, O> {
     queued: VecDeque<Work>,
     /// Held attempts not yet released: their handshake deadline starts at the release.
     held: Vec<AttemptId>,
+    /// Queries sent while the connector has a DNS cache, to keep their answers under: at
+    /// most the race's queries in flight.
+    asked: Vec<(QueryId, Name, QueryKind)>,
     /// The deadlines of attempts whose ECH was just rejected: back in force if the core
     /// retries them (HG14), dropped otherwise.
     ech_rejected: Vec<(AttemptId, Instant)>,
@@ -203,6 +208,7 @@ impl<'s, O> Runner<'s, O> {
             more_connected: Vec::new(),
             queued: VecDeque::new(),
             held: Vec::new(),
+            asked: Vec::new(),
             ech_rejected: Vec::new(),
             result: None,
             want_report: plan.report,
@@ -225,7 +231,27 @@ impl<'s, O> Runner<'s, O> {
                 Action::Resolve {
                     query, name, kind, ..
                 } => {
-                    tracing::debug!(target: "eyeballs", %query, %name, %kind, "resolve");
+                    let cache = &self.settings.dns_cache;
+                    match cache.lookup(&name, kind, now) {
+                        Some(Hit::Fresh(answer)) => {
+                            // Within its TTL: no query (a stub cache's contract).
+                            tracing::debug!(target: "eyeballs", %query, %name, %kind, "resolved from the DNS cache");
+                            self.feed(query, answer, false, now);
+                            continue;
+                        }
+                        Some(Hit::Stale(answer)) => {
+                            // Optimistic DNS (V13, HG18): race on it now; the query goes
+                            // out, and its answer is merged as a late one (§7).
+                            tracing::debug!(target: "eyeballs", %query, %name, %kind, "stale answer from the DNS cache, resolve");
+                            self.feed(query, answer, true, now);
+                        }
+                        None => {
+                            tracing::debug!(target: "eyeballs", %query, %name, %kind, "resolve");
+                        }
+                    }
+                    if cache.is_on() {
+                        self.asked.push((query, name.clone(), kind));
+                    }
                     return Some(Work::Resolve { query, name, kind });
                 }
                 Action::Connect {
@@ -358,21 +384,59 @@ impl<'s, O> Runner<'s, O> {
 
     /// Feeds a DNS answer (or its failure) at `now`. Addresses come with their source facts
     /// (RFC 6724 sorts with them; history is kept per source, R15).
+    ///
+    /// With the connector's DNS cache on, an answer with a TTL is kept for the next races.
     pub(crate) fn handle_answer(
         &mut self,
         query: QueryId,
-        answer: io::Result<Answer>,
+        answer: io::Result<WithTtl<Answer>>,
         now: Instant,
     ) {
         let _race = self.span.clone().entered();
-        let input = match answer {
-            Ok(Answer::Addrs(addrs)) => {
-                tracing::debug!(target: "eyeballs", %query, ?addrs, "resolved");
-                self.learn_sources(&addrs, now);
-                Input::Resolved { query, addrs }
+        let asked = self
+            .asked
+            .iter()
+            .position(|(q, _, _)| *q == query)
+            .map(|i| self.asked.swap_remove(i));
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(error) => {
+                // Failures are not cached: the next race asks again.
+                tracing::debug!(target: "eyeballs", %query, %error, "resolve failed");
+                self.race
+                    .handle_input(Input::ResolveFailed { query, error }, now);
+                return;
             }
-            Ok(Answer::Records(records)) => {
-                tracing::debug!(target: "eyeballs", %query, ?records, "resolved");
+        };
+        let ttl = answer.ttl();
+        let cached = match answer.into_value() {
+            Answer::Addrs(addrs) => Cached::Addrs(addrs),
+            Answer::Records(records) => Cached::Records(records),
+        };
+        if let (Some((_, name, kind)), Some(ttl)) = (asked, ttl) {
+            self.settings
+                .dns_cache
+                .store(&name, kind, cached.clone(), ttl, now);
+        }
+        self.feed(query, cached, false, now);
+    }
+
+    /// Feeds an answer to `query` at `now`: fresh (from the resolver or the cache within
+    /// its TTL) or stale (an expired cache entry while the query runs, V13, HG18), after
+    /// the source facts of its addresses.
+    fn feed(&mut self, query: QueryId, answer: Cached, stale: bool, now: Instant) {
+        let input = match answer {
+            Cached::Addrs(addrs) => {
+                tracing::debug!(target: "eyeballs", %query, ?addrs, stale, "resolved");
+                self.learn_sources(&addrs, now);
+                if stale {
+                    Input::ResolvedStale { query, addrs }
+                } else {
+                    Input::Resolved { query, addrs }
+                }
+            }
+            Cached::Records(records) => {
+                tracing::debug!(target: "eyeballs", %query, ?records, stale, "resolved");
                 // Hints are destinations too (V10): with their source facts, history
                 // applies to a race that starts on hints alone (R15, HG3).
                 let hints: Vec<IpAddr> = records
@@ -385,11 +449,11 @@ impl<'s, O> Runner<'s, O> {
                 if !hints.is_empty() {
                     self.learn_sources(&hints, now);
                 }
-                Input::ResolvedServices { query, records }
-            }
-            Err(error) => {
-                tracing::debug!(target: "eyeballs", %query, %error, "resolve failed");
-                Input::ResolveFailed { query, error }
+                if stale {
+                    Input::ResolvedServicesStale { query, records }
+                } else {
+                    Input::ResolvedServices { query, records }
+                }
             }
         };
         self.race.handle_input(input, now);
@@ -539,7 +603,7 @@ impl<'s, O> Runner<'s, O> {
     }
 
     /// The Connection Attempt Delay that follows the start of `attempt`, in whole
-    /// milliseconds, for the tracing event of the start (HEV3.md HG13: shown).
+    /// milliseconds, for the tracing event of the start (HG13: shown).
     fn delay_ms(&self, attempt: AttemptId) -> Option<u64> {
         let delay = self.race.attempts().get(attempt.index())?.delay();
         Some(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX))

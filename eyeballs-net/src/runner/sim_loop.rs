@@ -12,13 +12,18 @@ use std::time::{Duration, Instant};
 use eyeballs_core::{Alpn, AttemptId, Endpoint, HostPort, Name, QueryId, QueryKind, Report};
 
 use crate::connector::Settings;
+use crate::resolve::WithTtl;
 use crate::runner::{Answer, DialEvent, Plan, Runner, Work};
 use crate::sockets::FlagsRead;
 
 /// What the simulated network does with the loop's work.
 pub(crate) trait World {
     /// How a query is answered: after how long, and what; `None` for never.
-    fn resolve(&self, name: &Name, kind: QueryKind) -> Option<(Duration, io::Result<Answer>)>;
+    fn resolve(
+        &self,
+        name: &Name,
+        kind: QueryKind,
+    ) -> Option<(Duration, io::Result<WithTtl<Answer>>)>;
 
     /// How an attempt to `endpoint` goes, as its events with their times since the dial, in
     /// order; none at all for an attempt that hangs. `tls`: the race counts an attempt
@@ -123,7 +128,7 @@ pub(crate) struct Outcome {
 
 /// A completion the loop has scheduled.
 enum Pending {
-    Answer(QueryId, io::Result<Answer>),
+    Answer(QueryId, io::Result<WithTtl<Answer>>),
     Attempt(AttemptId, Dialed),
     Change(Vec<IpAddr>, Vec<IpAddr>),
 }

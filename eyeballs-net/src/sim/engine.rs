@@ -15,7 +15,8 @@ use super::network::Network;
 use super::script::Script;
 use crate::alt_svc::AltSvcStore;
 use crate::connector::{Settings, SharedHistory, HANDSHAKE_TIMEOUT};
-use crate::resolve::{Resolve, Resolving, ResolvingServices};
+use crate::resolve::cache::SharedDnsCache;
+use crate::resolve::{DnsCache, Resolve, Resolving, ResolvingServices};
 use crate::runner::sim_loop::{self, Event, Outcome};
 use crate::runner::Plan;
 use crate::sockets::{SocketOptions, Sources};
@@ -79,6 +80,7 @@ pub struct SimBuilder {
     seed: u64,
     handshake_timeout: Duration,
     history: Option<History>,
+    dns_cache: Option<DnsCache>,
 }
 
 impl Sim {
@@ -100,6 +102,7 @@ impl Sim {
             seed: SEED,
             handshake_timeout: HANDSHAKE_TIMEOUT,
             history: Some(History::new()),
+            dns_cache: None,
         }
     }
 
@@ -129,6 +132,50 @@ impl Sim {
     /// Returns the virtual time since the simulator was made.
     pub fn elapsed(&self) -> Duration {
         self.now.saturating_duration_since(self.start)
+    }
+
+    /// Changes the network from the next race on: DNS answers, peers, the host's side.
+    /// The clock, the history and the DNS cache stay, as a connector's do when a zone's
+    /// answer changes or a server moves.
+    ///
+    /// # Errors
+    ///
+    /// A [`ScriptError`] for a script that cannot happen; the network is then unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use eyeballs_net::sim::{Answer, Network, Peer, Sim};
+    /// use eyeballs_net::DnsCache;
+    /// use eyeballs_core::QueryKind;
+    ///
+    /// let ms = Duration::from_millis;
+    /// let network = |addr: &str| {
+    ///     Network::new()
+    ///         .dns("example.test", QueryKind::A, Answer::addrs([addr]).after(ms(20)).ttl(ms(1000)))
+    ///         .tcp("192.0.2.1:80", Peer::accept(ms(10)))
+    ///         .tcp("192.0.2.2:80", Peer::accept(ms(10)))
+    /// };
+    /// let mut sim = Sim::builder(network("192.0.2.1")).dns_cache(Some(DnsCache::new())).build()?;
+    /// assert_eq!(sim.connect("example.test:80").elapsed(), ms(20 + 10));
+    /// sim.change_network(network("192.0.2.2"))?;
+    /// // Within its TTL, the cached answer holds: no query, and the old address.
+    /// let run = sim.connect("example.test:80");
+    /// assert_eq!(run.winner().map(|e| e.addr()), Some("192.0.2.1:80".parse()?));
+    /// assert_eq!(run.elapsed(), ms(10));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn change_network(&mut self, network: Network) -> Result<(), ScriptError> {
+        let script = Arc::new(Script::new(&network)?);
+        self.settings.sources = sources(&script);
+        self.script = script;
+        Ok(())
+    }
+
+    /// Returns how many answers the DNS cache holds (0 when it is off).
+    pub fn dns_cache_entries(&self) -> usize {
+        self.settings.dns_cache.len()
     }
 
     /// Returns a copy of the history, or `None` when it is off.
@@ -208,6 +255,15 @@ impl SimBuilder {
         self
     }
 
+    /// Turns a DNS cache on (`Some`) or off (`None`, the default), as
+    /// [`ConnectorBuilder::dns_cache`](crate::ConnectorBuilder::dns_cache) does: answers
+    /// scripted with a TTL ([`Answer::ttl`](super::Answer::ttl)) are kept, used without a
+    /// query while fresh, and raced at once while the query runs once expired.
+    pub fn dns_cache(mut self, cache: Option<DnsCache>) -> Self {
+        self.dns_cache = cache;
+        self
+    }
+
     /// Checks the script and the settings, and builds the simulator. Its virtual clock
     /// starts now (only times relative to it matter: reports count from each race's
     /// start).
@@ -222,7 +278,8 @@ impl SimBuilder {
             return Err(ScriptError::HandshakeTimeout);
         }
         let script = Arc::new(Script::new(&self.network)?);
-        let settings = settings(&script, self.config, self.history, self.handshake_timeout);
+        let mut settings = settings(&script, self.config, self.history, self.handshake_timeout);
+        settings.dns_cache = SharedDnsCache::new(self.dns_cache);
         // The one clock reading of a simulator: every virtual time is an offset from it.
         let start = Instant::now();
         Ok(Sim {
@@ -242,16 +299,22 @@ pub(crate) fn settings(
     history: Option<History>,
     handshake_timeout: Duration,
 ) -> Settings {
-    let host = script.clone();
     Settings {
         config,
         socket: SocketOptions::new(),
         resolver: Arc::new(Answers),
         history: SharedHistory::new(history),
-        sources: Sources::Given(Arc::new(move |dest| Some(host.fact(dest)))),
+        dns_cache: SharedDnsCache::default(),
+        sources: sources(script),
         handshake_timeout,
         alt_svc: AltSvcStore::default(),
     }
+}
+
+/// The source facts of the script's host.
+fn sources(script: &Arc<Script>) -> Sources {
+    let host = script.clone();
+    Sources::Given(Arc::new(move |dest| Some(host.fact(dest))))
 }
 
 /// The resolver a [`Sim`]'s runner sees: it answers AAAA, A and HTTPS separately. The

@@ -247,6 +247,7 @@ impl fmt::Display for Family {
 pub struct Answer {
     pub(crate) after: Duration,
     pub(crate) reply: Reply,
+    pub(crate) ttl: Option<Duration>,
 }
 
 /// The content of an [`Answer`].
@@ -315,10 +316,19 @@ impl Answer {
         self
     }
 
+    /// Gives the answer a TTL, so that a DNS cache keeps it
+    /// ([`SimBuilder::dns_cache`](super::SimBuilder::dns_cache)); without one it is never
+    /// cached, as the system resolver's answers are not.
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = Some(ttl);
+        self
+    }
+
     fn now(reply: Reply) -> Self {
         Answer {
             after: Duration::ZERO,
             reply,
+            ttl: None,
         }
     }
 }

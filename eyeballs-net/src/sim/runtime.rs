@@ -14,7 +14,9 @@ use super::error::ScriptError;
 use super::network::Network;
 use super::script::Script;
 use crate::connector::{Connector, ConnectorBuilder};
-use crate::resolve::{Resolve, Resolving, ResolvingServices};
+use crate::resolve::{
+    Resolve, Resolving, ResolvingServices, ResolvingServicesWithTtl, ResolvingWithTtl, WithTtl,
+};
 use crate::runner::sim_loop::Dialed;
 use crate::runner::Answer;
 use crate::runtime::{Runtime, Timer};
@@ -200,7 +202,11 @@ impl<C> std::fmt::Debug for SimResolver<C> {
 }
 
 impl<C: Runtime> SimResolver<C> {
-    fn ask(&self, name: &str, kind: QueryKind) -> impl Future<Output = io::Result<Answer>> {
+    fn ask(
+        &self,
+        name: &str,
+        kind: QueryKind,
+    ) -> impl Future<Output = io::Result<WithTtl<Answer>>> {
         let answer = self.script.answer(&Name::new(name), kind);
         let clock = self.clock.clone();
         let start = clock.now();
@@ -216,22 +222,32 @@ impl<C: Runtime> SimResolver<C> {
 
 impl<C: Runtime> Resolve for SimResolver<C> {
     fn resolve(&self, name: &str, kind: QueryKind) -> Resolving {
-        let answer = self.ask(name, kind);
-        Box::pin(async move {
-            match answer.await? {
-                Answer::Addrs(addrs) => Ok(addrs),
-                Answer::Records(_) => Ok(Vec::new()),
-            }
-        })
+        let answer = self.resolve_with_ttl(name, kind);
+        Box::pin(async move { answer.await.map(WithTtl::into_value) })
     }
 
     fn resolve_https(&self, name: &str) -> ResolvingServices {
+        let answer = self.resolve_https_with_ttl(name);
+        Box::pin(async move { answer.await.map(WithTtl::into_value) })
+    }
+
+    fn resolve_with_ttl(&self, name: &str, kind: QueryKind) -> ResolvingWithTtl {
+        let answer = self.ask(name, kind);
+        Box::pin(async move {
+            Ok(answer.await?.map(|a| match a {
+                Answer::Addrs(addrs) => addrs,
+                Answer::Records(_) => Vec::new(),
+            }))
+        })
+    }
+
+    fn resolve_https_with_ttl(&self, name: &str) -> ResolvingServicesWithTtl {
         let answer = self.ask(name, QueryKind::Https);
         Box::pin(async move {
-            match answer.await? {
-                Answer::Records(records) => Ok(records),
-                Answer::Addrs(_) => Ok(Vec::new()),
-            }
+            Ok(answer.await?.map(|a| match a {
+                Answer::Records(records) => records,
+                Answer::Addrs(_) => Vec::new(),
+            }))
         })
     }
 

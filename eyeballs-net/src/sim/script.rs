@@ -16,6 +16,7 @@ use super::network::{
     SOURCE_V6,
 };
 use crate::error::{AttemptError, AttemptErrorKind, EchRejected};
+use crate::resolve::WithTtl;
 use crate::runner::sim_loop::{Dialed, World};
 use crate::runner::Answer;
 
@@ -31,7 +32,8 @@ enum Scripted {
 /// A checked network.
 #[derive(Debug, Clone)]
 pub(crate) struct Script {
-    dns: BTreeMap<(String, QueryKind), (Duration, Scripted)>,
+    /// Per name and record type: after how long, what, and the answer's TTL.
+    dns: BTreeMap<(String, QueryKind), (Duration, Scripted, Option<Duration>)>,
     names: BTreeSet<String>,
     peers: BTreeMap<(SocketAddr, Transport), Peer>,
     otherwise: Peer,
@@ -78,7 +80,9 @@ impl Script {
             let key = Name::new(name).as_str().to_owned();
             let scripted = check_answer(&key, *kind, &answer.reply)?;
             script.names.insert(key.clone());
-            script.dns.insert((key, *kind), (answer.after, scripted));
+            script
+                .dns
+                .insert((key, *kind), (answer.after, scripted, answer.ttl));
         }
         for (text, transport, peer) in &network.peers {
             let addr = socket_addr(text)?;
@@ -155,12 +159,12 @@ impl Script {
         &self,
         name: &Name,
         kind: QueryKind,
-    ) -> Option<(Duration, io::Result<Answer>)> {
+    ) -> Option<(Duration, io::Result<WithTtl<Answer>>)> {
         let key = name.as_str();
-        let (after, scripted) = match self.dns.get(&(key.to_owned(), kind)) {
-            Some((after, scripted)) => (*after, scripted.clone()),
-            None if self.names.contains(key) => (Duration::ZERO, Scripted::Addrs(Vec::new())),
-            None => (Duration::ZERO, Scripted::Fail(DnsFailure::NxDomain)),
+        let (after, scripted, ttl) = match self.dns.get(&(key.to_owned(), kind)) {
+            Some((after, scripted, ttl)) => (*after, scripted.clone(), *ttl),
+            None if self.names.contains(key) => (Duration::ZERO, Scripted::Addrs(Vec::new()), None),
+            None => (Duration::ZERO, Scripted::Fail(DnsFailure::NxDomain), None),
         };
         let answer = match scripted {
             Scripted::Never => return None,
@@ -172,7 +176,7 @@ impl Script {
             Scripted::Records(records) => Ok(Answer::Records(records)),
             Scripted::Fail(failure) => Err(dns_error(key, failure)),
         };
-        Some((after, answer))
+        Some((after, answer.map(|a| WithTtl::new(a, ttl))))
     }
 
     /// How an attempt to `endpoint` goes (see [`World::dial`]).
@@ -261,7 +265,11 @@ impl Script {
 }
 
 impl World for Script {
-    fn resolve(&self, name: &Name, kind: QueryKind) -> Option<(Duration, io::Result<Answer>)> {
+    fn resolve(
+        &self,
+        name: &Name,
+        kind: QueryKind,
+    ) -> Option<(Duration, io::Result<WithTtl<Answer>>)> {
         self.answer(name, kind)
     }
 
