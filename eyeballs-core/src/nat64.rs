@@ -108,9 +108,9 @@ impl Nat64Prefix {
     /// use eyeballs_core::Nat64Prefix;
     ///
     /// let wkp = Nat64Prefix::WELL_KNOWN;
-    /// assert_eq!(wkp.extract("64:ff9b::808:808".parse().unwrap()), Some(Ipv4Addr::new(8, 8, 8, 8)));
+    /// assert_eq!(wkp.extract("64:ff9b::c000:221".parse().unwrap()), Some(Ipv4Addr::new(192, 0, 2, 33)));
     /// assert_eq!(wkp.extract("2001:db8::1".parse().unwrap()), None);
-    /// assert_eq!(wkp.extract("64:ff9b::a01:203".parse().unwrap()), None); // 10.1.2.3
+    /// assert_eq!(wkp.extract("64:ff9b::c612:102".parse().unwrap()), None); // 198.18.1.2
     /// ```
     pub fn extract(&self, v6: Ipv6Addr) -> Option<Ipv4Addr> {
         let len = u32::from(self.len);

@@ -178,27 +178,29 @@ fn r35_v52_an_ipv6_only_network_synthesizes_ipv4_without_a_fact() {
 }
 
 /// V57 (RFC 6052 §3.1): "the well-known prefix 64:ff9b::/96 never represents a non-global
-/// IPv4 address". 10.0.0.1 without a route is not synthesized with it (the attempt goes to
-/// 10.0.0.1 and fails there), and an AAAA answer 64:ff9b::a00:1 is not de-synthesized (it is
-/// raced as the IPv6 address it is). A network-specific prefix may represent it.
+/// IPv4 address". 198.18.0.1 (benchmarking, RFC 5735 §3: not global; the race sends
+/// nothing, and the project's tests name no RFC 1918 address as a destination) without a
+/// route is not synthesized with it (the attempt goes to 198.18.0.1 and fails there), and
+/// an AAAA answer 64:ff9b::c612:1 is not de-synthesized (it is raced as the IPv6 address it
+/// is). A network-specific prefix may represent it.
 #[test]
 fn v57_the_well_known_prefix_never_stands_for_a_private_address() {
-    let wkp = ipv6_only(&["64:ff9b::a00:1"], &["10.0.0.1"], &["10.0.0.1"])
+    let wkp = ipv6_only(&["64:ff9b::c612:1"], &["198.18.0.1"], &["198.18.0.1"])
         .default_outcome(Outcome::Fail(ms(0)))
         .run();
     assert_eq!(
         wkp.order(),
-        vec![sa("[64:ff9b::a00:1]:443"), sa("10.0.0.1:443")]
+        vec![sa("[64:ff9b::c612:1]:443"), sa("198.18.0.1:443")]
     );
     let local = Nat64Prefix::new(v6("2001:db8:64::"), 96).unwrap();
     let mut s = Scenario::host(Config::default().nat64(Some(local)))
         .aaaa(0, &[])
-        .a(0, &["10.0.0.1"])
-        .route(Source::unreachable(ip("10.0.0.1")))
+        .a(0, &["198.18.0.1"])
+        .route(Source::unreachable(ip("198.18.0.1")))
         .default_outcome(Outcome::Connect(ms(1)));
     s.sources = true;
     let trace = s.run();
-    assert_eq!(trace.order(), vec![sa("[2001:db8:64::a00:1]:443")]);
+    assert_eq!(trace.order(), vec![sa("[2001:db8:64::c612:1]:443")]);
     assert_eq!(
         Nat64Prefix::WELL_KNOWN.try_synthesize(Ipv4Addr::new(172, 16, 0, 1)),
         None
