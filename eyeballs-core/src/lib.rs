@@ -284,7 +284,7 @@
 //!
 //! # Happy Eyeballs v3 map
 //!
-//! The ids (V1–V62, HG1–HG18) are those of the project's HEv3 checklist
+//! The ids (V1–V62, HG1–HG19) are those of the project's HEv3 checklist
 //! (draft-ietf-happy-happyeyeballs-v3-04, its editor's copy, RFC 9849, RFC 6052), defined in
 //! [`requirements`].
 //!
