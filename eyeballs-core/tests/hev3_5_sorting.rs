@@ -1254,6 +1254,51 @@ fn hg19_a_negative_or_failed_alternative_adds_no_wait() {
     );
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// HG19 over any timing: the origin answers at `origin` ms, the alternative (its own
+    /// HTTPS query, AAAA and A) at `alt` ms, with an address or empty, under any Resolution
+    /// Delay. The first start is the later of the two answers, but no later than the delay
+    /// after the first address (HG7; an alternative answering first waits for the origin's
+    /// HTTPS answer and AAAA within it, as V5 has it); it is the alternative's exactly when
+    /// its address came by then.
+    #[test]
+    fn hg19_the_first_start_waits_for_the_alternative_at_most_the_resolution_delay(
+        origin in 0u64..100,
+        alt in 0u64..300,
+        positive in any::<bool>(),
+        delay in 0u64..200,
+    ) {
+        let host = "alt.example.test";
+        let addrs = if positive { vec![ip("2001:db8:a::1")] } else { vec![] };
+        let trace = with_alts(
+            Config::default().resolution_delay(ms(delay)),
+            true,
+            &[AltService::new(host, 8443).alpn(["h3"])],
+        )
+        .https(origin, vec![])
+        .aaaa(origin, &["2001:db8::1"])
+        .a(origin, &[])
+        .dns_for("_8443._https.alt.example.test", "HTTPS", Answer::Records(ms(alt), vec![]))
+        .dns_for(host, "AAAA", Answer::Addrs(ms(alt), addrs))
+        .dns_for(host, "A", Answer::Addrs(ms(alt), vec![]))
+        .default_outcome(Outcome::Connect(ms(5)))
+        .run_at(base_instant());
+        let first = trace.tries()[0].clone();
+        // HG7: the delay runs from the first address, whichever it is.
+        let held = if positive { origin.min(alt) } else { origin };
+        let at = alt.max(origin).min(held + delay);
+        let alt_first = positive && alt <= at;
+        let want = if alt_first {
+            "QUIC [2001:db8:a::1]:8443"
+        } else {
+            "TCP [2001:db8::1]:443"
+        };
+        prop_assert_eq!(first, tried(at, want));
+    }
+}
+
 /// HG17, V35: "never raced when the client is SVCB-reliant for ECH" (without ECH): the
 /// origin's record offers ECH, so the alternative, whose host has no HTTPS record, has no
 /// endpoint with ECH: it is left out (and counted), as the plain addresses are.
