@@ -841,9 +841,10 @@ impl<E> State<E> {
         // HG19: and, within the same Resolution Delay, for the alternatives' answers, so that
         // an alternative answering just after the origin still goes first (HG17). Asked last:
         // a race without alternatives only checks an empty list.
-        // With no query outstanding, nothing waited for can still come: start.
-        if (settled && family_settled && positive && !self.resolution.is_alt_awaited())
-            || self.queries_outstanding == 0
+        // With no query outstanding, nothing waited for can still come: start (asked first,
+        // it spares a race over addresses given directly every other question).
+        if self.queries_outstanding == 0
+            || (settled && family_settled && positive && !self.resolution.is_alt_awaited())
         {
             self.ready = true;
             return;

@@ -324,7 +324,14 @@ impl Resolution {
     /// family ends the wait, and so do answers that are all in, negative or failed ones
     /// included (R7). An alternative that shares the origin's HTTPS answer (same host and
     /// port) adds no wait: its endpoints come from the origin's answers, which V5 waits for.
+    #[inline]
     pub(crate) fn is_alt_awaited(&self) -> bool {
+        // Inline for the usual race without alternatives; the walk stays out of line.
+        !self.alts.is_empty() && self.is_any_alt_awaited()
+    }
+
+    #[inline(never)]
+    fn is_any_alt_awaited(&self) -> bool {
         self.alts.iter().any(|a| self.is_awaited(a))
     }
 
