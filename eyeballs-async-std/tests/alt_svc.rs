@@ -57,8 +57,9 @@ fn connector() -> Connector {
 /// `h3=":PORT"` (the origin's host) and `h3="alt…:PORT"` (a host of its own): each time the
 /// alternative's QUIC endpoint wins with h3, and the origin's stalling TCP server cannot.
 /// On the origin's host the alternative is known with the origin's addresses and goes
-/// first (HG17); another host's answers may come after the race started on the origin's
-/// (the race does not wait for alternatives, V5), and the alternative joins late (V45).
+/// first (HG17); another host's answers come after the origin's, and the first start waits
+/// for them within the Resolution Delay (HG19), so it goes first too unless they take
+/// longer than that (then it joins late, V45: a loaded machine's blocking lookups may).
 #[test]
 fn h3_alternatives_win_over_quic_without_https_records() {
     on_both(|| {

@@ -519,9 +519,10 @@ fn a_stalled_tls_handshake_ends_at_the_timeout() {
 /// `--alt-svc 'h3=":PORT"'` with no HTTPS record (the zone has only an A record): tokio,
 /// async-std and smol race the alternative over QUIC to its own port, and it wins with h3,
 /// its certificate checked against HOST; the origin's TCP server stalls its handshakes.
-/// The timeline marks the attempt as the alternative's. (Its own HTTPS query,
-/// `_PORT._https.HOST`, may be answered after the race started on the origin's address:
-/// the race waits for the origin's answers only, V5, so the alternative may join late.)
+/// The timeline marks the attempt as the alternative's. Its own HTTPS query,
+/// `_PORT._https.HOST`, answers after the origin's, but the first start waits for it
+/// (within the Resolution Delay, HG19), so the alternative's attempt is the first one
+/// (HG17: its group goes before the origin's plain address).
 #[test]
 fn alt_svc_races_quic_to_the_alternative_port() {
     let ca = TestCa::new();
@@ -583,6 +584,14 @@ fn alt_svc_races_quic_to_the_alternative_port() {
             "{runtime}: {r}"
         );
         assert_eq!(winner["negotiated_alpn"], "h3", "{runtime}: {r}");
+        let first = &r["attempts"][0];
+        assert_eq!(first["transport"], "quic", "{runtime}: {r}");
+        assert_eq!(
+            first["addr"],
+            SocketAddr::new(V4, quic_port).to_string(),
+            "{runtime}: {r}"
+        );
+        assert_eq!(first["result"], "connected", "{runtime}: {r}");
         let asked: Vec<&str> = r["dns"]
             .as_array()
             .unwrap()

@@ -16,9 +16,14 @@ use crate::name::Name;
 /// when that finds ServiceMode records, their TargetName, port, hints and ECH configuration
 /// are used, and only the transports that both the record and the alternative's protocols
 /// allow (V41: attempts consistent with both); otherwise the alternative's own host and port
-/// are. An alternative's endpoints wait for that answer, but the race does not wait for
-/// alternatives (V5 waits for the origin's answers only): endpoints known later join as late
-/// ones do (V45). The TLS server name stays the origin's (V42); the driver checks the
+/// are. An alternative's endpoints wait for that answer, and the first start waits for the
+/// alternatives' answers, but no longer than the Resolution Delay
+/// ([`Config::resolution_delay`](crate::Config::resolution_delay)) that V5 gives the origin's
+/// HTTPS answer (HG19): while its own HTTPS answer is out, or while it has no address and an
+/// address query of its own is out. Empty or failed answers end the wait, and an
+/// alternative on the origin's host and port (sharing its HTTPS query), an expired one or
+/// one the caller speaks none of adds none. Endpoints known after the race started join as
+/// late ones do (V45). The TLS server name stays the origin's (V42); the driver checks the
 /// certificate against it, as RFC 7838 §2.1 asks.
 ///
 /// Only protocols the caller speaks count ([`Protocols`](crate::Protocols)): `h3` gives a

@@ -838,8 +838,14 @@ impl<E> State<E> {
             || !self.resolution.is_origin_pending(awaited_v6);
         let positive =
             self.resolution.services.is_empty() || self.candidates.has_service_endpoint();
-        // With no query outstanding, nothing waited for can still come: start.
-        if (settled && family_settled && positive) || self.queries_outstanding == 0 {
+        // HG19: and, within the same Resolution Delay, for the alternatives' answers, so that
+        // an alternative answering just after the origin still goes first (HG17). Asked last:
+        // a race without alternatives only checks an empty list.
+        // With no query outstanding, nothing waited for can still come: start (asked first,
+        // it spares a race over addresses given directly every other question).
+        if self.queries_outstanding == 0
+            || (settled && family_settled && positive && !self.resolution.is_alt_awaited())
+        {
             self.ready = true;
             return;
         }

@@ -317,6 +317,62 @@ impl Resolution {
         self.https != Https::Pending
     }
 
+    /// Returns whether some alternative service may still bring endpoints that the first
+    /// start waits for (HG19): its own HTTPS answer is outstanding, or it has no address yet
+    /// while one of its address queries is. Its addresses are its host's, or, once its
+    /// records are in, those of its usable records (hints count, V10). An address of either
+    /// family ends the wait, and so do answers that are all in, negative or failed ones
+    /// included (R7). An alternative that shares the origin's HTTPS answer (same host and
+    /// port) adds no wait: its endpoints come from the origin's answers, which V5 waits for.
+    #[inline]
+    pub(crate) fn is_alt_awaited(&self) -> bool {
+        // Inline for the usual race without alternatives; the walk stays out of line.
+        !self.alts.is_empty() && self.is_any_alt_awaited()
+    }
+
+    #[inline(never)]
+    fn is_any_alt_awaited(&self) -> bool {
+        self.alts.iter().any(|a| self.is_awaited(a))
+    }
+
+    fn is_awaited(&self, alt: &Alt) -> bool {
+        match alt.https {
+            Https::Pending => return true,
+            // Its endpoints come from the origin's answers, which V5 and HG9 wait for.
+            Https::Shared => return false,
+            Https::Off | Https::Settled => {}
+        }
+        if alt.services.is_empty() {
+            // Without usable records the alternative races its own host's addresses.
+            return alt.name.is_some_and(|n| self.is_unaddressed(n));
+        }
+        // Its records are held to its protocols already (`answer_alt_https`).
+        let mut pending = false;
+        for s in &alt.services {
+            let answer = |v6: bool| s.name.and_then(|n| self.names.get(n)).map(|n| n.family(v6));
+            let has = |v6: bool, hints: &[IpAddr]| match answer(v6) {
+                Some(f) if f.state == State::Answered => !f.addrs.is_empty(),
+                _ => !hints.is_empty(),
+            };
+            if has(true, &s.v6_hints) || has(false, &s.v4_hints) {
+                return false;
+            }
+            pending |= s.name.is_some_and(|n| self.is_unaddressed(n));
+        }
+        pending
+    }
+
+    /// Whether `names[i]` has no address and a query for one is outstanding.
+    fn is_unaddressed(&self, i: usize) -> bool {
+        let Some(n) = self.names.get(i) else {
+            return false;
+        };
+        let (v6, v4) = (&n.v6, &n.v4);
+        v6.addrs.is_empty()
+            && v4.addrs.is_empty()
+            && (v6.state == State::Pending || v4.state == State::Pending)
+    }
+
     /// Returns whether the host's own query for this family is outstanding.
     pub(crate) fn is_origin_pending(&self, v6: bool) -> bool {
         self.names

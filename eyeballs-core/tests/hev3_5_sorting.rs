@@ -891,10 +891,10 @@ fn v59_hg17_an_alt_svc_h3_races_quic_before_the_plain_addresses() {
 
 /// V59: "their host gets its own A/AAAA (and HTTPS) queries". An alternative on another host
 /// and port, without HTTPS (`Target::https` off): AAAA and A for its host follow the
-/// origin's (V3). Alternatives do not hold the race back (V5 waits for the origin's answers
-/// only): it starts at 0 ms on the origin's address; the alternative's group, known at 5 ms,
-/// goes before the plain addresses (HG17, V45), so it is next: QUIC when the delay ends,
-/// then TCP 50 ms later, at its port.
+/// origin's (V3). HG19: the first start waits for the alternative's answers (within the
+/// Resolution Delay), so its group, known at 5 ms, goes first, before the plain addresses
+/// (HG17): QUIC at 5 ms, then TCP 50 ms later (V29), at its port; the origin's address
+/// when the delay ends.
 #[test]
 fn v59_an_alternative_host_gets_its_own_queries() {
     let alt = "alt.example.test";
@@ -921,15 +921,15 @@ fn v59_an_alternative_host_gets_its_own_queries() {
     assert_eq!(
         trace.tries(),
         vec![
-            tried(0, "TCP [2001:db8::1]:443"),
-            tried(250, "QUIC [2001:db8:a::1]:8443"),
-            tried(300, "TCP [2001:db8:a::1]:8443"),
+            tried(5, "QUIC [2001:db8:a::1]:8443"),
+            tried(55, "TCP [2001:db8:a::1]:8443"),
+            tried(305, "TCP [2001:db8::1]:443"),
         ]
     );
-    assert_eq!(
-        trace.endpoints()[1].provenance(),
-        &alt_provenance(alt, None)
-    );
+    let endpoints = trace.endpoints();
+    assert_eq!(endpoints[0].provenance(), &alt_provenance(alt, None));
+    assert_eq!(endpoints[1].provenance(), &alt_provenance(alt, None));
+    assert_eq!(endpoints[2].provenance(), &Provenance::Address);
 }
 
 /// V41 (RFC 9460 §9.3): "With Alt-Svc too, only attempts consistent with both": the
@@ -937,9 +937,9 @@ fn v59_an_alternative_host_gets_its_own_queries() {
 /// record's TargetName and port are used". `Alt-Svc: h3="alt.example.test:443"`, and its
 /// record `1 alt3.example.test. port=9443 alpn=h2,h3`: the only attempt consistent with both
 /// is HTTP/3 to alt3.example.test:9443 (no TCP: Alt-Svc offers h3 only; nothing to
-/// alt.example.test itself). Alternatives do not hold the race back: it started at 0 ms on
-/// the origin's address, and the alternative's endpoint, known at 20 ms, is the next one
-/// (V45), when the delay ends (V46).
+/// alt.example.test itself). HG19: the first start waits for the alternative's HTTPS answer
+/// (10 ms) and then for its record's TargetName, which has no hints (20 ms): the
+/// alternative's endpoint goes first (HG17), the origin's address when the delay ends.
 #[test]
 fn v41_an_alternative_is_held_to_its_https_records_and_its_protocols() {
     let (alt, alt3) = ("alt.example.test", "alt3.example.test");
@@ -979,12 +979,12 @@ fn v41_an_alternative_is_held_to_its_https_records_and_its_protocols() {
     assert_eq!(
         trace.tries(),
         vec![
-            tried(0, "TCP [2001:db8::1]:443"),
-            tried(250, "QUIC [2001:db8:a3::1]:9443"),
+            tried(20, "QUIC [2001:db8:a3::1]:9443"),
+            tried(270, "TCP [2001:db8::1]:443"),
         ]
     );
     assert_eq!(
-        trace.endpoints()[1].provenance(),
+        trace.endpoints()[0].provenance(),
         &alt_provenance(alt, Some(1))
     );
 }
@@ -1038,7 +1038,8 @@ fn v41_hg17_alternatives_and_the_origins_records() {
 }
 
 /// V59: an alternative's lifetime ("expiry"): one expired when the race starts is neither
-/// asked about nor raced; one that expires later is.
+/// asked about nor raced; one that expires later is, first (its answers are in at 0 ms,
+/// HG17, HG19).
 #[test]
 fn v59_an_expired_alternative_is_left_out() {
     let t0 = base_instant();
@@ -1068,10 +1069,234 @@ fn v59_an_expired_alternative_is_left_out() {
     assert_eq!(
         live.tries(),
         vec![
-            tried(0, "TCP [2001:db8::1]:443"),
-            tried(10, "QUIC [2001:db8:a::1]:443")
+            tried(0, "QUIC [2001:db8:a::1]:443"),
+            tried(10, "TCP [2001:db8::1]:443")
         ]
     );
+}
+
+/// HG19: "before the first start the race also waits for each alternative's answers,
+/// within the same Resolution Delay". The alternative `h3="alt.example.test:8443"` with
+/// HTTPS on: its own HTTPS query (`_8443._https.alt.example.test`) and its host's AAAA and
+/// A answer 1 ms after the origin's. The race starts at 1 ms on the alternative's endpoint
+/// (HG17's place), and the origin's address follows when the Connection Attempt Delay ends.
+#[test]
+fn hg19_an_alternative_answering_1_ms_after_the_origin_goes_first() {
+    let alt = "alt.example.test";
+    let trace = with_alts(
+        Config::default(),
+        true,
+        &[AltService::new(alt, 8443).alpn(["h3"])],
+    )
+    .https(0, vec![])
+    .aaaa(0, &["2001:db8::1"])
+    .a(0, &["192.0.2.1"])
+    .dns_for(
+        "_8443._https.alt.example.test",
+        "HTTPS",
+        Answer::Records(ms(1), vec![]),
+    )
+    .dns_for(alt, "AAAA", Answer::Addrs(ms(1), vec![ip("2001:db8:a::1")]))
+    .dns_for(alt, "A", Answer::Addrs(ms(1), vec![]))
+    .quic("[2001:db8:a::1]:8443", Outcome::Hang)
+    .net("2001:db8::1", Outcome::Connect(ms(10)))
+    .run_at(base_instant());
+    let queries: Vec<String> = trace.queries().into_iter().map(|q| q.1).collect();
+    assert_eq!(
+        queries,
+        [
+            "HTTPS example.test",
+            "AAAA example.test",
+            "A example.test",
+            "HTTPS _8443._https.alt.example.test",
+            "AAAA alt.example.test",
+            "A alt.example.test",
+        ]
+    );
+    assert_eq!(
+        trace.tries(),
+        vec![
+            tried(1, "QUIC [2001:db8:a::1]:8443"),
+            tried(251, "TCP [2001:db8::1]:443"),
+        ]
+    );
+    assert_eq!(
+        trace.endpoints()[0].provenance(),
+        &alt_provenance(alt, None)
+    );
+    assert_eq!(won(&trace), (Transport::Tcp, ms(261)));
+
+    // The bug's case: 0.3 ms later is as good as 1 ms.
+    let trace = with_alts(
+        Config::default(),
+        false,
+        &[AltService::new(alt, 8443).alpn(["h3"])],
+    )
+    .aaaa(0, &["2001:db8::1"])
+    .a(0, &["192.0.2.1"])
+    .dns_for(
+        alt,
+        "AAAA",
+        Answer::Addrs(Duration::from_micros(300), vec![ip("2001:db8:a::1")]),
+    )
+    .dns_for(alt, "A", Answer::Addrs(Duration::from_micros(300), vec![]))
+    .quic("[2001:db8:a::1]:8443", Outcome::Connect(ms(10)))
+    .run_at(base_instant());
+    assert_eq!(
+        trace.tries(),
+        vec![(
+            Duration::from_micros(300),
+            "QUIC [2001:db8:a::1]:8443".to_string()
+        )]
+    );
+}
+
+/// HG19: the wait is bounded by the Resolution Delay (R5, V5(b), "the same bound the HTTPS
+/// answer gets"), which runs from the first positive address answer (HG7). The
+/// alternative's queries never answer: the race starts at 50 ms on the origin's address.
+/// When they answer late (100 ms), the alternative joins late (V45): its group goes before
+/// the plain addresses (HG17), so it is the next start, when the delay ends (300 ms).
+#[test]
+fn hg19_an_alternative_that_does_not_answer_waits_only_the_resolution_delay() {
+    let alt = "alt.example.test";
+    let scenario = |answer: Answer| {
+        with_alts(
+            Config::default(),
+            true,
+            &[AltService::new(alt, 8443).alpn(["h3"])],
+        )
+        .https(0, vec![])
+        .aaaa(0, &["2001:db8::1"])
+        .a(0, &[])
+        .dns_for("_8443._https.alt.example.test", "HTTPS", answer.clone())
+        .dns_for(alt, "AAAA", answer)
+        .dns_for(alt, "A", Answer::Never)
+    };
+    let never = scenario(Answer::Never)
+        .net("2001:db8::1", Outcome::Connect(ms(10)))
+        .run_at(base_instant());
+    assert_eq!(never.tries(), vec![tried(50, "TCP [2001:db8::1]:443")]);
+    assert_eq!(won(&never), (Transport::Tcp, ms(60)));
+
+    let late = scenario(Answer::Addrs(ms(100), vec![ip("2001:db8:a::1")]))
+        .dns_for(
+            "_8443._https.alt.example.test",
+            "HTTPS",
+            Answer::Records(ms(100), vec![]),
+        )
+        .quic("[2001:db8:a::1]:8443", Outcome::Connect(ms(10)))
+        .run_at(base_instant());
+    assert_eq!(
+        late.tries(),
+        vec![
+            tried(50, "TCP [2001:db8::1]:443"),
+            tried(300, "QUIC [2001:db8:a::1]:8443"),
+        ]
+    );
+    assert_eq!(won(&late), (Transport::Quic, ms(310)));
+    assert_eq!(late.endpoints()[1].provenance(), &alt_provenance(alt, None));
+}
+
+/// HG19: "a negative or failed answer is never waited on" (R7), and an alternative that asks
+/// nothing holds nothing back. Answers that are all in, empty or failed, end the wait at
+/// once: the race starts at 0 ms on the origin's address; a failed HTTPS query with an
+/// address ends it too, and the alternative then races its host's address first. An
+/// alternative none of whose protocols the caller speaks (`h9`) asks nothing: its host never
+/// answering delays nothing. While an address query is still out and the alternative has no
+/// address (its AAAA empty, its A at 20 ms), it is waited for, within the delay.
+#[test]
+fn hg19_a_negative_or_failed_alternative_adds_no_wait() {
+    let alt = "alt.example.test";
+    let origin = |alts: &[AltService]| {
+        with_alts(Config::default(), true, alts)
+            .https(0, vec![])
+            .aaaa(0, &["2001:db8::1"])
+            .a(0, &[])
+            .net("2001:db8::1", Outcome::Connect(ms(10)))
+    };
+    let h3 = [AltService::new(alt, 443).alpn(["h3"])];
+
+    let negative = origin(&h3)
+        .dns_for(alt, "HTTPS", Answer::Fail(ms(0)))
+        .dns_for(alt, "AAAA", Answer::Addrs(ms(0), vec![]))
+        .dns_for(alt, "A", Answer::Fail(ms(0)))
+        .run_at(base_instant());
+    assert_eq!(negative.queries().len(), 6);
+    assert_eq!(negative.tries(), vec![tried(0, "TCP [2001:db8::1]:443")]);
+
+    let https_failed = origin(&h3)
+        .dns_for(alt, "HTTPS", Answer::Fail(ms(1)))
+        .dns_for(alt, "AAAA", Answer::Addrs(ms(1), vec![ip("2001:db8:a::1")]))
+        .run_at(base_instant());
+    assert_eq!(
+        https_failed.tries(),
+        vec![
+            tried(1, "QUIC [2001:db8:a::1]:443"),
+            tried(251, "TCP [2001:db8::1]:443"),
+        ]
+    );
+
+    let unspoken = origin(&[AltService::new(alt, 443).alpn(["h9"])]).run_at(base_instant());
+    assert_eq!(unspoken.queries().len(), 3);
+    assert_eq!(unspoken.tries(), vec![tried(0, "TCP [2001:db8::1]:443")]);
+
+    let a_later = origin(&h3)
+        .dns_for(alt, "HTTPS", Answer::Records(ms(0), vec![]))
+        .dns_for(alt, "AAAA", Answer::Addrs(ms(1), vec![]))
+        .dns_for(alt, "A", Answer::Addrs(ms(20), vec![ip("192.0.2.10")]))
+        .run_at(base_instant());
+    assert_eq!(
+        a_later.tries(),
+        vec![
+            tried(20, "QUIC 192.0.2.10:443"),
+            tried(270, "TCP [2001:db8::1]:443"),
+        ]
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// HG19 over any timing: the origin answers at `origin` ms, the alternative (its own
+    /// HTTPS query, AAAA and A) at `alt` ms, with an address or empty, under any Resolution
+    /// Delay. The first start is the later of the two answers, but no later than the delay
+    /// after the first address (HG7; an alternative answering first waits for the origin's
+    /// HTTPS answer and AAAA within it, as V5 has it); it is the alternative's exactly when
+    /// its address came by then.
+    #[test]
+    fn hg19_the_first_start_waits_for_the_alternative_at_most_the_resolution_delay(
+        origin in 0u64..100,
+        alt in 0u64..300,
+        positive in any::<bool>(),
+        delay in 0u64..200,
+    ) {
+        let host = "alt.example.test";
+        let addrs = if positive { vec![ip("2001:db8:a::1")] } else { vec![] };
+        let trace = with_alts(
+            Config::default().resolution_delay(ms(delay)),
+            true,
+            &[AltService::new(host, 8443).alpn(["h3"])],
+        )
+        .https(origin, vec![])
+        .aaaa(origin, &["2001:db8::1"])
+        .a(origin, &[])
+        .dns_for("_8443._https.alt.example.test", "HTTPS", Answer::Records(ms(alt), vec![]))
+        .dns_for(host, "AAAA", Answer::Addrs(ms(alt), addrs))
+        .dns_for(host, "A", Answer::Addrs(ms(alt), vec![]))
+        .default_outcome(Outcome::Connect(ms(5)))
+        .run_at(base_instant());
+        let first = trace.tries()[0].clone();
+        // HG7: the delay runs from the first address, whichever it is.
+        let held = if positive { origin.min(alt) } else { origin };
+        let at = alt.max(origin).min(held + delay);
+        let alt_first = positive && alt <= at;
+        let want = if alt_first {
+            "QUIC [2001:db8:a::1]:8443"
+        } else {
+            "TCP [2001:db8::1]:443"
+        };
+        prop_assert_eq!(first, tried(at, want));
+    }
 }
 
 /// HG17, V35: "never raced when the client is SVCB-reliant for ECH" (without ECH): the

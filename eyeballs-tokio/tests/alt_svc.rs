@@ -126,8 +126,8 @@ fn h3_alternative_on_another_port_wins_without_https_records() {
 /// `Alt-Svc: h3="alt.…:PORT"`: the alternative's host gets its own address queries
 /// through the connector's resolver, the attempt goes to its address and port, and the
 /// QUIC handshake names the origin: a certificate for the origin alone is accepted. (The
-/// race does not wait for the alternative's answers, V5: it may join after the origin's
-/// TCP attempt started, V45.)
+/// first start waits for the alternative's answers within the Resolution Delay, HG19;
+/// answers later than that join after the origin's TCP attempt started, V45.)
 #[test]
 fn the_alternative_host_is_resolved_and_the_origin_name_checked() {
     serial(async {

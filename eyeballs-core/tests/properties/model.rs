@@ -785,7 +785,9 @@ impl<'w> Model<'w> {
     }
 
     /// V5, R4–R7, HG9: whether the first attempt may start without waiting for the
-    /// Resolution Delay.
+    /// Resolution Delay. HG19 adds nothing here: the model's alternative shares the
+    /// origin's host, port and HTTPS query, and such an alternative adds no wait (one on a
+    /// host of its own is checked by `hev3_5_sorting.rs`'s `hg19_*` timelines).
     pub(crate) fn ready(&self) -> bool {
         let groups = self.groups(false);
         let pref = self.awaited(&groups);
