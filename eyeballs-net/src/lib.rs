@@ -106,7 +106,7 @@ pub use hickory::HickoryResolver;
 pub use resolve::{
     discover_nat64, on_pool, CombinedSystemResolver, DnsCache, Resolve, Resolving,
     ResolvingServices, ResolvingServicesWithTtl, ResolvingWithTtl, StaticResolver, SystemResolver,
-    WithTtl, RESOLVER_QUEUE, RESOLVER_THREADS,
+    WithTtl, RESOLVER_QUEUE, RESOLVER_THREADS, RESOLVE_TIMEOUT,
 };
 pub use sockets::{
     SocketHook, SocketOptionError, SocketOptions, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,
@@ -157,7 +157,7 @@ pub mod prelude {
         ResolvingServices, ResolvingServicesWithTtl, ResolvingWithTtl, SocketHook,
         SocketOptionError, SocketOptions, StaticResolver, SystemResolver, WithTtl,
         ALT_SVC_DEFAULT_MAX_AGE, ALT_SVC_ORIGINS, HANDSHAKE_TIMEOUT, MAX_KEEPALIVE_IDLE,
-        MIN_KEEPALIVE_IDLE, RESOLVER_QUEUE, RESOLVER_THREADS,
+        MIN_KEEPALIVE_IDLE, RESOLVER_QUEUE, RESOLVER_THREADS, RESOLVE_TIMEOUT,
     };
     #[cfg(feature = "tls")]
     pub use crate::{rustls, CertificateProblem, EchHook, Tls, TlsBuilder, TlsConfigError};

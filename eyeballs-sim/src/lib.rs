@@ -54,6 +54,9 @@
 pub use eyeballs_net::sim::*;
 /// A DNS cache for [`SimBuilder::dns_cache`]: optimistic DNS in virtual time.
 pub use eyeballs_net::DnsCache;
+/// How long the runner waits for one query's answer: a script's `Answer::never` fails
+/// as timed out then.
+pub use eyeballs_net::RESOLVE_TIMEOUT;
 /// Why one attempt failed (the inner error of its `io::Error`), to assert on.
 pub use eyeballs_net::{AttemptError, AttemptErrorKind};
 

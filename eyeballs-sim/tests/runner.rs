@@ -484,6 +484,27 @@ fn a_race_that_would_wait_forever_is_stuck_not_hung() {
     assert_eq!(run.error().unwrap().kind(), io::ErrorKind::TimedOut);
 }
 
+/// A resolver that never answers does not hold a race forever: its query fails as timed
+/// out after `RESOLVE_TIMEOUT` (30 s) and the race ends with what it had. Here AAAA never
+/// answers and the only address refuses: before the backstop, HG12 (no failure while a
+/// query may still bring an address) kept the race waiting for good.
+#[test]
+fn a_query_never_answered_fails_after_the_resolve_timeout() {
+    let network = Network::new()
+        .dns("example.test", QueryKind::Aaaa, Answer::never())
+        .a("example.test", ["192.0.2.1"])
+        .tcp("192.0.2.1:443", Peer::refuse(ms(1)));
+    let run = Sim::new(network).unwrap().connect(HOST);
+    assert!(!run.is_stuck());
+    assert_eq!(run.elapsed(), eyeballs_sim::RESOLVE_TIMEOUT);
+    let error = run.error().unwrap().to_string();
+    assert!(
+        error.contains("no answer from the resolver within 30 s"),
+        "{error}"
+    );
+    assert!(error.contains("refused"), "{error}");
+}
+
 /// History is per source address (R15): with another source address, the second race
 /// knows nothing of the first. And it expires: ten minutes later it is forgotten.
 #[test]

@@ -33,6 +33,19 @@ pub const RESOLVER_THREADS: usize = pool::THREADS;
 /// (`WouldBlock`), a failed query for its race.
 pub const RESOLVER_QUEUE: usize = pool::QUEUED;
 
+/// How long a race waits for one DNS query's answer before the query fails as timed out
+/// (`TimedOut`, "no answer from the resolver within 30 s"), whatever the resolver: 30 s.
+///
+/// A backstop, so that no connect waits forever for a [`Resolve`] implementation that never
+/// answers: the race keeps going while a query is out (HEv3 HG12: it does not fail while
+/// one may still bring an address), so without it such a resolver would hold the connect
+/// until [`Config::timeout`](eyeballs_core::Config::timeout), which is none by default.
+/// The built-in resolvers give up sooner on their own (hickory after its timeout and
+/// attempts, `getaddrinfo` after resolv.conf's: at most 5 s × 2 attempts × 3 servers),
+/// so the value is the longest of those. The lookup is dropped when its query fails (a
+/// blocking one on the pool finishes on its thread, within the pool's bounds).
+pub const RESOLVE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A DNS answer on its way.
 pub type Resolving = Pin<Box<dyn Future<Output = io::Result<Vec<IpAddr>>> + Send>>;
 

@@ -77,6 +77,8 @@ pub(crate) async fn run<R: Runtime, D: Dial<R>>(
                     gates.retain(|(a, _)| *a != attempt);
                     drop(attempts.remove(attempt));
                 }
+                // Timed out: dropping the lookup lets a pool job's answer go nowhere.
+                Work::Forget { query } => drop(queries.remove(query)),
             }
         }
         if runner.is_finished() {

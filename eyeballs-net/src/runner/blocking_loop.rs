@@ -232,6 +232,8 @@ impl<'a, D: SyncDial> Loop<'a, D> {
                         }
                     }
                     Work::Close { attempt } => self.close(attempt),
+                    // Timed out: dropping the lookup lets a pool job's answer go nowhere.
+                    Work::Forget { query } => drop(self.queries.remove(query)),
                 }
             }
             if runner.is_finished() {

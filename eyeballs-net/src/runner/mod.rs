@@ -24,7 +24,7 @@ use eyeballs_core::{
 use crate::connector::Settings;
 use crate::error::{AttemptError, AttemptErrorKind};
 use crate::resolve::cache::{Cached, Hit};
-use crate::resolve::WithTtl;
+use crate::resolve::{WithTtl, RESOLVE_TIMEOUT};
 use crate::sockets::{zone_index, FlagsRead};
 
 pub(crate) mod async_loop;
@@ -68,6 +68,11 @@ pub(crate) enum Work {
     Close {
         /// The attempt.
         attempt: AttemptId,
+    },
+    /// Drop this query's lookup: it had no answer by [`RESOLVE_TIMEOUT`] and has failed.
+    Forget {
+        /// The query.
+        query: QueryId,
     },
 }
 
@@ -127,6 +132,9 @@ pub(crate) struct Runner<'s, O> {
     /// Queries sent while the connector has a DNS cache, to keep their answers under: at
     /// most the race's queries in flight.
     asked: Vec<(QueryId, Name, QueryKind)>,
+    /// Queries out, with the moment they fail unanswered ([`RESOLVE_TIMEOUT`]): at most the
+    /// race's queries in flight.
+    resolving: Vec<(QueryId, Instant)>,
     /// The deadlines of attempts whose ECH was just rejected: back in force if the core
     /// retries them (HG14), dropped otherwise.
     ech_rejected: Vec<(AttemptId, Instant)>,
@@ -209,6 +217,7 @@ impl<'s, O> Runner<'s, O> {
             queued: VecDeque::new(),
             held: Vec::new(),
             asked: Vec::new(),
+            resolving: Vec::new(),
             ech_rejected: Vec::new(),
             result: None,
             want_report: plan.report,
@@ -251,6 +260,10 @@ impl<'s, O> Runner<'s, O> {
                     }
                     if cache.is_on() {
                         self.asked.push((query, name.clone(), kind));
+                    }
+                    // A deadline past what `Instant` can hold is none.
+                    if let Some(at) = now.checked_add(RESOLVE_TIMEOUT) {
+                        self.resolving.push((query, at));
                     }
                     return Some(Work::Resolve { query, name, kind });
                 }
@@ -373,13 +386,15 @@ impl<'s, O> Runner<'s, O> {
         self.result.is_some()
     }
 
-    /// Returns the next deadline: the race's timers and the handshake deadlines.
+    /// Returns the next deadline: the race's timers, the handshake deadlines and the
+    /// queries' ([`RESOLVE_TIMEOUT`]).
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         let stall = self.stalls.iter().map(|&(_, at)| at).min();
-        match (self.race.poll_timeout(), stall) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let lookup = self.resolving.iter().map(|&(_, at)| at).min();
+        [self.race.poll_timeout(), stall, lookup]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Feeds a DNS answer (or its failure) at `now`. Addresses come with their source facts
@@ -393,6 +408,9 @@ impl<'s, O> Runner<'s, O> {
         now: Instant,
     ) {
         let _race = self.span.clone().entered();
+        if let Some(i) = self.resolving.iter().position(|&(q, _)| q == query) {
+            self.resolving.swap_remove(i);
+        }
         let asked = self
             .asked
             .iter()
@@ -549,6 +567,25 @@ impl<'s, O> Runner<'s, O> {
     /// closed), then the race's own timers. An early call does nothing.
     pub(crate) fn handle_timeout(&mut self, now: Instant) {
         let _race = self.span.clone().entered();
+        // A lookup without an answer by its deadline fails as timed out (a resolver that
+        // never answers must not hold the race: HG12 keeps it going while a query is out).
+        while let Some(i) = self.resolving.iter().position(|&(_, at)| at <= now) {
+            let (query, _) = self.resolving.swap_remove(i);
+            if let Some(i) = self.asked.iter().position(|(q, _, _)| *q == query) {
+                self.asked.swap_remove(i);
+            }
+            let error = io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "no answer from the resolver within {}",
+                    Seconds(RESOLVE_TIMEOUT)
+                ),
+            );
+            tracing::debug!(target: "eyeballs", %query, %error, "resolve timed out");
+            self.queued.push_back(Work::Forget { query });
+            self.race
+                .handle_input(Input::ResolveFailed { query, error }, now);
+        }
         let timeout = self.settings.handshake_timeout;
         while let Some(i) = self.stalls.iter().position(|&(_, at)| at <= now) {
             let (attempt, _) = self.stalls.swap_remove(i);

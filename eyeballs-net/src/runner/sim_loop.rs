@@ -300,6 +300,11 @@ impl Loop {
                     self.log(Event::Closed { endpoint });
                 }
             }
+            // The query timed out in the runner: its scripted answer, if any, never comes.
+            Work::Forget { query } => {
+                self.queue
+                    .retain(|_, p| !matches!(p, Pending::Answer(q, _) if *q == query));
+            }
         }
     }
 
