@@ -1,7 +1,8 @@
 //! eyeballs-tokio against plain tokio on loopback: the overhead of one healthy connect, and
 //! the throughput of 1,000 concurrent connects.
 //!
-//! Run: `cargo bench -p eyeballs-tokio --bench connect`.
+//! Run: `cargo bench -p eyeballs-tokio --bench connect` (`EYEBALLS_BENCH_NO_HISTORY=1`:
+//! the paired benches' connector keeps no history).
 //!
 //! On a shared machine the load moves from one criterion group to the next; the last
 //! benchmark, "paired", interleaves short rounds of plain and eyeballs connects and prints
@@ -107,6 +108,13 @@ fn concurrent(c: &mut Criterion) {
     assert_eq!(before, after, "connections leaked");
 }
 
+/// The connector the paired benches race: with history (the default), or without it when
+/// `EYEBALLS_BENCH_NO_HISTORY` is set, to measure the history's share.
+fn connector() -> Connector {
+    let history = std::env::var_os("EYEBALLS_BENCH_NO_HISTORY").is_none();
+    Connector::builder().history(history).build().unwrap()
+}
+
 /// Like [`concurrent`], paired: 41 rounds, each a batch of 1,000 concurrent tokio connects
 /// and a batch of 1,000 eyeballs connects in alternating order, on one multi-threaded
 /// runtime; prints the median of the per-round throughput ratios eyeballs/tokio (issue 18:
@@ -119,7 +127,7 @@ fn paired_concurrent(_: &mut Criterion) {
         .build()
         .unwrap();
     let addr = eyeballs_lab::loopback::sink();
-    let connector = Connector::builder().build().unwrap();
+    let connector = connector();
     rt.block_on(batch(1000, addr, Some(&connector))); // warm the listener and the pools
     let mut rounds: Vec<[f64; 2]> = Vec::new();
     for round in 0..ROUNDS {
@@ -157,7 +165,7 @@ where
         .enable_all()
         .build()
         .unwrap();
-    let connector = Connector::builder().build().unwrap();
+    let connector = connector();
     let mut rounds: Vec<[f64; 2]> = Vec::new();
     for round in 0..ROUNDS {
         let mut t = [0.0; 2];
