@@ -13,6 +13,7 @@ use std::time::Duration;
 use eyeballs_blocking::{
     Config, Connector, DnsCache, QueryKind, Resolve, Resolving, ResolvingWithTtl, WithTtl,
 };
+use eyeballs_lab::resolver::GatedRefresh;
 
 /// `cached.test` is 127.0.0.1 with this TTL, for its first A query; every later A query
 /// never answers. AAAA is empty at once (no TTL: never cached). Counts A queries.
@@ -71,4 +72,39 @@ fn a_fresh_answer_connects_without_a_query() {
 #[test]
 fn an_expired_answer_connects_while_its_query_is_out() {
     assert_eq!(run(Duration::from_nanos(1)).load(Ordering::SeqCst), 2);
+}
+
+/// V13, HG18: the second connect wins on the expired answer while its refresh is out; the
+/// refresh answers after that connect returned, and the third connect finds the entry
+/// fresh: no third A query (which would never answer: the connect would fail at its
+/// 10 s deadline), no stale answer.
+#[test]
+fn a_refresh_that_answers_after_its_race_freshens_the_entry() {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let resolver = GatedRefresh::new();
+    let connector = Connector::builder()
+        .resolver(resolver.clone())
+        .config(Config::default().timeout(Some(Duration::from_secs(10))))
+        .dns_cache(Some(DnsCache::new()))
+        .build()
+        .unwrap();
+    let server = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    for _ in 0..2 {
+        let stream = connector.connect(("cached.test", port)).unwrap();
+        assert_eq!(stream.peer_addr().unwrap(), server);
+    }
+    assert_eq!(resolver.a_queries(), 2);
+    resolver.open();
+    let (stream, report) = connector.connect_with_report(("cached.test", port));
+    assert_eq!(stream.unwrap().peer_addr().unwrap(), server);
+    assert_eq!(resolver.a_queries(), 2);
+    let report = report.unwrap();
+    let a = report
+        .queries()
+        .iter()
+        .find(|q| q.kind == QueryKind::A)
+        .unwrap();
+    assert_eq!(a.stale, None, "{report}");
+    assert!(a.answered.is_some(), "{report}");
 }

@@ -5,7 +5,9 @@
 //! - [`scenarios`]: the real-socket scenarios every driver must pass, written once.
 //! - [`servers`]: loopback ports that accept, refuse, hang or accept slowly, served by one
 //!   thread that counts the connections it accepted and has not seen closed (soak tests).
-//! - [`resolver::Delayed`]: a static resolver whose AAAA or A answers come late.
+//! - [`resolver::Delayed`]: a static resolver whose AAAA or A answers come late;
+//!   [`resolver::GatedRefresh`]: one whose second A answer waits for the test (the DNS
+//!   cache's refreshes).
 //! - [`dns`] (feature `dns`): a DNS server on loopback UDP, on a thread of its own, with
 //!   per-type delays, empty answers, error codes and HTTPS records.
 //! - [`hickory`] (feature `dns`): the hickory scenarios every driver's `HickoryResolver`

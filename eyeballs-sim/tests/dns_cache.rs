@@ -326,3 +326,69 @@ fn expired_https_records_race_at_once_too() {
         .unwrap();
     assert_eq!(https.stale, Some(ms(0)));
 }
+
+/// V13, HG18: a refresh still out when its race won on the stale answer is not lost: it
+/// stays with the cache, and the next race that needs the entry uses its answer, fresh,
+/// without a query of its own (the stale race at 0 ms ends at 10 ms; the refresh answers
+/// at 30 ms; a race a second later finds the entry fresh).
+#[test]
+fn a_refresh_that_outlives_its_race_freshens_the_entry_for_the_next() {
+    let mut sim = cached(dual(Duration::from_secs(1)), DnsCache::new());
+    sim.connect(HOST);
+    sim.advance(Duration::from_secs(5));
+    let second = sim.connect(HOST);
+    assert_eq!(second.elapsed(), ms(10));
+    assert_eq!(queries(&second).len(), 2);
+    sim.advance(ms(500));
+    let third = sim.connect(HOST);
+    assert_eq!(third.tries(), tries(&[(0, "TCP [2001:db8::1]:443")]));
+    assert_eq!(queries(&third), []);
+    let report = third.report().unwrap();
+    assert!(report.queries().iter().all(|q| q.answered == Some(ms(0))));
+    assert!(report.queries().iter().all(|q| q.stale.is_none()));
+}
+
+/// V13, HG18: a race that needs the entry while the earlier race's refresh is still out
+/// adopts that query instead of sending another: it races on the stale answer at once, and
+/// the refresh's answer arrives when it was due, with no query on the wire. (The server
+/// accepts in 20 ms; the second race, on the stale answer, ends at 20 ms with its queries,
+/// sent at 0, due at 30; the third starts at once and gets their answers at 10 ms.)
+#[test]
+fn a_refresh_still_out_is_adopted_by_the_next_race_not_asked_again() {
+    let answer = |addr: &str| {
+        Answer::addrs([addr])
+            .after(ms(30))
+            .ttl(Duration::from_secs(1))
+    };
+    let network = Network::new()
+        .dns("example.test", QueryKind::Aaaa, answer("2001:db8::1"))
+        .dns("example.test", QueryKind::A, answer("192.0.2.1"))
+        .tcp("[2001:db8::1]:443", Peer::accept(ms(20)));
+    let mut sim = cached(network, DnsCache::new());
+    sim.connect(HOST);
+    sim.advance(Duration::from_secs(5));
+    let second = sim.connect(HOST);
+    assert_eq!(second.elapsed(), ms(20));
+    assert_eq!(queries(&second).len(), 2);
+    let third = sim.connect(HOST);
+    assert_eq!(third.tries(), tries(&[(0, "TCP [2001:db8::1]:443")]));
+    assert_eq!(queries(&third), []);
+    let report = third.report().unwrap();
+    assert!(
+        report.queries().iter().all(|q| q.stale == Some(ms(0))),
+        "{report}"
+    );
+    assert!(
+        report.queries().iter().all(|q| q.answered == Some(ms(10))),
+        "{report}"
+    );
+    // Their answers were kept: the next race a moment later needs no query and no stale.
+    sim.advance(ms(1));
+    let fourth = sim.connect(HOST);
+    assert_eq!(queries(&fourth), []);
+    let report = fourth.report().unwrap();
+    assert!(
+        report.queries().iter().all(|q| q.stale.is_none()),
+        "{report}"
+    );
+}

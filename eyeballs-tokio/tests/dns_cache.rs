@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use eyeballs_lab::resolver::GatedRefresh;
 use eyeballs_tokio::{
     Connector, DnsCache, QueryKind, Resolve, Resolving, ResolvingWithTtl, WithTtl,
 };
@@ -109,6 +110,41 @@ async fn an_expired_answer_connects_while_its_query_is_out() {
     // fresh answer never came.
     assert!(a.stale.is_some());
     assert_eq!(a.answered, None);
+}
+
+/// V13, HG18: the second connect wins on the expired answer while its refresh is out; the
+/// refresh answers after that connect returned (the gate opens), and the third connect
+/// finds the entry fresh: no third query (which would never answer), no stale answer.
+#[tokio::test]
+async fn a_refresh_that_answers_after_its_race_freshens_the_entry() {
+    let (_listener, port) = listener();
+    let resolver = GatedRefresh::new();
+    let connector = Connector::builder()
+        .resolver(resolver.clone())
+        .dns_cache(Some(DnsCache::new()))
+        .build()
+        .unwrap();
+    let server = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    assert_eq!(connect(&connector, port).await, server);
+    assert_eq!(connect(&connector, port).await, server);
+    assert_eq!(resolver.a_queries(), 2);
+    resolver.open();
+    let (stream, report) = tokio::time::timeout(
+        DEADLINE,
+        connector.connect_with_report(("cached.test", port)),
+    )
+    .await
+    .expect("the connect ended within its deadline");
+    assert_eq!(stream.unwrap().peer_addr().unwrap(), server);
+    assert_eq!(resolver.a_queries(), 2);
+    let report = report.unwrap();
+    let a = report
+        .queries()
+        .iter()
+        .find(|q| q.kind == QueryKind::A)
+        .unwrap();
+    assert_eq!(a.stale, None, "{report}");
+    assert!(a.answered.is_some(), "{report}");
 }
 
 /// Without a cache (the default) every connect asks: the second A query never answers,

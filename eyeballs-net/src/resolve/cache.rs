@@ -3,11 +3,17 @@
 //! runs.
 
 use std::collections::BTreeMap;
+use std::io;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use eyeballs_core::{Name, QueryKind, ServiceRecord};
+
+use crate::resolve::WithTtl;
+use crate::runner::async_loop::Query;
+use crate::runner::Answer;
 
 /// A connector's DNS cache: its caps and how long an expired answer may still be used.
 /// Turn it on with [`ConnectorBuilder::dns_cache`](crate::ConnectorBuilder::dns_cache); it
@@ -28,9 +34,9 @@ use eyeballs_core::{Name, QueryKind, ServiceRecord};
 ///   no longer in it leave the list unless their attempt started, V44; new ones are sorted
 ///   in, V45). If the fresh query fails, the race goes on with the stale answer (RFC 8767's
 ///   serve-stale). A race that ends before its fresh answer is back (it won on the stale
-///   one) drops that answer with its other lookups, as every connect does: the entry then
-///   stays stale, and the next connect races on it and asks again, until a race outlasts
-///   its query (its answer is then kept) or the entry passes its staleness bound;
+///   one) leaves that query with the cache (a *parked refresh*, see below): the next
+///   connect that needs the entry takes its answer if it came meanwhile (then fresh, with
+///   no query at all) or else adopts the query still out as its own (no second query);
 /// - **later than that**, or with no entry, sends the query and waits, as without a cache.
 ///
 /// What is never cached: failures (NXDOMAIN, SERVFAIL, timeouts: the next connect asks
@@ -50,6 +56,21 @@ use eyeballs_core::{Name, QueryKind, ServiceRecord};
 /// entry in a full cache first drops every entry past its staleness bound (useless), then,
 /// if none was, the least recently used one (stored or served). A lookup costs
 /// O(log n); an insertion into a full cache O(n) for n entries.
+///
+/// # Refreshes that outlive their race
+///
+/// A connect runs no task of its own (there is nothing to spawn on with every runtime), so
+/// a refresh query still out when its race ends is kept in the cache, not dropped: at most
+/// [`DnsCache::MAX_REFRESHES`] of them, one per name and record type, each until its
+/// deadline (the race's [`RESOLVE_TIMEOUT`](crate::RESOLVE_TIMEOUT) from when it was
+/// sent). The resolver's own machinery (hickory's background tasks, the system resolver's
+/// threads) receives the answer meanwhile; the cache reads it, without waiting, when a
+/// connect next needs that entry. Its TTL is then counted from the moment the race ended,
+/// which is no later than the answer came, so an entry never lives past its TTL. Parked
+/// refreshes past their deadline are dropped at the cache's next use; all of them go with
+/// [`Connector::clear_dns_cache`](crate::Connector::clear_dns_cache) and with the
+/// connector's last clone. Dropping a connect future mid-race drops its queries as before:
+/// only a race that finished parks them.
 ///
 /// # Keys
 ///
@@ -130,6 +151,11 @@ impl DnsCache {
     /// address can be tried first. Set [`DnsCache::max_stale`] for another trade.
     pub const MAX_STALE: Duration = Duration::from_secs(3600);
 
+    /// The most refresh queries the cache keeps after their race ended (see "Refreshes that
+    /// outlive their race"): one per name and record type, and no more than this in all; a
+    /// race that ends with more out drops the rest, as a cache-less connect would.
+    pub const MAX_REFRESHES: usize = 16;
+
     /// A cache of [`DnsCache::ENTRIES`] entries, answers usable up to
     /// [`DnsCache::MAX_STALE`] after they expire.
     pub const fn new() -> Self {
@@ -181,11 +207,74 @@ pub(crate) enum Hit {
     Stale(Cached),
 }
 
+/// A refresh query still out when its race ended (V13, HG18), for a later race to take up.
+pub(crate) enum Refresh {
+    /// A resolver's lookup, polled without waiting when its entry is next needed, or
+    /// adopted by the race that needs it.
+    Lookup(Query),
+    /// An answer due at a (virtual) instant: the simulator's scripted DNS.
+    #[cfg(feature = "sim")]
+    Due(Instant, io::Result<WithTtl<Answer>>),
+}
+
+impl std::fmt::Debug for Refresh {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refresh::Lookup(_) => f.write_str("Lookup"),
+            #[cfg(feature = "sim")]
+            Refresh::Due(at, answer) => f.debug_tuple("Due").field(at).field(answer).finish(),
+        }
+    }
+}
+
+impl Refresh {
+    /// The lookup, as a loop's query future (a due answer is ready at once: only the
+    /// simulated loop, which schedules it at its instant, parks those).
+    pub(crate) fn into_query(self) -> Query {
+        match self {
+            Refresh::Lookup(query) => query,
+            #[cfg(feature = "sim")]
+            Refresh::Due(_, answer) => Box::pin(std::future::ready(answer)),
+        }
+    }
+
+    /// Its answer, if it has come by `now` (a lookup is polled once, without waiting).
+    fn answer(&mut self, now: Instant) -> Option<io::Result<WithTtl<Answer>>> {
+        // Only a due answer reads the clock.
+        let _ = now;
+        match self {
+            Refresh::Lookup(query) => {
+                let mut cx = Context::from_waker(Waker::noop());
+                match query.as_mut().poll(&mut cx) {
+                    Poll::Ready(answer) => Some(answer),
+                    Poll::Pending => None,
+                }
+            }
+            #[cfg(feature = "sim")]
+            Refresh::Due(at, answer) => {
+                (*at <= now).then(|| std::mem::replace(answer, Err(io::Error::other("taken"))))
+            }
+        }
+    }
+}
+
+/// A parked refresh: its key, the lookup, when it was parked and its deadline.
+#[derive(Debug)]
+struct Parked {
+    name: Name,
+    kind: QueryKind,
+    refresh: Refresh,
+    parked: Instant,
+    deadline: Instant,
+}
+
 /// The cache itself: entries by name and record type, with the clock it last saw.
 #[derive(Debug)]
 pub(crate) struct Cache {
     settings: DnsCache,
     entries: BTreeMap<(Name, QueryKind), Entry>,
+    /// Refreshes that outlived their race: at most [`DnsCache::MAX_REFRESHES`].
+    parked: Vec<Parked>,
     /// The latest time seen: earlier times are clamped to it.
     latest: Option<Instant>,
     /// Counts uses, for least-recently-used eviction.
@@ -204,6 +293,7 @@ impl Cache {
         Cache {
             settings,
             entries: BTreeMap::new(),
+            parked: Vec::new(),
             latest: None,
             tick: 0,
         }
@@ -211,8 +301,12 @@ impl Cache {
 
     /// Returns what the cache holds for `name` and `kind` at `now`; an entry past its
     /// staleness bound is dropped.
+    ///
+    /// A parked refresh of this entry whose answer has come is stored first (so the entry
+    /// may be fresh again); parked refreshes past their deadline are dropped.
     pub(crate) fn lookup(&mut self, name: &Name, kind: QueryKind, now: Instant) -> Option<Hit> {
         let now = self.clamp(now);
+        self.settle(name, kind, now);
         let key = (name.clone(), kind);
         let entry = self.entries.get_mut(&key)?;
         if now < entry.expires {
@@ -239,9 +333,24 @@ impl Cache {
         ttl: Duration,
         now: Instant,
     ) {
+        self.store_from(name, kind, answer, ttl, None, now);
+    }
+
+    /// [`Cache::store`] at `now`, for an answer received no later than `received` if given
+    /// (its TTL counts from there; else from `now`, clamped to the latest time seen).
+    fn store_from(
+        &mut self,
+        name: &Name,
+        kind: QueryKind,
+        answer: Cached,
+        ttl: Duration,
+        received: Option<Instant>,
+        now: Instant,
+    ) {
         let now = self.clamp(now);
         let key = (name.clone(), kind);
-        let expires = now.checked_add(ttl.min(DnsCache::MAX_TTL));
+        let from = received.map_or(now, |r| r.min(now));
+        let expires = from.checked_add(ttl.min(DnsCache::MAX_TTL));
         let keep = match &answer {
             Cached::Addrs(a) => !a.is_empty() && a.len() <= DnsCache::MAX_ADDRS,
             Cached::Records(r) => !r.is_empty() && r.len() <= DnsCache::MAX_RECORDS,
@@ -257,6 +366,8 @@ impl Cache {
         if !self.entries.contains_key(&key) && self.entries.len() >= self.settings.entries {
             self.evict(now);
         }
+        // A fresh answer supersedes a refresh still out for the same entry.
+        self.parked.retain(|p| !(p.kind == kind && p.name == *name));
         self.tick += 1;
         let used = self.tick;
         self.entries.insert(
@@ -274,9 +385,86 @@ impl Cache {
         self.entries.len()
     }
 
-    /// Forgets every entry.
+    /// Forgets every entry and every parked refresh.
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
+        self.parked.clear();
+    }
+
+    /// Returns how many refreshes are parked.
+    #[cfg(test)]
+    pub(crate) fn parked(&self) -> usize {
+        self.parked.len()
+    }
+
+    /// Keeps `refresh`, a query for `name` and `kind` still out when its race ended at
+    /// `now`, until `deadline`; dropped when the entry already has one (the older query
+    /// answers first) or [`DnsCache::MAX_REFRESHES`] are parked.
+    pub(crate) fn park(
+        &mut self,
+        name: &Name,
+        kind: QueryKind,
+        refresh: Refresh,
+        deadline: Instant,
+        now: Instant,
+    ) {
+        let now = self.clamp(now);
+        self.parked.retain(|p| p.deadline > now);
+        let taken = self
+            .parked
+            .iter()
+            .any(|p| p.kind == kind && p.name == *name);
+        if deadline <= now || taken || self.parked.len() >= DnsCache::MAX_REFRESHES {
+            return;
+        }
+        self.parked.push(Parked {
+            name: name.clone(),
+            kind,
+            refresh,
+            parked: now,
+            deadline,
+        });
+    }
+
+    /// Takes the parked refresh of `name` and `kind` with its deadline, for a race that
+    /// needs the entry while the query is still out: the race waits for it as its own.
+    pub(crate) fn adopt(&mut self, name: &Name, kind: QueryKind) -> Option<(Refresh, Instant)> {
+        let i = self
+            .parked
+            .iter()
+            .position(|p| p.kind == kind && p.name == *name)?;
+        let p = self.parked.swap_remove(i);
+        Some((p.refresh, p.deadline))
+    }
+
+    /// Drops parked refreshes past their deadline, and stores the answer of the one of
+    /// `name` and `kind` if it has come: its TTL counted from when it was parked (the
+    /// answer came no earlier), so the entry never outlives the zone's TTL. A failure, or
+    /// an answer without a TTL, only ends the refresh (failures are not cached).
+    fn settle(&mut self, name: &Name, kind: QueryKind, now: Instant) {
+        self.parked.retain(|p| p.deadline > now);
+        let Some(i) = self
+            .parked
+            .iter()
+            .position(|p| p.kind == kind && p.name == *name)
+        else {
+            return;
+        };
+        let Some(answer) = self.parked[i].refresh.answer(now) else {
+            return;
+        };
+        let parked = self.parked.swap_remove(i).parked;
+        let Ok(answer) = answer else {
+            return;
+        };
+        let Some(ttl) = answer.ttl() else {
+            return;
+        };
+        let cached = match answer.into_value() {
+            Answer::Addrs(addrs) => Cached::Addrs(addrs),
+            Answer::Records(records) => Cached::Records(records),
+        };
+        self.store_from(name, kind, cached, ttl, Some(parked), now);
     }
 
     /// Makes room for one entry: drops every entry past its staleness bound, or else the
@@ -352,6 +540,25 @@ impl SharedDnsCache {
     /// Returns how many entries the cache holds (0 when it is off).
     pub(crate) fn len(&self) -> usize {
         self.0.as_ref().map_or(0, |c| lock(c).len())
+    }
+
+    /// [`Cache::park`], when the cache is on.
+    pub(crate) fn park(
+        &self,
+        name: &Name,
+        kind: QueryKind,
+        refresh: Refresh,
+        deadline: Instant,
+        now: Instant,
+    ) {
+        if let Some(c) = &self.0 {
+            lock(c).park(name, kind, refresh, deadline, now);
+        }
+    }
+
+    /// [`Cache::adopt`], or `None` when the cache is off.
+    pub(crate) fn adopt(&self, name: &Name, kind: QueryKind) -> Option<(Refresh, Instant)> {
+        self.0.as_ref().and_then(|c| lock(c).adopt(name, kind))
     }
 
     /// Forgets every entry.

@@ -11,6 +11,7 @@ use eyeballs_core::{AttemptId, HostPort, QueryId, QueryKind, Report};
 
 use crate::connector::Settings;
 use crate::dial::{Dial, Gate, Step};
+use crate::resolve::cache::Refresh;
 use crate::resolve::{Resolve, WithTtl};
 use crate::runner::ready::ReadySet;
 use crate::runner::{Answer, DialEvent, Plan, Runner, Work};
@@ -54,6 +55,7 @@ pub(crate) async fn run<R: Runtime, D: Dial<R>>(
                 Work::Resolve { query, name, kind } => {
                     queries.insert(query, ask(&*settings.resolver, name.as_str(), kind));
                 }
+                Work::Adopt { query, refresh, .. } => queries.insert(query, refresh.into_query()),
                 Work::Dial {
                     attempt,
                     endpoint,
@@ -82,6 +84,8 @@ pub(crate) async fn run<R: Runtime, D: Dial<R>>(
             }
         }
         if runner.is_finished() {
+            // Refreshes of stale cache entries still out stay with the cache (V13).
+            runner.park_refreshes(|q| queries.remove(q).map(Refresh::Lookup), now);
             return runner.finish(now);
         }
         // Re-armed only when the deadline changes; the runner compares it with the clock.

@@ -18,6 +18,7 @@ use socket2::SockRef;
 
 use crate::connector::Settings;
 use crate::error::{AttemptError, AttemptErrorKind};
+use crate::resolve::cache::Refresh;
 use crate::runner::async_loop::{ask, Query};
 use crate::runner::ready::ReadySet;
 use crate::runner::{DialEvent, Plan, Runner, Work};
@@ -218,6 +219,9 @@ impl<'a, D: SyncDial> Loop<'a, D> {
                         self.queries
                             .insert(query, ask(resolver, name.as_str(), kind));
                     }
+                    Work::Adopt { query, refresh, .. } => {
+                        self.queries.insert(query, refresh.into_query());
+                    }
                     Work::Dial {
                         attempt,
                         endpoint,
@@ -237,6 +241,9 @@ impl<'a, D: SyncDial> Loop<'a, D> {
                 }
             }
             if runner.is_finished() {
+                // Refreshes of stale cache entries still out stay with the cache (V13).
+                let queries = &mut self.queries;
+                runner.park_refreshes(|q| queries.remove(q).map(Refresh::Lookup), now);
                 return runner.finish(now);
             }
             if let Some((attempt, event)) = self.found.pop() {

@@ -23,7 +23,7 @@ use eyeballs_core::{
 
 use crate::connector::Settings;
 use crate::error::{AttemptError, AttemptErrorKind};
-use crate::resolve::cache::{Cached, Hit};
+use crate::resolve::cache::{Cached, Hit, Refresh};
 use crate::resolve::{WithTtl, RESOLVE_TIMEOUT};
 use crate::sockets::{zone_index, FlagsRead};
 
@@ -68,6 +68,20 @@ pub(crate) enum Work {
     Close {
         /// The attempt.
         attempt: AttemptId,
+    },
+    /// Wait for this lookup as the query's: a refresh an earlier race left with the DNS
+    /// cache, still out (no query is sent: V13, HG18).
+    Adopt {
+        /// The query, to feed its answer back with.
+        query: QueryId,
+        /// The name it looks up (the simulated loop's log).
+        #[cfg_attr(not(feature = "sim"), allow(dead_code))]
+        name: Name,
+        /// The record type.
+        #[cfg_attr(not(feature = "sim"), allow(dead_code))]
+        kind: QueryKind,
+        /// The lookup.
+        refresh: Refresh,
     },
     /// Drop this query's lookup: it had no answer by [`RESOLVE_TIMEOUT`] and has failed.
     Forget {
@@ -129,9 +143,10 @@ pub(crate) struct Runner<'s, O> {
     queued: VecDeque<Work>,
     /// Held attempts not yet released: their handshake deadline starts at the release.
     held: Vec<AttemptId>,
-    /// Queries sent while the connector has a DNS cache, to keep their answers under: at
-    /// most the race's queries in flight.
-    asked: Vec<(QueryId, Name, QueryKind)>,
+    /// Queries sent while the connector has a DNS cache, to keep their answers under, and
+    /// whether each refreshes a stale entry (left with the cache if still out when the
+    /// race ends): at most the race's queries in flight.
+    asked: Vec<(QueryId, Name, QueryKind, bool)>,
     /// Queries out, with the moment they fail unanswered ([`RESOLVE_TIMEOUT`]): at most the
     /// race's queries in flight.
     resolving: Vec<(QueryId, Instant)>,
@@ -241,6 +256,7 @@ impl<'s, O> Runner<'s, O> {
                     query, name, kind, ..
                 } => {
                     let cache = &self.settings.dns_cache;
+                    let mut refresh = false;
                     match cache.lookup(&name, kind, now) {
                         Some(Hit::Fresh(answer)) => {
                             // Within its TTL: no query (a stub cache's contract).
@@ -253,13 +269,25 @@ impl<'s, O> Runner<'s, O> {
                             // out, and its answer is merged as a late one (§7).
                             tracing::debug!(target: "eyeballs", %query, %name, %kind, "stale answer from the DNS cache, resolve");
                             self.feed(query, answer, true, now);
+                            refresh = true;
+                            // An earlier race's refresh still out: wait for it, ask nothing.
+                            if let Some((lookup, at)) = cache.adopt(&name, kind) {
+                                self.asked.push((query, name.clone(), kind, true));
+                                self.resolving.push((query, at));
+                                return Some(Work::Adopt {
+                                    query,
+                                    name,
+                                    kind,
+                                    refresh: lookup,
+                                });
+                            }
                         }
                         None => {
                             tracing::debug!(target: "eyeballs", %query, %name, %kind, "resolve");
                         }
                     }
                     if cache.is_on() {
-                        self.asked.push((query, name.clone(), kind));
+                        self.asked.push((query, name.clone(), kind, refresh));
                     }
                     // A deadline past what `Instant` can hold is none.
                     if let Some(at) = now.checked_add(RESOLVE_TIMEOUT) {
@@ -414,7 +442,7 @@ impl<'s, O> Runner<'s, O> {
         let asked = self
             .asked
             .iter()
-            .position(|(q, _, _)| *q == query)
+            .position(|(q, ..)| *q == query)
             .map(|i| self.asked.swap_remove(i));
         let answer = match answer {
             Ok(answer) => answer,
@@ -431,7 +459,7 @@ impl<'s, O> Runner<'s, O> {
             Answer::Addrs(addrs) => Cached::Addrs(addrs),
             Answer::Records(records) => Cached::Records(records),
         };
-        if let (Some((_, name, kind)), Some(ttl)) = (asked, ttl) {
+        if let (Some((_, name, kind, _)), Some(ttl)) = (asked, ttl) {
             self.settings
                 .dns_cache
                 .store(&name, kind, cached.clone(), ttl, now);
@@ -571,7 +599,7 @@ impl<'s, O> Runner<'s, O> {
         // never answers must not hold the race: HG12 keeps it going while a query is out).
         while let Some(i) = self.resolving.iter().position(|&(_, at)| at <= now) {
             let (query, _) = self.resolving.swap_remove(i);
-            if let Some(i) = self.asked.iter().position(|(q, _, _)| *q == query) {
+            if let Some(i) = self.asked.iter().position(|(q, ..)| *q == query) {
                 self.asked.swap_remove(i);
             }
             let error = io::Error::new(
@@ -608,6 +636,26 @@ impl<'s, O> Runner<'s, O> {
             );
         }
         self.race.handle_timeout(now);
+    }
+
+    /// Leaves the refreshes of stale cache entries still out with the DNS cache (V13,
+    /// HG18: a later race takes up their answers): `take` gives the loop's lookup of a
+    /// query, if it has one. Call it once the race is over, before [`Runner::finish`].
+    pub(crate) fn park_refreshes(
+        &mut self,
+        mut take: impl FnMut(QueryId) -> Option<Refresh>,
+        now: Instant,
+    ) {
+        for (query, name, kind, refresh) in self.asked.drain(..) {
+            let deadline = self.resolving.iter().find(|(q, _)| *q == query);
+            if let (true, Some(&(_, deadline))) = (refresh, deadline) {
+                if let Some(lookup) = take(query) {
+                    self.settings
+                        .dns_cache
+                        .park(&name, kind, lookup, deadline, now);
+                }
+            }
+        }
     }
 
     /// Ends the runner: records what the race learned in the history, builds the report

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use eyeballs_core::{Alpn, AttemptId, Endpoint, HostPort, Name, QueryId, QueryKind, Report};
 
 use crate::connector::Settings;
+use crate::resolve::cache::Refresh;
 use crate::resolve::WithTtl;
 use crate::runner::{Answer, DialEvent, Plan, Runner, Work};
 use crate::sockets::FlagsRead;
@@ -247,6 +248,22 @@ impl Loop {
                 }
                 self.queries.insert(query, (name, kind));
             }
+            // An earlier race's refresh, still out: no query goes out, its answer comes
+            // when it was due (the simulated loop parks only due answers).
+            Work::Adopt {
+                query,
+                name,
+                kind,
+                refresh,
+            } => {
+                if let Refresh::Due(at, answer) = refresh {
+                    let at = at.max(self.now);
+                    self.queue
+                        .insert((at, self.seq), Pending::Answer(query, answer));
+                    self.seq += 1;
+                }
+                self.queries.insert(query, (name, kind));
+            }
             Work::Dial {
                 attempt,
                 endpoint,
@@ -386,6 +403,22 @@ impl Loop {
                 }
             }
         }
+        // Refreshes of stale cache entries still out stay with the cache, due when their
+        // scripted answer is (V13).
+        let queue = &mut self.queue;
+        runner.park_refreshes(
+            |q| {
+                let key = queue
+                    .iter()
+                    .find(|(_, p)| matches!(p, Pending::Answer(a, _) if *a == q))
+                    .map(|(k, _)| *k)?;
+                match queue.remove(&key)? {
+                    Pending::Answer(_, answer) => Some(Refresh::Due(key.0, answer)),
+                    _ => None,
+                }
+            },
+            self.now,
+        );
         let (result, report) = runner.finish(self.now);
         Outcome {
             result,

@@ -258,3 +258,130 @@ fn serve_stale_off_is_a_plain_ttl_cache() {
     ));
     assert_eq!(cache.lookup(&n, QueryKind::A, t0 + secs(30)), None);
 }
+
+/// A lookup that has answered `addrs` with `ttl`.
+fn answered(list: &[&str], ttl: Option<Duration>) -> super::Refresh {
+    let ips: Vec<IpAddr> = list.iter().map(|a| a.parse().unwrap()).collect();
+    let answer = crate::WithTtl::new(crate::runner::Answer::Addrs(ips), ttl);
+    super::Refresh::Lookup(Box::pin(std::future::ready(Ok(answer))))
+}
+
+/// A lookup still out.
+fn out() -> super::Refresh {
+    super::Refresh::Lookup(Box::pin(std::future::pending()))
+}
+
+/// V13, HG18: a refresh that outlived its race and has answered makes the entry fresh at
+/// the next lookup, its TTL counted from when it was parked (no later than the answer),
+/// and with no refresh left.
+#[test]
+fn a_parked_refresh_that_answered_is_stored_at_the_next_lookup() {
+    let t0 = Instant::now();
+    let mut cache = Cache::new(DnsCache::new());
+    let n = name("example.test");
+    cache.store(&n, QueryKind::A, addrs(&["192.0.2.1"]), secs(30), t0);
+    let parked_at = t0 + secs(40);
+    let deadline = parked_at + secs(30);
+    cache.park(
+        &n,
+        QueryKind::A,
+        answered(&["192.0.2.2"], Some(secs(60))),
+        deadline,
+        parked_at,
+    );
+    assert_eq!(cache.parked(), 1);
+    let fresh = Some(Hit::Fresh(addrs(&["192.0.2.2"])));
+    assert_eq!(cache.lookup(&n, QueryKind::A, t0 + secs(50)), fresh);
+    assert_eq!(cache.parked(), 0);
+    // 60 s from the parking (40 s), not from the lookup (50 s).
+    assert_eq!(cache.lookup(&n, QueryKind::A, t0 + secs(99)), fresh);
+    assert_eq!(
+        cache.lookup(&n, QueryKind::A, t0 + secs(100)),
+        Some(Hit::Stale(addrs(&["192.0.2.2"])))
+    );
+}
+
+/// A refresh still out is adopted by the race that needs the entry (once: it is that
+/// race's now), and the entry stays stale meanwhile.
+#[test]
+fn a_parked_refresh_still_out_is_adopted_once() {
+    let t0 = Instant::now();
+    let mut cache = Cache::new(DnsCache::new());
+    let n = name("example.test");
+    cache.store(&n, QueryKind::Aaaa, addrs(&["2001:db8::1"]), secs(30), t0);
+    let deadline = t0 + secs(60);
+    cache.park(&n, QueryKind::Aaaa, out(), deadline, t0 + secs(31));
+    let stale = Some(Hit::Stale(addrs(&["2001:db8::1"])));
+    assert_eq!(cache.lookup(&n, QueryKind::Aaaa, t0 + secs(32)), stale);
+    assert_eq!(cache.adopt(&n, QueryKind::A).map(|(_, d)| d), None);
+    assert_eq!(
+        cache.adopt(&n, QueryKind::Aaaa).map(|(_, d)| d),
+        Some(deadline)
+    );
+    assert!(cache.adopt(&n, QueryKind::Aaaa).is_none());
+}
+
+/// Failures and answers without a TTL end the refresh and are not cached: the entry stays
+/// as it was (RFC 8767's serve-stale).
+#[test]
+fn a_parked_refresh_that_failed_or_has_no_ttl_changes_nothing() {
+    let t0 = Instant::now();
+    let mut cache = Cache::new(DnsCache::new());
+    let n = name("example.test");
+    cache.store(&n, QueryKind::A, addrs(&["192.0.2.1"]), secs(30), t0);
+    let failed = super::Refresh::Lookup(Box::pin(std::future::ready(Err(std::io::Error::other(
+        "SERVFAIL",
+    )))));
+    let stale = Some(Hit::Stale(addrs(&["192.0.2.1"])));
+    for refresh in [failed, answered(&["192.0.2.2"], None)] {
+        cache.park(&n, QueryKind::A, refresh, t0 + secs(90), t0 + secs(40));
+        assert_eq!(cache.lookup(&n, QueryKind::A, t0 + secs(41)), stale);
+        assert_eq!(cache.parked(), 0);
+    }
+}
+
+/// The bounds: one refresh per entry (the older, asked first, stays), at most
+/// `MAX_REFRESHES` in all, none past its deadline (dropped at the next use), none on a
+/// cleared cache, and a fresh answer stored for the entry supersedes its refresh.
+#[test]
+fn parked_refreshes_are_bounded() {
+    let t0 = Instant::now();
+    let mut cache = Cache::new(DnsCache::new());
+    let n = name("example.test");
+    let deadline = t0 + secs(30);
+    cache.park(&n, QueryKind::A, out(), deadline, t0);
+    cache.park(
+        &n,
+        QueryKind::A,
+        answered(&["192.0.2.9"], Some(secs(5))),
+        deadline,
+        t0,
+    );
+    assert_eq!(cache.parked(), 1);
+    // The one kept is the first (still out), not the answered second.
+    assert_eq!(cache.lookup(&n, QueryKind::A, t0), None);
+    assert_eq!(cache.parked(), 1);
+    for i in 0..2 * DnsCache::MAX_REFRESHES {
+        let other = name(&format!("host{i}.example.test"));
+        cache.park(&other, QueryKind::A, out(), deadline, t0);
+    }
+    assert_eq!(cache.parked(), DnsCache::MAX_REFRESHES);
+    // Already past its deadline: not kept.
+    cache.clear();
+    cache.park(&n, QueryKind::A, out(), t0, t0 + secs(1));
+    assert_eq!(cache.parked(), 0);
+    // Dropped at the first use after its deadline.
+    cache.park(&n, QueryKind::A, out(), deadline, t0);
+    assert_eq!(
+        cache.lookup(&name("other.test"), QueryKind::A, deadline),
+        None
+    );
+    assert_eq!(cache.parked(), 0);
+    // A stored answer supersedes the entry's refresh.
+    cache.park(&n, QueryKind::A, out(), t0 + secs(90), deadline);
+    cache.store(&n, QueryKind::A, addrs(&["192.0.2.1"]), secs(30), deadline);
+    assert_eq!(cache.parked(), 0);
+    cache.park(&n, QueryKind::A, out(), t0 + secs(90), deadline);
+    cache.clear();
+    assert_eq!(cache.parked(), 0);
+}
