@@ -478,8 +478,8 @@ fn extreme() -> impl Strategy<Value = Extreme> {
         ]),
         any::<u64>(),
         any::<bool>(),
-        // ECH's gate, early TCP and held ClientHellos (V34, V55, HG15).
-        (any::<bool>(), any::<bool>()),
+        // ECH's gate, early TCP and held ClientHellos (V34, V55, HG15); protected DNS (V36).
+        (any::<bool>(), any::<bool>(), any::<bool>()),
     );
     let dns = (
         any_answer(0),
@@ -498,7 +498,7 @@ fn extreme() -> impl Strategy<Value = Extreme> {
         .prop_map(
             |(
                 (delay, res, max, min, timeout),
-                (count, cap, endpoints, policy, seed, prefer_tcp, (ech, early_tcp)),
+                (count, cap, endpoints, policy, seed, prefer_tcp, (ech, early_tcp, protected)),
                 https,
                 (aaaa, a, records, s6, s4),
                 net,
@@ -514,6 +514,7 @@ fn extreme() -> impl Strategy<Value = Extreme> {
                     .prefer_tcp(prefer_tcp)
                     .ech(ech)
                     .early_tcp(early_tcp)
+                    .protected_dns(protected)
                     .timeout(timeout);
                 if let Some(max) = max {
                     config = config.max_connection_attempt_delay(max);

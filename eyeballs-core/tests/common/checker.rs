@@ -458,7 +458,9 @@ impl Checker {
                         }
                         let gave_up = matches!(
                             f.reason(),
-                            FailureReason::TimedOut { .. } | FailureReason::Aborted
+                            FailureReason::TimedOut { .. }
+                                | FailureReason::Aborted
+                                | FailureReason::ServiceQueryFailed
                         );
                         assert!(
                             gave_up || !dns_outstanding,
