@@ -369,6 +369,13 @@ impl Config {
         self
     }
 
+    /// Returns whether the driver's DNS is protected ([`Config::protected_dns`]): a driver
+    /// reads it to feed an HTTPS query's NXDOMAIN as an answer without records, since only
+    /// failures end the race.
+    pub fn is_protected_dns(&self) -> bool {
+        self.protected_dns
+    }
+
     /// Deals TCP before QUIC for each address, default off: QUIC first, then TCP (HG1).
     /// History puts TCP first on its own where QUIC failed recently (HG3).
     pub fn prefer_tcp(mut self, on: bool) -> Self {

@@ -132,6 +132,9 @@ pub(crate) struct Runner<'s, O> {
     /// Queries sent while the connector has a DNS cache, to keep their answers under: at
     /// most the race's queries in flight.
     asked: Vec<(QueryId, Name, QueryKind)>,
+    /// The race's [`Config::protected_dns`]: an HTTPS query's NXDOMAIN is then fed as an
+    /// answer without records, so that only real failures end the race (V36).
+    protected_dns: bool,
     /// Queries out, with the moment they fail unanswered ([`RESOLVE_TIMEOUT`]): at most the
     /// race's queries in flight.
     resolving: Vec<(QueryId, Instant)>,
@@ -217,6 +220,7 @@ impl<'s, O> Runner<'s, O> {
             queued: VecDeque::new(),
             held: Vec::new(),
             asked: Vec::new(),
+            protected_dns: plan.config.is_protected_dns(),
             resolving: Vec::new(),
             ech_rejected: Vec::new(),
             result: None,
@@ -416,8 +420,21 @@ impl<'s, O> Runner<'s, O> {
             .iter()
             .position(|(q, _, _)| *q == query)
             .map(|i| self.asked.swap_remove(i));
+        let https = self
+            .race
+            .queries()
+            .get(query.index())
+            .is_some_and(|q| q.kind() == QueryKind::Https);
         let answer = match answer {
             Ok(answer) => answer,
+            // V36: on protected DNS a failed HTTPS query ends the race, but NXDOMAIN is an
+            // answer (the name has no records), not a failure: a negative one.
+            Err(error)
+                if https && self.protected_dns && error.kind() == io::ErrorKind::NotFound =>
+            {
+                tracing::debug!(target: "eyeballs", %query, %error, "no such name: no HTTPS records");
+                WithTtl::new(Answer::Records(Vec::new()), None)
+            }
             Err(error) => {
                 // Failures are not cached: the next race asks again.
                 tracing::debug!(target: "eyeballs", %query, %error, "resolve failed");
