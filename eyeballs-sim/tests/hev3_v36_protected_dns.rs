@@ -26,7 +26,10 @@ fn network(https: Answer) -> Network {
 }
 
 fn run(config: Config, https: Answer) -> eyeballs_sim::Run {
-    let mut sim = Sim::builder(network(https)).config(config).build().unwrap();
+    let mut sim = Sim::builder(network(https))
+        .config(config)
+        .build()
+        .expect("a valid script");
     sim.connect_tls(HOST, &Protocols::new().tcp("h2"))
 }
 
