@@ -68,6 +68,11 @@ pub enum FailureReason {
     /// the race gives up rather than connect without the service parameters (HEv3 §6.3,
     /// V36; RFC 9460 §3.1). The failed query is in [`Failure::queries`].
     ServiceQueryFailed,
+    /// The `http` origin ([`Target::http_origin`](crate::Target::http_origin)) has a
+    /// ServiceMode HTTPS record, so the connection must use TLS (RFC 9460 §9.5; HEv3 §11,
+    /// V37): connect again with TLS to its `https` form (port 80 as 443). Every attempt
+    /// was cancelled; on protected DNS none had sent any data.
+    UpgradeToHttps,
 }
 
 /// A race that ended without a connection.
@@ -205,6 +210,10 @@ impl<E: fmt::Display> fmt::Display for Failure<E> {
                 "the HTTPS query failed on protected DNS, so no connection was made without \
                  its service parameters (RFC 9460 section 3.1)",
             )?,
+            FailureReason::UpgradeToHttps => f.write_str(
+                "the http origin has HTTPS records: connect with TLS to its https form \
+                 (RFC 9460 section 9.5)",
+            )?,
         }
         // Bounded: the first few of each, then a count; the data keeps all.
         let mut sep = ": ";
@@ -281,6 +290,7 @@ impl From<Failure<std::io::Error>> for std::io::Error {
             FailureReason::TimedOut { .. } => ErrorKind::TimedOut,
             FailureReason::Aborted => ErrorKind::Interrupted,
             FailureReason::NoAddresses => ErrorKind::NotFound,
+            FailureReason::UpgradeToHttps => ErrorKind::Other,
             FailureReason::ServiceQueryFailed => failure
                 .queries
                 .iter()

@@ -77,6 +77,9 @@ struct State<E> {
     /// while that TCP endpoint is the next one, and ends with the next start or the QUIC
     /// attempt's progress (UDP works there).
     follow_up: Option<(Instant, SocketAddr, AttemptId)>,
+    /// The target is an `http` origin: a positive HTTPS answer ends the race with
+    /// [`FailureReason::UpgradeToHttps`] (V37).
+    http_origin: bool,
     /// Actions not yet drained: a few inline, so a small race allocates no queue.
     actions: SmallQueue<Action<E>, 2>,
     result: Option<Result<Winner, FailureReason>>,
@@ -261,6 +264,7 @@ impl<E> State<E> {
             });
         }
         let https_name = target.https_query_name();
+        let http_origin = target.http_origin && https_name.is_some();
         let target_sources = core::mem::take(&mut target.sources);
         let policy = config.family_policy;
         // With NAT64 the A answer is synthesized into IPv6 (R36), so it is needed even when
@@ -306,6 +310,7 @@ impl<E> State<E> {
             expedited: false,
             held: 0,
             follow_up: None,
+            http_origin,
             actions: SmallQueue::new(),
             result: None,
             finished_at: None,
@@ -577,6 +582,12 @@ impl<E> State<E> {
             self.resolution
                 .answer_https(records, &self.protocols, &self.config, &mut self.rng)
         };
+        // V37, RFC 9460 §9.5: a ServiceMode record for an http origin (at the end of the
+        // alias chain: with an alias in the set, ServiceMode records are ignored) means TLS.
+        if self.http_origin && !records.iter().any(ServiceRecord::is_alias) && !records.is_empty() {
+            self.fail(FailureReason::UpgradeToHttps, now);
+            return;
+        }
         self.ask(asks, now);
     }
 
@@ -890,7 +901,7 @@ impl<E> State<E> {
         let deadline = *self
             .resolution_deadline
             .get_or_insert_with(|| now.checked_add(delay));
-        if self.config.ech && !settled && !self.is_startable() {
+        if self.gates() && !settled && !self.is_startable() {
             // V34, HG6: an ECH client sends no ClientHello before service information; only
             // TCP may connect, its ClientHello held (V55, HG15).
             return;
@@ -933,7 +944,14 @@ impl<E> State<E> {
     /// neither arrived nor been denied.
     #[inline]
     fn is_gated(&self) -> bool {
-        self.config.ech && !self.resolution.is_service_settled()
+        self.gates() && !self.resolution.is_service_settled()
+    }
+
+    /// Whether the race holds first data for service information: the ClientHello with
+    /// ECH on (V34, HG6), the cleartext of an `http` origin on protected DNS (V37).
+    #[inline]
+    fn gates(&self) -> bool {
+        self.config.ech || (self.http_origin && self.config.protected_dns)
     }
 
     /// Whether the next endpoint may start now as far as the ECH gate goes: always when it

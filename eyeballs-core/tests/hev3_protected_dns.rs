@@ -1,7 +1,10 @@
-//! HEv3 §6.3 and RFC 9460 §3.1: a failed service query on protected DNS (V36, HG6, HG21).
+//! HEv3 §6.3 and RFC 9460 §3.1: a failed service query on protected DNS (V36, HG6, HG21);
+//! HEv3 §11 and RFC 9460 §9.5: an `http` origin on protected DNS (V37).
 //!
 //! `Config::protected_dns(true)`: a failed HTTPS query (SERVFAIL, timeout) gives the
-//! connection up, with `FailureReason::ServiceQueryFailed`; a negative answer does not.
+//! connection up, with `FailureReason::ServiceQueryFailed`; a negative answer does not. An
+//! `http` origin (`Target::http_origin`) holds its cleartext until the HTTPS answer, and a
+//! positive one ends the race with `FailureReason::UpgradeToHttps`.
 //! Every timeline is exact, on the simulator's virtual clock. Ids are defined in
 //! eyeballs-core/docs/requirements.md.
 
@@ -224,4 +227,127 @@ fn v36_the_io_error_has_the_query_s_kind() {
     assert_eq!(failure.reason(), FailureReason::ServiceQueryFailed);
     let error = io::Error::from(failure);
     assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+}
+
+// ---- V37: an http origin on protected DNS ---------------------------------------------------
+
+/// An `http` origin: example.test:80, plain TCP, its HTTPS query that of
+/// `https://example.test` (RFC 9460 §9.5), AAAA 2001:db8::1 and A 192.0.2.1 at 0 ms.
+fn http(config: Config, https: Answer) -> Scenario {
+    Scenario::with_target(config, Target::host(HOST, 80).http_origin(true))
+        .dns("HTTPS", https)
+        .aaaa(0, &["2001:db8::1"])
+        .a(0, &["192.0.2.1"])
+}
+
+const H6: &str = "TCP [2001:db8::1]:80";
+
+/// V37 (§11, MUST): "Protected DNS: no cleartext (http) data after the TCP handshake until a
+/// valid HTTPS answer; if it is positive, do TLS first." The HTTPS answer comes at 100 ms
+/// with a ServiceMode record: TCP connected at 50 ms (the Resolution Delay) with its first
+/// data held (`ConnectHeld`), and at 100 ms the race ends with `UpgradeToHttps`, the
+/// attempt cancelled without ever being released.
+#[test]
+fn v37_a_positive_answer_upgrades_before_any_cleartext() {
+    let record = ServiceRecord::new(1, ".").alpn(["h2"]);
+    let trace = http(protected(), Answer::Records(ms(100), vec![record]))
+        .default_outcome(Outcome::Connect(ms(5)))
+        .run();
+    assert_eq!(trace.tries(), vec![tried(50, H6)]);
+    assert!(trace.race.attempts()[0].is_held());
+    assert!(trace.race.attempts()[0].released().is_none());
+    assert!(!trace
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, Ev::Handshake(_) | Ev::Won(_))));
+    assert_eq!(trace.cancels(), vec![(ms(100), sa("[2001:db8::1]:80"))]);
+    assert_eq!(
+        trace.failure(),
+        Some((ms(100), FailureReason::UpgradeToHttps))
+    );
+    assert_eq!(trace.race.queries()[0].name().as_str(), HOST);
+}
+
+/// V37: a negative answer (no records, or an alias to ".") at 100 ms releases the held
+/// connection: its first data may go at 100 ms, and it wins (the sim completes a released
+/// attempt 5 ms later). No HTTPS record: cleartext is fine.
+#[test]
+fn v37_a_negative_answer_releases_the_cleartext_connection() {
+    for https in [
+        Answer::Records(ms(100), vec![]),
+        Answer::Records(ms(100), vec![ServiceRecord::alias(".")]),
+    ] {
+        let trace = http(protected(), https.clone())
+            .default_outcome(Outcome::Connect(ms(5)))
+            .run();
+        assert_eq!(trace.tries(), vec![tried(50, H6)], "{https:?}");
+        assert!(
+            trace
+                .events
+                .contains(&(ms(100), Ev::Handshake(sa("[2001:db8::1]:80")))),
+            "{https:?}"
+        );
+        assert_eq!(
+            trace.winner(),
+            Some((ms(105), sa("[2001:db8::1]:80"))),
+            "{https:?}"
+        );
+    }
+}
+
+/// V37 with V36: a failed HTTPS query on protected DNS gives the connection up (nothing
+/// released); an alias chain ends in a ServiceMode record: upgrade.
+#[test]
+fn v37_a_failed_query_gives_up_and_an_alias_chain_upgrades() {
+    let failed = http(protected(), Answer::Fail(ms(100)))
+        .default_outcome(Outcome::Connect(ms(5)))
+        .run();
+    assert_eq!(
+        failed.failure(),
+        Some((ms(100), FailureReason::ServiceQueryFailed))
+    );
+    let cdn = "cdn.example.test";
+    let chain = http(
+        protected(),
+        Answer::Records(ms(10), vec![ServiceRecord::alias(cdn)]),
+    )
+    .dns_for(
+        cdn,
+        "HTTPS",
+        Answer::Records(ms(20), vec![ServiceRecord::new(1, ".")]),
+    )
+    .dns_for(cdn, "AAAA", Answer::Addrs(ms(0), vec![]))
+    .dns_for(cdn, "A", Answer::Addrs(ms(0), vec![]))
+    .default_outcome(Outcome::Connect(ms(5)))
+    .run();
+    assert_eq!(
+        chain.failure(),
+        Some((ms(30), FailureReason::UpgradeToHttps))
+    );
+}
+
+/// V37 applies to protected DNS: on DNS that is not protected nothing is held, so a
+/// connection made before the answer (TCP at 50 ms, up at 55) wins with cleartext; a
+/// positive answer that comes first (20 ms) still upgrades (RFC 9460 §9.5). The HTTPS
+/// query of `http://example.test:8080` is `_8080._https.example.test`.
+#[test]
+fn v37_unprotected_nothing_is_held_but_an_early_answer_upgrades() {
+    let record = || vec![ServiceRecord::new(1, ".")];
+    let late = http(Config::default(), Answer::Records(ms(100), record()))
+        .default_outcome(Outcome::Connect(ms(5)))
+        .run();
+    assert_eq!(late.winner(), Some((ms(55), sa("[2001:db8::1]:80"))));
+    assert!(!late.race.attempts()[0].is_held());
+    let early = http(Config::default(), Answer::Records(ms(20), record()))
+        .default_outcome(Outcome::Connect(ms(5)))
+        .run();
+    assert_eq!(
+        early.failure(),
+        Some((ms(20), FailureReason::UpgradeToHttps))
+    );
+    let port = Target::host(HOST, 8080).http_origin(true);
+    assert_eq!(
+        port.https_query_name().map(|n| n.as_str().to_owned()),
+        Some(format!("_8080._https.{HOST}"))
+    );
 }
