@@ -105,6 +105,10 @@ pub(crate) struct Plan {
     pub(crate) protocols: Protocols,
     /// Whether to ask for HTTPS records (when the resolver answers them).
     pub(crate) https: bool,
+    /// The target is an `http` origin (V37, RFC 9460 §9.5): when the resolver answers HTTPS
+    /// queries, the race asks the one of its `https` form, and a positive answer ends it
+    /// with `UpgradeToHttps`.
+    pub(crate) http_origin: bool,
     /// Whether the caller wants the report.
     pub(crate) report: bool,
     /// The seed of the shuffle of equal service priorities (HEv3 §5.2, V20): `None` for a
@@ -173,7 +177,9 @@ impl<'s, O> Runner<'s, O> {
                 } else {
                     Target::host(name.as_str(), target.port())
                 };
-                let t = t.https(plan.https && resolver.answers_https());
+                let t = t
+                    .https(plan.https && resolver.answers_https())
+                    .http_origin(plan.http_origin && resolver.answers_https());
                 // Alternatives need a certificate check against the origin (RFC 7838 §2.1):
                 // TLS connects only, which are those that ask for HTTPS records.
                 match plan.https {
