@@ -461,6 +461,7 @@ impl Checker {
                             FailureReason::TimedOut { .. }
                                 | FailureReason::Aborted
                                 | FailureReason::ServiceQueryFailed
+                                | FailureReason::UpgradeToHttps
                         );
                         assert!(
                             gave_up || !dns_outstanding,
