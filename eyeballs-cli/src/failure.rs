@@ -60,6 +60,13 @@ pub(crate) fn message(
                 false => format!("{head}: {}", waiting.join("; ")),
             }
         }
+        FailureReason::ServiceQueryFailed => {
+            return format!(
+                "{target}: the HTTPS query failed on protected DNS (--protected-dns), so no \
+                 connection was made without its service parameters: {}",
+                dns.join("; ")
+            )
+        }
         _ => format!("{target}: {failure}"),
     };
     if dns.is_empty() {

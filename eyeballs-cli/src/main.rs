@@ -161,6 +161,13 @@ struct ConnectArgs {
     /// certificate is checked against HOST.
     #[arg(long = "alt-svc", value_name = "VALUE", value_parser = args::alt_svc, requires = "tls")]
     alt_svc: Vec<AltSvcValue>,
+    /// With --tls: says the DNS is protected (a DNSSEC-validating resolver, or DNS over TLS,
+    /// HTTPS or QUIC), so a failed HTTPS query (SERVFAIL, timeout) ends the connect instead
+    /// of falling back to the addresses alone (HEv3 §6.3, RFC 9460 §3.1; NXDOMAIN and no
+    /// records are answers, not failures). The command cannot check it: say it only of a
+    /// resolver you know is protected.
+    #[arg(long, requires = "tls")]
+    protected_dns: bool,
 }
 
 impl ConnectArgs {
@@ -744,5 +751,6 @@ fn configure(args: &ConnectArgs) -> Config {
     if let Some(n) = args.family_count {
         c = c.first_address_family_count(n);
     }
-    c.timeout(Some(args.timeout.value()))
+    c.protected_dns(args.protected_dns)
+        .timeout(Some(args.timeout.value()))
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use eyeballs_lab::dns::{https, param, DnsServer, Reply, Zone};
 use eyeballs_lab::loopback::{V4, V6};
 use eyeballs_lab::tls::{same_port, QuicServe, QuicServer, TestCa, TlsServe, TlsServer};
+use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 use serde_json::Value;
 
@@ -699,4 +700,57 @@ fn tcp_follows_a_hanging_quic_after_the_tcp_after_quic_delay() {
         );
         assert_eq!(r["winner"]["transport"], "tcp", "{flags:?}: {r}");
     }
+}
+
+/// HEv3 §6.3, RFC 9460 §3.1 (V36): the HTTPS query answers SERVFAIL. With --protected-dns
+/// the connect gives up (exit status 1) and says why, in the resolver's words and naming the
+/// flag; without it the failure counts as no records and TLS to the address connects.
+#[test]
+fn protected_dns_gives_up_when_the_https_query_fails() {
+    let ca = TestCa::new();
+    let listener = std::net::TcpListener::bind((V4, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let config = ca.server_config(&[NAME], &["h2"]);
+    let _server = TlsServer::start(listener, config, TlsServe::Echo).unwrap();
+    let file = TempFile::new("protected-dns", &ca.root_pem());
+    let zone = Zone::default()
+        .set(NAME, RecordType::A, Reply::Addrs(Duration::ZERO, vec![V4]))
+        .set(
+            &format!("_{port}._https.{NAME}"),
+            RecordType::HTTPS,
+            Reply::Code(Duration::ZERO, ResponseCode::ServFail),
+        );
+    let dns = DnsServer::start(zone);
+    let (port, dns) = (port.to_string(), dns.addr.to_string());
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "connect",
+            NAME,
+            &port,
+            "--tls",
+            "--alpn",
+            "h2",
+            "--ca",
+            file.path(),
+            "--dns-server",
+            &dns,
+            "--only",
+            "v4",
+            "--timeout",
+            "10s",
+        ];
+        args.extend_from_slice(extra);
+        eyeballs(&args)
+    };
+    let out = run(&["--protected-dns"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{NAME}:{port}: the HTTPS query failed on protected DNS (--protected-dns)"
+        )) && stderr.contains("SERVFAIL"),
+        "{stderr}"
+    );
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }

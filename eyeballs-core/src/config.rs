@@ -78,6 +78,13 @@ pub enum DelaySchedule {
     /// another path, the smallest such timeout the race knows of a path from the same source
     /// address (the network's round trip); without any, the fixed delay. History-derived
     /// delays stay within [minimum, maximum]. Without history it is [`DelaySchedule::Fixed`].
+    ///
+    /// It also fires early on a DNS update (HEv3 §7, V46, HG22): when a late answer adds an
+    /// endpoint while the last attempt has shown no progress, the next start is due once
+    /// that attempt's expected time has passed (its path's smoothed round trip in history),
+    /// never under the Minimum Connection Attempt Delay after it, nor later than the
+    /// schedule's delay. The update alone, an attempt that progressed, or a path history
+    /// does not know move nothing.
     Rtt,
 }
 
@@ -155,6 +162,7 @@ pub struct Config {
     pub(crate) delay_schedule: DelaySchedule,
     pub(crate) early_tcp: bool,
     pub(crate) tcp_after_quic_delay: Duration,
+    pub(crate) protected_dns: bool,
 }
 
 impl Default for Config {
@@ -177,6 +185,7 @@ impl Default for Config {
             delay_schedule: DelaySchedule::Fixed,
             early_tcp: true,
             tcp_after_quic_delay: TCP_AFTER_QUIC_DELAY,
+            protected_dns: false,
         }
     }
 }
@@ -330,6 +339,41 @@ impl Config {
     pub fn early_tcp(mut self, on: bool) -> Self {
         self.early_tcp = on;
         self
+    }
+
+    /// Says that the driver's DNS is protected (DNSSEC validation, DNS over TLS, HTTPS or
+    /// QUIC), default off: the system resolver is not (HEv3 §6.3, V36; RFC 9460 §3.1).
+    ///
+    /// RFC 9460 §3.1: when the SVCB query fails and "DNS exchanges between the client and
+    /// the recursive resolver are cryptographically protected ... the client SHOULD NOT fall
+    /// back to $QNAME's A/AAAA records"; otherwise an active attacker could deny the client
+    /// the service parameters (ECH, say).
+    ///
+    /// On: a failed HTTPS query of the origin or of an alias hop
+    /// ([`Input::ResolveFailed`](crate::Input::ResolveFailed): SERVFAIL, a timeout, a network
+    /// error) ends the race at once with
+    /// [`FailureReason::ServiceQueryFailed`](crate::FailureReason::ServiceQueryFailed): every
+    /// attempt in flight is cancelled (those that started on addresses after the Resolution
+    /// Delay, V5(b), and held ones, whose ClientHello is never sent: with [`Config::ech`] the
+    /// gate stays shut, HG6), and none starts on addresses alone. An attempt that connected
+    /// before the failure arrived has already won. A failed HTTPS query of an alternative
+    /// service ([`Target::alt_svc`](crate::Target::alt_svc)) drops that alternative, and
+    /// the race goes on with the origin's answers (HG21). Negative answers (NODATA, and
+    /// NXDOMAIN, which drivers feed as an answer without records) are answers, not failures.
+    /// A failed fresh query after a stale answer (HG18) keeps the stale answer, as before.
+    ///
+    /// Off: a failed HTTPS query counts as a negative answer, and the race goes on with
+    /// addresses (V36 for DNS that is not protected).
+    pub fn protected_dns(mut self, on: bool) -> Self {
+        self.protected_dns = on;
+        self
+    }
+
+    /// Returns whether the driver's DNS is protected ([`Config::protected_dns`]): a driver
+    /// reads it to feed an HTTPS query's NXDOMAIN as an answer without records, since only
+    /// failures end the race.
+    pub fn is_protected_dns(&self) -> bool {
+        self.protected_dns
     }
 
     /// Deals TCP before QUIC for each address, default off: QUIC first, then TCP (HG1).

@@ -63,6 +63,16 @@ pub enum FailureReason {
     },
     /// The caller gave up ([`Input::Aborted`](crate::Input::Aborted)).
     Aborted,
+    /// The HTTPS (service) query failed (SERVFAIL, a timeout, a network error) on DNS the
+    /// driver says is protected ([`Config::protected_dns`](crate::Config::protected_dns)):
+    /// the race gives up rather than connect without the service parameters (HEv3 §6.3,
+    /// V36; RFC 9460 §3.1). The failed query is in [`Failure::queries`].
+    ServiceQueryFailed,
+    /// The `http` origin ([`Target::http_origin`](crate::Target::http_origin)) has a
+    /// ServiceMode HTTPS record, so the connection must use TLS (RFC 9460 §9.5; HEv3 §11,
+    /// V37): connect again with TLS to its `https` form (port 80 as 443). Every attempt
+    /// was cancelled; on protected DNS none had sent any data.
+    UpgradeToHttps,
 }
 
 /// A race that ended without a connection.
@@ -196,6 +206,14 @@ impl<E: fmt::Display> fmt::Display for Failure<E> {
                 if in_flight == 1 { "" } else { "s" }
             )?,
             FailureReason::Aborted => f.write_str("connect aborted by the caller")?,
+            FailureReason::ServiceQueryFailed => f.write_str(
+                "the HTTPS query failed on protected DNS, so no connection was made without \
+                 its service parameters (RFC 9460 section 3.1)",
+            )?,
+            FailureReason::UpgradeToHttps => f.write_str(
+                "the http origin has HTTPS records: connect with TLS to its https form \
+                 (RFC 9460 section 9.5)",
+            )?,
         }
         // Bounded: the first few of each, then a count; the data keeps all.
         let mut sep = ": ";
@@ -251,7 +269,8 @@ impl<E: std::error::Error + 'static> std::error::Error for Failure<E> {
 /// The kind follows the reason: [`TimedOut`](std::io::ErrorKind::TimedOut) for the deadline,
 /// [`Interrupted`](std::io::ErrorKind::Interrupted) for an abort, the kind of the last
 /// attempt's error when all failed (say `ConnectionRefused`), the last query's kind when DNS
-/// failed, [`NotFound`](std::io::ErrorKind::NotFound) for no addresses. The `Failure` itself
+/// failed, [`NotFound`](std::io::ErrorKind::NotFound) for no addresses, the HTTPS query's kind
+/// when it failed on protected DNS (`TimedOut` for a timeout). The `Failure` itself
 /// is the inner error, so every attempt's address and error stays reachable:
 ///
 /// ```
@@ -271,6 +290,13 @@ impl From<Failure<std::io::Error>> for std::io::Error {
             FailureReason::TimedOut { .. } => ErrorKind::TimedOut,
             FailureReason::Aborted => ErrorKind::Interrupted,
             FailureReason::NoAddresses => ErrorKind::NotFound,
+            FailureReason::UpgradeToHttps => ErrorKind::Other,
+            FailureReason::ServiceQueryFailed => failure
+                .queries
+                .iter()
+                .rev()
+                .find(|q| q.kind == QueryKind::Https)
+                .map_or(ErrorKind::Other, |q| q.error.kind()),
             FailureReason::DnsFailed | FailureReason::AllAttemptsFailed => failure
                 .attempts
                 .iter()

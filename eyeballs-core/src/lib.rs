@@ -284,7 +284,7 @@
 //!
 //! # Happy Eyeballs v3 map
 //!
-//! The ids (V1–V62, HG1–HG19) are those of the project's HEv3 checklist
+//! The ids (V1–V62, HG1–HG22) are those of the project's HEv3 checklist
 //! (draft-ietf-happy-happyeyeballs-v3-04, its editor's copy, RFC 9849, RFC 6052), defined in
 //! [`requirements`].
 //!
@@ -305,6 +305,9 @@
 //! | §6.2 V38–V40, V42 | ALPN sets intersected, every caller id offered per transport, port key | [`Protocols`], [`Endpoint::alpn`] |
 //! | §6.1 V34, V35, HG6 | ECH: no ClientHello before service info; no endpoint without ECH once a record has it | [`Config::ech`], [`Failure::skipped_without_ech`] |
 //! | §6.1, §6.3 V34, V55, HG15 | early TCP: connects at its time, its ClientHello held until the HTTPS answer, then sent with its ECH config; QUIC waits | [`Action::ConnectHeld`], [`Action::Handshake`], [`Config::early_tcp`] |
+//! | §6.3, 9460 §3.1 V36, HG21 | protected DNS: a failed HTTPS query gives the connection up | [`Config::protected_dns`], [`FailureReason::ServiceQueryFailed`] |
+//! | §11, 9460 §9.5 V37, HG21 | an `http` origin: cleartext held on protected DNS until the HTTPS answer, a positive one means TLS | [`Target::http_origin`], [`FailureReason::UpgradeToHttps`] |
+//! | §7 V46, HG22 | a DNS update fires the next attempt early when the last one is past its expected time (RTT schedule) | [`DelaySchedule::Rtt`] |
 //! | RFC 9849 V54, HG14 | ECH rejected with retry configs: the same attempt dials again with them, once | [`Input::EchRejected`], [`Action::RetryEch`] |
 //! | §7 V44, V45 | removed endpoints spare started attempts; late endpoints re-sorted in | [`Input::AddressesChanged`] |
 //! | §4.4 V13, HG18 | optimistic DNS: an expired answer races at once, the fresh one merged as a late answer | [`Input::ResolvedStale`], [`Input::ResolvedServicesStale`] |
@@ -313,8 +316,8 @@
 //! | HG12 | no failure while any query (aliases, TargetNames) is outstanding | [`FailureReason`] |
 //! | HEAD §8 V50–V52, V57, V62 | NAT64: A always asked with a prefix; DNS64 addresses de-synthesized, grouped and sorted as IPv4; IPv4 without a route synthesized; never the well-known prefix for non-global IPv4 | [`Config::nat64`], [`Endpoint::nat64_ipv4`], [`Nat64Prefix::extract`] |
 //!
-//! Not here: V46 (firing early on slow progress) and V60 (proxies) are not built; V36
-//! (protected DNS: a failed HTTPS query always counts as negative here); V14, V37, V47's
+//! Not here: V60 (proxies) is not built; whether DNS is protected (V36) is the caller's
+//! word, and the upgrade's TLS connect (V37) the driver's; V14, V47's
 //! detection and V50's prefix discovery belong to drivers and resolvers (the core judges
 //! R35 from their facts); re-querying for optimistic DNS (V13) is the driver's, the core
 //! takes the answers.

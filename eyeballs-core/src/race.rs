@@ -77,6 +77,9 @@ struct State<E> {
     /// while that TCP endpoint is the next one, and ends with the next start or the QUIC
     /// attempt's progress (UDP works there).
     follow_up: Option<(Instant, SocketAddr, AttemptId)>,
+    /// The target is an `http` origin: a positive HTTPS answer ends the race with
+    /// [`FailureReason::UpgradeToHttps`] (V37).
+    http_origin: bool,
     /// Actions not yet drained: a few inline, so a small race allocates no queue.
     actions: SmallQueue<Action<E>, 2>,
     result: Option<Result<Winner, FailureReason>>,
@@ -261,6 +264,7 @@ impl<E> State<E> {
             });
         }
         let https_name = target.https_query_name();
+        let http_origin = target.http_origin && https_name.is_some();
         let target_sources = core::mem::take(&mut target.sources);
         let policy = config.family_policy;
         // With NAT64 the A answer is synthesized into IPv6 (R36), so it is needed even when
@@ -306,6 +310,7 @@ impl<E> State<E> {
             expedited: false,
             held: 0,
             follow_up: None,
+            http_origin,
             actions: SmallQueue::new(),
             result: None,
             finished_at: None,
@@ -325,6 +330,16 @@ impl<E> State<E> {
         if self.result.is_some() {
             return;
         }
+        // V46: what a DNS update (§7) adds to the waiting list, for `on_dns_update`.
+        let update = matches!(
+            input,
+            Input::Resolved { .. }
+                | Input::ResolvedServices { .. }
+                | Input::ResolvedStale { .. }
+                | Input::ResolvedServicesStale { .. }
+                | Input::AddressesChanged { .. }
+        )
+        .then(|| self.candidates.len());
         match input {
             Input::Resolved { query, addrs } => self.on_addrs(query, addrs, now),
             Input::ResolvedServices { query, records } => self.on_records(query, records, now),
@@ -351,6 +366,11 @@ impl<E> State<E> {
                 self.rebuild(now);
             }
             Input::Aborted => self.fail(FailureReason::Aborted, now),
+        }
+        if let Some(waiting) = update {
+            if self.candidates.len() > waiting {
+                self.on_dns_update(now);
+            }
         }
         self.step(now);
     }
@@ -562,6 +582,12 @@ impl<E> State<E> {
             self.resolution
                 .answer_https(records, &self.protocols, &self.config, &mut self.rng)
         };
+        // V37, RFC 9460 §9.5: a ServiceMode record for an http origin (at the end of the
+        // alias chain: with an alias in the set, ServiceMode records are ignored) means TLS.
+        if self.http_origin && !records.iter().any(ServiceRecord::is_alias) && !records.is_empty() {
+            self.fail(FailureReason::UpgradeToHttps, now);
+            return;
+        }
         self.ask(asks, now);
     }
 
@@ -594,7 +620,18 @@ impl<E> State<E> {
                 let kind = record.kind;
                 self.resolution.fail_addrs(name, kind);
             }
+            // V36, RFC 9460 §3.1: on protected DNS, no fallback to addresses alone; the
+            // attempts in flight (held ones included: the ECH gate stays shut, HG6) are
+            // cancelled.
+            QueryFor::Https if self.config.protected_dns => {
+                self.fail(FailureReason::ServiceQueryFailed, now);
+                return;
+            }
             QueryFor::Https => self.resolution.fail_https(),
+            // HG21: an alternative whose service parameters are denied is dropped.
+            QueryFor::AltHttps { alt } if self.config.protected_dns => {
+                self.resolution.drop_alt(alt)
+            }
             QueryFor::AltHttps { alt } => self.take_alt_records(alt, None, now),
         }
         self.rebuild(now);
@@ -712,6 +749,54 @@ impl<E> State<E> {
         }
     }
 
+    /// V46 (HEv3 §7, MAY), with [`DelaySchedule::Rtt`] only: a DNS update that added an
+    /// endpoint to the waiting list does not move the timer by itself, but when the last
+    /// attempt is expected to have made progress by now, the next may start early. Its
+    /// expected time is its path's smoothed round trip in history (from its start, or from
+    /// its ClientHello once a held one is released, as history times it); the next attempt is
+    /// then due at that time after it, never under the Minimum Connection Attempt Delay
+    /// (R27, R29; V30's 10 ms floor holds too), and never later than the schedule had it.
+    /// Progress before then pushes the next start back as usual (V33, HG10), so an attempt
+    /// that shows progress in its expected time keeps its timer. Without the path's round
+    /// trip in history, nothing changes.
+    fn on_dns_update(&mut self, now: Instant) {
+        if self.config.delay_schedule != DelaySchedule::Rtt || self.expedited {
+            return;
+        }
+        let (Some(history), Some(a)) = (self.history.as_deref(), self.attempts.last()) else {
+            return;
+        };
+        if a.status != AttemptStatus::Connecting || a.progressed.is_some() {
+            return;
+        }
+        let from = match (a.is_held(), a.released()) {
+            // The ClientHello has not gone out: there is nothing to expect yet (HG15).
+            (true, None) => return,
+            (_, released) => released.unwrap_or(a.started),
+        };
+        let endpoint = &a.endpoint;
+        let Some(source) = self.source_of(endpoint.addr.ip()) else {
+            return;
+        };
+        let path = Path::new(source, endpoint.addr, endpoint.transport);
+        let Some(expected) = history.rtt(path, now) else {
+            return;
+        };
+        let wait = expected.max(self.config.min_connection_attempt_delay);
+        // Measured from the attempt's start too, so that a released attempt's next start
+        // stays at least the minimum after the previous start.
+        let early = from
+            .checked_add(wait)
+            .zip(
+                a.started
+                    .checked_add(self.config.min_connection_attempt_delay),
+            )
+            .map(|(e, min)| e.max(min));
+        if let (Some(early), Some(due)) = (early, self.next_due) {
+            self.next_due = Some(due.min(early));
+        }
+    }
+
     fn rebuild(&mut self, now: Instant) {
         let cx = Context {
             resolution: &self.resolution,
@@ -816,7 +901,7 @@ impl<E> State<E> {
         let deadline = *self
             .resolution_deadline
             .get_or_insert_with(|| now.checked_add(delay));
-        if self.config.ech && !settled && !self.is_startable() {
+        if self.gates() && !settled && !self.is_startable() {
             // V34, HG6: an ECH client sends no ClientHello before service information; only
             // TCP may connect, its ClientHello held (V55, HG15).
             return;
@@ -859,7 +944,14 @@ impl<E> State<E> {
     /// neither arrived nor been denied.
     #[inline]
     fn is_gated(&self) -> bool {
-        self.config.ech && !self.resolution.is_service_settled()
+        self.gates() && !self.resolution.is_service_settled()
+    }
+
+    /// Whether the race holds first data for service information: the ClientHello with
+    /// ECH on (V34, HG6), the cleartext of an `http` origin on protected DNS (V37).
+    #[inline]
+    fn gates(&self) -> bool {
+        self.config.ech || (self.http_origin && self.config.protected_dns)
     }
 
     /// Whether the next endpoint may start now as far as the ECH gate goes: always when it

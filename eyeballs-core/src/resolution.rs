@@ -418,7 +418,7 @@ impl Resolution {
     }
 
     /// Records a failed HTTPS query: service information is denied (V36 for DNS that is not
-    /// protected: the race goes on with addresses).
+    /// protected: the race goes on with addresses; on protected DNS the race fails instead).
     pub(crate) fn fail_https(&mut self) {
         self.https = Https::Settled;
     }
@@ -648,6 +648,18 @@ impl Resolution {
         a.services.sort_by_key(|s| s.rank);
         a.https = Https::Settled;
         asks
+    }
+
+    /// Drops an alternative whose HTTPS query failed on protected DNS (V36, HG21): it
+    /// gives no endpoint and holds nothing back.
+    pub(crate) fn drop_alt(&mut self, alt: usize) {
+        if let Some(a) = self.alts.get_mut(alt) {
+            if a.https == Https::Pending {
+                a.https = Https::Settled;
+                a.services.clear();
+                a.name = None;
+            }
+        }
     }
 
     /// Replaces the service information of a stale HTTPS answer by the fresh answer's (V13,

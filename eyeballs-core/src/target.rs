@@ -36,6 +36,7 @@ pub struct Target {
     pub(crate) kind: TargetKind,
     pub(crate) protocols: Protocols,
     pub(crate) https: bool,
+    pub(crate) http_origin: bool,
     pub(crate) sources: Vec<Source>,
     pub(crate) alts: Vec<AltService>,
 }
@@ -84,6 +85,7 @@ impl Target {
             kind,
             protocols: Protocols::new(),
             https: false,
+            http_origin: false,
             sources: Vec::new(),
             alts: Vec::new(),
         }
@@ -109,6 +111,42 @@ impl Target {
     pub fn https(mut self, on: bool) -> Self {
         self.https = on;
         self
+    }
+
+    /// Says the authority is an `http` origin whose connection may have to become `https`
+    /// (RFC 9460 §9.5; HEv3 §11, V37), default off. No effect on addresses given directly.
+    ///
+    /// The race asks for the HTTPS records of the origin's `https` form (port 80 becomes
+    /// 443, V2), whatever [`Target::https`] says, and races plain TCP to the host's
+    /// addresses. When the answer (at the end of any alias chain) holds a ServiceMode
+    /// record, the connection must use TLS: the race ends with
+    /// [`FailureReason::UpgradeToHttps`](crate::FailureReason::UpgradeToHttps), every
+    /// attempt cancelled, and the caller connects again with TLS to the `https` form. With
+    /// [`Config::protected_dns`](crate::Config::protected_dns), no cleartext is sent before
+    /// the answer: TCP connects with its first data held
+    /// ([`Action::ConnectHeld`](crate::Action::ConnectHeld), released by
+    /// [`Action::Handshake`](crate::Action::Handshake) on a negative answer, as ECH holds a
+    /// ClientHello, HG15), and a failed query ends the race (V36). On DNS that is not
+    /// protected nothing is held: a connection made before a positive answer wins.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use eyeballs_core::Target;
+    ///
+    /// let http = Target::host("example.test", 80).http_origin(true);
+    /// assert_eq!(http.https_query_name().unwrap().as_str(), "example.test");
+    /// let other = Target::host("example.test", 8080).http_origin(true);
+    /// assert_eq!(other.https_query_name().unwrap().as_str(), "_8080._https.example.test");
+    /// ```
+    pub fn http_origin(mut self, on: bool) -> Self {
+        self.http_origin = on;
+        self
+    }
+
+    /// Returns whether the target is an `http` origin ([`Target::http_origin`]).
+    pub fn is_http_origin(&self) -> bool {
+        self.http_origin
     }
 
     /// Adds an alternative service the origin announced (`Alt-Svc`, RFC 7838; HEv3 V41,
@@ -155,9 +193,15 @@ impl Target {
     }
 
     /// Returns the name the HTTPS query asks about (RFC 9460 §9.1, V2): the host for port
-    /// 443, `_PORT._https.HOST` otherwise; `None` when no HTTPS query is sent.
+    /// 443, `_PORT._https.HOST` otherwise (for an [`http_origin`](Target::http_origin), of
+    /// its `https` form: port 80 as 443); `None` when no HTTPS query is sent.
     pub fn https_query_name(&self) -> Option<Name> {
         match &self.kind {
+            // RFC 9460 §9.5: an http origin is looked up in its https form.
+            TargetKind::Host { name, port, .. } if self.http_origin => {
+                let port = if *port == 80 { 443 } else { *port };
+                Some(https_query_name(name, port))
+            }
             TargetKind::Host { name, port, .. } if self.https => {
                 Some(https_query_name(name, *port))
             }

@@ -9,8 +9,11 @@ mod common;
 use std::net::Ipv6Addr;
 use std::time::Duration;
 
-use common::sim::{ip, ms, sa, Answer, Extra, Outcome, Scenario, HOST};
-use eyeballs_core::{Config, FailureReason, Name, Protocols, Provenance, ServiceRecord, Target};
+use common::sim::{base_instant, ip, ms, path, sa, Answer, Extra, Outcome, Scenario, HOST};
+use eyeballs_core::{
+    Config, DelaySchedule, FailureReason, History, Name, Protocols, Provenance, ServiceRecord,
+    Target,
+};
 
 /// The HEv3 web client: `example.test:443`, HTTPS asked, h3 over QUIC, h2 and http/1.1 over
 /// TCP.
@@ -411,4 +414,124 @@ fn withdrawing_everything_held_before_the_services_arrive() {
         .run();
     assert_eq!(trace.tries(), at(&[(120, "TCP [2001:db8::10]:443")]));
     assert_eq!(trace.winner(), Some((ms(125), sa("[2001:db8::10]:443"))));
+}
+
+// ---- V46: a DNS update and an attempt without progress --------------------------------------
+
+/// The host with AAAA 2001:db8::1 (hanging) at 0 ms and `a` as its A answer, raced with the
+/// RTT schedule (unless `schedule` says otherwise) and a history in which ::1's TCP round
+/// trip was `rtt` once (RFC 6298's first sample: SRTT `rtt`, RTTVAR `rtt / 2`, so a
+/// retransmission timeout of 3 × `rtt`, the schedule's delay after ::1).
+fn v46(rtt: Option<u64>, schedule: DelaySchedule, a: Answer) -> common::sim::Trace {
+    let t0 = base_instant();
+    let mut history = History::new();
+    if let Some(rtt) = rtt {
+        history.record_success(path("[2001:db8::1]:443"), ms(rtt), t0);
+    }
+    Scenario::host(Config::default().delay_schedule(schedule))
+        .dns("AAAA", addrs(0, &["2001:db8::1", "2001:db8::2"]))
+        .dns("A", a)
+        .net("2001:db8::1", Outcome::Hang)
+        .default_outcome(Outcome::Connect(ms(5)))
+        .history(&history)
+        .run_at(t0 + ms(1000))
+}
+
+/// V46 (§7, MAY): "if an earlier attempt shows no progress in its expected time, fire early,
+/// not under the minimum delay". ::1's expected time is its smoothed round trip, 120 ms
+/// (the schedule's delay: 360 ms). The A answer arrives at 200 ms, ::1 silent since 0 ms:
+/// 192.0.2.1 (re-sorted next, V45) starts at once, at 200 ms, not at 360 ms. Arriving at
+/// 50 ms, within the expected time, it moves the next start to 120 ms (the expected time),
+/// not to 50 ms.
+#[test]
+fn v46_a_late_answer_fires_early_after_the_expected_time() {
+    let late = v46(Some(120), DelaySchedule::Rtt, addrs(200, &["192.0.2.1"]));
+    assert_eq!(
+        late.starts(),
+        vec![
+            (ms(0), sa("[2001:db8::1]:443")),
+            (ms(200), sa("192.0.2.1:443"))
+        ]
+    );
+    let early = v46(Some(120), DelaySchedule::Rtt, addrs(50, &["192.0.2.1"]));
+    assert_eq!(
+        early.starts(),
+        vec![
+            (ms(0), sa("[2001:db8::1]:443")),
+            (ms(120), sa("192.0.2.1:443"))
+        ]
+    );
+}
+
+/// V46, V30: never under the Minimum Connection Attempt Delay. ::1's expected time is 40 ms
+/// (the schedule's delay 120 ms); the A answer at 50 ms brings the next start to 100 ms, the
+/// minimum, not to 40 or 50 ms.
+#[test]
+fn v46_never_under_the_minimum_delay() {
+    let trace = v46(Some(40), DelaySchedule::Rtt, addrs(50, &["192.0.2.1"]));
+    assert_eq!(
+        trace.starts(),
+        vec![
+            (ms(0), sa("[2001:db8::1]:443")),
+            (ms(100), sa("192.0.2.1:443"))
+        ]
+    );
+}
+
+/// V46: the expected time comes only from history. Without ::1's round trip the RTT schedule
+/// is the fixed one and the A answer at 200 ms waits for the 250 ms timer (V45 still puts
+/// 192.0.2.1 next). With the default (fixed) schedule, history times ::1's delay (360 ms,
+/// R26) but nothing fires early: V46 is the RTT schedule's.
+#[test]
+fn v46_without_history_or_the_rtt_schedule_the_timer_rules() {
+    let without = v46(None, DelaySchedule::Rtt, addrs(200, &["192.0.2.1"]));
+    assert_eq!(
+        without.starts(),
+        vec![
+            (ms(0), sa("[2001:db8::1]:443")),
+            (ms(250), sa("192.0.2.1:443"))
+        ]
+    );
+    let fixed = v46(Some(120), DelaySchedule::Fixed, addrs(200, &["192.0.2.1"]));
+    assert_eq!(
+        fixed.starts(),
+        vec![
+            (ms(0), sa("[2001:db8::1]:443")),
+            (ms(360), sa("192.0.2.1:443"))
+        ]
+    );
+}
+
+/// V46: "a DNS update alone does not move the timer". An A answer at 200 ms that adds no
+/// endpoint (empty) leaves ::2 to the 360 ms timer; with no update at all the timer is the
+/// same. An attempt that shows progress (TCP up at 80 ms, within its expected time) keeps
+/// V33's extended timer (80 + 360 = 440 ms) although the A answer arrives at 100 ms.
+#[test]
+fn v46_an_update_alone_or_progress_keeps_the_timer() {
+    let empty = v46(Some(120), DelaySchedule::Rtt, addrs(200, &[]));
+    assert_eq!(
+        empty.starts(),
+        vec![
+            (ms(0), sa("[2001:db8::1]:443")),
+            (ms(360), sa("[2001:db8::2]:443"))
+        ]
+    );
+    let t0 = base_instant();
+    let mut history = History::new();
+    history.record_success(path("[2001:db8::1]:443"), ms(120), t0);
+    let progress = Scenario::host(Config::default().delay_schedule(DelaySchedule::Rtt))
+        .dns("AAAA", addrs(0, &["2001:db8::1", "2001:db8::2"]))
+        .dns("A", addrs(100, &["192.0.2.1"]))
+        .net("2001:db8::1", Outcome::Hang)
+        .default_outcome(Outcome::Connect(ms(5)))
+        .history(&history)
+        .at(80, Extra::Progress(0))
+        .run_at(t0 + ms(1000));
+    assert_eq!(
+        progress.starts(),
+        vec![
+            (ms(0), sa("[2001:db8::1]:443")),
+            (ms(440), sa("192.0.2.1:443"))
+        ]
+    );
 }

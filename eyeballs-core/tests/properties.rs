@@ -454,6 +454,8 @@ struct Extreme {
     cap: Option<usize>,
     timeout: Option<Duration>,
     https: bool,
+    /// An `http` origin (V37): its cleartext held on protected DNS, upgraded on a record.
+    http_origin: bool,
     dns: Vec<(&'static str, &'static str, Answer)>,
     net: Vec<Outcome>,
 }
@@ -478,8 +480,8 @@ fn extreme() -> impl Strategy<Value = Extreme> {
         ]),
         any::<u64>(),
         any::<bool>(),
-        // ECH's gate, early TCP and held ClientHellos (V34, V55, HG15).
-        (any::<bool>(), any::<bool>()),
+        // ECH's gate, early TCP and held ClientHellos (V34, V55, HG15); protected DNS (V36).
+        (any::<bool>(), any::<bool>(), any::<bool>()),
     );
     let dns = (
         any_answer(0),
@@ -491,15 +493,15 @@ fn extreme() -> impl Strategy<Value = Extreme> {
     (
         durations,
         knobs,
-        any::<bool>(),
+        (any::<bool>(), any::<bool>()),
         dns,
         prop::collection::vec(any_outcome(), 12),
     )
         .prop_map(
             |(
                 (delay, res, max, min, timeout),
-                (count, cap, endpoints, policy, seed, prefer_tcp, (ech, early_tcp)),
-                https,
+                (count, cap, endpoints, policy, seed, prefer_tcp, (ech, early_tcp, protected)),
+                (https, http_origin),
                 (aaaa, a, records, s6, s4),
                 net,
             )| {
@@ -514,6 +516,7 @@ fn extreme() -> impl Strategy<Value = Extreme> {
                     .prefer_tcp(prefer_tcp)
                     .ech(ech)
                     .early_tcp(early_tcp)
+                    .protected_dns(protected)
                     .timeout(timeout);
                 if let Some(max) = max {
                     config = config.max_connection_attempt_delay(max);
@@ -528,6 +531,7 @@ fn extreme() -> impl Strategy<Value = Extreme> {
                     cap,
                     timeout,
                     https,
+                    http_origin,
                     dns: vec![
                         (HOST, "AAAA", aaaa),
                         (HOST, "A", a),
@@ -642,7 +646,10 @@ proptest! {
     #[test]
     fn whole_range_durations_keep_the_invariants(x in extreme()) {
         let t0 = common::sim::base_instant();
-        let target = Target::host(HOST, 443).https(x.https).protocols(Protocols::http());
+        let target = Target::host(HOST, 443)
+            .https(x.https)
+            .http_origin(x.http_origin)
+            .protocols(Protocols::http());
         if x.config.validate().is_err() {
             prop_assert!(Race::<String>::new(target, x.config, t0).is_err());
             return Ok(());

@@ -62,9 +62,9 @@ pub use eyeballs_net::{AttemptError, AttemptErrorKind};
 
 /// The core's types a script and its assertions use, so one dependency is enough.
 pub use eyeballs_core::{
-    Alpn, AttemptStatus, Config, EchConfig, Endpoint, Failure, FailureReason, FamilyPolicy,
-    History, Nat64Prefix, Protocols, Provenance, QueryKind, Report, ServiceRecord, Source,
-    Transport,
+    Alpn, AttemptStatus, Config, DelaySchedule, EchConfig, Endpoint, Failure, FailureReason,
+    FamilyPolicy, History, Nat64Prefix, Protocols, Provenance, QueryKind, Report, ServiceRecord,
+    Source, Transport,
 };
 
 pub mod guide;

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use eyeballs_core::Transport;
+use eyeballs_core::{Failure, FailureReason, Transport};
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
@@ -21,6 +21,13 @@ use crate::{AltSvcError, AltSvcValue, Connector, Tls, TlsConfigError, TlsStream}
 /// §6.1, and the race asks for HTTPS records when the resolver answers them), and an ALPN of
 /// `h2` tells hyper to speak HTTP/2. `http` URIs get a plain TCP race (unless
 /// [`HttpsConnector::https_only`]).
+///
+/// With [`Config::protected_dns`](eyeballs_core::Config::protected_dns) and a resolver that
+/// answers HTTPS queries, an `http` URI is raced with [`Connector::connect_http`] (HEv3 §11,
+/// V37; RFC 9460 §9.5): hyper gets no stream, so sends no cleartext, before the HTTPS answer
+/// of the origin's `https` form; when that answer has a record the connection is TLS to
+/// the `https` form instead (port 80 as 443), as if the URI were `https`; when the query
+/// fails the request fails (V36).
 ///
 /// HTTPS records need a resolver that asks for them: the hickory resolver
 /// (`HickoryResolver`, feature `hickory`), which `HttpsConnector::platform` uses when it
@@ -257,10 +264,23 @@ impl tower_service::Service<http::Uri> for HttpsConnector {
                 Some("http") if !this.https_only => false,
                 _ => return Err(invalid("not an https URI")),
             };
-            let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-            if !https {
+            let mut port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+            if !https && !this.connector.config().is_protected_dns() {
                 let stream = this.connector.connect((host, port)).await?;
                 return Ok(TokioIo::new(HttpsStream::Http(stream)));
+            }
+            if !https {
+                // V37, RFC 9460 §9.5: on protected DNS no cleartext before the HTTPS answer
+                // of the origin's https form, and TLS to it when the answer is positive.
+                match this.connector.connect_http((host, port)).await {
+                    Ok(stream) => return Ok(TokioIo::new(HttpsStream::Http(stream))),
+                    Err(e) if is_upgrade(&e) => {
+                        if port == 80 {
+                            port = 443;
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             let connection = this.connector.connect_tls((host, port), &this.tls).await?;
             debug_assert_eq!(connection.transport(), Transport::Tcp, "TCP ids only");
@@ -274,6 +294,13 @@ impl tower_service::Service<http::Uri> for HttpsConnector {
             }))
         })
     }
+}
+
+/// Whether a connect failed because its `http` origin must be reached with TLS (V37).
+fn is_upgrade(e: &io::Error) -> bool {
+    e.get_ref()
+        .and_then(|inner| inner.downcast_ref::<Failure<io::Error>>())
+        .is_some_and(|f| f.reason() == FailureReason::UpgradeToHttps)
 }
 
 impl Connection for HttpsStream {

@@ -21,6 +21,12 @@ use crate::Connector;
 /// races the origin's alternative services (`Alt-Svc`). This one races none: nothing in a
 /// plain TCP race checks that an alternative speaks for the origin (RFC 7838 §2.1).
 ///
+/// With `Config::protected_dns(true)`, an `http` URI is raced with
+/// [`Connector::connect_http`] (HEv3 §11, V37): no stream, so no cleartext, before the HTTPS
+/// answer of the origin's `https` form; when it has a record, the connect fails with
+/// `FailureReason::UpgradeToHttps` inside the `io::Error`, since this connector has no TLS:
+/// [`HttpsConnector`](crate::HttpsConnector) follows the upgrade.
+///
 /// # Examples
 ///
 /// ```no_run
@@ -75,7 +81,11 @@ impl tower_service::Service<http::Uri> for HttpConnector {
                 Some("https") => 443,
                 _ => 80,
             });
-            let stream = connector.connect((host, port)).await?;
+            let http = uri.scheme_str() != Some("https");
+            let stream = match http && connector.config().is_protected_dns() {
+                true => connector.connect_http((host, port)).await?,
+                false => connector.connect((host, port)).await?,
+            };
             Ok(TokioIo::new(stream))
         })
     }

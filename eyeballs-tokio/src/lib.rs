@@ -243,6 +243,12 @@
 //! around a plain [`Connector`]: TLS then starts after the race, which counts TCP only
 //! (RFC 8305, not HEv3's §6.1).
 //!
+//! With `Config::protected_dns(true)` (a DNSSEC-validating resolver, or DNS over TLS, HTTPS
+//! or QUIC; the connector cannot tell), a failed HTTPS query fails the request (HEv3 V36),
+//! and `http` URIs go through [`Connector::connect_http`]: hyper gets no stream, so sends no
+//! cleartext, before the HTTPS answer of the origin's `https` form, and a record there
+//! makes the connection TLS (V37, RFC 9460 §9.5).
+//!
 //! # reqwest
 //!
 //! reqwest (0.13) cannot race through eyeballs today, for two precise reasons:

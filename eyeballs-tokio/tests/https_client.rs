@@ -222,3 +222,96 @@ async fn alt_svc_headers_send_requests_to_the_alternative() {
     https.remember_alt_svc(&uri, &headers).unwrap();
     assert!(https.connector().alt_svc(NAME, port).is_empty());
 }
+
+/// HEv3 §11 (V37), RFC 9460 §9.5 on protected DNS (`Config::protected_dns`), through the
+/// lab's DNS server and hickory (feature `hickory`):
+/// - `http://NAME:P/`, whose `https` form has a record (`_P._https.NAME`, 1 . alpn=http/1.1):
+///   the connection is upgraded to TLS to port P, where only an HTTPS server listens, and
+///   the request is answered there;
+/// - `http://NAME:Q/`, whose `https` form has no record, the answer 300 ms late: the request
+///   goes in cleartext to the HTTP server on port Q, and its first byte reaches the server
+///   no sooner than the answer, 300 ms after the query (which follows the request's start),
+///   although TCP was up after the 50 ms Resolution Delay; without the hold the request
+///   would follow at once. The bound is causal, so a loaded machine cannot break it.
+#[cfg(feature = "hickory")]
+#[tokio::test]
+async fn v37_http_on_protected_dns_waits_for_the_https_answer_and_upgrades() {
+    use std::time::Duration;
+
+    use eyeballs_lab::dns::{https as record, param, DnsServer, RecordType, Reply, Zone};
+    use eyeballs_tokio::HickoryResolver;
+    use tokio::io::AsyncReadExt;
+
+    let ca = TestCa::new();
+    let tls_listener = std::net::TcpListener::bind((V4, 0)).unwrap();
+    let tls_port = tls_listener.local_addr().unwrap().port();
+    let tls_server = serve_https(tls_listener, &ca).await;
+    let plain = TcpListener::bind((V4, 0)).await.unwrap();
+    let plain_port = plain.local_addr().unwrap().port();
+    // Accepts one connection, reads the request's first bytes, answers, and reports when
+    // the first byte came.
+    let plain_server = tokio::spawn(async move {
+        let (mut stream, _) = plain.accept().await.unwrap();
+        let mut buf = [0u8; 1024];
+        let n = stream.read(&mut buf).await.unwrap();
+        let first_byte = tokio::time::Instant::now();
+        let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+        use tokio::io::AsyncWriteExt;
+        let body = "plain";
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(response.as_bytes()).await.unwrap();
+        (first_byte, head)
+    });
+    let zone = Zone::default()
+        .set(NAME, RecordType::A, Reply::Addrs(Duration::ZERO, vec![V4]))
+        .set(
+            &format!("_{tls_port}._https.{NAME}"),
+            RecordType::HTTPS,
+            Reply::Https(
+                Duration::ZERO,
+                vec![record(1, ".", vec![param::alpn(&["http/1.1"])])],
+            ),
+        )
+        .set(
+            &format!("_{plain_port}._https.{NAME}"),
+            RecordType::HTTPS,
+            Reply::Https(Duration::from_millis(300), vec![]),
+        );
+    let dns = DnsServer::start(zone);
+    let connector = Connector::builder()
+        .resolver(HickoryResolver::with_name_servers(&[dns.addr]).unwrap())
+        .config(
+            eyeballs_tokio::Config::default()
+                .protected_dns(true)
+                .family_policy(eyeballs_tokio::FamilyPolicy::V4Only)
+                .timeout(Some(Duration::from_secs(10))),
+        )
+        .history(false)
+        .build()
+        .unwrap();
+    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new())
+        .build(HttpsConnector::new(connector, Arc::new(ca.client_config(&["http/1.1"]))).unwrap());
+
+    let (version, body) = get(&client, &format!("http://{NAME}:{tls_port}/up")).await;
+    assert_eq!((version, body.as_str()), (Version::HTTP_11, "/up HTTP/1.1"));
+
+    let asked = tokio::time::Instant::now();
+    let response = client
+        .get(format!("http://{NAME}:{plain_port}/plain").parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], b"plain");
+    let (first_byte, head) = tokio::time::timeout(Duration::from_secs(10), plain_server)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(head.starts_with("GET /plain HTTP/1.1"), "{head}");
+    let waited = first_byte.saturating_duration_since(asked);
+    assert!(waited >= Duration::from_millis(300), "{waited:?}");
+    tls_server.abort();
+}

@@ -458,7 +458,10 @@ impl Checker {
                         }
                         let gave_up = matches!(
                             f.reason(),
-                            FailureReason::TimedOut { .. } | FailureReason::Aborted
+                            FailureReason::TimedOut { .. }
+                                | FailureReason::Aborted
+                                | FailureReason::ServiceQueryFailed
+                                | FailureReason::UpgradeToHttps
                         );
                         assert!(
                             gave_up || !dns_outstanding,

@@ -180,7 +180,9 @@ pub fn run(data: &[u8], t0: Instant) {
         .first_address_family_count(usize::from(b.next() % 3) + 1)
         .seed(u64::from(flags))
         .ech(flags & 0x01 != 0)
-        .prefer_tcp(flags & 0x02 != 0);
+        .prefer_tcp(flags & 0x02 != 0)
+        // V36: a failed HTTPS query ends the race on protected DNS.
+        .protected_dns(flags & 0x10 != 0);
     let max_delay = (flags & 0x04 != 0).then(|| b.duration());
     if let Some(max) = max_delay {
         config = config.max_connection_attempt_delay(max);

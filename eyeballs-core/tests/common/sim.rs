@@ -473,7 +473,12 @@ impl Scenario {
     pub fn run_at(self, t0: Instant) -> Trace {
         let fixed_delay = self.expected_delay.filter(|_| self.history.is_none());
         let mut checker = Checker::new(fixed_delay)
-            .ech(self.config == self.config.ech(true))
+            // The gate: ECH's ClientHello (V34), an http origin's cleartext on protected
+            // DNS (V37).
+            .ech(
+                self.config == self.config.ech(true)
+                    || (self.target.is_http_origin() && self.config.is_protected_dns()),
+            )
             .alts(self.target.alt_services().len())
             .follow_up(self.expected_follow_up)
             .multiplier(self.expected_multiplier.filter(|_| self.history.is_none()));

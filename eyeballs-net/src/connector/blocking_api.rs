@@ -40,6 +40,32 @@ impl Connector<Blocking> {
             .0
     }
 
+    /// Connects to an `http` origin `target` with plain TCP, like [`Connector::connect`],
+    /// but as RFC 9460 §9.5 and HEv3 §11 (V37) ask: when the resolver answers HTTPS queries
+    /// (hickory does; `getaddrinfo` cannot), the race asks the one of the origin's `https`
+    /// form (port 80 as 443), and
+    /// - with [`Config::protected_dns`](eyeballs_core::Config::protected_dns), no stream is
+    ///   returned before that answer (TCP connects meanwhile, nothing is sent), and a
+    ///   failed query fails the connect (V36);
+    /// - a ServiceMode record in the answer fails the connect with
+    ///   [`FailureReason::UpgradeToHttps`](eyeballs_core::FailureReason::UpgradeToHttps)
+    ///   (its connections closed, on protected DNS before any data): connect again with
+    ///   TLS to the `https` form (port 80 as 443, another port as itself). Without
+    ///   protected DNS a connection made before the answer is returned.
+    ///
+    /// A resolver without HTTPS answers makes it [`Connector::connect`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Connector::connect`]; the inner [`Failure`](eyeballs_core::Failure)'s reason
+    /// is `UpgradeToHttps` when the origin must be reached with TLS, `ServiceQueryFailed`
+    /// when its HTTPS query failed on protected DNS.
+    pub fn connect_http<T: ToHostPort>(&self, target: T) -> io::Result<TcpStream> {
+        let mut plan = self.blocking_plan(false);
+        plan.http_origin = true;
+        self.run_blocking(target, plan, &PlainTcp).0
+    }
+
     /// Connects like [`Connector::connect`], giving up after `timeout` (DNS included), like
     /// `TcpStream::connect_timeout`: the connector's configuration with
     /// [`Config::timeout`](eyeballs_core::Config::timeout) set to `timeout`.
@@ -75,6 +101,7 @@ impl Connector<Blocking> {
             config: self.settings().config,
             protocols: Protocols::new(),
             https: false,
+            http_origin: false,
             report,
             seed: None,
         }
@@ -191,6 +218,7 @@ mod tls {
                 config: self.settings().config,
                 protocols: tls.configs().offered(false),
                 https: true,
+                http_origin: false,
                 report,
                 seed: None,
             }

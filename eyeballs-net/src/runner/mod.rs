@@ -119,6 +119,10 @@ pub(crate) struct Plan {
     pub(crate) protocols: Protocols,
     /// Whether to ask for HTTPS records (when the resolver answers them).
     pub(crate) https: bool,
+    /// The target is an `http` origin (V37, RFC 9460 §9.5): when the resolver answers HTTPS
+    /// queries, the race asks the one of its `https` form, and a positive answer ends it
+    /// with `UpgradeToHttps`.
+    pub(crate) http_origin: bool,
     /// Whether the caller wants the report.
     pub(crate) report: bool,
     /// The seed of the shuffle of equal service priorities (HEv3 §5.2, V20): `None` for a
@@ -147,6 +151,9 @@ pub(crate) struct Runner<'s, O> {
     /// whether each refreshes a stale entry (left with the cache if still out when the
     /// race ends): at most the race's queries in flight.
     asked: Vec<(QueryId, Name, QueryKind, bool)>,
+    /// The race's [`Config::protected_dns`]: an HTTPS query's NXDOMAIN is then fed as an
+    /// answer without records, so that only real failures end the race (V36).
+    protected_dns: bool,
     /// Queries out, with the moment they fail unanswered ([`RESOLVE_TIMEOUT`]): at most the
     /// race's queries in flight.
     resolving: Vec<(QueryId, Instant)>,
@@ -185,7 +192,9 @@ impl<'s, O> Runner<'s, O> {
                 } else {
                     Target::host(name.as_str(), target.port())
                 };
-                let t = t.https(plan.https && resolver.answers_https());
+                let t = t
+                    .https(plan.https && resolver.answers_https())
+                    .http_origin(plan.http_origin && resolver.answers_https());
                 // Alternatives need a certificate check against the origin (RFC 7838 §2.1):
                 // TLS connects only, which are those that ask for HTTPS records.
                 match plan.https {
@@ -232,6 +241,7 @@ impl<'s, O> Runner<'s, O> {
             queued: VecDeque::new(),
             held: Vec::new(),
             asked: Vec::new(),
+            protected_dns: plan.config.is_protected_dns(),
             resolving: Vec::new(),
             ech_rejected: Vec::new(),
             result: None,
@@ -444,8 +454,21 @@ impl<'s, O> Runner<'s, O> {
             .iter()
             .position(|(q, ..)| *q == query)
             .map(|i| self.asked.swap_remove(i));
+        let https = self
+            .race
+            .queries()
+            .get(query.index())
+            .is_some_and(|q| q.kind() == QueryKind::Https);
         let answer = match answer {
             Ok(answer) => answer,
+            // V36: on protected DNS a failed HTTPS query ends the race, but NXDOMAIN is an
+            // answer (the name has no records), not a failure: a negative one.
+            Err(error)
+                if https && self.protected_dns && error.kind() == io::ErrorKind::NotFound =>
+            {
+                tracing::debug!(target: "eyeballs", %query, %error, "no such name: no HTTPS records");
+                WithTtl::new(Answer::Records(Vec::new()), None)
+            }
             Err(error) => {
                 // Failures are not cached: the next race asks again.
                 tracing::debug!(target: "eyeballs", %query, %error, "resolve failed");

@@ -282,6 +282,19 @@ impl Loop {
                     {
                         steps.truncate(i + 1);
                         self.held.insert(attempt, Held::default());
+                    } else if let [(up, Dialed::Established(None))] = steps.as_slice() {
+                        // Plain TCP held (an http origin on protected DNS, V37): up is
+                        // progress, and the release establishes it at once.
+                        let up = *up;
+                        steps = vec![(up, Dialed::Progressed)];
+                        let rest = vec![(Duration::ZERO, Dialed::Established(None))];
+                        self.held.insert(
+                            attempt,
+                            Held {
+                                rest,
+                                ..Held::default()
+                            },
+                        );
                     }
                 }
                 for (after, step) in steps {
@@ -292,7 +305,8 @@ impl Loop {
             Work::Release { attempt, endpoint } => {
                 if let Some(held) = self.held.get_mut(&attempt) {
                     let steps = world.dial(&endpoint, tls);
-                    // The handshake's steps, each after TCP came up.
+                    // The handshake's steps, each after TCP came up (plain TCP has none: its
+                    // rest was set at the dial).
                     if let Some(i) = steps
                         .iter()
                         .position(|(_, d)| matches!(d, Dialed::Progressed))

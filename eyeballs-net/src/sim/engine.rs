@@ -113,6 +113,16 @@ impl Sim {
         self.run(target, plan, false)
     }
 
+    /// Races to the `http` origin `target` over TCP, as `Connector::connect_http` does: the
+    /// HTTPS query of its `https` form is asked too (V37, RFC 9460 §9.5); with
+    /// `Config::protected_dns` TCP is held until its answer, and a ServiceMode record
+    /// fails the race with `FailureReason::UpgradeToHttps`.
+    pub fn connect_http<T: ToHostPort>(&mut self, target: T) -> Run {
+        let mut plan = self.plan(Protocols::new(), false);
+        plan.http_origin = true;
+        self.run(target, plan, false)
+    }
+
     /// Races to `target` with Happy Eyeballs v3, as `Connector::connect_tls` does: the HTTPS
     /// records are asked too, endpoints offer `protocols` (`Protocols::http()`: h3 over
     /// QUIC, h2 and http/1.1 over TCP), and an attempt counts when its TLS or QUIC
@@ -197,6 +207,7 @@ impl Sim {
             config,
             protocols,
             https,
+            http_origin: false,
             report: true,
             seed: Some(self.seed),
         }
