@@ -79,6 +79,7 @@ mod dial;
 mod error;
 #[cfg(feature = "hickory")]
 mod hickory;
+mod proxy;
 mod resolve;
 mod runner;
 pub mod runtime;
@@ -103,6 +104,7 @@ pub use error::{AttemptError, AttemptErrorKind};
 pub use hickory::async_io::{background_tasks as hickory_background_tasks, AsyncIoRuntimeProvider};
 #[cfg(feature = "hickory")]
 pub use hickory::HickoryResolver;
+pub use proxy::{Proxy, ProxyError, ProxyErrorKind, ProxyKind, ProxyParseError};
 pub use resolve::{
     discover_nat64, on_pool, CombinedSystemResolver, DnsCache, Resolve, Resolving,
     ResolvingServices, ResolvingServicesWithTtl, ResolvingWithTtl, StaticResolver, SystemResolver,
@@ -153,11 +155,12 @@ pub mod prelude {
     pub use crate::platform_client_config;
     pub use crate::{
         discover_nat64, on_pool, AltSvcError, AltSvcErrorKind, AltSvcValue, AttemptError,
-        AttemptErrorKind, BuildError, CombinedSystemResolver, DnsCache, Resolve, Resolving,
-        ResolvingServices, ResolvingServicesWithTtl, ResolvingWithTtl, SocketHook,
-        SocketOptionError, SocketOptions, StaticResolver, SystemResolver, WithTtl,
-        ALT_SVC_DEFAULT_MAX_AGE, ALT_SVC_ORIGINS, HANDSHAKE_TIMEOUT, MAX_KEEPALIVE_IDLE,
-        MIN_KEEPALIVE_IDLE, RESOLVER_QUEUE, RESOLVER_THREADS, RESOLVE_TIMEOUT,
+        AttemptErrorKind, BuildError, CombinedSystemResolver, DnsCache, Proxy, ProxyError,
+        ProxyErrorKind, ProxyKind, ProxyParseError, Resolve, Resolving, ResolvingServices,
+        ResolvingServicesWithTtl, ResolvingWithTtl, SocketHook, SocketOptionError, SocketOptions,
+        StaticResolver, SystemResolver, WithTtl, ALT_SVC_DEFAULT_MAX_AGE, ALT_SVC_ORIGINS,
+        HANDSHAKE_TIMEOUT, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE, RESOLVER_QUEUE,
+        RESOLVER_THREADS, RESOLVE_TIMEOUT,
     };
     #[cfg(feature = "tls")]
     pub use crate::{rustls, CertificateProblem, EchHook, Tls, TlsBuilder, TlsConfigError};
