@@ -47,6 +47,7 @@ pub mod loopback;
 #[cfg(feature = "netns")]
 pub mod netns;
 pub mod proxy;
+pub mod proxy_scenarios;
 pub mod resolver;
 pub mod scenarios;
 pub mod servers;
