@@ -199,11 +199,13 @@ pub fn proxy_refusals(driver: &dyn Driver) {
 }
 
 #[cfg(feature = "tls")]
-pub use self::tls::{tls_stalling_proxy, tls_through_proxies};
+pub use self::tls::{tls_proxy_origin_https, tls_stalling_proxy, tls_through_proxies};
 
 #[cfg(feature = "tls")]
 mod tls {
     use super::*;
+    use eyeballs_core::{QueryKind, ServiceRecord};
+
     use crate::tls::{TestCa, TlsServe, TlsServer};
     use crate::tls_scenarios::{TlsDriver, TlsResolver, TlsSetup, NAME};
 
@@ -306,6 +308,71 @@ mod tls {
                 "{name} {kind}: failed after {elapsed:?}"
             );
             assert_eq!(p.requests(), [format!("{NAME}:443")], "{name} {kind}");
+        }
+    }
+
+    /// HG20 on real sockets: the host's HTTPS record names another TargetName, port 1 and
+    /// an IPv4 hint. Off by default ([`Proxy::origin_https`]): only the proxy is asked
+    /// about. On: the HTTPS query for the host goes out, and the record's endpoint wins at
+    /// the proxy (its SvcPriority on the winner), while its TargetName is never asked
+    /// about and the proxy is asked for the host at the connect's own port.
+    pub fn tls_proxy_origin_https(driver: &dyn TlsDriver, ca: &TestCa) {
+        let name = driver.name();
+        let server = TlsServer::bind(
+            SocketAddr::new(V4, 0),
+            ca.server_config(&[NAME], &["h2"]),
+            TlsServe::Echo,
+        )
+        .expect("a TLS server");
+        let port = server.addr().port();
+        let record = ServiceRecord::new(1, "svc.eyeballs.test")
+            .alpn(["h2"])
+            .port(1)
+            .ipv4_hints(["127.0.0.9".parse().expect("an address")]);
+        let resolver = StaticResolver::new()
+            .host(PROXY_NAME, [V4])
+            .https(&format!("_{port}._https.{NAME}"), [record]);
+        let target = format!("{NAME}:{port}");
+        for on in [false, true] {
+            let p = proxy_on_v4(ProxyKind::HttpConnect, NAME, ProxyServe::Tunnel);
+            let proxy = Proxy::http_connect((PROXY_NAME, p.addr().port()))
+                .expect("a proxy")
+                .origin_https(on);
+            let mut s = setup(ca, proxy, Duration::from_secs(10));
+            s.resolver = TlsResolver::Static(resolver.clone());
+            s.client = ca.client_config(&["h2", "http/1.1"]);
+            let out = driver.connector(s).connect(&target);
+            let r = out
+                .1
+                .clone()
+                .unwrap_or_else(|| panic!("no report: {:?}", out.0));
+            let won = match &out.0 {
+                Ok(won) => won.clone(),
+                Err(e) => panic!("{name} origin_https({on}): failed: {e}\n{r}"),
+            };
+            assert_eq!(won.peer, p.addr(), "{name}: the endpoint is the proxy\n{r}");
+            assert!(won.echoed, "{name}: data through the tunnel");
+            assert_eq!(p.requests(), std::slice::from_ref(&target), "{name}");
+            let https: Vec<String> = r
+                .queries()
+                .iter()
+                .filter(|q| q.kind == QueryKind::Https)
+                .map(|q| q.name.to_string())
+                .collect();
+            assert!(
+                r.queries()
+                    .iter()
+                    .all(|q| q.name.as_str() != "svc.eyeballs.test"),
+                "{name}: the TargetName is the proxy's business:\n{r}"
+            );
+            let priority = r.winner_endpoint().and_then(|e| e.priority());
+            if on {
+                assert_eq!(https, [format!("_{port}._https.{NAME}")], "{name}:\n{r}");
+                assert_eq!(priority, Some(1), "{name}: the record's endpoint won:\n{r}");
+            } else {
+                asked_only_the_proxy(name, &r);
+                assert_eq!(priority, None, "{name}:\n{r}");
+            }
         }
     }
 }

@@ -179,7 +179,7 @@ pub type Scenario = fn(&dyn TlsDriver, &TestCa);
 /// On the first scenario that does not hold, naming the driver and the scenario.
 pub fn run_all(driver: &dyn TlsDriver) {
     let ca = TestCa::new();
-    let scenarios: [(&str, Scenario); 12] = [
+    let scenarios: [(&str, Scenario); 13] = [
         ("healthy", healthy),
         ("stalled on IPv6", stalled_ipv6_loses),
         ("every handshake stalls", every_handshake_stalls),
@@ -197,6 +197,10 @@ pub fn run_all(driver: &dyn TlsDriver) {
         (
             "a stalling proxy",
             crate::proxy_scenarios::tls_stalling_proxy,
+        ),
+        (
+            "the host's HTTPS record through a proxy",
+            crate::proxy_scenarios::tls_proxy_origin_https,
         ),
     ];
     for (name, scenario) in scenarios {
