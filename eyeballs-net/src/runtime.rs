@@ -15,7 +15,9 @@
 //!   resolver's blocking lookups run on eyeballs' own bounded pool of threads.
 //!
 //! Implement it, and `Connector<YourRuntime>` connects with every RFC 8305 and HEv3 rule
-//! the other runtimes get. TLS and QUIC are optional extras ([`TlsRuntime`] with feature
+//! the other runtimes get. Connects through a proxy (HEv3 V60, [`Proxy`](crate::Proxy))
+//! also need the stream's reads and writes ([`Runtime::poll_read_tcp`],
+//! [`Runtime::poll_write_tcp`]; without them a proxied attempt fails as unsupported). TLS and QUIC are optional extras ([`TlsRuntime`] with feature
 //! `tls`; `QuicRuntime` with feature `quic`, see below), and so is hickory's DNS
 //! ([`HickoryRuntime`], feature `hickory`). `eyeballs-tokio` and `eyeballs-async-std` are
 //! built this way, from outside this crate, with nothing but this module.

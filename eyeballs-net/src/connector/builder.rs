@@ -215,7 +215,8 @@ impl<R> ConnectorBuilder<R> {
         self
     }
 
-    /// Sets how long a handshake may take: TLS after the TCP connect, or a QUIC attempt
+    /// Sets how long a handshake may take: TLS after the TCP connect (through a proxy, the
+    /// proxy's handshake and TLS after the TCP connect to the proxy), or a QUIC attempt
     /// from its start (default [`HANDSHAKE_TIMEOUT`], 10 s). An attempt past it fails as
     /// [`AttemptErrorKind::Stalled`](crate::AttemptErrorKind::Stalled) and is closed, and the
     /// race goes on with the others: a server that accepts and never answers cannot hold a

@@ -155,7 +155,7 @@ impl<R: Runtime> Dial<R> for PlainTcp {
                     let host = host.clone();
                     Box::new(move |stream: R::Tcp| -> Tunneling<R::Tcp> {
                         Box::pin(async move { tunnel::<R>(stream, kind, &endpoint, &host).await })
-                    }) as Box<dyn FnOnce(R::Tcp) -> Tunneling<R::Tcp> + Send>
+                    }) as Through<R::Tcp>
                 });
                 TcpDial::Connecting(connect, gate, through)
             }
@@ -167,16 +167,14 @@ impl<R: Runtime> Dial<R> for PlainTcp {
 /// A tunnel through a proxy on its way (V60).
 pub(crate) type Tunneling<T> = Pin<Box<dyn Future<Output = io::Result<T>> + Send>>;
 
+/// What starts a tunnel on a connected stream (V60).
+pub(crate) type Through<T> = Box<dyn FnOnce(T) -> Tunneling<T> + Send>;
+
 /// A plain TCP attempt: the runtime's connect, unboxed; held until its gate opens when it
 /// has one (there is no handshake to hold, but the race counts it only after). Through a
 /// proxy, TCP up is progress and the tunnel follows (boxed: the rare path).
 pub(crate) enum TcpDial<C, T> {
-    #[allow(clippy::type_complexity)]
-    Connecting(
-        C,
-        Option<Gate>,
-        Option<Box<dyn FnOnce(T) -> Tunneling<T> + Send>>,
-    ),
+    Connecting(C, Option<Gate>, Option<Through<T>>),
     Tunnel(Tunneling<T>, Option<Gate>),
     /// Boxed, so the future is `Unpin` whatever the stream (a rare path: ECH on, no TLS).
     Waiting(Option<Box<T>>, Gate),

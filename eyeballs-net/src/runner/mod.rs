@@ -150,7 +150,8 @@ impl<'s, O> Runner<'s, O> {
     /// Builds the race for `target` at `now`: a name is asked as two queries (AAAA, A), or
     /// one combined query when the resolver answers both at once, plus an HTTPS query when
     /// the plan asks and the resolver can (HEv3 §4.1); a literal's zone gets its interface
-    /// index, and its addresses their source facts.
+    /// index, and its addresses their source facts. With a proxy (V60, HG20) the race is
+    /// over the proxy's host or addresses, and `target` is what each attempt asks it for.
     ///
     /// # Errors
     ///
