@@ -199,7 +199,9 @@ pub fn proxy_refusals(driver: &dyn Driver) {
 }
 
 #[cfg(feature = "tls")]
-pub use self::tls::{tls_proxy_origin_https, tls_stalling_proxy, tls_through_proxies};
+pub use self::tls::{
+    tls_proxy_client_hello_held, tls_proxy_origin_https, tls_stalling_proxy, tls_through_proxies,
+};
 
 #[cfg(feature = "tls")]
 mod tls {
@@ -207,7 +209,7 @@ mod tls {
     use eyeballs_core::{QueryKind, ServiceRecord};
 
     use crate::tls::{TestCa, TlsServe, TlsServer};
-    use crate::tls_scenarios::{TlsDriver, TlsResolver, TlsSetup, NAME};
+    use crate::tls_scenarios::{Observer, TlsDriver, TlsResolver, TlsSetup, NAME};
 
     fn setup(ca: &TestCa, proxy: Proxy, handshake_timeout: Duration) -> TlsSetup {
         TlsSetup {
@@ -374,5 +376,78 @@ mod tls {
                 assert_eq!(priority, None, "{name}:\n{r}");
             }
         }
+    }
+
+    /// HG20 with V34, HG6, HG15 on real sockets: ECH on, the host's HTTPS record asked
+    /// through the proxy's connector and answered 200 ms late. TCP to the proxy connects
+    /// and the tunnel opens (the proxy's request is no ClientHello), but the ClientHello
+    /// through the tunnel waits for the answer: when the record goes out, the host has
+    /// accepted the proxy's connection and read no ClientHello. The record then releases
+    /// the attempt, which completes with its ALPN id through the tunnel.
+    pub fn tls_proxy_client_hello_held(driver: &dyn TlsDriver, ca: &TestCa) {
+        let name = driver.name();
+        let server = std::sync::Arc::new(
+            TlsServer::bind(
+                SocketAddr::new(V4, 0),
+                ca.server_config(&[NAME], &["h2", "http/1.1"]),
+                TlsServe::Echo,
+            )
+            .expect("a TLS server"),
+        );
+        let port = server.addr().port();
+        let p = std::sync::Arc::new(proxy_on_v4(ProxyKind::Socks5, NAME, ProxyServe::Tunnel));
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let observer = {
+            let (server, p, seen) = (server.clone(), p.clone(), seen.clone());
+            Observer(std::sync::Arc::new(move || {
+                *seen.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((p.requests().len(), server.accepted(), server.sni()));
+            }))
+        };
+        let record = ServiceRecord::new(1, ".").alpn(["h2"]);
+        let resolver = StaticResolver::new()
+            .host(PROXY_NAME, [V4])
+            .https(&format!("_{port}._https.{NAME}"), [record]);
+        let proxy = Proxy::socks5((PROXY_NAME, p.addr().port()))
+            .expect("a proxy")
+            .origin_https(true);
+        let mut s = setup(ca, proxy, Duration::from_secs(10));
+        s.resolver = TlsResolver::LateHttps(resolver, Duration::from_millis(200), observer);
+        s.client = ca.client_config(&["http/1.1", "h2"]);
+        s.config = Config::default().ech(true);
+        let out = driver.connector(s).connect(&format!("{NAME}:{port}"));
+        let r = out
+            .1
+            .clone()
+            .unwrap_or_else(|| panic!("no report: {:?}", out.0));
+        let won = match &out.0 {
+            Ok(won) => won.clone(),
+            Err(e) => panic!("{name}: failed: {e}\n{r}"),
+        };
+        assert_eq!(won.peer, p.addr(), "{name}:\n{r}");
+        assert_eq!(
+            won.alpn.as_ref().map(|a| a.to_string()).as_deref(),
+            Some("h2")
+        );
+        let seen = seen.lock().unwrap_or_else(|e| e.into_inner()).take();
+        assert_eq!(
+            seen,
+            Some((1, 1, Vec::new())),
+            "{name}: at the HTTPS answer: tunnel open, no ClientHello yet:\n{r}"
+        );
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while server.sni().is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(
+            server.sni(),
+            [Some(NAME.to_owned())],
+            "{name}: after the release"
+        );
+        let [only] = r.attempts() else {
+            panic!("{name}: one attempt:\n{r}")
+        };
+        assert!(only.held, "{name}:\n{r}");
+        assert!(only.released.is_some(), "{name}:\n{r}");
     }
 }

@@ -179,7 +179,7 @@ pub type Scenario = fn(&dyn TlsDriver, &TestCa);
 /// On the first scenario that does not hold, naming the driver and the scenario.
 pub fn run_all(driver: &dyn TlsDriver) {
     let ca = TestCa::new();
-    let scenarios: [(&str, Scenario); 13] = [
+    let scenarios: [(&str, Scenario); 14] = [
         ("healthy", healthy),
         ("stalled on IPv6", stalled_ipv6_loses),
         ("every handshake stalls", every_handshake_stalls),
@@ -201,6 +201,10 @@ pub fn run_all(driver: &dyn TlsDriver) {
         (
             "the host's HTTPS record through a proxy",
             crate::proxy_scenarios::tls_proxy_origin_https,
+        ),
+        (
+            "ClientHello held through a proxy's tunnel",
+            crate::proxy_scenarios::tls_proxy_client_hello_held,
         ),
     ];
     for (name, scenario) in scenarios {
