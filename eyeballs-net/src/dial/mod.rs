@@ -18,7 +18,7 @@ use std::task::{Context, Poll, Waker};
 use eyeballs_core::{Endpoint, HostPort, Transport};
 
 use crate::error::{AttemptError, AttemptErrorKind};
-use crate::proxy::{tunnel, ProxyKind};
+use crate::proxy::{tunnel, Proxy};
 use crate::runtime::Runtime;
 use crate::sockets::SocketOptions;
 
@@ -127,7 +127,7 @@ pub(crate) trait Dial<R: Runtime>: Sync {
         endpoint: Endpoint,
         host: &HostPort,
         gate: Option<Gate>,
-        proxy: Option<ProxyKind>,
+        proxy: Option<&Proxy>,
     ) -> Self::Future;
 }
 
@@ -146,15 +146,15 @@ impl<R: Runtime> Dial<R> for PlainTcp {
         endpoint: Endpoint,
         host: &HostPort,
         gate: Option<Gate>,
-        proxy: Option<ProxyKind>,
+        proxy: Option<&Proxy>,
     ) -> Self::Future {
         match endpoint.transport() {
             Transport::Tcp => {
                 let connect = rt.connect(endpoint.addr(), socket);
-                let through = proxy.map(|kind| {
-                    let host = host.clone();
+                let through = proxy.map(|proxy| {
+                    let (proxy, host) = (proxy.clone(), host.clone());
                     Box::new(move |stream: R::Tcp| -> Tunneling<R::Tcp> {
-                        Box::pin(async move { tunnel::<R>(stream, kind, &endpoint, &host).await })
+                        Box::pin(async move { tunnel::<R>(stream, &proxy, &endpoint, &host).await })
                     }) as Through<R::Tcp>
                 });
                 TcpDial::Connecting(connect, gate, through)
@@ -266,19 +266,20 @@ where
         endpoint: Endpoint,
         host: &HostPort,
         gate: Option<Gate>,
-        proxy: Option<ProxyKind>,
+        proxy: Option<&Proxy>,
     ) -> Dialing<O> {
         match endpoint.transport() {
             Transport::Tcp => {
                 let tcp = rt.connect(endpoint.addr(), socket);
                 let step = self.step.clone();
                 let host = host.clone();
+                let proxy = proxy.cloned();
                 Dialing::new(async move {
                     match tcp.await {
                         Ok(stream) => Step::Progressed(Dialing::new(async move {
-                            let stream = match proxy {
-                                Some(kind) => {
-                                    match tunnel::<R>(stream, kind, &endpoint, &host).await {
+                            let stream = match &proxy {
+                                Some(proxy) => {
+                                    match tunnel::<R>(stream, proxy, &endpoint, &host).await {
                                         Ok(stream) => stream,
                                         Err(e) => return Step::Done(Err(e)),
                                     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use eyeballs_core::{Alpn, Endpoint, HostPort, Transport};
 
 use super::{refusal, Dial, Dialing, Gate, Step};
-use crate::proxy::{tunnel, ProxyKind};
+use crate::proxy::{tunnel, Proxy};
 use crate::runtime::TlsRuntime;
 use crate::sockets::SocketOptions;
 use crate::tls::{check_alpn, server_name, tls_io_error, Configs, Connection, Established, Tls};
@@ -35,7 +35,7 @@ impl<R: TlsRuntime> Dial<R> for TlsDial {
         endpoint: Endpoint,
         host: &HostPort,
         gate: Option<Gate>,
-        proxy: Option<ProxyKind>,
+        proxy: Option<&Proxy>,
     ) -> Dialing<Self::Output> {
         match endpoint.transport() {
             Transport::Tcp => {
@@ -62,7 +62,7 @@ fn tls_over_tcp<R: TlsRuntime>(
     socket: &SocketOptions,
     (endpoint, host): (Endpoint, &HostPort),
     gate: Option<Gate>,
-    proxy: Option<ProxyKind>,
+    proxy: Option<&Proxy>,
 ) -> Dialing<Connection<R::TlsStream>> {
     // Checked before any socket: a name TLS cannot send fails the attempt at once.
     if let Err(e) = server_name(host, &endpoint) {
@@ -70,14 +70,15 @@ fn tls_over_tcp<R: TlsRuntime>(
     }
     let tcp = rt.connect(endpoint.addr(), socket);
     let (rt, configs, host) = (rt.clone(), configs.clone(), host.clone());
+    let proxy = proxy.cloned();
     Dialing::new(async move {
         let stream = match tcp.await {
             Ok(stream) => stream,
             Err(e) => return Step::Done(Err(e)),
         };
         Step::Progressed(Dialing::new(async move {
-            let stream = match proxy {
-                Some(kind) => match tunnel::<R>(stream, kind, &endpoint, &host).await {
+            let stream = match &proxy {
+                Some(proxy) => match tunnel::<R>(stream, proxy, &endpoint, &host).await {
                     Ok(stream) => stream,
                     Err(e) => return Step::Done(Err(e)),
                 },

@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use eyeballs_core::{Host, HostPort};
 
-use super::ProxyKind;
+use super::{Credentials, Proxy, ProxyKind};
 
 /// The most bytes of an HTTP proxy's answer (status line and headers) read before giving
 /// up on it.
@@ -26,9 +26,12 @@ pub enum ProxyErrorKind {
     /// unreachable, 5 connection refused, 6 TTL expired, 7 command not supported, 8
     /// address type not supported).
     SocksReply(u8),
-    /// The SOCKS5 proxy accepts none of the methods offered (no authentication): it wants
-    /// credentials.
+    /// The SOCKS5 proxy accepts none of the methods offered (no authentication, and
+    /// username/password with [`Proxy::credentials`](crate::Proxy::credentials)): it wants
+    /// credentials, or others.
     SocksAuthRequired,
+    /// The SOCKS5 proxy refused the user name and password (RFC 1929 status other than 0).
+    SocksAuthFailed,
     /// The answer is not the proxy protocol's (or an HTTP answer over
     /// 8 KiB of headers).
     Malformed,
@@ -90,7 +93,12 @@ impl fmt::Display for ProxyError {
             ),
             ProxyErrorKind::SocksAuthRequired => write!(
                 f,
-                "wants authentication, which is not supported, to connect to {origin}"
+                "accepts none of the authentication methods offered ({}) to connect to {origin}",
+                self.detail
+            ),
+            ProxyErrorKind::SocksAuthFailed => write!(
+                f,
+                "refused the user name and password to connect to {origin}"
             ),
             ProxyErrorKind::Malformed => {
                 write!(f, "sent no valid answer for {origin}: {}", self.detail)
@@ -124,6 +132,8 @@ enum Stage {
     HttpAnswer,
     /// Reading the SOCKS5 method selection (2 bytes).
     SocksMethod,
+    /// Reading the RFC 1929 username/password status (2 bytes).
+    SocksAuth,
     /// Reading the SOCKS5 reply (4 bytes, then the bound address).
     SocksReply,
     Done,
@@ -139,14 +149,18 @@ pub(crate) struct Handshake {
     sent: usize,
     /// The SOCKS5 connect request, sent after the method selection.
     next: Vec<u8>,
+    /// The RFC 1929 request, when credentials are set.
+    auth: Vec<u8>,
     answer: Vec<u8>,
     stage: Stage,
 }
 
 impl Handshake {
-    /// The handshake of a `kind` proxy at `addr` for a tunnel to `origin`.
-    pub(crate) fn new(kind: ProxyKind, addr: SocketAddr, origin: &HostPort) -> Self {
+    /// The handshake of `proxy` at `addr` for a tunnel to `origin`.
+    pub(crate) fn new(proxy: &Proxy, addr: SocketAddr, origin: &HostPort) -> Self {
         let authority = authority(origin);
+        let kind = proxy.kind();
+        let credentials = proxy.credentials_ref();
         let mut h = Handshake {
             kind,
             addr,
@@ -154,18 +168,31 @@ impl Handshake {
             out: Vec::new(),
             sent: 0,
             next: Vec::new(),
+            auth: Vec::new(),
             answer: Vec::new(),
             stage: Stage::Done,
         };
         match kind {
             ProxyKind::HttpConnect => {
                 let a = &h.origin;
-                h.out = format!("CONNECT {a} HTTP/1.1\r\nHost: {a}\r\n\r\n").into_bytes();
+                let mut request = format!("CONNECT {a} HTTP/1.1\r\nHost: {a}\r\n");
+                if let Some(c) = credentials {
+                    let token = base64(format!("{}:{}", c.user, c.password).as_bytes());
+                    request.push_str(&format!("Proxy-Authorization: Basic {token}\r\n"));
+                }
+                request.push_str("\r\n");
+                h.out = request.into_bytes();
                 h.stage = Stage::HttpAnswer;
             }
             ProxyKind::Socks5 => {
-                // Version 5, one method: no authentication.
-                h.out = vec![5, 1, 0];
+                // Version 5, no authentication, and username/password when set.
+                h.out = match credentials {
+                    Some(c) => {
+                        h.auth = socks_auth(c);
+                        vec![5, 2, 0, 2]
+                    }
+                    None => vec![5, 1, 0],
+                };
                 h.next = socks_request(origin);
                 h.stage = Stage::SocksMethod;
             }
@@ -204,7 +231,7 @@ impl Handshake {
                     .unwrap_or(0);
                 end.len() - matched
             }
-            Stage::SocksMethod => 2usize.saturating_sub(have),
+            Stage::SocksMethod | Stage::SocksAuth => 2usize.saturating_sub(have),
             Stage::SocksReply => socks_reply_len(&self.answer).saturating_sub(have).max(1),
         }
     }
@@ -216,6 +243,7 @@ impl Handshake {
             Stage::Done => Ok(()),
             Stage::HttpAnswer => self.http_answer(),
             Stage::SocksMethod => self.socks_method(),
+            Stage::SocksAuth => self.socks_auth_status(),
             Stage::SocksReply => self.socks_reply(),
         }
     }
@@ -272,18 +300,53 @@ impl Handshake {
         }
         match method {
             0 => {
-                self.answer.clear();
-                self.out = core::mem::take(&mut self.next);
-                self.sent = 0;
-                self.stage = Stage::SocksReply;
+                self.send_next(Stage::SocksReply);
                 Ok(())
             }
-            0xff => Err(self.error(ProxyErrorKind::SocksAuthRequired, "")),
+            2 if !self.auth.is_empty() => {
+                self.answer.clear();
+                self.out = core::mem::take(&mut self.auth);
+                self.sent = 0;
+                self.stage = Stage::SocksAuth;
+                Ok(())
+            }
+            0xff => {
+                let offered = match self.auth.is_empty() {
+                    true => "no authentication",
+                    false => "no authentication, username and password",
+                };
+                Err(self.error(ProxyErrorKind::SocksAuthRequired, offered))
+            }
             m => Err(self.error(
                 ProxyErrorKind::Malformed,
                 &format!("method {m} chosen, which was not offered"),
             )),
         }
+    }
+
+    /// The RFC 1929 answer: version 1, status 0 for success.
+    fn socks_auth_status(&mut self) -> Result<(), ProxyError> {
+        let [version, status] = match self.answer[..] {
+            [v, s] => [v, s],
+            _ => return Ok(()),
+        };
+        if version != 1 {
+            let detail = format!("version {version} in the authentication answer, not 1");
+            return Err(self.error(ProxyErrorKind::Malformed, &detail));
+        }
+        if status != 0 {
+            return Err(self.error(ProxyErrorKind::SocksAuthFailed, ""));
+        }
+        self.send_next(Stage::SocksReply);
+        Ok(())
+    }
+
+    /// Sends the SOCKS5 connect request and reads its reply.
+    fn send_next(&mut self, stage: Stage) {
+        self.answer.clear();
+        self.out = core::mem::take(&mut self.next);
+        self.sent = 0;
+        self.stage = stage;
     }
 
     fn socks_reply(&mut self) -> Result<(), ProxyError> {
@@ -330,6 +393,44 @@ fn socks_reply_len(answer: &[u8]) -> usize {
             Some(&len) => 5 + usize::from(len) + 2,
         },
     }
+}
+
+/// The RFC 1929 request: version 1, the user name and the password, each with its length
+/// ([`Proxy::credentials`] keeps both to 1 to 255 bytes).
+fn socks_auth(c: &Credentials) -> Vec<u8> {
+    let (user, password) = (c.user.as_bytes(), c.password.as_bytes());
+    let (user, password) = (
+        &user[..user.len().min(255)],
+        &password[..password.len().min(255)],
+    );
+    let mut req = vec![1];
+    req.extend(u8::try_from(user.len()));
+    req.extend_from_slice(user);
+    req.extend(u8::try_from(password.len()));
+    req.extend_from_slice(password);
+    req
+}
+
+/// Standard base64 with padding (RFC 4648 §4), for `Proxy-Authorization: Basic`.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// `host:port` as a CONNECT request and errors write it (IPv6 in brackets, no zone).
@@ -398,6 +499,10 @@ mod tests {
         SocketAddr::from(([127, 0, 0, 1], 3128))
     }
 
+    fn proxy(kind: ProxyKind) -> Proxy {
+        Proxy::new(kind, "127.0.0.1:3128").expect("a proxy")
+    }
+
     /// Feeds `answer` as the proxy would, at most `read_limit` bytes at a time.
     fn feed(h: &mut Handshake, answer: &[u8]) -> Result<usize, ProxyError> {
         let mut at = 0;
@@ -412,7 +517,7 @@ mod tests {
 
     #[test]
     fn http_connect_sends_the_origin_by_name_and_reads_exactly_the_answer() {
-        let mut h = Handshake::new(ProxyKind::HttpConnect, addr(), &origin());
+        let mut h = Handshake::new(&proxy(ProxyKind::HttpConnect), addr(), &origin());
         assert_eq!(
             h.pending(),
             b"CONNECT origin.test:443 HTTP/1.1\r\nHost: origin.test:443\r\n\r\n"
@@ -429,7 +534,7 @@ mod tests {
 
     #[test]
     fn http_connect_407_is_a_typed_error_naming_proxy_and_origin() {
-        let mut h = Handshake::new(ProxyKind::HttpConnect, addr(), &origin());
+        let mut h = Handshake::new(&proxy(ProxyKind::HttpConnect), addr(), &origin());
         let err = feed(
             &mut h,
             b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n",
@@ -445,10 +550,10 @@ mod tests {
 
     #[test]
     fn http_answers_that_are_not_http_or_too_long_are_malformed() {
-        let mut h = Handshake::new(ProxyKind::HttpConnect, addr(), &origin());
+        let mut h = Handshake::new(&proxy(ProxyKind::HttpConnect), addr(), &origin());
         let err = feed(&mut h, b"SSH-2.0-x\r\n\r\n").expect_err("not HTTP");
         assert_eq!(err.kind(), &ProxyErrorKind::Malformed);
-        let mut h = Handshake::new(ProxyKind::HttpConnect, addr(), &origin());
+        let mut h = Handshake::new(&proxy(ProxyKind::HttpConnect), addr(), &origin());
         let mut long = b"HTTP/1.1 200 OK\r\n".to_vec();
         long.extend(std::iter::repeat_n(b'x', MAX_HTTP_ANSWER));
         let err = feed(&mut h, &long).expect_err("too long");
@@ -458,7 +563,7 @@ mod tests {
 
     #[test]
     fn socks5_asks_for_the_name_and_reads_exactly_the_reply() {
-        let mut h = Handshake::new(ProxyKind::Socks5, addr(), &origin());
+        let mut h = Handshake::new(&proxy(ProxyKind::Socks5), addr(), &origin());
         assert_eq!(h.pending(), [5, 1, 0]);
         h.advance(3);
         feed(&mut h, &[5, 0]).expect("no authentication");
@@ -480,7 +585,7 @@ mod tests {
 
     #[test]
     fn socks5_reply_codes_and_refused_methods_are_typed_errors() {
-        let mut h = Handshake::new(ProxyKind::Socks5, addr(), &origin());
+        let mut h = Handshake::new(&proxy(ProxyKind::Socks5), addr(), &origin());
         h.advance(3);
         feed(&mut h, &[5, 0]).expect("no authentication");
         h.advance(h.pending().len());
@@ -491,10 +596,10 @@ mod tests {
             "SOCKS5 proxy 127.0.0.1:3128 refused to connect to origin.test:443: reply 5 \
              (connection refused)"
         );
-        let mut h = Handshake::new(ProxyKind::Socks5, addr(), &origin());
+        let mut h = Handshake::new(&proxy(ProxyKind::Socks5), addr(), &origin());
         let err = feed(&mut h, &[5, 0xff]).expect_err("wants credentials");
         assert_eq!(err.kind(), &ProxyErrorKind::SocksAuthRequired);
-        let mut h = Handshake::new(ProxyKind::Socks5, addr(), &origin());
+        let mut h = Handshake::new(&proxy(ProxyKind::Socks5), addr(), &origin());
         let err = feed(&mut h, &[4, 0]).expect_err("not SOCKS5");
         assert_eq!(err.kind(), &ProxyErrorKind::Malformed);
     }
@@ -502,7 +607,7 @@ mod tests {
     #[test]
     fn socks5_sends_ip_literals_as_addresses() {
         let v6 = HostPort::new("::1", 8443).expect("a literal");
-        let mut h = Handshake::new(ProxyKind::Socks5, addr(), &v6);
+        let mut h = Handshake::new(&proxy(ProxyKind::Socks5), addr(), &v6);
         h.advance(3);
         feed(&mut h, &[5, 0]).expect("no authentication");
         let mut req = vec![5, 1, 0, 4];
@@ -514,9 +619,68 @@ mod tests {
     #[test]
     fn http_connect_brackets_ipv6_origins() {
         let v6 = HostPort::new("::1", 443).expect("a literal");
-        let h = Handshake::new(ProxyKind::HttpConnect, addr(), &v6);
+        let h = Handshake::new(&proxy(ProxyKind::HttpConnect), addr(), &v6);
         assert!(h
             .pending()
             .starts_with(b"CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\n"));
+    }
+
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded, "{plain:?}");
+        }
+    }
+
+    #[test]
+    fn http_connect_sends_basic_credentials() {
+        let p = proxy(ProxyKind::HttpConnect)
+            .credentials("Aladdin", "open sesame")
+            .expect("valid credentials");
+        let h = Handshake::new(&p, addr(), &origin());
+        let request = String::from_utf8(h.pending().to_vec()).expect("text");
+        // RFC 7617 §2's example.
+        assert!(
+            request.contains("\r\nProxy-Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n"),
+            "{request}"
+        );
+        assert!(request.ends_with("\r\n\r\n"));
+    }
+
+    #[test]
+    fn socks5_username_password_then_the_request() {
+        let p = proxy(ProxyKind::Socks5)
+            .credentials("u", "pw")
+            .expect("valid");
+        let mut h = Handshake::new(&p, addr(), &origin());
+        assert_eq!(h.pending(), [5, 2, 0, 2]);
+        h.advance(4);
+        feed(&mut h, &[5, 2]).expect("username/password chosen");
+        assert_eq!(h.pending(), [1, 1, b'u', 2, b'p', b'w']);
+        h.advance(6);
+        feed(&mut h, &[1, 0]).expect("accepted");
+        assert_eq!(h.pending()[..4], [5, 1, 0, 3]);
+        // Refused credentials, and a proxy that wants what was not offered.
+        let mut h = Handshake::new(&p, addr(), &origin());
+        h.advance(4);
+        feed(&mut h, &[5, 2]).expect("username/password chosen");
+        h.advance(6);
+        let err = feed(&mut h, &[1, 1]).expect_err("refused");
+        assert_eq!(err.kind(), &ProxyErrorKind::SocksAuthFailed);
+        let mut h = Handshake::new(&p, addr(), &origin());
+        let err = feed(&mut h, &[5, 0xff]).expect_err("nothing acceptable");
+        assert!(err.to_string().contains("username and password"), "{err}");
+        // Without credentials, choosing username/password is not what was offered.
+        let mut h = Handshake::new(&proxy(ProxyKind::Socks5), addr(), &origin());
+        let err = feed(&mut h, &[5, 2]).expect_err("not offered");
+        assert_eq!(err.kind(), &ProxyErrorKind::Malformed);
     }
 }

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use eyeballs_core::{HostError, HostPort, ToHostPort};
 
@@ -17,8 +18,9 @@ pub use handshake::{ProxyError, ProxyErrorKind};
 pub enum ProxyKind {
     /// HTTP/1.1 `CONNECT host:port` (RFC 9110 §9.3.6): any 2xx answer opens the tunnel.
     HttpConnect,
-    /// SOCKS5 (RFC 1928) without authentication, the host sent as a domain name (an IP
-    /// literal as an address), so the proxy resolves it.
+    /// SOCKS5 (RFC 1928), the host sent as a domain name (an IP literal as an address), so
+    /// the proxy resolves it; no authentication, or a user name and password (RFC 1929)
+    /// with [`Proxy::credentials`].
     Socks5,
 }
 
@@ -45,6 +47,9 @@ impl fmt::Display for ProxyKind {
 /// [`Stalled`](crate::AttemptErrorKind::Stalled). A proxy's refusal is an
 /// [`AttemptErrorKind::Proxy`](crate::AttemptErrorKind::Proxy) whose source is a
 /// [`ProxyError`] naming the proxy and the caller's host.
+///
+/// A proxy that wants a user name and password gets them with [`Proxy::credentials`] (or
+/// `USER:PASSWORD@` in the URL): HTTP Basic, SOCKS5 username/password (RFC 1929).
 ///
 /// Only TCP goes through a proxy: QUIC (MASQUE) is not built, so a TLS connect offers no
 /// QUIC ids. [`Proxy::origin_https`] (off by default) asks the caller's host's HTTPS record
@@ -75,6 +80,23 @@ pub struct Proxy {
     kind: ProxyKind,
     addr: HostPort,
     origin_https: bool,
+    credentials: Option<Arc<Credentials>>,
+}
+
+/// A user name and password for a proxy; `Debug` never shows the password.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Credentials {
+    pub(crate) user: String,
+    pub(crate) password: String,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password", &"<hidden>")
+            .finish()
+    }
 }
 
 impl Proxy {
@@ -87,7 +109,8 @@ impl Proxy {
         Proxy::new(ProxyKind::HttpConnect, addr)
     }
 
-    /// A SOCKS5 proxy at `addr`, without authentication.
+    /// A SOCKS5 proxy at `addr` (without authentication unless [`Proxy::credentials`]
+    /// gives a user name and password).
     ///
     /// # Errors
     ///
@@ -106,7 +129,41 @@ impl Proxy {
             kind,
             addr: addr.to_host_port()?,
             origin_https: false,
+            credentials: None,
         })
+    }
+
+    /// Sets the user name and password the proxy wants: HTTP CONNECT sends them in a
+    /// `Proxy-Authorization: Basic` header (RFC 9110 §11.7.1, RFC 7617), SOCKS5 offers
+    /// username/password authentication (RFC 1929) besides none, and the proxy chooses. Both
+    /// protocols send them in the clear: give them only to a proxy on a network you trust.
+    /// `Debug` never shows the password, and `Display` shows neither.
+    ///
+    /// # Errors
+    ///
+    /// [`ProxyParseError::Credentials`] for a user name or password that is empty or over
+    /// 255 bytes (RFC 1929), or a user name with a `:` (RFC 7617).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use eyeballs_net::Proxy;
+    ///
+    /// let proxy = Proxy::socks5(("proxy.test", 1080))?.credentials("alice", "s3cret")?;
+    /// assert!(!format!("{proxy:?}").contains("s3cret"));
+    /// assert!(Proxy::socks5(("proxy.test", 1080))?.credentials("", "x").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn credentials(mut self, user: &str, password: &str) -> Result<Self, ProxyParseError> {
+        let fits = |s: &str| (1..=255).contains(&s.len());
+        if !fits(user) || !fits(password) || user.contains(':') {
+            return Err(ProxyParseError::Credentials);
+        }
+        self.credentials = Some(Arc::new(Credentials {
+            user: user.to_string(),
+            password: password.to_string(),
+        }));
+        Ok(self)
     }
 
     /// Asks for the caller's host's HTTPS record on TLS connects (off by default; HG20): its
@@ -128,6 +185,15 @@ impl Proxy {
     /// Returns where the proxy is.
     pub fn addr(&self) -> &HostPort {
         &self.addr
+    }
+
+    /// Returns whether a user name and password are set ([`Proxy::credentials`]).
+    pub fn has_credentials(&self) -> bool {
+        self.credentials.is_some()
+    }
+
+    pub(crate) fn credentials_ref(&self) -> Option<&Credentials> {
+        self.credentials.as_deref()
     }
 
     /// Returns whether TLS connects ask for the caller's host's HTTPS record
@@ -156,6 +222,9 @@ pub enum ProxyParseError {
     Scheme(String),
     /// The part after the scheme is not a host and port.
     Addr(HostError),
+    /// A user name or password that is empty or over 255 bytes, a user name with a `:`, or
+    /// a `%` not followed by two hex digits in a URL's user part.
+    Credentials,
 }
 
 impl fmt::Display for ProxyParseError {
@@ -169,6 +238,10 @@ impl fmt::Display for ProxyParseError {
                 f,
                 "not a proxy address ({e}): write http://HOST:PORT or socks5://HOST:PORT"
             ),
+            ProxyParseError::Credentials => f.write_str(
+                "a proxy's user name and password are 1 to 255 bytes each, and the user name \
+                 has no ':'; write socks5://USER:PASSWORD@HOST:PORT (% escapes allowed)",
+            ),
         }
     }
 }
@@ -177,7 +250,7 @@ impl std::error::Error for ProxyParseError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ProxyParseError::Addr(e) => Some(e),
-            ProxyParseError::Scheme(_) => None,
+            ProxyParseError::Scheme(_) | ProxyParseError::Credentials => None,
         }
     }
 }
@@ -186,18 +259,56 @@ impl FromStr for Proxy {
     type Err = ProxyParseError;
 
     /// Parses `http://HOST:PORT` (HTTP CONNECT) or `socks5://HOST:PORT` (`socks5h://` too),
-    /// with an optional trailing `/`.
+    /// with an optional trailing `/` and optional credentials before the host,
+    /// `USER:PASSWORD@` (`%` escapes decoded).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let scheme_error = || ProxyParseError::Scheme(s.to_string());
+        let scheme_error = || {
+            // Never repeat a password in an error.
+            let shown = match s.rsplit_once('@') {
+                Some((_, host)) => format!("...@{host}"),
+                None => s.to_string(),
+            };
+            ProxyParseError::Scheme(shown)
+        };
         let (scheme, rest) = s.split_once("://").ok_or_else(scheme_error)?;
         let kind = match scheme.to_ascii_lowercase().as_str() {
             "http" => ProxyKind::HttpConnect,
             "socks5" | "socks5h" => ProxyKind::Socks5,
             _ => return Err(scheme_error()),
         };
-        let addr = rest.strip_suffix('/').unwrap_or(rest);
-        Proxy::new(kind, addr).map_err(ProxyParseError::Addr)
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        let (user, addr) = match rest.rsplit_once('@') {
+            Some((user, addr)) => (Some(user), addr),
+            None => (None, rest),
+        };
+        let proxy = Proxy::new(kind, addr).map_err(ProxyParseError::Addr)?;
+        match user {
+            None => Ok(proxy),
+            Some(user) => {
+                let (name, password) = user.split_once(':').unwrap_or((user, ""));
+                let name = percent_decode(name).ok_or(ProxyParseError::Credentials)?;
+                let password = percent_decode(password).ok_or(ProxyParseError::Credentials)?;
+                proxy.credentials(&name, &password)
+            }
+        }
     }
+}
+
+/// Decodes `%XX` escapes (RFC 3986 §2.1); `None` for a `%` without two hex digits or a
+/// result that is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'%' {
+            let hex = [bytes.next()?, bytes.next()?];
+            let hex = std::str::from_utf8(&hex).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+        } else {
+            out.push(b);
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Opens the tunnel to the caller's `host` through the proxy at `endpoint` on `stream`,
@@ -207,7 +318,7 @@ impl FromStr for Proxy {
 /// when TCP came up, fails a proxy that stalls.
 pub(crate) async fn tunnel<R: crate::runtime::Runtime>(
     mut stream: R::Tcp,
-    kind: ProxyKind,
+    proxy: &Proxy,
     endpoint: &eyeballs_core::Endpoint,
     host: &HostPort,
 ) -> std::io::Result<R::Tcp> {
@@ -219,7 +330,7 @@ pub(crate) async fn tunnel<R: crate::runtime::Runtime>(
     let proxy_error = |e: ProxyError| -> io::Error {
         AttemptError::with_source(endpoint.clone(), AttemptErrorKind::Proxy, e).into()
     };
-    let mut handshake = handshake::Handshake::new(kind, endpoint.addr(), host);
+    let mut handshake = handshake::Handshake::new(proxy, endpoint.addr(), host);
     let mut buf = [0u8; 512];
     loop {
         while !handshake.pending().is_empty() {
@@ -240,5 +351,43 @@ pub(crate) async fn tunnel<R: crate::runtime::Runtime>(
         handshake
             .received(&buf[..n.min(limit)])
             .map_err(proxy_error)?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_with_credentials_decode_escapes_and_hide_the_password() {
+        let p: Proxy = "socks5://al%40ice:p%3Ass@127.0.0.1:1080"
+            .parse()
+            .expect("a proxy");
+        let c = p.credentials_ref().expect("credentials");
+        assert_eq!((c.user.as_str(), c.password.as_str()), ("al@ice", "p:ss"));
+        assert_eq!(p.to_string(), "socks5://127.0.0.1:1080");
+        assert!(!format!("{p:?}").contains("p:ss"));
+        let err = "ftp://u:secret@proxy.test:21".parse::<Proxy>().unwrap_err();
+        assert!(!err.to_string().contains("secret"), "{err}");
+        for bad in [
+            "http://u@proxy.test:1",
+            "http://:pw@proxy.test:1",
+            "http://u:%4@proxy.test:1",
+        ] {
+            assert_eq!(
+                bad.parse::<Proxy>(),
+                Err(ProxyParseError::Credentials),
+                "{bad}"
+            );
+        }
+        let long = "x".repeat(256);
+        assert!(Proxy::socks5("127.0.0.1:1")
+            .unwrap()
+            .credentials("u", &long)
+            .is_err());
+        assert!(Proxy::socks5("127.0.0.1:1")
+            .unwrap()
+            .credentials("a:b", "pw")
+            .is_err());
     }
 }

@@ -11,7 +11,6 @@ use eyeballs_core::{AttemptId, HostPort, QueryId, QueryKind, Report};
 
 use crate::connector::Settings;
 use crate::dial::{Dial, Gate, Step};
-use crate::proxy::Proxy;
 use crate::resolve::{Resolve, WithTtl};
 use crate::runner::ready::ReadySet;
 use crate::runner::{Answer, DialEvent, Plan, Runner, Work};
@@ -65,7 +64,7 @@ pub(crate) async fn run<R: Runtime, D: Dial<R>>(
                         gates.push((attempt, gate.clone()));
                         gate
                     });
-                    let proxy = settings.proxy.as_ref().map(Proxy::kind);
+                    let proxy = settings.proxy.as_ref();
                     let dialing = dial.dial(rt, &settings.socket, endpoint, target, gate, proxy);
                     attempts.insert(attempt, dialing);
                 }

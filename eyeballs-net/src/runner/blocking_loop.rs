@@ -410,7 +410,7 @@ impl<'a, D: SyncDial> Loop<'a, D> {
         hold: Hold,
     ) -> DialEvent<D::Output> {
         if let Some(proxy) = &self.settings.proxy {
-            let handshake = ProxyHandshake::new(proxy.kind(), endpoint.addr(), self.host);
+            let handshake = ProxyHandshake::new(proxy, endpoint.addr(), self.host);
             let tunnel = Tunnel {
                 stream,
                 endpoint,
