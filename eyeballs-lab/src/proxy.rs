@@ -69,6 +69,34 @@ impl ProxyServer {
         names: &[(&str, IpAddr)],
         serve: ProxyServe,
     ) -> io::Result<ProxyServer> {
+        ProxyServer::spawn(kind, listener, names, serve, None)
+    }
+
+    /// Like [`ProxyServer::start`], for a proxy that wants `user` and `password`: HTTP
+    /// `Proxy-Authorization: Basic` (407 without it or with others), SOCKS5 RFC 1929
+    /// username/password (method 0xff when it is not offered, status 1 for others).
+    ///
+    /// # Errors
+    ///
+    /// As [`ProxyServer::start`].
+    pub fn start_with_credentials(
+        kind: ProxyKind,
+        listener: TcpListener,
+        names: &[(&str, IpAddr)],
+        serve: ProxyServe,
+        (user, password): (&str, &str),
+    ) -> io::Result<ProxyServer> {
+        let credentials = Some((user.to_string(), password.to_string()));
+        ProxyServer::spawn(kind, listener, names, serve, credentials)
+    }
+
+    fn spawn(
+        kind: ProxyKind,
+        listener: TcpListener,
+        names: &[(&str, IpAddr)],
+        serve: ProxyServe,
+        credentials: Option<(String, String)>,
+    ) -> io::Result<ProxyServer> {
         let addr = listener.local_addr()?;
         if let Some((name, ip)) = names.iter().find(|(_, ip)| !ip.is_loopback()) {
             return Err(io::Error::new(
@@ -84,7 +112,7 @@ impl ProxyServer {
         let s = shared.clone();
         let thread = std::thread::Builder::new()
             .name("eyeballs-lab-proxy".into())
-            .spawn(move || accept_loop(&listener, kind, &names, serve, &s))?;
+            .spawn(move || accept_loop(&listener, (kind, &credentials), &names, serve, &s))?;
         Ok(ProxyServer {
             addr,
             shared,
@@ -123,9 +151,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// A proxy's protocol and the credentials it wants, if any.
+type Wants<'a> = (ProxyKind, &'a Option<(String, String)>);
+
 fn accept_loop(
     listener: &TcpListener,
-    kind: ProxyKind,
+    (kind, credentials): Wants<'_>,
     names: &[(String, IpAddr)],
     serve: ProxyServe,
     shared: &Arc<Shared>,
@@ -140,11 +171,11 @@ fn accept_loop(
             continue;
         }
         shared.active.fetch_add(1, Ordering::SeqCst);
-        let (names, s) = (names.to_vec(), shared.clone());
+        let (names, s, credentials) = (names.to_vec(), shared.clone(), credentials.clone());
         let spawned = std::thread::Builder::new()
             .name("eyeballs-lab-proxy-conn".into())
             .spawn(move || {
-                let _ = serve_one(stream, kind, &names, serve, &s);
+                let _ = serve_one(stream, (kind, &credentials), &names, serve, &s);
                 s.active.fetch_sub(1, Ordering::SeqCst);
             });
         if spawned.is_err() {
@@ -155,7 +186,7 @@ fn accept_loop(
 
 fn serve_one(
     mut client: TcpStream,
-    kind: ProxyKind,
+    (kind, credentials): Wants<'_>,
     names: &[(String, IpAddr)],
     serve: ProxyServe,
     shared: &Shared,
@@ -163,8 +194,17 @@ fn serve_one(
     client.set_read_timeout(Some(PROXY_IO_DEADLINE))?;
     client.set_write_timeout(Some(PROXY_IO_DEADLINE))?;
     let (host, port) = match kind {
-        ProxyKind::Socks5 => socks_request(&mut client)?,
-        _ => http_request(&mut client)?,
+        ProxyKind::Socks5 => socks_request(&mut client, credentials)?,
+        _ => {
+            let (host, port, authorization) = http_request(&mut client)?;
+            if let Some((user, password)) = credentials {
+                let expected = format!("Basic {}", base64(format!("{user}:{password}").as_bytes()));
+                if authorization.as_deref() != Some(expected.as_str()) {
+                    return refuse(&mut client, kind, 407);
+                }
+            }
+            (host, port)
+        }
     };
     let asked = match host.parse::<IpAddr>() {
         Ok(ip) => SocketAddr::new(ip, port).to_string(),
@@ -211,8 +251,9 @@ fn refusal_code(kind: ProxyKind, known: bool) -> u16 {
     }
 }
 
-/// Reads a `CONNECT host:port HTTP/1.1` request and its headers.
-fn http_request(client: &mut TcpStream) -> io::Result<(String, u16)> {
+/// Reads a `CONNECT host:port HTTP/1.1` request and its headers; returns the host, the
+/// port and the `Proxy-Authorization` value, if any.
+fn http_request(client: &mut TcpStream) -> io::Result<(String, u16, Option<String>)> {
     let mut request = Vec::new();
     let mut byte = [0u8; 1];
     while !request.ends_with(b"\r\n\r\n") {
@@ -231,20 +272,69 @@ fn http_request(client: &mut TcpStream) -> io::Result<(String, u16)> {
         .ok_or(io::ErrorKind::InvalidData)?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let port = port.parse().map_err(|_| io::ErrorKind::InvalidData)?;
-    Ok((host.to_string(), port))
+    let authorization = text.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.eq_ignore_ascii_case("proxy-authorization")
+            .then(|| value.trim().to_string())
+    });
+    Ok((host.to_string(), port, authorization))
 }
 
-/// Reads a SOCKS5 greeting (answering "no authentication") and a CONNECT request.
-fn socks_request(client: &mut TcpStream) -> io::Result<(String, u16)> {
+/// Standard base64 (RFC 4648 §4), to check a `Proxy-Authorization: Basic` value; the
+/// client's encoder is eyeballs-net's own, so this one is written apart on purpose.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let mut n = 0u32;
+        for (i, b) in chunk.iter().enumerate() {
+            n |= u32::from(*b) << (16 - 8 * i);
+        }
+        for i in 0..4 {
+            let c = if i <= chunk.len() {
+                ALPHABET[(n >> (18 - 6 * i)) as usize & 63]
+            } else {
+                b'='
+            };
+            out.push(char::from(c));
+        }
+    }
+    out
+}
+
+/// Reads a SOCKS5 greeting (answering "no authentication", or username/password when the
+/// proxy wants credentials, RFC 1929) and a CONNECT request.
+fn socks_request(
+    client: &mut TcpStream,
+    credentials: &Option<(String, String)>,
+) -> io::Result<(String, u16)> {
     let mut head = [0u8; 2];
     client.read_exact(&mut head)?;
     let mut methods = vec![0u8; usize::from(head[1])];
     client.read_exact(&mut methods)?;
-    if head[0] != 5 || !methods.contains(&0) {
+    let method = if credentials.is_some() { 2 } else { 0 };
+    if head[0] != 5 || !methods.contains(&method) {
         client.write_all(&[5, 0xff])?;
         return Err(io::ErrorKind::InvalidData.into());
     }
-    client.write_all(&[5, 0])?;
+    client.write_all(&[5, method])?;
+    if let Some((user, password)) = credentials {
+        let read_field = |client: &mut TcpStream| -> io::Result<Vec<u8>> {
+            let mut len = [0u8; 1];
+            client.read_exact(&mut len)?;
+            let mut field = vec![0u8; usize::from(len[0])];
+            client.read_exact(&mut field)?;
+            Ok(field)
+        };
+        let mut version = [0u8; 1];
+        client.read_exact(&mut version)?;
+        let (u, p) = (read_field(client)?, read_field(client)?);
+        if version[0] != 1 || u != user.as_bytes() || p != password.as_bytes() {
+            client.write_all(&[1, 1])?;
+            return Err(io::ErrorKind::PermissionDenied.into());
+        }
+        client.write_all(&[1, 0])?;
+    }
     let mut req = [0u8; 4];
     client.read_exact(&mut req)?;
     let host = match req[3] {

@@ -198,6 +198,65 @@ pub fn proxy_refusals(driver: &dyn Driver) {
     }
 }
 
+/// A proxy that wants a user name and password, HTTP CONNECT (`Proxy-Authorization:
+/// Basic`) and SOCKS5 (RFC 1929): the right ones open the tunnel; a wrong password is a
+/// typed refusal (407, SOCKS5 authentication failed), and so is none at all (407, no
+/// acceptable method).
+pub fn proxy_credentials(driver: &dyn Driver) {
+    use eyeballs_net::ProxyErrorKind;
+    let name = driver.name();
+    for kind in KINDS {
+        let origin = TcpListener::bind((V4, 0)).expect("an origin on 127.0.0.1");
+        let port = origin.local_addr().expect("its address").port();
+        let listener = TcpListener::bind((V4, 0)).expect("a listener on 127.0.0.1");
+        let wants = ("alice", "s3cret:%");
+        let p = ProxyServer::start_with_credentials(
+            kind,
+            listener,
+            &[(ORIGIN, V4)],
+            ProxyServe::Tunnel,
+            wants,
+        )
+        .expect("a lab proxy");
+        let proxy = || Proxy::new(kind, (PROXY_NAME, p.addr().port())).expect("a proxy");
+        let connect = |proxy: Proxy| {
+            driver
+                .connector(through(proxy, &[V4]))
+                .connect(&format!("{ORIGIN}:{port}"))
+        };
+
+        let out = connect(proxy().credentials(wants.0, wants.1).expect("valid"));
+        assert_eq!(
+            out.0.as_ref().ok(),
+            Some(&p.addr()),
+            "{name} {kind}: {:?}",
+            out.0
+        );
+        assert_eq!(p.requests(), [format!("{ORIGIN}:{port}")], "{name} {kind}");
+
+        let refused = |proxy: Proxy| -> ProxyErrorKind {
+            let out = connect(proxy);
+            let Err(err) = &out.0 else {
+                panic!("{name} {kind}: connected without the right credentials")
+            };
+            match &proxy_errors(name, err)[..] {
+                [(AttemptErrorKind::Proxy, Some(e))] => e.kind().clone(),
+                other => panic!("{name} {kind}: {other:?}"),
+            }
+        };
+        let wrong = refused(proxy().credentials("alice", "wrong").expect("valid"));
+        let none = refused(proxy());
+        let expected = match kind {
+            ProxyKind::Socks5 => [
+                ProxyErrorKind::SocksAuthFailed,
+                ProxyErrorKind::SocksAuthRequired,
+            ],
+            _ => [ProxyErrorKind::Status(407), ProxyErrorKind::Status(407)],
+        };
+        assert_eq!([wrong, none], expected, "{name} {kind}");
+    }
+}
+
 #[cfg(feature = "tls")]
 pub use self::tls::{
     tls_proxy_client_hello_held, tls_proxy_origin_https, tls_stalling_proxy, tls_through_proxies,

@@ -110,7 +110,7 @@ pub type Scenario = fn(&dyn Driver);
 ///
 /// On the first scenario that does not hold, naming the driver and the scenario.
 pub fn run_all(driver: &dyn Driver) {
-    let scenarios: [(&str, Scenario); 13] = [
+    let scenarios: [(&str, Scenario); 14] = [
         ("healthy", healthy),
         ("refused", refused),
         ("hanging", hanging),
@@ -132,6 +132,10 @@ pub fn run_all(driver: &dyn Driver) {
         (
             "proxies that refuse",
             crate::proxy_scenarios::proxy_refusals,
+        ),
+        (
+            "proxies that want credentials",
+            crate::proxy_scenarios::proxy_credentials,
         ),
     ];
     for (name, scenario) in scenarios {
