@@ -162,7 +162,7 @@ struct ConnectArgs {
     #[arg(long = "alt-svc", value_name = "VALUE", value_parser = args::alt_svc, requires = "tls")]
     alt_svc: Vec<AltSvcValue>,
     /// Connects through a proxy (HEv3 V60): http://HOST:PORT (HTTP CONNECT) or
-    /// socks5://HOST:PORT. The race runs over the proxy's addresses, and the proxy resolves
+    /// socks5://HOST:PORT, with USER:PASSWORD@ before HOST for a proxy that wants them. The race runs over the proxy's addresses, and the proxy resolves
     /// the target's HOST, so the command asks DNS nothing about it. Only TCP goes through a
     /// proxy: --tls races no QUIC, and --alt-svc cannot be used with it.
     #[arg(long, value_name = "URL", value_parser = args::proxy, conflicts_with = "alt_svc")]
