@@ -55,6 +55,22 @@ impl Runtime for AsyncIo {
         });
         AsyncIoConnect(Some(stream))
     }
+
+    fn poll_read_tcp(
+        tcp: &mut TcpStream,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        futures_lite::io::AsyncRead::poll_read(Pin::new(tcp), cx, buf)
+    }
+
+    fn poll_write_tcp(
+        tcp: &mut TcpStream,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        futures_lite::io::AsyncWrite::poll_write(Pin::new(tcp), cx, buf)
+    }
 }
 
 /// A TCP connect on async-io's reactor: writable, then `SO_ERROR` and a peer, as a named

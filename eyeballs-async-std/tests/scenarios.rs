@@ -39,7 +39,8 @@ impl Driver for Executor {
         let connector = Connector::builder()
             .resolver(setup.resolver)
             .config(setup.config)
-            .socket(setup.socket);
+            .socket(setup.socket)
+            .proxy(setup.proxy);
         let connector = match setup.history {
             Some(h) => connector.with_history(h),
             None => connector.history(false),

@@ -46,6 +46,7 @@ impl TlsDriver for Executor {
             .resolver(setup.resolver)
             .config(setup.config)
             .handshake_timeout(setup.handshake_timeout)
+            .proxy(setup.proxy)
             .history(false)
             .build()
             .unwrap();

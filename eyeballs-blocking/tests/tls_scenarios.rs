@@ -33,6 +33,7 @@ impl TlsDriver for Blocking {
             .resolver(setup.resolver)
             .config(setup.config)
             .handshake_timeout(setup.handshake_timeout)
+            .proxy(setup.proxy)
             .history(false)
             .build()
             .unwrap();

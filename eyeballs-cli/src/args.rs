@@ -1,5 +1,5 @@
 //! The values of `eyeballs connect`'s flags that clap does not parse itself: durations,
-//! ports, the `--dns-server` address, the `--delay-schedule` and `--alt-svc` values. Each
+//! ports, the `--dns-server` address, the `--delay-schedule`, `--alt-svc` and `--proxy` values. Each
 //! refusal says the rule and shows a correct form; clap adds the flag's name in front
 //! (`invalid value '5x' for '--timeout <DURATION>': ...`).
 
@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use eyeballs_core::{DelaySchedule, ATTEMPT_START_FLOOR, MAX_CONNECTION_ATTEMPT_DELAY};
-use eyeballs_net::AltSvcValue;
+use eyeballs_net::{AltSvcValue, Proxy};
 
 /// What `eyeballs connect` waits at most for a race when `--timeout` is not given.
 pub(crate) const DEFAULT_TIMEOUT: &str = "30s";
@@ -150,6 +150,11 @@ pub(crate) fn alt_svc(s: &str) -> Result<AltSvcValue, String> {
         );
     }
     Ok(value)
+}
+
+/// Parses `--proxy`: `http://HOST:PORT` or `socks5://HOST:PORT` (HEv3 V60).
+pub(crate) fn proxy(s: &str) -> Result<Proxy, String> {
+    s.parse::<Proxy>().map_err(|e| e.to_string())
 }
 
 /// Parses a port: a number from 1 to 65535 (port 0 is no destination).

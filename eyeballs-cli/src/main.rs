@@ -33,7 +33,7 @@ use eyeballs_core::{
     Nat64Prefix, Report, Transport, ATTEMPT_START_FLOOR, MAX_ALT_SERVICES,
     MAX_CONNECTION_ATTEMPT_DELAY,
 };
-use eyeballs_net::{AltSvcValue, Tls, TlsConfigError};
+use eyeballs_net::{AltSvcValue, Proxy, Tls, TlsConfigError};
 use eyeballs_tokio::{BuildError, Connector, HickoryResolver};
 use rustls::pki_types::CertificateDer;
 
@@ -168,9 +168,26 @@ struct ConnectArgs {
     /// resolver you know is protected.
     #[arg(long, requires = "tls")]
     protected_dns: bool,
+    /// Connects through a proxy (HEv3 V60): http://HOST:PORT (HTTP CONNECT) or
+    /// socks5://HOST:PORT, with USER:PASSWORD@ before HOST for a proxy that wants them. The race runs over the proxy's addresses, and the proxy resolves
+    /// the target's HOST, so the command asks DNS nothing about it. Only TCP goes through a
+    /// proxy: --tls races no QUIC, and --alt-svc cannot be used with it.
+    #[arg(long, value_name = "URL", value_parser = args::proxy, conflicts_with = "alt_svc")]
+    proxy: Option<Proxy>,
+    /// With --proxy and --tls: asks for HOST's HTTPS record too, of which only the ALPN ids
+    /// and ECH apply (off by default: a proxy is often there so that nothing is looked up
+    /// here).
+    #[arg(long, requires_all = ["proxy", "tls"])]
+    proxy_origin_https: bool,
 }
 
 impl ConnectArgs {
+    /// The proxy of --proxy, asking for HOST's HTTPS record with --proxy-origin-https.
+    fn proxy(&self) -> Option<Proxy> {
+        let proxy = self.proxy.clone()?;
+        Some(proxy.origin_https(self.proxy_origin_https))
+    }
+
     /// The resolver asked for, or the default: hickory with --tls (HEv3 needs HTTPS
     /// records), the system's otherwise.
     fn resolver(&self) -> ResolverKind {
@@ -310,7 +327,7 @@ impl Runner {
         let built = |e: BuildError| usage(build_problem(&e, args));
         let runner = match args.runtime {
             Runtime::Tokio => {
-                let mut builder = Connector::builder().config(config);
+                let mut builder = Connector::builder().config(config).proxy(args.proxy());
                 if args.resolver() == ResolverKind::Hickory {
                     builder = builder.resolver(hickory(
                         args,
@@ -332,7 +349,9 @@ impl Runner {
             }
             Runtime::AsyncStd | Runtime::Smol => {
                 use eyeballs_async_std::HickoryResolver;
-                let mut builder = eyeballs_async_std::Connector::builder().config(config);
+                let mut builder = eyeballs_async_std::Connector::builder()
+                    .config(config)
+                    .proxy(args.proxy());
                 if args.resolver() == ResolverKind::Hickory {
                     builder = builder.resolver(hickory(
                         args,
@@ -354,7 +373,9 @@ impl Runner {
             }
             Runtime::Blocking => {
                 use eyeballs_blocking::HickoryResolver;
-                let mut builder = eyeballs_blocking::Connector::builder().config(config);
+                let mut builder = eyeballs_blocking::Connector::builder()
+                    .config(config)
+                    .proxy(args.proxy());
                 if args.resolver() == ResolverKind::Hickory {
                     builder = builder.resolver(hickory(
                         args,

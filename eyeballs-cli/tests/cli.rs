@@ -906,3 +906,64 @@ fn delay_schedule_errors_name_the_flag() {
         assert_eq!(text(&out.stdout), "", "{flags:?}: nothing raced");
     }
 }
+
+/// `--proxy` (HEv3 V60): the race runs over the proxy's address, and the lab proxy resolves
+/// the target's name through its own map, so the command asks DNS nothing (the system
+/// resolver knows no `origin.eyeballs.test`); HTTP CONNECT and SOCKS5.
+#[test]
+fn connect_through_a_proxy() {
+    use eyeballs_lab::proxy::{ProxyServe, ProxyServer};
+    use eyeballs_net::ProxyKind;
+    let origin = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = origin.local_addr().unwrap().port().to_string();
+    for (kind, scheme) in [
+        (ProxyKind::HttpConnect, "http"),
+        (ProxyKind::Socks5, "socks5"),
+    ] {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let v4 = "127.0.0.1".parse().unwrap();
+        let proxy = ProxyServer::start(
+            kind,
+            listener,
+            &[("origin.eyeballs.test", v4)],
+            ProxyServe::Tunnel,
+        )
+        .unwrap();
+        let url = format!("{scheme}://{}", proxy.addr());
+        let out = eyeballs(&[
+            "connect",
+            "origin.eyeballs.test",
+            &port,
+            "--proxy",
+            &url,
+            "--json",
+        ]);
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+        let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(v["ok"], true, "{v}");
+        assert_eq!(v["winner"]["addr"], proxy.addr().to_string(), "{v}");
+        assert_eq!(v["dns"].as_array().unwrap().len(), 0, "no lookup: {v}");
+        assert_eq!(proxy.requests(), [format!("origin.eyeballs.test:{port}")]);
+    }
+}
+
+/// A `--proxy` value that is not a proxy is a usage error naming the flag and showing the
+/// forms that work.
+#[test]
+fn a_bad_proxy_names_the_flag_and_a_correct_form() {
+    for bad in [
+        "ftp://proxy.test:21",
+        "proxy.test:3128",
+        "http://proxy.test",
+    ] {
+        let out = eyeballs(&["connect", "origin.test", "443", "--proxy", bad]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains("--proxy"), "{bad}: {stderr}");
+        assert!(
+            stderr.contains("http://HOST:PORT or socks5://HOST:PORT"),
+            "{bad}: {stderr}"
+        );
+    }
+}

@@ -523,6 +523,10 @@ pub enum ConfigError {
         /// Its length in bytes.
         len: usize,
     },
+    /// A proxied target ([`Target::proxied`](crate::Target::proxied)) whose caller speaks
+    /// only QUIC: proxies tunnel TCP (HEv3 V60, HG20), and QUIC through one (MASQUE) is not
+    /// built.
+    ProxyNeedsTcp,
 }
 
 impl fmt::Display for ConfigError {
@@ -556,6 +560,10 @@ impl fmt::Display for ConfigError {
             ConfigError::InvalidAlpn { len } => write!(
                 f,
                 "an ALPN protocol id must be 1 to 255 bytes long (RFC 7301), not {len}"
+            ),
+            ConfigError::ProxyNeedsTcp => f.write_str(
+                "a proxy tunnels TCP only (HTTP CONNECT, SOCKS5): speak a TCP protocol through it, \
+                 QUIC through a proxy (MASQUE) is not supported",
             ),
         }
     }

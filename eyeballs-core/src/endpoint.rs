@@ -189,6 +189,14 @@ impl Protocols {
         }
     }
 
+    /// The TCP half only: what a proxied race speaks (V60, HG20).
+    pub(crate) fn tcp_only(&self) -> Protocols {
+        Protocols {
+            tcp: self.tcp.clone(),
+            quic: None,
+        }
+    }
+
     /// Returns the first id that RFC 7301 does not allow (empty, or over 255 bytes).
     pub(crate) fn invalid(&self) -> Option<&Alpn> {
         let all = self.alpn(Transport::Tcp).iter();

@@ -312,6 +312,7 @@
 //! | §7 V44, V45 | removed endpoints spare started attempts; late endpoints re-sorted in | [`Input::AddressesChanged`] |
 //! | §4.4 V13, HG18 | optimistic DNS: an expired answer races at once, the fresh one merged as a late answer | [`Input::ResolvedStale`], [`Input::ResolvedServicesStale`] |
 //! | 9460 §9.3 V41, V59, HG5, HG17, HG19 | Alt-Svc alternatives: a group of their own after the records', own queries, held to their HTTPS records and protocols; the first start waits for their answers within the Resolution Delay | [`AltService`], [`Target::alt_svc`], [`Provenance::AltSvc`] |
+//! | V60, HG20 | proxies: the race runs over the proxy's endpoints (TCP only), every attempt asks the proxy for the origin by name; the origin's HTTPS record, when asked, gives ALPN and ECH only | [`Target::proxied`], [`Target::origin`] |
 //! | HG11 | duplicate endpoints tried once, at the best place | [`Endpoint`] |
 //! | HG12 | no failure while any query (aliases, TargetNames) is outstanding | [`FailureReason`] |
 //! | HEAD §8 V50–V52, V57, V62 | NAT64: A always asked with a prefix; DNS64 addresses de-synthesized, grouped and sorted as IPv4; IPv4 without a route synthesized; never the well-known prefix for non-global IPv4 | [`Config::nat64`], [`Endpoint::nat64_ipv4`], [`Nat64Prefix::extract`] |

@@ -36,6 +36,8 @@ pub struct Race<E>(Box<State<E>>);
 struct State<E> {
     config: Config,
     protocols: Protocols,
+    /// A race through a proxy (V60): the origin's HTTPS records give ALPN and ECH only.
+    proxied: bool,
     /// What the race copied of its history (`None`: built without one); boxed, so that a
     /// race without history carries a pointer, not the snapshot's vectors.
     history: Option<Box<Snapshot>>,
@@ -265,6 +267,16 @@ impl<E> State<E> {
         }
         let https_name = target.https_query_name();
         let http_origin = target.http_origin && https_name.is_some();
+        let proxied = target.origin.is_some();
+        if proxied {
+            // V60, HG20: a proxy tunnels TCP; the proxy resolves the origin, so its
+            // alternatives (other hosts) have nothing to race.
+            if !target.protocols.speaks(Transport::Tcp) {
+                return Err(ConfigError::ProxyNeedsTcp);
+            }
+            target.protocols = target.protocols.tcp_only();
+            target.alts.clear();
+        }
         let target_sources = core::mem::take(&mut target.sources);
         let policy = config.family_policy;
         // With NAT64 the A answer is synthesized into IPv6 (R36), so it is needed even when
@@ -283,11 +295,21 @@ impl<E> State<E> {
                 asks.extend(alts);
                 (r, asks)
             }
-            TargetKind::Addrs(addrs) => (Resolution::literal(&addrs, policy), Vec::new()),
+            TargetKind::Addrs(addrs) => {
+                let mut r = Resolution::literal(&addrs, policy);
+                // Only a proxied target asks DNS anything with addresses given: the origin's
+                // HTTPS record (V60, HG20).
+                let asks = match https_name {
+                    Some(name) if proxied => vec![r.ask_https(name)],
+                    _ => Vec::new(),
+                };
+                (r, asks)
+            }
         };
         let mut race = Box::new(State {
             config,
             protocols: target.protocols,
+            proxied,
             history: history.map(|h| Box::new(Snapshot::new(h))),
             uncopied: Vec::new(),
             started: now,
@@ -570,6 +592,19 @@ impl<E> State<E> {
     }
 
     fn take_records(&mut self, query: QueryId, records: &[ServiceRecord], now: Instant) {
+        let proxied: Vec<ServiceRecord>;
+        let records = if self.proxied {
+            // V60, HG20: the proxy resolves the origin; of its records only ALPN and ECH
+            // apply, at the proxy. An alias set is no service information: the chain's
+            // names are the proxy's to resolve.
+            proxied = match records.iter().any(ServiceRecord::is_alias) {
+                true => Vec::new(),
+                false => records.iter().map(ServiceRecord::through_proxy).collect(),
+            };
+            &proxied
+        } else {
+            records
+        };
         let q = &self.queries[query.0];
         let asks = if q.stale.is_some() && q.answered.is_some() {
             // HG18: the fresh answer after a stale one; an equal one changes nothing.

@@ -254,13 +254,7 @@ impl Resolution {
         let mut r = Resolution::new(port, policy, want_a, combined);
         let mut asks = Vec::new();
         if let Some(https) = https_name {
-            r.https = Https::Pending;
-            r.chain.push(https.clone());
-            asks.push(Ask {
-                name: https,
-                kind: QueryKind::Https,
-                what: QueryFor::Https,
-            });
+            asks.push(r.ask_https(https));
         }
         r.names.push(NameAnswers {
             name,
@@ -269,6 +263,18 @@ impl Resolution {
         });
         r.ask_addrs(0, &mut asks);
         (r, asks)
+    }
+
+    /// The HTTPS query of `name`, service information pending until it is answered: the
+    /// host's, or, through a proxy, the origin's (V60, HG20).
+    pub(crate) fn ask_https(&mut self, name: Name) -> Ask {
+        self.https = Https::Pending;
+        self.chain.push(name.clone());
+        Ask {
+            name,
+            kind: QueryKind::Https,
+            what: QueryFor::Https,
+        }
     }
 
     /// The state of a race over addresses given directly: all answered, no DNS.

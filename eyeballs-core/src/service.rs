@@ -169,6 +169,23 @@ impl ServiceRecord {
         &self.mandatory
     }
 
+    /// What a proxied race takes of a ServiceMode record (V60, HG20): its ALPN and ECH, at
+    /// the proxy (TargetName `.`, the name the race resolves), with no port and no hints,
+    /// since the proxy resolves the origin at the authority's port.
+    pub(crate) fn through_proxy(&self) -> ServiceRecord {
+        ServiceRecord {
+            priority: self.priority,
+            target: Some(Name::root()),
+            alpn: self.alpn.clone(),
+            no_default_alpn: self.no_default_alpn,
+            port: None,
+            ipv4_hints: Vec::new(),
+            ipv6_hints: Vec::new(),
+            ech: self.ech.clone(),
+            mandatory: self.mandatory.clone(),
+        }
+    }
+
     /// Decides whether a client that speaks `protocols` (and ECH, when `ech`) can use this
     /// ServiceMode record, and over which transports (V12, V38–V40).
     pub(crate) fn usable(&self, protocols: &Protocols, ech: bool) -> Option<Transports> {

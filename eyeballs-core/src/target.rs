@@ -39,6 +39,8 @@ pub struct Target {
     pub(crate) http_origin: bool,
     pub(crate) sources: Vec<Source>,
     pub(crate) alts: Vec<AltService>,
+    /// The origin a proxy reaches for this race (V60): the race resolves the proxy.
+    pub(crate) origin: Option<Box<(Name, u16)>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +90,52 @@ impl Target {
             http_origin: false,
             sources: Vec::new(),
             alts: Vec::new(),
+            origin: None,
         }
+    }
+
+    /// A race through a proxy (HEv3 V60, HG20): `proxy` says where the proxy is (a host
+    /// name, resolved and raced as any host is: AAAA and A, RFC 8305's order, interleaving,
+    /// attempt delay and history, or addresses given directly), and every attempt asks the
+    /// proxy for `origin`:`port` by name (HTTP CONNECT, SOCKS5), so the proxy, not the
+    /// race, resolves the origin: no address query is ever sent for it.
+    ///
+    /// Only TCP endpoints race: CONNECT and SOCKS5 tunnel TCP, and QUIC through a proxy
+    /// (MASQUE) is not built, so the caller's QUIC ids are dropped; a caller who speaks only
+    /// QUIC gets [`ConfigError::ProxyNeedsTcp`](crate::ConfigError::ProxyNeedsTcp).
+    /// With [`Target::https`] the *origin's* HTTPS record is asked for (off by default: a
+    /// proxy is often there so that the client makes no lookups of its own), and from it
+    /// only ALPN and ECH apply, to the proxy's endpoints: never its TargetName, hints or
+    /// port, since the proxy resolves the origin at the authority's port (HG20). An ECH
+    /// configuration holds the ClientHello through the tunnel until the answer is in, as
+    /// any ECH gate does (V34, HG6, HG15). [`Target::alt_svc`] and the `proxy`'s own
+    /// protocols, HTTPS flag and alternatives are ignored; its source addresses are kept.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use eyeballs_core::{Protocols, Target};
+    ///
+    /// let t = Target::proxied(Target::host("proxy.test", 3128), "origin.test", 443)
+    ///     .https(true)
+    ///     .protocols(Protocols::http());
+    /// assert_eq!(t.name().unwrap().as_str(), "proxy.test"); // what the race resolves
+    /// assert_eq!(t.port(), 3128);
+    /// let (origin, port) = t.origin().unwrap(); // what every attempt asks the proxy for
+    /// assert_eq!((origin.as_str(), port), ("origin.test", 443));
+    /// assert_eq!(t.https_query_name().unwrap().as_str(), "origin.test");
+    /// ```
+    pub fn proxied(proxy: Target, origin: impl Into<Name>, port: u16) -> Self {
+        let mut t = Target::with_kind(proxy.kind);
+        t.sources = proxy.sources;
+        t.origin = Some(Box::new((origin.into(), port)));
+        t
+    }
+
+    /// Returns the origin a proxied target's attempts ask the proxy for
+    /// ([`Target::proxied`]), or `None` for a direct one.
+    pub fn origin(&self) -> Option<(&Name, u16)> {
+        self.origin.as_deref().map(|(name, port)| (name, *port))
     }
 
     /// Gives the source addresses of destinations known before the race starts, as
@@ -171,7 +218,8 @@ impl Target {
         self
     }
 
-    /// Returns the host name, or `None` for addresses given directly.
+    /// Returns the host name the race resolves (a proxied target's: the proxy's), or
+    /// `None` for addresses given directly.
     pub fn name(&self) -> Option<&Name> {
         match &self.kind {
             TargetKind::Host { name, .. } => Some(name),
@@ -179,7 +227,8 @@ impl Target {
         }
     }
 
-    /// Returns the authority's port (for addresses given directly, the first one's).
+    /// Returns the port the race connects to: the authority's (for addresses given
+    /// directly, the first one's; for a proxied target, the proxy's).
     pub fn port(&self) -> u16 {
         match &self.kind {
             TargetKind::Host { port, .. } => *port,
@@ -194,8 +243,12 @@ impl Target {
 
     /// Returns the name the HTTPS query asks about (RFC 9460 §9.1, V2): the host for port
     /// 443, `_PORT._https.HOST` otherwise (for an [`http_origin`](Target::http_origin), of
-    /// its `https` form: port 80 as 443); `None` when no HTTPS query is sent.
+    /// its `https` form: port 80 as 443); `None` when no HTTPS query is sent. For a
+    /// proxied target, the origin's (V60, HG20), whatever the proxy is.
     pub fn https_query_name(&self) -> Option<Name> {
+        if let Some((name, port)) = self.origin() {
+            return self.https.then(|| https_query_name(name, port));
+        }
         match &self.kind {
             // RFC 9460 §9.5: an http origin is looked up in its https form.
             TargetKind::Host { name, port, .. } if self.http_origin => {

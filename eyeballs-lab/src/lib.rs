@@ -5,6 +5,9 @@
 //! - [`scenarios`]: the real-socket scenarios every driver must pass, written once.
 //! - [`servers`]: loopback ports that accept, refuse, hang or accept slowly, served by one
 //!   thread that counts the connections it accepted and has not seen closed (soak tests).
+//! - [`proxy`]: HTTP CONNECT and SOCKS5 proxies on loopback (HEv3 V60) that resolve names
+//!   through the test's map (never DNS), forward to loopback only, and open the tunnel,
+//!   stall or refuse as told.
 //! - [`resolver::Delayed`]: a static resolver whose AAAA or A answers come late;
 //!   [`resolver::GatedRefresh`]: one whose second A answer waits for the test (the DNS
 //!   cache's refreshes).
@@ -45,6 +48,8 @@ pub mod hickory;
 pub mod loopback;
 #[cfg(feature = "netns")]
 pub mod netns;
+pub mod proxy;
+pub mod proxy_scenarios;
 pub mod resolver;
 pub mod scenarios;
 pub mod servers;

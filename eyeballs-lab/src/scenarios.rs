@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use eyeballs_core::{AttemptStatus, Config, Failure, FailureReason, History, QueryKind, Report};
-use eyeballs_net::{SocketOptions, StaticResolver};
+use eyeballs_net::{Proxy, SocketOptions, StaticResolver};
 
 use crate::loopback::{open_fds, Behaviour, Lab, V4, V6};
 
@@ -44,6 +44,8 @@ pub struct Setup {
     pub socket: SocketOptions,
     /// The history to start from, or `None` for history off.
     pub history: Option<History>,
+    /// The proxy every connect goes through (HEv3 V60), or `None`.
+    pub proxy: Option<Proxy>,
 }
 
 impl Setup {
@@ -54,6 +56,7 @@ impl Setup {
             config,
             socket: SocketOptions::new(),
             history: history.then(History::new),
+            proxy: None,
         }
     }
 }
@@ -107,7 +110,7 @@ pub type Scenario = fn(&dyn Driver);
 ///
 /// On the first scenario that does not hold, naming the driver and the scenario.
 pub fn run_all(driver: &dyn Driver) {
-    let scenarios: [(&str, Scenario); 10] = [
+    let scenarios: [(&str, Scenario); 14] = [
         ("healthy", healthy),
         ("refused", refused),
         ("hanging", hanging),
@@ -118,6 +121,22 @@ pub fn run_all(driver: &dyn Driver) {
         ("history", history),
         ("history per network", history_per_network),
         ("cleanup", cleanup),
+        (
+            "through proxies",
+            crate::proxy_scenarios::tcp_through_proxies,
+        ),
+        (
+            "a proxy whose IPv6 hangs",
+            crate::proxy_scenarios::proxy_first_address_hangs,
+        ),
+        (
+            "proxies that refuse",
+            crate::proxy_scenarios::proxy_refusals,
+        ),
+        (
+            "proxies that want credentials",
+            crate::proxy_scenarios::proxy_credentials,
+        ),
     ];
     for (name, scenario) in scenarios {
         let started = Instant::now();
@@ -302,6 +321,7 @@ pub fn history_per_network(driver: &dyn Driver) {
             config: Config::default(),
             socket: SocketOptions::new().bind_v4(Some(SocketAddr::from((source, 0)))),
             history: Some(history),
+            proxy: None,
         })
     };
     let first = |c: &dyn Connect| {

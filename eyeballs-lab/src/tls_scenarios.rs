@@ -38,6 +38,8 @@ pub struct TlsSetup {
     pub client: ClientConfig,
     /// The connector's handshake timeout.
     pub handshake_timeout: Duration,
+    /// The proxy every connect goes through (HEv3 V60), or `None`.
+    pub proxy: Option<eyeballs_net::Proxy>,
 }
 
 /// A scenario's resolver: a static map, one whose HTTPS answers are late, or one that never
@@ -177,7 +179,7 @@ pub type Scenario = fn(&dyn TlsDriver, &TestCa);
 /// On the first scenario that does not hold, naming the driver and the scenario.
 pub fn run_all(driver: &dyn TlsDriver) {
     let ca = TestCa::new();
-    let scenarios: [(&str, Scenario); 10] = [
+    let scenarios: [(&str, Scenario); 14] = [
         ("healthy", healthy),
         ("stalled on IPv6", stalled_ipv6_loses),
         ("every handshake stalls", every_handshake_stalls),
@@ -188,6 +190,22 @@ pub fn run_all(driver: &dyn TlsDriver) {
         ("port 0", port_zero),
         ("ClientHello held for the HTTPS answer", client_hello_held),
         ("dropped at every stage", dropped_at_every_stage),
+        (
+            "TLS through proxies",
+            crate::proxy_scenarios::tls_through_proxies,
+        ),
+        (
+            "a stalling proxy",
+            crate::proxy_scenarios::tls_stalling_proxy,
+        ),
+        (
+            "the host's HTTPS record through a proxy",
+            crate::proxy_scenarios::tls_proxy_origin_https,
+        ),
+        (
+            "ClientHello held through a proxy's tunnel",
+            crate::proxy_scenarios::tls_proxy_client_hello_held,
+        ),
     ];
     for (name, scenario) in scenarios {
         let started = Instant::now();
@@ -214,6 +232,7 @@ fn setup(ca: &TestCa, resolver: TlsResolver, alpn: &[&str]) -> TlsSetup {
         config: Config::default(),
         client: ca.client_config(alpn),
         handshake_timeout: Duration::from_secs(10),
+        proxy: None,
     }
 }
 

@@ -89,9 +89,65 @@ impl Reactor {
 #[derive(Debug, Clone, Copy, Default)]
 struct Mini;
 
-/// A connected stream of this runtime: std's, plus nothing.
+/// A connected stream of this runtime: std's (non-blocking), and its reactor key once a
+/// proxy's handshake (HEv3 V60) has waited on it.
 #[derive(Debug)]
-struct MiniTcp(std::net::TcpStream);
+struct MiniTcp(std::net::TcpStream, Option<usize>);
+
+impl MiniTcp {
+    /// Runs `io` on the stream; when it would block, waits for readiness on the reactor
+    /// (registered on first use, both directions, edge-triggered: tried again after
+    /// registering, so no edge is lost).
+    fn poll_io(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut io: impl FnMut(&mut std::net::TcpStream) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        match io(&mut self.0) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            result => return Poll::Ready(result),
+        }
+        let key = match self.1 {
+            Some(key) => key,
+            None => {
+                let key = {
+                    let mut state = reactor().lock();
+                    state.next_key += 1;
+                    state.next_key
+                };
+                let fd = std::os::fd::AsRawFd::as_raw_fd(&self.0);
+                let interest = Interest::READABLE | Interest::WRITABLE;
+                if let Err(e) =
+                    reactor()
+                        .registry
+                        .register(&mut mio::unix::SourceFd(&fd), Token(key), interest)
+                {
+                    return Poll::Ready(Err(e));
+                }
+                self.1 = Some(key);
+                key
+            }
+        };
+        reactor().lock().sockets.insert(key, cx.waker().clone());
+        match io(&mut self.0) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Poll::Pending,
+            result => {
+                reactor().lock().sockets.remove(&key);
+                Poll::Ready(result)
+            }
+        }
+    }
+}
+
+impl Drop for MiniTcp {
+    fn drop(&mut self) {
+        if let Some(key) = self.1 {
+            reactor().lock().sockets.remove(&key);
+            let fd = std::os::fd::AsRawFd::as_raw_fd(&self.0);
+            let _ = reactor().registry.deregister(&mut mio::unix::SourceFd(&fd));
+        }
+    }
+}
 
 /// A timer on the reactor's list.
 struct MiniTimer {
@@ -159,7 +215,7 @@ impl Future for Connecting {
                 };
                 reactor().lock().sockets.remove(&self.key);
                 let _ = reactor().registry.deregister(&mut stream);
-                Poll::Ready(result.map(|()| MiniTcp(stream.into())))
+                Poll::Ready(result.map(|()| MiniTcp(stream.into(), None)))
             }
         }
     }
@@ -216,6 +272,22 @@ impl Runtime for Mini {
             stream: Some(stream),
             key,
         })
+    }
+
+    fn poll_read_tcp(
+        tcp: &mut MiniTcp,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        tcp.poll_io(cx, |s| io::Read::read(s, buf))
+    }
+
+    fn poll_write_tcp(
+        tcp: &mut MiniTcp,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        tcp.poll_io(cx, |s| io::Write::write(s, buf))
     }
 }
 
@@ -287,7 +359,8 @@ impl Driver for MiniDriver {
         let builder = Connector::<Mini>::builder()
             .resolver(setup.resolver)
             .config(setup.config)
-            .socket(setup.socket);
+            .socket(setup.socket)
+            .proxy(setup.proxy);
         let builder = match setup.history {
             Some(h) => builder.with_history(h),
             None => builder.history(false),

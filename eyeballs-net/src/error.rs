@@ -39,6 +39,12 @@ pub enum AttemptErrorKind {
     /// The handshake stalled: the attempt connected (TCP) or started (QUIC) and its
     /// TLS or QUIC handshake did not finish within the connector's handshake timeout.
     Stalled,
+    /// The proxy (HEv3 V60; see [`Proxy`](crate::Proxy)) did not open the tunnel: it
+    /// refused (an HTTP status other than 2xx, a SOCKS5 reply code), closed the connection,
+    /// or answered something else; the source is a [`ProxyError`](crate::ProxyError)
+    /// naming the proxy and the caller's host. A proxy that does not answer at all fails
+    /// as [`AttemptErrorKind::Stalled`].
+    Proxy,
     /// The connector cannot dial this endpoint's transport (QUIC without a QUIC-capable
     /// connect, or a transport this version does not know): the attempt is refused, never
     /// dialled as something else.
@@ -58,6 +64,7 @@ impl AttemptErrorKind {
             AttemptErrorKind::Io => "connection lost during the handshake",
             AttemptErrorKind::Stalled => "handshake stalled",
             AttemptErrorKind::Unsupported => "transport not supported by this connect",
+            AttemptErrorKind::Proxy => "the proxy did not open the tunnel",
         }
     }
 
@@ -67,6 +74,7 @@ impl AttemptErrorKind {
             AttemptErrorKind::Port | AttemptErrorKind::ServerName => io::ErrorKind::InvalidInput,
             AttemptErrorKind::Ech | AttemptErrorKind::Unsupported => io::ErrorKind::Unsupported,
             AttemptErrorKind::Stalled => io::ErrorKind::TimedOut,
+            AttemptErrorKind::Proxy => io::ErrorKind::ConnectionRefused,
             _ => io::ErrorKind::InvalidData,
         }
     }

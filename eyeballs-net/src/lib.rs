@@ -35,6 +35,9 @@
 //! - Alt-Svc (RFC 7838): [`AltSvcValue`] parses a response's `Alt-Svc` field, and
 //!   [`Connector::set_alt_svc`] remembers an origin's alternatives, which its TLS connects
 //!   race (HEv3 V59).
+//! - Proxies (HEv3 V60): [`ConnectorBuilder::proxy`] with a [`Proxy`] (HTTP CONNECT or
+//!   SOCKS5) races the proxy's addresses and asks the proxy for the host by name; a
+//!   refusal is a [`ProxyError`].
 //! - [`runtime`]: what a runtime gives eyeballs (clock, timer, TCP connect; TLS and QUIC
 //!   optionally), with a complete example.
 //! - `sim` (feature `sim`): a scripted network and a virtual clock that run the race
@@ -48,6 +51,8 @@
 //! runner/     the race runner (runtime-free) and the loops that drive it: async
 //!             (any Runtime), blocking (one mio poller, feature `blocking`) and
 //!             simulated (virtual time, feature `sim`)
+//! proxy/      proxies: the public `Proxy`, the sans-IO CONNECT/SOCKS5 handshake, and
+//!             its async driver (the blocking loop steps the same handshake)
 //! dial/       one dialer per transport, the same events for all: TCP, TCP+step,
 //!             TCP+TLS, QUIC (quic/: its socket that keeps refusals, the scope that
 //!             ends its tasks, quinn's runtime on async-io)
@@ -79,6 +84,7 @@ mod dial;
 mod error;
 #[cfg(feature = "hickory")]
 mod hickory;
+mod proxy;
 mod resolve;
 mod runner;
 pub mod runtime;
@@ -103,6 +109,7 @@ pub use error::{AttemptError, AttemptErrorKind};
 pub use hickory::async_io::{background_tasks as hickory_background_tasks, AsyncIoRuntimeProvider};
 #[cfg(feature = "hickory")]
 pub use hickory::HickoryResolver;
+pub use proxy::{Proxy, ProxyError, ProxyErrorKind, ProxyKind, ProxyParseError};
 pub use resolve::{
     discover_nat64, on_pool, CombinedSystemResolver, DnsCache, Resolve, Resolving,
     ResolvingServices, ResolvingServicesWithTtl, ResolvingWithTtl, StaticResolver, SystemResolver,
@@ -153,11 +160,12 @@ pub mod prelude {
     pub use crate::platform_client_config;
     pub use crate::{
         discover_nat64, on_pool, AltSvcError, AltSvcErrorKind, AltSvcValue, AttemptError,
-        AttemptErrorKind, BuildError, CombinedSystemResolver, DnsCache, Resolve, Resolving,
-        ResolvingServices, ResolvingServicesWithTtl, ResolvingWithTtl, SocketHook,
-        SocketOptionError, SocketOptions, StaticResolver, SystemResolver, WithTtl,
-        ALT_SVC_DEFAULT_MAX_AGE, ALT_SVC_ORIGINS, HANDSHAKE_TIMEOUT, MAX_KEEPALIVE_IDLE,
-        MIN_KEEPALIVE_IDLE, RESOLVER_QUEUE, RESOLVER_THREADS, RESOLVE_TIMEOUT,
+        AttemptErrorKind, BuildError, CombinedSystemResolver, DnsCache, Proxy, ProxyError,
+        ProxyErrorKind, ProxyKind, ProxyParseError, Resolve, Resolving, ResolvingServices,
+        ResolvingServicesWithTtl, ResolvingWithTtl, SocketHook, SocketOptionError, SocketOptions,
+        StaticResolver, SystemResolver, WithTtl, ALT_SVC_DEFAULT_MAX_AGE, ALT_SVC_ORIGINS,
+        HANDSHAKE_TIMEOUT, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE, RESOLVER_QUEUE,
+        RESOLVER_THREADS, RESOLVE_TIMEOUT,
     };
     #[cfg(feature = "tls")]
     pub use crate::{rustls, CertificateProblem, EchHook, Tls, TlsBuilder, TlsConfigError};

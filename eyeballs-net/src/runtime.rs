@@ -15,7 +15,9 @@
 //!   resolver's blocking lookups run on eyeballs' own bounded pool of threads.
 //!
 //! Implement it, and `Connector<YourRuntime>` connects with every RFC 8305 and HEv3 rule
-//! the other runtimes get. TLS and QUIC are optional extras ([`TlsRuntime`] with feature
+//! the other runtimes get. Connects through a proxy (HEv3 V60, [`Proxy`](crate::Proxy))
+//! also need the stream's reads and writes ([`Runtime::poll_read_tcp`],
+//! [`Runtime::poll_write_tcp`]; without them a proxied attempt fails as unsupported). TLS and QUIC are optional extras ([`TlsRuntime`] with feature
 //! `tls`; `QuicRuntime` with feature `quic`, see below), and so is hickory's DNS
 //! ([`HickoryRuntime`], feature `hickory`). `eyeballs-tokio` and `eyeballs-async-std` are
 //! built this way, from outside this crate, with nothing but this module.
@@ -149,6 +151,41 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     /// socket included): call [`start_connect`], wait until the socket is writable, then
     /// [`finish_connect`].
     fn connect(&self, addr: SocketAddr, options: &SocketOptions) -> Self::Connect;
+
+    /// Reads from a connected stream into `buf`, as `AsyncRead::poll_read` does: for a
+    /// proxy's handshake (HEv3 V60, [`Proxy`](crate::Proxy)), the only time eyeballs reads
+    /// or writes a stream itself. `Ok(0)` is the end of the stream.
+    ///
+    /// The default refuses (`Unsupported`): a runtime that does not implement this and
+    /// [`Runtime::poll_write_tcp`] cannot connect through a proxy, and everything else
+    /// works.
+    fn poll_read_tcp(
+        tcp: &mut Self::Tcp,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let _ = (tcp, cx, buf);
+        Poll::Ready(Err(no_stream_io()))
+    }
+
+    /// Writes `buf` to a connected stream, as `AsyncWrite::poll_write` does (see
+    /// [`Runtime::poll_read_tcp`]); returns how many bytes were written.
+    fn poll_write_tcp(
+        tcp: &mut Self::Tcp,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let _ = (tcp, cx, buf);
+        Poll::Ready(Err(no_stream_io()))
+    }
+}
+
+fn no_stream_io() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "this runtime cannot go through a proxy: it implements no Runtime::poll_read_tcp \
+         and Runtime::poll_write_tcp",
+    )
 }
 
 /// A re-armable timer of a [`Runtime`]: one per race, re-armed whenever the race's next

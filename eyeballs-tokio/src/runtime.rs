@@ -57,6 +57,23 @@ impl Runtime for Tokio {
         });
         TokioConnect(Some(stream))
     }
+
+    fn poll_read_tcp(
+        tcp: &mut TcpStream,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let mut buf = tokio::io::ReadBuf::new(buf);
+        tokio::io::AsyncRead::poll_read(Pin::new(tcp), cx, &mut buf).map_ok(|()| buf.filled().len())
+    }
+
+    fn poll_write_tcp(
+        tcp: &mut TcpStream,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        tokio::io::AsyncWrite::poll_write(Pin::new(tcp), cx, buf)
+    }
 }
 
 /// A TCP connect on tokio's reactor: writable, then `SO_ERROR` and a peer (what tokio's own

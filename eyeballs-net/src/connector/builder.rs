@@ -11,6 +11,7 @@ use super::handle::Connector;
 use super::history::SharedHistory;
 use super::settings::Settings;
 use crate::alt_svc::AltSvcStore;
+use crate::proxy::Proxy;
 use crate::resolve::cache::SharedDnsCache;
 use crate::resolve::{DnsCache, Resolve, SystemResolver};
 use crate::sockets::{SocketOptionError, SocketOptions, Sources};
@@ -108,6 +109,7 @@ pub struct ConnectorBuilder<R> {
     history: Option<History>,
     handshake_timeout: Duration,
     dns_cache: Option<DnsCache>,
+    proxy: Option<Proxy>,
     /// Probed by default; the simulator gives its host's.
     pub(crate) sources: Sources,
 }
@@ -122,6 +124,7 @@ impl<R: Clone> Clone for ConnectorBuilder<R> {
             history: self.history.clone(),
             handshake_timeout: self.handshake_timeout,
             dns_cache: self.dns_cache,
+            proxy: self.proxy.clone(),
             sources: self.sources.clone(),
         }
     }
@@ -175,6 +178,7 @@ impl<R> ConnectorBuilder<R> {
             history: Some(History::new()),
             handshake_timeout: HANDSHAKE_TIMEOUT,
             dns_cache: None,
+            proxy: None,
             sources: Sources::default(),
         }
     }
@@ -211,7 +215,8 @@ impl<R> ConnectorBuilder<R> {
         self
     }
 
-    /// Sets how long a handshake may take: TLS after the TCP connect, or a QUIC attempt
+    /// Sets how long a handshake may take: TLS after the TCP connect (through a proxy, the
+    /// proxy's handshake and TLS after the TCP connect to the proxy), or a QUIC attempt
     /// from its start (default [`HANDSHAKE_TIMEOUT`], 10 s). An attempt past it fails as
     /// [`AttemptErrorKind::Stalled`](crate::AttemptErrorKind::Stalled) and is closed, and the
     /// race goes on with the others: a server that accepts and never answers cannot hold a
@@ -258,6 +263,40 @@ impl<R> ConnectorBuilder<R> {
         self
     }
 
+    /// Sends every connect through `proxy` (`Some`), or straight to the host (`None`, the
+    /// default): HEv3 V60, HG20. The race then resolves and races the proxy's addresses,
+    /// each attempt asks the proxy for the connect's host and port by name (so the proxy
+    /// resolves it; the client asks DNS nothing about it), and TLS runs to that host
+    /// through the tunnel, its certificate checked against it. See [`Proxy`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use eyeballs_net::{Connector, Proxy};
+    /// # #[derive(Clone, Default)] struct MyRuntime;
+    /// # type Connect = std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>>;
+    /// # struct T; impl eyeballs_net::runtime::Timer for T {
+    /// #     fn reset(&mut self, _: std::time::Instant) {}
+    /// #     fn poll(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<()> { std::task::Poll::Pending }
+    /// # }
+    /// # impl eyeballs_net::runtime::Runtime for MyRuntime {
+    /// #     type Tcp = (); type Timer = T; type Connect = Connect;
+    /// #     fn now(&self) -> std::time::Instant { std::time::Instant::now() }
+    /// #     fn timer(&self) -> T { T }
+    /// #     fn connect(&self, _: std::net::SocketAddr, _: &eyeballs_net::SocketOptions) -> Connect { Box::pin(async { Ok(()) }) }
+    /// # }
+    ///
+    /// let connector: Connector<MyRuntime> = Connector::builder()
+    ///     .proxy(Some("socks5://127.0.0.1:1080".parse::<Proxy>()?))
+    ///     .build()?;
+    /// assert_eq!(connector.proxy().unwrap().to_string(), "socks5://127.0.0.1:1080");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn proxy(mut self, proxy: Option<Proxy>) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
     /// Builds the connector.
     ///
     /// # Errors
@@ -282,6 +321,7 @@ impl<R> ConnectorBuilder<R> {
                 sources: self.sources,
                 handshake_timeout: self.handshake_timeout,
                 alt_svc: AltSvcStore::default(),
+                proxy: self.proxy,
             },
             self.runtime,
         ))

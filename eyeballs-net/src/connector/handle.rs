@@ -160,6 +160,12 @@ impl<R> Connector<R> {
         self.settings.dns_cache.len()
     }
 
+    /// Returns the proxy every connect goes through, if any
+    /// ([`ConnectorBuilder::proxy`](crate::ConnectorBuilder::proxy)).
+    pub fn proxy(&self) -> Option<&crate::Proxy> {
+        self.settings.proxy.as_ref()
+    }
+
     /// Returns the race configuration.
     pub fn config(&self) -> &Config {
         &self.settings.config

@@ -8,6 +8,7 @@ use eyeballs_core::Config;
 
 use super::history::SharedHistory;
 use crate::alt_svc::AltSvcStore;
+use crate::proxy::Proxy;
 use crate::resolve::cache::SharedDnsCache;
 use crate::resolve::Resolve;
 use crate::sockets::{SocketOptions, Sources};
@@ -27,6 +28,8 @@ pub(crate) struct Settings {
     pub(crate) handshake_timeout: Duration,
     /// The alternative services users set per origin, which TLS connects race.
     pub(crate) alt_svc: AltSvcStore,
+    /// The proxy every connect goes through (V60), if any.
+    pub(crate) proxy: Option<Proxy>,
 }
 
 impl fmt::Debug for Settings {
@@ -37,6 +40,7 @@ impl fmt::Debug for Settings {
             .field("history", &self.history.is_on())
             .field("dns_cache", &self.dns_cache.is_on())
             .field("handshake_timeout", &self.handshake_timeout)
+            .field("proxy", &self.proxy)
             .finish_non_exhaustive()
     }
 }

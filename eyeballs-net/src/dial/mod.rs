@@ -18,6 +18,7 @@ use std::task::{Context, Poll, Waker};
 use eyeballs_core::{Endpoint, HostPort, Transport};
 
 use crate::error::{AttemptError, AttemptErrorKind};
+use crate::proxy::{tunnel, Proxy};
 use crate::runtime::Runtime;
 use crate::sockets::SocketOptions;
 
@@ -116,7 +117,9 @@ pub(crate) trait Dial<R: Runtime>: Sync {
     /// Starts an attempt to `endpoint` for the caller's `host`; dropping the returned
     /// future closes everything it opened. With a `gate`, the attempt connects TCP, reports
     /// it as progress, and waits for the gate before its handshake, which then offers the
-    /// released endpoint.
+    /// released endpoint. With a `proxy` (V60, HG20), `endpoint` is the proxy's: TCP up is
+    /// progress, then the tunnel to `host` opens (before the gate: the proxy's request is
+    /// no ClientHello), and the rest runs through it.
     fn dial(
         &self,
         rt: &R,
@@ -124,6 +127,7 @@ pub(crate) trait Dial<R: Runtime>: Sync {
         endpoint: Endpoint,
         host: &HostPort,
         gate: Option<Gate>,
+        proxy: Option<&Proxy>,
     ) -> Self::Future;
 }
 
@@ -140,20 +144,38 @@ impl<R: Runtime> Dial<R> for PlainTcp {
         rt: &R,
         socket: &SocketOptions,
         endpoint: Endpoint,
-        _: &HostPort,
+        host: &HostPort,
         gate: Option<Gate>,
+        proxy: Option<&Proxy>,
     ) -> Self::Future {
         match endpoint.transport() {
-            Transport::Tcp => TcpDial::Connecting(rt.connect(endpoint.addr(), socket), gate),
+            Transport::Tcp => {
+                let connect = rt.connect(endpoint.addr(), socket);
+                let through = proxy.map(|proxy| {
+                    let (proxy, host) = (proxy.clone(), host.clone());
+                    Box::new(move |stream: R::Tcp| -> Tunneling<R::Tcp> {
+                        Box::pin(async move { tunnel::<R>(stream, &proxy, &endpoint, &host).await })
+                    }) as Through<R::Tcp>
+                });
+                TcpDial::Connecting(connect, gate, through)
+            }
             _ => TcpDial::Refused(Some(refusal(endpoint))),
         }
     }
 }
 
+/// A tunnel through a proxy on its way (V60).
+pub(crate) type Tunneling<T> = Pin<Box<dyn Future<Output = io::Result<T>> + Send>>;
+
+/// What starts a tunnel on a connected stream (V60).
+pub(crate) type Through<T> = Box<dyn FnOnce(T) -> Tunneling<T> + Send>;
+
 /// A plain TCP attempt: the runtime's connect, unboxed; held until its gate opens when it
-/// has one (there is no handshake to hold, but the race counts it only after).
+/// has one (there is no handshake to hold, but the race counts it only after). Through a
+/// proxy, TCP up is progress and the tunnel follows (boxed: the rare path).
 pub(crate) enum TcpDial<C, T> {
-    Connecting(C, Option<Gate>),
+    Connecting(C, Option<Gate>, Option<Through<T>>),
+    Tunnel(Tunneling<T>, Option<Gate>),
     /// Boxed, so the future is `Unpin` whatever the stream (a rare path: ECH on, no TLS).
     Waiting(Option<Box<T>>, Gate),
     Refused(Option<io::Error>),
@@ -167,14 +189,31 @@ where
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match &mut *self {
-            TcpDial::Connecting(connect, gate) => {
+            TcpDial::Connecting(connect, gate, through) => {
                 let result = std::task::ready!(Pin::new(connect).poll(cx));
-                Poll::Ready(match (result, gate.take()) {
-                    (Ok(stream), Some(gate)) => {
+                Poll::Ready(match (result, gate.take(), through.take()) {
+                    (Ok(stream), gate, Some(through)) => {
+                        Step::Progressed(TcpDial::Tunnel(through(stream), gate))
+                    }
+                    (Ok(stream), Some(gate), None) => {
                         Step::Progressed(TcpDial::Waiting(Some(Box::new(stream)), gate))
                     }
-                    (result, _) => Step::Done(result),
+                    (result, ..) => Step::Done(result),
                 })
+            }
+            TcpDial::Tunnel(tunneling, gate) => {
+                let stream = match std::task::ready!(tunneling.as_mut().poll(cx)) {
+                    Ok(stream) => stream,
+                    Err(e) => return Poll::Ready(Step::Done(Err(e))),
+                };
+                match gate.take() {
+                    // Its progress was reported when TCP came up: wait here for the gate.
+                    Some(gate) => {
+                        *self = TcpDial::Waiting(Some(Box::new(stream)), gate);
+                        self.poll(cx)
+                    }
+                    None => Poll::Ready(Step::Done(Ok(stream))),
+                }
             }
             TcpDial::Waiting(stream, gate) => {
                 std::task::ready!(gate.poll_released(cx));
@@ -225,16 +264,28 @@ where
         rt: &R,
         socket: &SocketOptions,
         endpoint: Endpoint,
-        _: &HostPort,
+        host: &HostPort,
         gate: Option<Gate>,
+        proxy: Option<&Proxy>,
     ) -> Dialing<O> {
         match endpoint.transport() {
             Transport::Tcp => {
                 let tcp = rt.connect(endpoint.addr(), socket);
                 let step = self.step.clone();
+                let host = host.clone();
+                let proxy = proxy.cloned();
                 Dialing::new(async move {
                     match tcp.await {
                         Ok(stream) => Step::Progressed(Dialing::new(async move {
+                            let stream = match &proxy {
+                                Some(proxy) => {
+                                    match tunnel::<R>(stream, proxy, &endpoint, &host).await {
+                                        Ok(stream) => stream,
+                                        Err(e) => return Step::Done(Err(e)),
+                                    }
+                                }
+                                None => stream,
+                            };
                             if let Some(gate) = gate {
                                 gate.released().await;
                             }

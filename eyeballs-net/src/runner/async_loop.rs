@@ -66,7 +66,8 @@ pub(crate) async fn run<R: Runtime, D: Dial<R>>(
                         gates.push((attempt, gate.clone()));
                         gate
                     });
-                    let dialing = dial.dial(rt, &settings.socket, endpoint, target, gate);
+                    let proxy = settings.proxy.as_ref();
+                    let dialing = dial.dial(rt, &settings.socket, endpoint, target, gate, proxy);
                     attempts.insert(attempt, dialing);
                 }
                 Work::Release { attempt, endpoint } => {

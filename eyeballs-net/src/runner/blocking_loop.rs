@@ -18,6 +18,7 @@ use socket2::SockRef;
 
 use crate::connector::Settings;
 use crate::error::{AttemptError, AttemptErrorKind};
+use crate::proxy::handshake::Handshake as ProxyHandshake;
 use crate::resolve::cache::Refresh;
 use crate::runner::async_loop::{ask, Query};
 use crate::runner::ready::ReadySet;
@@ -164,6 +165,17 @@ enum Attempt {
     /// Its TLS handshake is under way (rustls' state is large: boxed).
     #[cfg(feature = "tls")]
     Tls(Box<tls::Handshake>),
+    /// Its TCP to the proxy is up and the proxy's handshake under way (V60, HG20); with its
+    /// hold. Boxed: the rare path.
+    Tunnel(Box<Tunnel>),
+}
+
+/// An attempt opening its tunnel through the proxy.
+struct Tunnel {
+    stream: TcpStream,
+    endpoint: Endpoint,
+    handshake: ProxyHandshake,
+    hold: Hold,
 }
 
 /// Whether an attempt's handshake waits for the race's release.
@@ -335,6 +347,19 @@ impl<'a, D: SyncDial> Loop<'a, D> {
         match self.attempts.get_mut(&attempt)? {
             // Nothing to do until the release.
             Attempt::Held(_) => None,
+            Attempt::Tunnel(tunnel) => match step_tunnel(tunnel) {
+                Ok(false) => None,
+                Ok(true) => {
+                    let Some(Attempt::Tunnel(tunnel)) = self.attempts.remove(&attempt) else {
+                        unreachable!("the attempt was found tunnelling")
+                    };
+                    self.tunnel_up(attempt, tunnel)
+                }
+                Err(e) => {
+                    self.close(attempt);
+                    Some(DialEvent::Failed(e))
+                }
+            },
             Attempt::Connecting(stream, ..) => match finish_connect(&SockRef::from(&*stream)) {
                 // Writable without an error or a peer: a spurious wake-up.
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => None,
@@ -391,6 +416,16 @@ impl<'a, D: SyncDial> Loop<'a, D> {
         endpoint: Endpoint,
         hold: Hold,
     ) -> DialEvent<D::Output> {
+        if let Some(proxy) = &self.settings.proxy {
+            let handshake = ProxyHandshake::new(proxy, endpoint.addr(), self.host);
+            let tunnel = Tunnel {
+                stream,
+                endpoint,
+                handshake,
+                hold,
+            };
+            return self.start_tunnel(attempt, Box::new(tunnel));
+        }
         match hold {
             Hold::No => self.connected(attempt, stream, endpoint),
             Hold::Released(endpoint) => match self.connected(attempt, stream, endpoint) {
@@ -405,6 +440,68 @@ impl<'a, D: SyncDial> Loop<'a, D> {
                 self.attempts.insert(attempt, Attempt::Held(stream));
                 DialEvent::Progressed
             }
+        }
+    }
+
+    /// TCP to the proxy is up: progress (V33), and the proxy's handshake starts; it goes on
+    /// with readiness, under the runner's handshake deadline.
+    fn start_tunnel(
+        &mut self,
+        attempt: AttemptId,
+        mut tunnel: Box<Tunnel>,
+    ) -> DialEvent<D::Output> {
+        let token = Token(attempt.index() + 1);
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        if let Err(e) = self
+            .poller
+            .poll
+            .registry()
+            .register(&mut tunnel.stream, token, interest)
+        {
+            return DialEvent::Failed(e);
+        }
+        match step_tunnel(&mut tunnel) {
+            Ok(false) => {
+                self.attempts.insert(attempt, Attempt::Tunnel(tunnel));
+            }
+            Ok(true) => {
+                if let Some(event) = self.tunnel_up(attempt, tunnel) {
+                    self.found.push((attempt, event));
+                }
+            }
+            Err(e) => {
+                let _ = self.poller.poll.registry().deregister(&mut tunnel.stream);
+                self.found.push((attempt, DialEvent::Failed(e)));
+            }
+        }
+        DialEvent::Progressed
+    }
+
+    /// The tunnel is open: on to what follows TCP (its progress was reported when TCP came
+    /// up), or held until the release.
+    fn tunnel_up(
+        &mut self,
+        attempt: AttemptId,
+        tunnel: Box<Tunnel>,
+    ) -> Option<DialEvent<D::Output>> {
+        let Tunnel {
+            mut stream,
+            endpoint,
+            hold,
+            ..
+        } = *tunnel;
+        let _ = self.poller.poll.registry().deregister(&mut stream);
+        let event = match hold {
+            Hold::No => self.connected(attempt, stream, endpoint),
+            Hold::Released(endpoint) => self.connected(attempt, stream, endpoint),
+            Hold::Held => {
+                self.attempts.insert(attempt, Attempt::Held(stream));
+                return None;
+            }
+        };
+        match event {
+            DialEvent::Progressed => None,
+            other => Some(other),
         }
     }
 
@@ -425,6 +522,10 @@ impl<'a, D: SyncDial> Loop<'a, D> {
                     DialEvent::Progressed => None,
                     other => Some(other),
                 }
+            }
+            Attempt::Tunnel(tunnel) => {
+                tunnel.hold = Hold::Released(endpoint);
+                None
             }
             #[cfg(feature = "tls")]
             Attempt::Tls(_) => None,
@@ -481,6 +582,9 @@ impl<'a, D: SyncDial> Loop<'a, D> {
             }
             // Not registered while held: dropping it closes it.
             Some(Attempt::Held(stream)) => drop(stream),
+            Some(Attempt::Tunnel(mut tunnel)) => {
+                let _ = self.poller.poll.registry().deregister(&mut tunnel.stream);
+            }
             #[cfg(feature = "tls")]
             Some(Attempt::Tls(mut handshake)) => {
                 let _ = self
@@ -504,6 +608,41 @@ impl<'a, D: SyncDial> Loop<'a, D> {
         )?)));
         self.poller.waker = Some(waker.clone());
         Ok(waker)
+    }
+}
+
+/// Moves a proxy's handshake as far as the socket allows; `Ok(true)` when the tunnel is
+/// open. Reads never go past the proxy's answer (the handshake's read limit).
+fn step_tunnel(tunnel: &mut Tunnel) -> io::Result<bool> {
+    use std::io::{Read, Write};
+    let proxy_error = |e| -> io::Error {
+        AttemptError::with_source(tunnel.endpoint.clone(), AttemptErrorKind::Proxy, e).into()
+    };
+    let mut buf = [0u8; 512];
+    loop {
+        while !tunnel.handshake.pending().is_empty() {
+            match tunnel.stream.write(tunnel.handshake.pending()) {
+                Ok(0) => return Err(proxy_error(tunnel.handshake.closed())),
+                Ok(n) => tunnel.handshake.advance(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if tunnel.handshake.is_done() {
+            return Ok(true);
+        }
+        let limit = tunnel.handshake.read_limit().clamp(1, buf.len());
+        match tunnel.stream.read(&mut buf[..limit]) {
+            Ok(0) => return Err(proxy_error(tunnel.handshake.closed())),
+            Ok(n) => tunnel
+                .handshake
+                .received(&buf[..n.min(limit)])
+                .map_err(proxy_error)?,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 

@@ -172,7 +172,8 @@ impl<'s, O> Runner<'s, O> {
     /// Builds the race for `target` at `now`: a name is asked as two queries (AAAA, A), or
     /// one combined query when the resolver answers both at once, plus an HTTPS query when
     /// the plan asks and the resolver can (HEv3 §4.1); a literal's zone gets its interface
-    /// index, and its addresses their source facts.
+    /// index, and its addresses their source facts. With a proxy (V60, HG20) the race is
+    /// over the proxy's host or addresses, and `target` is what each attempt asks it for.
     ///
     /// # Errors
     ///
@@ -185,40 +186,39 @@ impl<'s, O> Runner<'s, O> {
         now: Instant,
     ) -> io::Result<Self> {
         let resolver = &settings.resolver;
-        let race_target = match target.host() {
-            Host::Name(name) => {
-                let t = if resolver.answers_both() {
-                    Target::host_combined(name.as_str(), target.port())
-                } else {
-                    Target::host(name.as_str(), target.port())
+        let race_target = match &settings.proxy {
+            // V60, HG20: the race resolves and races the proxy; every attempt asks the
+            // proxy for the caller's host, by name. The host's HTTPS record only when the
+            // proxy says so (and a TLS connect, with a resolver that answers it).
+            Some(proxy) => {
+                let at = Self::host_target(settings, proxy.addr(), now, flags)?;
+                let origin = match target.host() {
+                    Host::Name(name) => name.clone(),
+                    _ => target.to_string(),
                 };
-                let t = t
-                    .https(plan.https && resolver.answers_https())
-                    .http_origin(plan.http_origin && resolver.answers_https());
-                // Alternatives need a certificate check against the origin (RFC 7838 §2.1):
-                // TLS connects only, which are those that ask for HTTPS records.
-                match plan.https {
-                    true => settings
-                        .alt_svc
-                        .for_race(name, target.port(), now)
-                        .into_iter()
-                        .fold(t, Target::alt_svc),
-                    false => t,
-                }
+                let https = proxy.origin_https_on()
+                    && plan.https
+                    && resolver.answers_https()
+                    && matches!(target.host(), Host::Name(_));
+                Target::proxied(at, origin.as_str(), target.port()).https(https)
             }
-            host => {
-                let scope = match host {
-                    Host::ZonedIpv6 { zone, .. } => zone_index(zone)?,
-                    _ => 0,
-                };
-                let literal = target
-                    .literal_target(scope)
-                    .unwrap_or_else(|| unreachable!("only names have no literal target"));
-                let sources =
-                    settings
-                        .sources
-                        .facts(literal_ips(host), &settings.socket, now, flags);
-                literal.sources(sources)
+            None => {
+                let t = Self::host_target(settings, target, now, flags)?;
+                match target.host() {
+                    // Alternatives need a certificate check against the origin (RFC 7838
+                    // §2.1): TLS connects only, which are those that ask for HTTPS records.
+                    Host::Name(name) if plan.https => {
+                        let t = t.https(resolver.answers_https());
+                        settings
+                            .alt_svc
+                            .for_race(name, target.port(), now)
+                            .into_iter()
+                            .fold(t, Target::alt_svc)
+                    }
+                    // V37: an http origin's race asks the HTTPS query of its https form.
+                    Host::Name(_) if plan.http_origin => t.http_origin(resolver.answers_https()),
+                    _ => t,
+                }
             }
         };
         let race_target = race_target.protocols(plan.protocols);
@@ -248,6 +248,37 @@ impl<'s, O> Runner<'s, O> {
             want_report: plan.report,
             flags,
             span,
+        })
+    }
+
+    /// The race's target for `target` itself: a name asked as two queries (AAAA, A), or
+    /// one combined query when the resolver answers both at once; a literal's zone gets its
+    /// interface index, and its addresses their source facts.
+    fn host_target(
+        settings: &Settings,
+        target: &HostPort,
+        now: Instant,
+        flags: FlagsRead,
+    ) -> io::Result<Target> {
+        Ok(match target.host() {
+            Host::Name(name) if settings.resolver.answers_both() => {
+                Target::host_combined(name.as_str(), target.port())
+            }
+            Host::Name(name) => Target::host(name.as_str(), target.port()),
+            host => {
+                let scope = match host {
+                    Host::ZonedIpv6 { zone, .. } => zone_index(zone)?,
+                    _ => 0,
+                };
+                let literal = target
+                    .literal_target(scope)
+                    .unwrap_or_else(|| unreachable!("only names have no literal target"));
+                let sources =
+                    settings
+                        .sources
+                        .facts(literal_ips(host), &settings.socket, now, flags);
+                literal.sources(sources)
+            }
         })
     }
 

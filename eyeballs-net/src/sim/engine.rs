@@ -319,6 +319,7 @@ pub(crate) fn settings(
         sources: sources(script),
         handshake_timeout,
         alt_svc: AltSvcStore::default(),
+        proxy: None,
     }
 }
 
