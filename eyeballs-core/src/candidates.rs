@@ -919,12 +919,16 @@ impl Maker<'_, '_> {
                 let history = cx.history.zip(path);
                 // HG3, V24: a race that re-probes QUIC (from this source, or over this path)
                 // ignores its failures.
-                let failing = history.is_some_and(|(h, p)| {
-                    h.is_failing(p, cx.now)
-                        && !(transport == Transport::Quic
-                            && (h.is_reprobing(p.source()) || h.is_path_reprobing(p)))
-                });
-                let rtt = history.and_then(|(h, p)| h.rtt(p, cx.now));
+                let (failing, rtt) = match history {
+                    Some((h, p)) => {
+                        let (failing, rtt) = h.failing_and_rtt(p, cx.now);
+                        let failing = failing
+                            && !(transport == Transport::Quic
+                                && (h.is_reprobing(p.source()) || h.is_path_reprobing(p)));
+                        (failing, rtt)
+                    }
+                    None => (false, None),
+                };
                 let made = u32::try_from(self.cands.len()).unwrap_or(u32::MAX);
                 let key = SortKey::new(sort_ip, route, seq as u64, failing, rtt);
                 self.cands.push(Cand {

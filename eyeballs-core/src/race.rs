@@ -1,7 +1,7 @@
 //! The race: one Happy Eyeballs connection establishment as a state machine.
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use crate::candidates::{is_ipv6_only, Candidates, Context, Details};
@@ -15,7 +15,7 @@ use crate::record::{AttemptRecord, AttemptStatus, QueryRecord};
 use crate::resolution::{Ask, QueryFor, Resolution, MAX_ANSWER_ADDRS, MAX_ANSWER_RECORDS};
 use crate::rng::SplitMix64;
 use crate::service::ServiceRecord;
-use crate::small::SmallQueue;
+use crate::small::{SmallBuf, SmallQueue};
 use crate::sort::Route;
 use crate::source::Source;
 use crate::target::{Target, TargetKind};
@@ -39,8 +39,9 @@ struct State<E> {
     /// What the race copied of its history (`None`: built without one); boxed, so that a
     /// race without history carries a pointer, not the snapshot's vectors.
     history: Option<Box<Snapshot>>,
-    /// Destinations whose source address arrived since the last copy from the history.
-    uncopied: Vec<IpAddr>,
+    /// Destinations whose source address arrived since the last copy from the history
+    /// (inline: a literal's one or two).
+    uncopied: SmallBuf<IpAddr, 2>,
     started: Instant,
     /// The latest time seen: time that goes backwards is clamped to it.
     now: Instant,
@@ -284,8 +285,8 @@ impl<E> State<E> {
         let mut race = Box::new(State {
             config,
             protocols: target.protocols,
-            history: history.map(|h| Box::new(Snapshot::new(h))),
-            uncopied: Vec::new(),
+            history: history.map(|h| Box::new(Snapshot::new(h, now))),
+            uncopied: SmallBuf::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
             started: now,
             now,
             deadline: config.timeout.and_then(|t| now.checked_add(t)),
@@ -629,11 +630,14 @@ impl<E> State<E> {
             return false;
         }
         let sources = &self.sources;
-        let mut pairs: Vec<(IpAddr, IpAddr)> = self
-            .uncopied
-            .drain(..)
-            .filter_map(|d| sources.get(&d).copied().flatten().map(|r| (d, r.source)))
-            .collect();
+        let unspecified = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+        let mut pairs: SmallBuf<(IpAddr, IpAddr), 4> = SmallBuf::new((unspecified, unspecified));
+        pairs.extend(
+            self.uncopied
+                .iter()
+                .filter_map(|&d| sources.get(&d).copied().flatten().map(|r| (d, r.source))),
+        );
+        self.uncopied.clear();
         snapshot.copy(history, &mut pairs)
     }
 
