@@ -729,10 +729,10 @@ impl<E> State<E> {
         // Room for every attempt the order may start, at once (the order holds at most
         // `MAX_ENDPOINTS`): growing by doubling would copy every record again at each step
         // and touch twice the memory, which a walk of thousands of addresses pays in page
-        // faults. Room never used is never touched.
-        let waiting = self.candidates.len();
-        let room = self.attempts.capacity() - self.attempts.len();
-        self.attempts.reserve(waiting.saturating_sub(room));
+        // faults. Room never used is never touched. (`reserve_exact` of the whole order: a
+        // reserve of only what the free room lacks left the vector short by the attempts it
+        // already held, and a walk paid a doubling, copying every record, in its last starts.)
+        self.attempts.reserve_exact(self.candidates.len());
     }
 
     /// Marks a `Connecting` attempt as ended; returns `false` for unknown or ended attempts.
