@@ -1100,12 +1100,14 @@ fn is_tried(
 
 /// HG11: of endpoints alike (address, port, transport, ECH), the first made is kept: the one
 /// of the best group; the later ones are marked. Small lists are compared pairwise. Large
-/// ones are sorted by a 64-bit digest of the endpoint and the making order (`quick`: exact
-/// for IPv4; for IPv6 a mix, whose equal runs are then compared endpoint by endpoint), or,
-/// when a run of equal digests is long (colliding addresses), by the whole key (`full`).
+/// ones go through a hash table (`table`: open addressing, linear probing) of a 64-bit digest
+/// of the endpoint (exact for IPv4; for IPv6 a mix, whose equal digests are then compared
+/// endpoint by endpoint), in making order: O(n), where sorting the digests cost O(n log n)
+/// and was most of a long walk's rebuild. When many endpoints share a digest (colliding
+/// addresses), by the whole key (`full`).
 fn mark_duplicates(
     cands: &mut [Cand],
-    (quick, full): (&mut Vec<(u64, u32)>, &mut Vec<DedupKey>),
+    (table, full): (&mut Vec<(u64, u32)>, &mut Vec<DedupKey>),
     groups: &[Group],
 ) {
     let ech = |c: &Cand| groups[usize::from(c.group)].ech;
@@ -1119,12 +1121,11 @@ fn mark_duplicates(
         }
         return;
     }
-    quick.clear();
-    quick.extend(cands.iter().map(|c| {
+    let digest = |c: &Cand| {
         let tail = (u64::from(c.addr.port()) << 8)
             | (u64::from(c.transport == Transport::Quic) << 7)
             | u64::from(ech(c) & 0x7f);
-        let digest = match c.addr {
+        match c.addr {
             SocketAddr::V4(a) => (u64::from(u32::from(*a.ip())) << 24) | tail,
             SocketAddr::V6(a) => {
                 let ip = u128::from(*a.ip());
@@ -1133,31 +1134,39 @@ fn mark_duplicates(
                 h = (h ^ tail ^ (u64::from(ech(c)) << 56)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
                 (1 << 63) | (h >> 1)
             }
-        };
-        (digest, c.made)
-    }));
-    quick.sort_unstable();
-    let mut start = 0;
-    while start < quick.len() {
-        let mut end = start + 1;
-        while end < quick.len() && quick[end].0 == quick[start].0 {
-            end += 1;
         }
-        if end - start > 16 {
-            return mark_duplicates_fully(cands, full, groups);
-        }
-        // `made` is the candidate's index; the run is in making order.
-        for k in start + 1..end {
-            let i = quick[k].1 as usize;
-            let seen = quick[start..k].iter().any(|&(_, j)| {
-                let j = j as usize;
-                !cands[j].dup && alike(&cands[j], &cands[i])
-            });
-            if seen {
-                cands[i].dup = true;
+    };
+    // At most three slots in four used (more than 16 endpoints: at least 32 slots); a slot is
+    // (digest, index + 1), 0 when empty.
+    let slots = (cands.len() + cands.len() / 3 + 1).next_power_of_two();
+    let shift = 64 - slots.trailing_zeros();
+    table.clear();
+    table.resize(slots, (0, 0));
+    for i in 0..cands.len() {
+        let d = digest(&cands[i]);
+        // Fibonacci hashing: the top bits of the product spread an IPv4 digest's run of
+        // neighbouring addresses over the table.
+        let mut at = (d.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> shift) as usize;
+        let mut colliding = 0;
+        loop {
+            let (seen, index) = table[at];
+            if index == 0 {
+                // At most MAX_ENDPOINTS candidates of each transport: the index fits.
+                table[at] = (d, i as u32 + 1);
+                break;
             }
+            if seen == d {
+                if alike(&cands[index as usize - 1], &cands[i]) {
+                    cands[i].dup = true;
+                    break;
+                }
+                colliding += 1;
+                if colliding > 16 {
+                    return mark_duplicates_fully(cands, full, groups);
+                }
+            }
+            at = (at + 1) & (slots - 1);
         }
-        start = end;
     }
 }
 
