@@ -12,7 +12,6 @@
 //! config, provenance) only when it is taken. Its buffers are kept from one rebuild to the
 //! next, so a race allocates them once.
 
-use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::Instant;
 
@@ -25,7 +24,8 @@ use crate::record::AttemptRecord;
 use crate::resolution::{Alt, Https, Resolution, Service};
 use crate::service::Transports;
 use crate::small::SmallBuf;
-use crate::sort::{Route, SortKey, SEQ_BITS};
+use crate::sort::{SortKey, SEQ_BITS};
+use crate::source::Routes;
 
 /// The most endpoints a race considers when [`Config::max_endpoints`] sets no lower cap.
 pub const MAX_ENDPOINTS: usize = 65_536;
@@ -44,7 +44,7 @@ pub(crate) struct Context<'a> {
     pub(crate) protocols: &'a Protocols,
     pub(crate) history: Option<&'a Snapshot>,
     /// Destination → route (`None`: no route), from [`Input::Sources`](crate::Input).
-    pub(crate) sources: &'a BTreeMap<IpAddr, Option<Route>>,
+    pub(crate) sources: &'a Routes,
     pub(crate) now: Instant,
 }
 
@@ -1022,10 +1022,10 @@ fn nat64(
 /// R35 (RFC 8305 §7, HEv3 V47): whether the driver's facts say the network is IPv6-only:
 /// some IPv6 destination is routed from a global IPv6 source, and every IPv4 destination it
 /// reported (at least one) has no route.
-pub(crate) fn is_ipv6_only(sources: &BTreeMap<IpAddr, Option<Route>>) -> bool {
+pub(crate) fn is_ipv6_only(sources: &Routes) -> bool {
     let mut v6 = false;
     let mut v4 = false;
-    for (dest, route) in sources {
+    for (dest, route) in sources.iter() {
         match (dest, route) {
             (IpAddr::V4(_), Some(_)) => return false,
             (IpAddr::V4(_), None) => v4 = true,

@@ -1,6 +1,5 @@
 //! The race: one Happy Eyeballs connection establishment as a state machine.
 
-use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -16,8 +15,7 @@ use crate::resolution::{Ask, QueryFor, Resolution, MAX_ANSWER_ADDRS, MAX_ANSWER_
 use crate::rng::SplitMix64;
 use crate::service::ServiceRecord;
 use crate::small::{SmallBuf, SmallQueue};
-use crate::sort::Route;
-use crate::source::Source;
+use crate::source::{Routes, Source};
 use crate::target::{Target, TargetKind};
 
 /// The most destinations whose source address a race remembers
@@ -51,7 +49,7 @@ struct State<E> {
     query_for: Vec<QueryFor>,
     queries_outstanding: usize,
     resolution: Resolution,
-    sources: BTreeMap<IpAddr, Option<Route>>,
+    sources: Routes,
     rng: SplitMix64,
     /// Armed when addresses are first held while the race still waits for the preferred
     /// family or for service information (R5, V5, HG7); the inner `None` is a delay too long
@@ -294,7 +292,7 @@ impl<E> State<E> {
             query_for: Vec::new(),
             queries_outstanding: 0,
             resolution,
-            sources: BTreeMap::new(),
+            sources: Routes::new(),
             rng: SplitMix64::new(config.seed),
             resolution_deadline: None,
             ready: false,
