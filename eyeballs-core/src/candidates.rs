@@ -892,6 +892,8 @@ impl Maker<'_, '_> {
         let cx = self.cx;
         // At most MAX_SERVICE_RECORDS + 2 groups.
         let group = u16::try_from(self.groups.len() - 1).unwrap_or(u16::MAX);
+        // Asked once: most races have no routes at all.
+        let no_routes = cx.sources.is_empty();
         for (seq, addr) in addrs.enumerate() {
             // V51, V52, V62: with a NAT64 prefix, an endpoint is grouped and sorted by its
             // IPv4 form, and connected through NAT64 without an IPv4 route.
@@ -904,7 +906,7 @@ impl Maker<'_, '_> {
                 continue;
             }
             // The route is the connected address's (the source a synthesized address uses).
-            let route = if cx.sources.is_empty() {
+            let route = if no_routes {
                 None
             } else {
                 cx.sources.get(&addr.ip()).copied()
