@@ -12,7 +12,6 @@
 //! config, provenance) only when it is taken. Its buffers are kept from one rebuild to the
 //! next, so a race allocates them once.
 
-use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::Instant;
 
@@ -25,7 +24,8 @@ use crate::record::AttemptRecord;
 use crate::resolution::{Alt, Https, Resolution, Service};
 use crate::service::Transports;
 use crate::small::SmallBuf;
-use crate::sort::{Route, SortKey, SEQ_BITS};
+use crate::sort::{SortKey, SEQ_BITS};
+use crate::source::Routes;
 
 /// The most endpoints a race considers when [`Config::max_endpoints`] sets no lower cap.
 pub const MAX_ENDPOINTS: usize = 65_536;
@@ -44,7 +44,7 @@ pub(crate) struct Context<'a> {
     pub(crate) protocols: &'a Protocols,
     pub(crate) history: Option<&'a Snapshot>,
     /// Destination → route (`None`: no route), from [`Input::Sources`](crate::Input).
-    pub(crate) sources: &'a BTreeMap<IpAddr, Option<Route>>,
+    pub(crate) sources: &'a Routes,
     pub(crate) now: Instant,
 }
 
@@ -892,6 +892,8 @@ impl Maker<'_, '_> {
         let cx = self.cx;
         // At most MAX_SERVICE_RECORDS + 2 groups.
         let group = u16::try_from(self.groups.len() - 1).unwrap_or(u16::MAX);
+        // Asked once: most races have no routes at all.
+        let no_routes = cx.sources.is_empty();
         for (seq, addr) in addrs.enumerate() {
             // V51, V52, V62: with a NAT64 prefix, an endpoint is grouped and sorted by its
             // IPv4 form, and connected through NAT64 without an IPv4 route.
@@ -904,7 +906,7 @@ impl Maker<'_, '_> {
                 continue;
             }
             // The route is the connected address's (the source a synthesized address uses).
-            let route = if cx.sources.is_empty() {
+            let route = if no_routes {
                 None
             } else {
                 cx.sources.get(&addr.ip()).copied()
@@ -919,12 +921,16 @@ impl Maker<'_, '_> {
                 let history = cx.history.zip(path);
                 // HG3, V24: a race that re-probes QUIC (from this source, or over this path)
                 // ignores its failures.
-                let failing = history.is_some_and(|(h, p)| {
-                    h.is_failing(p, cx.now)
-                        && !(transport == Transport::Quic
-                            && (h.is_reprobing(p.source()) || h.is_path_reprobing(p)))
-                });
-                let rtt = history.and_then(|(h, p)| h.rtt(p, cx.now));
+                let (failing, rtt) = match history {
+                    Some((h, p)) => {
+                        let (failing, rtt) = h.failing_and_rtt(p, cx.now);
+                        let failing = failing
+                            && !(transport == Transport::Quic
+                                && (h.is_reprobing(p.source()) || h.is_path_reprobing(p)));
+                        (failing, rtt)
+                    }
+                    None => (false, None),
+                };
                 let made = u32::try_from(self.cands.len()).unwrap_or(u32::MAX);
                 let key = SortKey::new(sort_ip, route, seq as u64, failing, rtt);
                 self.cands.push(Cand {
@@ -1018,10 +1024,10 @@ fn nat64(
 /// R35 (RFC 8305 §7, HEv3 V47): whether the driver's facts say the network is IPv6-only:
 /// some IPv6 destination is routed from a global IPv6 source, and every IPv4 destination it
 /// reported (at least one) has no route.
-pub(crate) fn is_ipv6_only(sources: &BTreeMap<IpAddr, Option<Route>>) -> bool {
+pub(crate) fn is_ipv6_only(sources: &Routes) -> bool {
     let mut v6 = false;
     let mut v4 = false;
-    for (dest, route) in sources {
+    for (dest, route) in sources.iter() {
         match (dest, route) {
             (IpAddr::V4(_), Some(_)) => return false,
             (IpAddr::V4(_), None) => v4 = true,
@@ -1096,12 +1102,14 @@ fn is_tried(
 
 /// HG11: of endpoints alike (address, port, transport, ECH), the first made is kept: the one
 /// of the best group; the later ones are marked. Small lists are compared pairwise. Large
-/// ones are sorted by a 64-bit digest of the endpoint and the making order (`quick`: exact
-/// for IPv4; for IPv6 a mix, whose equal runs are then compared endpoint by endpoint), or,
-/// when a run of equal digests is long (colliding addresses), by the whole key (`full`).
+/// ones go through a hash table (`table`: open addressing, linear probing) of a 64-bit digest
+/// of the endpoint (exact for IPv4; for IPv6 a mix, whose equal digests are then compared
+/// endpoint by endpoint), in making order: O(n), where sorting the digests cost O(n log n)
+/// and was most of a long walk's rebuild. When many endpoints share a digest (colliding
+/// addresses), by the whole key (`full`).
 fn mark_duplicates(
     cands: &mut [Cand],
-    (quick, full): (&mut Vec<(u64, u32)>, &mut Vec<DedupKey>),
+    (table, full): (&mut Vec<(u64, u32)>, &mut Vec<DedupKey>),
     groups: &[Group],
 ) {
     let ech = |c: &Cand| groups[usize::from(c.group)].ech;
@@ -1115,12 +1123,11 @@ fn mark_duplicates(
         }
         return;
     }
-    quick.clear();
-    quick.extend(cands.iter().map(|c| {
+    let digest = |c: &Cand| {
         let tail = (u64::from(c.addr.port()) << 8)
             | (u64::from(c.transport == Transport::Quic) << 7)
             | u64::from(ech(c) & 0x7f);
-        let digest = match c.addr {
+        match c.addr {
             SocketAddr::V4(a) => (u64::from(u32::from(*a.ip())) << 24) | tail,
             SocketAddr::V6(a) => {
                 let ip = u128::from(*a.ip());
@@ -1129,31 +1136,39 @@ fn mark_duplicates(
                 h = (h ^ tail ^ (u64::from(ech(c)) << 56)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
                 (1 << 63) | (h >> 1)
             }
-        };
-        (digest, c.made)
-    }));
-    quick.sort_unstable();
-    let mut start = 0;
-    while start < quick.len() {
-        let mut end = start + 1;
-        while end < quick.len() && quick[end].0 == quick[start].0 {
-            end += 1;
         }
-        if end - start > 16 {
-            return mark_duplicates_fully(cands, full, groups);
-        }
-        // `made` is the candidate's index; the run is in making order.
-        for k in start + 1..end {
-            let i = quick[k].1 as usize;
-            let seen = quick[start..k].iter().any(|&(_, j)| {
-                let j = j as usize;
-                !cands[j].dup && alike(&cands[j], &cands[i])
-            });
-            if seen {
-                cands[i].dup = true;
+    };
+    // At most three slots in four used (more than 16 endpoints: at least 32 slots); a slot is
+    // (digest, index + 1), 0 when empty.
+    let slots = (cands.len() + cands.len() / 3 + 1).next_power_of_two();
+    let shift = 64 - slots.trailing_zeros();
+    table.clear();
+    table.resize(slots, (0, 0));
+    for i in 0..cands.len() {
+        let d = digest(&cands[i]);
+        // Fibonacci hashing: the top bits of the product spread an IPv4 digest's run of
+        // neighbouring addresses over the table.
+        let mut at = (d.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> shift) as usize;
+        let mut colliding = 0;
+        loop {
+            let (seen, index) = table[at];
+            if index == 0 {
+                // At most MAX_ENDPOINTS candidates of each transport: the index fits.
+                table[at] = (d, i as u32 + 1);
+                break;
             }
+            if seen == d {
+                if alike(&cands[index as usize - 1], &cands[i]) {
+                    cands[i].dup = true;
+                    break;
+                }
+                colliding += 1;
+                if colliding > 16 {
+                    return mark_duplicates_fully(cands, full, groups);
+                }
+            }
+            at = (at + 1) & (slots - 1);
         }
-        start = end;
     }
 }
 

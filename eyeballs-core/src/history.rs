@@ -13,10 +13,11 @@
 
 use core::time::Duration;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Instant;
 
 use crate::endpoint::{Transport, TRANSPORTS};
+use crate::small::SmallBuf;
 
 /// Default number of destinations a [`History`] remembers.
 pub const HISTORY_CAPACITY: usize = 256;
@@ -547,30 +548,44 @@ impl Latest {
 /// address it learned, and the latest outcomes per source and transport. It answers the
 /// race's questions about those destinations and sources exactly as the history did when
 /// they were copied.
+///
+/// Its lists keep their first few elements inline: a race to one or two destinations from
+/// one source copies into the snapshot's own allocation, not into a buffer per list.
 #[derive(Debug, Clone)]
 pub(crate) struct Snapshot {
     ttl: Duration,
     reprobe_every: u32,
     /// Sorted by path.
-    entries: Vec<(Path, Entry)>,
+    entries: SmallBuf<(Path, Entry), 2>,
     /// Sorted by (source, transport).
-    transports: Vec<((IpAddr, Transport), Latest)>,
+    transports: SmallBuf<((IpAddr, Transport), Latest), 2>,
     /// The (destination, source) pairs copied, sorted.
-    copied: Vec<(IpAddr, IpAddr)>,
+    copied: SmallBuf<(IpAddr, IpAddr), 2>,
     /// The sources whose latest outcomes were copied, sorted.
-    sources: Vec<IpAddr>,
+    sources: SmallBuf<IpAddr, 2>,
 }
 
+/// A placeholder address for the inline slots of empty buffers (never read).
+const UNSPECIFIED: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+
 impl Snapshot {
-    /// An empty snapshot of `history` (nothing copied yet).
-    pub(crate) fn new(history: &History) -> Self {
+    /// An empty snapshot of `history` (nothing copied yet); `now` only fills the inline
+    /// slots of its empty lists.
+    pub(crate) fn new(history: &History, now: Instant) -> Self {
+        let path = Path::new(UNSPECIFIED, SocketAddr::new(UNSPECIFIED, 0), Transport::Tcp);
+        let latest = Latest {
+            failure: None,
+            second_failure: None,
+            success: None,
+            since_probe: 0,
+        };
         Snapshot {
             ttl: history.ttl,
             reprobe_every: history.reprobe_every,
-            entries: Vec::new(),
-            transports: Vec::new(),
-            copied: Vec::new(),
-            sources: Vec::new(),
+            entries: SmallBuf::new((path, Entry::new(now))),
+            transports: SmallBuf::new(((UNSPECIFIED, Transport::Tcp), latest)),
+            copied: SmallBuf::new((UNSPECIFIED, UNSPECIFIED)),
+            sources: SmallBuf::new(UNSPECIFIED),
         }
     }
 
@@ -602,13 +617,15 @@ impl Snapshot {
         }
         // The sources of the pairs just copied, each once, that had none copied before.
         let sources = self.sources.len();
-        let mut new: Vec<IpAddr> = self.copied[copied..].iter().map(|p| p.1).collect();
+        let mut new: SmallBuf<IpAddr, 4> = SmallBuf::new(UNSPECIFIED);
+        new.extend(self.copied[copied..].iter().map(|p| p.1));
         new.sort_unstable();
-        new.dedup();
-        for source in new {
-            if self.sources[..sources].binary_search(&source).is_ok() {
+        let mut last = None;
+        for &source in new.iter() {
+            if last == Some(source) || self.sources[..sources].binary_search(&source).is_ok() {
                 continue;
             }
+            last = Some(source);
             self.sources.push(source);
             for transport in TRANSPORTS {
                 if let Some(l) = history.latest(source, transport) {
@@ -631,14 +648,13 @@ impl Snapshot {
         self.entries.len() > entries || self.transports.len() > transports
     }
 
-    /// As [`History::rtt`].
-    pub(crate) fn rtt(&self, path: Path, now: Instant) -> Option<Duration> {
-        self.fresh(path, now).and_then(Entry::rtt)
-    }
-
-    /// As [`History::is_failing`].
-    pub(crate) fn is_failing(&self, path: Path, now: Instant) -> bool {
-        self.fresh(path, now).is_some_and(Entry::is_failing)
+    /// As [`History::is_failing`] and [`History::rtt`], with one lookup.
+    #[inline]
+    pub(crate) fn failing_and_rtt(&self, path: Path, now: Instant) -> (bool, Option<Duration>) {
+        match self.fresh(path, now) {
+            Some(e) => (e.is_failing(), e.rtt()),
+            None => (false, None),
+        }
     }
 
     /// As [`History::retransmission_timeout`].
@@ -711,8 +727,14 @@ impl Snapshot {
     }
 
     fn fresh(&self, path: Path, now: Instant) -> Option<&Entry> {
-        let i = self.entries.binary_search_by_key(&path, |(p, _)| *p).ok()?;
-        let entry = &self.entries[i].1;
+        // A race's few entries are scanned (an equality test is cheaper than an ordering);
+        // many are searched.
+        let entry = if self.entries.len() <= 4 {
+            &self.entries.iter().find(|(p, _)| *p == path)?.1
+        } else {
+            let i = self.entries.binary_search_by_key(&path, |(p, _)| *p).ok()?;
+            &self.entries[i].1
+        };
         is_fresh(entry.updated, self.ttl, now).then_some(entry)
     }
 }
@@ -768,7 +790,7 @@ mod tests {
                     h.record_failure(all[i], at);
                 }
             }
-            let mut snap = Snapshot::new(&h);
+            let mut snap = Snapshot::new(&h, t0);
             let mut copied = Vec::new();
             for batch in batches {
                 let mut pairs: Vec<(IpAddr, IpAddr)> =
@@ -782,8 +804,10 @@ mod tests {
                     if !copied.contains(&(p.destination().ip(), p.source())) {
                         continue;
                     }
-                    prop_assert_eq!(snap.rtt(*p, now), h.rtt(*p, now));
-                    prop_assert_eq!(snap.is_failing(*p, now), h.is_failing(*p, now));
+                    prop_assert_eq!(
+                        snap.failing_and_rtt(*p, now),
+                        (h.is_failing(*p, now), h.rtt(*p, now))
+                    );
                     prop_assert_eq!(
                         snap.retransmission_timeout(*p, now),
                         h.retransmission_timeout(*p, now)

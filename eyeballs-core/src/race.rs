@@ -1,7 +1,6 @@
 //! The race: one Happy Eyeballs connection establishment as a state machine.
 
-use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use crate::candidates::{is_ipv6_only, Candidates, Context, Details};
@@ -15,9 +14,8 @@ use crate::record::{AttemptRecord, AttemptStatus, QueryRecord};
 use crate::resolution::{Ask, QueryFor, Resolution, MAX_ANSWER_ADDRS, MAX_ANSWER_RECORDS};
 use crate::rng::SplitMix64;
 use crate::service::ServiceRecord;
-use crate::small::SmallQueue;
-use crate::sort::Route;
-use crate::source::Source;
+use crate::small::{SmallBuf, SmallQueue};
+use crate::source::{Routes, Source};
 use crate::target::{Target, TargetKind};
 
 /// The most destinations whose source address a race remembers
@@ -41,8 +39,9 @@ struct State<E> {
     /// What the race copied of its history (`None`: built without one); boxed, so that a
     /// race without history carries a pointer, not the snapshot's vectors.
     history: Option<Box<Snapshot>>,
-    /// Destinations whose source address arrived since the last copy from the history.
-    uncopied: Vec<IpAddr>,
+    /// Destinations whose source address arrived since the last copy from the history
+    /// (inline: a literal's one or two).
+    uncopied: SmallBuf<IpAddr, 2>,
     started: Instant,
     /// The latest time seen: time that goes backwards is clamped to it.
     now: Instant,
@@ -52,7 +51,7 @@ struct State<E> {
     query_for: Vec<QueryFor>,
     queries_outstanding: usize,
     resolution: Resolution,
-    sources: BTreeMap<IpAddr, Option<Route>>,
+    sources: Routes,
     rng: SplitMix64,
     /// Armed when addresses are first held while the race still waits for the preferred
     /// family or for service information (R5, V5, HG7); the inner `None` is a delay too long
@@ -310,8 +309,8 @@ impl<E> State<E> {
             config,
             protocols: target.protocols,
             proxied,
-            history: history.map(|h| Box::new(Snapshot::new(h))),
-            uncopied: Vec::new(),
+            history: history.map(|h| Box::new(Snapshot::new(h, now))),
+            uncopied: SmallBuf::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
             started: now,
             now,
             deadline: config.timeout.and_then(|t| now.checked_add(t)),
@@ -319,7 +318,7 @@ impl<E> State<E> {
             query_for: Vec::new(),
             queries_outstanding: 0,
             resolution,
-            sources: BTreeMap::new(),
+            sources: Routes::new(),
             rng: SplitMix64::new(config.seed),
             resolution_deadline: None,
             ready: false,
@@ -701,11 +700,14 @@ impl<E> State<E> {
             return false;
         }
         let sources = &self.sources;
-        let mut pairs: Vec<(IpAddr, IpAddr)> = self
-            .uncopied
-            .drain(..)
-            .filter_map(|d| sources.get(&d).copied().flatten().map(|r| (d, r.source)))
-            .collect();
+        let unspecified = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+        let mut pairs: SmallBuf<(IpAddr, IpAddr), 4> = SmallBuf::new((unspecified, unspecified));
+        pairs.extend(
+            self.uncopied
+                .iter()
+                .filter_map(|&d| sources.get(&d).copied().flatten().map(|r| (d, r.source))),
+        );
+        self.uncopied.clear();
         snapshot.copy(history, &mut pairs)
     }
 
@@ -845,7 +847,11 @@ impl<E> State<E> {
         // Room for every attempt the order may start, at once (the order holds at most
         // `MAX_ENDPOINTS`): growing by doubling would copy every record again at each step
         // and touch twice the memory, which a walk of thousands of addresses pays in page
-        // faults. Room never used is never touched.
+        // faults. Room never used is never touched. (This may fall short by the attempts
+        // already held, and a long walk then doubles the vector once in its last starts;
+        // `reserve_exact` of the whole order avoided that copy but ran slower in the paired
+        // bench: the exact, smaller blocks kept the allocator's trim threshold low, and the
+        // pages given back were faulted in again every race.)
         let waiting = self.candidates.len();
         let room = self.attempts.capacity() - self.attempts.len();
         self.attempts.reserve(waiting.saturating_sub(room));

@@ -1,8 +1,10 @@
 //! What the driver knows of its route to a destination: the source address (RFC 6724 §5)
 //! and the flags RFC 6724 §6's source rules read.
 
-use std::net::IpAddr;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
 
+use crate::small::SmallBuf;
 use crate::sort::Route;
 
 /// What the host knows of its route to one destination: the source address it would use
@@ -89,5 +91,108 @@ impl Source {
             home: self.home,
             encapsulated: self.encapsulated,
         })
+    }
+}
+
+/// What a race knows of its routes: each destination's route, or `None` when it has none
+/// ([`Input::Sources`](crate::Input::Sources), [`Target::sources`](crate::Target::sources)).
+/// The first two destinations live inline (a literal's one or two, a small answer's), so a
+/// small race allocates no tree node for them; from the third on, all move to an ordered map.
+#[derive(Debug)]
+pub(crate) struct Routes {
+    few: SmallBuf<(IpAddr, Option<Route>), 2>,
+    /// Empty while `few` holds them all; then `few` is empty.
+    many: BTreeMap<IpAddr, Option<Route>>,
+}
+
+impl Routes {
+    pub(crate) fn new() -> Self {
+        Routes {
+            few: SmallBuf::new((IpAddr::V4(Ipv4Addr::UNSPECIFIED), None)),
+            many: BTreeMap::new(),
+        }
+    }
+
+    /// Returns how many destinations have a fact.
+    pub(crate) fn len(&self) -> usize {
+        self.few.len() + self.many.len()
+    }
+
+    /// Returns whether no destination has a fact.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.few.is_empty() && self.many.is_empty()
+    }
+
+    /// Returns the fact about `destination`: `Some(None)` when it has no route.
+    #[inline]
+    pub(crate) fn get(&self, destination: &IpAddr) -> Option<&Option<Route>> {
+        if self.many.is_empty() {
+            self.few
+                .iter()
+                .find(|(d, _)| d == destination)
+                .map(|(_, r)| r)
+        } else {
+            self.many.get(destination)
+        }
+    }
+
+    /// Returns whether `destination` has a fact.
+    pub(crate) fn contains_key(&self, destination: &IpAddr) -> bool {
+        self.get(destination).is_some()
+    }
+
+    /// Sets the fact about `destination`, replacing any earlier one.
+    pub(crate) fn insert(&mut self, destination: IpAddr, route: Option<Route>) {
+        if self.many.is_empty() {
+            if let Some(fact) = self.few.iter_mut().find(|(d, _)| *d == destination) {
+                fact.1 = route;
+                return;
+            }
+            if self.few.len() < 2 {
+                self.few.push((destination, route));
+                return;
+            }
+            self.many.extend(self.few.iter().copied());
+            self.few.clear();
+        }
+        self.many.insert(destination, route);
+    }
+
+    /// Every destination's fact, in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&IpAddr, &Option<Route>)> {
+        self.few.iter().map(|(d, r)| (d, r)).chain(self.many.iter())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The routes answer as an ordered map fed the same facts, whatever their number
+        /// and repeats (the inline ones and the move to the map included).
+        #[test]
+        fn routes_answer_as_a_map(facts in prop::collection::vec((0u8..6, prop::option::of(0u8..3)), 0..12)) {
+            let ip = |i: u8| IpAddr::V4(Ipv4Addr::new(192, 0, 2, i));
+            let route = |r: Option<u8>| r.map(|s| Route { source: ip(100 + s), deprecated: false, home: false, encapsulated: false });
+            let mut routes = Routes::new();
+            let mut map = BTreeMap::new();
+            for (d, r) in facts {
+                routes.insert(ip(d), route(r));
+                map.insert(ip(d), route(r));
+                prop_assert_eq!(routes.len(), map.len());
+                prop_assert_eq!(routes.is_empty(), map.is_empty());
+                for d in 0..6 {
+                    prop_assert_eq!(routes.get(&ip(d)), map.get(&ip(d)));
+                    prop_assert_eq!(routes.contains_key(&ip(d)), map.contains_key(&ip(d)));
+                }
+                let mut all: Vec<_> = routes.iter().map(|(d, r)| (*d, *r)).collect();
+                all.sort_by_key(|(d, _)| *d);
+                let expected: Vec<_> = map.iter().map(|(d, r)| (*d, *r)).collect();
+                prop_assert_eq!(all, expected);
+            }
+        }
     }
 }
