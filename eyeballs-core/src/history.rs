@@ -657,6 +657,11 @@ impl Snapshot {
         }
     }
 
+    /// As [`History::rtt`].
+    pub(crate) fn rtt(&self, path: Path, now: Instant) -> Option<Duration> {
+        self.fresh(path, now).and_then(Entry::rtt)
+    }
+
     /// As [`History::retransmission_timeout`].
     pub(crate) fn retransmission_timeout(&self, path: Path, now: Instant) -> Option<Duration> {
         self.fresh(path, now)
