@@ -108,7 +108,9 @@ impl EchRejectingServer {
     /// Serves on `listener` with a certificate from `ca` for `public_name` (the name the
     /// client's ECH configuration gives for the outer hello), sending `retry_configs` (an
     /// `ECHConfigList`, as [`super::ech_config_list_with_id`] makes) to every ClientHello that
-    /// offers ECH, and choosing the first ALPN id of the client's that is in `alpn`.
+    /// offers ECH, and choosing the first ALPN id of the client's that is in `alpn`. A
+    /// ClientHello without an outer ECH extension, an X25519 key share, TLS 1.3 or
+    /// TLS_AES_128_GCM_SHA256 is closed unanswered (no HelloRetryRequest).
     ///
     /// # Errors
     ///
@@ -116,7 +118,8 @@ impl EchRejectingServer {
     ///
     /// # Panics
     ///
-    /// For a `public_name` that is not a DNS name, or an ALPN id over 255 bytes.
+    /// For a `public_name` that is not a DNS name, `retry_configs` over 65535 bytes, or an
+    /// ALPN id that is empty or over 255 bytes.
     pub fn start(
         listener: TcpListener,
         ca: &TestCa,
@@ -133,7 +136,14 @@ impl EchRejectingServer {
             &rand::SystemRandom::new(),
         )
         .expect("rcgen's default key is ECDSA P-256 in PKCS#8");
-        assert!(alpn.iter().all(|a| !a.is_empty() && a.len() <= 255));
+        assert!(
+            retry_configs.len() <= usize::from(u16::MAX),
+            "retry configurations too long"
+        );
+        assert!(
+            alpn.iter().all(|a| !a.is_empty() && a.len() <= 255),
+            "bad ALPN id"
+        );
         let identity = Arc::new(Identity {
             chain: chain.iter().map(|c| c.to_vec()).collect(),
             key,
