@@ -404,12 +404,14 @@ fn an_ech_rejection_with_retry_configurations_is_retried_once_on_the_wire() {
             [1, 2],
             "the retry used the retry configuration"
         );
-        assert_eq!(server.answered(), 2);
+        // The server's thread counts its flights and records the client's reply after the
+        // client has them: wait for the second alert (at most 5 s).
         assert!(
             eventually(|| server.alerts().len() == 2).await,
             "{:?}",
             server.alerts()
         );
+        assert_eq!(server.answered(), 2);
         assert_eq!(
             server.client_finished(),
             2,
