@@ -769,6 +769,46 @@ mod tests {
         assert_eq!(with(&outer[..outer.len() - 1]), None, "a cut payload");
     }
 
+    /// A client that offers no ECH gets no answer: nothing to reject, so no flight, and no
+    /// config id recorded; the connection is closed.
+    #[test]
+    fn a_client_hello_without_ech_is_closed_unanswered() {
+        use std::io::{Read, Write};
+        let ca = TestCa::new();
+        let retry = super::super::ech_config_list_with_id("public.eyeballs.test", 2);
+        let server = EchRejectingServer::bind(
+            SocketAddr::new(crate::loopback::V4, 0),
+            &ca,
+            "public.eyeballs.test",
+            &retry,
+            &["h2"],
+        )
+        .unwrap();
+        let mut tcp = std::net::TcpStream::connect(server.addr()).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let config = Arc::new(ca.client_config(&["h2"]));
+        let name = rustls::pki_types::ServerName::try_from("public.eyeballs.test").unwrap();
+        let client = rustls::ClientConnection::new(config, name).unwrap();
+        let mut tls = rustls::StreamOwned::new(client, tcp);
+        let written = tls.write_all(b"hello").and_then(|()| tls.flush());
+        let mut buf = [0u8; 16];
+        let read = written.and_then(|()| tls.read(&mut buf));
+        let err = read.unwrap_err();
+        assert_ne!(
+            err.kind(),
+            std::io::ErrorKind::WouldBlock,
+            "closed, not timed out"
+        );
+        assert_ne!(
+            err.kind(),
+            std::io::ErrorKind::TimedOut,
+            "closed, not timed out"
+        );
+        assert_eq!(server.accepted(), 1);
+        assert_eq!(server.config_ids(), Vec::<u8>::new());
+        assert_eq!(server.answered(), 0);
+    }
+
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
