@@ -784,7 +784,7 @@ mod tests {
             &["h2"],
         )
         .unwrap();
-        let mut tcp = std::net::TcpStream::connect(server.addr()).unwrap();
+        let tcp = std::net::TcpStream::connect(server.addr()).unwrap();
         tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         let config = Arc::new(ca.client_config(&["h2"]));
         let name = rustls::pki_types::ServerName::try_from("public.eyeballs.test").unwrap();
