@@ -28,6 +28,7 @@
 //! | `ring` | rustls' ring provider: `crypto_provider()`, used by the one-call constructors |
 //! | `aws-lc-rs` | rustls' aws-lc-rs provider (preferred over ring when both are on) |
 //! | `platform-verifier` | trust what the platform trusts: `Tls::platform`, `platform_client_config`, `UreqConnector::platform` (needs `ring` or `aws-lc-rs`) |
+//! | `ech` | Encrypted ClientHello (`ech_hook`, on aws-lc-rs) |
 //! | `serde` | `Report`, `Winner`, `Failure` and their records serialize (times in milliseconds) |
 //!
 //! A [`Connector`] holds the settings ([`Config`]: the delays, the deadline, the family

@@ -19,7 +19,8 @@
 //!   once.
 //! - [`tls`] (feature `tls`): a test certificate authority, TLS servers that echo or stall,
 //!   QUIC servers that echo or accept late and record how each connection ended, a UDP
-//!   blackhole, and the count of open UDP sockets; the CA's root as PEM for a CA file.
+//!   blackhole, and the count of open UDP sockets; the CA's root as PEM for a CA file; a
+//!   TLS 1.3 server that rejects ECH with retry configurations (`EchRejectingServer`).
 //!
 //! - [`netns`] (feature `netns`, Linux, root): a network namespace per test with
 //!   documentation-prefix addresses that accept, refuse, answer ICMP unreachable, drop, or
@@ -38,7 +39,7 @@
 //! | feature | what it adds |
 //! | --- | --- |
 //! | `dns` | a DNS server on loopback UDP (delays, error codes, HTTPS records) and the hickory scenarios |
-//! | `tls` | a test CA, TLS servers (echo, stall, HTTP), QUIC servers, a UDP blackhole |
+//! | `tls` | a test CA, TLS servers (echo, stall, HTTP), a TLS 1.3 server that rejects ECH with retry configurations, QUIC servers, a UDP blackhole |
 //! | `netns` | network namespaces with real kernel behaviours (Linux, root; `ip` and iptables) |
 
 #[cfg(feature = "dns")]

@@ -1,7 +1,8 @@
 //! TLS and QUIC test servers (feature `tls`): a throwaway certificate authority, a TLS server
 //! that completes handshakes (and echoes) or stalls after TCP, a QUIC server that echoes and
 //! records how each connection ended, a UDP socket that swallows datagrams, and a count of
-//! the process's open UDP sockets.
+//! the process's open UDP sockets; and [`EchRejectingServer`], a TLS 1.3 server that rejects
+//! Encrypted ClientHello with retry configurations.
 //!
 //! Each server runs on a thread of its own (a current-thread tokio runtime), so tests on any
 //! runtime (or none) can use it, and the network lab can start it inside a namespace.
@@ -21,6 +22,9 @@ use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
+
+mod ech;
+pub use ech::EchRejectingServer;
 
 /// The most connections a server holds at once; past it, new ones are closed at once.
 pub const MAX_CONNECTIONS: usize = 256;
@@ -717,9 +721,20 @@ fn try_same_port(
 ///
 /// For a `public_name` over 255 bytes.
 pub fn ech_config_list(public_name: &str) -> Vec<u8> {
+    ech_config_list_with_id(public_name, 7)
+}
+
+/// Returns an `ECHConfigList` as [`ech_config_list`] does, with `config_id` for the
+/// configuration's id: the id a client puts in its outer ClientHello's ECH extension, which
+/// tells one configuration from another (what [`EchRejectingServer::config_ids`] records).
+///
+/// # Panics
+///
+/// For a `public_name` over 255 bytes.
+pub fn ech_config_list_with_id(public_name: &str, config_id: u8) -> Vec<u8> {
     let mut key = [0u8; 32];
     key[0] = 9; // X25519's base point, u = 9.
-    let mut contents = vec![7]; // config_id
+    let mut contents = vec![config_id];
     contents.extend_from_slice(&0x0020u16.to_be_bytes()); // DHKEM(X25519, HKDF-SHA256)
     contents.extend_from_slice(&32u16.to_be_bytes());
     contents.extend_from_slice(&key);
