@@ -11,9 +11,7 @@ use std::time::{Duration, Instant};
 
 use eyeballs_core::{Name, QueryKind, ServiceRecord};
 
-use crate::resolve::WithTtl;
-use crate::runner::async_loop::Query;
-use crate::runner::Answer;
+use crate::resolve::{Answer, Query, WithTtl};
 
 /// A connector's DNS cache: its caps and how long an expired answer may still be used.
 /// Turn it on with [`ConnectorBuilder::dns_cache`](crate::ConnectorBuilder::dns_cache); it

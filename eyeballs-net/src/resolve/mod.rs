@@ -471,3 +471,27 @@ fn system(name: &str, kind: QueryKind) -> Resolving {
     let answer = pool::lookup(pool::Job::system(name, kind));
     Box::pin(async move { answer.await.map(pool::Reply::into_addrs) })
 }
+
+/// A DNS answer, as a resolver gives it.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    /// The addresses of an AAAA, A or combined query.
+    Addrs(Vec<IpAddr>),
+    /// The records of an HTTPS query.
+    Records(Vec<ServiceRecord>),
+}
+
+/// One query's lookup, as a loop waits for it: the answer with its TTL.
+pub(crate) type Query = Pin<Box<dyn Future<Output = io::Result<WithTtl<Answer>>> + Send>>;
+
+/// Sends one query: HTTPS records through [`Resolve::resolve_https_with_ttl`], addresses
+/// otherwise, each with its TTL (for the DNS cache).
+pub(crate) fn ask(resolver: &dyn Resolve, name: &str, kind: QueryKind) -> Query {
+    if kind == QueryKind::Https {
+        let records = resolver.resolve_https_with_ttl(name);
+        Box::pin(async move { records.await.map(|r| r.map(Answer::Records)) })
+    } else {
+        let addrs = resolver.resolve_with_ttl(name, kind);
+        Box::pin(async move { addrs.await.map(|a| a.map(Answer::Addrs)) })
+    }
+}

@@ -2,23 +2,22 @@
 //! resolver's futures, the dialers' futures and the runtime's timer, each polled only when
 //! woken ([`ReadySet`]); what they report goes to the runner.
 
-use std::future::{poll_fn, Future};
+use std::future::poll_fn;
 use std::io;
-use std::pin::Pin;
 use std::task::Poll;
 
-use eyeballs_core::{AttemptId, HostPort, QueryId, QueryKind, Report};
+use eyeballs_core::{AttemptId, HostPort, QueryId, Report};
 
 use crate::connector::Settings;
 use crate::dial::{Dial, Gate, Step};
 use crate::resolve::cache::Refresh;
-use crate::resolve::{Resolve, WithTtl};
+use crate::resolve::WithTtl;
 use crate::runner::ready::ReadySet;
 use crate::runner::{Answer, DialEvent, Plan, Runner, Work};
 use crate::runtime::{Runtime, Timer};
 use crate::sockets::FlagsRead;
 
-pub(crate) type Query = Pin<Box<dyn Future<Output = io::Result<WithTtl<Answer>>> + Send>>;
+pub(crate) use crate::resolve::{ask, Query};
 
 /// What woke the loop.
 enum Event<O, F> {
@@ -131,17 +130,5 @@ pub(crate) async fn run<R: Runtime, D: Dial<R>>(
                 runner.handle_timeout(now);
             }
         }
-    }
-}
-
-/// Sends one query: HTTPS records through [`Resolve::resolve_https_with_ttl`], addresses
-/// otherwise, each with its TTL (for the DNS cache).
-pub(crate) fn ask(resolver: &dyn Resolve, name: &str, kind: QueryKind) -> Query {
-    if kind == QueryKind::Https {
-        let records = resolver.resolve_https_with_ttl(name);
-        Box::pin(async move { records.await.map(|r| r.map(Answer::Records)) })
-    } else {
-        let addrs = resolver.resolve_with_ttl(name, kind);
-        Box::pin(async move { addrs.await.map(|a| a.map(Answer::Addrs)) })
     }
 }

@@ -18,12 +18,13 @@ use std::time::{Duration, Instant};
 
 use eyeballs_core::{
     Action, AttemptId, Config, Endpoint, Failure, Host, HostPort, Input, Name, Protocols,
-    Provenance, QueryId, QueryKind, Race, Report, ServiceRecord, Target, Transport, Winner,
+    Provenance, QueryId, QueryKind, Race, Report, Target, Transport, Winner,
 };
 
 use crate::connector::Settings;
 use crate::error::{AttemptError, AttemptErrorKind};
 use crate::resolve::cache::{Cached, Hit, Refresh};
+pub(crate) use crate::resolve::Answer;
 use crate::resolve::{WithTtl, RESOLVE_TIMEOUT};
 use crate::sockets::{zone_index, FlagsRead};
 
@@ -88,15 +89,6 @@ pub(crate) enum Work {
         /// The query.
         query: QueryId,
     },
-}
-
-/// A DNS answer, as a resolver gives it.
-#[derive(Debug)]
-pub(crate) enum Answer {
-    /// The addresses of an AAAA, A or combined query.
-    Addrs(Vec<IpAddr>),
-    /// The records of an HTTPS query.
-    Records(Vec<ServiceRecord>),
 }
 
 /// What a dialer reports of its attempt: the same events for every transport.

@@ -262,7 +262,7 @@ fn serve_stale_off_is_a_plain_ttl_cache() {
 /// A lookup that has answered `addrs` with `ttl`.
 fn answered(list: &[&str], ttl: Option<Duration>) -> super::Refresh {
     let ips: Vec<IpAddr> = list.iter().map(|a| a.parse().unwrap()).collect();
-    let answer = crate::WithTtl::new(crate::runner::Answer::Addrs(ips), ttl);
+    let answer = crate::WithTtl::new(crate::resolve::Answer::Addrs(ips), ttl);
     super::Refresh::Lookup(Box::pin(std::future::ready(Ok(answer))))
 }
 
