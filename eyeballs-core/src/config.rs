@@ -4,7 +4,6 @@ use core::fmt;
 use core::time::Duration;
 
 use crate::nat64::Nat64Prefix;
-use crate::resolution::MAX_ALIAS_DEPTH;
 
 /// RFC 8305 §8: "Resolution Delay (50 milliseconds)".
 pub const RESOLUTION_DELAY: Duration = Duration::from_millis(50);
@@ -34,6 +33,11 @@ pub const ATTEMPT_START_FLOOR: Duration = Duration::from_millis(10);
 ///   two transports to one server, so the congestion argument of the 100 ms Minimum (R29)
 ///   does not apply to it.
 pub const TCP_AFTER_QUIC_DELAY: Duration = Duration::from_millis(50);
+
+/// The default of [`Config::max_alias_depth`](crate::Config::max_alias_depth): the most
+/// AliasMode hops a race follows (RFC 9460 §2.4.2 asks for a bound; V8: at the cap the race
+/// acts as if there were no record).
+pub const MAX_ALIAS_DEPTH: usize = 8;
 
 /// How the Connection Attempt Delay after each start is chosen (HEv3 §6, V29, V58;
 /// HG13, HG16).

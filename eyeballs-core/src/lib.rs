@@ -362,8 +362,8 @@ pub use alt_svc::AltService;
 pub use candidates::MAX_ENDPOINTS;
 pub use config::{
     Config, ConfigError, DelaySchedule, FamilyPolicy, ATTEMPT_START_FLOOR,
-    CONNECTION_ATTEMPT_DELAY, MAX_CONNECTION_ATTEMPT_DELAY, MIN_CONNECTION_ATTEMPT_DELAY,
-    RESOLUTION_DELAY, TCP_AFTER_QUIC_DELAY,
+    CONNECTION_ATTEMPT_DELAY, MAX_ALIAS_DEPTH, MAX_CONNECTION_ATTEMPT_DELAY,
+    MIN_CONNECTION_ATTEMPT_DELAY, RESOLUTION_DELAY, TCP_AFTER_QUIC_DELAY,
 };
 pub use endpoint::{Alpn, EchConfig, Endpoint, Protocols, Provenance, Transport};
 pub use error::{
@@ -382,8 +382,8 @@ pub use race::{Race, MAX_SOURCES};
 pub use record::{AttemptRecord, AttemptStatus, QueryRecord};
 pub use report::{AttemptReport, QueryReport, Report};
 pub use resolution::{
-    MAX_ALIAS_DEPTH, MAX_ALT_SERVICES, MAX_ALT_SERVICE_RECORDS, MAX_ANSWER_ADDRS,
-    MAX_ANSWER_RECORDS, MAX_TARGET_NAMES,
+    MAX_ALT_SERVICES, MAX_ALT_SERVICE_RECORDS, MAX_ANSWER_ADDRS, MAX_ANSWER_RECORDS,
+    MAX_TARGET_NAMES,
 };
 pub use service::{ServiceRecord, MAX_HINTS, MAX_SERVICE_RECORDS};
 pub use source::Source;

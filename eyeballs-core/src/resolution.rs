@@ -13,10 +13,6 @@ use crate::rng::SplitMix64;
 use crate::service::{ServiceRecord, Transports, MAX_HINTS, MAX_SERVICE_RECORDS};
 use crate::small::SmallBuf;
 
-/// The default of [`Config::max_alias_depth`](crate::Config::max_alias_depth): the most
-/// AliasMode hops a race follows (RFC 9460 §2.4.2 asks for a bound; V8: at the cap the race
-/// acts as if there were no record).
-pub const MAX_ALIAS_DEPTH: usize = 8;
 /// The most names a race resolves besides the host itself: alias targets and TargetNames.
 /// Records naming more keep their hints only.
 pub const MAX_TARGET_NAMES: usize = 16;
