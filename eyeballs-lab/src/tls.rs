@@ -24,7 +24,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 
 mod ech;
-pub use ech::EchRejectingServer;
+pub use ech::{EchRejectingServer, EchRetryCase};
 
 /// The most connections a server holds at once; past it, new ones are closed at once.
 pub const MAX_CONNECTIONS: usize = 256;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use eyeballs_lab::loopback::{V4, V6};
 #[cfg(feature = "ech")]
-use eyeballs_lab::tls::EchRejectingServer;
+use eyeballs_lab::tls::EchRetryCase;
 use eyeballs_lab::tls::{same_port, TestCa, TlsServe, TlsServer};
 use eyeballs_tokio::{
     AttemptError, AttemptErrorKind, CertificateProblem, Config, Connector, EchConfig, Failure,
@@ -365,58 +365,14 @@ fn ech_encrypts_the_server_name() {
 #[test]
 fn an_ech_rejection_with_retry_configurations_is_retried_once_on_the_wire() {
     serial(async {
-        const PUBLIC: &str = "public.eyeballs.test";
         let ca = TestCa::new();
-        let retry = eyeballs_lab::tls::ech_config_list_with_id(PUBLIC, 2);
-        let server =
-            EchRejectingServer::bind(SocketAddr::new(V4, 0), &ca, PUBLIC, &retry, &["h2"]).unwrap();
-        let port = server.addr().port();
-        let ech = EchConfig::new(&eyeballs_lab::tls::ech_config_list_with_id(PUBLIC, 1));
-        let record = ServiceRecord::new(1, ".").alpn(["h2"]).ech(ech);
-        let resolver = StaticResolver::new()
-            .host(NAME, [V4])
-            .https(&format!("_{port}._https.{NAME}"), [record]);
-        let c = connector(resolver, Config::default().ech(true));
+        let case = EchRetryCase::start(&ca).unwrap();
+        let c = connector(case.resolver.clone(), Config::default().ech(true));
         let tls = Tls::builder(Arc::new(ca.client_config(&["h2"])))
             .ech(eyeballs_tokio::ech_hook(Arc::new(ca.roots())))
             .build()
             .unwrap();
-        let (conn, report) = c.connect_tls_with_report((NAME, port), &tls).await;
-        let err = conn.unwrap_err();
-        let report = report.unwrap();
-        assert_eq!(
-            attempt_errors(&err),
-            [(SocketAddr::new(V4, port), AttemptErrorKind::Ech)],
-            "{err}"
-        );
-        let [attempt] = report.attempts() else {
-            panic!("one attempt, the retry inside it: {report}")
-        };
-        assert!(attempt.ech_retried.is_some(), "{report}");
-        assert_eq!(
-            attempt.endpoint.ech(),
-            Some(&EchConfig::new(&retry)),
-            "the retry took the server's configurations: {report}"
-        );
-        assert_eq!(server.accepted(), 2, "the first dial and one retry");
-        assert_eq!(
-            server.config_ids(),
-            [1, 2],
-            "the retry used the retry configuration"
-        );
-        // The server's thread counts its flights and records the client's reply after the
-        // client has them: wait for the second alert (at most 5 s).
-        assert!(
-            eventually(|| server.alerts().len() == 2).await,
-            "{:?}",
-            server.alerts()
-        );
-        assert_eq!(server.answered(), 2);
-        assert_eq!(
-            server.client_finished(),
-            2,
-            "the client verified each handshake"
-        );
-        assert_eq!(server.alerts(), [121, 121], "ech_required, twice");
+        let (conn, report) = c.connect_tls_with_report(case.target(), &tls).await;
+        case.check(conn.map(drop), report.as_ref());
     });
 }

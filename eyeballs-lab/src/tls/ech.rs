@@ -813,3 +813,122 @@ mod tests {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 }
+
+/// V54 on the wire, written once for every driver: an [`EchRejectingServer`] on
+/// `127.0.0.1` that rejects ECH with a retry configuration (id 2), and a resolver whose
+/// HTTPS record for [`EchRetryCase::NAME`] carries another (id 1). A driver's test connects
+/// with ECH on (its `ech_hook` with [`TestCa::roots`]) and hands the result to
+/// [`EchRetryCase::check`].
+#[derive(Debug)]
+pub struct EchRetryCase {
+    /// The server.
+    pub server: EchRejectingServer,
+    /// `NAME` on `127.0.0.1`, with the HTTPS record of the server's port.
+    pub resolver: eyeballs_net::StaticResolver,
+    /// The retry configuration list the server sends.
+    pub retry: Vec<u8>,
+}
+
+impl EchRetryCase {
+    /// The name the case's resolver answers, and the server's certificate names.
+    pub const NAME: &'static str = "tls.eyeballs.test";
+    /// The public name of both ECH configurations.
+    pub const PUBLIC: &'static str = "public.eyeballs.test";
+
+    /// Starts the server (ALPN `h2`) with `ca`'s certificate for the public name.
+    ///
+    /// # Errors
+    ///
+    /// The server's bind or thread.
+    pub fn start(ca: &TestCa) -> io::Result<Self> {
+        let retry = super::ech_config_list_with_id(Self::PUBLIC, 2);
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+        let server = EchRejectingServer::bind(loopback, ca, Self::PUBLIC, &retry, &["h2"])?;
+        let addr = server.addr();
+        let ech = eyeballs_core::EchConfig::new(&super::ech_config_list_with_id(Self::PUBLIC, 1));
+        let record = eyeballs_core::ServiceRecord::new(1, ".")
+            .alpn(["h2"])
+            .ech(ech);
+        let resolver = eyeballs_net::StaticResolver::new()
+            .host(Self::NAME, [addr.ip()])
+            .https(&format!("_{}._https.{}", addr.port(), Self::NAME), [record]);
+        Ok(EchRetryCase {
+            server,
+            resolver,
+            retry,
+        })
+    }
+
+    /// The target to connect to.
+    pub fn target(&self) -> (&'static str, u16) {
+        (Self::NAME, self.server.addr().port())
+    }
+
+    /// Checks a connect's result: it failed with one attempt to the server, an `Ech` error;
+    /// the report has that one attempt, retried (`ech_retried`) with the server's
+    /// configuration; the server saw two ClientHellos, with configuration ids 1 then 2
+    /// (the retry used the retry configuration, and the rejected retry was not retried);
+    /// both handshakes reached the client's Finished and its `ech_required` alert (waited
+    /// for, at most 5 s: the server's thread records them after the client has read its
+    /// flight).
+    ///
+    /// # Panics
+    ///
+    /// When any of that does not hold.
+    pub fn check(&self, connected: io::Result<()>, report: Option<&eyeballs_core::Report>) {
+        let Err(err) = connected else {
+            panic!("the retry is rejected too, so the connect fails")
+        };
+        let failure = err
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<eyeballs_core::Failure<io::Error>>())
+            .unwrap_or_else(|| panic!("a race failure: {err}"));
+        let kinds: Vec<_> = failure
+            .attempts()
+            .iter()
+            .map(|a| {
+                let kind = a
+                    .error
+                    .as_ref()
+                    .and_then(eyeballs_net::AttemptError::of)
+                    .map(eyeballs_net::AttemptError::kind);
+                (a.endpoint.addr(), kind)
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [(
+                self.server.addr(),
+                Some(eyeballs_net::AttemptErrorKind::Ech)
+            )],
+            "{err}"
+        );
+        let report = report.unwrap_or_else(|| panic!("the report: {err}"));
+        let [attempt] = report.attempts() else {
+            panic!("one attempt, the retry inside it: {report}")
+        };
+        assert!(attempt.ech_retried.is_some(), "{report}");
+        assert_eq!(
+            attempt.endpoint.ech(),
+            Some(&eyeballs_core::EchConfig::new(&self.retry)),
+            "the retry took the server's configurations: {report}"
+        );
+        assert_eq!(self.server.accepted(), 2, "the first dial and one retry");
+        assert_eq!(
+            self.server.config_ids(),
+            [1, 2],
+            "the retry used the retry configuration"
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while self.server.alerts().len() < 2 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(self.server.answered(), 2, "two flights");
+        assert_eq!(
+            self.server.client_finished(),
+            2,
+            "the client verified each handshake"
+        );
+        assert_eq!(self.server.alerts(), [121, 121], "ech_required, twice");
+    }
+}
