@@ -544,10 +544,17 @@ fn connect(args: &ConnectArgs) -> ExitCode {
         args.delay_schedule,
         args.attempt_delay.as_ref().map(args::Delay::value),
     );
+    let host = host_text(&target);
     if !args.json {
         println!("{}", schedule.line());
+        // V60: the timeline's addresses are the proxy's; say so before it starts.
+        if let Some(proxy) = args.proxy() {
+            println!(
+                "through {} proxy {proxy}: the race runs over the proxy's addresses, the proxy resolves {host}",
+                proxy.kind()
+            );
+        }
     }
-    let host = host_text(&target);
     let mut failed = false;
     for i in 0..args.repeat {
         if args.repeat > 1 && !args.json {

@@ -945,6 +945,12 @@ fn connect_through_a_proxy() {
         assert_eq!(v["winner"]["addr"], proxy.addr().to_string(), "{v}");
         assert_eq!(v["dns"].as_array().unwrap().len(), 0, "no lookup: {v}");
         assert_eq!(proxy.requests(), [format!("origin.eyeballs.test:{port}")]);
+        // The timeline says whose addresses it races.
+        let out = eyeballs(&["connect", "origin.eyeballs.test", &port, "--proxy", &url]);
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+        let through = format!("through {kind} proxy {url}: the race runs over the proxy's addresses, the proxy resolves origin.eyeballs.test");
+        assert!(stdout.lines().any(|l| l == through), "{stdout}");
     }
 }
 
