@@ -120,3 +120,51 @@ impl Resolve for GatedRefresh {
         }
     }
 }
+
+/// A resolver for the DNS cache (V13, HG18): every name is 127.0.0.1 with the TTL it was
+/// made with, for its first A query only; every later A query never answers (so a connect
+/// that waits for one would not end). AAAA queries are empty at once, without a TTL (never
+/// cached). Clones share the count.
+#[derive(Debug, Clone)]
+pub struct OnceThenSilent {
+    ttl: Duration,
+    a_queries: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl OnceThenSilent {
+    /// A resolver whose one answer has a time to live of `ttl`.
+    pub fn new(ttl: Duration) -> Self {
+        OnceThenSilent {
+            ttl,
+            a_queries: Default::default(),
+        }
+    }
+
+    /// Returns how many A queries were asked.
+    pub fn a_queries(&self) -> usize {
+        self.a_queries.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Resolve for OnceThenSilent {
+    fn resolve(&self, name: &str, kind: QueryKind) -> Resolving {
+        let answer = self.resolve_with_ttl(name, kind);
+        Box::pin(async move { answer.await.map(eyeballs_net::WithTtl::into_value) })
+    }
+
+    fn resolve_with_ttl(&self, _name: &str, kind: QueryKind) -> eyeballs_net::ResolvingWithTtl {
+        use eyeballs_net::WithTtl;
+        use std::net::{IpAddr, Ipv4Addr};
+        if kind != QueryKind::A {
+            return Box::pin(std::future::ready(Ok(WithTtl::new(Vec::new(), None))));
+        }
+        let asked = self
+            .a_queries
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if asked > 0 {
+            return Box::pin(std::future::pending());
+        }
+        let answer = WithTtl::new(vec![IpAddr::V4(Ipv4Addr::LOCALHOST)], Some(self.ttl));
+        Box::pin(std::future::ready(Ok(answer)))
+    }
+}

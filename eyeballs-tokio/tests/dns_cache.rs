@@ -6,43 +6,14 @@
 #![allow(clippy::unwrap_used)]
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::time::Duration;
 
-use eyeballs_lab::resolver::GatedRefresh;
-use eyeballs_tokio::{
-    Connector, DnsCache, QueryKind, Resolve, Resolving, ResolvingWithTtl, WithTtl,
-};
+use eyeballs_lab::resolver::{GatedRefresh, OnceThenSilent};
+use eyeballs_tokio::{Connector, DnsCache, QueryKind};
 
 /// How long any connect here may take: far more than a loopback connect needs.
 const DEADLINE: Duration = Duration::from_secs(10);
-
-/// `cached.test` is 127.0.0.1 with this TTL, for its first A query; every later A query
-/// never answers. AAAA is empty at once (no TTL: never cached). Counts A queries.
-struct OnceThenSilent {
-    ttl: Duration,
-    a_queries: Arc<AtomicUsize>,
-}
-
-impl Resolve for OnceThenSilent {
-    fn resolve(&self, name: &str, kind: QueryKind) -> Resolving {
-        let answer = self.resolve_with_ttl(name, kind);
-        Box::pin(async move { answer.await.map(WithTtl::into_value) })
-    }
-
-    fn resolve_with_ttl(&self, _name: &str, kind: QueryKind) -> ResolvingWithTtl {
-        if kind != QueryKind::A {
-            return Box::pin(std::future::ready(Ok(WithTtl::new(Vec::new(), None))));
-        }
-        if self.a_queries.fetch_add(1, Ordering::SeqCst) > 0 {
-            return Box::pin(std::future::pending());
-        }
-        let answer = WithTtl::new(vec![IpAddr::V4(Ipv4Addr::LOCALHOST)], Some(self.ttl));
-        Box::pin(std::future::ready(Ok::<_, io::Error>(answer)))
-    }
-}
 
 fn listener() -> (TcpListener, u16) {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
@@ -50,12 +21,9 @@ fn listener() -> (TcpListener, u16) {
     (listener, port)
 }
 
-fn connector(ttl: Duration, a_queries: &Arc<AtomicUsize>) -> Connector {
+fn connector(resolver: &OnceThenSilent) -> Connector {
     Connector::builder()
-        .resolver(OnceThenSilent {
-            ttl,
-            a_queries: a_queries.clone(),
-        })
+        .resolver(resolver.clone())
         .dns_cache(Some(DnsCache::new()))
         .build()
         .unwrap()
@@ -74,13 +42,13 @@ async fn connect(connector: &Connector, port: u16) -> SocketAddr {
 #[tokio::test]
 async fn a_fresh_answer_connects_without_a_query() {
     let (_listener, port) = listener();
-    let a_queries = Arc::new(AtomicUsize::new(0));
-    let connector = connector(Duration::from_secs(3600), &a_queries);
+    let resolver = OnceThenSilent::new(Duration::from_secs(3600));
+    let connector = connector(&resolver);
     let server = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     assert_eq!(connect(&connector, port).await, server);
     assert_eq!(connector.dns_cache_entries(), 1);
     assert_eq!(connect(&connector, port).await, server);
-    assert_eq!(a_queries.load(Ordering::SeqCst), 1);
+    assert_eq!(resolver.a_queries(), 1);
 }
 
 /// V13, HG18: the answer's TTL (1 ns) is over by the second connect, which races on it at
@@ -88,8 +56,8 @@ async fn a_fresh_answer_connects_without_a_query() {
 #[tokio::test]
 async fn an_expired_answer_connects_while_its_query_is_out() {
     let (_listener, port) = listener();
-    let a_queries = Arc::new(AtomicUsize::new(0));
-    let connector = connector(Duration::from_nanos(1), &a_queries);
+    let resolver = OnceThenSilent::new(Duration::from_nanos(1));
+    let connector = connector(&resolver);
     let server = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     assert_eq!(connect(&connector, port).await, server);
     let (stream, report) = tokio::time::timeout(
@@ -99,7 +67,7 @@ async fn an_expired_answer_connects_while_its_query_is_out() {
     .await
     .expect("the connect ended within its deadline");
     assert_eq!(stream.unwrap().peer_addr().unwrap(), server);
-    assert_eq!(a_queries.load(Ordering::SeqCst), 2);
+    assert_eq!(resolver.a_queries(), 2);
     let report = report.unwrap();
     let a = report
         .queries()
@@ -152,12 +120,9 @@ async fn a_refresh_that_answers_after_its_race_freshens_the_entry() {
 #[tokio::test]
 async fn without_a_cache_every_connect_asks() {
     let (_listener, port) = listener();
-    let a_queries = Arc::new(AtomicUsize::new(0));
+    let resolver = OnceThenSilent::new(Duration::from_secs(3600));
     let connector = Connector::builder()
-        .resolver(OnceThenSilent {
-            ttl: Duration::from_secs(3600),
-            a_queries: a_queries.clone(),
-        })
+        .resolver(resolver.clone())
         .config(eyeballs_tokio::Config::default().timeout(Some(Duration::from_millis(300))))
         .build()
         .unwrap();
@@ -166,7 +131,7 @@ async fn without_a_cache_every_connect_asks() {
         .await
         .expect("the race's timeout ended it");
     assert_eq!(second.unwrap_err().kind(), io::ErrorKind::TimedOut);
-    assert_eq!(a_queries.load(Ordering::SeqCst), 2);
+    assert_eq!(resolver.a_queries(), 2);
     assert_eq!(connector.dns_cache_entries(), 0);
 }
 
@@ -178,6 +143,8 @@ async fn without_a_cache_every_connect_asks() {
 async fn hickory_answers_reach_the_cache_with_their_ttls() {
     use eyeballs_lab::dns::{DnsServer, RecordType, Reply, Zone};
     use eyeballs_tokio::HickoryResolver;
+    use eyeballs_tokio::Resolve;
+    use std::net::IpAddr;
 
     let (_listener, port) = listener();
     let zone = Zone::default().set(
