@@ -109,6 +109,26 @@ pub(crate) struct Candidates {
 /// How many candidates, groups and the like a race keeps without allocating.
 const INLINE: usize = 2;
 
+/// The most candidates [`Candidates::rebuild_plain`] orders on the stack.
+const PLAIN_MAX: usize = 8;
+
+#[cfg(test)]
+thread_local! {
+    /// Tests turn the plain rebuild off to hold it to the general one.
+    static PLAIN_OFF: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+fn plain_off() -> bool {
+    PLAIN_OFF.with(core::cell::Cell::get)
+}
+
+#[cfg(not(test))]
+#[inline(always)]
+fn plain_off() -> bool {
+    false
+}
+
 /// The buffers of a rebuild, kept for their capacity: every candidate made, in making order,
 /// and indices into it (sorted, then dealt).
 #[derive(Debug)]
@@ -388,6 +408,9 @@ impl Candidates {
         cands.clear();
         make(cx, &self.tried, &mut self.groups, cands);
         mark_duplicates(cands, (digests, dedup), &self.groups);
+        if self.rebuild_plain(cx, cands) {
+            return;
+        }
         // Whether a family is broken is judged on TCP, when there is TCP: a QUIC failure
         // alone says UDP is blocked (HG3), not that IPv6 is.
         self.good = [false; 2];
@@ -551,6 +574,115 @@ impl Candidates {
             let c = self.order[i];
             self.count(&c, true);
         }
+    }
+
+    /// The rebuild of the race users make most: a few addresses of one host (given, or from
+    /// its first answers) over one transport, before any pick. One group of one-endpoint
+    /// units and no dealing state: the sort and the deal of [`Candidates::rebuild`] reduce
+    /// to ordering the candidates by family and key and alternating the families, done here
+    /// on the stack. Returns `false`, touching nothing, when the race is not that case.
+    /// The property test `a_plain_rebuild_orders_as_the_general_one` holds it to the
+    /// general path.
+    fn rebuild_plain(&mut self, cx: &Context<'_>, cands: &[Cand]) -> bool {
+        if cands.len() > PLAIN_MAX
+            || self.groups.len() != 1
+            || self.groups[0].key != GroupKey::Address
+            || self.deal.is_some()
+            || !self.deals.is_empty()
+            || cx.config.nat64.is_some()
+            || plain_off()
+        {
+            return false;
+        }
+        // The candidates that count, in making order (a duplicate or a skipped one does not).
+        let mut sorted = [0u8; PLAIN_MAX];
+        let mut n = 0;
+        let (mut v6_seen, mut v6_poor, mut skipped) = (false, true, 0);
+        self.good = [false; 2];
+        self.failed = [false; 2];
+        for (i, c) in cands.iter().enumerate() {
+            if c.dup {
+                continue;
+            }
+            if c.skipped {
+                skipped += 1;
+                continue;
+            }
+            // At most PLAIN_MAX (8) candidates: the index fits.
+            sorted[n] = i as u8;
+            n += 1;
+            if c.v6() {
+                v6_seen = true;
+                v6_poor &= c.key.is_poor_route();
+            }
+            // One transport: every candidate is judged (see `rebuild`).
+            let f = usize::from(!c.addr.is_ipv6());
+            self.good[f] |= c.key.is_good();
+            self.failed[f] |= c.key.is_demoted();
+        }
+        self.skipped_without_ech = skipped;
+        self.v6_poor = v6_seen && v6_poor;
+        // The general order: family, then key (each unit is one endpoint, so its key is its
+        // own), then the tie of equal keys.
+        let sorted = &mut sorted[..n];
+        sorted.sort_unstable_by(|&a, &b| {
+            let (x, y) = (&cands[usize::from(a)], &cands[usize::from(b)]);
+            (!x.v6(), x.key, x.unit(), x.transport_rank(), x.made).cmp(&(
+                !y.v6(),
+                y.key,
+                y.unit(),
+                y.transport_rank(),
+                y.made,
+            ))
+        });
+        let split = sorted
+            .iter()
+            .take_while(|&&i| cands[usize::from(i)].v6())
+            .count();
+        let prefer_v6 = cx.config.family_policy.prefers_v6();
+        let first_v6 = if should_flip(self.good, self.failed, prefer_v6) {
+            !prefer_v6
+        } else if prefer_v6 {
+            match (sorted.first(), sorted.get(split)) {
+                (Some(&a), Some(&b)) if split > 0 => {
+                    let rank = |i: u8| cands[usize::from(i)].key.family_rank();
+                    rank(a) <= rank(b)
+                }
+                _ => true,
+            }
+        } else {
+            false
+        };
+        let cap = cx
+            .config
+            .max_endpoints
+            .unwrap_or(MAX_ENDPOINTS)
+            .saturating_sub(self.seen);
+        let count = cx.config.first_address_family_count;
+        self.order.clear();
+        self.head = 0;
+        (self.v6, self.v4, self.services) = (0, 0, 0);
+        let mut deal = Deal::default();
+        let (mut next_v6, mut next_v4) = (0, split);
+        while self.order.len() < cap {
+            let has = |v6: bool| if v6 { next_v6 < split } else { next_v4 < n };
+            let Some(v6) = deal.pick(has, count, first_v6) else {
+                break;
+            };
+            let at = if v6 { &mut next_v6 } else { &mut next_v4 };
+            let c = &cands[usize::from(sorted[*at])];
+            *at += 1;
+            let next = Next {
+                addr: c.addr,
+                deal: deal.compact(),
+                group: c.group,
+                transport: c.transport,
+                flags: if c.key.is_demoted() { DEMOTED } else { 0 },
+            };
+            self.order.push(next);
+            self.count(&next, true);
+        }
+        true
     }
 
     /// Counts an endpoint into (or out of) the order's tallies.
@@ -1418,6 +1550,137 @@ mod tests {
                 ]),
                 port,
             )),
+        }
+    }
+
+    /// The origin of a test's time (the core never reads the clock itself).
+    #[allow(clippy::disallowed_methods)]
+    fn origin() -> Instant {
+        Instant::now()
+    }
+
+    /// Runs a race over `addrs` (given, or as a host's AAAA and A answers at once), failing
+    /// every attempt at once, and returns every action it took, as printed.
+    fn plain_race(
+        addrs: &[SocketAddr],
+        host: bool,
+        sources: &[crate::Source],
+        config: Config,
+        history: &crate::History,
+        plain: bool,
+        t0: Instant,
+    ) -> Vec<String> {
+        use crate::{Action, Input, QueryId, Race, Target};
+        PLAIN_OFF.with(|p| p.set(!plain));
+        let target = if host {
+            Target::host("plain.example", 443)
+        } else {
+            Target::addrs(addrs.iter().copied())
+        };
+        let target = target.sources(sources.iter().copied());
+        let mut race: Race<()> = match Race::with_history(target, config, history, t0) {
+            Ok(race) => race,
+            Err(e) => return vec![format!("{e:?}")],
+        };
+        let mut out = Vec::new();
+        let mut now = t0;
+        for _ in 0..200 {
+            let mut queries = Vec::new();
+            while let Some(action) = race.poll_action() {
+                out.push(format!("{action:?}"));
+                match action {
+                    Action::Connect { attempt, .. } => {
+                        race.handle_input(Input::ConnectFailed { attempt, error: () }, now);
+                    }
+                    Action::Resolve { query, kind, .. } => queries.push((query, kind)),
+                    Action::Finish(_) => {
+                        PLAIN_OFF.with(|p| p.set(false));
+                        return out;
+                    }
+                    _ => {}
+                }
+            }
+            for (query, kind) in queries {
+                let v6 = kind == crate::QueryKind::Aaaa;
+                let ips = addrs
+                    .iter()
+                    .filter(|a| a.is_ipv6() == v6)
+                    .map(|a| a.ip())
+                    .collect();
+                let _: QueryId = query;
+                race.handle_input(Input::Resolved { query, addrs: ips }, now);
+            }
+            if let Some(t) = race.poll_timeout() {
+                now = t;
+                race.handle_timeout(now);
+            }
+        }
+        PLAIN_OFF.with(|p| p.set(false));
+        out.push("unfinished".into());
+        out
+    }
+
+    proptest! {
+        /// The plain rebuild (a few addresses of one host, one transport, before any pick)
+        /// orders and deals exactly as the general one: with duplicates, every kind of
+        /// address, sources of every kind, history, each family policy, opening count and
+        /// endpoint cap.
+        #[test]
+        fn a_plain_rebuild_orders_as_the_general_one(
+            picks in prop::collection::vec((any::<u8>(), any::<bool>(), any::<bool>()), 0..10),
+            routes in prop::collection::vec(any::<u8>(), 0..10),
+            outcomes in prop::collection::vec((any::<u8>(), any::<bool>(), any::<u16>()), 0..6),
+            host in any::<bool>(),
+            policy in 0u8..4,
+            count in 0usize..4,
+            cap in prop::option::of(0usize..10),
+        ) {
+            use crate::{FamilyPolicy, History, Path, Source};
+            let addrs: Vec<SocketAddr> = picks
+                .iter()
+                .map(|&(p, port, scope)| addr(p % 16, port || host, scope && !host))
+                .collect();
+            let sources: Vec<Source> = addrs
+                .iter()
+                .zip(&routes)
+                .map(|(a, r)| match (r % 5, a.is_ipv6()) {
+                    (0, _) => Source::unreachable(a.ip()),
+                    (1, true) => Source::new(a.ip(), "2001:db8::100".parse().unwrap()),
+                    (2, true) => Source::new(a.ip(), "fe80::100".parse().unwrap()),
+                    (3, true) => Source::new(a.ip(), "fd00::100".parse().unwrap()).deprecated(true),
+                    (_, true) => Source::new(a.ip(), "2001:db8::200".parse().unwrap()),
+                    (_, false) => Source::new(a.ip(), "192.0.2.200".parse().unwrap()),
+                })
+                .collect();
+            let t0 = origin();
+            let mut history = History::new();
+            for &(i, ok, rtt) in &outcomes {
+                let Some(s) = sources.get(usize::from(i) % sources.len().max(1)) else {
+                    continue;
+                };
+                let (Some(src), Some(a)) = (s.source(), addrs.get(usize::from(i) % addrs.len())) else {
+                    continue;
+                };
+                let path = Path::new(src, *a, Transport::Tcp);
+                if ok {
+                    history.record_success(path, std::time::Duration::from_millis(u64::from(rtt)), t0);
+                } else {
+                    history.record_failure(path, t0);
+                }
+            }
+            let policy = match policy {
+                0 => FamilyPolicy::PreferV6,
+                1 => FamilyPolicy::PreferV4,
+                2 => FamilyPolicy::V6Only,
+                _ => FamilyPolicy::V4Only,
+            };
+            let config = Config::default()
+                .family_policy(policy)
+                .first_address_family_count(count)
+                .max_endpoints(cap);
+            let plain = plain_race(&addrs, host, &sources, config, &history, true, t0);
+            let general = plain_race(&addrs, host, &sources, config, &history, false, t0);
+            prop_assert_eq!(plain, general);
         }
     }
 
