@@ -149,18 +149,7 @@ struct Scratch {
 impl Scratch {
     fn new() -> Self {
         Scratch {
-            made: SmallBuf::new(Cand {
-                key: SortKey::ZERO,
-                addr: NOWHERE,
-                made: 0,
-                group: 0,
-                transport: Transport::Tcp,
-                tcp_first: false,
-                skipped: false,
-                dup: false,
-                taken: false,
-                nat64: false,
-            }),
+            made: SmallBuf::new(PLACEHOLDER),
             keys: SmallBuf::new(OrderKey {
                 hi: 0,
                 lo: 0,
@@ -179,6 +168,20 @@ impl Scratch {
 
 /// A placeholder address for the inline slots of empty buffers.
 const NOWHERE: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0));
+
+/// A placeholder candidate, for the inline slots of empty buffers.
+const PLACEHOLDER: Cand = Cand {
+    key: SortKey::ZERO,
+    addr: NOWHERE,
+    made: 0,
+    group: 0,
+    transport: Transport::Tcp,
+    tcp_first: false,
+    skipped: false,
+    dup: false,
+    taken: false,
+    nat64: false,
+};
 
 /// One candidate: made and sorted by a rebuild, then waiting in the order.
 #[derive(Debug, Clone, Copy)]
@@ -390,6 +393,9 @@ impl Candidates {
             self.tried.sort_unstable();
             self.seen = attempts.len();
         }
+        if self.rebuild_plain_direct(cx) {
+            return;
+        }
         // The scratch lives for one rebuild (inline while it is small): kept with the race,
         // a long walk's buffers would stay until it ends, and the allocator gives back (and
         // faults in again) what a race frees at once past its trim threshold.
@@ -408,9 +414,6 @@ impl Candidates {
         cands.clear();
         make(cx, &self.tried, &mut self.groups, cands);
         mark_duplicates(cands, (digests, dedup), &self.groups);
-        if self.rebuild_plain(cx, cands) {
-            return;
-        }
         // Whether a family is broken is judged on TCP, when there is TCP: a QUIC failure
         // alone says UDP is blocked (HG3), not that IPv6 is.
         self.good = [false; 2];
@@ -574,6 +577,71 @@ impl Candidates {
             let c = self.order[i];
             self.count(&c, true);
         }
+    }
+
+    /// [`Candidates::rebuild_plain`] when the resolution is one host's addresses (given, or
+    /// answered) and nothing else, at most [`PLAIN_MAX`] of them, none tried: the candidates
+    /// are made on the stack, as [`make`] would make them (one group, one transport, no ECH),
+    /// with no scratch buffers. Returns `false`, touching nothing, otherwise.
+    fn rebuild_plain_direct(&mut self, cx: &Context<'_>) -> bool {
+        let r = cx.resolution;
+        let Some(n) = r.names.first() else {
+            return false;
+        };
+        if !r.services.is_empty()
+            || !r.alts.is_empty()
+            || r.alias.is_some()
+            || !self.tried.is_empty()
+            || self.deal.is_some()
+            || cx.config.nat64.is_some()
+            || n.v6.addrs.len() + n.v4.addrs.len() > PLAIN_MAX
+            || plain_off()
+        {
+            return false;
+        }
+        let transport = if cx.protocols.speaks(Transport::Tcp) {
+            Transport::Tcp
+        } else {
+            Transport::Quic
+        };
+        let no_routes = cx.sources.is_empty();
+        let mut cands = [PLACEHOLDER; PLAIN_MAX];
+        let mut made = 0;
+        for addrs in [&n.v6.addrs, &n.v4.addrs] {
+            for (seq, &addr) in addrs.iter().enumerate() {
+                if !cx.config.family_policy.allows(addr.is_ipv6()) {
+                    continue;
+                }
+                let route = if no_routes {
+                    None
+                } else {
+                    cx.sources.get(&addr.ip()).copied()
+                };
+                let key = sort_key(cx, (addr, addr.ip()), route, transport, seq);
+                // HG11: a later copy of an endpoint is a duplicate (one group: no ECH).
+                let dup = cands[..made].iter().any(|c| !c.dup && c.addr == addr);
+                cands[made] = Cand {
+                    key,
+                    addr,
+                    // At most PLAIN_MAX: it fits.
+                    made: made as u32,
+                    dup,
+                    ..PLACEHOLDER
+                };
+                made += 1;
+            }
+        }
+        self.groups.clear();
+        self.groups.push(Group {
+            key: GroupKey::Address,
+            service: 0,
+            ech: 0,
+        });
+        let cands = &mut cands[..made];
+        for c in cands.iter_mut() {
+            c.transport = transport;
+        }
+        self.rebuild_plain(cx, cands)
     }
 
     /// The rebuild of the race users make most: a few addresses of one host (given, or from
@@ -1044,27 +1112,12 @@ impl Maker<'_, '_> {
                 cx.sources.get(&addr.ip()).copied()
             };
             let sort_ip = ipv4.map_or(addr.ip(), IpAddr::V4);
-            let source = route.flatten().map(|r| r.source);
             for &transport in transports {
                 if !self.tried.is_empty() && is_tried(self.tried, addr, transport, ech) {
                     continue;
                 }
-                let path = source.map(|s| Path::new(s, addr, transport));
-                let history = cx.history.zip(path);
-                // HG3, V24: a race that re-probes QUIC (from this source, or over this path)
-                // ignores its failures.
-                let (failing, rtt) = match history {
-                    Some((h, p)) => {
-                        let (failing, rtt) = h.failing_and_rtt(p, cx.now);
-                        let failing = failing
-                            && !(transport == Transport::Quic
-                                && (h.is_reprobing(p.source()) || h.is_path_reprobing(p)));
-                        (failing, rtt)
-                    }
-                    None => (false, None),
-                };
                 let made = u32::try_from(self.cands.len()).unwrap_or(u32::MAX);
-                let key = SortKey::new(sort_ip, route, seq as u64, failing, rtt);
+                let key = sort_key(cx, (addr, sort_ip), route, transport, seq);
                 self.cands.push(Cand {
                     key,
                     addr,
@@ -1116,6 +1169,33 @@ impl Maker<'_, '_> {
             }
         }
     }
+}
+
+/// The sort key of the endpoint to `addr` over `transport`, sorted as `sort_ip` (its IPv4
+/// form for a NAT64 synthesis), the `seq`-th of its answer, over `route`.
+#[inline(always)]
+fn sort_key(
+    cx: &Context<'_>,
+    (addr, sort_ip): (SocketAddr, IpAddr),
+    route: Option<Option<crate::sort::Route>>,
+    transport: Transport,
+    seq: usize,
+) -> SortKey {
+    let source = route.flatten().map(|r| r.source);
+    let path = source.map(|s| Path::new(s, addr, transport));
+    // HG3, V24: a race that re-probes QUIC (from this source, or over this path) ignores
+    // its failures.
+    let (failing, rtt) = match cx.history.zip(path) {
+        Some((h, p)) => {
+            let (failing, rtt) = h.failing_and_rtt(p, cx.now);
+            let failing = failing
+                && !(transport == Transport::Quic
+                    && (h.is_reprobing(p.source()) || h.is_path_reprobing(p)));
+            (failing, rtt)
+        }
+        None => (false, None),
+    };
+    SortKey::new(sort_ip, route, seq as u64, failing, rtt)
 }
 
 /// V51, V52, V57, V62 (HEv3 at HEAD §8.2, §8.3): the address to connect to, and the IPv4
@@ -1565,7 +1645,7 @@ mod tests {
         addrs: &[SocketAddr],
         host: bool,
         sources: &[crate::Source],
-        config: Config,
+        (config, protocols): (Config, &Protocols),
         history: &crate::History,
         plain: bool,
         t0: Instant,
@@ -1577,7 +1657,9 @@ mod tests {
         } else {
             Target::addrs(addrs.iter().copied())
         };
-        let target = target.sources(sources.iter().copied());
+        let target = target
+            .sources(sources.iter().copied())
+            .protocols(protocols.clone());
         let mut race: Race<()> = match Race::with_history(target, config, history, t0) {
             Ok(race) => race,
             Err(e) => return vec![format!("{e:?}")],
@@ -1623,8 +1705,8 @@ mod tests {
     proptest! {
         /// The plain rebuild (a few addresses of one host, one transport, before any pick)
         /// orders and deals exactly as the general one: with duplicates, every kind of
-        /// address, sources of every kind, history, each family policy, opening count and
-        /// endpoint cap.
+        /// address, sources of every kind, history, each family policy, opening count,
+        /// endpoint cap and transport.
         #[test]
         fn a_plain_rebuild_orders_as_the_general_one(
             picks in prop::collection::vec((any::<u8>(), any::<bool>(), any::<bool>()), 0..10),
@@ -1634,6 +1716,8 @@ mod tests {
             policy in 0u8..4,
             count in 0usize..4,
             cap in prop::option::of(0usize..10),
+            spoken in 0u8..3,
+            prefer_tcp in any::<bool>(),
         ) {
             use crate::{FamilyPolicy, History, Path, Source};
             let addrs: Vec<SocketAddr> = picks
@@ -1677,9 +1761,16 @@ mod tests {
             let config = Config::default()
                 .family_policy(policy)
                 .first_address_family_count(count)
-                .max_endpoints(cap);
-            let plain = plain_race(&addrs, host, &sources, config, &history, true, t0);
-            let general = plain_race(&addrs, host, &sources, config, &history, false, t0);
+                .max_endpoints(cap)
+                .prefer_tcp(prefer_tcp);
+            let protocols = match spoken {
+                0 => Protocols::new(),
+                1 => Protocols::http(),
+                _ => Protocols::new().quic("h3"),
+            };
+            let with = (config, &protocols);
+            let plain = plain_race(&addrs, host, &sources, with, &history, true, t0);
+            let general = plain_race(&addrs, host, &sources, with, &history, false, t0);
             prop_assert_eq!(plain, general);
         }
     }
