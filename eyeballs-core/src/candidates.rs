@@ -393,7 +393,7 @@ impl Candidates {
             self.tried.sort_unstable();
             self.seen = attempts.len();
         }
-        if self.rebuild_plain_direct(cx) {
+        if self.rebuild_plain(cx) {
             return;
         }
         // The scratch lives for one rebuild (inline while it is small): kept with the race,
@@ -579,22 +579,29 @@ impl Candidates {
         }
     }
 
-    /// [`Candidates::rebuild_plain`] when the resolution is one host's addresses (given, or
-    /// answered) and nothing else, at most [`PLAIN_MAX`] of them, none tried: the candidates
-    /// are made on the stack, as [`make`] would make them (one group, one transport, no ECH),
-    /// with no scratch buffers. Returns `false`, touching nothing, otherwise.
-    fn rebuild_plain_direct(&mut self, cx: &Context<'_>) -> bool {
+    /// The rebuild of the races users make most: one host's addresses (given, or answered)
+    /// and nothing else, so one group (V21) over one transport, where every unit is one
+    /// endpoint. The general rebuild's grouping, units and turns reduce to this: make the
+    /// untried candidates as [`make`] does, mark duplicates (HG11), order them by family and
+    /// key, and deal the families alternately, continuing from the picks made so far (R8,
+    /// G6). A few candidates live on the stack. Returns `false`, touching nothing, for any
+    /// other race. The property test `a_plain_rebuild_orders_as_the_general_one` holds it to
+    /// the general path.
+    fn rebuild_plain(&mut self, cx: &Context<'_>) -> bool {
         let r = cx.resolution;
         let Some(n) = r.names.first() else {
             return false;
         };
+        let deal = match self.deal {
+            None => Deal::default(),
+            Some((GroupKey::Address, deal)) if deal.turn.is_none() => deal,
+            Some(_) => return false,
+        };
         if !r.services.is_empty()
             || !r.alts.is_empty()
             || r.alias.is_some()
-            || !self.tried.is_empty()
-            || self.deal.is_some()
+            || !self.deals.is_empty()
             || cx.config.nat64.is_some()
-            || n.v6.addrs.len() + n.v4.addrs.len() > PLAIN_MAX
             || plain_off()
         {
             return false;
@@ -604,12 +611,21 @@ impl Candidates {
         } else {
             Transport::Quic
         };
+        self.groups.clear();
+        self.groups.push(Group {
+            key: GroupKey::Address,
+            service: 0,
+            ech: 0,
+        });
         let no_routes = cx.sources.is_empty();
-        let mut cands = [PLACEHOLDER; PLAIN_MAX];
-        let mut made = 0;
+        let mut cands: SmallBuf<Cand, PLAIN_MAX> = SmallBuf::new(PLACEHOLDER);
+        cands.reserve(n.v6.addrs.len() + n.v4.addrs.len());
         for addrs in [&n.v6.addrs, &n.v4.addrs] {
             for (seq, &addr) in addrs.iter().enumerate() {
                 if !cx.config.family_policy.allows(addr.is_ipv6()) {
+                    continue;
+                }
+                if !self.tried.is_empty() && is_tried(&self.tried, addr, transport, None) {
                     continue;
                 }
                 let route = if no_routes {
@@ -617,54 +633,21 @@ impl Candidates {
                 } else {
                     cx.sources.get(&addr.ip()).copied()
                 };
-                let key = sort_key(cx, (addr, addr.ip()), route, transport, seq);
-                // HG11: a later copy of an endpoint is a duplicate (one group: no ECH).
-                let dup = cands[..made].iter().any(|c| !c.dup && c.addr == addr);
-                cands[made] = Cand {
-                    key,
+                // At most MAX_ANSWER_ADDRS of each family: it fits.
+                let made = cands.len() as u32;
+                cands.push(Cand {
+                    key: sort_key(cx, (addr, addr.ip()), route, transport, seq),
                     addr,
-                    // At most PLAIN_MAX: it fits.
-                    made: made as u32,
-                    dup,
+                    made,
+                    transport,
                     ..PLACEHOLDER
-                };
-                made += 1;
+                });
             }
         }
-        self.groups.clear();
-        self.groups.push(Group {
-            key: GroupKey::Address,
-            service: 0,
-            ech: 0,
-        });
-        let cands = &mut cands[..made];
-        for c in cands.iter_mut() {
-            c.transport = transport;
-        }
-        self.rebuild_plain(cx, cands)
-    }
-
-    /// The rebuild of the race users make most: a few addresses of one host (given, or from
-    /// its first answers) over one transport, before any pick. One group of one-endpoint
-    /// units and no dealing state: the sort and the deal of [`Candidates::rebuild`] reduce
-    /// to ordering the candidates by family and key and alternating the families, done here
-    /// on the stack. Returns `false`, touching nothing, when the race is not that case.
-    /// The property test `a_plain_rebuild_orders_as_the_general_one` holds it to the
-    /// general path.
-    fn rebuild_plain(&mut self, cx: &Context<'_>, cands: &[Cand]) -> bool {
-        if cands.len() > PLAIN_MAX
-            || self.groups.len() != 1
-            || self.groups[0].key != GroupKey::Address
-            || self.deal.is_some()
-            || !self.deals.is_empty()
-            || cx.config.nat64.is_some()
-            || plain_off()
-        {
-            return false;
-        }
+        mark_duplicates(&mut cands, (&mut Vec::new(), &mut Vec::new()), &self.groups);
         // The candidates that count, in making order (a duplicate or a skipped one does not).
-        let mut sorted = [0u8; PLAIN_MAX];
-        let mut n = 0;
+        let mut sorted: SmallBuf<u32, PLAIN_MAX> = SmallBuf::new(0);
+        sorted.reserve(cands.len());
         let (mut v6_seen, mut v6_poor, mut skipped) = (false, true, 0);
         self.good = [false; 2];
         self.failed = [false; 2];
@@ -676,9 +659,7 @@ impl Candidates {
                 skipped += 1;
                 continue;
             }
-            // At most PLAIN_MAX (8) candidates: the index fits.
-            sorted[n] = i as u8;
-            n += 1;
+            sorted.push(i as u32);
             if c.v6() {
                 v6_seen = true;
                 v6_poor &= c.key.is_poor_route();
@@ -692,9 +673,8 @@ impl Candidates {
         self.v6_poor = v6_seen && v6_poor;
         // The general order: family, then key (each unit is one endpoint, so its key is its
         // own), then the tie of equal keys.
-        let sorted = &mut sorted[..n];
         sorted.sort_unstable_by(|&a, &b| {
-            let (x, y) = (&cands[usize::from(a)], &cands[usize::from(b)]);
+            let (x, y) = (&cands[a as usize], &cands[b as usize]);
             (!x.v6(), x.key, x.unit(), x.transport_rank(), x.made).cmp(&(
                 !y.v6(),
                 y.key,
@@ -705,7 +685,7 @@ impl Candidates {
         });
         let split = sorted
             .iter()
-            .take_while(|&&i| cands[usize::from(i)].v6())
+            .take_while(|&&i| cands[i as usize].v6())
             .count();
         let prefer_v6 = cx.config.family_policy.prefers_v6();
         let first_v6 = if should_flip(self.good, self.failed, prefer_v6) {
@@ -713,7 +693,7 @@ impl Candidates {
         } else if prefer_v6 {
             match (sorted.first(), sorted.get(split)) {
                 (Some(&a), Some(&b)) if split > 0 => {
-                    let rank = |i: u8| cands[usize::from(i)].key.family_rank();
+                    let rank = |i: u32| cands[i as usize].key.family_rank();
                     rank(a) <= rank(b)
                 }
                 _ => true,
@@ -728,23 +708,25 @@ impl Candidates {
             .saturating_sub(self.seen);
         let count = cx.config.first_address_family_count;
         self.order.clear();
+        self.order.reserve(sorted.len().min(cap));
         self.head = 0;
         (self.v6, self.v4, self.services) = (0, 0, 0);
-        let mut deal = Deal::default();
+        let mut deal = deal;
+        let all = sorted.len();
         let (mut next_v6, mut next_v4) = (0, split);
         while self.order.len() < cap {
-            let has = |v6: bool| if v6 { next_v6 < split } else { next_v4 < n };
+            let has = |v6: bool| if v6 { next_v6 < split } else { next_v4 < all };
             let Some(v6) = deal.pick(has, count, first_v6) else {
                 break;
             };
             let at = if v6 { &mut next_v6 } else { &mut next_v4 };
-            let c = &cands[usize::from(sorted[*at])];
+            let c = &cands[sorted[*at] as usize];
             *at += 1;
             let next = Next {
                 addr: c.addr,
                 deal: deal.compact(),
-                group: c.group,
-                transport: c.transport,
+                group: 0,
+                transport,
                 flags: if c.key.is_demoted() { DEMOTED } else { 0 },
             };
             self.order.push(next);
@@ -1639,18 +1621,18 @@ mod tests {
         Instant::now()
     }
 
-    /// Runs a race over `addrs` (given, or as a host's AAAA and A answers at once), failing
-    /// every attempt at once, and returns every action it took, as printed.
+    /// Runs a race over `addrs` (given, or as a host's AAAA answer at once and A answer
+    /// after `late` attempts), failing every attempt at once, and returns every action it
+    /// took, as printed.
     fn plain_race(
-        addrs: &[SocketAddr],
-        host: bool,
+        (addrs, host, late): (&[SocketAddr], bool, usize),
         sources: &[crate::Source],
         (config, protocols): (Config, &Protocols),
         history: &crate::History,
         plain: bool,
         t0: Instant,
     ) -> Vec<String> {
-        use crate::{Action, Input, QueryId, Race, Target};
+        use crate::{Action, Input, QueryKind, Race, Target};
         PLAIN_OFF.with(|p| p.set(!plain));
         let target = if host {
             Target::host("plain.example", 443)
@@ -1664,14 +1646,25 @@ mod tests {
             Ok(race) => race,
             Err(e) => return vec![format!("{e:?}")],
         };
+        let answer = |kind: QueryKind| -> Vec<IpAddr> {
+            let v6 = kind == QueryKind::Aaaa;
+            addrs
+                .iter()
+                .filter(|a| a.is_ipv6() == v6)
+                .map(|a| a.ip())
+                .collect()
+        };
         let mut out = Vec::new();
         let mut now = t0;
-        for _ in 0..200 {
+        let mut held = Vec::new();
+        let mut started = 0;
+        for _ in 0..400 {
             let mut queries = Vec::new();
             while let Some(action) = race.poll_action() {
                 out.push(format!("{action:?}"));
                 match action {
                     Action::Connect { attempt, .. } => {
+                        started += 1;
                         race.handle_input(Input::ConnectFailed { attempt, error: () }, now);
                     }
                     Action::Resolve { query, kind, .. } => queries.push((query, kind)),
@@ -1683,14 +1676,28 @@ mod tests {
                 }
             }
             for (query, kind) in queries {
-                let v6 = kind == crate::QueryKind::Aaaa;
-                let ips = addrs
-                    .iter()
-                    .filter(|a| a.is_ipv6() == v6)
-                    .map(|a| a.ip())
-                    .collect();
-                let _: QueryId = query;
-                race.handle_input(Input::Resolved { query, addrs: ips }, now);
+                if kind == QueryKind::A && late > 0 {
+                    held.push(query);
+                } else {
+                    race.handle_input(
+                        Input::Resolved {
+                            query,
+                            addrs: answer(kind),
+                        },
+                        now,
+                    );
+                }
+            }
+            if started >= late || race.poll_timeout().is_none() {
+                for query in held.drain(..) {
+                    race.handle_input(
+                        Input::Resolved {
+                            query,
+                            addrs: answer(QueryKind::A),
+                        },
+                        now,
+                    );
+                }
             }
             if let Some(t) = race.poll_timeout() {
                 now = t;
@@ -1703,14 +1710,15 @@ mod tests {
     }
 
     proptest! {
-        /// The plain rebuild (a few addresses of one host, one transport, before any pick)
-        /// orders and deals exactly as the general one: with duplicates, every kind of
-        /// address, sources of every kind, history, each family policy, opening count,
-        /// endpoint cap and transport.
+        /// The plain rebuild (one host's addresses over one transport) orders and deals
+        /// exactly as the general one: with duplicates (few and many), every kind of address,
+        /// sources of every kind, history, each family policy, opening count, endpoint cap and
+        /// transport, and an A answer arriving after some attempts (dealing goes on).
         #[test]
         fn a_plain_rebuild_orders_as_the_general_one(
-            picks in prop::collection::vec((any::<u8>(), any::<bool>(), any::<bool>()), 0..10),
-            routes in prop::collection::vec(any::<u8>(), 0..10),
+            picks in prop::collection::vec((any::<u8>(), any::<bool>(), any::<bool>()), 0..24),
+            routes in prop::collection::vec(any::<u8>(), 0..24),
+            late in 0usize..5,
             outcomes in prop::collection::vec((any::<u8>(), any::<bool>(), any::<u16>()), 0..6),
             host in any::<bool>(),
             policy in 0u8..4,
@@ -1769,8 +1777,9 @@ mod tests {
                 _ => Protocols::new().quic("h3"),
             };
             let with = (config, &protocols);
-            let plain = plain_race(&addrs, host, &sources, with, &history, true, t0);
-            let general = plain_race(&addrs, host, &sources, with, &history, false, t0);
+            let race = (&addrs[..], host, late);
+            let plain = plain_race(race, &sources, with, &history, true, t0);
+            let general = plain_race(race, &sources, with, &history, false, t0);
             prop_assert_eq!(plain, general);
         }
     }
