@@ -652,20 +652,15 @@ impl Candidates {
             }
         }
         mark_duplicates(&mut cands, (&mut Vec::new(), &mut Vec::new()), &self.groups);
-        // The candidates that count, in making order (a duplicate or a skipped one does not).
+        // The candidates that count, in making order: all but duplicates (with no service
+        // record, V35 leaves none out).
         let mut sorted: SmallBuf<u32, PLAIN_MAX> = SmallBuf::new(0);
         sorted.reserve(cands.len());
-        let (mut v6_seen, mut v6_poor, mut skipped) = (false, true, 0);
+        let (mut v6_seen, mut v6_poor) = (false, true);
         self.good = [false; 2];
         self.failed = [false; 2];
-        for (i, c) in cands.iter().enumerate() {
-            if c.dup {
-                continue;
-            }
-            if c.skipped {
-                skipped += 1;
-                continue;
-            }
+        let counted = cands.iter().enumerate().filter(|(_, c)| !c.dup);
+        for (i, c) in counted {
             sorted.push(i as u32);
             if c.v6() {
                 v6_seen = true;
@@ -676,7 +671,7 @@ impl Candidates {
             self.good[f] |= c.key.is_good();
             self.failed[f] |= c.key.is_demoted();
         }
-        self.skipped_without_ech = skipped;
+        self.skipped_without_ech = 0;
         self.v6_poor = v6_seen && v6_poor;
         // The general order: family, then key (each unit is one endpoint, so its key is its
         // own), then the tie of equal keys.
