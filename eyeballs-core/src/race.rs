@@ -281,30 +281,6 @@ impl<E> State<E> {
         // With NAT64 the A answer is synthesized into IPv6 (R36), so it is needed even when
         // only IPv6 is allowed.
         let want_a = config.nat64.is_some();
-        let (resolution, asks) = match target.kind {
-            TargetKind::Host {
-                name,
-                port,
-                combined,
-            } => {
-                let (mut r, mut asks) =
-                    Resolution::host(name, port, policy, want_a, combined, https_name.clone());
-                // V3, V59: the alternatives' queries follow the origin's.
-                let alts = r.add_alts(&target.alts, &target.protocols, https_name.as_ref(), now);
-                asks.extend(alts);
-                (r, asks)
-            }
-            TargetKind::Addrs(addrs) => {
-                let mut r = Resolution::literal(&addrs, policy);
-                // Only a proxied target asks DNS anything with addresses given: the origin's
-                // HTTPS record (V60, HG20).
-                let asks = match https_name {
-                    Some(name) if proxied => vec![r.ask_https(name)],
-                    _ => Vec::new(),
-                };
-                (r, asks)
-            }
-        };
         let mut race = Box::new(State {
             config,
             protocols: target.protocols,
@@ -317,7 +293,7 @@ impl<E> State<E> {
             queries: Vec::new(),
             query_for: Vec::new(),
             queries_outstanding: 0,
-            resolution,
+            resolution: Resolution::empty(policy),
             sources: Routes::new(),
             rng: SplitMix64::new(config.seed),
             resolution_deadline: None,
@@ -336,6 +312,37 @@ impl<E> State<E> {
             result: None,
             finished_at: None,
         });
+        // The resolution is filled in the box: nothing large is moved.
+        let state = &mut *race;
+        let asks = match target.kind {
+            TargetKind::Host {
+                name,
+                port,
+                combined,
+            } => {
+                let (r, mut asks) =
+                    Resolution::host(name, port, policy, want_a, combined, https_name.clone());
+                state.resolution = r;
+                // V3, V59: the alternatives' queries follow the origin's.
+                let alts = state.resolution.add_alts(
+                    &target.alts,
+                    &state.protocols,
+                    https_name.as_ref(),
+                    now,
+                );
+                asks.extend(alts);
+                asks
+            }
+            TargetKind::Addrs(addrs) => {
+                state.resolution.fill_literal(&addrs);
+                // Only a proxied target asks DNS anything with addresses given: the origin's
+                // HTTPS record (V60, HG20).
+                match https_name {
+                    Some(name) if proxied => vec![state.resolution.ask_https(name)],
+                    _ => Vec::new(),
+                }
+            }
+        };
         race.ask(asks, now);
         race.learn_sources(target_sources);
         if let Some(h) = history {

@@ -273,27 +273,35 @@ impl Resolution {
         }
     }
 
-    /// The state of a race over addresses given directly: all answered, no DNS.
-    pub(crate) fn literal(addrs: &[SocketAddr], policy: FamilyPolicy) -> Self {
-        let port = addrs.first().map_or(0, SocketAddr::port);
-        let mut r = Resolution::new(port, policy, true, false);
-        let mut v6 = Family {
+    /// An empty resolution with `policy`, to be filled in place by
+    /// [`Resolution::fill_literal`] (or replaced).
+    pub(crate) fn empty(policy: FamilyPolicy) -> Self {
+        Resolution::new(0, policy, true, false)
+    }
+
+    /// Makes an [`empty`](Resolution::empty) resolution that of a race over addresses given
+    /// directly: all answered, no DNS. In place: a race's state is boxed before it is filled,
+    /// so nothing large is moved.
+    pub(crate) fn fill_literal(&mut self, addrs: &[SocketAddr]) {
+        self.port = addrs.first().map_or(0, SocketAddr::port);
+        let answered = || Family {
             state: State::Answered,
             addrs: empty_addrs(),
         };
-        let mut v4 = v6.clone();
+        self.names.push(NameAnswers {
+            name: Name::root(),
+            v6: answered(),
+            v4: answered(),
+        });
+        let Some(n) = self.names.first_mut() else {
+            return;
+        };
         for &a in addrs {
-            let family = if a.is_ipv6() { &mut v6 } else { &mut v4 };
+            let family = if a.is_ipv6() { &mut n.v6 } else { &mut n.v4 };
             if family.addrs.len() < MAX_ANSWER_ADDRS {
                 family.addrs.push(a);
             }
         }
-        r.names.push(NameAnswers {
-            name: Name::root(),
-            v6,
-            v4,
-        });
-        r
     }
 
     fn new(port: u16, policy: FamilyPolicy, want_a: bool, combined: bool) -> Self {
