@@ -79,8 +79,9 @@ pub(crate) struct SourceCache {
 
 #[derive(Debug, Default)]
 struct Inner {
-    /// (destination, the local address attempts bind to, fact, when probed), oldest first.
-    entries: Vec<(IpAddr, Option<SocketAddr>, Option<Source>, Instant)>,
+    /// (destination, the local address attempts bind to, fact, when probed, until when it
+    /// is reused), oldest first.
+    entries: Vec<(IpAddr, Option<SocketAddr>, Option<Source>, Instant, Instant)>,
     /// IPv6 addresses with their `IFA_F_*` flags, as last read.
     flags: Vec<(Ipv6Addr, u32)>,
     /// When `flags` was read; `None` before the first read.
@@ -118,13 +119,14 @@ impl SourceCache {
         // A device changes the route without a local address to key the cache by: no cache.
         let cacheable = options.device().is_none();
         let bind = options.bind_for(dest);
-        let cached = self.lock().entries.iter().find_map(|(d, b, fact, at)| {
-            (cacheable
-                && *d == dest
-                && *b == bind
-                && now.saturating_duration_since(*at) < SOURCE_CACHE_TTL)
-                .then_some(*fact)
-        });
+        // The expiry is worked out when an entry is made: a lookup compares two instants.
+        let cached = self
+            .lock()
+            .entries
+            .iter()
+            .find_map(|(d, b, fact, _, until)| {
+                (cacheable && *d == dest && *b == bind && now < *until).then_some(*fact)
+            });
         let fact = match cached {
             Some(fact) => fact,
             None => {
@@ -195,13 +197,13 @@ impl SourceCache {
 
     fn remember(&self, dest: IpAddr, bind: Option<SocketAddr>, fact: Option<Source>, now: Instant) {
         let mut inner = self.lock();
-        inner
-            .entries
-            .retain(|(d, b, _, _)| (*d, *b) != (dest, bind));
+        inner.entries.retain(|(d, b, ..)| (*d, *b) != (dest, bind));
         if inner.entries.len() >= SOURCE_CACHE_CAPACITY {
             inner.entries.remove(0);
         }
-        inner.entries.push((dest, bind, fact, now));
+        // A time to live past what `Instant` holds: not reused.
+        let until = now.checked_add(SOURCE_CACHE_TTL).unwrap_or(now);
+        inner.entries.push((dest, bind, fact, now, until));
     }
 
     /// Locks the cache; a poisoned lock still holds valid entries (each update is one
