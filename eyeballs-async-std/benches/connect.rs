@@ -4,6 +4,8 @@
 //! Run: `cargo bench -p eyeballs-async-std --bench connect`.
 #![allow(missing_docs, clippy::unwrap_used, clippy::print_stdout)]
 
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -89,5 +91,77 @@ fn paired_by_name(_: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, overhead, paired, paired_by_name);
+/// A batch of `n` concurrent connects to `addr` on `ex`, async-net's (`connector` `None`)
+/// or eyeballs'; returns the time until every one is done and closed.
+async fn batch(
+    ex: &smol::Executor<'static>,
+    n: usize,
+    addr: SocketAddr,
+    connector: Option<&Connector>,
+) -> Duration {
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let connector = connector.cloned();
+            ex.spawn(async move {
+                let s = match connector {
+                    Some(c) => c.connect(addr).await.unwrap(),
+                    None => TcpStream::connect(addr).await.unwrap(),
+                };
+                drop(s);
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await;
+    }
+    start.elapsed()
+}
+
+/// 41 rounds, each a batch of 1,000 concurrent async-net connects and a batch of 1,000
+/// eyeballs connects in alternating order, on one smol executor run by as many threads as
+/// the machine has cores (the calling thread one of them); prints the median of the
+/// per-round throughput ratios eyeballs/async-net (issue 18: at least 0.95).
+fn paired_concurrent(_: &mut Criterion) {
+    const ROUNDS: usize = 41;
+    let ex = Arc::new(smol::Executor::new());
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let (stop, stopped) = smol::channel::unbounded::<()>();
+    let workers: Vec<_> = (1..threads)
+        .map(|_| {
+            let (ex, stopped) = (ex.clone(), stopped.clone());
+            std::thread::spawn(move || smol::block_on(ex.run(stopped.recv())))
+        })
+        .collect();
+    let addr = eyeballs_lab::loopback::sink();
+    let connector = Connector::builder().build().unwrap();
+    let run = |c: Option<&Connector>| smol::block_on(ex.run(batch(&ex, 1000, addr, c)));
+    run(Some(&connector)); // warm the listener and the pools
+    let mut rounds: Vec<[f64; 2]> = Vec::new();
+    for round in 0..ROUNDS {
+        let mut t = [0.0; 2];
+        for k in 0..2 {
+            let which = (round + k) % 2;
+            t[which] = run((which == 1).then_some(&connector)).as_secs_f64();
+        }
+        rounds.push(t);
+    }
+    drop(stop);
+    for w in workers {
+        let _ = w.join().unwrap();
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "paired 1000 concurrent, {ROUNDS} rounds on {threads} threads: async-net {:.1} ms, \
+         eyeballs {:.1} ms (medians); median throughput ratio {:.3}",
+        median(rounds.iter().map(|t| t[0] * 1e3).collect()),
+        median(rounds.iter().map(|t| t[1] * 1e3).collect()),
+        median(rounds.iter().map(|t| t[0] / t[1]).collect()),
+    );
+}
+
+criterion_group!(benches, overhead, paired_concurrent, paired, paired_by_name);
 criterion_main!(benches);

@@ -49,11 +49,20 @@ impl Runtime for AsyncIo {
     }
 
     fn connect(&self, addr: SocketAddr, options: &SocketOptions) -> Self::Connect {
+        let mut connected = false;
         let stream = options.open(addr).and_then(|socket| {
             start_connect(&socket, addr)?;
-            Async::new(std::net::TcpStream::from(socket))
+            // On loopback the handshake is often over before `connect` returns: a peer now
+            // (a socket has one only once it is connected) saves the wait for writability
+            // and the checks after it.
+            connected = socket.peer_addr().is_ok();
+            // `open` made it non-blocking already: no second system call for that.
+            Async::new_nonblocking(std::net::TcpStream::from(socket))
         });
-        AsyncIoConnect(Some(stream))
+        AsyncIoConnect {
+            stream: Some(stream),
+            connected,
+        }
     }
 
     fn poll_read_tcp(
@@ -73,20 +82,30 @@ impl Runtime for AsyncIo {
     }
 }
 
-/// A TCP connect on async-io's reactor: writable, then `SO_ERROR` and a peer, as a named
-/// future, so a connect allocates no box for it.
+/// A TCP connect on async-io's reactor: connected when it had a peer as `connect` returned,
+/// or else once writable with no `SO_ERROR` and a peer; a named future, so a connect
+/// allocates no box for it.
 #[derive(Debug)]
-pub struct AsyncIoConnect(Option<io::Result<Async<std::net::TcpStream>>>);
+pub struct AsyncIoConnect {
+    stream: Option<io::Result<Async<std::net::TcpStream>>>,
+    /// It had a peer as `connect` returned: ready at the first poll.
+    connected: bool,
+}
 
 impl Future for AsyncIoConnect {
     type Output = io::Result<TcpStream>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if self.connected {
+            if let Some(Ok(stream)) = self.stream.take() {
+                return Poll::Ready(Ok(TcpStream::from(stream)));
+            }
+        }
         loop {
-            let stream = match self.0.as_ref() {
+            let stream = match self.stream.as_ref() {
                 Some(Ok(stream)) => stream,
                 _ => {
-                    let done = self.0.take();
+                    let done = self.stream.take();
                     let error = match done {
                         Some(Err(e)) => e,
                         _ => io::Error::other("polled after the end"),
@@ -99,11 +118,11 @@ impl Future for AsyncIoConnect {
             match finish_connect(stream.get_ref()) {
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => continue,
                 Err(e) => {
-                    self.0 = None;
+                    self.stream = None;
                     return Poll::Ready(Err(e));
                 }
                 Ok(()) => {
-                    let Some(Ok(stream)) = self.0.take() else {
+                    let Some(Ok(stream)) = self.stream.take() else {
                         unreachable!("checked above")
                     };
                     return Poll::Ready(Ok(TcpStream::from(stream)));

@@ -88,20 +88,22 @@ pub(crate) async fn run<R: Runtime, D: Dial<R>>(
             runner.park_refreshes(|q| queries.remove(q).map(Refresh::Lookup), now);
             return runner.finish(now);
         }
-        // Re-armed only when the deadline changes; the runner compares it with the clock.
         let deadline = runner.poll_timeout();
-        if deadline != armed {
-            if let Some(d) = deadline {
-                timer.get_or_insert_with(|| rt.timer()).reset(d);
-            }
-            armed = deadline;
-        }
         let event = poll_fn(|cx| {
             if let Poll::Ready((query, r)) = queries.poll_next(cx) {
                 return Poll::Ready(Event::Answer(query, r));
             }
             if let Poll::Ready((attempt, step)) = attempts.poll_next(cx) {
                 return Poll::Ready(Event::Attempt(attempt, step));
+            }
+            // Nothing ready: the loop waits, so the timer must be set. Set here, not before
+            // the polls, a race whose connect is done at its first poll never makes one.
+            // Re-armed only when the deadline changes; the runner compares it with the clock.
+            if deadline != armed {
+                if let Some(d) = deadline {
+                    timer.get_or_insert_with(|| rt.timer()).reset(d);
+                }
+                armed = deadline;
             }
             if let (Some(_), Some(timer)) = (armed, timer.as_mut()) {
                 if timer.poll(cx).is_ready() {

@@ -100,11 +100,13 @@ pub(crate) fn run<D: SyncDial>(
     plan: Plan,
     dial: &D,
 ) -> (io::Result<D::Output>, Option<Report>) {
-    let runner = match Runner::start(settings, target, plan, FlagsRead::Here, Instant::now()) {
-        Ok(runner) => runner,
-        Err(e) => return (Err(e), None),
-    };
-    with_poller(|poller| Loop::new(poller, settings, target, dial).run(runner))
+    // The runner is made in the closure: moved once less (it is a few hundred bytes).
+    with_poller(|poller| {
+        match Runner::start(settings, target, plan, FlagsRead::Here, Instant::now()) {
+            Ok(runner) => Loop::new(poller, settings, target, dial).run(runner),
+            Err(e) => (Err(e), None),
+        }
+    })
 }
 
 /// A poller and its waker, made once per thread: creating and closing them per race (an
@@ -112,6 +114,8 @@ pub(crate) fn run<D: SyncDial>(
 /// over std's.
 struct Poller {
     poll: Poll,
+    /// The buffer of the poller's events, kept too (an allocation a race otherwise).
+    events: Events,
     /// Made with the first resolver future that waits: a race over IP literals needs none.
     waker: Option<Waker>,
 }
@@ -133,7 +137,11 @@ fn with_poller<T>(
     let mut poller = match cached {
         Some(poller) => poller,
         None => match Poll::new() {
-            Ok(poll) => Poller { poll, waker: None },
+            Ok(poll) => Poller {
+                poll,
+                events: Events::with_capacity(64),
+                waker: None,
+            },
             Err(e) => return (Err(e), None),
         },
     };
@@ -197,8 +205,37 @@ struct Loop<'a, D: SyncDial> {
     queries: ReadySet<QueryId, Query>,
     attempts: BTreeMap<AttemptId, Attempt>,
     /// Events found without waiting (a connect done as `connect` returned, a refusal):
-    /// fed before the next wait.
-    found: Vec<(AttemptId, DialEvent<D::Output>)>,
+    /// fed before the next wait, the last found first.
+    found: Found<D::Output>,
+}
+
+/// The events a loop found without waiting, last in first out: the first inline (a race
+/// whose one connect is done as `connect` returns allocates nothing for it), the rest after.
+struct Found<O> {
+    first: Option<(AttemptId, DialEvent<O>)>,
+    more: Vec<(AttemptId, DialEvent<O>)>,
+}
+
+impl<O> Found<O> {
+    fn new() -> Self {
+        Found {
+            first: None,
+            more: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, event: (AttemptId, DialEvent<O>)) {
+        // `first` is taken only when `more` is empty: it stays the oldest.
+        if self.first.is_none() && self.more.is_empty() {
+            self.first = Some(event);
+        } else {
+            self.more.push(event);
+        }
+    }
+
+    fn pop(&mut self) -> Option<(AttemptId, DialEvent<O>)> {
+        self.more.pop().or_else(|| self.first.take())
+    }
 }
 
 impl<'a, D: SyncDial> Loop<'a, D> {
@@ -215,13 +252,12 @@ impl<'a, D: SyncDial> Loop<'a, D> {
             dial,
             queries: ReadySet::new(),
             attempts: BTreeMap::new(),
-            found: Vec::new(),
+            found: Found::new(),
         }
     }
 
     /// The loop of the runner: do its work, feed what is ready, wait for the rest.
     fn run(mut self, mut runner: Runner<'_, D::Output>) -> (io::Result<D::Output>, Option<Report>) {
-        let mut events = Events::with_capacity(64);
         let mut now = Instant::now();
         loop {
             while let Some(work) = runner.poll_work(now) {
@@ -277,7 +313,8 @@ impl<'a, D: SyncDial> Loop<'a, D> {
             let timeout = runner
                 .poll_timeout()
                 .map(|t| t.saturating_duration_since(Instant::now()));
-            match self.poller.poll.poll(&mut events, timeout) {
+            let Poller { poll, events, .. } = &mut *self.poller;
+            match poll.poll(events, timeout) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
@@ -286,6 +323,8 @@ impl<'a, D: SyncDial> Loop<'a, D> {
                 }
             }
             now = Instant::now();
+            // Taken out for the walk (`step` needs the loop), then put back.
+            let events = std::mem::replace(&mut self.poller.events, Events::with_capacity(0));
             for event in &events {
                 // The waker's token: the resolver futures are polled on the next turn.
                 if event.token() == WAKER {
@@ -296,6 +335,7 @@ impl<'a, D: SyncDial> Loop<'a, D> {
                     runner.handle_dial(attempt, event, now);
                 }
             }
+            self.poller.events = events;
             // The runner compares its deadline with `now`; an early call does nothing.
             runner.handle_timeout(now);
         }

@@ -331,11 +331,15 @@ impl<'s, O> Runner<'s, O> {
                 Action::Connect {
                     attempt, endpoint, ..
                 } => {
-                    let priority = endpoint.priority();
-                    let (delay_ms, alt_svc) = (self.delay_ms(attempt), alt_svc_host(&endpoint));
+                    // The fields are worked out only when the event is on.
                     tracing::debug!(
                         target: "eyeballs",
-                        %attempt, %endpoint, priority, delay_ms, alt_svc, "connect"
+                        %attempt,
+                        %endpoint,
+                        priority = endpoint.priority(),
+                        delay_ms = self.delay_ms(attempt),
+                        alt_svc = alt_svc_host(&endpoint),
+                        "connect"
                     );
                     if let Some(refusal) = refusal(&endpoint) {
                         self.race.handle_input(
@@ -360,10 +364,13 @@ impl<'s, O> Runner<'s, O> {
                 Action::ConnectHeld {
                     attempt, endpoint, ..
                 } => {
-                    let (delay_ms, alt_svc) = (self.delay_ms(attempt), alt_svc_host(&endpoint));
                     tracing::debug!(
                         target: "eyeballs",
-                        %attempt, %endpoint, delay_ms, alt_svc, "connect, handshake held"
+                        %attempt,
+                        %endpoint,
+                        delay_ms = self.delay_ms(attempt),
+                        alt_svc = alt_svc_host(&endpoint),
+                        "connect, handshake held"
                     );
                     if let Some(refusal) = refusal(&endpoint) {
                         self.race.handle_input(
@@ -801,15 +808,26 @@ fn race_span(target: &HostPort) -> tracing::Span {
     tracing::debug_span!(target: "eyeballs", "race", id, target = %target)
 }
 
-/// A fresh seed for the race's shuffle of equal service priorities (HEv3 §5.2, V20): from
-/// std's per-process random hasher keys and a counter.
+/// A fresh seed for the race's shuffle of equal service priorities (HEv3 §5.2, V20): a
+/// counter from a random start (std's random hasher keys, drawn once per process), mixed
+/// with SplitMix64's finalizer, so that consecutive races get unrelated seeds. A race pays
+/// a few instructions for it, not a SipHash.
 fn seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static START: OnceLock<u64> = OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    h.finish()
+    let start = *START.get_or_init(|| {
+        std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+    });
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut z = start.wrapping_add(n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// A duration as people write it: `10 s`, `1.5 s`, `250 ms`.

@@ -71,6 +71,18 @@ impl Sources {
     }
 }
 
+/// A probed destination.
+#[derive(Debug)]
+struct Entry {
+    dest: IpAddr,
+    /// The local address attempts bind to.
+    bind: Option<SocketAddr>,
+    fact: Option<Source>,
+    /// Until when it is reused: probed + [`SOURCE_CACHE_TTL`], worked out once (a lookup
+    /// compares two instants).
+    until: Instant,
+}
+
 /// One connector's cache of source facts.
 #[derive(Debug, Default)]
 pub(crate) struct SourceCache {
@@ -79,8 +91,8 @@ pub(crate) struct SourceCache {
 
 #[derive(Debug, Default)]
 struct Inner {
-    /// (destination, the local address attempts bind to, fact, when probed), oldest first.
-    entries: Vec<(IpAddr, Option<SocketAddr>, Option<Source>, Instant)>,
+    /// Oldest first.
+    entries: Vec<Entry>,
     /// IPv6 addresses with their `IFA_F_*` flags, as last read.
     flags: Vec<(Ipv6Addr, u32)>,
     /// When `flags` was read; `None` before the first read.
@@ -118,12 +130,8 @@ impl SourceCache {
         // A device changes the route without a local address to key the cache by: no cache.
         let cacheable = options.device().is_none();
         let bind = options.bind_for(dest);
-        let cached = self.lock().entries.iter().find_map(|(d, b, fact, at)| {
-            (cacheable
-                && *d == dest
-                && *b == bind
-                && now.saturating_duration_since(*at) < SOURCE_CACHE_TTL)
-                .then_some(*fact)
+        let cached = self.lock().entries.iter().find_map(|e| {
+            (cacheable && e.dest == dest && e.bind == bind && now < e.until).then_some(e.fact)
         });
         let fact = match cached {
             Some(fact) => fact,
@@ -195,13 +203,18 @@ impl SourceCache {
 
     fn remember(&self, dest: IpAddr, bind: Option<SocketAddr>, fact: Option<Source>, now: Instant) {
         let mut inner = self.lock();
-        inner
-            .entries
-            .retain(|(d, b, _, _)| (*d, *b) != (dest, bind));
+        inner.entries.retain(|e| (e.dest, e.bind) != (dest, bind));
         if inner.entries.len() >= SOURCE_CACHE_CAPACITY {
             inner.entries.remove(0);
         }
-        inner.entries.push((dest, bind, fact, now));
+        // A time to live past what `Instant` holds: not reused.
+        let until = now.checked_add(SOURCE_CACHE_TTL).unwrap_or(now);
+        inner.entries.push(Entry {
+            dest,
+            bind,
+            fact,
+            until,
+        });
     }
 
     /// Locks the cache; a poisoned lock still holds valid entries (each update is one
@@ -296,13 +309,13 @@ mod tests {
         let soon = t0 + Duration::from_millis(999);
         let again: Vec<_> = cache.probe([v4], &options, soon, FlagsRead::Here).collect();
         assert_eq!(again[0].source(), Some(v4));
-        assert_eq!(cache.lock().entries[0].3, t0);
+        assert_eq!(cache.lock().entries[0].until, t0 + SOURCE_CACHE_TTL);
         // Past it: probed again and stamped with the new time.
         let later = t0 + SOURCE_CACHE_TTL;
         cache
             .probe([v4], &options, later, FlagsRead::Here)
             .for_each(drop);
-        assert_eq!(cache.lock().entries[0].3, later);
+        assert_eq!(cache.lock().entries[0].until, later + SOURCE_CACHE_TTL);
     }
 
     #[test]
