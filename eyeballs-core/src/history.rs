@@ -544,6 +544,59 @@ impl Latest {
     }
 }
 
+/// What a race needs of a [`History`] to start: the entries of its target's destinations
+/// whose source address the target gives ([`Target::sources`](crate::Target::sources)), and
+/// the latest outcomes of their sources. Take it under the lock that guards the history
+/// ([`History::copy_for`]), release the lock, and build the race from it
+/// ([`Race::with_history_copy`](crate::Race::with_history_copy)): the race then starts
+/// exactly as [`Race::with_history`](crate::Race::with_history) would start it with the
+/// history as it was when copied, and the lock is held only for the lookups (O(k log n)
+/// for k destinations), not for building the race.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use eyeballs_core::{Config, History, Path, Race, Source, Target, Transport};
+///
+/// let now = Instant::now();
+/// let source = "2001:db8:ffff::2".parse().unwrap();
+/// let addr = "[2001:db8::1]:443".parse().unwrap();
+/// let mut history = History::new();
+/// history.record_success(Path::new(source, addr, Transport::Tcp), Duration::from_millis(20), now);
+/// let target = Target::addrs([addr]).sources([Source::new(addr.ip(), source)]);
+/// let copy = history.copy_for(&target, now); // under the lock
+/// let race: Race<String> = Race::with_history_copy(target, Config::default(), copy, now)?;
+/// # drop(race);
+/// # Ok::<(), eyeballs_core::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct HistoryCopy(pub(crate) Box<Snapshot>);
+
+impl History {
+    /// Copies what a race to `target` needs of this history to start ([`HistoryCopy`]):
+    /// call it under the lock that guards the history, then build the race outside it.
+    /// `now` is the time the race will start at.
+    pub fn copy_for(&self, target: &crate::Target, now: Instant) -> HistoryCopy {
+        let mut snapshot = Box::new(Snapshot::new(self, now));
+        // The (destination, source) pairs the race will learn from the target's sources,
+        // as it learns them (`State::learn_sources`): at most MAX_SOURCES destinations, a
+        // later fact replacing an earlier one.
+        let mut routes = crate::source::Routes::new();
+        for s in &target.sources {
+            let d = s.destination();
+            if routes.len() < crate::MAX_SOURCES || routes.contains_key(&d) {
+                routes.insert(d, s.route());
+            }
+        }
+        let unspecified = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        let mut pairs: SmallBuf<(IpAddr, IpAddr), 4> = SmallBuf::new((unspecified, unspecified));
+        pairs.extend(routes.iter().filter_map(|(d, r)| r.map(|r| (*d, r.source))));
+        snapshot.copy(self, &mut pairs);
+        HistoryCopy(snapshot)
+    }
+}
+
 /// What one race knows of a [`History`]: the entries of the destinations whose source
 /// address it learned, and the latest outcomes per source and transport. It answers the
 /// race's questions about those destinations and sources exactly as the history did when
