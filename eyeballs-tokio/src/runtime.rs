@@ -113,6 +113,7 @@ impl Future for TokioConnect {
     }
 }
 
+/// A TLS stream over TCP, as tokio-rustls makes it (feature `tls`).
 #[cfg(feature = "tls")]
 pub type TlsStream = tokio_rustls::client::TlsStream<TcpStream>;
 
