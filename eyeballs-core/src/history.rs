@@ -609,16 +609,29 @@ impl History {
         // The (destination, source) pairs the race will learn from the target's sources,
         // as it learns them (`State::learn_sources`): at most MAX_SOURCES destinations, a
         // later fact replacing an earlier one.
-        let mut routes = crate::source::Routes::new();
-        for s in &target.sources {
-            let d = s.destination();
-            if routes.len() < crate::MAX_SOURCES || routes.contains_key(&d) {
-                routes.insert(d, s.route());
-            }
-        }
         let unspecified = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
         let mut pairs: SmallBuf<(IpAddr, IpAddr), 4> = SmallBuf::new((unspecified, unspecified));
-        pairs.extend(routes.iter().filter_map(|(d, r)| r.map(|r| (*d, r.source))));
+        let facts = &target.sources;
+        if facts.len() <= 4 {
+            // A few facts (always fewer than MAX_SOURCES): each destination's last one.
+            for (i, s) in facts.iter().enumerate() {
+                let d = s.destination();
+                if let Some(source) = s.source() {
+                    if !facts[i + 1..].iter().any(|later| later.destination() == d) {
+                        pairs.push((d, source));
+                    }
+                }
+            }
+        } else {
+            let mut routes = crate::source::Routes::new();
+            for s in facts {
+                let d = s.destination();
+                if routes.len() < crate::MAX_SOURCES || routes.contains_key(&d) {
+                    routes.insert(d, s.route());
+                }
+            }
+            pairs.extend(routes.iter().filter_map(|(d, r)| r.map(|r| (*d, r.source))));
+        }
         snapshot.copy(self, &mut pairs);
         HistoryCopy(snapshot)
     }
@@ -674,55 +687,58 @@ impl Snapshot {
     /// outcomes of each source not seen yet. O(k log n) for k pairs in a history of n
     /// entries. Returns whether anything was copied.
     pub(crate) fn copy(&mut self, history: &History, pairs: &mut [(IpAddr, IpAddr)]) -> bool {
-        pairs.sort_unstable();
-        let (entries, transports, copied) =
-            (self.entries.len(), self.transports.len(), self.copied.len());
+        if pairs.len() > 1 {
+            pairs.sort_unstable();
+        }
+        let (entries, transports, copied, sources) = (
+            self.entries.len(),
+            self.transports.len(),
+            self.copied.len(),
+            self.sources.len(),
+        );
         let mut last = None;
-        for &(destination, source) in pairs.iter() {
-            let pair = (destination, source);
+        for &pair in pairs.iter() {
             if last == Some(pair) || self.copied[..copied].binary_search(&pair).is_ok() {
                 continue;
             }
             last = Some(pair);
             self.copied.push(pair);
+            let (destination, source) = pair;
             for transport in TRANSPORTS {
                 let from = Path::new(source, SocketAddr::new(destination, 0), transport);
-                let found = history.entries.range(from..).take_while(|(p, _)| {
-                    p.source == source
-                        && p.transport == transport
-                        && p.destination.ip() == destination
-                });
-                self.entries.extend(found.map(|(p, e)| (*p, *e)));
+                for (p, e) in history.entries.range(from..) {
+                    if p.source != source
+                        || p.transport != transport
+                        || p.destination.ip() != destination
+                    {
+                        break;
+                    }
+                    self.entries.push((*p, *e));
+                }
             }
-        }
-        // The sources of the pairs just copied, each once, that had none copied before.
-        let sources = self.sources.len();
-        let mut new: SmallBuf<IpAddr, 4> = SmallBuf::new(UNSPECIFIED);
-        new.extend(self.copied[copied..].iter().map(|p| p.1));
-        new.sort_unstable();
-        let mut last = None;
-        for &source in new.iter() {
-            if last == Some(source) || self.sources[..sources].binary_search(&source).is_ok() {
-                continue;
-            }
-            last = Some(source);
-            self.sources.push(source);
-            for transport in TRANSPORTS {
-                if let Some(l) = history.latest(source, transport) {
-                    self.transports.push(((source, transport), l));
+            // A source not seen before: its latest outcomes, and its place in the sorted list.
+            if let Err(i) = self.sources.binary_search(&source) {
+                self.sources.push(source);
+                self.sources[i..].rotate_right(1);
+                for transport in TRANSPORTS {
+                    if let Some(l) = history.latest(source, transport) {
+                        self.transports.push(((source, transport), l));
+                    }
                 }
             }
         }
-        if self.sources.len() > sources {
-            self.sources.sort_unstable();
-        }
-        if self.copied.len() > copied {
+        // What was pushed is in order when it is one pair's (one source, TCP then QUIC, each
+        // by destination) or one source's pushed onto nothing; otherwise sort.
+        let new_pairs = self.copied.len() - copied;
+        if copied > 0 && new_pairs > 0 {
             self.copied.sort_unstable();
         }
-        if self.entries.len() > entries {
+        if self.entries.len() > entries && (entries > 0 || new_pairs > 1) {
             self.entries.sort_unstable_by_key(|(p, _)| *p);
         }
-        if self.transports.len() > transports {
+        if self.transports.len() > transports
+            && (transports > 0 || self.sources.len() > sources + 1)
+        {
             self.transports.sort_unstable_by_key(|(k, _)| *k);
         }
         self.entries.len() > entries || self.transports.len() > transports

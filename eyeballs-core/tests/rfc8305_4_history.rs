@@ -637,7 +637,7 @@ proptest! {
     #[test]
     fn a_race_from_a_copy_is_the_race_from_the_store(
         ops in prop::collection::vec(op(), 0..40),
-        facts in prop::collection::vec((0usize..3, 0usize..3), 0..5),
+        facts in prop::collection::vec((0usize..3, 0usize..3), 0..8),
         addrs in prop::collection::vec(0usize..3, 1..4),
         quic in any::<bool>(),
         win in 0usize..4,
