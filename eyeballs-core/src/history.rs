@@ -1,10 +1,13 @@
 //! A bounded, expiring, clock-injected store of what past races learned (RFC 8305 §4 R13–R16,
 //! §5 R26; HG3), and the small copy of it one race keeps.
 //!
-//! The store is three ordered maps kept in step: the entries by [`Path`] (lookups), the same
-//! entries by last update (eviction of the least recently updated), and, per source address
-//! and transport, the multiset of their latest failure and success times (HG3's "does QUIC
-//! fail from here"). Every record, lookup and eviction is O(log n); nothing scans the store.
+//! The store is an ordered map of the entries by [`Path`] (lookups), a queue of the entries
+//! by last update (eviction of the least recently updated: a min-heap whose outdated items
+//! are dropped when they come up, and which is rebuilt from the map when they pile up), and,
+//! per source address and transport, the multiset of their latest failure and success times
+//! (HG3's "does QUIC fail from here"). Every record, lookup and eviction is O(log n)
+//! (amortized: a record adds one item to the queue, and an eviction may drop outdated ones);
+//! nothing scans the store.
 //!
 //! A race never copies the store: it copies the entries of the destinations whose source
 //! address it learns, and the per-source aggregates, into a [`Snapshot`] (O(k log n) for k
@@ -12,7 +15,8 @@
 //! snapshot answers it exactly as the store would.
 
 use core::time::Duration;
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Instant;
 
@@ -113,7 +117,8 @@ impl Path {
 /// Entries are keyed by [`Path`]: the local source address, the destination and the
 /// transport. They expire [`ttl`](History::ttl) after their last update, and the least
 /// recently updated entry is evicted when the store holds [`capacity`](History::capacity)
-/// entries (256 by default; each entry costs about 200 bytes in three ordered maps).
+/// entries (256 by default; each entry costs about 200 bytes in an ordered map, an eviction
+/// queue and per-source multisets).
 /// Recording, looking up and evicting are O(log n) in the number of entries, so a store of
 /// 100,000 entries is as quick to use as a small one.
 ///
@@ -146,8 +151,12 @@ impl Path {
 #[derive(Debug, Clone)]
 pub struct History {
     entries: BTreeMap<Path, Entry>,
-    /// The same entries by last update, oldest first: eviction takes the first.
-    by_age: BTreeSet<(Instant, Path)>,
+    /// The entries by last update, least first (ties by path): eviction takes the least
+    /// item that is still an entry's `(updated, path)`. An update pushes the entry's new
+    /// item and leaves the old one, which is dropped when it comes up (its entry was
+    /// updated since, or is gone); the queue is rebuilt from `entries` when such items make
+    /// up more than half of it ([`History::age`]).
+    by_age: BinaryHeap<Reverse<(Instant, Path)>>,
     /// Per source address and transport, the latest failure and success times of its
     /// entries (as multisets, so an entry that changes or goes leaves the right maximum).
     transports: BTreeMap<(IpAddr, Transport), Outcomes>,
@@ -208,7 +217,7 @@ impl History {
     pub fn new() -> Self {
         History {
             entries: BTreeMap::new(),
-            by_age: BTreeSet::new(),
+            by_age: BinaryHeap::new(),
             transports: BTreeMap::new(),
             capacity: HISTORY_CAPACITY,
             ttl: HISTORY_TTL,
@@ -387,7 +396,8 @@ impl History {
     }
 
     /// Applies one record to the entry of `path` (made if new, renewed if expired) at `now`
-    /// clamped to the latest time recorded, keeping the three maps in step.
+    /// clamped to the latest time recorded, keeping the map, the eviction queue and the
+    /// multisets in step.
     fn update(&mut self, path: Path, now: Instant, record: impl FnOnce(&mut Entry, Instant)) {
         let now = match self.latest {
             Some(latest) if latest > now => latest,
@@ -404,8 +414,7 @@ impl History {
             entry.updated = now;
             let new = *entry;
             if old.updated != new.updated {
-                self.by_age.remove(&(old.updated, path));
-                self.by_age.insert((new.updated, path));
+                self.age(new.updated, path);
             }
             // The entry had an outcome, so its (source, transport) has its multisets.
             if let Some(o) = self.transports.get_mut(&(path.source, path.transport)) {
@@ -421,7 +430,6 @@ impl History {
         let mut entry = Entry::new(now);
         record(&mut entry, now);
         entry.updated = now;
-        self.by_age.insert((now, path));
         let o = self
             .transports
             .entry((path.source, path.transport))
@@ -429,14 +437,33 @@ impl History {
         replace(&mut o.failures, None, entry.evidence());
         replace(&mut o.successes, None, entry.last_success);
         self.entries.insert(path, entry);
+        self.age(now, path);
     }
 
-    /// Drops the least recently updated entries until at most `keep` remain.
+    /// Queues `path`, updated at `updated`, for eviction; rebuilds the queue from the entries
+    /// when outdated items make up more than half of it (amortized O(1) a record: a rebuild
+    /// of n items follows at least n records).
+    fn age(&mut self, updated: Instant, path: Path) {
+        self.by_age.push(Reverse((updated, path)));
+        if self.by_age.len() > 2 * self.entries.len() + 16 {
+            let mut items = core::mem::take(&mut self.by_age).into_vec();
+            items.clear();
+            items.extend(self.entries.iter().map(|(p, e)| Reverse((e.updated, *p))));
+            self.by_age = BinaryHeap::from(items);
+        }
+    }
+
+    /// Drops the least recently updated entries (the least `(updated, path)`) until at most
+    /// `keep` remain.
     fn evict_to(&mut self, keep: usize) {
         while self.entries.len() > keep {
-            let Some((_, path)) = self.by_age.pop_first() else {
+            let Some(Reverse((updated, path))) = self.by_age.pop() else {
                 break;
             };
+            // An outdated item: its entry was updated since, or is gone.
+            if self.entries.get(&path).is_none_or(|e| e.updated != updated) {
+                continue;
+            }
             if let Some(old) = self.entries.remove(&path) {
                 self.forget_outcomes(path, &old);
             }
@@ -544,6 +571,72 @@ impl Latest {
     }
 }
 
+/// What a race needs of a [`History`] to start: the entries of its target's destinations
+/// whose source address the target gives ([`Target::sources`](crate::Target::sources)), and
+/// the latest outcomes of their sources. Take it under the lock that guards the history
+/// ([`History::copy_for`]), release the lock, and build the race from it
+/// ([`Race::with_history_copy`](crate::Race::with_history_copy)): the race then starts
+/// exactly as [`Race::with_history`](crate::Race::with_history) would start it with the
+/// history as it was when copied, and the lock is held only for the lookups (O(k log n)
+/// for k destinations), not for building the race.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use eyeballs_core::{Config, History, Path, Race, Source, Target, Transport};
+///
+/// let now = Instant::now();
+/// let source = "2001:db8:ffff::2".parse().unwrap();
+/// let addr = "[2001:db8::1]:443".parse().unwrap();
+/// let mut history = History::new();
+/// history.record_success(Path::new(source, addr, Transport::Tcp), Duration::from_millis(20), now);
+/// let target = Target::addrs([addr]).sources([Source::new(addr.ip(), source)]);
+/// let copy = history.copy_for(&target, now); // under the lock
+/// let race: Race<String> = Race::with_history_copy(target, Config::default(), copy, now)?;
+/// # drop(race);
+/// # Ok::<(), eyeballs_core::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct HistoryCopy(pub(crate) Box<Snapshot>);
+
+impl History {
+    /// Copies what a race to `target` needs of this history to start ([`HistoryCopy`]):
+    /// call it under the lock that guards the history, then build the race outside it.
+    /// `now` is the time the race will start at.
+    pub fn copy_for(&self, target: &crate::Target, now: Instant) -> HistoryCopy {
+        let mut snapshot = Box::new(Snapshot::new(self, now));
+        // The (destination, source) pairs the race will learn from the target's sources,
+        // as it learns them (`State::learn_sources`): at most MAX_SOURCES destinations, a
+        // later fact replacing an earlier one.
+        let unspecified = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        let mut pairs: SmallBuf<(IpAddr, IpAddr), 4> = SmallBuf::new((unspecified, unspecified));
+        let facts = &target.sources;
+        if facts.len() <= 4 {
+            // A few facts (always fewer than MAX_SOURCES): each destination's last one.
+            for (i, s) in facts.iter().enumerate() {
+                let d = s.destination();
+                if let Some(source) = s.source() {
+                    if !facts[i + 1..].iter().any(|later| later.destination() == d) {
+                        pairs.push((d, source));
+                    }
+                }
+            }
+        } else {
+            let mut routes = crate::source::Routes::new();
+            for s in facts {
+                let d = s.destination();
+                if routes.len() < crate::MAX_SOURCES || routes.contains_key(&d) {
+                    routes.insert(d, s.route());
+                }
+            }
+            pairs.extend(routes.iter().filter_map(|(d, r)| r.map(|r| (*d, r.source))));
+        }
+        snapshot.copy(self, &mut pairs);
+        HistoryCopy(snapshot)
+    }
+}
+
 /// What one race knows of a [`History`]: the entries of the destinations whose source
 /// address it learned, and the latest outcomes per source and transport. It answers the
 /// race's questions about those destinations and sources exactly as the history did when
@@ -594,55 +687,58 @@ impl Snapshot {
     /// outcomes of each source not seen yet. O(k log n) for k pairs in a history of n
     /// entries. Returns whether anything was copied.
     pub(crate) fn copy(&mut self, history: &History, pairs: &mut [(IpAddr, IpAddr)]) -> bool {
-        pairs.sort_unstable();
-        let (entries, transports, copied) =
-            (self.entries.len(), self.transports.len(), self.copied.len());
+        if pairs.len() > 1 {
+            pairs.sort_unstable();
+        }
+        let (entries, transports, copied, sources) = (
+            self.entries.len(),
+            self.transports.len(),
+            self.copied.len(),
+            self.sources.len(),
+        );
         let mut last = None;
-        for &(destination, source) in pairs.iter() {
-            let pair = (destination, source);
+        for &pair in pairs.iter() {
             if last == Some(pair) || self.copied[..copied].binary_search(&pair).is_ok() {
                 continue;
             }
             last = Some(pair);
             self.copied.push(pair);
+            let (destination, source) = pair;
             for transport in TRANSPORTS {
                 let from = Path::new(source, SocketAddr::new(destination, 0), transport);
-                let found = history.entries.range(from..).take_while(|(p, _)| {
-                    p.source == source
-                        && p.transport == transport
-                        && p.destination.ip() == destination
-                });
-                self.entries.extend(found.map(|(p, e)| (*p, *e)));
+                for (p, e) in history.entries.range(from..) {
+                    if p.source != source
+                        || p.transport != transport
+                        || p.destination.ip() != destination
+                    {
+                        break;
+                    }
+                    self.entries.push((*p, *e));
+                }
             }
-        }
-        // The sources of the pairs just copied, each once, that had none copied before.
-        let sources = self.sources.len();
-        let mut new: SmallBuf<IpAddr, 4> = SmallBuf::new(UNSPECIFIED);
-        new.extend(self.copied[copied..].iter().map(|p| p.1));
-        new.sort_unstable();
-        let mut last = None;
-        for &source in new.iter() {
-            if last == Some(source) || self.sources[..sources].binary_search(&source).is_ok() {
-                continue;
-            }
-            last = Some(source);
-            self.sources.push(source);
-            for transport in TRANSPORTS {
-                if let Some(l) = history.latest(source, transport) {
-                    self.transports.push(((source, transport), l));
+            // A source not seen before: its latest outcomes, and its place in the sorted list.
+            if let Err(i) = self.sources.binary_search(&source) {
+                self.sources.push(source);
+                self.sources[i..].rotate_right(1);
+                for transport in TRANSPORTS {
+                    if let Some(l) = history.latest(source, transport) {
+                        self.transports.push(((source, transport), l));
+                    }
                 }
             }
         }
-        if self.sources.len() > sources {
-            self.sources.sort_unstable();
-        }
-        if self.copied.len() > copied {
+        // What was pushed is in order when it is one pair's (one source, TCP then QUIC, each
+        // by destination) or one source's pushed onto nothing; otherwise sort.
+        let new_pairs = self.copied.len() - copied;
+        if copied > 0 && new_pairs > 0 {
             self.copied.sort_unstable();
         }
-        if self.entries.len() > entries {
+        if self.entries.len() > entries && (entries > 0 || new_pairs > 1) {
             self.entries.sort_unstable_by_key(|(p, _)| *p);
         }
-        if self.transports.len() > transports {
+        if self.transports.len() > transports
+            && (transports > 0 || self.sources.len() > sources + 1)
+        {
             self.transports.sort_unstable_by_key(|(k, _)| *k);
         }
         self.entries.len() > entries || self.transports.len() > transports

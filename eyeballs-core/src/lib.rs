@@ -41,7 +41,9 @@
 //!    history is kept per source address, so it never crosses networks (R15).
 //!
 //! With history, the race never copies the whole store. [`Race::with_history`] copies the
-//! entries of the destinations whose source the target gives (a literal's addresses); for
+//! entries of the destinations whose source the target gives (a literal's addresses); a
+//! driver that shares its history between threads can take that copy under its lock
+//! ([`History::copy_for`]) and build the race outside it ([`Race::with_history_copy`]). For
 //! the destinations of an answer, the driver does three things in this order, at one `now`:
 //!
 //! 1. feed [`Input::Sources`] with the answer's new destinations and their sources;
@@ -371,8 +373,8 @@ pub use error::{
 };
 pub use event::{Action, Input};
 pub use history::{
-    History, Path, HISTORY_CAPACITY, HISTORY_TTL, LOSSES_TO_FAIL, QUIC_REPROBE_INTERVAL,
-    TRANSPORT_FAILURE_QUORUM,
+    History, HistoryCopy, Path, HISTORY_CAPACITY, HISTORY_TTL, LOSSES_TO_FAIL,
+    QUIC_REPROBE_INTERVAL, TRANSPORT_FAILURE_QUORUM,
 };
 pub use host::{Host, HostError, HostPort, ToHostPort};
 pub use id::{AttemptId, QueryId, QueryKind};

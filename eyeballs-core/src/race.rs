@@ -8,7 +8,7 @@ use crate::config::{Config, ConfigError, DelaySchedule, ATTEMPT_START_FLOOR};
 use crate::endpoint::{EchConfig, Endpoint, Protocols, Transport};
 use crate::error::{FailedAttempt, FailedQuery, Failure, FailureReason, Winner};
 use crate::event::{Action, Input};
-use crate::history::{History, Path, Snapshot};
+use crate::history::{History, HistoryCopy, Path, Snapshot};
 use crate::id::{AttemptId, QueryId, QueryKind};
 use crate::record::{AttemptRecord, AttemptStatus, QueryRecord};
 use crate::resolution::{Ask, QueryFor, Resolution, MAX_ANSWER_ADDRS, MAX_ANSWER_RECORDS};
@@ -133,7 +133,24 @@ impl<E> Race<E> {
         history: &History,
         now: Instant,
     ) -> Result<Self, ConfigError> {
-        State::build(target, config, Some(history), now).map(Race)
+        State::build(target, config, Some(HistoryFrom::Store(history)), now).map(Race)
+    }
+
+    /// Starts a race like [`Race::with_history`], from what [`History::copy_for`] copied of
+    /// the history for this `target` (at this `now`): the same race, built without the
+    /// history at hand, so a driver holds the history's lock only for the copy. Later
+    /// destinations copy from the history as usual ([`Race::handle_history`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Race::new`].
+    pub fn with_history_copy(
+        target: Target,
+        config: Config,
+        history: HistoryCopy,
+        now: Instant,
+    ) -> Result<Self, ConfigError> {
+        State::build(target, config, Some(HistoryFrom::Copy(history.0)), now).map(Race)
     }
 
     /// Copies what `history` knows of the destinations whose source address arrived
@@ -240,6 +257,13 @@ impl<E> Race<E> {
     }
 }
 
+/// Where a race being built takes its history from: the store itself, or what
+/// [`History::copy_for`] copied of it for the target.
+enum HistoryFrom<'h> {
+    Store(&'h History),
+    Copy(Box<Snapshot>),
+}
+
 impl<E> State<E> {
     fn handle_history(&mut self, history: &History, now: Instant) {
         let now = self.clamp(now);
@@ -255,7 +279,7 @@ impl<E> State<E> {
     fn build(
         mut target: Target,
         config: Config,
-        history: Option<&History>,
+        history: Option<HistoryFrom<'_>>,
         now: Instant,
     ) -> Result<Box<Self>, ConfigError> {
         config.validate()?;
@@ -285,7 +309,11 @@ impl<E> State<E> {
             config,
             protocols: target.protocols,
             proxied,
-            history: history.map(|h| Box::new(Snapshot::new(h, now))),
+            history: match &history {
+                None => None,
+                Some(HistoryFrom::Store(h)) => Some(Box::new(Snapshot::new(h, now))),
+                Some(HistoryFrom::Copy(_)) => None, // moved in below
+            },
             uncopied: SmallBuf::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
             started: now,
             now,
@@ -344,9 +372,16 @@ impl<E> State<E> {
             }
         };
         race.ask(asks, now);
-        race.learn_sources(target_sources);
-        if let Some(h) = history {
-            race.copy_history(h);
+        if let Some(HistoryFrom::Copy(copy)) = history {
+            race.history = Some(copy);
+            race.learn_sources(target_sources);
+            // The copy holds exactly these destinations' pairs (`History::copy_for`).
+            race.uncopied.clear();
+        } else {
+            race.learn_sources(target_sources);
+            if let Some(HistoryFrom::Store(h)) = history {
+                race.copy_history(h);
+            }
         }
         race.rebuild(now);
         race.step(now);

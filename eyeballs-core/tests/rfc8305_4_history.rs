@@ -579,3 +579,112 @@ proptest! {
         }
     }
 }
+
+/// Drives `race` to its end: every attempt fails `fail_after` after it starts, unless it is
+/// the `win`th, which connects; returns every action (as text) and when it came.
+fn drive(race: &mut Race<String>, t0: Instant, win: usize, fail_after: Duration) -> Vec<String> {
+    let mut log = Vec::new();
+    let mut now = t0;
+    let mut pending: Vec<(Instant, eyeballs_core::AttemptId, bool)> = Vec::new();
+    let mut started = 0;
+    for _ in 0..200 {
+        while let Some(action) = race.poll_action() {
+            if let Action::Connect { attempt, .. } = &action {
+                pending.push((now + fail_after, *attempt, started == win));
+                started += 1;
+            }
+            log.push(format!("{:?} {action:?}", now - t0));
+        }
+        if race.is_finished() {
+            break;
+        }
+        pending.sort_by_key(|p| p.0);
+        let next = race.poll_timeout();
+        match pending.first().copied() {
+            Some((at, attempt, ok)) if next.is_none_or(|n| at <= n) => {
+                pending.remove(0);
+                now = at;
+                let input = if ok {
+                    Input::Connected { attempt }
+                } else {
+                    Input::ConnectFailed {
+                        attempt,
+                        error: "refused".into(),
+                    }
+                };
+                race.handle_input(input, now);
+            }
+            _ => match next {
+                Some(n) => {
+                    now = n;
+                    race.handle_timeout(now);
+                }
+                None => break,
+            },
+        }
+    }
+    log
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// A race built from [`History::copy_for`] (the copy taken under a driver's lock, the
+    /// race built outside it) is the race [`Race::with_history`] builds: the same actions at
+    /// the same times, and the same record in the history after it, whatever the history
+    /// (expired, failing, clamped entries; QUIC's re-probe counts) and the target's source
+    /// facts (unreachable destinations, repeated facts, the last one winning).
+    #[test]
+    fn a_race_from_a_copy_is_the_race_from_the_store(
+        ops in prop::collection::vec(op(), 0..40),
+        facts in prop::collection::vec((0usize..3, 0usize..3), 0..8),
+        addrs in prop::collection::vec(0usize..3, 1..4),
+        quic in any::<bool>(),
+        win in 0usize..4,
+        fail_after in 1u64..400,
+        start in 0i64..1500,
+    ) {
+        let t0 = base_instant() + Duration::from_secs(1);
+        let at = |ms_: i64| if ms_ >= 0 { t0 + ms(ms_ as u64) } else { t0 - ms(ms_.unsigned_abs()) };
+        let paths = model_paths();
+        let mut h = History::new().ttl(ms(700)).reprobe_every(3);
+        for op in ops {
+            match op {
+                Op::Success(i, rtt, t) => h.record_success(paths[i], rtt, at(t)),
+                Op::Failure(i, t) => h.record_failure(paths[i], at(t)),
+                Op::Loss(i, t) => h.record_loss(paths[i], at(t)),
+            }
+        }
+        let dests = ["2001:db8::1", "2001:db8::2", "2001:db8::3"];
+        let sources = [Some(SOURCE_V6), Some("2001:db8:eeee::2"), None];
+        let facts: Vec<Source> = facts
+            .iter()
+            .map(|&(d, s)| match sources[s] {
+                Some(s) => Source::new(ip(dests[d]), ip(s)),
+                None => Source::unreachable(ip(dests[d])),
+            })
+            .collect();
+        let target = || {
+            let t = Target::addrs(addrs.iter().map(|&d| SocketAddr::new(ip(dests[d]), 443)))
+                .sources(facts.clone());
+            if quic {
+                t.protocols(eyeballs_core::Protocols::new().quic("h3").tcp("h2"))
+            } else {
+                t
+            }
+        };
+        let now = at(start);
+        let config = Config::default();
+        let mut from_store = Race::with_history(target(), config, &h, now).expect("valid");
+        let copy = h.copy_for(&target(), now);
+        let mut from_copy = Race::with_history_copy(target(), config, copy, now).expect("valid");
+        let fail_after = ms(fail_after);
+        let log1 = drive(&mut from_store, now, win, fail_after);
+        let log2 = drive(&mut from_copy, now, win, fail_after);
+        prop_assert_eq!(&log1, &log2);
+        let (mut h1, mut h2) = (h.clone(), h.clone());
+        h1.record_race(&from_store);
+        h2.record_race(&from_copy);
+        prop_assert_eq!(format!("{h1:?}"), format!("{h2:?}"));
+    }
+}

@@ -8,9 +8,8 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use eyeballs_net::runtime::{finish_connect, start_connect, Runtime, Timer};
+use eyeballs_net::runtime::{start_connect, Runtime, Timer};
 use eyeballs_net::SocketOptions;
-use tokio::io::Interest;
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
@@ -76,7 +75,7 @@ impl Runtime for Tokio {
     }
 }
 
-/// A TCP connect on tokio's reactor: writable, then `SO_ERROR` and a peer (what tokio's own
+/// A TCP connect on tokio's reactor: writable, then `SO_ERROR` (what tokio's own
 /// `TcpStream::connect` does), as a named future, so a connect allocates no box for it.
 #[derive(Debug)]
 pub struct TokioConnect(Option<io::Result<TcpStream>>);
@@ -94,29 +93,23 @@ impl Future for TokioConnect {
                 );
             }
         };
-        loop {
-            std::task::ready!(stream.poll_write_ready(cx))?;
-            // A wake-up with the connect still under way clears the readiness and waits again.
-            let done = stream.try_io(Interest::WRITABLE, || match finish_connect(&*stream) {
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                    Err(io::ErrorKind::WouldBlock.into())
-                }
-                other => other,
-            });
-            match done {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => {
-                    self.0 = None;
-                    return Poll::Ready(Err(e));
-                }
-                Ok(()) => {
-                    let done = self.0.take();
-                    return Poll::Ready(
-                        done.unwrap_or_else(|| Err(io::Error::other("polled after the end"))),
-                    );
-                }
+        // As tokio's own `TcpStream::connect`: the reactor reports a connecting socket
+        // writable only when its handshake ended (epoll's `EPOLLOUT`, edge-triggered, from a
+        // registration made after the connect started), and `SO_ERROR` says how. One system
+        // call, not two (no `getpeername` to tell a spurious wake-up, which tokio's reactor
+        // does not give).
+        std::task::ready!(stream.poll_write_ready(cx))?;
+        let done = match stream.take_error() {
+            Ok(None) => self
+                .0
+                .take()
+                .unwrap_or_else(|| Err(io::Error::other("polled after the end"))),
+            Ok(Some(e)) | Err(e) => {
+                self.0 = None;
+                Err(e)
             }
-        }
+        };
+        Poll::Ready(done)
     }
 }
 

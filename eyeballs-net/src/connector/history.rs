@@ -7,8 +7,9 @@ use eyeballs_core::{History, Race};
 /// The history of a connector: shared by its clones, or off.
 ///
 /// A race copies only its own destinations' entries, under the lock: the literal target's
-/// when it starts ([`Race::with_history`]), each answer's when it arrives
-/// ([`Race::handle_history`]), both through [`SharedHistory::read`]; it records its outcome
+/// when it starts ([`History::copy_for`]; the race is built after the lock is released,
+/// [`Race::with_history_copy`]), each answer's when it arrives ([`Race::handle_history`]),
+/// both through [`SharedHistory::read`]; it records its outcome
 /// when it ends ([`History::record_race`]). Each of these costs O(k log n) for k
 /// destinations, whatever the history's size.
 #[derive(Debug, Clone, Default)]

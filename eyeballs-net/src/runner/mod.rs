@@ -215,13 +215,17 @@ impl<'s, O> Runner<'s, O> {
         };
         let race_target = race_target.protocols(plan.protocols);
         let config = plan.config.seed(plan.seed.unwrap_or_else(seed));
-        let race = settings
+        // Under the history's lock, only the lookups of the target's own destinations; the
+        // race is built after the lock is released (concurrent connects do not wait for
+        // each other's builds).
+        let copy = settings
             .history
-            .read(|history| match history {
-                Some(h) => Race::with_history(race_target, config, h, now),
-                None => Race::new(race_target, config, now),
-            })
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            .read(|history| history.map(|h| h.copy_for(&race_target, now)));
+        let race = match copy {
+            Some(copy) => Race::with_history_copy(race_target, config, copy, now),
+            None => Race::new(race_target, config, now),
+        }
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let span = race_span(target);
         span.in_scope(|| tracing::debug!(target: "eyeballs", %target, "race started"));
         Ok(Runner {
