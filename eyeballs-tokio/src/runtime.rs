@@ -49,12 +49,19 @@ impl Runtime for Tokio {
     }
 
     fn connect(&self, addr: SocketAddr, options: &SocketOptions) -> Self::Connect {
+        let mut connected = false;
         let stream = options.open(addr).and_then(|socket| {
             start_connect(&socket, addr)?;
+            // On loopback the kernel often ends the handshake inside `connect`: a peer now (a
+            // socket has one only once connected) spares the wait for the reactor's wake-up.
+            connected = socket.peer_addr().is_ok();
             // Registered with the reactor of the runtime this runs on.
             TcpStream::from_std(std::net::TcpStream::from(socket))
         });
-        TokioConnect(Some(stream))
+        TokioConnect {
+            stream: Some(stream),
+            connected,
+        }
     }
 
     fn poll_read_tcp(
@@ -75,19 +82,29 @@ impl Runtime for Tokio {
     }
 }
 
-/// A TCP connect on tokio's reactor: writable, then `SO_ERROR` (what tokio's own
-/// `TcpStream::connect` does), as a named future, so a connect allocates no box for it.
+/// A TCP connect on tokio's reactor: established at the first poll when it had a peer as
+/// `connect` returned; otherwise writable, then `SO_ERROR` (what tokio's own
+/// `TcpStream::connect` does). A named future, so a connect allocates no box for it.
 #[derive(Debug)]
-pub struct TokioConnect(Option<io::Result<TcpStream>>);
+pub struct TokioConnect {
+    stream: Option<io::Result<TcpStream>>,
+    /// It had a peer as `connect` returned: ready at the first poll.
+    connected: bool,
+}
 
 impl Future for TokioConnect {
     type Output = io::Result<TcpStream>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let stream = match self.0.as_mut() {
+        if self.connected {
+            if let Some(Ok(stream)) = self.stream.take() {
+                return Poll::Ready(Ok(stream));
+            }
+        }
+        let stream = match self.stream.as_mut() {
             Some(Ok(stream)) => stream,
             Some(Err(_)) | None => {
-                let done = self.0.take();
+                let done = self.stream.take();
                 return Poll::Ready(
                     done.unwrap_or_else(|| Err(io::Error::other("polled after the end"))),
                 );
@@ -101,11 +118,11 @@ impl Future for TokioConnect {
         std::task::ready!(stream.poll_write_ready(cx))?;
         let done = match stream.take_error() {
             Ok(None) => self
-                .0
+                .stream
                 .take()
                 .unwrap_or_else(|| Err(io::Error::other("polled after the end"))),
             Ok(Some(e)) | Err(e) => {
-                self.0 = None;
+                self.stream = None;
                 Err(e)
             }
         };
