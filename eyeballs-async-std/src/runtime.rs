@@ -59,6 +59,8 @@ impl Runtime for AsyncIo {
             // `open` made it non-blocking already: no second system call for that.
             Async::new_nonblocking(std::net::TcpStream::from(socket))
         });
+        // A stream that could not be registered keeps its error for the first poll.
+        let connected = connected && stream.is_ok();
         AsyncIoConnect {
             stream: Some(stream),
             connected,

@@ -8,8 +8,9 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use eyeballs_net::runtime::{start_connect, Runtime, Timer};
+use eyeballs_net::runtime::{finish_connect, start_connect, Runtime, Timer};
 use eyeballs_net::SocketOptions;
+use tokio::io::Interest;
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
@@ -58,6 +59,8 @@ impl Runtime for Tokio {
             // Registered with the reactor of the runtime this runs on.
             TcpStream::from_std(std::net::TcpStream::from(socket))
         });
+        // A stream that could not be registered keeps its error for the first poll.
+        let connected = connected && stream.is_ok();
         TokioConnect {
             stream: Some(stream),
             connected,
@@ -83,8 +86,8 @@ impl Runtime for Tokio {
 }
 
 /// A TCP connect on tokio's reactor: established at the first poll when it had a peer as
-/// `connect` returned; otherwise writable, then `SO_ERROR` (what tokio's own
-/// `TcpStream::connect` does). A named future, so a connect allocates no box for it.
+/// `connect` returned; otherwise writable, then `SO_ERROR` and a peer. A named future, so a
+/// connect allocates no box for it.
 #[derive(Debug)]
 pub struct TokioConnect {
     stream: Option<io::Result<TcpStream>>,
@@ -110,23 +113,31 @@ impl Future for TokioConnect {
                 );
             }
         };
-        // As tokio's own `TcpStream::connect`: the reactor reports a connecting socket
-        // writable only when its handshake ended (epoll's `EPOLLOUT`, edge-triggered, from a
-        // registration made after the connect started), and `SO_ERROR` says how. One system
-        // call, not two (no `getpeername` to tell a spurious wake-up, which tokio's reactor
-        // does not give).
-        std::task::ready!(stream.poll_write_ready(cx))?;
-        let done = match stream.take_error() {
-            Ok(None) => self
-                .stream
-                .take()
-                .unwrap_or_else(|| Err(io::Error::other("polled after the end"))),
-            Ok(Some(e)) | Err(e) => {
-                self.stream = None;
-                Err(e)
+        loop {
+            std::task::ready!(stream.poll_write_ready(cx))?;
+            // Writable, then `SO_ERROR` and a peer (mio's contract for a non-blocking
+            // connect): a wake-up with the connect still under way clears the readiness and
+            // waits again.
+            let done = stream.try_io(Interest::WRITABLE, || match finish_connect(&*stream) {
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                    Err(io::ErrorKind::WouldBlock.into())
+                }
+                other => other,
+            });
+            match done {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => {
+                    self.stream = None;
+                    return Poll::Ready(Err(e));
+                }
+                Ok(()) => {
+                    let done = self.stream.take();
+                    return Poll::Ready(
+                        done.unwrap_or_else(|| Err(io::Error::other("polled after the end"))),
+                    );
+                }
             }
-        };
-        Poll::Ready(done)
+        }
     }
 }
 

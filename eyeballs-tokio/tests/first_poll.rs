@@ -46,3 +46,41 @@ async fn a_loopback_connect_is_established_at_its_first_poll() {
         "none of {TRIES} loopback connects was established at its first poll"
     );
 }
+
+/// A socket that connected at once but could not be registered with the reactor (here: a
+/// runtime shutting down) fails with the reactor's own error, not a made-up one.
+#[test]
+fn a_connect_that_cannot_register_reports_why() {
+    use eyeballs_net::runtime::Runtime;
+    use eyeballs_net::SocketOptions;
+    use eyeballs_tokio::Tokio;
+    use std::task::{Context, Waker};
+
+    const TRIES: usize = 20;
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let handle = rt.handle().clone();
+    drop(rt);
+    let _in_it = handle.enter();
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut failed = 0;
+    for _ in 0..TRIES {
+        let mut connect = pin!(Tokio.connect(addr, &SocketOptions::new()));
+        if let Poll::Ready(Err(e)) = connect.as_mut().poll(&mut cx) {
+            failed += 1;
+            assert!(
+                !e.to_string().contains("polled after the end"),
+                "the registration's error was lost: {e}"
+            );
+        }
+    }
+    assert!(
+        failed > 0,
+        "no connect failed to register on a runtime shut down"
+    );
+    drop(listener);
+}
