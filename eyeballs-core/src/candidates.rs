@@ -21,7 +21,7 @@ use crate::history::{Path, Snapshot};
 use crate::name::Name;
 use crate::nat64::Nat64Prefix;
 use crate::record::AttemptRecord;
-use crate::resolution::{Alt, Https, Resolution, Service};
+use crate::resolution::{Alt, Https, NameAnswers, Resolution, Service};
 use crate::service::Transports;
 use crate::small::SmallBuf;
 use crate::sort::{SortKey, SEQ_BITS};
@@ -109,7 +109,7 @@ pub(crate) struct Candidates {
 /// How many candidates, groups and the like a race keeps without allocating.
 const INLINE: usize = 2;
 
-/// The most candidates [`Candidates::rebuild_plain`] orders on the stack.
+/// The most addresses [`Candidates::rebuild_few`] orders on the stack.
 const PLAIN_MAX: usize = 8;
 
 /// The most addresses [`Candidates::rebuild_plain`] takes: its buffers (72 bytes a
@@ -188,6 +188,15 @@ const PLACEHOLDER: Cand = Cand {
     taken: false,
     nat64: false,
 };
+
+/// One candidate of [`Candidates::rebuild_few`]: its key, its place among the host's
+/// addresses (the IPv6 ones, then the IPv4 ones), and its family.
+#[derive(Debug, Clone, Copy)]
+struct Few {
+    key: SortKey,
+    at: u8,
+    v4: bool,
+}
 
 /// One candidate: made and sorted by a rebuild, then waiting in the order.
 #[derive(Debug, Clone, Copy)]
@@ -624,9 +633,99 @@ impl Candidates {
             service: 0,
             ech: 0,
         });
+        if n.v6.addrs.len() + n.v4.addrs.len() <= PLAIN_MAX {
+            self.rebuild_few(cx, n, transport, deal);
+        } else {
+            self.rebuild_many(cx, n, transport, deal);
+        }
+        true
+    }
+
+    /// [`Candidates::rebuild_plain`] of at most [`PLAIN_MAX`] addresses (most races): each
+    /// candidate is its key and its place among the host's addresses (the IPv6 ones, then
+    /// the IPv4 ones: the order of making), in an array on the stack; a copy of an endpoint
+    /// made before is left out as it comes (HG11: the first made is kept), and the few are
+    /// sorted in place.
+    fn rebuild_few(&mut self, cx: &Context<'_>, n: &NameAnswers, transport: Transport, deal: Deal) {
+        let (l6, l4) = (&n.v6.addrs[..], &n.v4.addrs[..]);
+        // `at` is below `l6.len() + l4.len()`: the address exists.
+        let addr_at = |at: u8| match l6.get(usize::from(at)) {
+            Some(&a) => a,
+            None => l4[usize::from(at) - l6.len()],
+        };
         let no_routes = cx.sources.is_empty();
-        let mut cands: SmallBuf<Cand, PLAIN_MAX> = SmallBuf::new(PLACEHOLDER);
-        cands.reserve(n.v6.addrs.len() + n.v4.addrs.len());
+        let mut few = [Few {
+            key: SortKey::ZERO,
+            at: 0,
+            v4: false,
+        }; PLAIN_MAX];
+        let mut len = 0;
+        for (at, &addr) in l6.iter().chain(l4).enumerate() {
+            if !cx.config.family_policy.allows(addr.is_ipv6()) {
+                continue;
+            }
+            if !self.tried.is_empty() && is_tried(&self.tried, addr, transport, None) {
+                continue;
+            }
+            // At most PLAIN_MAX addresses: `at` fits, and so does every candidate.
+            let at = at as u8;
+            if few[..len].iter().any(|f| addr_at(f.at) == addr) {
+                continue;
+            }
+            let route = if no_routes {
+                None
+            } else {
+                cx.sources.get(&addr.ip()).copied()
+            };
+            let seq = usize::from(at)
+                .checked_sub(l6.len())
+                .unwrap_or(usize::from(at));
+            few[len] = Few {
+                key: sort_key(cx, (addr, addr.ip()), route, transport, seq),
+                at,
+                v4: !addr.is_ipv6(),
+            };
+            len += 1;
+        }
+        let few = &mut few[..len];
+        let (mut v6_seen, mut v6_poor) = (false, true);
+        self.good = [false; 2];
+        self.failed = [false; 2];
+        for f in few.iter() {
+            if !f.v4 {
+                v6_seen = true;
+                v6_poor &= f.key.is_poor_route();
+            }
+            // One transport: every candidate is judged (see `rebuild`).
+            self.good[usize::from(f.v4)] |= f.key.is_good();
+            self.failed[usize::from(f.v4)] |= f.key.is_demoted();
+        }
+        self.skipped_without_ech = 0;
+        self.v6_poor = v6_seen && v6_poor;
+        // The general order: family, then key, then the tie of equal keys (the unit: its
+        // address, as the key holds rule 1's demotion; then the order of making).
+        few.sort_unstable_by(|x, y| {
+            (x.v4, x.key)
+                .cmp(&(y.v4, y.key))
+                .then_with(|| (addr_at(x.at), x.at).cmp(&(addr_at(y.at), y.at)))
+        });
+        let split = few.iter().take_while(|f| !f.v4).count();
+        self.deal_plain(cx, deal, transport, (split, few.len()), |k| {
+            (addr_at(few[k].at), few[k].key)
+        });
+    }
+
+    /// [`Candidates::rebuild_plain`] of more than [`PLAIN_MAX`] addresses: candidates made
+    /// as [`make`] does, duplicates marked by [`mark_duplicates`], indices sorted.
+    fn rebuild_many(
+        &mut self,
+        cx: &Context<'_>,
+        n: &NameAnswers,
+        transport: Transport,
+        deal: Deal,
+    ) {
+        let no_routes = cx.sources.is_empty();
+        let mut cands: Vec<Cand> = Vec::with_capacity(n.v6.addrs.len() + n.v4.addrs.len());
         for addrs in [&n.v6.addrs, &n.v4.addrs] {
             for (seq, &addr) in addrs.iter().enumerate() {
                 if !cx.config.family_policy.allows(addr.is_ipv6()) {
@@ -654,8 +753,7 @@ impl Candidates {
         mark_duplicates(&mut cands, (&mut Vec::new(), &mut Vec::new()), &self.groups);
         // The candidates that count, in making order: all but duplicates (with no service
         // record, V35 leaves none out).
-        let mut sorted: SmallBuf<u32, PLAIN_MAX> = SmallBuf::new(0);
-        sorted.reserve(cands.len());
+        let mut sorted: Vec<u32> = Vec::with_capacity(cands.len());
         let (mut v6_seen, mut v6_poor) = (false, true);
         self.good = [false; 2];
         self.failed = [false; 2];
@@ -689,16 +787,32 @@ impl Candidates {
             .iter()
             .take_while(|&&i| cands[i as usize].v6())
             .count();
+        self.deal_plain(cx, deal, transport, (split, sorted.len()), |k| {
+            let c = &cands[sorted[k] as usize];
+            (c.addr, c.key)
+        });
+    }
+
+    /// Deals a plain rebuild's sorted candidates (`at(k)`: the `k`-th one's address and
+    /// key; IPv6 in `..split`, IPv4 in `split..all`) into the order, the families
+    /// alternately, continuing from `deal`.
+    #[inline(always)]
+    fn deal_plain(
+        &mut self,
+        cx: &Context<'_>,
+        mut deal: Deal,
+        transport: Transport,
+        (split, all): (usize, usize),
+        at: impl Fn(usize) -> (SocketAddr, SortKey),
+    ) {
         let prefer_v6 = cx.config.family_policy.prefers_v6();
         let first_v6 = if should_flip(self.good, self.failed, prefer_v6) {
             !prefer_v6
         } else if prefer_v6 {
-            match (sorted.first(), sorted.get(split)) {
-                (Some(&a), Some(&b)) if split > 0 => {
-                    let rank = |i: u32| cands[i as usize].key.family_rank();
-                    rank(a) <= rank(b)
-                }
-                _ => true,
+            if split > 0 && split < all {
+                at(0).1.family_rank() <= at(split).1.family_rank()
+            } else {
+                true
             }
         } else {
             false
@@ -710,31 +824,32 @@ impl Candidates {
             .saturating_sub(self.seen);
         let count = cx.config.first_address_family_count;
         self.order.clear();
-        self.order.reserve(sorted.len().min(cap));
+        self.order.reserve(all.min(cap));
         self.head = 0;
         (self.v6, self.v4, self.services) = (0, 0, 0);
-        let mut deal = deal;
-        let all = sorted.len();
         let (mut next_v6, mut next_v4) = (0, split);
         while self.order.len() < cap {
             let has = |v6: bool| if v6 { next_v6 < split } else { next_v4 < all };
             let Some(v6) = deal.pick(has, count, first_v6) else {
                 break;
             };
-            let at = if v6 { &mut next_v6 } else { &mut next_v4 };
-            let c = &cands[sorted[*at] as usize];
-            *at += 1;
-            let next = Next {
-                addr: c.addr,
+            let k = if v6 { &mut next_v6 } else { &mut next_v4 };
+            let (addr, key) = at(*k);
+            *k += 1;
+            self.order.push(Next {
+                addr,
                 deal: deal.compact(),
                 group: 0,
                 transport,
-                flags: if c.key.is_demoted() { DEMOTED } else { 0 },
-            };
-            self.order.push(next);
-            self.count(&next, true);
+                flags: if key.is_demoted() { DEMOTED } else { 0 },
+            });
+            // One group of plain addresses: no service endpoint, no NAT64.
+            if addr.is_ipv6() {
+                self.v6 += 1;
+            } else {
+                self.v4 += 1;
+            }
         }
-        true
     }
 
     /// Counts an endpoint into (or out of) the order's tallies.
