@@ -1280,6 +1280,10 @@ fn sort_key(
     transport: Transport,
     seq: usize,
 ) -> SortKey {
+    if route.is_none() {
+        // No fact of its route: no source, so no history either.
+        return SortKey::unrouted(sort_ip, seq as u64);
+    }
     let source = route.flatten().map(|r| r.source);
     let path = source.map(|s| Path::new(s, addr, transport));
     // HG3, V24: a race that re-probes QUIC (from this source, or over this path) ignores
