@@ -370,19 +370,20 @@ impl Candidates {
         let p = *self.order.get(self.head)?;
         self.head += 1;
         let group = self.groups[usize::from(p.group)];
-        match self
-            .deal
-            .replace((group.key, p.deal.expand((p.addr, p.demoted()))))
-        {
-            Some((key, deal)) if key != group.key => {
-                match self.deals.binary_search_by_key(&key, |(g, _)| *g) {
-                    Ok(i) => self.deals[i].1 = deal,
-                    Err(i) => self.deals.insert(i, (key, deal)),
+        let deal = p.deal.expand((p.addr, p.demoted()));
+        match &mut self.deal {
+            // The last pick's group again (always, with one group): in place.
+            Some((key, last)) if *key == group.key => *last = deal,
+            slot => {
+                if let Some((key, deal)) = slot.replace((group.key, deal)) {
+                    match self.deals.binary_search_by_key(&key, |(g, _)| *g) {
+                        Ok(i) => self.deals[i].1 = deal,
+                        Err(i) => self.deals.insert(i, (key, deal)),
+                    }
                 }
             }
-            _ => {}
         }
-        self.count(&p, false);
+        self.count(&p, group, false);
         Some(endpoint(&p, group, cx))
     }
 
@@ -599,7 +600,7 @@ impl Candidates {
         (self.v6, self.v4, self.services) = (0, 0, 0);
         for i in 0..self.order.len() {
             let c = self.order[i];
-            self.count(&c, true);
+            self.count(&c, self.groups[usize::from(c.group)], true);
         }
     }
 
@@ -833,16 +834,16 @@ impl Candidates {
         }
     }
 
-    /// Counts an endpoint into (or out of) the order's tallies.
+    /// Counts an endpoint of `group` (its own) into (or out of) the order's tallies.
     #[inline(always)]
-    fn count(&mut self, p: &Next, add: bool) {
+    fn count(&mut self, p: &Next, group: Group, add: bool) {
         let n = if p.addr.is_ipv6() && !p.nat64() {
             &mut self.v6
         } else {
             &mut self.v4
         };
         let s = &mut self.services;
-        let service = matches!(self.groups[usize::from(p.group)].key, GroupKey::Service(_));
+        let service = matches!(group.key, GroupKey::Service(_));
         if add {
             *n += 1;
             *s += usize::from(service);

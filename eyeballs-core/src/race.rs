@@ -34,6 +34,8 @@ pub struct Race<E>(Box<State<E>>);
 #[derive(Debug)]
 struct State<E> {
     config: Config,
+    /// [`Config::fixed_attempt_delay`], the delay after each start without history.
+    attempt_delay: Duration,
     protocols: Protocols,
     /// A race through a proxy (V60): the origin's HTTPS records give ALPN and ECH only.
     proxied: bool,
@@ -374,6 +376,7 @@ impl<E> State<E> {
         let want_a = config.nat64.is_some();
         let mut race = Box::new(State {
             config,
+            attempt_delay: config.fixed_attempt_delay(),
             protocols: target.protocols,
             proxied,
             history: match &history {
@@ -1277,7 +1280,7 @@ impl<E> State<E> {
                 return config.multiplied_delay(base, factor, n)
             }
             // Nothing to look up.
-            (_, None) => return config.fixed_attempt_delay(),
+            (_, None) => return self.attempt_delay,
             _ => {}
         }
         let source = self.source_of(endpoint.addr.ip());
