@@ -1,6 +1,5 @@
 //! The race: one Happy Eyeballs connection establishment as a state machine.
 
-use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -87,8 +86,9 @@ struct State<E> {
     /// Actions not yet drained, as the records they refer to (built when drained): a few
     /// inline, so a small race allocates no queue.
     actions: SmallQueue<Queued, 4>,
-    /// The actions queued as [`Queued::Built`], in order.
-    built: VecDeque<Action<E>>,
+    /// The actions queued as [`Queued::Built`], in order (a few at most: a failure's
+    /// report, or actions whose endpoint changed before they were drained).
+    built: Vec<Action<E>>,
     result: Option<Result<Winner, FailureReason>>,
     finished_at: Option<Instant>,
 }
@@ -407,7 +407,7 @@ impl<E> State<E> {
             follow_up: None,
             http_origin,
             actions: SmallQueue::new(),
-            built: VecDeque::new(),
+            built: Vec::new(),
             result: None,
             finished_at: None,
         });
@@ -516,7 +516,7 @@ impl<E> State<E> {
 
     fn poll_action(&mut self) -> Option<Action<E>> {
         match self.actions.pop_front()? {
-            Queued::Built => self.built.pop_front(),
+            Queued::Built => (!self.built.is_empty()).then(|| self.built.remove(0)),
             queued => build_action(queued, &self.queries, &self.attempts),
         }
     }
@@ -1350,7 +1350,7 @@ impl<E> State<E> {
         self.result = Some(Err(reason));
         self.finished_at = Some(now);
         let failure = Failure::new(reason, attempts, queries, skipped);
-        self.built.push_back(Action::Finish(Err(failure)));
+        self.built.push(Action::Finish(Err(failure)));
         self.actions.push_back(Queued::Built);
     }
 
