@@ -617,6 +617,10 @@ impl<E> State<E> {
     }
 
     fn ask(&mut self, asks: Vec<Ask>, now: Instant) {
+        if asks.is_empty() {
+            // Addresses given directly: nothing to ask, nothing to drop.
+            return;
+        }
         for Ask { name, kind, what } in asks {
             let query = QueryId(self.queries.len());
             self.queries.push(QueryRecord {
@@ -816,6 +820,9 @@ impl<E> State<E> {
     }
 
     fn learn_sources(&mut self, sources: Vec<Source>) {
+        if sources.is_empty() {
+            return;
+        }
         for s in sources {
             let destination = s.destination();
             if self.sources.len() < MAX_SOURCES || self.sources.contains_key(&destination) {
