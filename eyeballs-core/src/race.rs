@@ -1083,13 +1083,21 @@ impl<E> State<E> {
             return;
         }
         let settled = self.resolution.is_service_settled();
+        let shut = self.gates() && !settled && !self.is_startable();
+        if self.queries_outstanding == 0 && !shut {
+            // With no query outstanding, nothing waited for can still come: start (asked
+            // first, it spares a race over addresses given directly every other question;
+            // the Resolution Delay's deadline, never read once ready, is not armed).
+            self.ready = true;
+            return;
+        }
         // HG7: the Resolution Delay runs from the first time endpoints are held, whatever
         // else the race waits for.
         let delay = self.config.resolution_delay;
         let deadline = *self
             .resolution_deadline
             .get_or_insert_with(|| now.checked_add(delay));
-        if self.gates() && !settled && !self.is_startable() {
+        if shut {
             // V34, HG6: an ECH client sends no ClientHello before service information; only
             // TCP may connect, its ClientHello held (V55, HG15).
             return;
@@ -1114,11 +1122,7 @@ impl<E> State<E> {
         // HG19: and, within the same Resolution Delay, for the alternatives' answers, so that
         // an alternative answering just after the origin still goes first (HG17). Asked last:
         // a race without alternatives only checks an empty list.
-        // With no query outstanding, nothing waited for can still come: start (asked first,
-        // it spares a race over addresses given directly every other question).
-        if self.queries_outstanding == 0
-            || (settled && family_settled && positive && !self.resolution.is_alt_awaited())
-        {
+        if settled && family_settled && positive && !self.resolution.is_alt_awaited() {
             self.ready = true;
             return;
         }
