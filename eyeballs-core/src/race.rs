@@ -563,10 +563,11 @@ impl<E> State<E> {
             } else {
                 None
             };
-        [self.deadline, resolution, next_attempt]
-            .into_iter()
-            .flatten()
-            .min()
+        let earliest = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        earliest(earliest(self.deadline, resolution), next_attempt)
     }
 
     fn is_finished(&self) -> bool {
