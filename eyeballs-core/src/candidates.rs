@@ -192,15 +192,15 @@ const PLACEHOLDER: Cand = Cand {
 /// One candidate of [`Candidates::rebuild_plain`]: its key, its place among the host's
 /// addresses (the IPv6 ones, then the IPv4 ones), and its family.
 #[derive(Debug, Clone, Copy)]
-struct Few {
+struct Plain {
     key: SortKey,
     at: u32,
     v4: bool,
 }
 
-impl Few {
+impl Plain {
     /// A placeholder (for the slots not yet made).
-    const ZERO: Few = Few {
+    const ZERO: Plain = Plain {
         key: SortKey::ZERO,
         at: 0,
         v4: false,
@@ -610,7 +610,7 @@ impl Candidates {
     /// untried candidates as [`make`] does, leaving out duplicates (HG11), order them by
     /// family and key, and deal the families alternately, continuing from the picks made so
     /// far (R8, G6). A candidate is only its key and its place among the host's addresses
-    /// ([`Few`]: 32 bytes, sorted in place); up to [`PLAIN_MAX`] live on the stack, and at
+    /// ([`Plain`]: 32 bytes, sorted in place); up to [`PLAIN_MAX`] live on the stack, and at
     /// most [`PLAIN_LIMIT`] are taken. Returns `false`, touching nothing, for any other race.
     /// The property test `a_plain_rebuild_orders_as_the_general_one` holds it to the general
     /// path.
@@ -641,12 +641,13 @@ impl Candidates {
         } else {
             Transport::Quic
         };
-        // Made twice: the few on the stack, sorted by insertion; more on the heap.
+        // Two copies of the code (`FEW`): the few on the stack, sorted by insertion; more on
+        // the heap, by the standard sort.
         if total <= PLAIN_MAX {
-            let mut inline = [Few::ZERO; PLAIN_MAX];
+            let mut inline = [Plain::ZERO; PLAIN_MAX];
             self.order_plain::<true>(cx, (l6, l4), transport, deal, &mut inline)
         } else {
-            let mut heap = vec![Few::ZERO; total];
+            let mut heap = vec![Plain::ZERO; total];
             self.order_plain::<false>(cx, (l6, l4), transport, deal, &mut heap)
         }
     }
@@ -660,7 +661,7 @@ impl Candidates {
         (l6, l4): (&[SocketAddr], &[SocketAddr]),
         transport: Transport,
         deal: Deal,
-        buf: &mut [Few],
+        buf: &mut [Plain],
     ) -> bool {
         // `at` is below `total`: the address exists.
         let addr_at = |at: u32| match l6.get(at as usize) {
@@ -700,7 +701,7 @@ impl Candidates {
         // The general order: family, then key, then the tie of equal keys (the unit: its
         // address, as the key holds rule 1's demotion; then the order of making). Never
         // equal for two candidates: their `at` differ.
-        let order = |x: &Few, y: &Few| {
+        let order = |x: &Plain, y: &Plain| {
             (x.v4, x.key)
                 .cmp(&(y.v4, y.key))
                 .then_with(|| (addr_at(x.at), x.at).cmp(&(addr_at(y.at), y.at)))
@@ -727,7 +728,7 @@ impl Candidates {
         cx: &Context<'_>,
         (l6, l4): (&[SocketAddr], &[SocketAddr]),
         transport: Transport,
-        buf: &mut [Few],
+        buf: &mut [Plain],
     ) -> Option<usize> {
         let addr_at = |at: u32| match l6.get(at as usize) {
             Some(&a) => a,
@@ -765,7 +766,7 @@ impl Candidates {
             };
             let seq = (at as usize).checked_sub(l6.len()).unwrap_or(at as usize);
             // Room for every address: `len` is below `total`.
-            buf[len] = Few {
+            buf[len] = Plain {
                 key: sort_key(cx, (addr, addr.ip()), route, transport, seq),
                 at,
                 v4: !addr.is_ipv6(),
