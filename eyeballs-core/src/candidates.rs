@@ -109,11 +109,11 @@ pub(crate) struct Candidates {
 /// How many candidates, groups and the like a race keeps without allocating.
 const INLINE: usize = 2;
 
-/// The most candidates [`Candidates::rebuild_plain`] orders on the stack.
+/// The most addresses [`Candidates::rebuild_plain`] orders on the stack.
 const PLAIN_MAX: usize = 8;
 
-/// The most addresses [`Candidates::rebuild_plain`] takes: its buffers (72 bytes a
-/// candidate, read in sorted order) stay small enough for the cache and far below the
+/// The most addresses [`Candidates::rebuild_plain`] takes: its buffers (32 bytes a
+/// candidate) stay small enough for the cache and far below the
 /// allocator's trim threshold. Longer lists take the general rebuild, whose packed sort keys
 /// scale better (a 10,000-address walk faulted ten times as many pages in the plain one).
 const PLAIN_LIMIT: usize = 256;
@@ -188,6 +188,24 @@ const PLACEHOLDER: Cand = Cand {
     taken: false,
     nat64: false,
 };
+
+/// One candidate of [`Candidates::rebuild_plain`]: its key, its place among the host's
+/// addresses (the IPv6 ones, then the IPv4 ones), and its family.
+#[derive(Debug, Clone, Copy)]
+struct Plain {
+    key: SortKey,
+    at: u32,
+    v4: bool,
+}
+
+impl Plain {
+    /// A placeholder (for the slots not yet made).
+    const ZERO: Plain = Plain {
+        key: SortKey::ZERO,
+        at: 0,
+        v4: false,
+    };
+}
 
 /// One candidate: made and sorted by a rebuild, then waiting in the order.
 #[derive(Debug, Clone, Copy)]
@@ -352,19 +370,20 @@ impl Candidates {
         let p = *self.order.get(self.head)?;
         self.head += 1;
         let group = self.groups[usize::from(p.group)];
-        match self
-            .deal
-            .replace((group.key, p.deal.expand((p.addr, p.demoted()))))
-        {
-            Some((key, deal)) if key != group.key => {
-                match self.deals.binary_search_by_key(&key, |(g, _)| *g) {
-                    Ok(i) => self.deals[i].1 = deal,
-                    Err(i) => self.deals.insert(i, (key, deal)),
+        let deal = p.deal.expand((p.addr, p.demoted()));
+        match &mut self.deal {
+            // The last pick's group again (always, with one group): in place.
+            Some((key, last)) if *key == group.key => *last = deal,
+            slot => {
+                if let Some((key, deal)) = slot.replace((group.key, deal)) {
+                    match self.deals.binary_search_by_key(&key, |(g, _)| *g) {
+                        Ok(i) => self.deals[i].1 = deal,
+                        Err(i) => self.deals.insert(i, (key, deal)),
+                    }
                 }
             }
-            _ => {}
         }
-        self.count(&p, false);
+        self.count(&p, group, false);
         Some(endpoint(&p, group, cx))
     }
 
@@ -581,18 +600,20 @@ impl Candidates {
         (self.v6, self.v4, self.services) = (0, 0, 0);
         for i in 0..self.order.len() {
             let c = self.order[i];
-            self.count(&c, true);
+            self.count(&c, self.groups[usize::from(c.group)], true);
         }
     }
 
     /// The rebuild of the races users make most: one host's addresses (given, or answered)
     /// and nothing else, so one group (V21) over one transport, where every unit is one
     /// endpoint. The general rebuild's grouping, units and turns reduce to this: make the
-    /// untried candidates as [`make`] does, mark duplicates (HG11), order them by family and
-    /// key, and deal the families alternately, continuing from the picks made so far (R8,
-    /// G6). A few candidates live on the stack; at most [`PLAIN_LIMIT`] are taken. Returns `false`, touching nothing, for any
-    /// other race. The property test `a_plain_rebuild_orders_as_the_general_one` holds it to
-    /// the general path.
+    /// untried candidates as [`make`] does, leaving out duplicates (HG11), order them by
+    /// family and key, and deal the families alternately, continuing from the picks made so
+    /// far (R8, G6). A candidate is only its key and its place among the host's addresses
+    /// ([`Plain`]: 32 bytes, sorted in place); up to [`PLAIN_MAX`] live on the stack, and at
+    /// most [`PLAIN_LIMIT`] are taken. Returns `false`, touching nothing, for any other race.
+    /// The property test `a_plain_rebuild_orders_as_the_general_one` holds it to the general
+    /// path.
     fn rebuild_plain(&mut self, cx: &Context<'_>) -> bool {
         let r = cx.resolution;
         let Some(n) = r.names.first() else {
@@ -603,12 +624,14 @@ impl Candidates {
             Some((GroupKey::Address, deal)) if deal.turn.is_none() => deal,
             Some(_) => return false,
         };
+        let (l6, l4) = (&n.v6.addrs[..], &n.v4.addrs[..]);
+        let total = l6.len() + l4.len();
         if !r.services.is_empty()
             || !r.alts.is_empty()
             || r.alias.is_some()
             || !self.deals.is_empty()
             || cx.config.nat64.is_some()
-            || n.v6.addrs.len() + n.v4.addrs.len() > PLAIN_LIMIT
+            || total > PLAIN_LIMIT
             || plain_off()
         {
             return false;
@@ -618,87 +641,161 @@ impl Candidates {
         } else {
             Transport::Quic
         };
+        // Two copies of the code (`FEW`): the few on the stack, sorted by insertion; more on
+        // the heap, by the standard sort.
+        if total <= PLAIN_MAX {
+            let mut inline = [Plain::ZERO; PLAIN_MAX];
+            self.order_plain::<true>(cx, (l6, l4), transport, deal, &mut inline)
+        } else {
+            let mut heap = vec![Plain::ZERO; total];
+            self.order_plain::<false>(cx, (l6, l4), transport, deal, &mut heap)
+        }
+    }
+
+    /// Makes, orders and deals a plain rebuild's candidates in `buf` (room for every
+    /// address; `FEW`: at most [`PLAIN_MAX`]). Returns `false`, touching nothing, when
+    /// crafted addresses defeat the digests (the general rebuild then takes them).
+    fn order_plain<const FEW: bool>(
+        &mut self,
+        cx: &Context<'_>,
+        (l6, l4): (&[SocketAddr], &[SocketAddr]),
+        transport: Transport,
+        deal: Deal,
+        buf: &mut [Plain],
+    ) -> bool {
+        // `at` is below `total`: the address exists.
+        let addr_at = |at: u32| match l6.get(at as usize) {
+            Some(&a) => a,
+            None => l4[at as usize - l6.len()],
+        };
+        // A few are compared pairwise; more, by their digests.
+        let made = if FEW || l6.len() + l4.len() <= 16 {
+            self.make_plain::<true>(cx, (l6, l4), transport, buf)
+        } else {
+            self.make_plain::<false>(cx, (l6, l4), transport, buf)
+        };
+        let Some(len) = made else {
+            return false;
+        };
+        let few = &mut buf[..len];
         self.groups.clear();
         self.groups.push(Group {
             key: GroupKey::Address,
             service: 0,
             ech: 0,
         });
-        let no_routes = cx.sources.is_empty();
-        let mut cands: SmallBuf<Cand, PLAIN_MAX> = SmallBuf::new(PLACEHOLDER);
-        cands.reserve(n.v6.addrs.len() + n.v4.addrs.len());
-        for addrs in [&n.v6.addrs, &n.v4.addrs] {
-            for (seq, &addr) in addrs.iter().enumerate() {
-                if !cx.config.family_policy.allows(addr.is_ipv6()) {
-                    continue;
-                }
-                if !self.tried.is_empty() && is_tried(&self.tried, addr, transport, None) {
-                    continue;
-                }
-                let route = if no_routes {
-                    None
-                } else {
-                    cx.sources.get(&addr.ip()).copied()
-                };
-                // At most MAX_ANSWER_ADDRS of each family: it fits.
-                let made = cands.len() as u32;
-                cands.push(Cand {
-                    key: sort_key(cx, (addr, addr.ip()), route, transport, seq),
-                    addr,
-                    made,
-                    transport,
-                    ..PLACEHOLDER
-                });
-            }
-        }
-        mark_duplicates(&mut cands, (&mut Vec::new(), &mut Vec::new()), &self.groups);
-        // The candidates that count, in making order: all but duplicates (with no service
-        // record, V35 leaves none out).
-        let mut sorted: SmallBuf<u32, PLAIN_MAX> = SmallBuf::new(0);
-        sorted.reserve(cands.len());
         let (mut v6_seen, mut v6_poor) = (false, true);
         self.good = [false; 2];
         self.failed = [false; 2];
-        let counted = cands.iter().enumerate().filter(|(_, c)| !c.dup);
-        for (i, c) in counted {
-            sorted.push(i as u32);
-            if c.v6() {
+        for f in few.iter() {
+            if !f.v4 {
                 v6_seen = true;
-                v6_poor &= c.key.is_poor_route();
+                v6_poor &= f.key.is_poor_route();
             }
             // One transport: every candidate is judged (see `rebuild`).
-            let f = usize::from(!c.addr.is_ipv6());
-            self.good[f] |= c.key.is_good();
-            self.failed[f] |= c.key.is_demoted();
+            self.good[usize::from(f.v4)] |= f.key.is_good();
+            self.failed[usize::from(f.v4)] |= f.key.is_demoted();
         }
         self.skipped_without_ech = 0;
         self.v6_poor = v6_seen && v6_poor;
-        // The general order: family, then key (each unit is one endpoint, so its key is its
-        // own), then the tie of equal keys.
-        sorted.sort_unstable_by(|&a, &b| {
-            let (x, y) = (&cands[a as usize], &cands[b as usize]);
-            (!x.v6(), x.key, x.unit(), x.transport_rank(), x.made).cmp(&(
-                !y.v6(),
-                y.key,
-                y.unit(),
-                y.transport_rank(),
-                y.made,
-            ))
+        // The general order: family, then key, then the tie of equal keys (the unit: its
+        // address, as the key holds rule 1's demotion; then the order of making). Never
+        // equal for two candidates: their `at` differ.
+        let order = |x: &Plain, y: &Plain| {
+            (x.v4, x.key)
+                .cmp(&(y.v4, y.key))
+                .then_with(|| (addr_at(x.at), x.at).cmp(&(addr_at(y.at), y.at)))
+        };
+        if FEW {
+            insertion_sort(few, |x, y| order(x, y).is_lt());
+        } else {
+            few.sort_unstable_by(order);
+        }
+        let split = few.iter().take_while(|f| !f.v4).count();
+        self.deal_plain(cx, deal, transport, (split, few.len()), |k| {
+            (addr_at(few[k].at), few[k].key)
         });
-        let split = sorted
-            .iter()
-            .take_while(|&&i| cands[i as usize].v6())
-            .count();
+        true
+    }
+
+    /// Makes a plain rebuild's candidates into `buf` (room for every address: the IPv6
+    /// ones, `l6`, then the IPv4 ones), in the order of making; a copy of an endpoint made
+    /// before is left out (HG11: the first made is kept), found by comparing it with each
+    /// one made (`PAIRWISE`) or by its digest. Returns how many, or `None` when crafted
+    /// addresses defeat the digests (the general rebuild then takes them).
+    fn make_plain<const PAIRWISE: bool>(
+        &self,
+        cx: &Context<'_>,
+        (l6, l4): (&[SocketAddr], &[SocketAddr]),
+        transport: Transport,
+        buf: &mut [Plain],
+    ) -> Option<usize> {
+        let addr_at = |at: u32| match l6.get(at as usize) {
+            Some(&a) => a,
+            None => l4[at as usize - l6.len()],
+        };
+        let no_routes = cx.sources.is_empty();
+        let mut table = Vec::new();
+        let mut digests = (!PAIRWISE).then(|| Digests::new(&mut table, l6.len() + l4.len()));
+        let mut len = 0;
+        for (at, &addr) in l6.iter().chain(l4).enumerate() {
+            if !cx.config.family_policy.allows(addr.is_ipv6()) {
+                continue;
+            }
+            if !self.tried.is_empty() && is_tried(&self.tried, addr, transport, None) {
+                continue;
+            }
+            // At most PLAIN_LIMIT addresses: these fit.
+            let (at, made) = (at as u32, len as u32);
+            let copy = match &mut digests {
+                _ if PAIRWISE => buf[..len].iter().any(|f| addr_at(f.at) == addr),
+                None => false,
+                Some(set) => {
+                    let d = endpoint_digest(addr, transport, 0);
+                    let alike = |i: u32| addr_at(buf[i as usize].at) == addr;
+                    set.first(d, made, alike).ok()?.is_some()
+                }
+            };
+            if copy {
+                continue;
+            }
+            let route = if no_routes {
+                None
+            } else {
+                cx.sources.get(&addr.ip()).copied()
+            };
+            let seq = (at as usize).checked_sub(l6.len()).unwrap_or(at as usize);
+            // Room for every address: `len` is below `total`.
+            buf[len] = Plain {
+                key: sort_key(cx, (addr, addr.ip()), route, transport, seq),
+                at,
+                v4: !addr.is_ipv6(),
+            };
+            len += 1;
+        }
+        Some(len)
+    }
+
+    /// Deals a plain rebuild's sorted candidates (`at(k)`: the `k`-th one's address and
+    /// key; IPv6 in `..split`, IPv4 in `split..all`) into the order, the families
+    /// alternately, continuing from `deal`.
+    #[inline(always)]
+    fn deal_plain(
+        &mut self,
+        cx: &Context<'_>,
+        mut deal: Deal,
+        transport: Transport,
+        (split, all): (usize, usize),
+        at: impl Fn(usize) -> (SocketAddr, SortKey),
+    ) {
         let prefer_v6 = cx.config.family_policy.prefers_v6();
         let first_v6 = if should_flip(self.good, self.failed, prefer_v6) {
             !prefer_v6
         } else if prefer_v6 {
-            match (sorted.first(), sorted.get(split)) {
-                (Some(&a), Some(&b)) if split > 0 => {
-                    let rank = |i: u32| cands[i as usize].key.family_rank();
-                    rank(a) <= rank(b)
-                }
-                _ => true,
+            if split > 0 && split < all {
+                at(0).1.family_rank() <= at(split).1.family_rank()
+            } else {
+                true
             }
         } else {
             false
@@ -710,43 +807,44 @@ impl Candidates {
             .saturating_sub(self.seen);
         let count = cx.config.first_address_family_count;
         self.order.clear();
-        self.order.reserve(sorted.len().min(cap));
+        self.order.reserve(all.min(cap));
         self.head = 0;
         (self.v6, self.v4, self.services) = (0, 0, 0);
-        let mut deal = deal;
-        let all = sorted.len();
         let (mut next_v6, mut next_v4) = (0, split);
         while self.order.len() < cap {
             let has = |v6: bool| if v6 { next_v6 < split } else { next_v4 < all };
             let Some(v6) = deal.pick(has, count, first_v6) else {
                 break;
             };
-            let at = if v6 { &mut next_v6 } else { &mut next_v4 };
-            let c = &cands[sorted[*at] as usize];
-            *at += 1;
-            let next = Next {
-                addr: c.addr,
+            let k = if v6 { &mut next_v6 } else { &mut next_v4 };
+            let (addr, key) = at(*k);
+            *k += 1;
+            self.order.push(Next {
+                addr,
                 deal: deal.compact(),
                 group: 0,
                 transport,
-                flags: if c.key.is_demoted() { DEMOTED } else { 0 },
-            };
-            self.order.push(next);
-            self.count(&next, true);
+                flags: if key.is_demoted() { DEMOTED } else { 0 },
+            });
+            // One group of plain addresses: no service endpoint, no NAT64.
+            if addr.is_ipv6() {
+                self.v6 += 1;
+            } else {
+                self.v4 += 1;
+            }
         }
-        true
     }
 
-    /// Counts an endpoint into (or out of) the order's tallies.
+    /// Counts an endpoint of `group` (its own) into (or out of) the order's tallies.
     #[inline(always)]
-    fn count(&mut self, p: &Next, add: bool) {
+    fn count(&mut self, p: &Next, group: Group, add: bool) {
         let n = if p.addr.is_ipv6() && !p.nat64() {
             &mut self.v6
         } else {
             &mut self.v4
         };
         let s = &mut self.services;
-        let service = matches!(self.groups[usize::from(p.group)].key, GroupKey::Service(_));
+        let service = matches!(group.key, GroupKey::Service(_));
         if add {
             *n += 1;
             *s += usize::from(service);
@@ -754,6 +852,21 @@ impl Candidates {
             *n -= 1;
             *s -= usize::from(service);
         }
+    }
+}
+
+/// Sorts a few elements by `less` (a strict total order): cheaper than the standard sort's
+/// setup for a handful.
+#[inline(always)]
+fn insertion_sort<T: Copy>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
+    for i in 1..v.len() {
+        let x = v[i];
+        let mut j = i;
+        while j > 0 && less(&x, &v[j - 1]) {
+            v[j] = v[j - 1];
+            j -= 1;
+        }
+        v[j] = x;
     }
 }
 
@@ -1165,6 +1278,10 @@ fn sort_key(
     transport: Transport,
     seq: usize,
 ) -> SortKey {
+    if route.is_none() {
+        // No fact of its route: no source, so no history either.
+        return SortKey::unrouted(sort_ip, seq as u64);
+    }
     let source = route.flatten().map(|r| r.source);
     let path = source.map(|s| Path::new(s, addr, transport));
     // HG3, V24: a race that re-probes QUIC (from this source, or over this path) ignores
@@ -1319,51 +1436,94 @@ fn mark_duplicates(
         }
         return;
     }
-    let digest = |c: &Cand| {
-        let tail = (u64::from(c.addr.port()) << 8)
-            | (u64::from(c.transport == Transport::Quic) << 7)
-            | u64::from(ech(c) & 0x7f);
-        match c.addr {
-            SocketAddr::V4(a) => (u64::from(u32::from(*a.ip())) << 24) | tail,
-            SocketAddr::V6(a) => {
-                let ip = u128::from(*a.ip());
-                let mut h = (ip as u64) ^ ((ip >> 64) as u64).rotate_left(29);
-                h ^= (u64::from(a.flowinfo()) << 32 | u64::from(a.scope_id())).rotate_left(13);
-                h = (h ^ tail ^ (u64::from(ech(c)) << 56)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-                (1 << 63) | (h >> 1)
-            }
-        }
-    };
-    // At most three slots in four used (more than 16 endpoints: at least 32 slots); a slot is
-    // (digest, index + 1), 0 when empty.
-    let slots = (cands.len() + cands.len() / 3 + 1).next_power_of_two();
-    let shift = 64 - slots.trailing_zeros();
-    table.clear();
-    table.resize(slots, (0, 0));
+    let mut set = Digests::new(table, cands.len());
     for i in 0..cands.len() {
-        let d = digest(&cands[i]);
+        let c = &cands[i];
+        let d = endpoint_digest(c.addr, c.transport, ech(c));
+        // At most MAX_ENDPOINTS candidates of each transport: the index fits.
+        match set.first(d, i as u32, |j| alike(&cands[j as usize], c)) {
+            Ok(Some(_)) => cands[i].dup = true,
+            Ok(None) => {}
+            Err(Crafted) => return mark_duplicates_fully(cands, full, groups),
+        }
+    }
+}
+
+/// A 64-bit digest of an endpoint (address, transport, ECH number) for deduplication:
+/// exact for IPv4; for IPv6 a mix, whose equal digests are then compared endpoint by
+/// endpoint.
+fn endpoint_digest(addr: SocketAddr, transport: Transport, ech: u8) -> u64 {
+    let tail = (u64::from(addr.port()) << 8)
+        | (u64::from(transport == Transport::Quic) << 7)
+        | u64::from(ech & 0x7f);
+    match addr {
+        SocketAddr::V4(a) => (u64::from(u32::from(*a.ip())) << 24) | tail,
+        SocketAddr::V6(a) => {
+            let ip = u128::from(*a.ip());
+            let mut h = (ip as u64) ^ ((ip >> 64) as u64).rotate_left(29);
+            h ^= (u64::from(a.flowinfo()) << 32 | u64::from(a.scope_id())).rotate_left(13);
+            h = (h ^ tail ^ (u64::from(ech) << 56)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            (1 << 63) | (h >> 1)
+        }
+    }
+}
+
+/// The endpoint digests seen so far ([`endpoint_digest`]), for deduplication (HG11): a
+/// hash table, open addressing with linear probing, whose slot is a digest and the index of
+/// the first endpoint seen with it, plus one (0: empty).
+struct Digests<'t> {
+    table: &'t mut Vec<(u64, u32)>,
+    shift: u32,
+}
+
+/// More than 16 endpoints share a digest: crafted addresses, which [`Digests`] leaves to an
+/// exact method.
+struct Crafted;
+
+impl<'t> Digests<'t> {
+    /// A table for `n` endpoints in `table`'s buffer: at most three slots in four used.
+    fn new(table: &'t mut Vec<(u64, u32)>, n: usize) -> Self {
+        let slots = (n + n / 3 + 1).next_power_of_two();
+        table.clear();
+        table.resize(slots, (0, 0));
+        Digests {
+            table,
+            shift: 64 - slots.trailing_zeros(),
+        }
+    }
+
+    /// Returns the first endpoint seen with digest `d` that `alike` says is endpoint `i`'s
+    /// equal; or records `i` under `d` and returns `None`.
+    fn first(
+        &mut self,
+        d: u64,
+        i: u32,
+        alike: impl Fn(u32) -> bool,
+    ) -> Result<Option<u32>, Crafted> {
+        let mask = self.table.len() - 1;
         // Fibonacci hashing: the top bits of the product spread an IPv4 digest's run of
         // neighbouring addresses over the table.
-        let mut at = (d.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> shift) as usize;
+        let mut at = d
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .checked_shr(self.shift)
+            .unwrap_or(0) as usize;
         let mut colliding = 0;
         loop {
-            let (seen, index) = table[at];
+            let (seen, index) = self.table[at];
             if index == 0 {
-                // At most MAX_ENDPOINTS candidates of each transport: the index fits.
-                table[at] = (d, i as u32 + 1);
-                break;
+                self.table[at] = (d, i + 1);
+                return Ok(None);
             }
             if seen == d {
-                if alike(&cands[index as usize - 1], &cands[i]) {
-                    cands[i].dup = true;
-                    break;
+                if alike(index - 1) {
+                    return Ok(Some(index - 1));
                 }
                 colliding += 1;
                 if colliding > 16 {
-                    return mark_duplicates_fully(cands, full, groups);
+                    return Err(Crafted);
                 }
             }
-            at = (at + 1) & (slots - 1);
+            at = (at + 1) & mask;
         }
     }
 }
@@ -1621,6 +1781,29 @@ mod tests {
     #[allow(clippy::disallowed_methods)]
     fn origin() -> Instant {
         Instant::now()
+    }
+
+    /// Addresses crafted to share their digest defeat the plain rebuild's deduplication:
+    /// the general rebuild takes them, and the order is the same.
+    #[test]
+    fn crafted_digests_order_as_the_general_rebuild() {
+        let crafted = |k: u64| {
+            let hi = 0x2001_0db8_0000_0000 | k;
+            let lo = 0x1234_5678_9abc_def0 ^ hi.rotate_left(29);
+            let ip = std::net::Ipv6Addr::from((u128::from(hi) << 64) | u128::from(lo));
+            SocketAddr::from((ip, 443))
+        };
+        let mut addrs: Vec<SocketAddr> = (0..40).map(crafted).collect();
+        addrs.push(crafted(3));
+        addrs.push(SocketAddr::from(([192, 0, 2, 1], 443)));
+        let t0 = origin();
+        let with = (Config::default(), &Protocols::new());
+        let history = crate::History::new();
+        let race = (&addrs[..], false, 0);
+        let plain = plain_race(race, &[], with, &history, true, t0);
+        let general = plain_race(race, &[], with, &history, false, t0);
+        assert_eq!(plain.len(), 42, "{plain:?}");
+        assert_eq!(plain, general);
     }
 
     /// Runs a race over `addrs` (given, or as a host's AAAA answer at once and A answer

@@ -33,6 +33,8 @@ pub struct Race<E>(Box<State<E>>);
 #[derive(Debug)]
 struct State<E> {
     config: Config,
+    /// [`Config::fixed_attempt_delay`], the delay after each start without history.
+    attempt_delay: Duration,
     protocols: Protocols,
     /// A race through a proxy (V60): the origin's HTTPS records give ALPN and ECH only.
     proxied: bool,
@@ -81,8 +83,12 @@ struct State<E> {
     /// The target is an `http` origin: a positive HTTPS answer ends the race with
     /// [`FailureReason::UpgradeToHttps`] (V37).
     http_origin: bool,
-    /// Actions not yet drained: a few inline, so a small race allocates no queue.
-    actions: SmallQueue<Action<E>, 2>,
+    /// Actions not yet drained, as the records they refer to (built when drained): a few
+    /// inline, so a small race allocates no queue.
+    actions: SmallQueue<Queued, 4>,
+    /// The actions queued as [`Queued::Built`], in order (a few at most: a failure's
+    /// report, or actions whose endpoint changed before they were drained).
+    built: Vec<Action<E>>,
     result: Option<Result<Winner, FailureReason>>,
     finished_at: Option<Instant>,
 }
@@ -264,6 +270,69 @@ enum HistoryFrom<'h> {
     Copy(Box<Snapshot>),
 }
 
+/// An action as a race queues it: the record it refers to, built into an [`Action`] only
+/// when drained ([`build_action`]). An entry is 16 bytes and `Copy`, so queueing and
+/// draining move no endpoint and drop nothing, and each endpoint is cloned once, for the
+/// driver. An attempt's endpoint that is about to change first has its queued actions built
+/// ([`State::freeze`]).
+#[derive(Debug, Clone, Copy)]
+enum Queued {
+    Resolve(QueryId),
+    Connect(AttemptId),
+    ConnectHeld(AttemptId),
+    Handshake(AttemptId),
+    RetryEch(AttemptId),
+    Cancel(AttemptId),
+    /// `Finish(Ok)`: this attempt won.
+    Won(AttemptId),
+    /// Built already, next in [`State::built`]: a failure's report, or an action whose
+    /// endpoint changed since it was queued.
+    Built,
+}
+
+/// Builds a queued action from the records it refers to (ids the race gave: they index its
+/// records, which only grow); `None` for [`Queued::Built`], which is built already.
+fn build_action<E>(
+    queued: Queued,
+    queries: &[QueryRecord<E>],
+    attempts: &[AttemptRecord<E>],
+) -> Option<Action<E>> {
+    let endpoint = |a: AttemptId| attempts[a.0].endpoint.clone();
+    let action = match queued {
+        Queued::Resolve(query) => {
+            let q = &queries[query.0];
+            Action::Resolve {
+                query,
+                name: q.name.clone(),
+                kind: q.kind,
+            }
+        }
+        Queued::Connect(attempt) => Action::Connect {
+            attempt,
+            endpoint: endpoint(attempt),
+        },
+        Queued::ConnectHeld(attempt) => Action::ConnectHeld {
+            attempt,
+            endpoint: endpoint(attempt),
+        },
+        Queued::Handshake(attempt) => Action::Handshake {
+            attempt,
+            endpoint: endpoint(attempt),
+        },
+        Queued::RetryEch(attempt) => Action::RetryEch {
+            attempt,
+            endpoint: endpoint(attempt),
+        },
+        Queued::Cancel(attempt) => Action::Cancel { attempt },
+        Queued::Won(attempt) => Action::Finish(Ok(Winner {
+            attempt,
+            endpoint: endpoint(attempt),
+        })),
+        Queued::Built => return None,
+    };
+    Some(action)
+}
+
 impl<E> State<E> {
     fn handle_history(&mut self, history: &History, now: Instant) {
         let now = self.clamp(now);
@@ -307,6 +376,7 @@ impl<E> State<E> {
         let want_a = config.nat64.is_some();
         let mut race = Box::new(State {
             config,
+            attempt_delay: config.fixed_attempt_delay(),
             protocols: target.protocols,
             proxied,
             history: match &history {
@@ -337,6 +407,7 @@ impl<E> State<E> {
             follow_up: None,
             http_origin,
             actions: SmallQueue::new(),
+            built: Vec::new(),
             result: None,
             finished_at: None,
         });
@@ -444,7 +515,34 @@ impl<E> State<E> {
     }
 
     fn poll_action(&mut self) -> Option<Action<E>> {
-        self.actions.pop_front()
+        match self.actions.pop_front()? {
+            Queued::Built => (!self.built.is_empty()).then(|| self.built.remove(0)),
+            queued => build_action(queued, &self.queries, &self.attempts),
+        }
+    }
+
+    /// Builds now the queued actions that carry `attempt`'s endpoint, which is about to
+    /// change: each hands the driver the endpoint as it was when queued.
+    fn freeze(&mut self, attempt: AttemptId) {
+        let (queries, attempts, built) = (&self.queries, &self.attempts, &mut self.built);
+        // How many built actions come before the entry at hand.
+        let mut before = 0;
+        self.actions.for_each_mut(|q| match *q {
+            Queued::Built => before += 1,
+            Queued::Connect(a)
+            | Queued::ConnectHeld(a)
+            | Queued::Handshake(a)
+            | Queued::RetryEch(a)
+                if a == attempt =>
+            {
+                if let Some(action) = build_action(*q, queries, attempts) {
+                    built.insert(before, action);
+                    *q = Queued::Built;
+                    before += 1;
+                }
+            }
+            _ => {}
+        });
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
@@ -465,10 +563,11 @@ impl<E> State<E> {
             } else {
                 None
             };
-        [self.deadline, resolution, next_attempt]
-            .into_iter()
-            .flatten()
-            .min()
+        let earliest = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        earliest(earliest(self.deadline, resolution), next_attempt)
     }
 
     fn is_finished(&self) -> bool {
@@ -519,11 +618,15 @@ impl<E> State<E> {
     }
 
     fn ask(&mut self, asks: Vec<Ask>, now: Instant) {
+        if asks.is_empty() {
+            // Addresses given directly: nothing to ask, nothing to drop.
+            return;
+        }
         for Ask { name, kind, what } in asks {
             let query = QueryId(self.queries.len());
             self.queries.push(QueryRecord {
                 id: query,
-                name: name.clone(),
+                name,
                 kind,
                 sent: now,
                 stale: None,
@@ -535,8 +638,7 @@ impl<E> State<E> {
             });
             self.query_for.push(what);
             self.queries_outstanding += 1;
-            self.actions
-                .push_back(Action::Resolve { query, name, kind });
+            self.actions.push_back(Queued::Resolve(query));
         }
     }
 
@@ -719,6 +821,9 @@ impl<E> State<E> {
     }
 
     fn learn_sources(&mut self, sources: Vec<Source>) {
+        if sources.is_empty() {
+            return;
+        }
         for s in sources {
             let destination = s.destination();
             if self.sources.len() < MAX_SOURCES || self.sources.contains_key(&destination) {
@@ -772,7 +877,7 @@ impl<E> State<E> {
         error: E,
         now: Instant,
     ) {
-        let Some(a) = self.attempts.get_mut(attempt.0) else {
+        let Some(a) = self.attempts.get(attempt.0) else {
             return;
         };
         if a.status != AttemptStatus::Connecting {
@@ -782,17 +887,18 @@ impl<E> State<E> {
             // RFC 9849 §6.2: a client that offered no ECH config (GREASE) never uses retry
             // configs; §6.1.6: a retry is never retried.
             Some(config) if a.endpoint.ech.is_some() && a.ech_retried().is_none() => {
+                self.freeze(attempt);
+                let a = &mut self.attempts[attempt.0];
                 // Both endpoints are this attempt's: neither is ever started again (the
                 // first may not have reached the candidates' list of tried ones yet).
                 let first = a.endpoint.key();
                 a.handshake_mut().ech_retried = Some(now);
                 a.endpoint.ech = Some(config);
-                let endpoint = a.endpoint.clone();
+                let retried = a.endpoint.key();
                 self.candidates.mark_tried(first);
-                self.candidates.mark_tried(endpoint.key());
+                self.candidates.mark_tried(retried);
                 self.rebuild(now);
-                self.actions
-                    .push_back(Action::RetryEch { attempt, endpoint });
+                self.actions.push_back(Queued::RetryEch(attempt));
             }
             _ => self.on_attempt_failed(attempt, error, now),
         }
@@ -978,13 +1084,21 @@ impl<E> State<E> {
             return;
         }
         let settled = self.resolution.is_service_settled();
+        let shut = self.gates() && !settled && !self.is_startable();
+        if self.queries_outstanding == 0 && !shut {
+            // With no query outstanding, nothing waited for can still come: start (asked
+            // first, it spares a race over addresses given directly every other question;
+            // the Resolution Delay's deadline, never read once ready, is not armed).
+            self.ready = true;
+            return;
+        }
         // HG7: the Resolution Delay runs from the first time endpoints are held, whatever
         // else the race waits for.
         let delay = self.config.resolution_delay;
         let deadline = *self
             .resolution_deadline
             .get_or_insert_with(|| now.checked_add(delay));
-        if self.gates() && !settled && !self.is_startable() {
+        if shut {
             // V34, HG6: an ECH client sends no ClientHello before service information; only
             // TCP may connect, its ClientHello held (V55, HG15).
             return;
@@ -1009,11 +1123,7 @@ impl<E> State<E> {
         // HG19: and, within the same Resolution Delay, for the alternatives' answers, so that
         // an alternative answering just after the origin still goes first (HG17). Asked last:
         // a race without alternatives only checks an empty list.
-        // With no query outstanding, nothing waited for can still come: start (asked first,
-        // it spares a race over addresses given directly every other question).
-        if self.queries_outstanding == 0
-            || (settled && family_settled && positive && !self.resolution.is_alt_awaited())
-        {
+        if settled && family_settled && positive && !self.resolution.is_alt_awaited() {
             self.ready = true;
             return;
         }
@@ -1070,6 +1180,9 @@ impl<E> State<E> {
                 nat64: self.config.nat64,
             };
             let listed = self.candidates.find(addr, transport, &details);
+            if listed.is_some() {
+                self.freeze(AttemptId(i));
+            }
             let a = &mut self.attempts[i];
             match listed {
                 Some(endpoint) => {
@@ -1082,7 +1195,7 @@ impl<E> State<E> {
                     a.ended = Some(now);
                     self.in_flight -= 1;
                     self.held -= 1;
-                    self.actions.push_back(Action::Cancel { attempt: a.id() });
+                    self.actions.push_back(Queued::Cancel(a.id()));
                     // As a failure would (G1): the endpoints with ECH need not wait for it.
                     self.next_due = Some(self.next_due.map_or(now, |due| due.min(now)));
                     self.expedited = true;
@@ -1092,10 +1205,7 @@ impl<E> State<E> {
             }
             a.handshake_mut().released = Some(now);
             self.held -= 1;
-            self.actions.push_back(Action::Handshake {
-                attempt: a.id(),
-                endpoint: a.endpoint.clone(),
-            });
+            self.actions.push_back(Queued::Handshake(a.id()));
         }
         if taken {
             self.rebuild(now);
@@ -1149,7 +1259,7 @@ impl<E> State<E> {
         self.attempts.push(AttemptRecord {
             // At most MAX_ENDPOINTS (65,536) attempts: the index fits.
             id: attempt.0 as u32,
-            endpoint: endpoint.clone(),
+            endpoint,
             started: now,
             delay,
             handshake: None,
@@ -1165,11 +1275,9 @@ impl<E> State<E> {
         self.expedited = false;
         if held {
             self.hold(attempt);
-            self.actions
-                .push_back(Action::ConnectHeld { attempt, endpoint });
+            self.actions.push_back(Queued::ConnectHeld(attempt));
         } else {
-            self.actions
-                .push_back(Action::Connect { attempt, endpoint });
+            self.actions.push_back(Queued::Connect(attempt));
         }
     }
 
@@ -1184,7 +1292,7 @@ impl<E> State<E> {
                 return config.multiplied_delay(base, factor, n)
             }
             // Nothing to look up.
-            (_, None) => return config.fixed_attempt_delay(),
+            (_, None) => return self.attempt_delay,
             _ => {}
         }
         let source = self.source_of(endpoint.addr.ip());
@@ -1222,9 +1330,9 @@ impl<E> State<E> {
             attempt: winner,
             endpoint: self.attempts[winner.0].endpoint.clone(),
         };
-        self.result = Some(Ok(won.clone()));
+        self.result = Some(Ok(won));
         self.finished_at = Some(now);
-        self.actions.push_back(Action::Finish(Ok(won)));
+        self.actions.push_back(Queued::Won(winner));
     }
 
     fn fail(&mut self, reason: FailureReason, now: Instant) {
@@ -1253,9 +1361,9 @@ impl<E> State<E> {
         let skipped = self.candidates.skipped_without_ech();
         self.result = Some(Err(reason));
         self.finished_at = Some(now);
-        self.actions.push_back(Action::Finish(Err(Failure::new(
-            reason, attempts, queries, skipped,
-        ))));
+        let failure = Failure::new(reason, attempts, queries, skipped);
+        self.built.push(Action::Finish(Err(failure)));
+        self.actions.push_back(Queued::Built);
     }
 
     fn cancel_in_flight(&mut self, now: Instant) {
@@ -1264,7 +1372,7 @@ impl<E> State<E> {
             if a.status == AttemptStatus::Connecting {
                 a.status = AttemptStatus::Cancelled;
                 a.ended = Some(now);
-                self.actions.push_back(Action::Cancel { attempt: a.id() });
+                self.actions.push_back(Queued::Cancel(a.id()));
             }
         }
         self.in_flight = 0;

@@ -172,6 +172,7 @@ impl<T, const N: usize> SmallQueue<T, N> {
     }
 
     /// Appends `value` at the back.
+    #[inline]
     pub(crate) fn push_back(&mut self, value: T) {
         if self.len < N && self.overflow.is_empty() {
             self.ring[(self.head + self.len) % N] = Some(value);
@@ -181,7 +182,18 @@ impl<T, const N: usize> SmallQueue<T, N> {
         }
     }
 
+    /// Calls `f` with each element, front first.
+    pub(crate) fn for_each_mut(&mut self, mut f: impl FnMut(&mut T)) {
+        for i in 0..self.len {
+            if let Some(v) = &mut self.ring[(self.head + i) % N] {
+                f(v);
+            }
+        }
+        self.overflow.iter_mut().for_each(f);
+    }
+
     /// Takes the front element.
+    #[inline]
     pub(crate) fn pop_front(&mut self) -> Option<T> {
         if self.len == 0 {
             return self.overflow.pop_front();

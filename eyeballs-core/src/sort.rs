@@ -127,6 +127,24 @@ impl SortKey {
         }
     }
 
+    /// [`SortKey::new`] of `dest` without a route fact (`route` is `None`) or history (not
+    /// failing, no round trip): the usual case, at a fraction of the cost.
+    #[inline]
+    pub(crate) fn unrouted(dest: IpAddr, seq: u64) -> Self {
+        let (dest_precedence, _) = policy(dest);
+        let hi = (u32::from(u8::MAX - dest_precedence) << PRECEDENCE_SHIFT)
+            | (u32::from(scope(dest)) << SCOPE_SHIFT)
+            | NOT_HOME;
+        // `Duration::MAX`: its seconds fill `lo_hi`, its nanoseconds lead `lo_lo`.
+        let seq = seq.min((1 << SEQ_BITS) - 1);
+        let nanos = u64::from(Duration::MAX.subsec_nanos());
+        SortKey {
+            hi,
+            lo_hi: Duration::MAX.as_secs(),
+            lo_lo: (nanos << RTT_SHIFT) | (128 << SEQ_BITS) | seq,
+        }
+    }
+
     fn lo(&self) -> u128 {
         (u128::from(self.lo_hi) << 64) | u128::from(self.lo_lo)
     }
@@ -259,6 +277,21 @@ mod tests {
     }
 
     proptest! {
+        /// The key without facts is [`SortKey::new`]'s.
+        #[test]
+        fn an_unrouted_key_is_the_key_without_facts(
+            bits in any::<u128>(),
+            v4 in any::<bool>(),
+            seq in 0u64..(1 << 27),
+        ) {
+            let dest = if v4 {
+                IpAddr::V4(std::net::Ipv4Addr::from(bits as u32))
+            } else {
+                IpAddr::V6(Ipv6Addr::from(bits))
+            };
+            prop_assert_eq!(SortKey::unrouted(dest, seq), SortKey::new(dest, None, seq, false, None));
+        }
+
         /// The policy table read by the first 16 bits answers as the table tried prefix by
         /// prefix: for any address, and for addresses near each prefix's edges.
         #[test]

@@ -674,3 +674,78 @@ fn v13_v34_a_stale_https_answer_opens_the_gate() {
     assert_eq!(trace.endpoints()[0].ech(), Some(&ech_config()));
     assert_eq!(trace.winning_try(), Some(tried(10, Q6)));
 }
+
+/// A driver that feeds inputs before draining the actions still gets each action as it was
+/// when queued: a held attempt's `ConnectHeld` keeps the endpoint it connected to though the
+/// HTTPS answer then gives it ECH (its `Handshake` carries that), and a rejection with retry
+/// configs leaves the `Handshake` as it was (the `RetryEch` carries the retry configs).
+#[test]
+fn hg15_v54_actions_drained_late_keep_their_endpoints() {
+    use eyeballs_core::{Action, Input, QueryKind, Race, Target};
+    let t0 = base_instant();
+    let target = Target::host("example.test", 443)
+        .https(true)
+        .protocols(Protocols::http());
+    let mut race: Race<()> = Race::new(target, Config::default().ech(true), t0).unwrap();
+    let mut queries = Vec::new();
+    while let Some(action) = race.poll_action() {
+        if let Action::Resolve { query, kind, .. } = action {
+            queries.push((kind, query));
+        }
+    }
+    let query = |k: QueryKind| queries.iter().find(|(kind, _)| *kind == k).unwrap().1;
+    let addrs = vec![ip("2001:db8::1")];
+    race.handle_input(
+        Input::Resolved {
+            query: query(QueryKind::Aaaa),
+            addrs,
+        },
+        t0,
+    );
+    let addrs = vec![ip("192.0.2.1")];
+    race.handle_input(
+        Input::Resolved {
+            query: query(QueryKind::A),
+            addrs,
+        },
+        t0,
+    );
+    // The Resolution Delay ends: the ConnectHeld is queued, and the HTTPS answer comes
+    // before it is drained.
+    let t = race.poll_timeout().unwrap();
+    race.handle_timeout(t);
+    let records = vec![ech_record()];
+    race.handle_input(
+        Input::ResolvedServices {
+            query: query(QueryKind::Https),
+            records,
+        },
+        t + ms(5),
+    );
+    let Some(Action::ConnectHeld {
+        attempt, endpoint, ..
+    }) = race.poll_action()
+    else {
+        panic!("a held connect first")
+    };
+    assert_eq!(endpoint.addr(), sa("[2001:db8::1]:443"));
+    assert!(endpoint.ech().is_none());
+    assert_eq!(endpoint.provenance(), &Provenance::Address);
+    // Not drained yet: the Handshake; a rejection with retry configs comes first.
+    race.handle_input(
+        Input::EchRejected {
+            attempt,
+            retry: Some(retry_config(1)),
+            error: (),
+        },
+        t + ms(6),
+    );
+    let Some(Action::Handshake { endpoint, .. }) = race.poll_action() else {
+        panic!("the released ClientHello next")
+    };
+    assert_eq!(endpoint.ech(), Some(&ech_config()));
+    let Some(Action::RetryEch { endpoint, .. }) = race.poll_action() else {
+        panic!("then the retry")
+    };
+    assert_eq!(endpoint.ech(), Some(&retry_config(1)));
+}
