@@ -422,14 +422,17 @@ impl<E> State<E> {
                 let (r, mut asks) =
                     Resolution::host(name, port, policy, want_a, combined, https_name.clone());
                 state.resolution = r;
-                // V3, V59: the alternatives' queries follow the origin's.
-                let alts = state.resolution.add_alts(
-                    &target.alts,
-                    &state.protocols,
-                    https_name.as_ref(),
-                    now,
-                );
-                asks.extend(alts);
+                // V3, V59: the alternatives' queries follow the origin's (most races have
+                // none: nothing to add).
+                if !target.alts.is_empty() {
+                    let alts = state.resolution.add_alts(
+                        &target.alts,
+                        &state.protocols,
+                        https_name.as_ref(),
+                        now,
+                    );
+                    asks.extend(alts);
+                }
                 asks
             }
             TargetKind::Addrs(addrs) => {
