@@ -519,6 +519,11 @@ impl<E> State<E> {
 
     fn poll_action(&mut self) -> Option<Action<E>> {
         match self.actions.pop_front()? {
+            // The action drained most (once an attempt), built here rather than in a call.
+            Queued::Connect(attempt) => Some(Action::Connect {
+                attempt,
+                endpoint: self.attempts[attempt.0].endpoint.clone(),
+            }),
             Queued::Built => (!self.built.is_empty()).then(|| self.built.remove(0)),
             queued => build_action(queued, &self.queries, &self.attempts),
         }
