@@ -445,14 +445,20 @@ impl<E> State<E> {
                 }
             }
         };
-        race.ask(asks, now);
+        // Both checked here as well: a race over addresses given directly (and without
+        // routes) then makes neither call.
+        if !asks.is_empty() {
+            race.ask(asks, now);
+        }
         if let Some(HistoryFrom::Copy(copy)) = history {
             race.history = Some(copy);
             race.learn_sources(target_sources);
             // The copy holds exactly these destinations' pairs (`History::copy_for`).
             race.uncopied.clear();
         } else {
-            race.learn_sources(target_sources);
+            if !target_sources.is_empty() {
+                race.learn_sources(target_sources);
+            }
             if let Some(HistoryFrom::Store(h)) = history {
                 race.copy_history(h);
             }
