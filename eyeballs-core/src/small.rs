@@ -173,7 +173,7 @@ impl<T, const N: usize> SmallQueue<T, N> {
     }
 
     /// Appends `value` at the back.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_back(&mut self, value: T) {
         if self.len < N && self.overflow.is_empty() {
             self.ring[(self.head + self.len) % N] = Some(value);
