@@ -636,6 +636,13 @@ impl Candidates {
         {
             return false;
         }
+        if total == 0 {
+            // Nothing to order (a host not answered yet): what `order_plain` leaves for no
+            // address, without running either copy of it (a walk's code then fits the
+            // instruction cache better).
+            self.clear_plain();
+            return true;
+        }
         let transport = if cx.protocols.speaks(Transport::Tcp) {
             Transport::Tcp
         } else {
@@ -650,6 +657,25 @@ impl Candidates {
             let mut heap = vec![Plain::ZERO; total];
             self.order_plain::<false>(cx, (l6, l4), transport, deal, &mut heap)
         }
+    }
+
+    /// Leaves the state [`Candidates::order_plain`] leaves for a host without addresses:
+    /// one group of plain addresses, nothing judged, nothing waiting.
+    #[cold]
+    fn clear_plain(&mut self) {
+        self.groups.clear();
+        self.groups.push(Group {
+            key: GroupKey::Address,
+            service: 0,
+            ech: 0,
+        });
+        self.good = [false; 2];
+        self.failed = [false; 2];
+        self.skipped_without_ech = 0;
+        self.v6_poor = false;
+        self.order.clear();
+        self.head = 0;
+        (self.v6, self.v4, self.services) = (0, 0, 0);
     }
 
     /// Makes, orders and deals a plain rebuild's candidates in `buf` (room for every

@@ -463,11 +463,13 @@ impl Config {
     }
 
     /// The fixed Connection Attempt Delay after clamping to `[10 ms, max]`.
+    #[inline]
     pub(crate) fn fixed_attempt_delay(&self) -> Duration {
         self.clamp_configured_delay(self.connection_attempt_delay)
     }
 
     /// A configured delay clamped to `[10 ms, max]` (R28, R30).
+    #[inline]
     pub(crate) fn clamp_configured_delay(&self, delay: Duration) -> Duration {
         delay.clamp(ATTEMPT_START_FLOOR, self.max_connection_attempt_delay)
     }

@@ -198,7 +198,12 @@ impl Protocols {
     }
 
     /// Returns the first id that RFC 7301 does not allow (empty, or over 255 bytes).
+    #[inline]
     pub(crate) fn invalid(&self) -> Option<&Alpn> {
+        // Plain TCP (most races) has no id to check.
+        if self.tcp.is_none() && self.quic.is_none() {
+            return None;
+        }
         let all = self.alpn(Transport::Tcp).iter();
         all.chain(self.alpn(Transport::Quic))
             .find(|a| !a.is_valid())

@@ -22,6 +22,11 @@ use crate::target::{Target, TargetKind};
 /// ([`Input::Sources`](crate::Input::Sources)); facts beyond it are ignored.
 pub const MAX_SOURCES: usize = 4096;
 
+/// The longest waiting list for which [`State::rebuild`] reserves room for twice its
+/// attempts while a query is outstanding (at most this many records more, 45 KB, never
+/// touched unless used).
+const ROOM_DOUBLED_UP_TO: usize = 256;
+
 /// One Happy Eyeballs race: from a host name or addresses to one established connection.
 ///
 /// See the [crate docs](crate) for the driver contract and complete examples.
@@ -422,14 +427,17 @@ impl<E> State<E> {
                 let (r, mut asks) =
                     Resolution::host(name, port, policy, want_a, combined, https_name.clone());
                 state.resolution = r;
-                // V3, V59: the alternatives' queries follow the origin's.
-                let alts = state.resolution.add_alts(
-                    &target.alts,
-                    &state.protocols,
-                    https_name.as_ref(),
-                    now,
-                );
-                asks.extend(alts);
+                // V3, V59: the alternatives' queries follow the origin's (most races have
+                // none: nothing to add).
+                if !target.alts.is_empty() {
+                    let alts = state.resolution.add_alts(
+                        &target.alts,
+                        &state.protocols,
+                        https_name.as_ref(),
+                        now,
+                    );
+                    asks.extend(alts);
+                }
                 asks
             }
             TargetKind::Addrs(addrs) => {
@@ -442,14 +450,20 @@ impl<E> State<E> {
                 }
             }
         };
-        race.ask(asks, now);
+        // Both checked here as well: a race over addresses given directly (and without
+        // routes) then makes neither call.
+        if !asks.is_empty() {
+            race.ask(asks, now);
+        }
         if let Some(HistoryFrom::Copy(copy)) = history {
             race.history = Some(copy);
             race.learn_sources(target_sources);
             // The copy holds exactly these destinations' pairs (`History::copy_for`).
             race.uncopied.clear();
         } else {
-            race.learn_sources(target_sources);
+            if !target_sources.is_empty() {
+                race.learn_sources(target_sources);
+            }
             if let Some(HistoryFrom::Store(h)) = history {
                 race.copy_history(h);
             }
@@ -516,6 +530,11 @@ impl<E> State<E> {
 
     fn poll_action(&mut self) -> Option<Action<E>> {
         match self.actions.pop_front()? {
+            // The action drained most (once an attempt), built here rather than in a call.
+            Queued::Connect(attempt) => Some(Action::Connect {
+                attempt,
+                endpoint: self.attempts[attempt.0].endpoint.clone(),
+            }),
             Queued::Built => (!self.built.is_empty()).then(|| self.built.remove(0)),
             queued => build_action(queued, &self.queries, &self.attempts),
         }
@@ -995,14 +1014,23 @@ impl<E> State<E> {
         // Room for every attempt the order may start, at once (the order holds at most
         // `MAX_ENDPOINTS`): growing by doubling would copy every record again at each step
         // and touch twice the memory, which a walk of thousands of addresses pays in page
-        // faults. Room never used is never touched. (This may fall short by the attempts
-        // already held, and a long walk then doubles the vector once in its last starts;
-        // `reserve_exact` of the whole order avoided that copy but ran slower in the paired
-        // bench: the exact, smaller blocks kept the allocator's trim threshold low, and the
-        // pages given back were faulted in again every race.)
+        // faults. Room never used is never touched. While a query is outstanding, a short
+        // list gets room for as many again: the other family's answer usually brings about
+        // as many, and one block then serves both (no copy, no second block: a 64-address
+        // walk's data then fits a 32 KB L1 cache). Longer lists keep the reservation below:
+        // their blocks' sizes move the allocator's thresholds (`reserve_exact` of the whole
+        // order ran slower in the paired bench: the exact, smaller blocks kept the trim
+        // threshold low, and the pages given back were faulted in again every race; so did
+        // room for the whole order, by about 1.6x on the 10,000-address walk).
         let waiting = self.candidates.len();
-        let room = self.attempts.capacity() - self.attempts.len();
-        self.attempts.reserve(waiting.saturating_sub(room));
+        if self.queries_outstanding > 0 && waiting <= ROOM_DOUBLED_UP_TO {
+            self.attempts.reserve(waiting * 2);
+        } else {
+            // (This may fall short by the attempts already held, and a long walk then
+            // doubles the vector once in its last starts.)
+            let room = self.attempts.capacity() - self.attempts.len();
+            self.attempts.reserve(waiting.saturating_sub(room));
+        }
     }
 
     /// Marks a `Connecting` attempt as ended; returns `false` for unknown or ended attempts.

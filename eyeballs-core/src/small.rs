@@ -108,6 +108,7 @@ impl<T: Copy + PartialEq, const N: usize> PartialEq for SmallBuf<T, N> {
 impl<T: Copy + Eq, const N: usize> Eq for SmallBuf<T, N> {}
 
 impl<T: Copy, const N: usize> Extend<T> for SmallBuf<T, N> {
+    #[inline]
     fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
         let iter = iter.into_iter();
         if !self.spilled && self.len + iter.size_hint().0 > N {
@@ -172,7 +173,7 @@ impl<T, const N: usize> SmallQueue<T, N> {
     }
 
     /// Appends `value` at the back.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_back(&mut self, value: T) {
         if self.len < N && self.overflow.is_empty() {
             self.ring[(self.head + self.len) % N] = Some(value);

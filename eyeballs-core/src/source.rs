@@ -101,39 +101,40 @@ impl Source {
 #[derive(Debug)]
 pub(crate) struct Routes {
     few: SmallBuf<(IpAddr, Option<Route>), 2>,
-    /// Empty while `few` holds them all; then `few` is empty.
-    many: BTreeMap<IpAddr, Option<Route>>,
+    /// `None` while `few` holds them all (a race without it drops no map); then `few` is
+    /// empty. Facts are never removed, so a map, once made, holds at least three.
+    many: Option<BTreeMap<IpAddr, Option<Route>>>,
 }
 
 impl Routes {
     pub(crate) fn new() -> Self {
         Routes {
             few: SmallBuf::new((IpAddr::V4(Ipv4Addr::UNSPECIFIED), None)),
-            many: BTreeMap::new(),
+            many: None,
         }
     }
 
     /// Returns how many destinations have a fact.
     pub(crate) fn len(&self) -> usize {
-        self.few.len() + self.many.len()
+        self.few.len() + self.many.as_ref().map_or(0, BTreeMap::len)
     }
 
     /// Returns whether no destination has a fact.
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.few.is_empty() && self.many.is_empty()
+        self.few.is_empty() && self.many.is_none()
     }
 
     /// Returns the fact about `destination`: `Some(None)` when it has no route.
     #[inline]
     pub(crate) fn get(&self, destination: &IpAddr) -> Option<&Option<Route>> {
-        if self.many.is_empty() {
-            self.few
+        match &self.many {
+            None => self
+                .few
                 .iter()
                 .find(|(d, _)| d == destination)
-                .map(|(_, r)| r)
-        } else {
-            self.many.get(destination)
+                .map(|(_, r)| r),
+            Some(many) => many.get(destination),
         }
     }
 
@@ -144,24 +145,28 @@ impl Routes {
 
     /// Sets the fact about `destination`, replacing any earlier one.
     pub(crate) fn insert(&mut self, destination: IpAddr, route: Option<Route>) {
-        if self.many.is_empty() {
-            if let Some(fact) = self.few.iter_mut().find(|(d, _)| *d == destination) {
-                fact.1 = route;
-                return;
-            }
-            if self.few.len() < 2 {
-                self.few.push((destination, route));
-                return;
-            }
-            self.many.extend(self.few.iter().copied());
-            self.few.clear();
+        if let Some(many) = &mut self.many {
+            many.insert(destination, route);
+            return;
         }
-        self.many.insert(destination, route);
+        if let Some(fact) = self.few.iter_mut().find(|(d, _)| *d == destination) {
+            fact.1 = route;
+            return;
+        }
+        if self.few.len() < 2 {
+            self.few.push((destination, route));
+            return;
+        }
+        let mut many: BTreeMap<_, _> = self.few.iter().copied().collect();
+        many.insert(destination, route);
+        self.few.clear();
+        self.many = Some(many);
     }
 
     /// Every destination's fact, in no particular order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&IpAddr, &Option<Route>)> {
-        self.few.iter().map(|(d, r)| (d, r)).chain(self.many.iter())
+        let many = self.many.iter().flat_map(BTreeMap::iter);
+        self.few.iter().map(|(d, r)| (d, r)).chain(many)
     }
 }
 

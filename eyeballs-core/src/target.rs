@@ -245,6 +245,7 @@ impl Target {
     /// 443, `_PORT._https.HOST` otherwise (for an [`http_origin`](Target::http_origin), of
     /// its `https` form: port 80 as 443); `None` when no HTTPS query is sent. For a
     /// proxied target, the origin's (V60, HG20), whatever the proxy is.
+    #[inline]
     pub fn https_query_name(&self) -> Option<Name> {
         if let Some((name, port)) = self.origin() {
             return self.https.then(|| https_query_name(name, port));
