@@ -723,6 +723,9 @@ pub(crate) struct Snapshot {
     copied: SmallBuf<(IpAddr, IpAddr), 2>,
     /// The sources whose latest outcomes were copied, sorted.
     sources: SmallBuf<IpAddr, 2>,
+    /// Whether a QUIC entry or QUIC outcomes were copied: without, QUIC's history changed
+    /// nothing in the race.
+    quic: bool,
 }
 
 /// A placeholder address for the inline slots of empty buffers (never read).
@@ -746,6 +749,7 @@ impl Snapshot {
             transports: SmallBuf::new(((UNSPECIFIED, Transport::Tcp), latest)),
             copied: SmallBuf::new((UNSPECIFIED, UNSPECIFIED)),
             sources: SmallBuf::new(UNSPECIFIED),
+            quic: false,
         }
     }
 
@@ -786,6 +790,7 @@ impl Snapshot {
                 let Some(o) = history.transports.get(&(source, transport)) else {
                     continue;
                 };
+                self.quic |= transport == Transport::Quic;
                 if new_source {
                     self.transports.push(((source, transport), o.latest()));
                 }
@@ -881,6 +886,12 @@ impl Snapshot {
                     && e.is_failing()
             })
             .map(|(p, _)| *p)
+    }
+
+    /// Whether anything of QUIC was copied (entries or outcomes): without, the race has
+    /// no QUIC history to count re-probes of.
+    pub(crate) fn has_quic(&self) -> bool {
+        self.quic
     }
 
     /// The sources whose aggregates were copied, sorted.

@@ -213,7 +213,13 @@ impl<'s, O> Runner<'s, O> {
                 }
             }
         };
-        let race_target = race_target.protocols(plan.protocols);
+        // Every target above starts with plain TCP (`Protocols::new()`): setting it again
+        // would only move the target in and out of the builder.
+        let race_target = if plan.protocols == Protocols::new() {
+            race_target
+        } else {
+            race_target.protocols(plan.protocols)
+        };
         let config = plan.config.seed(plan.seed.unwrap_or_else(seed));
         // Under the history's lock, only the lookups of the target's own destinations; the
         // race is built after the lock is released (concurrent connects do not wait for
@@ -269,11 +275,15 @@ impl<'s, O> Runner<'s, O> {
                 let literal = target
                     .literal_target(scope)
                     .unwrap_or_else(|| unreachable!("only names have no literal target"));
-                let sources =
-                    settings
-                        .sources
-                        .facts(literal_ips(host), &settings.socket, now, flags);
-                literal.sources(sources)
+                let (sources, socket) = (&settings.sources, &settings.socket);
+                match host {
+                    // One address (the usual literal): its fact as an `Option`, whose exact
+                    // length lets the target's list take it without a loop.
+                    Host::Ip(ip) => {
+                        literal.sources(sources.facts([*ip], socket, now, flags).next())
+                    }
+                    _ => literal.sources(sources.facts(literal_ips(host), socket, now, flags)),
+                }
             }
         })
     }
