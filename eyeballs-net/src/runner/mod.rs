@@ -730,7 +730,11 @@ impl<'s, O> Runner<'s, O> {
     /// [`Failure`].
     ///
     /// A race that is not over (its loop stopped: the poller failed) is aborted first.
-    pub(crate) fn finish(mut self, now: Instant) -> (io::Result<O>, Option<Report>) {
+    ///
+    /// Called once, as the loop returns: it takes the result out, so the runner is spent.
+    /// It borrows the runner rather than taking it, so that the loop does not move the whole
+    /// runner (hundreds of bytes) to end it; the runner is dropped with the loop.
+    pub(crate) fn finish(&mut self, now: Instant) -> (io::Result<O>, Option<Report>) {
         let _race = self.span.clone().entered();
         if self.result.is_none() {
             self.race.handle_input(Input::Aborted, now);

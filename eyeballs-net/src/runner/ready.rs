@@ -93,6 +93,11 @@ impl<K: PartialEq + Copy, F: Future + Unpin> ReadySet<K, F> {
     /// Polls the woken futures until one is ready, and returns its key and output, removed
     /// from the set. Pending when none of them is ready (the task is woken when one is).
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<(K, F::Output)> {
+        // Nothing to poll (a literal's race asks no DNS): keep no task either. A future
+        // inserted later is polled on the next call, which finds no task and sets it.
+        if self.slots().all(Option::is_none) {
+            return Poll::Pending;
+        }
         let changed = !self.task.as_ref().is_some_and(|t| t.will_wake(cx.waker()));
         if changed {
             self.task = Some(cx.waker().clone());
