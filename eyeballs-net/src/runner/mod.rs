@@ -178,7 +178,7 @@ impl<'s, O> Runner<'s, O> {
         now: Instant,
     ) -> io::Result<Self> {
         let resolver = &settings.resolver;
-        let race_target = match &settings.proxy {
+        let mut race_target = match &settings.proxy {
             // V60, HG20: the race resolves and races the proxy; every attempt asks the
             // proxy for the caller's host, by name. The host's HTTPS record only when the
             // proxy says so (and a TLS connect, with a resolver that answers it).
@@ -194,32 +194,29 @@ impl<'s, O> Runner<'s, O> {
                     && matches!(target.host(), Host::Name(_));
                 Target::proxied(at, origin.as_str(), target.port()).https(https)
             }
-            None => {
-                let t = Self::host_target(settings, target, now, flags)?;
-                match target.host() {
-                    // Alternatives need a certificate check against the origin (RFC 7838
-                    // §2.1): TLS connects only, which are those that ask for HTTPS records.
-                    Host::Name(name) if plan.https => {
-                        let t = t.https(resolver.answers_https());
-                        settings
-                            .alt_svc
-                            .for_race(name, target.port(), now)
-                            .into_iter()
-                            .fold(t, Target::alt_svc)
-                    }
-                    // V37: an http origin's race asks the HTTPS query of its https form.
-                    Host::Name(_) if plan.http_origin => t.http_origin(resolver.answers_https()),
-                    _ => t,
-                }
-            }
+            None => Self::host_target(settings, target, now, flags)?,
         };
+        // Changed in place: a literal's target (the common case) is not moved again.
+        if let (None, Host::Name(name)) = (&settings.proxy, target.host()) {
+            if plan.https {
+                // Alternatives need a certificate check against the origin (RFC 7838 §2.1):
+                // TLS connects only, which are those that ask for HTTPS records.
+                race_target = race_target.https(resolver.answers_https());
+                race_target = settings
+                    .alt_svc
+                    .for_race(name, target.port(), now)
+                    .into_iter()
+                    .fold(race_target, Target::alt_svc);
+            } else if plan.http_origin {
+                // V37: an http origin's race asks the HTTPS query of its https form.
+                race_target = race_target.http_origin(resolver.answers_https());
+            }
+        }
         // Every target above starts with plain TCP (`Protocols::new()`): setting it again
         // would only move the target in and out of the builder.
-        let race_target = if plan.protocols == Protocols::new() {
-            race_target
-        } else {
-            race_target.protocols(plan.protocols)
-        };
+        if plan.protocols != Protocols::new() {
+            race_target = race_target.protocols(plan.protocols);
+        }
         let config = plan.config.seed(plan.seed.unwrap_or_else(seed));
         // Under the history's lock, only the lookups of the target's own destinations; the
         // race is built after the lock is released (concurrent connects do not wait for

@@ -59,13 +59,13 @@ impl<K: PartialEq + Copy, F: Future + Unpin> ReadySet<K, F> {
     /// polled on the next [`ReadySet::poll_next`].
     pub(crate) fn insert(&mut self, key: K, future: F) {
         drop(self.remove(key));
+        // Woken from the start: the next poll polls it. No wake-up of the task: the loops
+        // insert only while they run, and poll their sets before they wait.
         let waker = Arc::new(SlotWaker {
             task: Mutex::new(self.task.clone()),
-            woken: AtomicBool::new(false),
+            woken: AtomicBool::new(true),
         });
         let as_waker = Waker::from(waker.clone());
-        // Woken from the start: the next poll polls it, and a waiting loop wakes up.
-        waker.wake_by_ref();
         let slot = Some(Slot {
             key,
             future,
