@@ -413,18 +413,18 @@ impl History {
         self.latest = Some(now);
         let ttl = self.ttl;
         if let Some(entry) = self.entries.get_mut(&path) {
-            let old = *entry;
-            if !is_fresh(old.updated, ttl, now) {
+            let (old_evidence, old_success) = (entry.evidence(), entry.last_success);
+            if !is_fresh(entry.updated, ttl, now) {
                 *entry = Entry::new(now);
             }
             record(entry, now);
             entry.updated = now;
-            let new = *entry;
+            let (new_evidence, new_success) = (entry.evidence(), entry.last_success);
             // Its item in the eviction queue stays as it is (see `by_age`).
             // The entry had an outcome, so its (source, transport) has its multisets.
             if let Some(o) = self.transports.get_mut(&(path.source, path.transport)) {
-                o.failures.replace(old.evidence(), new.evidence());
-                o.successes.replace(old.last_success, new.last_success);
+                o.failures.replace(old_evidence, new_evidence);
+                o.successes.replace(old_success, new_success);
             }
             return;
         }
@@ -491,10 +491,25 @@ impl History {
 
 impl Times {
     /// Replaces one `old` by `new` (`None`: nothing).
+    #[inline]
     fn replace(&mut self, old: Option<Instant>, new: Option<Instant>) {
         if old == new {
             return;
         }
+        // A path recorded again: its time was the greatest, alone, and the new one is no
+        // earlier (time never goes back), so it takes its place; the rest stays earlier.
+        if let (Some(t), Some(new), Some((top, n))) = (old, new, &mut self.top) {
+            if *top == t && *n == 1 && new >= t {
+                *top = new;
+                return;
+            }
+        }
+        self.take_then_insert(old, new);
+    }
+
+    /// [`Times::replace`] in general: out of line, so that the quick cases stay small.
+    #[inline(never)]
+    fn take_then_insert(&mut self, old: Option<Instant>, new: Option<Instant>) {
         if let Some(t) = old {
             self.take_one(t);
         }
@@ -780,7 +795,10 @@ impl Snapshot {
                 Ok(_) => false,
                 Err(i) => {
                     self.sources.push(source);
-                    self.sources[i..].rotate_right(1);
+                    // In order already when it goes last (the first source, say).
+                    if i + 1 < self.sources.len() {
+                        self.sources[i..].rotate_right(1);
+                    }
                     true
                 }
             };
