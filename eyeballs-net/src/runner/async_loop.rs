@@ -7,7 +7,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use eyeballs_core::{AttemptId, HostPort, QueryId, Report};
+use eyeballs_core::{AttemptId, QueryId, Report, ToHostPort};
 
 use crate::connector::Settings;
 use crate::dial::{Dial, Gate, Step};
@@ -30,15 +30,24 @@ enum Event<O, F> {
     Timer,
 }
 
-/// Runs one race to its end on `rt` with `dial`'s dialers. Everything it opened lives in
-/// this future: dropping it closes every socket and drops every lookup and handshake.
-pub(crate) async fn run<R: Runtime, D: Dial<R>>(
+/// Runs one race to `target` (parsed at the first poll: `InvalidInput` when it does not
+/// parse) to its end on `rt` with `dial`'s dialers. Everything it opened lives in this
+/// future: dropping it closes every socket and drops every lookup and handshake.
+///
+/// The connects' own future: they return it as it is, so a connect is one future, not
+/// one wrapped in another (each layer moves the whole state, a kilobyte and more).
+pub(crate) async fn run<R: Runtime, D: Dial<R>, T: ToHostPort>(
     settings: &Settings,
     rt: &R,
-    target: &HostPort,
+    target: T,
     plan: Plan,
     dial: &D,
 ) -> (io::Result<D::Output>, Option<Report>) {
+    let target = match target.to_host_port() {
+        Ok(target) => target,
+        Err(e) => return (Err(io::Error::new(io::ErrorKind::InvalidInput, e)), None),
+    };
+    let target = &target;
     let mut runner = match Runner::start(settings, target, plan, FlagsRead::Pool, rt.now()) {
         Ok(runner) => runner,
         Err(e) => return (Err(e), None),
