@@ -170,6 +170,9 @@ impl<'s, O> Runner<'s, O> {
     /// # Errors
     ///
     /// `InvalidInput` for an unknown zone or a configuration the core rejects.
+    // Inlined into the loops: the runner is then built where the loop keeps it, not
+    // returned and moved there (hundreds of bytes).
+    #[inline]
     pub(crate) fn start(
         settings: &'s Settings,
         target: &HostPort,
@@ -731,6 +734,8 @@ impl<'s, O> Runner<'s, O> {
     /// Called once, as the loop returns: it takes the result out, so the runner is spent.
     /// It borrows the runner rather than taking it, so that the loop does not move the whole
     /// runner (hundreds of bytes) to end it; the runner is dropped with the loop.
+    // Inlined into the loops, as `start` is: its result is built where the loop returns it.
+    #[inline]
     pub(crate) fn finish(&mut self, now: Instant) -> (io::Result<O>, Option<Report>) {
         let _race = self.span.clone().entered();
         if self.result.is_none() {
