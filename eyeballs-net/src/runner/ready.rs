@@ -4,8 +4,9 @@
 //!
 //! Each future gets a waker of its own, which raises its flag and wakes the loop. A set
 //! holds a race's few lookups or attempts, so it keeps the first two inline and looks
-//! futures up by scanning: a race that connects at once allocates only its futures'
-//! wakers, and a removed future (a cancelled attempt) is dropped at once.
+//! futures up by scanning: a race with a few futures in flight allocates only their
+//! wakers (and the async loop keeps an attempt done at its first poll out of the set: no
+//! waker at all), and a removed future (a cancelled attempt) is dropped at once.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -94,7 +95,8 @@ impl<K: PartialEq + Copy, F: Future + Unpin> ReadySet<K, F> {
     /// from the set. Pending when none of them is ready (the task is woken when one is).
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<(K, F::Output)> {
         // Nothing to poll (a literal's race asks no DNS): keep no task either. A future
-        // inserted later is polled on the next call, which finds no task and sets it.
+        // inserted later is polled on the next call, which gives every slot the task when
+        // the set has none or another.
         if self.slots().all(Option::is_none) {
             return Poll::Pending;
         }
