@@ -688,6 +688,13 @@ impl History {
     /// `now` is the time the race will start at.
     pub fn copy_for(&self, target: &crate::Target, now: Instant) -> HistoryCopy {
         let mut snapshot = Box::new(Snapshot::new(self, now));
+        // One fact (a one-address literal): its pair, with no list to build.
+        if let [fact] = target.sources.as_slice() {
+            if let Some(source) = fact.source() {
+                snapshot.copy(self, &mut [(fact.destination(), source)]);
+            }
+            return HistoryCopy(snapshot);
+        }
         // The (destination, source) pairs the race will learn from the target's sources,
         // as it learns them (`State::learn_sources`): at most MAX_SOURCES destinations, a
         // later fact replacing an earlier one.
