@@ -160,11 +160,12 @@ pub struct History {
     /// entry's `updated` instead ([`History::evict_to`]). So the entry evicted is the one
     /// with the least `(updated, path)`, and a record costs no push.
     by_age: BinaryHeap<Reverse<(Instant, Path)>>,
-    /// Per source address and transport, the latest failure and success times of its
-    /// entries (as multisets, so an entry that changes or goes leaves the right maximum).
-    /// Present exactly while the store holds an entry of that source and transport (every
-    /// entry has a success or an evidence time).
-    transports: BTreeMap<(IpAddr, Transport), Outcomes>,
+    /// Per source address, and in it per transport, the latest failure and success times
+    /// of its entries (as multisets, so an entry that changes or goes leaves the right
+    /// maximum): one search finds a source's transports. A transport's outcomes are present
+    /// exactly while the store holds an entry of that source and transport (every entry
+    /// has a success or an evidence time), a source's while one of them is.
+    transports: BTreeMap<IpAddr, PerTransport>,
     capacity: usize,
     ttl: Duration,
     /// One race in this many re-probes QUIC where history says it fails.
@@ -194,6 +195,17 @@ struct Entry {
 /// The entries' evidence times ([`Entry::evidence`]) and the `last_success` times of
 /// one (source, transport)'s entries, with their counts; and how many races from that source
 /// used its failures since the last re-probe (HG3).
+/// A source's outcomes, per transport ([`slot`]).
+type PerTransport = [Option<Outcomes>; TRANSPORTS.len()];
+
+/// The place of `transport` in a [`PerTransport`].
+fn slot(transport: Transport) -> usize {
+    match transport {
+        Transport::Tcp => 0,
+        Transport::Quic => 1,
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 struct Outcomes {
     failures: Times,
@@ -373,9 +385,15 @@ impl History {
     }
 
     fn latest(&self, source: IpAddr, transport: Transport) -> Option<Latest> {
-        self.transports
-            .get(&(source, transport))
-            .map(Outcomes::latest)
+        self.outcomes(source, transport).map(Outcomes::latest)
+    }
+
+    fn outcomes(&self, source: IpAddr, transport: Transport) -> Option<&Outcomes> {
+        self.transports.get(&source)?[slot(transport)].as_ref()
+    }
+
+    fn outcomes_mut(&mut self, source: IpAddr, transport: Transport) -> Option<&mut Outcomes> {
+        self.transports.get_mut(&source)?[slot(transport)].as_mut()
     }
 
     /// Counts a race that dealt QUIC over `path` late because the path was failing, or
@@ -393,7 +411,7 @@ impl History {
     /// Counts a race from `source` that dealt TCP first because QUIC fails from there, or
     /// starts the count again after a race that re-probed (see [`History::reprobe_every`]).
     pub(crate) fn count_quic_race(&mut self, source: IpAddr, probed: bool) {
-        if let Some(o) = self.transports.get_mut(&(source, Transport::Quic)) {
+        if let Some(o) = self.outcomes_mut(source, Transport::Quic) {
             o.since_probe = if probed {
                 0
             } else {
@@ -422,7 +440,7 @@ impl History {
             let (new_evidence, new_success) = (entry.evidence(), entry.last_success);
             // Its item in the eviction queue stays as it is (see `by_age`).
             // The entry had an outcome, so its (source, transport) has its multisets.
-            if let Some(o) = self.transports.get_mut(&(path.source, path.transport)) {
+            if let Some(o) = self.outcomes_mut(path.source, path.transport) {
                 o.failures.replace(old_evidence, new_evidence);
                 o.successes.replace(old_success, new_success);
             }
@@ -435,10 +453,8 @@ impl History {
         let mut entry = Entry::new(now);
         record(&mut entry, now);
         entry.updated = now;
-        let o = self
-            .transports
-            .entry((path.source, path.transport))
-            .or_default();
+        let o = self.transports.entry(path.source).or_default()[slot(path.transport)]
+            .get_or_insert_with(Outcomes::default);
         o.failures.replace(None, entry.evidence());
         o.successes.replace(None, entry.last_success);
         self.entries.insert(path, entry);
@@ -473,8 +489,11 @@ impl History {
 
     /// Takes an entry's outcome times out of its (source, transport)'s multisets.
     fn forget_outcomes(&mut self, path: Path, old: &Entry) {
-        let key = (path.source, path.transport);
-        let Some(o) = self.transports.get_mut(&key) else {
+        let Some(per) = self.transports.get_mut(&path.source) else {
+            return;
+        };
+        let outcomes = &mut per[slot(path.transport)];
+        let Some(o) = outcomes else {
             return;
         };
         if let Some(t) = old.evidence() {
@@ -484,7 +503,10 @@ impl History {
             o.successes.take_one(t);
         }
         if o.failures.is_empty() && o.successes.is_empty() {
-            self.transports.remove(&key);
+            *outcomes = None;
+            if per.iter().all(Option::is_none) {
+                self.transports.remove(&path.source);
+            }
         }
     }
 }
@@ -809,10 +831,12 @@ impl Snapshot {
                     true
                 }
             };
+            // One search for the source's outcomes over every transport.
+            let per = history.transports.get(&source);
             for transport in TRANSPORTS {
                 // No outcomes of the source over the transport: no entries either (see
                 // `History::transports`), so no search of the entries.
-                let Some(o) = history.transports.get(&(source, transport)) else {
+                let Some(o) = per.and_then(|per| per[slot(transport)].as_ref()) else {
                     continue;
                 };
                 self.quic |= transport == Transport::Quic;
