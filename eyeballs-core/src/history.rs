@@ -2,12 +2,14 @@
 //! §5 R26; HG3), and the small copy of it one race keeps.
 //!
 //! The store is an ordered map of the entries by [`Path`] (lookups), a queue of the entries
-//! by last update (eviction of the least recently updated: a min-heap whose outdated items
-//! are dropped when they come up, and which is rebuilt from the map when they pile up), and,
-//! per source address and transport, the multiset of their latest failure and success times
-//! (HG3's "does QUIC fail from here"). Every record, lookup and eviction is O(log n)
-//! (amortized: a record adds one item to the queue, and an eviction may drop outdated ones);
-//! nothing scans the store.
+//! by last update (eviction of the least recently updated: a min-heap of one item per entry,
+//! queued when the entry is made; an item whose entry was updated since is queued again at
+//! the update's time when it comes up, as entries only ever get younger), and, per source
+//! address and transport, the multiset of their latest failure and success times (HG3's
+//! "does QUIC fail from here"), its greatest time kept apart. Every record, lookup and
+//! eviction is O(log n) (amortized: an update of an entry touches no queue, and an eviction
+//! may queue again the items of entries updated since they were queued); nothing scans the
+//! store.
 //!
 //! A race never copies the store: it copies the entries of the destinations whose source
 //! address it learns, and the per-source aggregates, into a [`Snapshot`] (O(k log n) for k
@@ -151,15 +153,19 @@ impl Path {
 #[derive(Debug, Clone)]
 pub struct History {
     entries: BTreeMap<Path, Entry>,
-    /// The entries by last update, least first (ties by path): eviction takes the least
-    /// item that is still an entry's `(updated, path)`. An update pushes the entry's new
-    /// item and leaves the old one, which is dropped when it comes up (its entry was
-    /// updated since, or is gone); the queue is rebuilt from `entries` when such items make
-    /// up more than half of it ([`History::age`]).
+    /// The entries by last update, least first (ties by path): one item per entry, its
+    /// `(updated, path)` when it was queued. An update leaves the item as it is (the
+    /// entry's `updated` only grows, so an item is never later than its entry); eviction
+    /// takes the least item, and one whose entry was updated since is queued again at the
+    /// entry's `updated` instead ([`History::evict_to`]). So the entry evicted is the one
+    /// with the least `(updated, path)`, and a record costs no push.
     by_age: BinaryHeap<Reverse<(Instant, Path)>>,
-    /// Per source address and transport, the latest failure and success times of its
-    /// entries (as multisets, so an entry that changes or goes leaves the right maximum).
-    transports: BTreeMap<(IpAddr, Transport), Outcomes>,
+    /// Per source address, and in it per transport, the latest failure and success times
+    /// of its entries (as multisets, so an entry that changes or goes leaves the right
+    /// maximum): one search finds a source's transports. A transport's outcomes are present
+    /// exactly while the store holds an entry of that source and transport (every entry
+    /// has a success or an evidence time), a source's while one of them is.
+    transports: BTreeMap<IpAddr, PerTransport>,
     capacity: usize,
     ttl: Duration,
     /// One race in this many re-probes QUIC where history says it fails.
@@ -189,11 +195,34 @@ struct Entry {
 /// The entries' evidence times ([`Entry::evidence`]) and the `last_success` times of
 /// one (source, transport)'s entries, with their counts; and how many races from that source
 /// used its failures since the last re-probe (HG3).
+/// A source's outcomes, per transport ([`slot`]).
+type PerTransport = [Option<Outcomes>; TRANSPORTS.len()];
+
+/// The place of `transport` in a [`PerTransport`].
+fn slot(transport: Transport) -> usize {
+    match transport {
+        Transport::Tcp => 0,
+        Transport::Quic => 1,
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 struct Outcomes {
-    failures: BTreeMap<Instant, u32>,
-    successes: BTreeMap<Instant, u32>,
+    failures: Times,
+    successes: Times,
     since_probe: u32,
+}
+
+/// A multiset of times, its greatest time (with its count) kept out of the tree: records
+/// come in time order (time is clamped so that it never goes back), so a path recorded
+/// again replaces the greatest time by a later one, and a source with one path (or one
+/// path recorded again and again) touches no tree at all.
+#[derive(Debug, Clone, Default)]
+struct Times {
+    /// The greatest time and its count (at least 1); `None` only when `rest` is empty too.
+    top: Option<(Instant, u32)>,
+    /// The other times, each earlier than `top`'s, with their counts.
+    rest: BTreeMap<Instant, u32>,
 }
 
 /// The latest failures and success of a (source, transport), over its entries.
@@ -356,19 +385,15 @@ impl History {
     }
 
     fn latest(&self, source: IpAddr, transport: Transport) -> Option<Latest> {
-        let o = self.transports.get(&(source, transport))?;
-        let mut failures = o.failures.iter().rev();
-        let (failure, second_failure) = match failures.next() {
-            Some((t, &n)) if n >= 2 => (Some(*t), Some(*t)),
-            Some((t, _)) => (Some(*t), failures.next().map(|(t, _)| *t)),
-            None => (None, None),
-        };
-        Some(Latest {
-            failure,
-            second_failure,
-            success: o.successes.last_key_value().map(|(t, _)| *t),
-            since_probe: o.since_probe,
-        })
+        self.outcomes(source, transport).map(Outcomes::latest)
+    }
+
+    fn outcomes(&self, source: IpAddr, transport: Transport) -> Option<&Outcomes> {
+        self.transports.get(&source)?[slot(transport)].as_ref()
+    }
+
+    fn outcomes_mut(&mut self, source: IpAddr, transport: Transport) -> Option<&mut Outcomes> {
+        self.transports.get_mut(&source)?[slot(transport)].as_mut()
     }
 
     /// Counts a race that dealt QUIC over `path` late because the path was failing, or
@@ -386,7 +411,7 @@ impl History {
     /// Counts a race from `source` that dealt TCP first because QUIC fails from there, or
     /// starts the count again after a race that re-probed (see [`History::reprobe_every`]).
     pub(crate) fn count_quic_race(&mut self, source: IpAddr, probed: bool) {
-        if let Some(o) = self.transports.get_mut(&(source, Transport::Quic)) {
+        if let Some(o) = self.outcomes_mut(source, Transport::Quic) {
             o.since_probe = if probed {
                 0
             } else {
@@ -406,20 +431,18 @@ impl History {
         self.latest = Some(now);
         let ttl = self.ttl;
         if let Some(entry) = self.entries.get_mut(&path) {
-            let old = *entry;
-            if !is_fresh(old.updated, ttl, now) {
+            let (old_evidence, old_success) = (entry.evidence(), entry.last_success);
+            if !is_fresh(entry.updated, ttl, now) {
                 *entry = Entry::new(now);
             }
             record(entry, now);
             entry.updated = now;
-            let new = *entry;
-            if old.updated != new.updated {
-                self.age(new.updated, path);
-            }
+            let (new_evidence, new_success) = (entry.evidence(), entry.last_success);
+            // Its item in the eviction queue stays as it is (see `by_age`).
             // The entry had an outcome, so its (source, transport) has its multisets.
-            if let Some(o) = self.transports.get_mut(&(path.source, path.transport)) {
-                replace(&mut o.failures, old.evidence(), new.evidence());
-                replace(&mut o.successes, old.last_success, new.last_success);
+            if let Some(o) = self.outcomes_mut(path.source, path.transport) {
+                o.failures.replace(old_evidence, new_evidence);
+                o.successes.replace(old_success, new_success);
             }
             return;
         }
@@ -430,38 +453,32 @@ impl History {
         let mut entry = Entry::new(now);
         record(&mut entry, now);
         entry.updated = now;
-        let o = self
-            .transports
-            .entry((path.source, path.transport))
-            .or_default();
-        replace(&mut o.failures, None, entry.evidence());
-        replace(&mut o.successes, None, entry.last_success);
+        let o = self.transports.entry(path.source).or_default()[slot(path.transport)]
+            .get_or_insert_with(Outcomes::default);
+        o.failures.replace(None, entry.evidence());
+        o.successes.replace(None, entry.last_success);
         self.entries.insert(path, entry);
-        self.age(now, path);
-    }
-
-    /// Queues `path`, updated at `updated`, for eviction; rebuilds the queue from the entries
-    /// when outdated items make up more than half of it (amortized O(1) a record: a rebuild
-    /// of n items follows at least n records).
-    fn age(&mut self, updated: Instant, path: Path) {
-        self.by_age.push(Reverse((updated, path)));
-        if self.by_age.len() > 2 * self.entries.len() + 16 {
-            let mut items = core::mem::take(&mut self.by_age).into_vec();
-            items.clear();
-            items.extend(self.entries.iter().map(|(p, e)| Reverse((e.updated, *p))));
-            self.by_age = BinaryHeap::from(items);
-        }
+        self.by_age.push(Reverse((now, path)));
     }
 
     /// Drops the least recently updated entries (the least `(updated, path)`) until at most
     /// `keep` remain.
+    ///
+    /// Every item of the queue is no later than its entry's `(updated, path)`, so when the
+    /// least item is its entry's, that entry is the least of all; an item whose entry was
+    /// updated since it was queued goes back at the entry's time. Amortized O(log n) a
+    /// record: an item goes back at most once for each update of its entry.
     fn evict_to(&mut self, keep: usize) {
         while self.entries.len() > keep {
-            let Some(Reverse((updated, path))) = self.by_age.pop() else {
+            let Some(Reverse((queued, path))) = self.by_age.pop() else {
                 break;
             };
-            // An outdated item: its entry was updated since, or is gone.
-            if self.entries.get(&path).is_none_or(|e| e.updated != updated) {
+            let Some(entry) = self.entries.get(&path) else {
+                // Not reached: an entry leaves only with its item (or with every item).
+                continue;
+            };
+            if entry.updated != queued {
+                self.by_age.push(Reverse((entry.updated, path)));
                 continue;
             }
             if let Some(old) = self.entries.remove(&path) {
@@ -472,47 +489,121 @@ impl History {
 
     /// Takes an entry's outcome times out of its (source, transport)'s multisets.
     fn forget_outcomes(&mut self, path: Path, old: &Entry) {
-        let key = (path.source, path.transport);
-        let Some(o) = self.transports.get_mut(&key) else {
+        let Some(per) = self.transports.get_mut(&path.source) else {
+            return;
+        };
+        let outcomes = &mut per[slot(path.transport)];
+        let Some(o) = outcomes else {
             return;
         };
         if let Some(t) = old.evidence() {
-            take_one(&mut o.failures, t);
+            o.failures.take_one(t);
         }
         if let Some(t) = old.last_success {
-            take_one(&mut o.successes, t);
+            o.successes.take_one(t);
         }
         if o.failures.is_empty() && o.successes.is_empty() {
-            self.transports.remove(&key);
+            *outcomes = None;
+            if per.iter().all(Option::is_none) {
+                self.transports.remove(&path.source);
+            }
         }
     }
 }
 
-/// Replaces one `old` by `new` in a multiset of times (`None`: nothing).
-fn replace(set: &mut BTreeMap<Instant, u32>, old: Option<Instant>, new: Option<Instant>) {
-    if old == new {
-        return;
+impl Times {
+    /// Replaces one `old` by `new` (`None`: nothing).
+    #[inline]
+    fn replace(&mut self, old: Option<Instant>, new: Option<Instant>) {
+        if old == new {
+            return;
+        }
+        // A path recorded again: its time was the greatest, alone, and the new one is no
+        // earlier (time never goes back), so it takes its place; the rest stays earlier.
+        if let (Some(t), Some(new), Some((top, n))) = (old, new, &mut self.top) {
+            if *top == t && *n == 1 && new >= t {
+                *top = new;
+                return;
+            }
+        }
+        self.take_then_insert(old, new);
     }
-    if let Some(t) = old {
-        take_one(set, t);
-    }
-    if let Some(t) = new {
-        *set.entry(t).or_insert(0) += 1;
-    }
-}
 
-/// Removes one `t` from a multiset of times.
-fn take_one(set: &mut BTreeMap<Instant, u32>, t: Instant) {
-    if let Some(n) = set.get_mut(&t) {
-        *n -= 1;
-        if *n == 0 {
-            set.remove(&t);
+    /// [`Times::replace`] in general: out of line, so that the quick cases stay small.
+    #[inline(never)]
+    fn take_then_insert(&mut self, old: Option<Instant>, new: Option<Instant>) {
+        if let Some(t) = old {
+            self.take_one(t);
+        }
+        if let Some(t) = new {
+            self.insert(t);
+        }
+    }
+
+    /// Adds one `t`.
+    fn insert(&mut self, t: Instant) {
+        match &mut self.top {
+            None => self.top = Some((t, 1)),
+            Some((top, n)) if *top == t => *n = n.saturating_add(1),
+            Some((top, n)) if *top < t => {
+                let (was, count) = (*top, *n);
+                *top = t;
+                *n = 1;
+                self.rest.insert(was, count);
+            }
+            Some(_) => {
+                let n = self.rest.entry(t).or_insert(0);
+                *n = n.saturating_add(1);
+            }
+        }
+    }
+
+    /// Removes one `t`, if there is one.
+    fn take_one(&mut self, t: Instant) {
+        match &mut self.top {
+            Some((top, n)) if *top == t => {
+                *n -= 1;
+                if *n == 0 {
+                    self.top = self.rest.pop_last();
+                }
+            }
+            _ => {
+                if let Some(n) = self.rest.get_mut(&t) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.rest.remove(&t);
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.top.is_none()
+    }
+
+    /// The greatest time.
+    fn last(&self) -> Option<Instant> {
+        self.top.map(|(t, _)| t)
+    }
+
+    /// The two greatest times (the same twice when it counts twice).
+    fn last_two(&self) -> (Option<Instant>, Option<Instant>) {
+        match self.top {
+            Some((t, n)) if n >= 2 => (Some(t), Some(t)),
+            Some((t, _)) => (Some(t), self.rest.last_key_value().map(|(t, _)| *t)),
+            None => (None, None),
         }
     }
 }
 
+/// Whether an entry updated at `updated` is still valid at `now`: `now - updated < ttl`
+/// (0 when `now` is earlier), worked out as `now < updated + ttl` (a sum past what
+/// `Instant` holds is never reached), which costs an addition, not a subtraction and a
+/// `Duration`.
+#[inline]
 fn is_fresh(updated: Instant, ttl: Duration, now: Instant) -> bool {
-    now.saturating_duration_since(updated) < ttl
+    !ttl.is_zero() && updated.checked_add(ttl).is_none_or(|end| now < end)
 }
 
 impl Entry {
@@ -550,6 +641,19 @@ impl Entry {
     fn retransmission_timeout(&self) -> Option<Duration> {
         self.srtt
             .map(|srtt| srtt.saturating_add(self.rttvar.saturating_mul(4)))
+    }
+}
+
+impl Outcomes {
+    /// The latest failures and success, and the re-probe count.
+    fn latest(&self) -> Latest {
+        let (failure, second_failure) = self.failures.last_two();
+        Latest {
+            failure,
+            second_failure,
+            success: self.successes.last(),
+            since_probe: self.since_probe,
+        }
     }
 }
 
@@ -606,6 +710,13 @@ impl History {
     /// `now` is the time the race will start at.
     pub fn copy_for(&self, target: &crate::Target, now: Instant) -> HistoryCopy {
         let mut snapshot = Box::new(Snapshot::new(self, now));
+        // One fact (a one-address literal): its pair, with no list to build.
+        if let [fact] = target.sources.as_slice() {
+            if let Some(source) = fact.source() {
+                snapshot.copy(self, &mut [(fact.destination(), source)]);
+            }
+            return HistoryCopy(snapshot);
+        }
         // The (destination, source) pairs the race will learn from the target's sources,
         // as it learns them (`State::learn_sources`): at most MAX_SOURCES destinations, a
         // later fact replacing an earlier one.
@@ -656,6 +767,9 @@ pub(crate) struct Snapshot {
     copied: SmallBuf<(IpAddr, IpAddr), 2>,
     /// The sources whose latest outcomes were copied, sorted.
     sources: SmallBuf<IpAddr, 2>,
+    /// Whether a QUIC entry or QUIC outcomes were copied: without, QUIC's history changed
+    /// nothing in the race.
+    quic: bool,
 }
 
 /// A placeholder address for the inline slots of empty buffers (never read).
@@ -679,6 +793,7 @@ impl Snapshot {
             transports: SmallBuf::new(((UNSPECIFIED, Transport::Tcp), latest)),
             copied: SmallBuf::new((UNSPECIFIED, UNSPECIFIED)),
             sources: SmallBuf::new(UNSPECIFIED),
+            quic: false,
         }
     }
 
@@ -704,7 +819,30 @@ impl Snapshot {
             last = Some(pair);
             self.copied.push(pair);
             let (destination, source) = pair;
+            // A source not seen before: its latest outcomes, and its place in the sorted list.
+            let new_source = match self.sources.binary_search(&source) {
+                Ok(_) => false,
+                Err(i) => {
+                    self.sources.push(source);
+                    // In order already when it goes last (the first source, say).
+                    if i + 1 < self.sources.len() {
+                        self.sources[i..].rotate_right(1);
+                    }
+                    true
+                }
+            };
+            // One search for the source's outcomes over every transport.
+            let per = history.transports.get(&source);
             for transport in TRANSPORTS {
+                // No outcomes of the source over the transport: no entries either (see
+                // `History::transports`), so no search of the entries.
+                let Some(o) = per.and_then(|per| per[slot(transport)].as_ref()) else {
+                    continue;
+                };
+                self.quic |= transport == Transport::Quic;
+                if new_source {
+                    self.transports.push(((source, transport), o.latest()));
+                }
                 let from = Path::new(source, SocketAddr::new(destination, 0), transport);
                 for (p, e) in history.entries.range(from..) {
                     if p.source != source
@@ -714,16 +852,6 @@ impl Snapshot {
                         break;
                     }
                     self.entries.push((*p, *e));
-                }
-            }
-            // A source not seen before: its latest outcomes, and its place in the sorted list.
-            if let Err(i) = self.sources.binary_search(&source) {
-                self.sources.push(source);
-                self.sources[i..].rotate_right(1);
-                for transport in TRANSPORTS {
-                    if let Some(l) = history.latest(source, transport) {
-                        self.transports.push(((source, transport), l));
-                    }
                 }
             }
         }
@@ -807,6 +935,12 @@ impl Snapshot {
                     && e.is_failing()
             })
             .map(|(p, _)| *p)
+    }
+
+    /// Whether anything of QUIC was copied (entries or outcomes): without, the race has
+    /// no QUIC history to count re-probes of.
+    pub(crate) fn has_quic(&self) -> bool {
+        self.quic
     }
 
     /// The sources whose aggregates were copied, sorted.

@@ -1464,7 +1464,7 @@ impl History {
             .find(|a| a.status() == AttemptStatus::Connected)
             .map(|a| a.started());
         let timed_out = race.is_timed_out();
-        if let Some(snapshot) = race.0.history.as_deref() {
+        if let Some(snapshot) = race.0.history.as_deref().filter(|s| s.has_quic()) {
             self.count_reprobes(race, snapshot);
         }
         let mut record = |a: &AttemptRecord<E>| {

@@ -118,18 +118,15 @@ impl<R: Runtime> Connector<R> {
         }
     }
 
-    pub(crate) async fn run<T: ToHostPort, D: Dial<R>>(
-        &self,
+    /// The race to `target`: the loop's future itself, with no async layer of its own
+    /// around it (see [`async_loop::run`]).
+    pub(crate) fn run<'a, T: ToHostPort + 'a, D: Dial<R>>(
+        &'a self,
         target: T,
         plan: Plan,
-        dial: &D,
-    ) -> (io::Result<D::Output>, Option<Report>) {
-        match target.to_host_port() {
-            Ok(target) => {
-                async_loop::run(self.settings(), self.runtime(), &target, plan, dial).await
-            }
-            Err(e) => (Err(io::Error::new(io::ErrorKind::InvalidInput, e)), None),
-        }
+        dial: &'a D,
+    ) -> impl Future<Output = (io::Result<D::Output>, Option<Report>)> + 'a {
+        async_loop::run(self.settings(), self.runtime(), target, plan, dial)
     }
 }
 

@@ -2,11 +2,12 @@
 //! resolver's futures, the dialers' futures and the runtime's timer, each polled only when
 //! woken ([`ReadySet`]); what they report goes to the runner.
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
-use std::task::Poll;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 
-use eyeballs_core::{AttemptId, HostPort, QueryId, Report};
+use eyeballs_core::{AttemptId, QueryId, Report, ToHostPort};
 
 use crate::connector::Settings;
 use crate::dial::{Dial, Gate, Step};
@@ -19,6 +20,9 @@ use crate::sockets::FlagsRead;
 
 pub(crate) use crate::resolve::{ask, Query};
 
+/// An attempt whose first poll gave its step, if any.
+type Early<O, F> = Option<(AttemptId, Step<O, F>)>;
+
 /// What woke the loop.
 enum Event<O, F> {
     Answer(QueryId, io::Result<WithTtl<Answer>>),
@@ -26,15 +30,24 @@ enum Event<O, F> {
     Timer,
 }
 
-/// Runs one race to its end on `rt` with `dial`'s dialers. Everything it opened lives in
-/// this future: dropping it closes every socket and drops every lookup and handshake.
-pub(crate) async fn run<R: Runtime, D: Dial<R>>(
+/// Runs one race to `target` (parsed at the first poll: `InvalidInput` when it does not
+/// parse) to its end on `rt` with `dial`'s dialers. Everything it opened lives in this
+/// future: dropping it closes every socket and drops every lookup and handshake.
+///
+/// The connects' own future: they return it as it is, so a connect is one future, not
+/// one wrapped in another (each layer moves the whole state, a kilobyte and more).
+pub(crate) async fn run<R: Runtime, D: Dial<R>, T: ToHostPort>(
     settings: &Settings,
     rt: &R,
-    target: &HostPort,
+    target: T,
     plan: Plan,
     dial: &D,
 ) -> (io::Result<D::Output>, Option<Report>) {
+    let target = match target.to_host_port() {
+        Ok(target) => target,
+        Err(e) => return (Err(io::Error::new(io::ErrorKind::InvalidInput, e)), None),
+    };
+    let target = &target;
     let mut runner = match Runner::start(settings, target, plan, FlagsRead::Pool, rt.now()) {
         Ok(runner) => runner,
         Err(e) => return (Err(e), None),
@@ -44,6 +57,10 @@ pub(crate) async fn run<R: Runtime, D: Dial<R>>(
     let mut attempts: ReadySet<AttemptId, D::Future> = ReadySet::new();
     // The gates of held attempts (ECH on: the ClientHello waits for service information).
     let mut gates: Vec<(AttemptId, Gate)> = Vec::new();
+    // An attempt whose first poll, right as it started, gave its step (a loopback connect
+    // is often done inside `connect`): reported after the set's, as a slot of its own
+    // would be, with no waker made for it. One at a time; the next goes to the set.
+    let mut early: Early<D::Output, D::Future> = None;
     // Made when the race first has a deadline: one that connects at once needs none.
     let mut timer: Option<R::Timer> = None;
     let mut armed = None;
@@ -66,7 +83,19 @@ pub(crate) async fn run<R: Runtime, D: Dial<R>>(
                         gate
                     });
                     let proxy = settings.proxy.as_ref();
-                    let dialing = dial.dial(rt, &settings.socket, endpoint, target, gate, proxy);
+                    let mut dialing =
+                        dial.dial(rt, &settings.socket, endpoint, target, gate, proxy);
+                    if early.is_none() {
+                        // Polled once at once, with a waker that wakes nothing: a step is
+                        // kept; a pending attempt goes to the set, which polls it again
+                        // with its own waker before the loop waits (futures keep the
+                        // latest waker), so no wake-up is lost.
+                        let mut cx = Context::from_waker(Waker::noop());
+                        if let Poll::Ready(step) = Pin::new(&mut dialing).poll(&mut cx) {
+                            early = Some((attempt, step));
+                            continue;
+                        }
+                    }
                     attempts.insert(attempt, dialing);
                 }
                 Work::Release { attempt, endpoint } => {
@@ -77,6 +106,9 @@ pub(crate) async fn run<R: Runtime, D: Dial<R>>(
                 // Dropping the dialer closes its socket now.
                 Work::Close { attempt } => {
                     gates.retain(|(a, _)| *a != attempt);
+                    if early.as_ref().is_some_and(|(a, _)| *a == attempt) {
+                        early = None;
+                    }
                     drop(attempts.remove(attempt));
                 }
                 // Timed out: dropping the lookup lets a pool job's answer go nowhere.
@@ -94,6 +126,9 @@ pub(crate) async fn run<R: Runtime, D: Dial<R>>(
                 return Poll::Ready(Event::Answer(query, r));
             }
             if let Poll::Ready((attempt, step)) = attempts.poll_next(cx) {
+                return Poll::Ready(Event::Attempt(attempt, step));
+            }
+            if let Some((attempt, step)) = early.take() {
                 return Poll::Ready(Event::Attempt(attempt, step));
             }
             // Nothing ready: the loop waits, so the timer must be set. Set here, not before

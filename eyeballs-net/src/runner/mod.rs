@@ -170,6 +170,9 @@ impl<'s, O> Runner<'s, O> {
     /// # Errors
     ///
     /// `InvalidInput` for an unknown zone or a configuration the core rejects.
+    // Inlined into the loops: the runner is then built where the loop keeps it, not
+    // returned and moved there (hundreds of bytes).
+    #[inline]
     pub(crate) fn start(
         settings: &'s Settings,
         target: &HostPort,
@@ -178,7 +181,7 @@ impl<'s, O> Runner<'s, O> {
         now: Instant,
     ) -> io::Result<Self> {
         let resolver = &settings.resolver;
-        let race_target = match &settings.proxy {
+        let mut race_target = match &settings.proxy {
             // V60, HG20: the race resolves and races the proxy; every attempt asks the
             // proxy for the caller's host, by name. The host's HTTPS record only when the
             // proxy says so (and a TLS connect, with a resolver that answers it).
@@ -194,26 +197,29 @@ impl<'s, O> Runner<'s, O> {
                     && matches!(target.host(), Host::Name(_));
                 Target::proxied(at, origin.as_str(), target.port()).https(https)
             }
-            None => {
-                let t = Self::host_target(settings, target, now, flags)?;
-                match target.host() {
-                    // Alternatives need a certificate check against the origin (RFC 7838
-                    // §2.1): TLS connects only, which are those that ask for HTTPS records.
-                    Host::Name(name) if plan.https => {
-                        let t = t.https(resolver.answers_https());
-                        settings
-                            .alt_svc
-                            .for_race(name, target.port(), now)
-                            .into_iter()
-                            .fold(t, Target::alt_svc)
-                    }
-                    // V37: an http origin's race asks the HTTPS query of its https form.
-                    Host::Name(_) if plan.http_origin => t.http_origin(resolver.answers_https()),
-                    _ => t,
-                }
-            }
+            None => Self::host_target(settings, target, now, flags)?,
         };
-        let race_target = race_target.protocols(plan.protocols);
+        // Changed in place: a literal's target (the common case) is not moved again.
+        if let (None, Host::Name(name)) = (&settings.proxy, target.host()) {
+            if plan.https {
+                // Alternatives need a certificate check against the origin (RFC 7838 §2.1):
+                // TLS connects only, which are those that ask for HTTPS records.
+                race_target = race_target.https(resolver.answers_https());
+                race_target = settings
+                    .alt_svc
+                    .for_race(name, target.port(), now)
+                    .into_iter()
+                    .fold(race_target, Target::alt_svc);
+            } else if plan.http_origin {
+                // V37: an http origin's race asks the HTTPS query of its https form.
+                race_target = race_target.http_origin(resolver.answers_https());
+            }
+        }
+        // Every target above starts with plain TCP (`Protocols::new()`): setting it again
+        // would only move the target in and out of the builder.
+        if plan.protocols != Protocols::new() {
+            race_target = race_target.protocols(plan.protocols);
+        }
         let config = plan.config.seed(plan.seed.unwrap_or_else(seed));
         // Under the history's lock, only the lookups of the target's own destinations; the
         // race is built after the lock is released (concurrent connects do not wait for
@@ -269,11 +275,15 @@ impl<'s, O> Runner<'s, O> {
                 let literal = target
                     .literal_target(scope)
                     .unwrap_or_else(|| unreachable!("only names have no literal target"));
-                let sources =
-                    settings
-                        .sources
-                        .facts(literal_ips(host), &settings.socket, now, flags);
-                literal.sources(sources)
+                let (sources, socket) = (&settings.sources, &settings.socket);
+                match host {
+                    // One address (the usual literal): its fact as an `Option`, whose exact
+                    // length lets the target's list take it without a loop.
+                    Host::Ip(ip) => {
+                        literal.sources(sources.facts([*ip], socket, now, flags).next())
+                    }
+                    _ => literal.sources(sources.facts(literal_ips(host), socket, now, flags)),
+                }
             }
         })
     }
@@ -720,7 +730,13 @@ impl<'s, O> Runner<'s, O> {
     /// [`Failure`].
     ///
     /// A race that is not over (its loop stopped: the poller failed) is aborted first.
-    pub(crate) fn finish(mut self, now: Instant) -> (io::Result<O>, Option<Report>) {
+    ///
+    /// Called once, as the loop returns: it takes the result out, so the runner is spent.
+    /// It borrows the runner rather than taking it, so that the loop does not move the whole
+    /// runner (hundreds of bytes) to end it; the runner is dropped with the loop.
+    // Inlined into the loops, as `start` is: its result is built where the loop returns it.
+    #[inline]
+    pub(crate) fn finish(&mut self, now: Instant) -> (io::Result<O>, Option<Report>) {
         let _race = self.span.clone().entered();
         if self.result.is_none() {
             self.race.handle_input(Input::Aborted, now);

@@ -4,8 +4,9 @@
 //!
 //! Each future gets a waker of its own, which raises its flag and wakes the loop. A set
 //! holds a race's few lookups or attempts, so it keeps the first two inline and looks
-//! futures up by scanning: a race that connects at once allocates only its futures'
-//! wakers, and a removed future (a cancelled attempt) is dropped at once.
+//! futures up by scanning: a race with a few futures in flight allocates only their
+//! wakers (and the async loop keeps an attempt done at its first poll out of the set: no
+//! waker at all), and a removed future (a cancelled attempt) is dropped at once.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -59,13 +60,13 @@ impl<K: PartialEq + Copy, F: Future + Unpin> ReadySet<K, F> {
     /// polled on the next [`ReadySet::poll_next`].
     pub(crate) fn insert(&mut self, key: K, future: F) {
         drop(self.remove(key));
+        // Woken from the start: the next poll polls it. No wake-up of the task: the loops
+        // insert only while they run, and poll their sets before they wait.
         let waker = Arc::new(SlotWaker {
             task: Mutex::new(self.task.clone()),
-            woken: AtomicBool::new(false),
+            woken: AtomicBool::new(true),
         });
         let as_waker = Waker::from(waker.clone());
-        // Woken from the start: the next poll polls it, and a waiting loop wakes up.
-        waker.wake_by_ref();
         let slot = Some(Slot {
             key,
             future,
@@ -93,6 +94,12 @@ impl<K: PartialEq + Copy, F: Future + Unpin> ReadySet<K, F> {
     /// Polls the woken futures until one is ready, and returns its key and output, removed
     /// from the set. Pending when none of them is ready (the task is woken when one is).
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<(K, F::Output)> {
+        // Nothing to poll (a literal's race asks no DNS): keep no task either. A future
+        // inserted later is polled on the next call, which gives every slot the task when
+        // the set has none or another.
+        if self.slots().all(Option::is_none) {
+            return Poll::Pending;
+        }
         let changed = !self.task.as_ref().is_some_and(|t| t.will_wake(cx.waker()));
         if changed {
             self.task = Some(cx.waker().clone());
