@@ -1147,7 +1147,7 @@ impl<E> State<E> {
         let family_settled = self.candidates.has_family(awaited_v6)
             || !self.resolution.is_origin_pending(awaited_v6);
         let positive =
-            self.resolution.services.is_empty() || self.candidates.has_service_endpoint();
+            self.resolution.extra().services.is_empty() || self.candidates.has_service_endpoint();
         // HG19: and, within the same Resolution Delay, for the alternatives' answers, so that
         // an alternative answering just after the origin still goes first (HG17). Asked last:
         // a race without alternatives only checks an empty list.
@@ -1194,7 +1194,13 @@ impl<E> State<E> {
     /// data when none is listed; or, when the client is SVCB-reliant (V35) and none with ECH
     /// is listed, it is cancelled: its ClientHello would go out without ECH.
     fn release_held(&mut self, now: Instant) {
-        let reliant = self.config.ech && self.resolution.services.iter().any(|s| s.ech.is_some());
+        let reliant = self.config.ech
+            && self
+                .resolution
+                .extra()
+                .services
+                .iter()
+                .any(|s| s.ech.is_some());
         let mut taken = false;
         for i in 0..self.attempts.len() {
             let a = &self.attempts[i];
