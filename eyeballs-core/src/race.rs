@@ -930,10 +930,10 @@ impl<E> State<E> {
         let Some(a) = self.attempts.get_mut(attempt.0) else {
             return;
         };
-        if a.status != AttemptStatus::Connecting || a.progressed.is_some() {
+        if a.status != AttemptStatus::Connecting || a.progressed().is_some() {
             return;
         }
-        a.progressed = Some(now);
+        a.handshake_mut().progressed = Some(now);
         if self.follow_up.is_some_and(|(_, _, quic)| quic == attempt) {
             self.follow_up = None;
         }
@@ -970,7 +970,7 @@ impl<E> State<E> {
         let (Some(history), Some(a)) = (self.history.as_deref(), self.attempts.last()) else {
             return;
         };
-        if a.status != AttemptStatus::Connecting || a.progressed.is_some() {
+        if a.status != AttemptStatus::Connecting || a.progressed().is_some() {
             return;
         }
         let from = match (a.is_held(), a.released()) {
@@ -1297,7 +1297,6 @@ impl<E> State<E> {
             started: now,
             delay,
             handshake: None,
-            progressed: None,
             ended: None,
             status: AttemptStatus::Connecting,
             error: None,
