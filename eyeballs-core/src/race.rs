@@ -424,9 +424,10 @@ impl<E> State<E> {
                 port,
                 combined,
             } => {
-                let (r, mut asks) =
-                    Resolution::host(name, port, policy, want_a, combined, https_name.clone());
-                state.resolution = r;
+                let mut asks =
+                    state
+                        .resolution
+                        .fill_host(name, port, want_a, combined, https_name.clone());
                 // V3, V59: the alternatives' queries follow the origin's (most races have
                 // none: nothing to add).
                 if !target.alts.is_empty() {

@@ -254,28 +254,31 @@ static NO_EXTRA: Extra = Extra {
 };
 
 impl Resolution {
-    /// The state of a race over a host name; returns it with the first queries (V3: HTTPS,
-    /// then the preferred family, then the other).
-    pub(crate) fn host(
+    /// Makes an [`empty`](Resolution::empty) resolution that of a race over a host name;
+    /// returns the first queries (V3: HTTPS, then the preferred family, then the other). In
+    /// place, as [`Resolution::fill_literal`]: nothing large is moved.
+    pub(crate) fn fill_host(
+        &mut self,
         name: Name,
         port: u16,
-        policy: FamilyPolicy,
         want_a: bool,
         combined: bool,
         https_name: Option<Name>,
-    ) -> (Self, Vec<Ask>) {
-        let mut r = Resolution::new(port, policy, want_a, combined);
+    ) -> Vec<Ask> {
+        self.port = port;
+        self.want_a = want_a;
+        self.combined = combined;
         let mut asks = Vec::new();
         if let Some(https) = https_name {
-            asks.push(r.ask_https(https));
+            asks.push(self.ask_https(https));
         }
-        r.names.push(NameAnswers {
+        self.names.push(NameAnswers {
             name,
             v6: unasked(),
             v4: unasked(),
         });
-        r.ask_addrs(0, &mut asks);
-        (r, asks)
+        self.ask_addrs(0, &mut asks);
+        asks
     }
 
     /// The HTTPS query of `name`, service information pending until it is answered: the
@@ -291,7 +294,7 @@ impl Resolution {
     }
 
     /// An empty resolution with `policy`, to be filled in place by
-    /// [`Resolution::fill_literal`] (or replaced).
+    /// [`Resolution::fill_host`] or [`Resolution::fill_literal`].
     pub(crate) fn empty(policy: FamilyPolicy) -> Self {
         Resolution::new(0, policy, true, false)
     }
