@@ -68,9 +68,9 @@ const PLAIN_ALT: u16 = u16::MAX;
 #[derive(Debug, Clone, Copy)]
 struct Group {
     key: GroupKey,
-    /// The index of its service in [`Resolution::services`], for service groups; for an
-    /// alternative's, in its services (the origin's when they are shared), or
-    /// [`PLAIN_ALT`].
+    /// The index of its service in the resolution's
+    /// [`services`](crate::resolution::Extra::services), for service groups; for an
+    /// alternative's, in its services (the origin's when they are shared), or [`PLAIN_ALT`].
     service: u16,
     /// Its ECH config as a number: 0 for none, equal numbers for equal configs.
     ech: u8,
