@@ -68,9 +68,9 @@ const PLAIN_ALT: u16 = u16::MAX;
 #[derive(Debug, Clone, Copy)]
 struct Group {
     key: GroupKey,
-    /// The index of its service in [`Resolution::services`], for service groups; for an
-    /// alternative's, in its services (the origin's when they are shared), or
-    /// [`PLAIN_ALT`].
+    /// The index of its service in the resolution's
+    /// [`services`](crate::resolution::Extra::services), for service groups; for an
+    /// alternative's, in its services (the origin's when they are shared), or [`PLAIN_ALT`].
     service: u16,
     /// Its ECH config as a number: 0 for none, equal numbers for equal configs.
     ech: u8,
@@ -626,9 +626,7 @@ impl Candidates {
         };
         let (l6, l4) = (&n.v6.addrs[..], &n.v4.addrs[..]);
         let total = l6.len() + l4.len();
-        if !r.services.is_empty()
-            || !r.alts.is_empty()
-            || r.alias.is_some()
+        if r.has_services()
             || !self.deals.is_empty()
             || cx.config.nat64.is_some()
             || total > PLAIN_LIMIT
@@ -979,7 +977,7 @@ fn endpoint(p: &Next, group: Group, cx: &Details<'_>) -> Endpoint {
     let resolution = cx.resolution;
     let (ech, provenance) = match group.key {
         GroupKey::Service(_) => {
-            let s = &resolution.services[usize::from(group.service)];
+            let s = &resolution.extra().services[usize::from(group.service)];
             let provenance = Provenance::Service {
                 priority: s.rank.0,
                 target: s.target.clone(),
@@ -988,7 +986,7 @@ fn endpoint(p: &Next, group: Group, cx: &Details<'_>) -> Endpoint {
         }
         GroupKey::Alt((alt, _)) => {
             // This group is made only for an alternative the resolution holds.
-            let a = &resolution.alts[usize::from(alt)];
+            let a = &resolution.extra().alts[usize::from(alt)];
             let services = alt_services(resolution, a);
             match services.get(usize::from(group.service)) {
                 Some(s) if group.service != PLAIN_ALT => {
@@ -1010,6 +1008,7 @@ fn endpoint(p: &Next, group: Group, cx: &Details<'_>) -> Endpoint {
         GroupKey::AliasFallback => {
             // This group is made only with an alias target.
             let target = resolution
+                .extra()
                 .alias
                 .map_or_else(Name::root, |a| resolution.names[a].name.clone());
             (None, Provenance::AliasFallback { target })
@@ -1064,7 +1063,7 @@ fn make(
     cands: &mut SmallBuf<Cand, INLINE>,
 ) {
     let r = cx.resolution;
-    let ech_only = cx.config.ech && r.services.iter().any(|s| s.ech.is_some());
+    let ech_only = cx.config.ech && r.extra().services.iter().any(|s| s.ech.is_some());
     let fallback = if cx.protocols.speaks(Transport::Tcp) {
         Transport::Tcp
     } else {
@@ -1088,7 +1087,7 @@ fn make(
         ipv6_only: cx.config.nat64.is_some() && is_ipv6_only(cx.sources),
         first: 0,
     };
-    for (i, service) in r.services.iter().enumerate() {
+    for (i, service) in r.extra().services.iter().enumerate() {
         // At most MAX_SERVICE_RECORDS (64) services: these fit.
         let index = u16::try_from(i).unwrap_or(u16::MAX);
         let ech = ech_number(r, service.ech.as_ref());
@@ -1099,7 +1098,7 @@ fn make(
     // V59, HG17: each alternative, once its HTTPS answer (or the origin's, when shared) is
     // in: its records' groups, held to its protocols (V41), or its own host's addresses.
     let settled = r.is_service_settled();
-    for (a, alt) in r.alts.iter().enumerate() {
+    for (a, alt) in r.extra().alts.iter().enumerate() {
         if !alt.is_settled(settled) {
             continue;
         }
@@ -1134,7 +1133,7 @@ fn make(
             maker.finish();
         }
     }
-    if let Some(alias) = r.alias {
+    if let Some(alias) = r.extra().alias {
         let n = &r.names[alias];
         maker.start(GroupKey::AliasFallback, 0, 0);
         for v6 in [true, false] {
@@ -1399,9 +1398,10 @@ fn is_global_v6(ip: IpAddr) -> bool {
 fn ech_number(r: &Resolution, ech: Option<&EchConfig>) -> u8 {
     let Some(e) = ech else { return 0 };
     let services = r
+        .extra()
         .services
         .iter()
-        .chain(r.alts.iter().flat_map(|a| &a.services));
+        .chain(r.extra().alts.iter().flat_map(|a| &a.services));
     let i = services.take_while(|s| s.ech.as_ref() != Some(e)).count();
     u8::try_from(i + 1).unwrap_or(u8::MAX)
 }
@@ -1410,7 +1410,7 @@ fn ech_number(r: &Resolution, ech: Option<&EchConfig>) -> u8 {
 /// origin's query name.
 fn alt_services<'r>(r: &'r Resolution, alt: &'r Alt) -> &'r [Service] {
     if alt.https == Https::Shared {
-        &r.services
+        &r.extra().services
     } else {
         &alt.services
     }

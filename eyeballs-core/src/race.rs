@@ -424,9 +424,10 @@ impl<E> State<E> {
                 port,
                 combined,
             } => {
-                let (r, mut asks) =
-                    Resolution::host(name, port, policy, want_a, combined, https_name.clone());
-                state.resolution = r;
+                let mut asks =
+                    state
+                        .resolution
+                        .fill_host(name, port, want_a, combined, https_name.clone());
                 // V3, V59: the alternatives' queries follow the origin's (most races have
                 // none: nothing to add).
                 if !target.alts.is_empty() {
@@ -930,10 +931,10 @@ impl<E> State<E> {
         let Some(a) = self.attempts.get_mut(attempt.0) else {
             return;
         };
-        if a.status != AttemptStatus::Connecting || a.progressed.is_some() {
+        if a.status != AttemptStatus::Connecting || a.progressed().is_some() {
             return;
         }
-        a.progressed = Some(now);
+        a.handshake_mut().progressed = Some(now);
         if self.follow_up.is_some_and(|(_, _, quic)| quic == attempt) {
             self.follow_up = None;
         }
@@ -970,7 +971,7 @@ impl<E> State<E> {
         let (Some(history), Some(a)) = (self.history.as_deref(), self.attempts.last()) else {
             return;
         };
-        if a.status != AttemptStatus::Connecting || a.progressed.is_some() {
+        if a.status != AttemptStatus::Connecting || a.progressed().is_some() {
             return;
         }
         let from = match (a.is_held(), a.released()) {
@@ -1147,7 +1148,7 @@ impl<E> State<E> {
         let family_settled = self.candidates.has_family(awaited_v6)
             || !self.resolution.is_origin_pending(awaited_v6);
         let positive =
-            self.resolution.services.is_empty() || self.candidates.has_service_endpoint();
+            self.resolution.extra().services.is_empty() || self.candidates.has_service_endpoint();
         // HG19: and, within the same Resolution Delay, for the alternatives' answers, so that
         // an alternative answering just after the origin still goes first (HG17). Asked last:
         // a race without alternatives only checks an empty list.
@@ -1194,7 +1195,13 @@ impl<E> State<E> {
     /// data when none is listed; or, when the client is SVCB-reliant (V35) and none with ECH
     /// is listed, it is cancelled: its ClientHello would go out without ECH.
     fn release_held(&mut self, now: Instant) {
-        let reliant = self.config.ech && self.resolution.services.iter().any(|s| s.ech.is_some());
+        let reliant = self.config.ech
+            && self
+                .resolution
+                .extra()
+                .services
+                .iter()
+                .any(|s| s.ech.is_some());
         let mut taken = false;
         for i in 0..self.attempts.len() {
             let a = &self.attempts[i];
@@ -1291,7 +1298,6 @@ impl<E> State<E> {
             started: now,
             delay,
             handshake: None,
-            progressed: None,
             ended: None,
             status: AttemptStatus::Connecting,
             error: None,

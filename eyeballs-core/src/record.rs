@@ -24,7 +24,8 @@ pub enum AttemptStatus {
     Cancelled,
 }
 
-/// What an attempt's held ClientHello (HG15) and ECH retry (V54) did.
+/// What an attempt's held ClientHello (HG15), ECH retry (V54) and progress report (V33) did:
+/// what few attempts have.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Handshake {
     /// Started with its ClientHello held ([`Action::ConnectHeld`](crate::Action::ConnectHeld)).
@@ -33,22 +34,23 @@ pub(crate) struct Handshake {
     pub(crate) released: Option<Instant>,
     /// When the server rejected ECH and the attempt dialed again with its retry configs.
     pub(crate) ech_retried: Option<Instant>,
+    /// When it reported progress ([`Input::Progressed`](crate::Input::Progressed)).
+    pub(crate) progressed: Option<Instant>,
 }
 
 /// One attempt of a race, as recorded for reports and for [`History::record_race`](crate::History::record_race).
 #[derive(Debug)]
 pub struct AttemptRecord<E> {
     /// Its id's index: 32 bits hold every attempt (at most `MAX_ENDPOINTS`), and keep the
-    /// record at 176 bytes.
+    /// record at 160 bytes (without an error type's).
     pub(crate) id: u32,
     pub(crate) endpoint: Endpoint,
     pub(crate) started: Instant,
     /// The Connection Attempt Delay that followed its start.
     pub(crate) delay: Duration,
-    /// What a held ClientHello and an ECH retry did; boxed, as few attempts have either, so
-    /// that a record stays small (a long walk keeps thousands).
+    /// What a held ClientHello, an ECH retry and a progress report did; boxed, as few
+    /// attempts have any, so that a record stays small (a long walk keeps thousands).
     pub(crate) handshake: Option<Box<Handshake>>,
-    pub(crate) progressed: Option<Instant>,
     pub(crate) ended: Option<Instant>,
     pub(crate) status: AttemptStatus,
     pub(crate) error: Option<E>,
@@ -89,7 +91,7 @@ impl<E> AttemptRecord<E> {
     }
     /// Returns when it reported progress ([`Input::Progressed`](crate::Input::Progressed)).
     pub fn progressed(&self) -> Option<Instant> {
-        self.progressed
+        self.handshake.as_ref().and_then(|h| h.progressed)
     }
     /// Returns when the server rejected ECH and the attempt dialed again with the server's
     /// retry configurations ([`Action::RetryEch`](crate::Action::RetryEch), V54).
@@ -97,7 +99,8 @@ impl<E> AttemptRecord<E> {
         self.handshake.as_ref().and_then(|h| h.ech_retried)
     }
 
-    /// What a held ClientHello and an ECH retry did, made when first needed.
+    /// What a held ClientHello, an ECH retry and a progress report did, made when first
+    /// needed.
     pub(crate) fn handshake_mut(&mut self) -> &mut Handshake {
         self.handshake.get_or_insert_with(Box::default)
     }

@@ -227,6 +227,15 @@ pub(crate) struct Resolution {
     want_a: bool,
     combined: bool,
     https: Https,
+    /// What only a race asking for HTTPS records or given alternative services fills;
+    /// boxed, made when first written, so that a plain race's state (built, moved and
+    /// dropped once a race) stays small and drops one empty pointer.
+    extra: Option<Box<Extra>>,
+}
+
+/// The parts of a [`Resolution`] that a plain race never fills.
+#[derive(Debug, Default)]
+pub(crate) struct Extra {
     /// Every name the HTTPS chain asked about, for loop detection.
     chain: Vec<Name>,
     /// The last alias target (its index in `names`), after an AliasMode hop.
@@ -236,36 +245,47 @@ pub(crate) struct Resolution {
     pub(crate) alts: Vec<Alt>,
 }
 
+/// What [`Resolution::extra`] reads while nothing was written.
+static NO_EXTRA: Extra = Extra {
+    chain: Vec::new(),
+    alias: None,
+    services: Vec::new(),
+    alts: Vec::new(),
+};
+
 impl Resolution {
-    /// The state of a race over a host name; returns it with the first queries (V3: HTTPS,
-    /// then the preferred family, then the other).
-    pub(crate) fn host(
+    /// Makes an [`empty`](Resolution::empty) resolution that of a race over a host name;
+    /// returns the first queries (V3: HTTPS, then the preferred family, then the other). In
+    /// place, as [`Resolution::fill_literal`]: nothing large is moved.
+    pub(crate) fn fill_host(
+        &mut self,
         name: Name,
         port: u16,
-        policy: FamilyPolicy,
         want_a: bool,
         combined: bool,
         https_name: Option<Name>,
-    ) -> (Self, Vec<Ask>) {
-        let mut r = Resolution::new(port, policy, want_a, combined);
+    ) -> Vec<Ask> {
+        self.port = port;
+        self.want_a = want_a;
+        self.combined = combined;
         let mut asks = Vec::new();
         if let Some(https) = https_name {
-            asks.push(r.ask_https(https));
+            asks.push(self.ask_https(https));
         }
-        r.names.push(NameAnswers {
+        self.names.push(NameAnswers {
             name,
             v6: unasked(),
             v4: unasked(),
         });
-        r.ask_addrs(0, &mut asks);
-        (r, asks)
+        self.ask_addrs(0, &mut asks);
+        asks
     }
 
     /// The HTTPS query of `name`, service information pending until it is answered: the
     /// host's, or, through a proxy, the origin's (V60, HG20).
     pub(crate) fn ask_https(&mut self, name: Name) -> Ask {
         self.https = Https::Pending;
-        self.chain.push(name.clone());
+        self.extra_mut().chain.push(name.clone());
         Ask {
             name,
             kind: QueryKind::Https,
@@ -274,7 +294,7 @@ impl Resolution {
     }
 
     /// An empty resolution with `policy`, to be filled in place by
-    /// [`Resolution::fill_literal`] (or replaced).
+    /// [`Resolution::fill_host`] or [`Resolution::fill_literal`].
     pub(crate) fn empty(policy: FamilyPolicy) -> Self {
         Resolution::new(0, policy, true, false)
     }
@@ -315,11 +335,28 @@ impl Resolution {
             want_a,
             combined,
             https: Https::Off,
-            chain: Vec::new(),
-            alias: None,
-            services: Vec::new(),
-            alts: Vec::new(),
+            extra: None,
         }
+    }
+
+    /// Returns the service records, alias and alternatives (all empty until written).
+    #[inline]
+    pub(crate) fn extra(&self) -> &Extra {
+        self.extra.as_deref().unwrap_or(&NO_EXTRA)
+    }
+
+    /// Returns whether some service record, alternative or alias target is held (a race
+    /// without them never makes the box it keeps them in).
+    #[inline]
+    pub(crate) fn has_services(&self) -> bool {
+        self.extra
+            .as_deref()
+            .is_some_and(|e| !e.services.is_empty() || !e.alts.is_empty() || e.alias.is_some())
+    }
+
+    /// Returns them to write, made when first needed.
+    fn extra_mut(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
     }
 
     /// Returns whether service information has arrived or been denied (or was never asked).
@@ -337,12 +374,12 @@ impl Resolution {
     #[inline]
     pub(crate) fn is_alt_awaited(&self) -> bool {
         // Inline for the usual race without alternatives; the walk stays out of line.
-        !self.alts.is_empty() && self.is_any_alt_awaited()
+        !self.extra().alts.is_empty() && self.is_any_alt_awaited()
     }
 
     #[inline(never)]
     fn is_any_alt_awaited(&self) -> bool {
-        self.alts.iter().any(|a| self.is_awaited(a))
+        self.extra().alts.iter().any(|a| self.is_awaited(a))
     }
 
     fn is_awaited(&self, alt: &Alt) -> bool {
@@ -455,32 +492,32 @@ impl Resolution {
             // V9: an alias to "." means "no service". V8: at the depth cap, or in a loop,
             // act as if there were no record.
             if target.is_root()
-                || self.chain.len() > config.max_alias_depth
-                || self.chain.contains(&target)
+                || self.extra().chain.len() > config.max_alias_depth
+                || self.extra().chain.contains(&target)
             {
                 self.https = Https::Settled;
                 return asks;
             }
             // V3: the hop's HTTPS query first, then the target's AAAA and A.
-            self.chain.push(target.clone());
+            self.extra_mut().chain.push(target.clone());
             asks.push(Ask {
                 name: target.clone(),
                 kind: QueryKind::Https,
                 what: QueryFor::Https,
             });
             if let Some(i) = self.name_index(&target, &mut asks) {
-                self.alias = Some(i);
+                self.extra_mut().alias = Some(i);
             }
             return asks;
         }
         self.https = Https::Settled;
-        let owner = self.alias.unwrap_or(0);
+        let owner = self.extra().alias.unwrap_or(0);
         let all = Transports {
             tcp: true,
             quic: true,
         };
         let (port, limit) = (self.port, MAX_SERVICE_RECORDS);
-        let mut services = core::mem::take(&mut self.services);
+        let mut services = core::mem::take(&mut self.extra_mut().services);
         let how = (Some(owner), port, all, limit);
         self.services_of(
             records,
@@ -491,7 +528,7 @@ impl Resolution {
             (&mut asks, &mut services),
         );
         services.sort_by_key(|s| s.rank);
-        self.services = services;
+        self.extra_mut().services = services;
         asks
     }
 
@@ -589,7 +626,7 @@ impl Resolution {
             } else {
                 alt.host().clone()
             };
-            let index = self.alts.len();
+            let index = self.extra().alts.len();
             // V3: its HTTPS query first, then its host's AAAA and A.
             let state = match https {
                 None => Https::Off,
@@ -608,7 +645,7 @@ impl Resolution {
                 }
             };
             let name = self.name_index(&host, &mut asks);
-            self.alts.push(Alt {
+            self.extra_mut().alts.push(Alt {
                 host,
                 name,
                 port: alt.port(),
@@ -632,7 +669,7 @@ impl Resolution {
         rng: &mut SplitMix64,
     ) -> Vec<Ask> {
         let mut asks = Vec::new();
-        let Some(a) = self.alts.get(alt) else {
+        let Some(a) = self.extra().alts.get(alt) else {
             return asks;
         };
         if a.https != Https::Pending {
@@ -653,7 +690,7 @@ impl Resolution {
                 (&mut asks, &mut services),
             );
         }
-        let a = &mut self.alts[alt];
+        let a = &mut self.extra_mut().alts[alt];
         a.services = services;
         a.services.sort_by_key(|s| s.rank);
         a.https = Https::Settled;
@@ -663,7 +700,7 @@ impl Resolution {
     /// Drops an alternative whose HTTPS query failed on protected DNS (V36, HG21): it
     /// gives no endpoint and holds nothing back.
     pub(crate) fn drop_alt(&mut self, alt: usize) {
-        if let Some(a) = self.alts.get_mut(alt) {
+        if let Some(a) = self.extra.as_mut().and_then(|e| e.alts.get_mut(alt)) {
             if a.https == Https::Pending {
                 a.https = Https::Settled;
                 a.services.clear();
@@ -683,13 +720,15 @@ impl Resolution {
         config: &Config,
         rng: &mut SplitMix64,
     ) -> Vec<Ask> {
-        if self.alias.is_some()
+        if self.extra().alias.is_some()
             || self.https != Https::Settled
             || records.iter().any(|r| r.is_alias())
         {
             return Vec::new();
         }
-        self.services.clear();
+        if let Some(e) = &mut self.extra {
+            e.services.clear();
+        }
         self.https = Https::Pending;
         self.answer_https(records, protocols, config, rng)
     }
@@ -715,7 +754,7 @@ impl Resolution {
             n.v6.addrs.retain(|a| !gone(&a.ip()));
             n.v4.addrs.retain(|a| !gone(&a.ip()));
         }
-        for s in &mut self.services {
+        for s in self.extra.iter_mut().flat_map(|e| &mut e.services) {
             s.v6_hints.retain(|ip| !gone(ip));
             s.v4_hints.retain(|ip| !gone(ip));
         }

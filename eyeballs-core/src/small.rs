@@ -10,7 +10,9 @@ use std::collections::VecDeque;
 #[derive(Clone)]
 pub(crate) struct SmallBuf<T: Copy, const N: usize> {
     inline: [T; N],
-    len: usize,
+    /// How many of `inline` hold elements (at most `N`); 32 bits, which share a word with
+    /// `spilled`, so a buffer is a word smaller (a race's state holds several).
+    len: u32,
     heap: Vec<T>,
     /// The elements are in `heap`.
     spilled: bool,
@@ -32,8 +34,8 @@ impl<T: Copy, const N: usize> SmallBuf<T, N> {
     pub(crate) fn push(&mut self, value: T) {
         if self.spilled {
             self.heap.push(value);
-        } else if self.len < N {
-            self.inline[self.len] = value;
+        } else if self.inline_len() < N {
+            self.inline[self.inline_len()] = value;
             self.len += 1;
         } else {
             self.spill(N * 2);
@@ -45,8 +47,9 @@ impl<T: Copy, const N: usize> SmallBuf<T, N> {
     #[cold]
     fn spill(&mut self, room: usize) {
         self.heap.clear();
-        self.heap.reserve(room.max(self.len));
-        self.heap.extend_from_slice(&self.inline[..self.len]);
+        self.heap.reserve(room.max(self.inline_len()));
+        self.heap
+            .extend_from_slice(&self.inline[..self.inline_len()]);
         self.spilled = true;
     }
 
@@ -54,8 +57,8 @@ impl<T: Copy, const N: usize> SmallBuf<T, N> {
     pub(crate) fn reserve(&mut self, more: usize) {
         if self.spilled {
             self.heap.reserve(more);
-        } else if self.len + more > N {
-            self.spill(self.len + more);
+        } else if self.inline_len() + more > N {
+            self.spill(self.inline_len() + more);
         }
     }
 
@@ -71,7 +74,7 @@ impl<T: Copy, const N: usize> SmallBuf<T, N> {
         if self.spilled {
             self.heap.truncate(len);
         } else {
-            self.len = self.len.min(len);
+            self.len = self.len.min(u32::try_from(len).unwrap_or(u32::MAX));
         }
     }
 
@@ -82,14 +85,21 @@ impl<T: Copy, const N: usize> SmallBuf<T, N> {
             return;
         }
         let mut kept = 0;
-        for i in 0..self.len {
+        for i in 0..self.inline_len() {
             let v = self.inline[i];
             if keep(&v) {
                 self.inline[kept] = v;
                 kept += 1;
             }
         }
-        self.len = kept;
+        // At most the `len` it was.
+        self.len = u32::try_from(kept).unwrap_or(self.len);
+    }
+
+    /// Returns how many elements `inline` holds (while not spilled).
+    #[inline(always)]
+    fn inline_len(&self) -> usize {
+        self.len as usize
     }
 }
 
@@ -111,9 +121,9 @@ impl<T: Copy, const N: usize> Extend<T> for SmallBuf<T, N> {
     #[inline]
     fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
         let iter = iter.into_iter();
-        if !self.spilled && self.len + iter.size_hint().0 > N {
+        if !self.spilled && self.inline_len() + iter.size_hint().0 > N {
             // It will not fit inline: move to the heap once, with room for all.
-            self.spill(self.len + iter.size_hint().0);
+            self.spill(self.inline_len() + iter.size_hint().0);
         }
         if self.spilled {
             self.heap.extend(iter);
@@ -133,7 +143,7 @@ impl<T: Copy, const N: usize> Deref for SmallBuf<T, N> {
         if self.spilled {
             &self.heap
         } else {
-            &self.inline[..self.len]
+            &self.inline[..self.inline_len()]
         }
     }
 }
@@ -144,7 +154,8 @@ impl<T: Copy, const N: usize> DerefMut for SmallBuf<T, N> {
         if self.spilled {
             &mut self.heap
         } else {
-            &mut self.inline[..self.len]
+            let len = self.inline_len();
+            &mut self.inline[..len]
         }
     }
 }
