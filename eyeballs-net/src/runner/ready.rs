@@ -139,6 +139,12 @@ impl<K: PartialEq + Copy, F: Future + Unpin> ReadySet<K, F> {
 
 impl<K, F> Drop for ReadySet<K, F> {
     fn drop(&mut self) {
+        // Never polled with a future in it (a literal's query set, an attempt set whose
+        // attempt was done at its first poll): no slot's waker holds a task (a slot gets
+        // the set's task, which is only ever set, never cleared), so none to forget.
+        if self.task.is_none() {
+            return;
+        }
         // A waker that outlives its slot wakes nobody (and holds no task).
         for slot in self.inline.iter().chain(self.more.iter()).flatten() {
             slot.waker.forget_task();
