@@ -379,43 +379,53 @@ impl<E> State<E> {
         // With NAT64 the A answer is synthesized into IPv6 (R36), so it is needed even when
         // only IPv6 is allowed.
         let want_a = config.nat64.is_some();
-        let mut race = Box::new(State {
-            config,
-            attempt_delay: config.fixed_attempt_delay(),
-            protocols: target.protocols,
-            proxied,
-            history: match &history {
-                None => None,
-                Some(HistoryFrom::Store(h)) => Some(Box::new(Snapshot::new(h, now))),
-                Some(HistoryFrom::Copy(_)) => None, // moved in below
+        // Allocated before the state is built, as the history's snapshot: a call amid its
+        // fields would keep the large ones (resolution, routes, candidates) in temporaries of
+        // their own, each copied in after it.
+        let attempts = Vec::with_capacity(4);
+        let snapshot = match &history {
+            Some(HistoryFrom::Store(h)) => Some(Box::new(Snapshot::new(h, now))),
+            // None, or a copy, moved in below.
+            _ => None,
+        };
+        // Written into its box, allocated first (`Box::new` would build the state on the
+        // stack and copy it in: some 1,700 bytes).
+        let mut race = Box::write(
+            Box::new_uninit(),
+            State {
+                config,
+                attempt_delay: config.fixed_attempt_delay(),
+                protocols: target.protocols,
+                proxied,
+                history: snapshot,
+                uncopied: SmallBuf::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+                started: now,
+                now,
+                deadline: config.timeout.and_then(|t| now.checked_add(t)),
+                queries: Vec::new(),
+                query_for: Vec::new(),
+                queries_outstanding: 0,
+                resolution: Resolution::empty(policy),
+                sources: Routes::new(),
+                rng: SplitMix64::new(config.seed),
+                resolution_deadline: None,
+                ready: false,
+                candidates: Candidates::new(),
+                attempts,
+                in_flight: 0,
+                last_start: None,
+                floor: None,
+                next_due: None,
+                expedited: false,
+                held: 0,
+                follow_up: None,
+                http_origin,
+                actions: SmallQueue::new(),
+                built: Vec::new(),
+                result: None,
+                finished_at: None,
             },
-            uncopied: SmallBuf::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
-            started: now,
-            now,
-            deadline: config.timeout.and_then(|t| now.checked_add(t)),
-            queries: Vec::new(),
-            query_for: Vec::new(),
-            queries_outstanding: 0,
-            resolution: Resolution::empty(policy),
-            sources: Routes::new(),
-            rng: SplitMix64::new(config.seed),
-            resolution_deadline: None,
-            ready: false,
-            candidates: Candidates::new(),
-            attempts: Vec::with_capacity(4),
-            in_flight: 0,
-            last_start: None,
-            floor: None,
-            next_due: None,
-            expedited: false,
-            held: 0,
-            follow_up: None,
-            http_origin,
-            actions: SmallQueue::new(),
-            built: Vec::new(),
-            result: None,
-            finished_at: None,
-        });
+        );
         // The resolution is filled in the box: nothing large is moved.
         let state = &mut *race;
         let asks = match target.kind {

@@ -165,9 +165,9 @@ impl<T: Copy, const N: usize> DerefMut for SmallBuf<T, N> {
 #[derive(Debug)]
 pub(crate) struct SmallQueue<T, const N: usize> {
     ring: [Option<T>; N],
-    /// The ring's first element, and how many it holds.
-    head: usize,
-    len: usize,
+    /// The ring's first element, and how many it holds (below `N`: 32 bits share a word).
+    head: u32,
+    len: u32,
     /// What came while the ring was full: it follows the ring's elements.
     overflow: VecDeque<T>,
 }
@@ -186,8 +186,8 @@ impl<T, const N: usize> SmallQueue<T, N> {
     /// Appends `value` at the back.
     #[inline(always)]
     pub(crate) fn push_back(&mut self, value: T) {
-        if self.len < N && self.overflow.is_empty() {
-            self.ring[(self.head + self.len) % N] = Some(value);
+        if (self.len as usize) < N && self.overflow.is_empty() {
+            self.ring[(self.head + self.len) as usize % N] = Some(value);
             self.len += 1;
         } else {
             self.overflow.push_back(value);
@@ -197,7 +197,7 @@ impl<T, const N: usize> SmallQueue<T, N> {
     /// Calls `f` with each element, front first.
     pub(crate) fn for_each_mut(&mut self, mut f: impl FnMut(&mut T)) {
         for i in 0..self.len {
-            if let Some(v) = &mut self.ring[(self.head + i) % N] {
+            if let Some(v) = &mut self.ring[(self.head + i) as usize % N] {
                 f(v);
             }
         }
@@ -210,12 +210,13 @@ impl<T, const N: usize> SmallQueue<T, N> {
         if self.len == 0 {
             return self.overflow.pop_front();
         }
-        let value = self.ring[self.head].take();
-        self.head = (self.head + 1) % N;
+        let value = self.ring[self.head as usize].take();
+        // `N` is small (a few): it fits.
+        self.head = ((self.head as usize + 1) % N) as u32;
         self.len -= 1;
         // Keep the ring first in line: refill it from the overflow, in order.
         if let Some(next) = self.overflow.pop_front() {
-            self.ring[(self.head + self.len) % N] = Some(next);
+            self.ring[(self.head + self.len) as usize % N] = Some(next);
             self.len += 1;
         }
         value
