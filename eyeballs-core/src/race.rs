@@ -1033,6 +1033,16 @@ impl<E> State<E> {
         // order ran slower in the paired bench: the exact, smaller blocks kept the trim
         // threshold low, and the pages given back were faulted in again every race; so did
         // room for the whole order, by about 1.6x on the 10,000-address walk).
+        // No reservation keeps a walk of 1,000 addresses from giving pages back to the
+        // system at its end and faulting them in again in the next race (glibc; the paired
+        // bench's 1,000-walk: ~80 faults a race, 0 with trimming and the mmap threshold
+        // pinned by GLIBC_TUNABLES, which alone takes its ratio from 2.2-2.8 to 1.1-1.5).
+        // Freeing an mmapped block sets the trim threshold to twice that block, and the
+        // heap a race spans (its attempts, the candidates' blocks of about 150 bytes an
+        // address, glibc's 128 KB top pad) exceeds twice the attempts' block unless that
+        // block alone outweighs the rest and the pad: room for 4x the first answer's
+        // attempts (2,000 for 1,000) still trimmed every race. Smaller records do not
+        // help (the threshold falls twice as fast as the span): a smaller span does.
         let waiting = self.candidates.len();
         if self.queries_outstanding > 0 && waiting <= ROOM_DOUBLED_UP_TO {
             self.attempts.reserve(waiting * 2);
