@@ -611,7 +611,8 @@ impl Candidates {
     /// family and key, and deal the families alternately, continuing from the picks made so
     /// far (R8, G6). A candidate is only its key and its place among the host's addresses
     /// ([`Plain`]: 32 bytes, sorted in place); up to [`PLAIN_MAX`] live on the stack, and at
-    /// most [`PLAIN_LIMIT`] are taken. Returns `false`, touching nothing, for any other race.
+    /// most [`PLAIN_LIMIT`] are taken; one address, or one of each family, needs neither the
+    /// buffer nor the sort. Returns `false`, touching nothing, for any other race.
     /// The property test `a_plain_rebuild_orders_as_the_general_one` holds it to the general
     /// path.
     fn rebuild_plain(&mut self, cx: &Context<'_>) -> bool {
@@ -649,6 +650,11 @@ impl Candidates {
         // One address (every race over one given address): nothing to sort or weigh.
         if let ([addr], []) | ([], [addr]) = (l6, l4) {
             self.order_one(cx, *addr, transport, deal);
+            return true;
+        }
+        // One of each family (the usual two): nothing to sort, no copy to look for.
+        if let ([a6], [a4]) = (l6, l4) {
+            self.order_pair(cx, (*a6, *a4), transport, deal);
             return true;
         }
         // Two copies of the code (`FEW`): the few on the stack, sorted by insertion; more on
@@ -742,6 +748,56 @@ impl Candidates {
         } else {
             self.v4 = 1;
         }
+    }
+
+    /// Leaves what [`Candidates::order_plain`] leaves for one IPv6 and one IPv4 address:
+    /// each family's only candidate is its first, and two of different families are never
+    /// copies of each other (HG11), so nothing is sorted or compared before the deal.
+    fn order_pair(
+        &mut self,
+        cx: &Context<'_>,
+        (a6, a4): (SocketAddr, SocketAddr),
+        transport: Transport,
+        deal: Deal,
+    ) {
+        let no_routes = cx.sources.is_empty();
+        let mut few = [(NOWHERE, SortKey::ZERO); 2];
+        let (mut len, mut split) = (0, 0);
+        for addr in [a6, a4] {
+            let v6 = addr.is_ipv6();
+            if !cx.config.family_policy.allows(v6)
+                || (!self.tried.is_empty() && is_tried(&self.tried, addr, transport, None))
+            {
+                continue;
+            }
+            let route = if no_routes {
+                None
+            } else {
+                cx.sources.get(&addr.ip()).copied()
+            };
+            // The first of its family's answer (as `make_plain` counts).
+            few[len] = (addr, sort_key(cx, (addr, addr.ip()), route, transport, 0));
+            len += 1;
+            if v6 {
+                split = len;
+            }
+        }
+        self.groups.clear();
+        self.groups.push(Group {
+            key: GroupKey::Address,
+            service: 0,
+            ech: 0,
+        });
+        self.good = [false; 2];
+        self.failed = [false; 2];
+        for (addr, key) in &few[..len] {
+            let f = usize::from(!addr.is_ipv6());
+            self.good[f] |= key.is_good();
+            self.failed[f] |= key.is_demoted();
+        }
+        self.skipped_without_ech = 0;
+        self.v6_poor = split == 1 && few[0].1.is_poor_route();
+        self.deal_plain(cx, deal, transport, (split, len), |k| few[k]);
     }
 
     /// Makes, orders and deals a plain rebuild's candidates in `buf` (room for every
@@ -2003,6 +2059,28 @@ mod tests {
             policy in 0u8..4,
             count in 0usize..4,
             cap in prop::option::of(0usize..10),
+            spoken in 0u8..3,
+            prefer_tcp in any::<bool>(),
+        ) {
+            let (plain, general) = plain_and_general(
+                (&picks, &routes, late, &outcomes, host),
+                (policy, count, cap, spoken, prefer_tcp),
+            );
+            prop_assert_eq!(plain, general);
+        }
+
+        /// The same for two addresses (one of each family, which the plain rebuild orders
+        /// without a sort, or two of one).
+        #[test]
+        fn a_plain_rebuild_of_two_addresses_orders_as_the_general_one(
+            picks in prop::collection::vec((any::<u8>(), any::<bool>(), any::<bool>()), 2..=2),
+            routes in prop::collection::vec(any::<u8>(), 0..3),
+            late in 0usize..3,
+            outcomes in prop::collection::vec((any::<u8>(), any::<bool>(), any::<u16>()), 0..4),
+            host in any::<bool>(),
+            policy in 0u8..4,
+            count in 0usize..4,
+            cap in prop::option::of(0usize..4),
             spoken in 0u8..3,
             prefer_tcp in any::<bool>(),
         ) {
