@@ -761,14 +761,12 @@ impl Candidates {
         deal: Deal,
     ) {
         let no_routes = cx.sources.is_empty();
-        let mut few = [(NOWHERE, SortKey::ZERO); 2];
-        let (mut len, mut split) = (0, 0);
-        for addr in [a6, a4] {
-            let v6 = addr.is_ipv6();
-            if !cx.config.family_policy.allows(v6)
-                || (!self.tried.is_empty() && is_tried(&self.tried, addr, transport, None))
+        let tried = &self.tried;
+        let made = |addr: SocketAddr| {
+            if !cx.config.family_policy.allows(addr.is_ipv6())
+                || (!tried.is_empty() && is_tried(tried, addr, transport, None))
             {
-                continue;
+                return None;
             }
             let route = if no_routes {
                 None
@@ -776,11 +774,17 @@ impl Candidates {
                 cx.sources.get(&addr.ip()).copied()
             };
             // The first of its family's answer (as `make_plain` counts).
-            few[len] = (addr, sort_key(cx, (addr, addr.ip()), route, transport, 0));
+            Some((addr, sort_key(cx, (addr, addr.ip()), route, transport, 0)))
+        };
+        // A resolution files each address by its family: `a6` is IPv6, `a4` IPv4.
+        let (mut few, mut len, mut split) = ([(NOWHERE, SortKey::ZERO); 2], 0, 0);
+        if let Some(c) = made(a6) {
+            few[0] = c;
+            (len, split) = (1, 1);
+        }
+        if let Some(c) = made(a4) {
+            few[len] = c;
             len += 1;
-            if v6 {
-                split = len;
-            }
         }
         self.groups.clear();
         self.groups.push(Group {
