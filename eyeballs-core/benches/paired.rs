@@ -48,6 +48,13 @@ fn two() -> [SocketAddr; 2] {
     ]
 }
 
+fn one() -> [SocketAddr; 1] {
+    [SocketAddr::new(
+        IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+        443,
+    )]
+}
+
 /// The driver of both cores, written once: the two APIs differ only in names.
 macro_rules! races {
     ($side:ident, $core:ident, $host:expr, $winner:ident) => {
@@ -68,6 +75,26 @@ macro_rules! races {
                     unreachable!()
                 };
                 race.handle_input(Input::Connected { attempt }, t + Duration::from_millis(10));
+                let mut winner = None;
+                while let Some(action) = race.poll_action() {
+                    if let Action::Finish(Ok(w)) = action {
+                        winner = Some($winner(&w));
+                    }
+                }
+                winner.unwrap()
+            }
+
+            /// A race over one given address (what every driver's `connect(SocketAddr)`
+            /// builds): it connects at once and wins.
+            #[inline(never)]
+            pub(crate) fn one_address_race(t0: Instant) -> AttemptId {
+                let target = Target::addrs(one());
+                let mut race: Race<()> = Race::new(target, Config::default(), t0).unwrap();
+                let Some(Action::Connect { attempt, .. }) = race.poll_action() else {
+                    unreachable!()
+                };
+                while race.poll_action().is_some() {}
+                race.handle_input(Input::Connected { attempt }, t0 + Duration::from_millis(1));
                 let mut winner = None;
                 while let Some(action) = race.poll_action() {
                     if let Action::Finish(Ok(w)) = action {
@@ -240,6 +267,20 @@ fn main() {
     let wanted = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
     let t0 = Instant::now();
 
+    let name = "race/1 address";
+    if wanted(name) {
+        paired(
+            name,
+            (41, 20_000, false),
+            || t0,
+            |t| {
+                black_box(sides::old::one_address_race(black_box(t)));
+            },
+            |t| {
+                black_box(sides::new::one_address_race(black_box(t)));
+            },
+        );
+    }
     let name = "race/2 addresses";
     if wanted(name) {
         paired(

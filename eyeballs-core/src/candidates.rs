@@ -611,7 +611,8 @@ impl Candidates {
     /// family and key, and deal the families alternately, continuing from the picks made so
     /// far (R8, G6). A candidate is only its key and its place among the host's addresses
     /// ([`Plain`]: 32 bytes, sorted in place); up to [`PLAIN_MAX`] live on the stack, and at
-    /// most [`PLAIN_LIMIT`] are taken. Returns `false`, touching nothing, for any other race.
+    /// most [`PLAIN_LIMIT`] are taken; one address, or one of each family, needs neither the
+    /// buffer nor the sort. Returns `false`, touching nothing, for any other race.
     /// The property test `a_plain_rebuild_orders_as_the_general_one` holds it to the general
     /// path.
     fn rebuild_plain(&mut self, cx: &Context<'_>) -> bool {
@@ -646,6 +647,16 @@ impl Candidates {
         } else {
             Transport::Quic
         };
+        // One address (every race over one given address): nothing to sort or weigh.
+        if let ([addr], []) | ([], [addr]) = (l6, l4) {
+            self.order_one(cx, *addr, transport, deal);
+            return true;
+        }
+        // One of each family (the usual two): nothing to sort, no copy to look for.
+        if let ([a6], [a4]) = (l6, l4) {
+            self.order_pair(cx, (*a6, *a4), transport, deal);
+            return true;
+        }
         // Two copies of the code (`FEW`): the few on the stack, sorted by insertion; more on
         // the heap, by the standard sort.
         if total <= PLAIN_MAX {
@@ -674,6 +685,123 @@ impl Candidates {
         self.order.clear();
         self.head = 0;
         (self.v6, self.v4, self.services) = (0, 0, 0);
+    }
+
+    /// Leaves what [`Candidates::order_plain`] leaves for one address: no buffer, no sort,
+    /// and no choice of the opening family (with one family waiting, a turn goes to it
+    /// whichever would open: the deal's state after the pick is the same).
+    fn order_one(
+        &mut self,
+        cx: &Context<'_>,
+        addr: SocketAddr,
+        transport: Transport,
+        mut deal: Deal,
+    ) {
+        self.groups.clear();
+        self.groups.push(Group {
+            key: GroupKey::Address,
+            service: 0,
+            ech: 0,
+        });
+        self.good = [false; 2];
+        self.failed = [false; 2];
+        self.skipped_without_ech = 0;
+        self.v6_poor = false;
+        self.order.clear();
+        self.head = 0;
+        (self.v6, self.v4, self.services) = (0, 0, 0);
+        let v6 = addr.is_ipv6();
+        if !cx.config.family_policy.allows(v6)
+            || (!self.tried.is_empty() && is_tried(&self.tried, addr, transport, None))
+        {
+            return;
+        }
+        let route = if cx.sources.is_empty() {
+            None
+        } else {
+            cx.sources.get(&addr.ip()).copied()
+        };
+        // The first of its answer (as `make_plain` counts).
+        let key = sort_key(cx, (addr, addr.ip()), route, transport, 0);
+        let f = usize::from(!v6);
+        self.good[f] = key.is_good();
+        self.failed[f] = key.is_demoted();
+        self.v6_poor = v6 && key.is_poor_route();
+        let cap = cx
+            .config
+            .max_endpoints
+            .unwrap_or(MAX_ENDPOINTS)
+            .saturating_sub(self.seen);
+        let count = cx.config.first_address_family_count;
+        if cap == 0 || deal.pick(|family| family == v6, count, v6).is_none() {
+            return;
+        }
+        self.order.push(Next {
+            addr,
+            deal: deal.compact(),
+            group: 0,
+            transport,
+            flags: if key.is_demoted() { DEMOTED } else { 0 },
+        });
+        if v6 {
+            self.v6 = 1;
+        } else {
+            self.v4 = 1;
+        }
+    }
+
+    /// Leaves what [`Candidates::order_plain`] leaves for one IPv6 and one IPv4 address:
+    /// each family's only candidate is its first, and two of different families are never
+    /// copies of each other (HG11), so nothing is sorted or compared before the deal.
+    fn order_pair(
+        &mut self,
+        cx: &Context<'_>,
+        (a6, a4): (SocketAddr, SocketAddr),
+        transport: Transport,
+        deal: Deal,
+    ) {
+        let no_routes = cx.sources.is_empty();
+        let tried = &self.tried;
+        let made = |addr: SocketAddr| {
+            if !cx.config.family_policy.allows(addr.is_ipv6())
+                || (!tried.is_empty() && is_tried(tried, addr, transport, None))
+            {
+                return None;
+            }
+            let route = if no_routes {
+                None
+            } else {
+                cx.sources.get(&addr.ip()).copied()
+            };
+            // The first of its family's answer (as `make_plain` counts).
+            Some((addr, sort_key(cx, (addr, addr.ip()), route, transport, 0)))
+        };
+        // A resolution files each address by its family: `a6` is IPv6, `a4` IPv4.
+        let (mut few, mut len, mut split) = ([(NOWHERE, SortKey::ZERO); 2], 0, 0);
+        if let Some(c) = made(a6) {
+            few[0] = c;
+            (len, split) = (1, 1);
+        }
+        if let Some(c) = made(a4) {
+            few[len] = c;
+            len += 1;
+        }
+        self.groups.clear();
+        self.groups.push(Group {
+            key: GroupKey::Address,
+            service: 0,
+            ech: 0,
+        });
+        self.good = [false; 2];
+        self.failed = [false; 2];
+        for (addr, key) in &few[..len] {
+            let f = usize::from(!addr.is_ipv6());
+            self.good[f] |= key.is_good();
+            self.failed[f] |= key.is_demoted();
+        }
+        self.skipped_without_ech = 0;
+        self.v6_poor = split == 1 && few[0].1.is_poor_route();
+        self.deal_plain(cx, deal, transport, (split, len), |k| few[k]);
     }
 
     /// Makes, orders and deals a plain rebuild's candidates in `buf` (room for every
@@ -1938,61 +2066,126 @@ mod tests {
             spoken in 0u8..3,
             prefer_tcp in any::<bool>(),
         ) {
-            use crate::{FamilyPolicy, History, Path, Source};
-            let addrs: Vec<SocketAddr> = picks
-                .iter()
-                .map(|&(p, port, scope)| addr(p % 16, port || host, scope && !host))
-                .collect();
-            let sources: Vec<Source> = addrs
-                .iter()
-                .zip(&routes)
-                .map(|(a, r)| match (r % 5, a.is_ipv6()) {
-                    (0, _) => Source::unreachable(a.ip()),
-                    (1, true) => Source::new(a.ip(), "2001:db8::100".parse().unwrap()),
-                    (2, true) => Source::new(a.ip(), "fe80::100".parse().unwrap()),
-                    (3, true) => Source::new(a.ip(), "fd00::100".parse().unwrap()).deprecated(true),
-                    (_, true) => Source::new(a.ip(), "2001:db8::200".parse().unwrap()),
-                    (_, false) => Source::new(a.ip(), "192.0.2.200".parse().unwrap()),
-                })
-                .collect();
-            let t0 = origin();
-            let mut history = History::new();
-            for &(i, ok, rtt) in &outcomes {
-                let Some(s) = sources.get(usize::from(i) % sources.len().max(1)) else {
-                    continue;
-                };
-                let (Some(src), Some(a)) = (s.source(), addrs.get(usize::from(i) % addrs.len())) else {
-                    continue;
-                };
-                let path = Path::new(src, *a, Transport::Tcp);
-                if ok {
-                    history.record_success(path, std::time::Duration::from_millis(u64::from(rtt)), t0);
-                } else {
-                    history.record_failure(path, t0);
-                }
-            }
-            let policy = match policy {
-                0 => FamilyPolicy::PreferV6,
-                1 => FamilyPolicy::PreferV4,
-                2 => FamilyPolicy::V6Only,
-                _ => FamilyPolicy::V4Only,
-            };
-            let config = Config::default()
-                .family_policy(policy)
-                .first_address_family_count(count)
-                .max_endpoints(cap)
-                .prefer_tcp(prefer_tcp);
-            let protocols = match spoken {
-                0 => Protocols::new(),
-                1 => Protocols::http(),
-                _ => Protocols::new().quic("h3"),
-            };
-            let with = (config, &protocols);
-            let race = (&addrs[..], host, late);
-            let plain = plain_race(race, &sources, with, &history, true, t0);
-            let general = plain_race(race, &sources, with, &history, false, t0);
+            let (plain, general) = plain_and_general(
+                (&picks, &routes, late, &outcomes, host),
+                (policy, count, cap, spoken, prefer_tcp),
+            );
             prop_assert_eq!(plain, general);
         }
+
+        /// The same for two addresses (one of each family, which the plain rebuild orders
+        /// without a sort, or two of one).
+        #[test]
+        fn a_plain_rebuild_of_two_addresses_orders_as_the_general_one(
+            picks in prop::collection::vec((any::<u8>(), any::<bool>(), any::<bool>()), 2..=2),
+            routes in prop::collection::vec(any::<u8>(), 0..3),
+            late in 0usize..3,
+            outcomes in prop::collection::vec((any::<u8>(), any::<bool>(), any::<u16>()), 0..4),
+            host in any::<bool>(),
+            policy in 0u8..4,
+            count in 0usize..4,
+            cap in prop::option::of(0usize..4),
+            spoken in 0u8..3,
+            prefer_tcp in any::<bool>(),
+        ) {
+            let (plain, general) = plain_and_general(
+                (&picks, &routes, late, &outcomes, host),
+                (policy, count, cap, spoken, prefer_tcp),
+            );
+            prop_assert_eq!(plain, general);
+        }
+
+        /// The same for one address (every race over one given address, which the plain
+        /// rebuild orders without a sort): with or without its route, history, each family
+        /// policy, cap and transport.
+        #[test]
+        fn a_plain_rebuild_of_one_address_orders_as_the_general_one(
+            picks in prop::collection::vec((any::<u8>(), any::<bool>(), any::<bool>()), 1..=1),
+            routes in prop::collection::vec(any::<u8>(), 0..2),
+            late in 0usize..2,
+            outcomes in prop::collection::vec((any::<u8>(), any::<bool>(), any::<u16>()), 0..3),
+            host in any::<bool>(),
+            policy in 0u8..4,
+            count in 0usize..4,
+            cap in prop::option::of(0usize..3),
+            spoken in 0u8..3,
+            prefer_tcp in any::<bool>(),
+        ) {
+            let (plain, general) = plain_and_general(
+                (&picks, &routes, late, &outcomes, host),
+                (policy, count, cap, spoken, prefer_tcp),
+            );
+            prop_assert_eq!(plain, general);
+        }
+    }
+
+    /// The orders of the plain and the general rebuild of a race made from the properties'
+    /// picks (see `a_plain_rebuild_orders_as_the_general_one`).
+    #[allow(clippy::type_complexity)]
+    fn plain_and_general(
+        (picks, routes, late, outcomes, host): (
+            &[(u8, bool, bool)],
+            &[u8],
+            usize,
+            &[(u8, bool, u16)],
+            bool,
+        ),
+        (policy, count, cap, spoken, prefer_tcp): (u8, usize, Option<usize>, u8, bool),
+    ) -> (Vec<String>, Vec<String>) {
+        use crate::{FamilyPolicy, History, Path, Source};
+        let addrs: Vec<SocketAddr> = picks
+            .iter()
+            .map(|&(p, port, scope)| addr(p % 16, port || host, scope && !host))
+            .collect();
+        let sources: Vec<Source> = addrs
+            .iter()
+            .zip(routes)
+            .map(|(a, r)| match (r % 5, a.is_ipv6()) {
+                (0, _) => Source::unreachable(a.ip()),
+                (1, true) => Source::new(a.ip(), "2001:db8::100".parse().unwrap()),
+                (2, true) => Source::new(a.ip(), "fe80::100".parse().unwrap()),
+                (3, true) => Source::new(a.ip(), "fd00::100".parse().unwrap()).deprecated(true),
+                (_, true) => Source::new(a.ip(), "2001:db8::200".parse().unwrap()),
+                (_, false) => Source::new(a.ip(), "192.0.2.200".parse().unwrap()),
+            })
+            .collect();
+        let t0 = origin();
+        let mut history = History::new();
+        for &(i, ok, rtt) in outcomes {
+            let Some(s) = sources.get(usize::from(i) % sources.len().max(1)) else {
+                continue;
+            };
+            let (Some(src), Some(a)) = (s.source(), addrs.get(usize::from(i) % addrs.len())) else {
+                continue;
+            };
+            let path = Path::new(src, *a, Transport::Tcp);
+            if ok {
+                history.record_success(path, std::time::Duration::from_millis(u64::from(rtt)), t0);
+            } else {
+                history.record_failure(path, t0);
+            }
+        }
+        let policy = match policy {
+            0 => FamilyPolicy::PreferV6,
+            1 => FamilyPolicy::PreferV4,
+            2 => FamilyPolicy::V6Only,
+            _ => FamilyPolicy::V4Only,
+        };
+        let config = Config::default()
+            .family_policy(policy)
+            .first_address_family_count(count)
+            .max_endpoints(cap)
+            .prefer_tcp(prefer_tcp);
+        let protocols = match spoken {
+            0 => Protocols::new(),
+            1 => Protocols::http(),
+            _ => Protocols::new().quic("h3"),
+        };
+        let with = (config, &protocols);
+        let race = (&addrs[..], host, late);
+        let plain = plain_race(race, &sources, with, &history, true, t0);
+        let general = plain_race(race, &sources, with, &history, false, t0);
+        (plain, general)
     }
 
     proptest! {
