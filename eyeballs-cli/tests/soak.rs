@@ -265,6 +265,33 @@ fn resolver_threads() -> usize {
         .count()
 }
 
+/// The connections waiting in the accept queues of the listeners that accept (not the hung
+/// ones, whose queues stay full) of the pairs on `ports`, read from `/proc/net/tcp6` and
+/// `/proc/net/tcp`: a listening socket's `rx_queue` column is its accept queue's length.
+/// `None` if a table cannot be read or a listener is missing from it.
+fn accept_queues(ports: &[u16]) -> Option<u64> {
+    let mut total = 0;
+    for (table, v6) in [("/proc/net/tcp6", true), ("/proc/net/tcp", false)] {
+        let text = std::fs::read_to_string(table).ok()?;
+        for (pair, &port) in PAIRS.iter().zip(ports) {
+            let serve = if v6 { pair.0 } else { pair.1 };
+            if matches!(serve, Serve::Hang | Serve::Refuse) {
+                continue;
+            }
+            total += text.lines().skip(1).find_map(|line| {
+                // sl local_address rem_address st tx_queue:rx_queue ...
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                let local_port = fields.get(1)?.rsplit_once(':')?.1;
+                let listening = fields.get(3) == Some(&"0A");
+                (listening && u16::from_str_radix(local_port, 16).ok()? == port)
+                    .then(|| u64::from_str_radix(fields.get(4)?.split_once(':')?.1, 16).ok())
+                    .flatten()
+            })?;
+        }
+    }
+    Some(total)
+}
+
 /// Waits until `done`, for at most `limit`; returns whether it happened.
 fn settle(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + limit;
@@ -356,8 +383,15 @@ fn soak_one(driver: Driver, races: u64, servers: &Servers) -> SoakResult {
     let runner = Runner::new(driver, servers, gate.clone());
     // The warm-up uses fast DNS only: nothing hangs before the baseline.
     runner.run(&Arc::default(), 256, true);
+    // A slow listener accepts one connection per 20 ms, so connections the warm-up made (and
+    // already closed) can wait in its accept queue after `open` read 0; one accepted between the
+    // baseline's reads would count in `open` but not in `fds`. The baseline waits for every
+    // accepting listener's queue to be empty as well.
+    let ports: Vec<u16> = (0..PAIRS.len()).map(|i| servers.port(i)).collect();
     assert!(
-        settle(SETTLE, || resolver_threads() == 0 && servers.open() == 0),
+        settle(SETTLE, || resolver_threads() == 0
+            && servers.open() == 0
+            && accept_queues(&ports) == Some(0)),
         "{driver:?}: the warm-up did not settle"
     );
     let baseline = counts(servers);
