@@ -711,7 +711,7 @@ impl History {
     pub fn copy_for(&self, target: &crate::Target, now: Instant) -> HistoryCopy {
         let mut snapshot = Box::new(Snapshot::new(self, now));
         // One fact (a one-address literal): its pair, with no list to build.
-        if let [fact] = target.sources.as_slice() {
+        if let [fact] = &target.sources[..] {
             if let Some(source) = fact.source() {
                 snapshot.copy(self, &mut [(fact.destination(), source)]);
             }
@@ -722,7 +722,7 @@ impl History {
         // later fact replacing an earlier one.
         let unspecified = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
         let mut pairs: SmallBuf<(IpAddr, IpAddr), 4> = SmallBuf::new((unspecified, unspecified));
-        let facts = &target.sources;
+        let facts = &target.sources[..];
         if facts.len() <= 4 {
             // A few facts (always fewer than MAX_SOURCES): each destination's last one.
             for (i, s) in facts.iter().enumerate() {

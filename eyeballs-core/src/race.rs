@@ -374,7 +374,7 @@ impl<E> State<E> {
             target.protocols = target.protocols.tcp_only();
             target.alts.clear();
         }
-        let target_sources = core::mem::take(&mut target.sources);
+        let target_sources = core::mem::replace(&mut target.sources, crate::target::no_sources());
         let policy = config.family_policy;
         // With NAT64 the A answer is synthesized into IPv6 (R36), so it is needed even when
         // only IPv6 is allowed.
@@ -468,12 +468,12 @@ impl<E> State<E> {
         }
         if let Some(HistoryFrom::Copy(copy)) = history {
             race.history = Some(copy);
-            race.learn_sources(target_sources);
+            race.learn_sources(&target_sources);
             // The copy holds exactly these destinations' pairs (`History::copy_for`).
             race.uncopied.clear();
         } else {
             if !target_sources.is_empty() {
-                race.learn_sources(target_sources);
+                race.learn_sources(&target_sources);
             }
             if let Some(HistoryFrom::Store(h)) = history {
                 race.copy_history(h);
@@ -846,15 +846,15 @@ impl<E> State<E> {
     }
 
     fn on_sources(&mut self, sources: Vec<Source>, now: Instant) {
-        self.learn_sources(sources);
+        self.learn_sources(&sources);
         self.rebuild(now);
     }
 
-    fn learn_sources(&mut self, sources: Vec<Source>) {
+    fn learn_sources(&mut self, sources: &[Source]) {
         if sources.is_empty() {
             return;
         }
-        for s in sources {
+        for &s in sources {
             let destination = s.destination();
             if self.sources.len() < MAX_SOURCES || self.sources.contains_key(&destination) {
                 let route = s.route();

@@ -37,7 +37,8 @@ pub struct Target {
     pub(crate) protocols: Protocols,
     pub(crate) https: bool,
     pub(crate) http_origin: bool,
-    pub(crate) sources: Vec<Source>,
+    /// One inline: a literal's one fact allocates nothing.
+    pub(crate) sources: SmallBuf<Source, 1>,
     pub(crate) alts: Vec<AltService>,
     /// The origin a proxy reaches for this race (V60): the race resolves the proxy.
     pub(crate) origin: Option<Box<(Name, u16)>>,
@@ -52,6 +53,13 @@ pub(crate) enum TargetKind {
     },
     /// Two inline: a dual-stack pair allocates nothing.
     Addrs(SmallBuf<SocketAddr, 2>),
+}
+
+/// An empty list of source facts.
+pub(crate) fn no_sources() -> SmallBuf<Source, 1> {
+    SmallBuf::new(Source::unreachable(std::net::IpAddr::V4(
+        std::net::Ipv4Addr::UNSPECIFIED,
+    )))
 }
 
 impl Target {
@@ -88,7 +96,7 @@ impl Target {
             protocols: Protocols::new(),
             https: false,
             http_origin: false,
-            sources: Vec::new(),
+            sources: no_sources(),
             alts: Vec::new(),
             origin: None,
         }
