@@ -122,7 +122,7 @@ impl<E> Race<E> {
     /// # Ok::<(), eyeballs_core::ConfigError>(())
     /// ```
     pub fn new(target: Target, config: Config, now: Instant) -> Result<Self, ConfigError> {
-        State::build(target, config, None, now).map(Race)
+        State::build(target, config, None, now, None).map(Race)
     }
 
     /// Starts a race like [`Race::new`], ordering endpoints and timing attempts with what
@@ -144,7 +144,7 @@ impl<E> Race<E> {
         history: &History,
         now: Instant,
     ) -> Result<Self, ConfigError> {
-        State::build(target, config, Some(HistoryFrom::Store(history)), now).map(Race)
+        State::build(target, config, Some(HistoryFrom::Store(history)), now, None).map(Race)
     }
 
     /// Starts a race like [`Race::with_history`], from what [`History::copy_for`] copied of
@@ -161,7 +161,48 @@ impl<E> Race<E> {
         history: HistoryCopy,
         now: Instant,
     ) -> Result<Self, ConfigError> {
-        State::build(target, config, Some(HistoryFrom::Copy(history.0)), now).map(Race)
+        State::build(
+            target,
+            config,
+            Some(HistoryFrom::Copy(history.0)),
+            now,
+            None,
+        )
+        .map(Race)
+    }
+
+    /// Starts a new race in the memory of this one, which it ends: the race
+    /// [`Race::new`] would start (or [`Race::with_history_copy`], given a `history` copy),
+    /// built where this one was and with its buffers, so a driver that keeps its last race
+    /// allocates nothing for the next one. Buffers a large race grew (over 64 elements)
+    /// are freed, not kept.
+    ///
+    /// # Errors
+    ///
+    /// As [`Race::new`]; this race is dropped then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use eyeballs_core::{Action, Config, Race, Target};
+    ///
+    /// let now = Instant::now();
+    /// let first: Race<String> = Race::new(Target::addrs(["[::1]:80".parse().unwrap()]), Config::default(), now)?;
+    /// let mut next = first.restart(Target::addrs(["127.0.0.1:80".parse().unwrap()]), Config::default(), None, now)?;
+    /// let Some(Action::Connect { endpoint, .. }) = next.poll_action() else { panic!() };
+    /// assert_eq!(endpoint.addr(), "127.0.0.1:80".parse().unwrap());
+    /// # Ok::<(), eyeballs_core::ConfigError>(())
+    /// ```
+    pub fn restart(
+        self,
+        target: Target,
+        config: Config,
+        history: Option<HistoryCopy>,
+        now: Instant,
+    ) -> Result<Self, ConfigError> {
+        let history = history.map(|h| HistoryFrom::Copy(h.0));
+        State::build(target, config, history, now, Some(self.0)).map(Race)
     }
 
     /// Copies what `history` knows of the destinations whose source address arrived
@@ -338,6 +379,20 @@ fn build_action<E>(
     Some(action)
 }
 
+/// The most elements a buffer of a finished race keeps for the next ([`Race::restart`]):
+/// a long walk's buffers are freed instead of held.
+const RECYCLED_CAPACITY: usize = 64;
+
+/// Empties `v` for a new race, keeping its buffer when it holds at most
+/// [`RECYCLED_CAPACITY`] elements, else replacing it with one of room for `room`.
+fn reset<T>(v: &mut Vec<T>, room: usize) {
+    if v.capacity() > RECYCLED_CAPACITY {
+        *v = Vec::with_capacity(room);
+    } else {
+        v.clear();
+    }
+}
+
 impl<E> State<E> {
     fn handle_history(&mut self, history: &History, now: Instant) {
         let now = self.clamp(now);
@@ -350,11 +405,14 @@ impl<E> State<E> {
         self.step(now);
     }
 
+    /// Builds a race's state: in `recycled`'s box and with its buffers when given
+    /// ([`Race::restart`]), else in a new box.
     fn build(
         mut target: Target,
         config: Config,
         history: Option<HistoryFrom<'_>>,
         now: Instant,
+        recycled: Option<Box<Self>>,
     ) -> Result<Box<Self>, ConfigError> {
         config.validate()?;
         if let Some(alpn) = target.protocols.invalid() {
@@ -379,53 +437,87 @@ impl<E> State<E> {
         // With NAT64 the A answer is synthesized into IPv6 (R36), so it is needed even when
         // only IPv6 is allowed.
         let want_a = config.nat64.is_some();
-        // Allocated before the state is built, as the history's snapshot: a call amid its
-        // fields would keep the large ones (resolution, routes, candidates) in temporaries of
-        // their own, each copied in after it.
-        let attempts = Vec::with_capacity(4);
         let snapshot = match &history {
             Some(HistoryFrom::Store(h)) => Some(Box::new(Snapshot::new(h, now))),
             // None, or a copy, moved in below.
             _ => None,
         };
-        // Written into its box, allocated first (`Box::new` would build the state on the
-        // stack and copy it in: some 1,700 bytes).
-        let mut race = Box::write(
-            Box::new_uninit(),
-            State {
-                config,
-                attempt_delay: config.fixed_attempt_delay(),
-                protocols: target.protocols,
-                proxied,
-                history: snapshot,
-                uncopied: SmallBuf::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
-                started: now,
-                now,
-                deadline: config.timeout.and_then(|t| now.checked_add(t)),
-                queries: Vec::new(),
-                query_for: Vec::new(),
-                queries_outstanding: 0,
-                resolution: Resolution::empty(policy),
-                sources: Routes::new(),
-                rng: SplitMix64::new(config.seed),
-                resolution_deadline: None,
-                ready: false,
-                candidates: Candidates::new(),
-                attempts,
-                in_flight: 0,
-                last_start: None,
-                floor: None,
-                next_due: None,
-                expedited: false,
-                held: 0,
-                follow_up: None,
-                http_origin,
-                actions: SmallQueue::new(),
-                built: Vec::new(),
-                result: None,
-                finished_at: None,
-            },
-        );
+        // Every field's new value, in one list for both places below: a field missing from
+        // it fails to build the literal, so neither place can miss one. `literal` builds
+        // the state; `assign` writes each value over the recycled state's field in place
+        // (not a state built on the stack and copied over it).
+        macro_rules! with_fields {
+            ($then:ident [$($arg:tt)*]) => {
+                $then!(
+                    [$($arg)*]
+                    config: config,
+                    attempt_delay: config.fixed_attempt_delay(),
+                    protocols: target.protocols,
+                    proxied: proxied,
+                    history: snapshot,
+                    uncopied: SmallBuf::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+                    started: now,
+                    now: now,
+                    deadline: config.timeout.and_then(|t| now.checked_add(t)),
+                    queries_outstanding: 0,
+                    resolution: Resolution::empty(policy),
+                    sources: Routes::new(),
+                    rng: SplitMix64::new(config.seed),
+                    resolution_deadline: None,
+                    ready: false,
+                    candidates: Candidates::new(),
+                    in_flight: 0,
+                    last_start: None,
+                    floor: None,
+                    next_due: None,
+                    expedited: false,
+                    held: 0,
+                    follow_up: None,
+                    http_origin: http_origin,
+                    actions: SmallQueue::new(),
+                    result: None,
+                    finished_at: None,
+                )
+            };
+        }
+        macro_rules! literal {
+            ([$attempts:expr] $($field:ident: $value:expr,)*) => {
+                State {
+                    $($field: $value,)*
+                    attempts: $attempts,
+                    queries: Vec::new(),
+                    query_for: Vec::new(),
+                    built: Vec::new(),
+                }
+            };
+        }
+        macro_rules! assign {
+            ([$old:ident] $($field:ident: $value:expr,)*) => {
+                $($old.$field = $value;)*
+            };
+        }
+        let mut race = match recycled {
+            // The old state's other fields (its candidates' and resolution's buffers, its
+            // snapshot) are dropped as they are written over.
+            Some(mut old) => {
+                let old_state = &mut *old;
+                reset(&mut old_state.attempts, 4);
+                reset(&mut old_state.queries, 0);
+                reset(&mut old_state.query_for, 0);
+                reset(&mut old_state.built, 0);
+                with_fields!(assign[old_state]);
+                old
+            }
+            None => {
+                // Allocated before the state is built, as the history's snapshot: a call amid
+                // its fields would keep the large ones (resolution, routes, candidates) in
+                // temporaries of their own, each copied in after it.
+                let attempts = Vec::with_capacity(4);
+                // Written into its box, allocated first (`Box::new` would build the state
+                // on the stack and copy it in: some 1,700 bytes).
+                Box::write(Box::new_uninit(), with_fields!(literal[attempts]))
+            }
+        };
         // The resolution is filled in the box: nothing large is moved.
         let state = &mut *race;
         let asks = match target.kind {

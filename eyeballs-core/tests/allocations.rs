@@ -10,15 +10,23 @@ use std::time::Duration;
 
 use eyeballs_core::{Action, Config, Input, QueryId, Race, Target};
 
-fn two_address_race(t0: std::time::Instant) {
-    let target = Target::addrs([
+fn two_address_target() -> Target {
+    Target::addrs([
         SocketAddr::new(
             IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)),
             443,
         ),
         SocketAddr::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)), 443),
-    ]);
-    let mut race: Race<()> = Race::new(target, Config::default(), t0).expect("valid");
+    ])
+}
+
+fn two_address_race(t0: std::time::Instant) {
+    let race: Race<()> = Race::new(two_address_target(), Config::default(), t0).expect("valid");
+    run_two_address_race(race);
+}
+
+/// Runs the 2-address race from its start; returns it, finished.
+fn run_two_address_race(mut race: Race<()>) -> Race<()> {
     while race.poll_action().is_some() {}
     let t = race.poll_timeout().expect("a deadline");
     race.handle_timeout(t);
@@ -28,6 +36,7 @@ fn two_address_race(t0: std::time::Instant) {
     race.handle_input(Input::Connected { attempt }, t + Duration::from_millis(10));
     while race.poll_action().is_some() {}
     assert!(race.result().is_some_and(|r| r.is_ok()));
+    race
 }
 
 /// A host name whose AAAA answer holds `n` addresses and whose A answer, `n` more, comes
@@ -122,3 +131,24 @@ fn a_walk_allocates_a_bounded_number_of_buffers() {
 }
 
 const MAX_TWO_ADDRESS: u64 = 2;
+
+/// A race started in the memory of a finished one (`Race::restart`, what the drivers do
+/// with their last race) allocates nothing: its state's box and attempts' buffer are the old
+/// race's.
+#[test]
+fn a_restarted_race_allocates_nothing() {
+    #[allow(clippy::disallowed_methods)]
+    let t0 = std::time::Instant::now();
+    let first: Race<()> = Race::new(two_address_target(), Config::default(), t0).expect("valid");
+    let mut race = Some(run_two_address_race(first));
+    let info = allocation_counter::measure(|| {
+        for _ in 0..10 {
+            let previous = race.take().expect("a race");
+            let next = previous
+                .restart(two_address_target(), Config::default(), None, t0)
+                .expect("valid");
+            race = Some(run_two_address_race(next));
+        }
+    });
+    assert_eq!(info.count_total, 0, "allocations in ten restarted races");
+}

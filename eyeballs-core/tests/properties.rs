@@ -732,4 +732,33 @@ proptest! {
         prop_assert_eq!(&answers.events, &whole.events);
         prop_assert_eq!(starts(&answers), starts(&whole));
     }
+
+    /// `Race::restart` starts the race `Race::new` (or, with history, `Race::with_history`)
+    /// would: a race built in the memory of another one that ran to its end (its queries,
+    /// attempts, answers, actions and history copy left behind), over random worlds with
+    /// and without history, runs the same timeline, event for event, with the same report.
+    #[test]
+    fn a_restarted_race_runs_as_a_new_one(
+        w in world(),
+        before in world(),
+        past in past(),
+        with_history in any::<bool>(),
+    ) {
+        let t0 = common::sim::base_instant();
+        let h = history_of(&past, t0);
+        let t1 = t0 + Duration::from_secs(1200);
+        let scenario = |w: &World| {
+            let s = w.scenario();
+            if with_history { s.history(&h) } else { s }
+        };
+        let previous = scenario(&before).run_at(t0).race;
+        let fresh = scenario(&w).run_at(t1);
+        let recycled = scenario(&w).run_recycled(t1, previous);
+        prop_assert_eq!(&recycled.events, &fresh.events);
+        prop_assert_eq!(&recycled.error, &fresh.error);
+        prop_assert_eq!(
+            eyeballs_core::Report::new(&recycled.race, None).to_string(),
+            eyeballs_core::Report::new(&fresh.race, None).to_string()
+        );
+    }
 }

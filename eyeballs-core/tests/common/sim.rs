@@ -471,6 +471,16 @@ impl Scenario {
 
     /// Runs the race starting at `t0`.
     pub fn run_at(self, t0: Instant) -> Trace {
+        self.run_in(t0, None)
+    }
+
+    /// Runs the race starting at `t0` in the memory of `previous` ([`Race::restart`]; the
+    /// history, if any, as [`History::copy_for`] copies it for the target).
+    pub fn run_recycled(self, t0: Instant, previous: Race<String>) -> Trace {
+        self.run_in(t0, Some(previous))
+    }
+
+    fn run_in(self, t0: Instant, previous: Option<Race<String>>) -> Trace {
         let fixed_delay = self.expected_delay.filter(|_| self.history.is_none());
         let mut checker = Checker::new(fixed_delay)
             // The gate: ECH's ClientHello (V34), an http origin's cleartext on protected
@@ -488,7 +498,7 @@ impl Scenario {
         } else {
             Vec::new()
         };
-        let mut race = self.start(sources, t0, true);
+        let mut race = self.start(sources, t0, true, previous);
         let mut now = t0;
         let mut coincided = false;
         let mut reported = BTreeSet::new();
@@ -741,7 +751,13 @@ impl Scenario {
     /// destinations (before any answer holds them, so the race decides as if it had the
     /// whole history). With [`SourcesAt::Answers`], `run_at` reports them before each answer
     /// (`run_unchecked` treats it as `Start`).
-    fn start(&self, sources: Vec<Source>, t0: Instant, at_answers: bool) -> Race<String> {
+    fn start(
+        &self,
+        sources: Vec<Source>,
+        t0: Instant,
+        at_answers: bool,
+        previous: Option<Race<String>>,
+    ) -> Race<String> {
         let host = self.target.name().is_some();
         let (upfront, later) = match self.sources_at {
             _ if !host => (sources, Vec::new()),
@@ -752,9 +768,13 @@ impl Scenario {
             _ => (sources, Vec::new()),
         };
         let target = self.target.clone().sources(upfront);
-        let mut race = match &self.history {
-            Some(h) => Race::with_history(target, self.config, h, t0),
-            None => Race::new(target, self.config, t0),
+        let mut race = match (&self.history, previous) {
+            (h, Some(previous)) => {
+                let copy = h.as_ref().map(|h| h.copy_for(&target, t0));
+                previous.restart(target, self.config, copy, t0)
+            }
+            (Some(h), None) => Race::with_history(target, self.config, h, t0),
+            (None, None) => Race::new(target, self.config, t0),
         }
         .unwrap_or_else(|e| panic!("config rejected: {e}"));
         if !later.is_empty() {
@@ -865,7 +885,7 @@ impl Scenario {
         } else {
             Vec::new()
         };
-        let mut race = self.start(sources, t0, false);
+        let mut race = self.start(sources, t0, false, None);
         let mut now = t0;
         let mut held: BTreeMap<AttemptId, Outcome> = BTreeMap::new();
         let mut queue: BTreeMap<(Instant, u64), Input<String>> = BTreeMap::new();

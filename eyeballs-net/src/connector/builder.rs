@@ -9,7 +9,7 @@ use eyeballs_core::{Config, ConfigError, History};
 
 use super::handle::Connector;
 use super::history::SharedHistory;
-use super::settings::Settings;
+use super::settings::{Settings, SpareRace};
 use crate::alt_svc::AltSvcStore;
 use crate::proxy::Proxy;
 use crate::resolve::cache::SharedDnsCache;
@@ -322,6 +322,7 @@ impl<R> ConnectorBuilder<R> {
                 handshake_timeout: self.handshake_timeout,
                 alt_svc: AltSvcStore::default(),
                 proxy: self.proxy,
+                spare: SpareRace::default(),
             },
             self.runtime,
         ))

@@ -17,4 +17,4 @@ pub use builder::{BuildError, ConnectorBuilder, HANDSHAKE_TIMEOUT};
 pub use handle::Connector;
 #[cfg(feature = "sim")]
 pub(crate) use history::SharedHistory;
-pub(crate) use settings::Settings;
+pub(crate) use settings::{Settings, SpareRace};

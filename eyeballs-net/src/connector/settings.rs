@@ -1,10 +1,11 @@
 //! What a connector holds, shared by its clones and read by every race it runs.
 
 use std::fmt;
-use std::sync::Arc;
+use std::io;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use eyeballs_core::Config;
+use eyeballs_core::{Config, Race};
 
 use super::history::SharedHistory;
 use crate::alt_svc::AltSvcStore;
@@ -30,6 +31,42 @@ pub(crate) struct Settings {
     pub(crate) alt_svc: AltSvcStore,
     /// The proxy every connect goes through (V60), if any.
     pub(crate) proxy: Option<Proxy>,
+    /// The last finished race, whose memory the next race is built in.
+    pub(crate) spare: SpareRace,
+}
+
+/// A connector's last finished race, kept so that the next connect builds its race in that
+/// race's memory ([`Race::restart`]) instead of allocating: at most one race per connector,
+/// and only a small one (at most [`SPARE_MOST`] attempts and answered addresses), so it
+/// holds a few kilobytes. Taken and put back without waiting: a connect that finds the slot
+/// busy (another thread's connect is at it) or empty builds a new race, and a finished race
+/// that finds it busy or full is dropped.
+#[derive(Default)]
+pub(crate) struct SpareRace(Mutex<Option<Race<io::Error>>>);
+
+/// The most attempts, and the most answered addresses, of a race kept as a connector's
+/// spare: a long walk's buffers are freed, not held between connects.
+pub(crate) const SPARE_MOST: usize = 64;
+
+impl SpareRace {
+    /// Takes the spare race, if there is one and the slot is free.
+    pub(crate) fn take(&self) -> Option<Race<io::Error>> {
+        self.0.try_lock().ok()?.take()
+    }
+
+    /// Keeps `race` (finished) for the next connect, if it is small and the slot is free
+    /// and empty.
+    pub(crate) fn put(&self, race: Race<io::Error>) {
+        let answered: usize = race.queries().iter().map(|q| q.addrs().len()).sum();
+        if race.attempts().len() > SPARE_MOST || answered > SPARE_MOST {
+            return;
+        }
+        if let Ok(mut slot) = self.0.try_lock() {
+            if slot.is_none() {
+                *slot = Some(race);
+            }
+        }
+    }
 }
 
 impl fmt::Debug for Settings {

@@ -227,9 +227,11 @@ impl<'s, O> Runner<'s, O> {
         let copy = settings
             .history
             .read(|history| history.map(|h| h.copy_for(&race_target, now)));
-        let race = match copy {
-            Some(copy) => Race::with_history_copy(race_target, config, copy, now),
-            None => Race::new(race_target, config, now),
+        // Built in the memory of the connector's last race when it kept one.
+        let race = match (settings.spare.take(), copy) {
+            (Some(spare), copy) => spare.restart(race_target, config, copy, now),
+            (None, Some(copy)) => Race::with_history_copy(race_target, config, copy, now),
+            (None, None) => Race::new(race_target, config, now),
         }
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let span = race_span(target);
@@ -736,7 +738,7 @@ impl<'s, O> Runner<'s, O> {
     /// runner (hundreds of bytes) to end it; the runner is dropped with the loop.
     // Inlined into the loops, as `start` is: its result is built where the loop returns it.
     #[inline]
-    pub(crate) fn finish(&mut self, now: Instant) -> (io::Result<O>, Option<Report>) {
+    pub(crate) fn finish(mut self, now: Instant) -> (io::Result<O>, Option<Report>) {
         let _race = self.span.clone().entered();
         if self.result.is_none() {
             self.race.handle_input(Input::Aborted, now);
@@ -749,6 +751,8 @@ impl<'s, O> Runner<'s, O> {
         let report = self
             .want_report
             .then(|| Report::new(&self.race, Some(result.as_ref().map(|(w, _)| w))));
+        // Its memory is the next race's.
+        self.settings.spare.put(self.race);
         (result.map(|(_, o)| o).map_err(io::Error::from), report)
     }
 

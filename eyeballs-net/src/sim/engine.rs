@@ -14,7 +14,7 @@ use super::error::ScriptError;
 use super::network::Network;
 use super::script::Script;
 use crate::alt_svc::AltSvcStore;
-use crate::connector::{Settings, SharedHistory, HANDSHAKE_TIMEOUT};
+use crate::connector::{Settings, SharedHistory, SpareRace, HANDSHAKE_TIMEOUT};
 use crate::resolve::cache::SharedDnsCache;
 use crate::resolve::{DnsCache, Resolve, Resolving, ResolvingServices};
 use crate::runner::sim_loop::{self, Event, Outcome};
@@ -320,6 +320,7 @@ pub(crate) fn settings(
         handshake_timeout,
         alt_svc: AltSvcStore::default(),
         proxy: None,
+        spare: SpareRace::default(),
     }
 }
 
