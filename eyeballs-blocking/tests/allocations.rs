@@ -51,7 +51,10 @@ fn a_connect_to_an_address_allocates_little() {
     // Tighter than the bound, so that a regression shows: the race is built in the memory of
     // the connector's last one (`Race::restart`), so with the history off a connect
     // allocates nothing, as std's; with it on, only the race's copy of its entries.
-    assert_eq!(ours.count_total, 0, "allocations in {rounds} connects, history off");
+    assert_eq!(
+        ours.count_total, 0,
+        "allocations in {rounds} connects, history off"
+    );
     assert!(
         with_history.count_total <= rounds,
         "{} allocations in {rounds} connects, history on",

@@ -709,7 +709,8 @@ impl History {
     /// call it under the lock that guards the history, then build the race outside it.
     /// `now` is the time the race will start at.
     pub fn copy_for(&self, target: &crate::Target, now: Instant) -> HistoryCopy {
-        let mut snapshot = Box::new(Snapshot::new(self, now));
+        // Written into its box (`Box::new` builds it on the stack and copies it in).
+        let mut snapshot = Box::write(Box::new_uninit(), Snapshot::new(self, now));
         // One fact (a one-address literal): its pair, with no list to build.
         if let [fact] = &target.sources[..] {
             if let Some(source) = fact.source() {

@@ -438,7 +438,9 @@ impl<E> State<E> {
         // only IPv6 is allowed.
         let want_a = config.nat64.is_some();
         let snapshot = match &history {
-            Some(HistoryFrom::Store(h)) => Some(Box::new(Snapshot::new(h, now))),
+            Some(HistoryFrom::Store(h)) => {
+                Some(Box::write(Box::new_uninit(), Snapshot::new(h, now)))
+            }
             // None, or a copy, moved in below.
             _ => None,
         };
