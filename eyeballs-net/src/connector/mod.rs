@@ -17,4 +17,6 @@ pub use builder::{BuildError, ConnectorBuilder, HANDSHAKE_TIMEOUT};
 pub use handle::Connector;
 #[cfg(feature = "sim")]
 pub(crate) use history::SharedHistory;
-pub(crate) use settings::{Settings, SpareRace};
+pub(crate) use settings::Settings;
+#[cfg(feature = "sim")]
+pub(crate) use settings::SpareRace;
