@@ -281,6 +281,8 @@ pub fn run(data: &[u8], t0: Instant) {
         !matches!(policy, FamilyPolicy::V4Only),
         !matches!(policy, FamilyPolicy::V6Only),
     );
+    // Kept for `Race::restart` at the end.
+    let again = target.clone();
     let built = match &history {
         Some(h) => Race::<u8>::with_history(target, config, h, t0),
         None => Race::<u8>::new(target, config, t0),
@@ -295,19 +297,22 @@ pub fn run(data: &[u8], t0: Instant) {
     let fixed_delay = history
         .is_none()
         .then(|| delay.clamp(Duration::from_millis(10), max_delay));
-    let mut checker = Checker::new(fixed_delay)
-        .ech(flags & 0x01 != 0)
-        .alts(alternatives)
-        .follow_up(follow_up.clamp(Duration::from_millis(10), max_delay))
-        .multiplier(
-            multiplier
-                .filter(|_| history.is_none())
-                .map(|(base, factor)| (base, factor, max_delay)),
-        )
-        .in_flight_cap(in_flight_cap)
-        .endpoint_cap(endpoint_cap)
-        .deadline(timeout.and_then(|d| t0.checked_add(d)))
-        .families(allows.0, allows.1);
+    let checker_from = |start: Instant| {
+        Checker::new(fixed_delay)
+            .ech(flags & 0x01 != 0)
+            .alts(alternatives)
+            .follow_up(follow_up.clamp(Duration::from_millis(10), max_delay))
+            .multiplier(
+                multiplier
+                    .filter(|_| history.is_none())
+                    .map(|(base, factor)| (base, factor, max_delay)),
+            )
+            .in_flight_cap(in_flight_cap)
+            .endpoint_cap(endpoint_cap)
+            .deadline(timeout.and_then(|d| start.checked_add(d)))
+            .families(allows.0, allows.1)
+    };
+    let mut checker = checker_from(t0);
     let mut now = t0;
     checker.drain(&mut race, now);
     let mut steps = 0;
@@ -406,5 +411,17 @@ pub fn run(data: &[u8], t0: Instant) {
             }
         }
         checker.drain(&mut race, now);
+    }
+    // `Race::restart` in the memory of the race wherever the bytes left it (finished or
+    // not): the new race keeps the invariants too, through its start and its first timer.
+    let copy = history.as_ref().map(|h| h.copy_for(&again, now));
+    let Ok(mut race) = race.restart(again, config, copy, now) else {
+        return;
+    };
+    let mut checker = checker_from(now);
+    checker.drain(&mut race, now);
+    if let Some(t) = race.poll_timeout() {
+        race.handle_timeout(t);
+        checker.drain(&mut race, t);
     }
 }
