@@ -41,10 +41,10 @@ use super::settings::Settings;
 /// # Memory between connects
 ///
 /// A connector keeps its last finished race (a few kilobytes: only a race of at most 64
-/// attempts and 64 answered addresses is kept), and the next connect builds its race in
-/// that memory ([`Race::restart`](eyeballs_core::Race::restart)): a connect to an address
-/// then allocates nothing for its race but, with the history on, the race's copy of its
-/// destinations' entries. One race per connector, shared by its clones;
+/// attempts and 64 answered addresses and service records is kept), and the next connect
+/// builds its race in that memory ([`Race::restart`](eyeballs_core::Race::restart)): a
+/// connect to an address then allocates nothing for its race but, with the history on, the
+/// race's copy of its destinations' entries. One race per connector, shared by its clones;
 /// connects that run at the same time build their own.
 pub struct Connector<R> {
     settings: Arc<Settings>,
