@@ -93,6 +93,10 @@ pub(crate) struct Candidates {
     /// How each group's dealing stands after the picks made so far: the group of the last
     /// pick inline (most races have one group), the others in a sorted vector.
     deal: Option<(GroupKey, Deal)>,
+    /// `deal` is behind by the last pick, of its group: that pick's entry (the one before
+    /// `head`) keeps the state, expanded only when read ([`Candidates::settle`]). A walk
+    /// then writes no state per pick.
+    unsettled: bool,
     deals: Vec<(GroupKey, Deal)>,
     /// Untried endpoints of each family, and of services.
     v6: usize,
@@ -301,6 +305,7 @@ impl Candidates {
             tried: Vec::new(),
             seen: 0,
             deal: None,
+            unsettled: false,
             deals: Vec::new(),
             v6: 0,
             v4: 0,
@@ -368,23 +373,47 @@ impl Candidates {
     /// group's, as at the last rebuild: anything that changes them rebuilds).
     pub(crate) fn pop_next(&mut self, cx: &Details<'_>) -> Option<Endpoint> {
         let p = *self.order.get(self.head)?;
-        self.head += 1;
         let group = self.groups[usize::from(p.group)];
-        let deal = p.deal.expand((p.addr, p.demoted()));
-        match &mut self.deal {
-            // The last pick's group again (always, with one group): in place.
-            Some((key, last)) if *key == group.key => *last = deal,
-            slot => {
-                if let Some((key, deal)) = slot.replace((group.key, deal)) {
-                    match self.deals.binary_search_by_key(&key, |(g, _)| *g) {
-                        Ok(i) => self.deals[i].1 = deal,
-                        Err(i) => self.deals.insert(i, (key, deal)),
-                    }
-                }
+        match &self.deal {
+            // The last pick's group again (always, with one group): this pick's entry keeps
+            // the state, read from it when needed.
+            Some((key, _)) if *key == group.key => self.unsettled = true,
+            // The first pick (of every race): its entry keeps the state as well.
+            None => {
+                self.deal = Some((group.key, Deal::default()));
+                self.unsettled = true;
             }
+            Some(_) => self.switch_deal(&p, group.key),
         }
+        self.head += 1;
         self.count(&p, group, false);
         Some(endpoint(&p, group, cx))
+    }
+
+    /// Writes the last pick's dealing state into `deal` when it is behind (see
+    /// `unsettled`).
+    fn settle(&mut self) {
+        if !core::mem::take(&mut self.unsettled) {
+            return;
+        }
+        let last = self.head.checked_sub(1).and_then(|i| self.order.get(i));
+        if let (Some(p), Some((_, deal))) = (last, &mut self.deal) {
+            *deal = p.deal.expand((p.addr, p.demoted()));
+        }
+    }
+
+    /// A pick of another group than the last one's (`key`): keeps the last group's state
+    /// in `deals` and makes `p`'s the inline one.
+    #[cold]
+    fn switch_deal(&mut self, p: &Next, key: GroupKey) {
+        self.settle();
+        let deal = p.deal.expand((p.addr, p.demoted()));
+        if let Some((key, deal)) = self.deal.replace((key, deal)) {
+            match self.deals.binary_search_by_key(&key, |(g, _)| *g) {
+                Ok(i) => self.deals[i].1 = deal,
+                Err(i) => self.deals.insert(i, (key, deal)),
+            }
+        }
     }
 
     /// Returns the first waiting endpoint to `addr` over `transport` (its best group's),
@@ -412,6 +441,8 @@ impl Candidates {
 
     /// Rebuilds the list from everything known (see the module docs).
     pub(crate) fn rebuild<E>(&mut self, cx: &Context<'_>, attempts: &[AttemptRecord<E>]) {
+        // Before the order it reads from is replaced.
+        self.settle();
         if self.seen < attempts.len() {
             let new = &attempts[self.seen..];
             self.tried.extend(new.iter().map(|a| a.endpoint.key()));
