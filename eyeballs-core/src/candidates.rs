@@ -920,12 +920,16 @@ impl Candidates {
         let no_routes = cx.sources.is_empty();
         let mut table = Vec::new();
         let mut digests = (!PAIRWISE).then(|| Digests::new(&mut table, l6.len() + l4.len()));
+        let tried = tried_filter(&self.tried, transport);
         let mut len = 0;
         for (at, &addr) in l6.iter().chain(l4).enumerate() {
             if !cx.config.family_policy.allows(addr.is_ipv6()) {
                 continue;
             }
-            if !self.tried.is_empty() && is_tried(&self.tried, addr, transport, None) {
+            if tried != 0
+                && tried & tried_bit(addr, transport) != 0
+                && is_tried(&self.tried, addr, transport, None)
+            {
                 continue;
             }
             // At most PLAIN_LIMIT addresses: these fit.
@@ -1573,6 +1577,24 @@ fn alt_services<'r>(r: &'r Resolution, alt: &'r Alt) -> &'r [Service] {
     } else {
         &alt.services
     }
+}
+
+/// A filter of the endpoints of `tried` over `transport` without ECH (the ones a plain
+/// rebuild makes): each sets one bit of 64 ([`tried_bit`]). An address whose bit is clear
+/// was not tried, and a walk's rebuild searches `tried` for few of its addresses.
+fn tried_filter(tried: &[EndpointKey], transport: Transport) -> u64 {
+    tried
+        .iter()
+        .filter(|k| k.transport == transport && k.ech.is_none())
+        .fold(0, |filter, k| filter | tried_bit(k.addr, transport))
+}
+
+/// The bit of [`tried_filter`] of an endpoint without ECH: from the top bits of its
+/// digest's Fibonacci hash (an IPv4 digest's low bits are its port's, the same for all).
+#[inline(always)]
+fn tried_bit(addr: SocketAddr, transport: Transport) -> u64 {
+    let d = endpoint_digest(addr, transport, 0);
+    1 << (d.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58)
 }
 
 /// Whether `tried` (sorted) holds the endpoint (address, transport, ECH).
