@@ -371,6 +371,11 @@ impl Candidates {
 
     /// Takes the next endpoint to try; `resolution` and `protocols` give its details (its
     /// group's, as at the last rebuild: anything that changes them rebuilds).
+    ///
+    /// Inlined into its one caller (the race's step), where the endpoint is built in place
+    /// for the attempt's record instead of returned and copied (a walk takes one per
+    /// attempt).
+    #[inline(always)]
     pub(crate) fn pop_next(&mut self, cx: &Details<'_>) -> Option<Endpoint> {
         let p = *self.order.get(self.head)?;
         let group = self.groups[usize::from(p.group)];
