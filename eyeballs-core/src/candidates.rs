@@ -931,8 +931,14 @@ impl Candidates {
             if !cx.config.family_policy.allows(addr.is_ipv6()) {
                 continue;
             }
+            // The digest serves the filter and the table both (unused when neither is).
+            let d = if PAIRWISE && tried == 0 {
+                0
+            } else {
+                endpoint_digest(addr, transport, 0)
+            };
             if tried != 0
-                && tried & tried_bit(addr, transport) != 0
+                && tried & tried_bit(d) != 0
                 && is_tried(&self.tried, addr, transport, None)
             {
                 continue;
@@ -943,7 +949,6 @@ impl Candidates {
                 _ if PAIRWISE => buf[..len].iter().any(|f| addr_at(f.at) == addr),
                 None => false,
                 Some(set) => {
-                    let d = endpoint_digest(addr, transport, 0);
                     let alike = |i: u32| addr_at(buf[i as usize].at) == addr;
                     set.first(d, made, alike).ok()?.is_some()
                 }
@@ -1591,14 +1596,16 @@ fn tried_filter(tried: &[EndpointKey], transport: Transport) -> u64 {
     tried
         .iter()
         .filter(|k| k.transport == transport && k.ech.is_none())
-        .fold(0, |filter, k| filter | tried_bit(k.addr, transport))
+        .fold(0, |filter, k| {
+            filter | tried_bit(endpoint_digest(k.addr, transport, 0))
+        })
 }
 
-/// The bit of [`tried_filter`] of an endpoint without ECH: from the top bits of its
-/// digest's Fibonacci hash (an IPv4 digest's low bits are its port's, the same for all).
+/// The bit of [`tried_filter`] of an endpoint without ECH, from its digest `d`
+/// ([`endpoint_digest`]): the top bits of its Fibonacci hash (an IPv4 digest's low bits
+/// are its port's, the same for all).
 #[inline(always)]
-fn tried_bit(addr: SocketAddr, transport: Transport) -> u64 {
-    let d = endpoint_digest(addr, transport, 0);
+fn tried_bit(d: u64) -> u64 {
     1 << (d.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58)
 }
 
