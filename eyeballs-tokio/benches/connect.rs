@@ -155,7 +155,7 @@ fn paired_concurrent(_: &mut Criterion) {
 /// Rounds of `PER_ROUND` connects of each kind to `target`, in alternating order; prints the
 /// median of the per-round ratios eyeballs/tokio, which drift on a shared machine does not
 /// bias.
-fn paired_rounds<T>(label: &str, target: T)
+fn paired_rounds<T>(label: &str, target: T, floor: Option<SocketAddr>)
 where
     T: tokio::net::ToSocketAddrs + eyeballs_tokio::ToHostPort + Copy,
 {
@@ -166,16 +166,19 @@ where
         .build()
         .unwrap();
     let connector = connector();
-    let mut rounds: Vec<[f64; 2]> = Vec::new();
+    // tokio, eyeballs and, by address, the driver's system calls without eyeballs.
+    let kinds = if floor.is_some() { 3 } else { 2 };
+    let mut rounds: Vec<[f64; 3]> = Vec::new();
     for round in 0..ROUNDS {
-        let mut t = [0.0; 2];
-        for k in 0..2 {
-            let which = (round + k) % 2;
+        let mut t = [0.0; 3];
+        for k in 0..kinds {
+            let which = (round + k) % kinds;
             let start = Instant::now();
             rt.block_on(async {
                 for _ in 0..PER_ROUND {
-                    let s = match which {
-                        0 => TcpStream::connect(target).await.unwrap(),
+                    let s = match (which, floor) {
+                        (0, _) => TcpStream::connect(target).await.unwrap(),
+                        (2, Some(addr)) => floor_connect(addr).await,
                         _ => connector.connect(target).await.unwrap(),
                     };
                     close_now(s);
@@ -189,17 +192,45 @@ where
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
+    let floor_text = match floor {
+        Some(_) => format!(
+            "; the same system calls without eyeballs {:.1} µs, ratio {:.3}",
+            median(rounds.iter().map(|t| t[2]).collect()),
+            median(rounds.iter().map(|t| t[2] / t[0]).collect()),
+        ),
+        None => String::new(),
+    };
     println!(
-        "{label}, {ROUNDS} rounds of {PER_ROUND}: tokio {:.1} µs, eyeballs {:.1} µs (medians); median ratio {:.3}",
+        "{label}, {ROUNDS} rounds of {PER_ROUND}: tokio {:.1} µs, eyeballs {:.1} µs (medians); median ratio {:.3}{floor_text}",
         median(rounds.iter().map(|t| t[0]).collect()),
         median(rounds.iter().map(|t| t[1]).collect()),
         median(rounds.iter().map(|t| t[1] / t[0]).collect()),
     );
 }
 
+/// The system calls of the driver's connect to a healthy loopback address, without
+/// eyeballs: a non-blocking socket, `connect` (in progress), `getpeername` (on loopback the
+/// handshake is over), then the stream handed to tokio (its registration). tokio's own
+/// connect makes one call more: it waits for writability (`epoll_wait`) and reads
+/// `SO_ERROR` instead of `getpeername`.
+async fn floor_connect(addr: SocketAddr) -> TcpStream {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM.nonblocking(), None).unwrap();
+    // In progress, as a rule (a refusal shows in `SO_ERROR` below).
+    let started = socket.connect(&addr.into());
+    let connected = started.is_ok() || socket.peer_addr().is_ok();
+    let stream = TcpStream::from_std(socket.into()).unwrap();
+    if !connected {
+        stream.writable().await.unwrap();
+        assert!(stream.take_error().unwrap().is_none(), "connect failed");
+    }
+    stream
+}
+
 /// One healthy connect to an address, paired.
 fn paired(_: &mut Criterion) {
-    paired_rounds("paired", eyeballs_lab::loopback::sink());
+    let addr = eyeballs_lab::loopback::sink();
+    paired_rounds("paired", addr, Some(addr));
 }
 
 /// Like [`paired`], by name: `("localhost", port)` through tokio's `lookup_host` and
@@ -207,7 +238,7 @@ fn paired(_: &mut Criterion) {
 /// `getaddrinfo` as RFC 6761 asks, and a source-address probe per destination, cached 1 s).
 fn paired_by_name(_: &mut Criterion) {
     let port = eyeballs_lab::loopback::sink_both();
-    paired_rounds("paired by name (localhost)", ("localhost", port));
+    paired_rounds("paired by name (localhost)", ("localhost", port), None);
 }
 
 criterion_group!(
