@@ -467,7 +467,8 @@ impl QuicServer {
     ///
     /// # Errors
     ///
-    /// When `config` cannot run QUIC, or the thread cannot start.
+    /// When `config` cannot run QUIC, the thread cannot start, or its endpoint cannot be
+    /// made (within 10 s).
     pub fn start(
         socket: UdpSocket,
         config: ServerConfig,
@@ -484,15 +485,27 @@ impl QuicServer {
         server.transport_config(Arc::new(transport));
         let stats = Arc::new(Stats::default());
         let s = stats.clone();
+        // The endpoint is made on the server's thread; `start` returns once it is, so that
+        // the sockets quinn-udp opens and closes while it is made (its GSO and GRO probes)
+        // are gone before a caller counts the process's sockets.
+        let (made, endpoint_made) = std::sync::mpsc::sync_channel::<io::Result<()>>(1);
         let running = Running::spawn("eyeballs-lab-quic", move || async move {
             let runtime = Arc::new(quinn::TokioRuntime);
-            let Ok(endpoint) = quinn::Endpoint::new(
+            let endpoint = quinn::Endpoint::new(
                 quinn::EndpointConfig::default(),
                 Some(server),
                 socket,
                 runtime,
-            ) else {
-                return;
+            );
+            let endpoint = match endpoint {
+                Ok(endpoint) => {
+                    let _ = made.send(Ok(()));
+                    endpoint
+                }
+                Err(e) => {
+                    let _ = made.send(Err(e));
+                    return;
+                }
             };
             let mut tasks = JoinSet::new();
             while let Some(incoming) = endpoint.accept().await {
@@ -505,6 +518,16 @@ impl QuicServer {
                 tasks.spawn(serve_quic(incoming, serve, s.clone()));
             }
         })?;
+        match endpoint_made.recv_timeout(SERVER_SETUP_TIMEOUT) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the QUIC server's endpoint was not made in 10 s",
+                ))
+            }
+        }
         Ok(QuicServer {
             addr,
             stats,
@@ -758,9 +781,33 @@ pub fn ech_config_list_with_id(public_name: &str, config_id: u8) -> Vec<u8> {
     list
 }
 
+/// How long [`QuicServer::start`] waits for its endpoint to be made.
+const SERVER_SETUP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How many readings [`open_udp_sockets`] takes at most before two agree.
+const UDP_COUNT_READINGS: usize = 20;
+
 /// Returns how many UDP sockets this process has open (Linux: the `/proc/self/fd` sockets
 /// listed in `/proc/net/udp` and `/proc/net/udp6`; 0 elsewhere).
+///
+/// The count is read until two readings in a row agree (at most 20 readings, no waiting in
+/// between): one reading is two table reads and a directory listing, not one atomic
+/// snapshot, and a socket that opens or closes meanwhile (on another thread) can make a
+/// single reading miss or count one.
 pub fn open_udp_sockets() -> usize {
+    let mut last = udp_sockets_once();
+    for _ in 1..UDP_COUNT_READINGS {
+        let now = udp_sockets_once();
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    last
+}
+
+/// One reading of [`open_udp_sockets`].
+fn udp_sockets_once() -> usize {
     let mut inodes = BTreeSet::new();
     for table in ["/proc/self/net/udp", "/proc/self/net/udp6"] {
         let Ok(text) = std::fs::read_to_string(table) else {
