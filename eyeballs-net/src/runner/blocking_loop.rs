@@ -3,6 +3,12 @@
 //! readiness, resolver futures (woken through the poller's waker) and the runner's
 //! deadline; what it sees goes to the runner. TLS over TCP is rustls' own sans-IO state,
 //! stepped here on readiness.
+//!
+//! A plain TCP race whose one attempt is all that can happen (no other attempt, no query,
+//! no deadline of any kind: one address, no [`Config::timeout`](eyeballs_core::Config::timeout))
+//! connects that attempt in place, in blocking mode, with the system calls of std's
+//! `TcpStream::connect` and nothing more: a poller would wait for that one socket with no
+//! timeout all the same. The kernel's connect timeout bounds it, as it bounds the other.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -23,7 +29,7 @@ use crate::resolve::cache::Refresh;
 use crate::runner::async_loop::{ask, Query};
 use crate::runner::ready::ReadySet;
 use crate::runner::{DialEvent, Plan, Runner, Work};
-use crate::sockets::{finish_connect, start_connect, FlagsRead};
+use crate::sockets::{connect_blocking, finish_connect, start_connect, FlagsRead};
 
 /// The poller token of the resolver futures' waker; attempt `n` has token `n + 1`.
 const WAKER: Token = Token(0);
@@ -47,6 +53,19 @@ pub(crate) trait SyncDial {
     /// Makes the output of a finished TLS handshake.
     #[cfg(feature = "tls")]
     fn handshaken(&self, done: tls::Done) -> io::Result<Self::Output>;
+
+    /// The output of a stream that connected in blocking mode, for a connect whose TCP
+    /// stream is its output as it is (plain TCP): `None` for one with more to do after TCP,
+    /// whose sole attempt then connects like any other (see the module's note).
+    fn in_place(&self, stream: std::net::TcpStream) -> Option<Self::Output> {
+        drop(stream);
+        None
+    }
+
+    /// Whether [`SyncDial::in_place`] gives an output.
+    fn connects_in_place(&self) -> bool {
+        false
+    }
 }
 
 /// What follows a TCP connect.
@@ -83,6 +102,14 @@ impl SyncDial for PlainTcp {
         Err(io::Error::other(
             "a plain TCP connect made no TLS handshake",
         ))
+    }
+
+    fn in_place(&self, stream: std::net::TcpStream) -> Option<Self::Output> {
+        Some(stream)
+    }
+
+    fn connects_in_place(&self) -> bool {
+        true
     }
 }
 
@@ -236,6 +263,10 @@ impl<O> Found<O> {
     fn pop(&mut self) -> Option<(AttemptId, DialEvent<O>)> {
         self.more.pop().or_else(|| self.first.take())
     }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none() && self.more.is_empty()
+    }
 }
 
 impl<'a, D: SyncDial> Loop<'a, D> {
@@ -259,8 +290,15 @@ impl<'a, D: SyncDial> Loop<'a, D> {
     /// The loop of the runner: do its work, feed what is ready, wait for the rest.
     fn run(mut self, mut runner: Runner<'_, D::Output>) -> (io::Result<D::Output>, Option<Report>) {
         let mut now = Instant::now();
+        // A dial that may connect in place, kept until the runner has no more work: then
+        // whether it is all that can happen is known.
+        let mut sole: Option<(AttemptId, Endpoint)> = None;
         loop {
             while let Some(work) = runner.poll_work(now) {
+                // Work after it: it dials as usual, first (the runner's order).
+                if let Some((attempt, endpoint)) = sole.take() {
+                    self.dial(attempt, endpoint, Hold::No);
+                }
                 match work {
                     Work::Resolve { query, name, kind } => {
                         let resolver = &*self.settings.resolver;
@@ -270,6 +308,11 @@ impl<'a, D: SyncDial> Loop<'a, D> {
                     Work::Adopt { query, refresh, .. } => {
                         self.queries.insert(query, refresh.into_query());
                     }
+                    Work::Dial {
+                        attempt,
+                        endpoint: e,
+                        held: false,
+                    } if self.may_connect_in_place(&e) => sole = Some((attempt, e)),
                     Work::Dial {
                         attempt,
                         endpoint,
@@ -286,6 +329,19 @@ impl<'a, D: SyncDial> Loop<'a, D> {
                     Work::Close { attempt } => self.close(attempt),
                     // Timed out: dropping the lookup lets a pool job's answer go nowhere.
                     Work::Forget { query } => drop(self.queries.remove(query)),
+                }
+            }
+            if let Some((attempt, endpoint)) = sole.take() {
+                // Nothing else in flight and no deadline: nothing but this attempt's end
+                // can move the race, so waiting in `connect` is waiting in the poller.
+                let alone = self.attempts.is_empty()
+                    && self.queries.is_empty()
+                    && self.found.is_empty()
+                    && runner.poll_timeout().is_none();
+                if alone {
+                    self.connect_in_place(attempt, endpoint);
+                } else {
+                    self.dial(attempt, endpoint, Hold::No);
                 }
             }
             if runner.is_finished() {
@@ -341,6 +397,39 @@ impl<'a, D: SyncDial> Loop<'a, D> {
         }
     }
 
+    /// Whether a dial of `endpoint` could connect in place: plain TCP, no proxy.
+    fn may_connect_in_place(&self, endpoint: &Endpoint) -> bool {
+        self.dial.connects_in_place()
+            && self.settings.proxy.is_none()
+            && endpoint.transport() == Transport::Tcp
+    }
+
+    /// Connects the race's sole attempt in blocking mode (see the module's note); one the
+    /// kernel goes on with past the call (a signal) is waited for as a non-blocking one.
+    fn connect_in_place(&mut self, attempt: AttemptId, endpoint: Endpoint) {
+        let addr = endpoint.addr();
+        let socket = match self.settings.socket.open_blocking(addr) {
+            Ok(socket) => socket,
+            Err(e) => return self.found.push((attempt, DialEvent::Failed(e))),
+        };
+        let event = match connect_blocking(&socket, addr) {
+            Ok(true) => match self.dial.in_place(std::net::TcpStream::from(socket)) {
+                Some(output) => DialEvent::Established(output),
+                // Not reached: only a dial that connects in place gets here.
+                None => DialEvent::Failed(io::Error::other("no output for a blocking connect")),
+            },
+            Ok(false) => match socket.set_nonblocking(true) {
+                Ok(()) => {
+                    let stream = TcpStream::from_std(std::net::TcpStream::from(socket));
+                    return self.connecting(attempt, stream, endpoint, Hold::No);
+                }
+                Err(e) => DialEvent::Failed(e),
+            },
+            Err(e) => DialEvent::Failed(e),
+        };
+        self.found.push((attempt, event));
+    }
+
     /// Starts a non-blocking connect and registers it, or keeps what it found already.
     fn dial(&mut self, attempt: AttemptId, endpoint: Endpoint, hold: Hold) {
         if !self.dial.dials(endpoint.transport()) {
@@ -357,10 +446,20 @@ impl<'a, D: SyncDial> Loop<'a, D> {
             start_connect(&socket, addr)?;
             Ok(TcpStream::from_std(std::net::TcpStream::from(socket)))
         });
-        let mut stream = match started {
-            Ok(stream) => stream,
-            Err(e) => return self.found.push((attempt, DialEvent::Failed(e))),
-        };
+        match started {
+            Ok(stream) => self.connecting(attempt, stream, endpoint, hold),
+            Err(e) => self.found.push((attempt, DialEvent::Failed(e))),
+        }
+    }
+
+    /// A connect under way: done already, or registered with the poller.
+    fn connecting(
+        &mut self,
+        attempt: AttemptId,
+        mut stream: TcpStream,
+        endpoint: Endpoint,
+        hold: Hold,
+    ) {
         // On loopback the handshake is often over before `connect` returns: one
         // `getpeername` then saves registering, waiting and deregistering.
         if stream.peer_addr().is_ok() {

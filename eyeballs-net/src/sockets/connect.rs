@@ -14,6 +14,19 @@ pub(crate) fn start_connect(socket: &Socket, addr: SocketAddr) -> io::Result<()>
     }
 }
 
+/// Connects a socket in blocking mode, as std's `TcpStream::connect` does: `Ok(true)` when
+/// connected, `Ok(false)` when the connect goes on in the kernel without this call (a
+/// signal interrupted it, or the socket is non-blocking after all: a hook's doing), to be
+/// waited for as a non-blocking one; the connect's error otherwise.
+#[cfg(feature = "blocking")]
+pub(crate) fn connect_blocking(socket: &Socket, addr: SocketAddr) -> io::Result<bool> {
+    match socket.connect(&addr.into()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::Interrupted || in_progress(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Ends a non-blocking connect whose socket is writable: its error (`SO_ERROR`), or `Ok`
 /// with a peer, or `NotConnected` while it is still under way (a spurious wake-up).
 pub(crate) fn finish_connect(socket: &SockRef<'_>) -> io::Result<()> {

@@ -9,6 +9,8 @@ mod options;
 mod source;
 mod zone;
 
+#[cfg(feature = "blocking")]
+pub(crate) use connect::connect_blocking;
 pub(crate) use connect::{finish_connect, start_connect};
 pub use options::{
     SocketHook, SocketOptionError, SocketOptions, MAX_KEEPALIVE_IDLE, MIN_KEEPALIVE_IDLE,

@@ -199,6 +199,20 @@ impl SocketOptions {
             s.set_nonblocking(true)?;
             s
         };
+        self.apply(socket, addr)
+    }
+
+    /// As [`SocketOptions::open`], but the socket is in blocking mode, as std's
+    /// `TcpStream::connect` makes it: the blocking driver's sole attempt connects in place
+    /// (see `blocking_loop`).
+    #[cfg(feature = "blocking")]
+    pub(crate) fn open_blocking(&self, addr: SocketAddr) -> io::Result<Socket> {
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        self.apply(socket, addr)
+    }
+
+    /// Sets the options on a new socket, binds it if asked and runs the hook.
+    fn apply(&self, socket: Socket, addr: SocketAddr) -> io::Result<Socket> {
         if self.nodelay {
             socket.set_tcp_nodelay(true)?;
         }
