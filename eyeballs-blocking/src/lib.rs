@@ -95,6 +95,13 @@
 //! closed before `connect` returns. Each thread that has raced keeps its poller (on Linux
 //! an epoll and an eventfd descriptor) for its next race, until it exits.
 //!
+//! A race whose one plain TCP attempt is all that can happen — one address, no deadline
+//! (the connector's [`Config::timeout`] unset, the default), no proxy — connects that attempt in
+//! place, in blocking mode: the system calls of std's `TcpStream::connect` and no more, since
+//! a poller would wait for that one socket with no timeout all the same. The kernel's connect
+//! timeout bounds it, as it bounds std's. With `connect_timeout`, a second address or a DNS
+//! query still out, the attempt is non-blocking on the poller.
+//!
 //! Resolvers are the same as on every eyeballs driver: the one [`Resolve`] trait, whose
 //! futures this thread polls and whose wakers wake its poller. The [`SystemResolver`] asks
 //! `getaddrinfo` once per family, in parallel, on one process-wide pool of at most

@@ -20,7 +20,9 @@ use crate::runner::Plan;
 /// resolver's lookups run on the bounded resolver pool). An attempt is connected when its
 /// socket is writable, `SO_ERROR` is zero and it has a peer. TLS over TCP (feature `tls`)
 /// is rustls' own state, stepped on the same poller. The winner is returned in blocking
-/// mode; the losers are closed before the connect returns.
+/// mode; the losers are closed before the connect returns. A plain TCP race whose one
+/// attempt is all that can happen (one address, no deadline, no proxy) connects it in place
+/// in blocking mode, with std's system calls: there is nothing to wait for beside it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Blocking;
 

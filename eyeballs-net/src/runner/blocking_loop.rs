@@ -129,8 +129,9 @@ pub(crate) fn run<D: SyncDial>(
 ) -> (io::Result<D::Output>, Option<Report>) {
     // The runner is made in the closure: moved once less (it is a few hundred bytes).
     with_poller(|poller| {
-        match Runner::start(settings, target, plan, FlagsRead::Here, Instant::now()) {
-            Ok(runner) => Loop::new(poller, settings, target, dial).run(runner),
+        let now = Instant::now();
+        match Runner::start(settings, target, plan, FlagsRead::Here, now) {
+            Ok(runner) => Loop::new(poller, settings, target, dial).run(runner, now),
             Err(e) => (Err(e), None),
         }
     })
@@ -287,9 +288,13 @@ impl<'a, D: SyncDial> Loop<'a, D> {
         }
     }
 
-    /// The loop of the runner: do its work, feed what is ready, wait for the rest.
-    fn run(mut self, mut runner: Runner<'_, D::Output>) -> (io::Result<D::Output>, Option<Report>) {
-        let mut now = Instant::now();
+    /// The loop of the runner started at `now`: do its work, feed what is ready, wait for
+    /// the rest.
+    fn run(
+        mut self,
+        mut runner: Runner<'_, D::Output>,
+        mut now: Instant,
+    ) -> (io::Result<D::Output>, Option<Report>) {
         // A dial that may connect in place, kept until the runner has no more work: then
         // whether it is all that can happen is known.
         let mut sole: Option<(AttemptId, Endpoint)> = None;
