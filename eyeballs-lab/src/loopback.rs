@@ -101,6 +101,34 @@ pub fn open_fds() -> usize {
         .unwrap_or(0)
 }
 
+/// The number of open file descriptors of this process once it is back to `baseline` or
+/// under, or at `within` from now if it never is (then the count is over `baseline`: a
+/// leak). A [`sink`]'s thread closes what it accepts a moment after the client is done, so
+/// a count taken right after a burst of connects can see the one socket it holds then.
+pub fn open_fds_settled(baseline: usize, within: std::time::Duration) -> usize {
+    let start = std::time::Instant::now();
+    loop {
+        let n = open_fds();
+        if n <= baseline || start.elapsed() >= within {
+            return n;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// The least number of open file descriptors of this process read over `over` (every
+/// millisecond): a baseline taken after connects to a [`sink`] without the socket its
+/// thread may hold for a moment.
+pub fn open_fds_least(over: std::time::Duration) -> usize {
+    let start = std::time::Instant::now();
+    let mut least = open_fds();
+    while start.elapsed() < over {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        least = least.min(open_fds());
+    }
+    least
+}
+
 /// A listener on 127.0.0.1 that accepts and closes every connection on its own thread, with
 /// a backlog that holds a burst of 1,000 connects: the other end of the benchmarks. It lives
 /// as long as the process.
