@@ -15,7 +15,10 @@ fn settled_and_least_counts_see_a_kept_descriptor_and_not_a_closed_one() {
     assert_eq!(without + 1, with);
     let kept = std::net::TcpListener::bind("127.0.0.1:0").expect("a listener");
     // Never back to the baseline while it is open: the reading at the deadline.
-    assert_eq!(open_fds_settled(without, Duration::from_millis(5)), without + 1);
+    assert_eq!(
+        open_fds_settled(without, Duration::from_millis(5)),
+        without + 1
+    );
     drop(kept);
     assert_eq!(open_fds_settled(without, Duration::from_secs(1)), without);
 }
