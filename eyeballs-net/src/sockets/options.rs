@@ -104,6 +104,9 @@ impl SocketOptions {
     }
 
     /// Calls `hook` on every socket before it connects, to set any option socket2 offers.
+    /// The socket is non-blocking, but for the blocking driver's sole attempt (one address,
+    /// no deadline), which connects in blocking mode as std does; a hook that makes that one
+    /// non-blocking only has it waited for on the poller.
     pub fn hook<F>(mut self, hook: F) -> Self
     where
         F: Fn(&Socket, SocketAddr) -> io::Result<()> + Send + Sync + 'static,
