@@ -74,8 +74,9 @@ fn concurrent(c: &mut Criterion) {
         .unwrap();
     let addr = eyeballs_lab::loopback::sink();
     let connector = Connector::builder().build().unwrap();
-    rt.block_on(batch(1000, addr, Some(&connector))); // warm the listener and the pools
-                                                      // Without the socket the sink's thread may still hold from the warm-up.
+    // Warm the listener and the pools.
+    rt.block_on(batch(1000, addr, Some(&connector)));
+    // Without the socket the sink's thread may still hold from the warm-up.
     let before = eyeballs_lab::loopback::open_fds_least(Duration::from_millis(100));
     let mut group = c.benchmark_group("connect/1000 concurrent");
     group

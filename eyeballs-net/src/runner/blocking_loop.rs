@@ -5,10 +5,12 @@
 //! stepped here on readiness.
 //!
 //! A plain TCP race whose one attempt is all that can happen (no other attempt, no query,
-//! no deadline of any kind: one address, no [`Config::timeout`](eyeballs_core::Config::timeout))
-//! connects that attempt in place, in blocking mode, with the system calls of std's
-//! `TcpStream::connect` and nothing more: a poller would wait for that one socket with no
-//! timeout all the same. The kernel's connect timeout bounds it, as it bounds the other.
+//! no deadline of any kind: one address and no
+//! [`Config::timeout`](eyeballs_core::Config::timeout), say, or each attempt of a race
+//! limited to one in flight with no deadline) connects that attempt in place, in blocking
+//! mode, with the system calls of std's `TcpStream::connect` and nothing more: a poller
+//! would wait for that one socket with no timeout all the same. The kernel's connect timeout
+//! bounds it, as it bounds the other.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -356,7 +358,9 @@ impl<'a, D: SyncDial> Loop<'a, D> {
                 return runner.finish(now);
             }
             if let Some((attempt, event)) = self.found.pop() {
-                runner.handle_dial(attempt, event, Instant::now());
+                // Read again: a connect in place may have taken the kernel's whole timeout.
+                now = Instant::now();
+                runner.handle_dial(attempt, event, now);
                 continue;
             }
             if !self.queries.is_empty() {
@@ -418,11 +422,23 @@ impl<'a, D: SyncDial> Loop<'a, D> {
             Err(e) => return self.found.push((attempt, DialEvent::Failed(e))),
         };
         let event = match connect_blocking(&socket, addr) {
-            Ok(true) => match self.dial.in_place(std::net::TcpStream::from(socket)) {
-                Some(output) => DialEvent::Established(output),
-                // Not reached: only a dial that connects in place gets here.
-                None => DialEvent::Failed(io::Error::other("no output for a blocking connect")),
-            },
+            Ok(true) => {
+                // A hook may have made the socket non-blocking and the connect still be done
+                // at once (loopback, TCP Fast Open): the caller gets a blocking stream all the
+                // same. Without a hook the socket is blocking already.
+                let blocking = match self.settings.socket.has_hook() {
+                    true => socket.set_nonblocking(false),
+                    false => Ok(()),
+                };
+                match blocking.map(|()| self.dial.in_place(std::net::TcpStream::from(socket))) {
+                    Ok(Some(output)) => DialEvent::Established(output),
+                    // Not reached: only a dial that connects in place gets here.
+                    Ok(None) => {
+                        DialEvent::Failed(io::Error::other("no output for a blocking connect"))
+                    }
+                    Err(e) => DialEvent::Failed(e),
+                }
+            }
             Ok(false) => match socket.set_nonblocking(true) {
                 Ok(()) => {
                     let stream = TcpStream::from_std(std::net::TcpStream::from(socket));

@@ -214,6 +214,13 @@ impl SocketOptions {
         self.apply(socket, addr)
     }
 
+    /// Whether a hook runs on each socket (it may change what `open` set, its blocking mode
+    /// say).
+    #[cfg(feature = "blocking")]
+    pub(crate) fn has_hook(&self) -> bool {
+        self.hook.is_some()
+    }
+
     /// Sets the options on a new socket, binds it if asked and runs the hook.
     fn apply(&self, socket: Socket, addr: SocketAddr) -> io::Result<Socket> {
         if self.nodelay {
