@@ -105,6 +105,22 @@ pub fn open_fds() -> usize {
 /// under, or at `within` from now if it never is (then the count is over `baseline`: a
 /// leak). A [`sink`]'s thread closes what it accepts a moment after the client is done, so
 /// a count taken right after a burst of connects can see the one socket it holds then.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use eyeballs_lab::loopback::{open_fds_least, open_fds_settled, sink};
+///
+/// let addr = sink();
+/// let before = open_fds_least(Duration::from_millis(20));
+/// for _ in 0..10 {
+///     drop(std::net::TcpStream::connect(addr)?);
+/// }
+/// // Every connection closed: the count comes back (a leak would stay over `before`).
+/// assert!(open_fds_settled(before, Duration::from_secs(1)) <= before);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn open_fds_settled(baseline: usize, within: std::time::Duration) -> usize {
     let start = std::time::Instant::now();
     loop {
@@ -119,6 +135,19 @@ pub fn open_fds_settled(baseline: usize, within: std::time::Duration) -> usize {
 /// The least number of open file descriptors of this process read over `over` (every
 /// millisecond): a baseline taken after connects to a [`sink`] without the socket its
 /// thread may hold for a moment.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use eyeballs_lab::loopback::open_fds_least;
+///
+/// let without = open_fds_least(Duration::from_millis(5));
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// assert_eq!(open_fds_least(Duration::from_millis(5)), without + 1);
+/// # drop(listener);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn open_fds_least(over: std::time::Duration) -> usize {
     let start = std::time::Instant::now();
     let mut least = open_fds();
